@@ -230,14 +230,40 @@ def elapsed(milliseconds: int | None) -> str:
 
 
 def percent(ratio: Any, decimals: int = 0) -> str:
-    """A share as a percentage: 0.125 → 13% with no decimals, 12.5% with one (French: 12,5 %)."""
+    """A share as a percentage: 0.125 → 13% with no decimals, 12.5% with one (French: 12,5 %). Rounded half up on
+    the decimal value (0.0965 → 9.7%), as a person rounds, not half to even."""
     if ratio is None:
         return ''
     locale = i18n.current()
     pattern = Locale.parse(locale).percent_formats[None].pattern  # French: '#,##0 %' (a no-break space)
     if decimals:
         pattern = pattern.replace('#,##0', '#,##0.' + '0' * decimals, 1)
-    return format_percent(ratio, pattern, locale=locale)
+    exact = Decimal(str(ratio))
+    if exact.is_finite():
+        exact = (exact * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP) / 100
+    return format_percent(exact, pattern, locale=locale)
+
+
+def percent_sign() -> str:
+    """What follows the digits of a percentage in the reader's language: '%' in English, ' %' (a no-break space) in
+    French; a chart's percent axis writes its ticks with it."""
+    return percent(0).lstrip('0')
+
+
+def shortens_thousands_as_d3() -> bool:
+    """Whether the reader writes 20 thousand as d3's SI format does on a chart's axis, the letter glued to the digits
+    (English 20K/20k); French writes 20 k (a space) or the whole 20 000."""
+    pattern = Locale.parse(i18n.current()).compact_decimal_formats['short']['other']['1000'].pattern
+    return re.fullmatch(r'0+[kK]', pattern) is not None
+
+
+def kpi_percent(value: Any, decimals: int = 1) -> str:
+    """A KPI or a change counted in percent (9.65 means 9.65 %), as the dashboard, goals, alerts and the digest all
+    write it: 9.7% (French: 9,7 %), from the decimal value, never from a float divided by 100 (9.65 / 100 is
+    0.09649…, which rounds to 9.6)."""
+    if value is None:
+        return ''
+    return percent(Decimal(str(value)) / 100, decimals)
 
 
 def size(count: int) -> str:

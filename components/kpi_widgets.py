@@ -82,10 +82,8 @@ CHART_MINUS = '\u2212'
 
 
 def _percent(value: float) -> str:
-    """A KPI in percent (12.5 means 12.5 %) with one decimal; English keeps the space it always had (12.5 %)."""
-    if i18n.current() == i18n.SOURCE_LOCALE:
-        return f'{formatting.number(value, 1)} %'
-    return formatting.percent(value / 100, 1)
+    """A KPI in percent (12.5 means 12.5 %) with one decimal, as goals, alerts and the digest write it."""
+    return formatting.kpi_percent(value)
 
 
 NO_EARLIER_DATA = N_('no earlier data')
@@ -170,13 +168,19 @@ DRAWN_AS_PLACED = {'ticklabeloverflow': 'allow'}
 
 def money_axis(currency: str) -> dict[str, Any]:
     """A money axis writes its ticks as the reader writes amounts, the sign before the currency: −€500, €1,000, €20k
-    in English; −500 €, 1 000 €, 20k € in French. With d3's currency format ('$'), whose currency the figure's config
-    says (`money_config`) and whose separators come with the chart's locale (components/lean_plotly.py): Plotly's
-    tickprefix would write €−500 and its default numbers €1000. A point without its own hover text says its amount
-    the same way (€1,234.50). The margin grows to fit the longer ticks."""
+    in English; −500 €, 1 000 €, 20 000 € in French. With d3's currency format ('$'), whose currency the figure's
+    config says (`money_config`) and whose separators come with the chart's locale (components/lean_plotly.py):
+    Plotly's tickprefix would write €−500 and its default numbers €1000. A point without its own hover text says its
+    amount the same way (€1,234.50). The margin grows to fit the longer ticks."""
     if not currency:
         return {}
-    return {'tickformat': '$,~f', 'tickformatstops': MONEY_TICKS, 'hoverformat': '$,.2f', 'automargin': True}
+    return {'tickformat': '$,~f', 'tickformatstops': money_ticks(), 'hoverformat': '$,.2f', 'automargin': True}
+
+
+def money_ticks() -> list[dict[str, Any]]:
+    """MONEY_TICKS where the reader shortens thousands as d3 does (English €20k); else whole amounts (French 20 000 €):
+    d3 glues its k to the digits and the currency after it ("20k €"), where a French reader writes 20 k€ or 20 000 €."""
+    return MONEY_TICKS if formatting.shortens_thousands_as_d3() else WHOLE_MONEY_TICKS
 
 
 # by the step between two ticks: cents on a tiny scale, whole amounts up to steps of 500 (€2,500), then thousands and
@@ -187,6 +191,7 @@ MONEY_TICKS = [
     {'dtickrange': [1000, 50_000_000], 'value': '$,.3~s'},
     {'dtickrange': [100_000_000, None], 'value': '$,.0f'},
 ]
+WHOLE_MONEY_TICKS = [MONEY_TICKS[0], {'dtickrange': [1, None], 'value': '$,.0f'}]
 
 
 def money_config(currency: str) -> dict[str, Any]:
@@ -358,7 +363,7 @@ def line_figure(
     if unit == 'money':
         layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
     elif unit == 'percent':  # a rate's axis says so: 0, 5, 10 under "Conversion" read as counts
-        layout['yaxis'] = {**layout['yaxis'], 'ticksuffix': '\u00a0%'}
+        layout['yaxis'] = {**layout['yaxis'], 'ticksuffix': formatting.percent_sign()}  # 5%; French 5 %
     config = money_config(currency) if unit == 'money' else CONFIG
     return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': config}))
 

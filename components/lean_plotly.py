@@ -68,6 +68,9 @@ def localized(figure: dict[str, Any], language: str) -> dict[str, Any]:
     own = ((config.get('locales') or {}).get(language) or {}).get('format') or {}  # a money axis's currency
     locale = {**locale, 'format': {**locale['format'], **own}} if own else locale
     config.update(locale=language, locales={language: locale})
+    # the numbers Plotly writes itself (a count's hover, an axis's ticks) with the language's separators, said in the
+    # layout too: a chart whose locale the browser did not take still writes 1 234,5, not 1,234.5
+    layout.setdefault('separators', locale['format']['decimal'] + locale['format']['thousands'])
     return {**figure, 'layout': layout, 'config': config}
 
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from nicegui import background_tasks, run, ui
 from backoffice import i18n, stored_text
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields, shown, shown_choices
-from backoffice.formatting import due, number
+from backoffice.formatting import due, money, number
 from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.listing.filters import typed_number
@@ -272,7 +273,7 @@ class ResourceTable:
             # the footer's words ('1–25 of about 990,000'), drawn by list_table.js with the pagination they describe
             'label': range_label(result.page, result.page_size, result.total, exact=result.exact),
         }
-        counted = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
+        counted = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'], sums=result.sums)
         nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
         if shared and nothing_yet == self.empty.visible:
             # a live change: the rows that differ travel and this table alone redraws, not the page
@@ -295,6 +296,10 @@ class ResourceTable:
             result = query.list_page(
                 session=session, actor=user, resource=self.resource, request=request, cursor=cursor
             )
+            if self.resource.summed and result.exact and result.total and not request.trash:
+                # the caption's sum, over every page, in the worker thread of the page's read
+                found = query.sums(session=session, actor=user, resource=self.resource, request=request)
+                result = replace(result, sums=found)
             return result, self._rows(session, result.rows)
 
     async def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
@@ -938,12 +943,22 @@ class ResourceTable:
         )
 
 
-def caption(resource: Resource, total: int, *, exact: bool, trash: bool) -> str:
-    """The line over a list: '3,000 customers', 'about 12,000 orders', '2 products in the trash'."""
+def caption(
+    resource: Resource,
+    total: int,
+    *,
+    exact: bool,
+    trash: bool,
+    sums: tuple[tuple[str | None, Any], ...] | None = None,
+) -> str:
+    """The line over a list: '3,000 customers', 'about 12,000 orders', '2 products in the trash'; with the sums of a
+    list's money column (query.sums), what the rows add up to: '12 orders · €1,234.50 · £80.00'."""
     count = resource.counted(total)
     if trash:
         return (_('{count} in the trash') if exact else _('about {count} in the trash')).format(count=count)
-    return count if exact else _('about {count}').format(count=count)
+    if not exact:
+        return _('about {count}').format(count=count)
+    return ' · '.join([count, *(money(amount, currency) for currency, amount in sums or ())])
 
 
 def range_label(page: int, size: int, total: int, *, exact: bool) -> str:

@@ -217,7 +217,7 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
     currency = shown_with.currency
     with read_session() as session:
         table = read.series(session=session, period=period, keys=[card.key])
-        columns, rows = read.rows_behind_today(session=session, key=card.key)
+        behind = read.behind_today(session=session, key=card.key)
     with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             ui.label(_(card.label)).classes('text-lg font-medium')
@@ -245,13 +245,45 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
         )
         LeanPlotly(figure).classes('w-full h-56')
         ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
-        if rows:
-            ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows).props(
-                'dense flat'
-            ).classes('w-full')
+        if behind.rows:
+            _behind_rows(card.key, behind)
         else:
             ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
     dialog.open()
+
+
+def _behind_rows(key: str, behind: read.Behind) -> None:
+    """Today's rows, the first 25 of all of them ("25 of 312") and a button for 25 more; on a phone the table leaves
+    out its least needed columns and wraps long cells, so it fits the card instead of scrolling sideways."""
+    table = ui.table(columns=_behind_columns(behind), rows=behind.rows).props('dense flat wrap-cells')
+    table.classes('w-full').mark('behind-rows')
+    with ui.row().classes('w-full items-center justify-between gap-2'):
+        caption = ui.label().classes('text-sm text-gray-600').mark('behind-count')
+        more = ui.button(_('Show more'), icon='expand_more').props('flat dense no-caps').mark('behind-more')
+
+    def show(shown: read.Behind) -> None:
+        table.rows = shown.rows
+        caption.text = _('{shown} of {total}').format(
+            shown=formatting.number(len(shown.rows)), total=formatting.number(shown.total)
+        )
+        caption.set_visibility(shown.total > len(shown.rows))
+        more.set_visibility(shown.total > len(shown.rows))
+
+    def show_more() -> None:
+        with read_session() as session:
+            show(read.behind_today(session=session, key=key, limit=len(table.rows) + read.BEHIND_PAGE))
+
+    more.on_click(show_more)
+    show(behind)
+
+
+def _behind_columns(behind: read.Behind) -> list[dict]:
+    phone = set(behind.not_on_phones)
+    return [
+        {'name': c, 'label': c, 'field': c, 'align': 'left'}
+        | ({'classes': 'gt-xs', 'headerClasses': 'gt-xs'} if c in phone else {})
+        for c in behind.columns
+    ]
 
 
 def _previous_line(card: Card, period: Period, shown_with: read.Shown) -> str:

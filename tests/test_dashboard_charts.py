@@ -83,8 +83,8 @@ def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
         assert backlog['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Open requests</extra>'
         rate = kpi_widgets.line_figure(table, [('orders', 'Conversion', 'primary')], unit='percent')
         [conversion] = rate['data']
-        assert conversion['text'][12] == '12.0 %'
-        assert rate['layout']['yaxis']['ticksuffix'] == '\u00a0%'  # its axis ticks 0 %, 5 %, 10 %, not counts
+        assert conversion['text'][12] == '12.0%'
+        assert rate['layout']['yaxis']['ticksuffix'] == '%'  # its axis ticks 0%, 5%, 10%, not counts
     with i18n.use('fr'):
         bars, _orders = kpi_widgets.turnover_and_orders(table, 'EUR')['data']
         assert bars['text'][0] == '9\u202f876,54\u00a0€'
@@ -116,7 +116,7 @@ def test_a_period_without_any_value_says_so_across_each_chart() -> None:
 def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
     """The y-axes of amounts carried bare numbers: the turnover bars, a money KPI's own chart, the cash flow's weeks and
     a report of amounts now say the currency as the reader writes money, the sign before it (−€500, €1,000, €20k in
-    English; −500 €, 1 000 €, 20k € in French): d3's currency format, the currency in the figure's Plotly locale
+    English; −500 €, 1 000 €, 20 000 € in French): d3's currency format, the currency in the figure's Plotly locale
     (Plotly's tickprefix wrote €−500). Counts, percentages and hours stay bare. Separators come with the chart's
     Plotly locale (components/lean_plotly.py); tests/browser/test_one_money_format_in_chromium.py reads the ticks."""
     table = a_month()
@@ -137,7 +137,8 @@ def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
             ]
             for figure in money_figures:
                 axis = figure['layout']['yaxis']
-                assert axis['tickformatstops'] == kpi_widgets.MONEY_TICKS and axis['automargin'], axis
+                ticks = kpi_widgets.MONEY_TICKS if language == 'en' else kpi_widgets.WHOLE_MONEY_TICKS
+                assert axis['tickformatstops'] == ticks and axis['automargin'], axis
                 assert all(stop['value'].startswith('$,') for stop in axis['tickformatstops'])  # d3's currency
                 assert (axis['tickformat'], axis['hoverformat']) == ('$,~f', '$,.2f')
                 assert 'tickprefix' not in axis and 'ticksuffix' not in axis  # they went before the sign: €−500
@@ -182,3 +183,29 @@ def test_today_so_far_is_marked_on_every_daily_chart_and_dotted_on_the_sparkline
     assert spark.count('<polyline') == 2 and 'stroke-dasharray' in spark  # the solid days, then today's dotted step
     assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, 0.5])
     assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, None], running=True)  # no value today yet
+
+
+def test_a_french_chart_writes_numbers_as_a_french_reader_does() -> None:
+    """A French founder read "5k €" on the turnover axis and "9.6 %" style numbers Plotly wrote itself: the money
+    axis writes whole amounts (5 000 €: d3 cannot write 5 k€), the figure says the French separators (',' for decimals,
+    a narrow no-break space between thousands) for the numbers Plotly writes itself (a count's hover), a rate's axis
+    ticks 5 % with a no-break space, and the hover texts are written as the cards write them."""
+    table = a_month()
+    table['turnover'] = [5_000.0 + n for n in range(30)]
+    with i18n.use('fr'):
+        money = kpi_widgets.turnover_and_orders(table, 'EUR')
+        rate = kpi_widgets.line_figure(table, [('orders', 'Conversion', 'primary')], unit='percent')
+    shown = localized(money, 'fr')
+    axis = shown['layout']['yaxis']
+    assert not any(stop['value'].endswith('s') for stop in axis['tickformatstops'])  # no SI letter: 5 000 €
+    assert {'dtickrange': [1, None], 'value': '$,.0f'} in axis['tickformatstops']
+    assert shown['layout']['separators'] == ',\u202f'  # 1 234,5
+    assert shown['config']['locales']['fr']['format']['currency'] == ['', '\u00a0€']
+    assert money['data'][0]['text'][0] == '5\u202f000,00\u00a0€'
+    assert money['data'][1]['hovertemplate'].startswith('%{x}<br>%{y:,.0f}')  # grouped with the separators above
+    assert rate['layout']['yaxis']['ticksuffix'] == '\u00a0%' and rate['data'][0]['text'][12] == '12,0\u00a0%'
+    assert localized(rate, 'fr')['layout']['separators'] == ',\u202f'
+    with i18n.use('en'):
+        english = kpi_widgets.turnover_and_orders(table, 'EUR')
+    assert english['layout']['yaxis']['tickformatstops'] == kpi_widgets.MONEY_TICKS  # €5k, as English writes it
+    assert 'separators' not in localized(english, 'en')['layout']  # Plotly's own English: 1,234.5

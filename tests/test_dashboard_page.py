@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from backoffice import formatting
-from backoffice.db import get_engine, session_scope
+from backoffice.db import get_engine
 from backoffice.kpi import days, read, refresh
-from backoffice.models import Order, utcnow
+from backoffice.models import utcnow
 from components.lean_plotly import LeanPlotly, bundle_url
 from pages import dashboard as dashboard_page
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, paid_order
 from .support.kpi_history import seed_turnover
 from .support.plans import let_the_page_run, reading, settings_cache_held, statements_during
 from .support.signin import signed_in
@@ -46,7 +45,7 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     assert f'<link rel="modulepreload" href="{bundle_url()}">' in user.client.head_html  # fetched with the page
     next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
     await user.should_see('€500.00')
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     next(iter(user.find(ui.toggle).elements)).value = 30  # 14 days of history: none for the 30 days before
     await user.should_see('€750.00')
     await user.should_see('no earlier data')
@@ -62,29 +61,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
 
 async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) -> None:
     jo = make_customer('jo@example.com')
-    with session_scope() as session:
-        session.add(
-            Order(
-                number='100042',
-                customer_id=jo.id,
-                email=jo.email,
-                status='paid',
-                total=Decimal('80.00'),
-                placed_at=utcnow() - timedelta(minutes=1),
-            )
-        )
-        session.add(
-            Order(
-                number='100043',
-                customer_id=jo.id,
-                email=jo.email,
-                status='paid',
-                currency='GBP',
-                total=Decimal('1200.00'),
-                placed_at=utcnow() - timedelta(minutes=2),
-            )
-        )
-        session.commit()
+    paid_order(jo, utcnow() - timedelta(minutes=1), '80.00', number='100042')
+    paid_order(jo, utcnow() - timedelta(minutes=2), '1200.00', number='100043', currency='GBP')
     refresh.refresh_incremental()
     owner = make_user('manager')
     await signed_in(user, owner.email)
@@ -97,6 +75,30 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
         ('100042', 'Paid', '€80.00'),
         ('100043', 'Paid', '£1,200.00'),  # counted as an order; its pounds are not in the euros of the turnover
     ]
+
+
+async def test_the_rows_behind_today_say_how_many_there_are_and_show_more(user: User) -> None:
+    """The rows behind a busy day's number stopped at 25 with no total and no way to see more: they say "25 of 32" and
+    a button adds the next ones; on a phone the table leaves out the status column (it scrolled sideways)."""
+    jo = make_customer('jo@example.com')
+    hostile = '<b>"Zoë": 1</b>'
+    now = utcnow()
+    for n in range(32):
+        paid_order(jo, now - timedelta(seconds=n + 1), '10.00', number=hostile if n == 31 else f'1{n:05d}')
+    refresh.refresh_incremental()
+    await signed_in(user, make_user('manager').email)
+    user.find(marker='kpi-orders').click()
+    await user.should_see('25 of 32')
+    table = user.find(marker='behind-rows').elements.pop()
+    assert len(table.rows) == 25 and table.rows[0]['Order'] == '100000'  # the newest first
+    status = next(c for c in table.columns if c['name'] == 'Status')
+    assert status['classes'] == status['headerClasses'] == 'gt-xs'  # not on a phone
+    assert 'wrap-cells' in table.props
+
+    user.find(marker='behind-more').click()
+    await user.should_not_see('25 of 32')
+    assert len(table.rows) == 32 and table.rows[-1]['Order'] == hostile  # as text, the last one
+    await user.should_not_see(marker='behind-more')
 
 
 async def test_every_role_lands_on_the_dashboard(user: User) -> None:
@@ -170,7 +172,7 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     release.set()
 
     await user.should_see('€500.00')
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     await user.should_not_see(marker='dashboard-busy')  # gone once the new period shows
     assert busy_parts[0].props.get('aria-busy') == 'false'
     now = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)
@@ -190,11 +192,11 @@ async def test_a_card_opened_says_the_period_before_and_downloads_its_days(
     owner = make_user('manager')
     await signed_in(user, owner.email)
     next(iter(user.find(ui.toggle).elements)).value = 7
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     user.find(marker='kpi-turnover').click()
     await user.should_see('€500.00 over the period')
     before = formatting.day(days.today('UTC') - timedelta(days=7))
-    await user.should_see(f'€250.00 the 7 days before, up to 12:00 on {before} (▲ 100.0 %)')
+    await user.should_see(f'€250.00 the 7 days before, up to 12:00 on {before} (▲ 100.0%)')
 
     user.find(marker='kpi-csv').click()
     download = await user.download.next(timeout=20)
@@ -216,28 +218,16 @@ async def test_the_7_days_up_to_now_are_compared_with_the_7_days_before_up_to_th
     seed_turnover({0: 300.0, 1: 200.0, 7: 80.0, 8: 100.0, 9: 150.0})  # the 7th day back: €80 over the whole day
     jo = make_customer('jo@example.com')
     last_before = today - timedelta(days=7)
-    with session_scope() as session:
-        for number, hour, total in (('100001', 9, '30.00'), ('100002', 15, '50.00')):
-            placed = datetime.combine(last_before, time(hour, 0), UTC)
-            session.add(
-                Order(
-                    number=number,
-                    customer_id=jo.id,
-                    email=jo.email,
-                    status='paid',
-                    total=Decimal(total),
-                    placed_at=placed,
-                )
-            )
-        session.commit()
+    for number, hour, total in (('100001', 9, '30.00'), ('100002', 15, '50.00')):
+        paid_order(jo, datetime.combine(last_before, time(hour, 0), UTC), total, number=number)
     await signed_in(user, make_user('manager').email)
     next(iter(user.find(ui.toggle).elements)).value = 7
-    await user.should_see('▲ 78.6 %')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
+    await user.should_see('▲ 78.6%')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
     await user.should_see(
         f'{formatting.days(today - timedelta(days=6), today)}, compared with the 7 days before, both up to 12:00'
     )
     user.find(marker='kpi-turnover').click()
-    await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6 %)')
+    await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6%)')
 
 
 async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User) -> None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.permissions import PermissionDenied
@@ -105,3 +106,33 @@ def test_only_managers_and_admins_change_goals_and_bad_input_is_refused_per_fiel
     assert set(refused.value.errors) == {'kpi', 'target'}
     with session_scope() as session, pytest.raises(PermissionDenied):
         goals.delete_objective(session=session, actor=agent, objective_id=objective.id)
+
+
+def test_a_rate_reads_the_same_on_goals_the_dashboard_alerts_and_the_digest() -> None:
+    """Goals wrote "9.7%" where the dashboard's card wrote "9.6 %" for the same conversion (193 orders of 2,000
+    visits: 9.65 %): the dashboard rounded 9.65 half to even, goals 9.65 / 100 = 0.09649…; and English put a space
+    only on the dashboard. One writing everywhere, rounded as a person rounds, in both languages."""
+    from backoffice.kpi import periods
+    from backoffice.kpi.read import Card
+    from backoffice.services.alert_checks import _kpi_value
+    from backoffice.services.digest_mail import _change
+    from backoffice.stored_text import sentence
+    from components.kpi_widgets import change_text, format_value
+
+    day = today()
+    rate = periods.value_over('conversion', {day: (None, 193.0, 2000.0)}, day, day)
+    assert rate == 9.65
+    for language, expected in (('en', '9.7%'), ('fr', '9,7\u00a0%')):
+        with i18n.use(language):
+            card = format_value(rate, 'percent')
+            goal = periods.shown('conversion', rate)
+            alert = sentence('{value}', value=_kpi_value('conversion', rate)).shown()
+            digest = _change(rate)
+            assert card == goal == alert == expected, (card, goal, alert)
+            assert digest.startswith('+' + expected)
+            for value in (0.35, 4.45, 8.65, 9.05):  # each one of those a float divided by 100 rounded the other way
+                assert format_value(value, 'percent') == periods.shown('conversion', value)
+                assert format_value(value, 'percent') == formatting.kpi_percent(value)
+            assert change_text(Card('orders', 'Orders', 'count', 12.0, 10.0, 20.0, True, [], '')).endswith(
+                formatting.kpi_percent(20.0)
+            )

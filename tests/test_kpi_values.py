@@ -3,7 +3,7 @@ by the owner's definition (and after it changes), requests, and the incremental 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -188,7 +188,7 @@ def test_active_users_over_a_span_agree_with_each_day_on_its_own(story: dict) ->
     with read_session() as session:
         defs = definitions.current(session=session)
         span = active_users_span(session, D - timedelta(days=3), D + timedelta(days=2), ZONE, defs)
-        one_by_one = {day: active_users(Day(session, *days.bounds(day, ZONE), defs)).value for day in span}
+        one_by_one = {day: active_users(Day(session, *days.bounds(day, ZONE), defs, zone=ZONE)).value for day in span}
     assert {day: value.value for day, value in span.items()} == one_by_one
     assert list(one_by_one.values()) == [0, 0, 0, 1, 1, 1]  # jo from his second login (D) on; max never has 2
 
@@ -205,3 +205,44 @@ def test_an_event_dated_on_an_earlier_day_reaches_active_users_at_the_next_refre
 
     assert values('active_users')[D] == 2  # D's remembered counts were dropped and read again
     assert values('active_users')[D + timedelta(days=1)] == 2
+
+
+@pytest.mark.parametrize(
+    ('dst_day', 'outside', 'inside'),
+    [  # Paris: 29 March 2026 has 23 hours (02:00 → 03:00), 25 October 2026 has 25 (03:00 → 02:00)
+        (date(2026, 3, 29), datetime(2026, 3, 28, 22, 30, tzinfo=UTC), datetime(2026, 3, 28, 23, 30, tzinfo=UTC)),
+        (date(2026, 10, 25), datetime(2026, 10, 24, 21, 30, tzinfo=UTC), datetime(2026, 10, 24, 22, 30, tzinfo=UTC)),
+    ],
+)
+def test_active_users_of_a_dst_day_count_that_local_day(dst_day: date, outside: datetime, inside: datetime) -> None:
+    """Active users over one day (and over 30 days ending a month after the change) counted from "the day's end minus
+    24 h": on Paris's 23-hour day a sign-in at 23:30 the evening before counted, on its 25-hour day one at 00:30 did
+    not. The one-day function (the incremental refresh, the day so far) now agrees with the span the nightly recompute
+    uses, both on the DST day and on a 30-day window across it."""
+    from backoffice.kpi.registry import Day, active_users, active_users_span
+    from backoffice.models import EventType, UsageEvent
+
+    zone = 'Europe/Paris'
+    before, counted = make_customer(email='avant@example.com'), make_customer(email='compte@example.com')
+    with session_scope() as session:
+        for number, (who, when) in enumerate(((before, outside), (counted, inside))):
+            session.add(
+                UsageEvent(
+                    client_id=f'dst-{dst_day}-{number}',
+                    type=int(EventType.login),
+                    ts=when,
+                    customer_id=who.id,
+                    anonymous_id=f'a{number}',
+                    session_id=f's{number}',
+                )
+            )
+        session.commit()
+    month_later = dst_day + timedelta(days=29)  # its 30-day window starts on the DST day
+    with read_session() as session:
+        for defs, day in (
+            (definitions.Definitions(active_days=1), dst_day),
+            (definitions.Definitions(active_days=30), month_later),
+        ):
+            one = active_users(Day(session, *days.bounds(day, zone), defs, zone=zone)).value
+            spanned = active_users_span(session, day, day, zone, defs)[day].value
+            assert one == spanned == 1, (day, one, spanned)  # the customer of that local day, not the one before

@@ -217,7 +217,7 @@ def test_an_invoice_pdf_is_in_its_customers_language(monkeypatch: pytest.MonkeyP
     pdf = documents.invoice_pdf(invoice)
     assert pdf.startswith(b'%PDF')
     text = '\n'.join(written)
-    assert 'Facture' in text and invoice.number in text and "Date d'émission" in text
+    assert 'Facture' in text and invoice.number in text and 'Date d’émission' in text
     assert 'Prix unitaire HT' in text and 'Sous-total' in text and 'Total TTC' in text and 'Échéance' in text
     assert '1\u202f250,00' in text  # 100 × 12,50, French separators
     assert f'{NBSP}€' in text

@@ -39,7 +39,7 @@ def test_a_card_value_in_each_language() -> None:
             '€21,620',
             '€750.00',
             '€1.23M',
-            '12.5 %',
+            '12.5%',
             '12,345',
         ]
     with i18n.use('fr'):
@@ -88,7 +88,7 @@ async def test_the_dashboard_cards_and_charts_in_french(user: User, in_french: C
     await signed_in(user, owner.email)
     next(iter(user.find(ui.toggle).elements)).value = 7
     await user.should_see('€21,620')
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
 
     in_french()
     await user.open('/')

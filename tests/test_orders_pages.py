@@ -12,11 +12,23 @@ from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Carrier, Order
+from backoffice.models import Carrier, Order, utcnow
 from backoffice.services import orders, payments
 
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
-from .support.lists import open_row, rows_show
+from .support.factories import (
+    advance,
+    fresh,
+    level,
+    make_customer,
+    make_product,
+    make_user,
+    paid_order,
+    pay,
+    place,
+    receive_return,
+    start_return,
+)
+from .support.lists import caption, open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -24,6 +36,26 @@ from .support.waiting import eventually
 
 def table_with(user: User, column: str) -> ui.table:
     return next(t for t in user.find(ui.table).elements if any(c['name'] == column for c in t.columns))
+
+
+async def test_the_orders_list_says_what_the_orders_shown_add_up_to(user: User) -> None:
+    """/orders said "4 orders" and nothing of their amount: the line over the list says what every order its filter
+    and search match adds up to, per currency (all pages, not only the one shown), and follows the filter."""
+    jo = make_customer('jo@example.com')
+    now = utcnow()
+    for number, total, currency, status in (
+        ('100001', '1234.50', 'EUR', 'paid'),
+        ('100002', '20.00', 'EUR', 'pending'),
+        ('100003', '80.00', 'GBP', 'paid'),
+        ('<i>"x": ü</i>', '5.00', 'EUR', 'pending'),
+    ):
+        paid_order(jo, now, total, number=number, currency=currency, status=status)
+    await signed_in(user, make_user('manager').email, path='/orders')
+    await eventually(lambda: caption(user) == '4 orders · €1,259.50 · £80.00', message=caption(user))
+    user.find(marker='filter-status').elements.pop().set_value(['pending'])
+    await eventually(lambda: caption(user) == '2 orders · €25.00', message=caption(user))
+    user.find(marker='search').elements.pop().set_value('<i>"x"')
+    await eventually(lambda: caption(user) == '1 order · €5.00', message=caption(user))
 
 
 async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, text
@@ -602,3 +603,37 @@ def test_requests_sort_by_priority_and_status_in_their_order_not_the_alphabets(
         with read_session() as session:
             batches = query.iterate(session=session, actor=viewer, resource=TICKETS, request=request, batch_size=3)
             assert [row.id for batch in batches for row in batch] == expected, sort
+
+
+def test_a_money_list_adds_up_every_matching_row_per_currency(viewer: User) -> None:
+    """/orders said "3 orders" and nothing of what they add up to: the list engine sums the declared money column over
+    every row its search and filters match (not only the page shown), per currency, exactly to the cent (SQLite adds
+    floats: 0.10 + 0.20 is added up in cents)."""
+    from backoffice.resources.sales import ORDERS
+
+    from .support.factories import make_customer, paid_order
+
+    jo = make_customer('jo@example.com')
+    now = datetime.now(UTC)
+    hostile = '<i>"x": ü</i>'  # an order number holds 20 characters
+    for number, total, currency, status in (
+        ('100001', '1234.50', 'EUR', 'paid'),
+        ('100002', '0.10', 'EUR', 'paid'),
+        ('100003', '0.20', 'EUR', 'paid'),
+        ('100004', '80.00', 'GBP', 'paid'),
+        ('100005', '30.00', 'EUR', 'pending'),
+        (hostile, '5.00', 'EUR', 'cancelled'),
+    ):
+        paid_order(jo, now, total, number=number, currency=currency, status=status)
+
+    def summed(request: query.ListRequest):
+        with read_session() as session:
+            return query.sums(session=session, actor=viewer, resource=ORDERS, request=request)
+
+    assert summed(query.ListRequest(page_size=2)) == (('EUR', Decimal('1269.80')), ('GBP', Decimal('80.00')))
+    paid = query.ListRequest(filters={'status': ['paid']})
+    assert summed(paid) == (('EUR', Decimal('1234.80')), ('GBP', Decimal('80.00')))
+    assert summed(query.ListRequest(search='<i>"x"')) == (('EUR', Decimal('5.00')),)
+    assert summed(query.ListRequest(search='nothing like it')) == ()
+    with read_session() as session:  # a list without a money column to add up says its count alone
+        assert query.sums(session=session, actor=viewer, resource=CUSTOMERS, request=query.ListRequest()) is None

@@ -208,7 +208,7 @@ async def test_errors_are_in_the_callers_language() -> None:
     _key, secret = key_for('agent', 'read:customers')
     async with api_client(router) as client:
         answer = await client.get('/api/v1/customers/999999', headers=bearer(secret, **{'Accept-Language': 'fr'}))
-    assert answer.status_code == 404 and "n'existe plus" in answer.json()['detail'] or 'existe' in answer.text
+    assert answer.status_code == 404 and 'n’existe plus' in answer.json()['detail'] or 'existe' in answer.text
 
 
 async def test_every_resource_is_described_with_typed_schemas_and_its_errors() -> None:
@@ -355,7 +355,7 @@ async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language(
     assert terms.status_code == 422
     (error,) = terms.json()['detail']
     assert error['loc'] == ['body', 'payment_terms_days']
-    assert error['msg'] == "Choisissez l'une des conditions de paiement proposées" and 'ctx' not in error
+    assert error['msg'] == 'Choisissez l’une des conditions de paiement proposées' and 'ctx' not in error
 
 
 async def test_a_page_past_the_last_is_empty_so_a_loop_over_pages_ends() -> None:

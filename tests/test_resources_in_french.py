@@ -81,7 +81,7 @@ async def test_an_empty_list_says_so_in_french_and_offers_the_first_record(user:
     await signed_in(user, admin.email, path='/carriers')
     french()
     await user.open('/carriers')
-    await user.should_see("Il n'y a encore aucun transporteur.")
+    await user.should_see('Il n’y a encore aucun transporteur.')
     await user.should_see(f'Pour commencer{NBSP}: Nouveau transporteur.')
     assert {'Nom', 'Code', 'Lien de suivi', 'Actif'} <= set(column_labels(user))
     user.find(marker='empty-state-create').click()
@@ -247,4 +247,4 @@ def test_an_import_reads_the_english_headers_and_values_an_export_writes_while_t
         # and what it refuses, it says in French
         (row,) = preview(manager, CSV.replace('Unfinished sign-up', 'Parti'))
         assert row.action == 'error'
-        assert row.errors['status'].startswith(f"Choisissez l'une des valeurs{NBSP}: Actif, "), row.errors
+        assert row.errors['status'].startswith(f'Choisissez l’une des valeurs{NBSP}: Actif, '), row.errors

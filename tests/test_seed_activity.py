@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
+from backoffice.kpi.sources import NOT_SALES, PLACED
 from backoffice.models import Customer, EventType, Order, UsageEvent
 from backoffice.seed.kpi import seed_activity
 from backoffice.seed.people import seed_customers
@@ -53,3 +54,32 @@ def test_seeded_orders_come_from_customers_already_signed_up() -> None:
         rows = session.exec(select(Order.placed_at, Customer.signed_up_at).join(Customer)).all()
     assert len(rows) == 300
     assert all(placed >= signed_up for placed, signed_up in rows)
+
+
+def test_the_funnel_places_exactly_the_orders_the_orders_card_counts() -> None:
+    """Each seeded order the Orders card counts was placed by a visit ending in its `order_placed` event at the
+    order's time; no other visit places an order, so the funnel never shows more orders than the card, and each step
+    of the funnel is at most the one before it."""
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    with session_scope() as session:
+        seed_customers(session=session, customers=120, companies=0, seed=4)
+        seed_activity(session=session, orders=250, events=4_000, days=30, seed=4, now=now)
+    with read_session() as session:
+        counted = session.exec(
+            select(Order.placed_at).where(col(Order.status).in_(PLACED), col(Order.source).not_in(NOT_SALES))
+        ).all()
+        placed_events = session.exec(select(UsageEvent.ts).where(UsageEvent.type == int(EventType.order_placed))).all()
+        cancelled = session.exec(select(func.count()).select_from(Order).where(Order.status == 'cancelled')).one()
+    assert cancelled > 0 and len(counted) > 150  # the seed has cancelled orders, which place nothing in the funnel
+    assert sorted(placed_events) == sorted(counted)  # one event per counted order, at the order's own time
+    steps = [
+        count(kind)
+        for kind in (
+            EventType.visit,
+            EventType.product_viewed,
+            EventType.cart_add,
+            EventType.checkout_started,
+            EventType.order_placed,
+        )
+    ]
+    assert steps == sorted(steps, reverse=True) and steps[-1] == len(counted)

@@ -253,3 +253,14 @@ def test_french_translations_are_complete_and_keep_their_placeholders() -> None:
             except ValueError as error:  # an unbalanced brace: str.format would fail on the page
                 problems.append(f'{path.name}: {english[0]!r}: {error}')
     assert not problems, '\n'.join(problems)
+
+
+def test_french_writes_its_apostrophes_one_way() -> None:
+    """French mixed ' and ’ ("Clé d'API" beside "Chiffre d’affaires"): every French text writes the typographic ’,
+    the one most of them used. Only an apostrophe between two letters is one: a quote around code or a placeholder
+    (none today) would be left as it is, and the placeholders test above still holds."""
+    straight = [
+        text for forms in french_catalog().values() for text in forms if re.search(r"(?<=[^\W\d_])'(?=[^\W\d_])", text)
+    ]
+    assert not straight, f'{len(straight)} French texts write a straight apostrophe, e.g. {straight[:3]}'
+    assert french_catalog()[(None, 'Turnover')] == ('Chiffre d’affaires',)

@@ -373,6 +373,9 @@ class Resource:
     # shipment's tracking number): read with the list's own search, for the list's readers
     search_ids: Callable[[Session, str], list[int]] | None = None
     filters: tuple[Filter, ...] = ()
+    # a money column whose total over every row the list shows (its search and filters) the list's caption says, per
+    # currency when its column names the record's: '12 orders · €1,234.50 · £80.00'
+    summed: str = ''
     default_sort: str = 'id'
     default_descending: bool = False
     unique: tuple[str, ...] = ()  # fields whose duplicates are refused with a field error

@@ -65,5 +65,5 @@ def shown(key: str, value: float | None) -> str:
     if unit == 'money':
         return formatting.money(value, app_settings.cached('currency'))
     if unit == 'percent':
-        return formatting.percent(value / 100, 1)
+        return formatting.kpi_percent(value)
     return formatting.number(value)

@@ -253,7 +253,7 @@ class _DaySoFar:
         start, midnight = days.bounds(day, shown.zone)
         session.info.setdefault('kpi_currency', shown.currency or 'EUR')  # the money KPIs' currency, as shown
         self.day, self.zone = day, shown.zone
-        self.shared = Day(session, start, until, defs, midnight=midnight)
+        self.shared = Day(session, start, until, defs, midnight=midnight, zone=shown.zone)
 
     def replacing_last_day(self, kpi: Kpi, before: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
@@ -295,7 +295,8 @@ def series_csv(*, session: Session, period: Period, key: str, separator: str = '
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
     (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
     spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
-    reads a comma-separated file as one column)."""
+    reads a comma-separated file as one column), whose decimal mark is then the comma too (43,2: French Excel reads
+    43.2 as text or a date)."""
     from backoffice.transfer.csv_out import csv_bytes
 
     kpi = BY_KEY[key]
@@ -308,7 +309,8 @@ def series_csv(*, session: Session, period: Period, key: str, separator: str = '
         numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
         rows.append([day, *(_plain(found[name]) if found is not None else None for name in numbers)])  # ISO in a cell
     stamp = '-'.join(f'{day.year:04d}{day.month:02d}{day.day:02d}' for day in (period.first, period.last))
-    return csv_bytes(header, rows, separator=separator), f'{key}-{stamp}.csv'
+    decimal = ',' if separator == ';' else '.'  # the spreadsheet that wants ';' reads 43,2 (43.2: text, or a date)
+    return csv_bytes(header, rows, separator=separator, decimal=decimal), f'{key}-{stamp}.csv'
 
 
 def _plain(value: Any) -> float | int | None:
@@ -334,8 +336,30 @@ def freshness(*, session: Session) -> datetime | None:
     return max((t for t in (written, finished) if t is not None), default=None)
 
 
-def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[list[str], list[dict[str, Any]]]:
+BEHIND_PAGE = 25  # rows behind today's number shown at first, and added by each "Show more"
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The rows behind today's number of a KPI: the first `limit` of `total`, and the columns a phone leaves out (the
+    table fits a 390-px screen instead of scrolling sideways inside the card)."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    not_on_phones: tuple[str, ...] = ()
+
+
+def rows_behind_today(
+    *, session: Session, key: str, limit: int = BEHIND_PAGE
+) -> tuple[list[str], list[dict[str, Any]]]:
     """The records today's number of this KPI counts (raw rows, but only today's and at most `limit`)."""
+    behind = behind_today(session=session, key=key, limit=limit)
+    return behind.columns, behind.rows
+
+
+def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Behind:
+    """The records today's number of this KPI counts: at most `limit` of them, and how many there are in all."""
     kpi: Kpi = BY_KEY[key]
     zone = app_settings.value(session=session, key='time_zone')
     start, end = days.bounds(days.today(zone), zone)
@@ -345,22 +369,33 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
         return _first_orders(session, start, end, zone, limit)
     if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
         o = src.orders.c
+        placed_today = (
+            o.placed_at >= start,
+            o.placed_at < end,
+            o.status.in_(src.PLACED),
+            o.source.not_in(src.NOT_SALES),
+        )
         rows = session.execute(
             select(o.number, o.status, o.total, o.currency, o.placed_at)
-            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED), o.source.not_in(src.NOT_SALES))
-            .order_by(o.placed_at.desc())
+            .where(*placed_today)
+            .order_by(o.placed_at.desc(), o.id.desc())
             .limit(limit)
         ).all()
         order, status, total, placed = _('Order'), _('Status'), _('Total'), pgettext('of day', 'Time')
-        return [order, status, total, placed], [
-            {
-                order: r.number,
-                status: formatting.label(r.status, ORDER_STATUSES),
-                total: formatting.money(r.total, r.currency),  # an order in another currency says so
-                placed: formatting.clock(r.placed_at, zone),
-            }
-            for r in rows
-        ]
+        return Behind(
+            [order, status, total, placed],
+            [
+                {
+                    order: r.number,
+                    status: formatting.label(r.status, ORDER_STATUSES),
+                    total: formatting.money(r.total, r.currency),  # an order in another currency says so
+                    placed: formatting.clock(r.placed_at, zone),
+                }
+                for r in rows
+            ],
+            _count(session, select(o.id).where(*placed_today)),
+            (status,),
+        )
     if 'tickets' in kpi.sources:
         t = src.tickets.c
         condition = {
@@ -371,26 +406,32 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             select(t.number, t.subject, t.status, t.rating).where(condition).order_by(t.number.desc()).limit(limit)
         ).all()
         request, subject, status, rating = _('Request'), _('Subject'), _('Status'), _('Rating')
-        return [request, subject, status, rating], [
-            {
-                request: f'#{r.number}',
-                subject: r.subject,
-                status: formatting.label(r.status, TICKET_STATUSES),
-                rating: r.rating or '',
-            }
-            for r in rows
-        ]
+        return Behind(
+            [request, subject, status, rating],
+            [
+                {
+                    request: f'#{r.number}',
+                    subject: r.subject,
+                    status: formatting.label(r.status, TICKET_STATUSES),
+                    rating: r.rating or '',
+                }
+                for r in rows
+            ],
+            _count(session, select(t.number).where(condition)),
+            (status, rating) if key != 'csat' else (status,),
+        )
     if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
         s = src.stock_levels.c
+        low = (s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
         rows = session.execute(
-            select(src.stock_levels.c.product_id, s.on_hand, s.reserved, s.min_qty)
-            .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
-            .limit(limit)
+            select(s.product_id, s.on_hand, s.reserved, s.min_qty).where(*low).order_by(s.product_id).limit(limit)
         ).all()
         product, on_hand, reserved, minimum = _('Product'), _('On hand'), _('Reserved'), _('Minimum')
-        return [product, on_hand, reserved, minimum], [
-            {product: r.product_id, on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty} for r in rows
-        ]
+        return Behind(
+            [product, on_hand, reserved, minimum],
+            [{product: r.product_id, on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty} for r in rows],
+            _count(session, select(s.product_id).where(*low)),
+        )
     e = src.events.c
     kinds = {
         'visits': EventType.visit,
@@ -399,63 +440,79 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
         'signup_abandonment': EventType.signup_started,
         'checkout_abandonment': EventType.checkout_started,
     }
-    statement = select(e.type, e.ts, e.customer_id, e.anonymous_id).where(e.ts >= start, e.ts < end)
+    condition = [e.ts >= start, e.ts < end]
     if key in kinds:
-        statement = statement.where(e.type == int(kinds[key]))
-    rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
+        condition.append(e.type == int(kinds[key]))
+    rows = session.execute(
+        select(e.type, e.ts, e.customer_id, e.anonymous_id).where(*condition).order_by(e.ts.desc()).limit(limit)
+    ).all()
     event, at, visitor = _('Event'), pgettext('of day', 'Time'), _('Visitor')
-    return [event, at, visitor], [
-        {
-            event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
-            at: formatting.clock(r.ts, zone),
-            visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
-        }
-        for r in rows
-    ]
+    return Behind(
+        [event, at, visitor],
+        [
+            {
+                event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
+                at: formatting.clock(r.ts, zone),
+                visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
+            }
+            for r in rows
+        ],
+        _count(session, select(e.ts).where(*condition)),
+    )
+
+
+def _count(session: Session, statement: Any) -> int:
+    return int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
 
 
 MONEY_FROM_ORDERS = ('turnover', 'average_basket')  # the paid orders in the shop's currency, and for turnover refunds
 
 
-def _money_behind(
-    session: Session, key: str, start: datetime, end: datetime, zone: str, limit: int
-) -> tuple[list[str], list[dict[str, Any]]]:
+def _money_behind(session: Session, key: str, start: datetime, end: datetime, zone: str, limit: int) -> Behind:
     """What today's turnover or average basket adds up, as the KPI does: the day's paid orders in the shop's currency
     (not those waiting for payment, nor those in another currency) and, for the turnover, the refunds made today of
     paid orders (a morning's −€5.04 was "Nothing today yet" under a card that said −€5.04)."""
     o, r = src.orders.c, src.refunds.c
     currency = app_settings.value(session=session, key='currency') or 'EUR'
     counted = (o.status.in_(src.PAID), o.currency == currency)
+    sold_today = (o.placed_at >= start, o.placed_at < end, o.source.not_in(src.NOT_SALES), *counted)
     sold = session.execute(
         select(o.number, o.status, o.total.label('amount'), o.placed_at.label('at'))
-        .where(o.placed_at >= start, o.placed_at < end, o.source.not_in(src.NOT_SALES), *counted)
+        .where(*sold_today)
         .order_by(o.placed_at.desc())
         .limit(limit)
     ).all()
+    total = _count(session, select(o.id).where(*sold_today))
     refunded = []
     if key == 'turnover':
+        refunds_today = (r.refunded_at >= start, r.refunded_at < end, *counted)
+        with_orders = src.refunds.join(src.orders, o.id == r.order_id)
         refunded = session.execute(
             select(o.number, r.amount, r.refunded_at.label('at'))
-            .select_from(src.refunds.join(src.orders, o.id == r.order_id))
-            .where(r.refunded_at >= start, r.refunded_at < end, *counted)
+            .select_from(with_orders)
+            .where(*refunds_today)
             .order_by(r.refunded_at.desc())
             .limit(limit)
         ).all()
+        total += _count(session, select(r.amount).select_from(with_orders).where(*refunds_today))
     # today's rows say the time of day only: 'Placed' / 'At' read 'Passée le 10:02', 'Date et heure 10:02' in French
     order, what, amount, at = _('Order'), _('What'), _('Amount'), pgettext('of day', 'Time')
     rows = [(row.at, row.number, formatting.label(row.status, ORDER_STATUSES), row.amount) for row in sold] + [
         (row.at, row.number, _('Refund'), -row.amount) for row in refunded
     ]
     rows.sort(key=lambda row: row[0], reverse=True)
-    return [order, what, amount, at], [
-        {order: number, what: said, amount: formatting.money(value, currency), at: formatting.clock(instant, zone)}
-        for instant, number, said, value in rows[:limit]
-    ]
+    return Behind(
+        [order, what, amount, at],
+        [
+            {order: number, what: said, amount: formatting.money(value, currency), at: formatting.clock(instant, zone)}
+            for instant, number, said, value in rows[:limit]
+        ],
+        total,
+        (what,),  # a refund's amount is negative: a phone still tells it from a sale
+    )
 
 
-def _first_orders(
-    session: Session, start: datetime, end: datetime, zone: str, limit: int
-) -> tuple[list[str], list[dict[str, Any]]]:
+def _first_orders(session: Session, start: datetime, end: datetime, zone: str, limit: int) -> Behind:
     """Today's new customers, as the KPI counts them: who placed today their first order (the rows were every order
     of the day, 17 of them under a card saying 2)."""
     o, earlier = src.orders.c, src.orders.alias('earlier')
@@ -468,7 +525,7 @@ def _first_orders(
         )
         .exists()
     )
-    rows = session.execute(
+    firsts = (
         select(o.customer_id, func.min(o.placed_at).label('first'), func.count().label('orders'))
         .where(
             o.placed_at >= start,
@@ -479,18 +536,21 @@ def _first_orders(
             ~before,
         )
         .group_by(o.customer_id)
-        .order_by(func.min(o.placed_at).desc())
-        .limit(limit)
-    ).all()
+    )
+    rows = session.execute(firsts.order_by(func.min(o.placed_at).desc()).limit(limit)).all()
     customer, orders, first = _('Customer'), _('Orders'), _('First order')
-    return [customer, orders, first], [  # by number, as the events' visitors: the dashboard shows no one's email
-        {
-            customer: _('customer {id}').format(id=row.customer_id),
-            orders: row.orders,
-            first: formatting.clock(row.first, zone),
-        }
-        for row in rows
-    ]
+    return Behind(
+        [customer, orders, first],
+        [  # by number, as the events' visitors: the dashboard shows no one's email
+            {
+                customer: _('customer {id}').format(id=row.customer_id),
+                orders: row.orders,
+                first: formatting.clock(row.first, zone),
+            }
+            for row in rows
+        ],
+        _count(session, firsts),
+    )
 
 
 def _within(data: pd.DataFrame, period: Period) -> pd.DataFrame:

@@ -269,7 +269,7 @@ def _compute(
     """One KPI's value of one day; KPIs of the same day given the same `shared` reuse each other's aggregates."""
     shared = {} if shared is None else shared
     if day not in shared:
-        shared[day] = Day(session, *days.bounds(day, zone), defs)
+        shared[day] = Day(session, *days.bounds(day, zone), defs, zone=zone)
     return _row(kpi, day, kpi.compute(shared[day]))
 
 

@@ -44,6 +44,7 @@ class Day:
     definitions: Definitions
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     midnight: datetime | None = None  # a day so far: where the whole day ends (`end` is where it is cut)
+    zone: str = 'UTC'  # the shop's time zone: a window of days starts at a local midnight (a DST day has 23 or 25 h)
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self.memo:
@@ -126,7 +127,7 @@ def active_users(day: Day) -> DayValue:
         .where(
             customer.is_not(None),
             e.type.in_(_activity_types(d)),
-            e.ts >= (day.midnight or day.end) - timedelta(days=d.active_days),
+            e.ts >= _window_start(day, d.active_days),
             e.ts < day.end,
         )
         .group_by(customer)
@@ -134,6 +135,13 @@ def active_users(day: Day) -> DayValue:
         .subquery()
     )
     return DayValue(float(day.session.execute(select(func.count()).select_from(per_customer)).scalar_one()))
+
+
+def _window_start(day: Day, length: int) -> datetime:
+    """Where a window of `length` local days ending with this day starts: the local midnight `length - 1` days before
+    it, as active_users_span counts days. Not its end minus `length` × 24 h, an hour off across a DST change."""
+    local = days.local_day(day.start, day.zone)
+    return days.bounds(local - timedelta(days=length - 1), day.zone)[0]
 
 
 def active_users_span(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -20,8 +21,9 @@ from sqlmodel import Session, SQLModel
 
 from backoffice.engine.declaration import Resource
 from backoffice.errors import ValidationFailed
+from backoffice.formatting import shop_currency
 from backoffice.i18n import _
-from backoffice.listing.counts import count_rows
+from backoffice.listing.counts import OutOfTime, count_rows, time_limit
 from backoffice.listing.filters import NONE, filter_conditions, normalized, trash_conditions
 from backoffice.listing.search import (
     SEARCH_INDEXES,
@@ -36,6 +38,7 @@ from backoffice.models import User
 from backoffice.permissions import require
 
 MAX_PAGE_SIZE = 500
+SUM_BUDGET = 0.05  # seconds the caption's sum may take; a list too large to add up that fast says its count alone
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Page:
     total: int
     exact: bool  # False: `total` is an estimate ("about N")
     cursor: Cursor
+    sums: tuple[tuple[str | None, Decimal], ...] | None = None  # see sums(): set by the caller that asks for them
 
     @property
     def last_page(self) -> int:
@@ -137,6 +141,42 @@ def count(*, session: Session, actor: User | None, resource: Resource, request: 
     """(total, exact): exact when counting takes less than COUNT_BUDGET, else an estimate."""
     require(actor, resource.read_permission)
     return count_rows(session, _Plan.of(session, resource, request, actor))
+
+
+def sums(
+    *, session: Session, actor: User | None, resource: Resource, request: ListRequest
+) -> tuple[tuple[str | None, Decimal], ...] | None:
+    """The resource's summed money column added up over every row the request matches (all pages), per currency:
+    ((currency, total), ...) in currency order, the shop's currency for a column in it, None for an amount alone;
+    None when the resource declares no such column or adding up would take over SUM_BUDGET. Added up in cents, so
+    SQLite's floating sums give the exact amount."""
+    if not resource.summed:
+        return None
+    require(actor, resource.read_permission)
+    plan = _Plan.of(session, resource, request, actor)
+    column = resource.column(resource.summed)
+    cents = func.sum(func.round(getattr(plan.model, column.name) * 100))
+    currency = getattr(plan.model, column.currency) if column.currency else None
+    try:
+        with time_limit(session, SUM_BUDGET):
+            if currency is None:
+                total = session.execute(select(cents).select_from(plan.model).where(*plan.conditions)).scalar_one()
+                shop = shop_currency() if column.currency == '' else None
+                found = [] if total is None else [(shop, total)]
+            else:
+                found = session.execute(
+                    select(currency, cents)
+                    .select_from(plan.model)
+                    .where(*plan.conditions)
+                    .group_by(currency)
+                    .order_by(currency)
+                ).all()
+    except OutOfTime:
+        return None
+    return tuple(
+        (str(getattr(code, 'value', code)) if code is not None else None, Decimal(int(total or 0)) / 100)
+        for code, total in found
+    )
 
 
 def iterate(

@@ -89,6 +89,7 @@ SUPPLIER_BILLS = register(
         icon='receipt',
         soft_delete=False,
         description=N_('Bills from suppliers: entered, approved by a second person, paid in parts or in full'),
+        summed='total',  # the caption: '12 bills · €1,234.50', per currency
         columns=(
             Column('number', N_('Bill')),
             Column('supplier_id', N_('Supplier'), kind='related', related='suppliers', sortable=False),

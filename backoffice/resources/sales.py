@@ -74,6 +74,7 @@ ORDERS = register(
         ),
         fields=(),
         search=('number', 'email'),
+        summed='total',  # the caption: '12 orders · €1,234.50', per currency
         # staff type the customer's name as often as the email the order was placed with (for those who may read
         # customers, as on Requests and Returns)
         search_related=(('customer_id', 'customers'),),

@@ -1,7 +1,9 @@
 """Demo and benchmark activity for the KPIs: orders, refunds and usage events spread over the last days, written with
 plain bulk inserts (a million orders and five million events in minutes, not hours). Needs customers first. The
 events read like a shop's: several page views per visit, a sign-up for each customer who signed up in the span (and
-some abandoned ones), and as many visits lately as orders (both grow over the span the same way)."""
+some abandoned ones), and as many visits lately as orders (both grow over the span the same way). Every order the
+Orders card counts in the span has its visit ending in an `order_placed` event at the order's own time, and no other
+visit places an order: the funnel's "Orders placed" is the Orders card, never more."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, inspect, select, text
 from sqlmodel import Session
 
+from backoffice.kpi import sources as src
 from backoffice.listing.search import search_index_suspended
 from backoffice.models import Customer, EventType, UsageEvent
 
@@ -24,7 +28,14 @@ FUNNEL = (
     (EventType.product_viewed, 0.6),
     (EventType.cart_add, 0.4),
     (EventType.checkout_started, 0.6),
-    (EventType.order_placed, 0.7),
+)  # a visit goes no further than checkout: the visits that place an order are the seeded orders' own
+ORDER_PATH = (  # how long before its order each step of an ordering visit happened
+    (EventType.visit, timedelta(minutes=12)),
+    (EventType.page_view, timedelta(minutes=12)),
+    (EventType.product_viewed, timedelta(minutes=9)),
+    (EventType.cart_add, timedelta(minutes=6)),
+    (EventType.checkout_started, timedelta(minutes=3)),
+    (EventType.order_placed, timedelta(0)),
 )
 MORE_PAGES = 0.6  # after each page view, the chance of one more (2.5 pages a visit on average)
 ABANDONED_SIGNUPS = 0.4  # sign-ups started and not completed, per completed one
@@ -135,6 +146,25 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
     made = 0
     rows: list[dict] = []
     visit = 0
+    for order_number, (customer_id, placed) in enumerate(_counted_orders(session, days, now)):
+        placed = placed if placed.tzinfo else placed.replace(tzinfo=UTC)
+        anonymous = f'o{seed_tag(start)}-{order_number}'
+        for step, (kind, before) in enumerate(ORDER_PATH):
+            made += 1
+            rows.append(
+                {
+                    'client_id': f'seed-o{start}-{order_number}-{step}',
+                    'type': int(kind),
+                    'ts': placed - before,
+                    'customer_id': customer_id,
+                    'anonymous_id': anonymous,
+                    'session_id': anonymous,
+                    'props': None,
+                }
+            )
+        if len(rows) >= CHUNK:
+            session.execute(insert(table), rows)
+            rows = []
     while made < count:
         visit += 1
         at = _when(rng, days, now)
@@ -169,6 +199,25 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
         session.execute(insert(table), rows)
     if session.bind.dialect.name == 'sqlite':
         session.execute(text('ANALYZE usage_events'))
+
+
+def _counted_orders(session: Session, days: int, now: datetime) -> Iterator[Any]:
+    """The customer and time of each order in the span the Orders card counts (placed, not cancelled, a sale)."""
+    if not src.has_tables(session, 'orders'):
+        return iter(())
+    o = src.orders.c
+    return iter(
+        session.execute(
+            select(o.customer_id, o.placed_at)
+            .where(
+                o.placed_at >= now - timedelta(days=days),
+                o.placed_at <= now,
+                o.status.in_(src.PLACED),
+                o.source.not_in(src.NOT_SALES),
+            )
+            .order_by(o.id)
+        ).all()
+    )
 
 
 def _signups(session: Session, rng: random.Random, days: int, now: datetime) -> None:

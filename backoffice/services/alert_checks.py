@@ -262,7 +262,7 @@ def _kpi_value(key: str, value: float | None) -> Any:
     if unit == 'money':
         return amount(round(value, 2), app_settings.cached('currency'))
     if unit == 'percent':
-        return percent(value / 100, 1)
+        return percent(Decimal(str(value)) / 100, 1)  # exact: formatting.kpi_percent's rounding
     return count(value)
 
 

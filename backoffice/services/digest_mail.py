@@ -198,7 +198,7 @@ def _change(change: float | None, *, points: bool = False) -> str:
     if change is None:
         return ''
     sign = '+' if change > 0 else ''
-    moved = _('{n} pts').format(n=formatting.number(change, 1)) if points else formatting.percent(change / 100, 1)
+    moved = _('{n} pts').format(n=formatting.number(change, 1)) if points else formatting.kpi_percent(change)
     return _('{change} vs the previous period').format(change=sign + moved)
 
 

@@ -28,6 +28,23 @@ from ..support.dashboard import TAP_AND_WATCH, charts_drawn, hover_text, seed_hi
 pytestmark = pytest.mark.browser
 
 
+def busy_day(database_url: str) -> None:
+    """30 orders placed in the last minutes on the browser server's database (numbers this test alone uses)."""
+    from datetime import timedelta
+
+    from backoffice import db
+    from backoffice.models import utcnow
+
+    from ..support.factories import make_customer, paid_order
+
+    db.configure(database_url)
+    buyer = make_customer('busy.day@example.com')
+    now = utcnow()
+    for n in range(30):
+        number = '<b>"Zoë": 7</b>' if n == 0 else f'7{n:05d}'
+        paid_order(buyer, now - timedelta(seconds=n + 1), '1234.50', number=number)
+
+
 def card_columns(driver: WebDriver) -> int:
     cards = driver.find_elements(By.CSS_SELECTOR, '.kpi-card')
     return len({round(card.rect['x']) for card in cards})
@@ -86,6 +103,21 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert opened.rect['x'] >= 0 and opened.rect['x'] + opened.rect['width'] <= 390, 'the dialog fits the phone'
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-card-opened.png'))
+    driver.find_element(By.CSS_SELECTOR, '.q-dialog button[aria-label="Close"]').click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, dialog), 'the card closes')
+
+    # a busy day's orders behind the Orders card: "25 of …" and a table that fits the phone (it scrolled sideways)
+    busy_day(server.database_url)
+    orders = '//div[contains(@class,"kpi-card")][.//*[normalize-space(text())="Orders"]]'
+    driver.find_element(By.XPATH, f'{orders}//div[contains(@class,"cursor-pointer")]').click()
+    wait.until(lambda d: '25 of ' in d.find_element(By.CSS_SELECTOR, dialog).text, 'the rows say how many')
+    settle(driver)
+    fits = driver.execute_script(
+        "const t = document.querySelector('.q-dialog .q-table__middle');return t && t.scrollWidth <= t.clientWidth + 1;"
+    )
+    assert fits, 'the rows behind the number fit the phone, no sideways scroll'
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-orders-behind.png'))
     driver.find_element(By.CSS_SELECTOR, '.q-dialog button[aria-label="Close"]').click()
     wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, dialog), 'the card closes')
 
