@@ -13,12 +13,12 @@ from nicegui import run, ui
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.engine.declaration import shown, shown_choices
+from backoffice.engine.declaration import shown, shown_choices, withheld
 from backoffice.formatting import display_value, when
 from backoffice.i18n import _
 from backoffice.listing import query
 from backoffice.models import User
-from backoffice.permissions import can
+from backoffice.permissions import PERMISSIONS, can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import audit_story, crud
 
@@ -92,6 +92,8 @@ class RecordDialog:
         self.on_created = on_created
         self.writable = not resource.read_only and can(user, resource.write_permission)
         self.is_new = record is None
+        # fields carrying what this reader may not read (a webhook delivery's payload): never loaded into the form
+        self.withheld = withheld(resource, user, record) if record is not None else {}
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.declared = {declared.name: declared for declared in resource.fields}
         self.version = getattr(record, 'version', None) if record else None  # (a log's record has none)
@@ -160,7 +162,12 @@ class RecordDialog:
                 continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
+            if declared.name in self.withheld:
+                withheld_note(declared, self.withheld[declared.name])
+                continue
             element = field_input(declared, self._shown_value(declared.name))
+            if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
+                element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
@@ -550,7 +557,16 @@ class RecordDialog:
                 if not spec.is_required()
             }
             return {f.name: defaults.get(f.name, False if f.kind == 'bool' else None) for f in self.resource.fields}
-        return {f.name: getattr(record, f.name, None) for f in self.resource.fields}
+        return {f.name: getattr(record, f.name, None) for f in self.resource.fields if f.name not in self.withheld}
+
+
+def withheld_note(declared: FormField, missing: list[str]) -> None:
+    """In place of a value the reader may not see: that it is hidden, and the right it needs (in words)."""
+    ui.label(
+        _('{field} hidden: needs {rights}').format(
+            field=shown(declared.label), rights=', '.join(f'"{_(PERMISSIONS[name])}"' for name in missing)
+        )
+    ).classes('w-full text-sm text-gray-600 italic break-words').mark(f'withheld-{declared.name}')
 
 
 def field_input(declared: FormField, value: Any) -> ui.element:
