@@ -12,8 +12,8 @@ import pytest
 from backoffice.api.resources import router
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.runtime import ratelimit
 from backoffice.models import WebhookDelivery
+from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, webhooks
 
 from .support.api import api_client, bearer, key_for
