@@ -434,22 +434,7 @@ class RecordDialog:
         return action.run(session=session, actor=user, record_id=self.record.id, version=self.version, **inputs)
 
     async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
-        """The action's warning, if it has one for these values, asked first ("the original comes from another
-        customer"): the values to run it with (confirmed), or None when the person did not go ahead."""
-        if action.warn is None:
-            return values
-        warning = await call(
-            _in_session,
-            lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **values),
-            **shown_at,
-        )
-        if warning is FAILED:
-            return None
-        if not warning:
-            return values
-        if not await confirm(warning, _('Go ahead')):
-            return None
-        return {**values, 'confirmed': True}
+        return await heeded(action, user, self.record.id, values, **shown_at)
 
     def _ask(self, action: Action) -> None:
         """A small dialog for an action's inputs (or its confirmation). It stays open until the service accepts:
@@ -632,6 +617,84 @@ def markdown_preview(text: ui.textarea) -> None:
 
     box.on_value_change(render)
     text.on_value_change(render)
+
+
+async def heeded(action: Action, user: Any, record_id: int, values: dict, **shown_at: Any) -> dict | None:
+    """The action's warning, if it has one for these values, asked first ("the original comes from another
+    customer"): the values to run it with (confirmed), or None when the person did not go ahead."""
+    if action.warn is None:
+        return values
+    warning = await call(
+        _in_session,
+        lambda s: action.warn(session=s, actor=user, record_id=record_id, **values),
+        **shown_at,
+    )
+    if warning is FAILED:
+        return None
+    if not warning:
+        return values
+    if not await confirm(warning, _('Go ahead')):
+        return None
+    return {**values, 'confirmed': True}
+
+
+def action_buttons(resource: Resource, record: Any, user: User, on_done: Callable[[], Any]) -> None:
+    """A record's declared actions as buttons of its own (a record page's header): those that apply to it now and the
+    reader may run, each asking its inputs or confirmation in a small dialog, as the record dialog does. Ban, Reset
+    password… were reachable only inside the record's edit dialog."""
+    if getattr(record, 'deleted_at', None) is not None:
+        return  # a record in the trash is read-only until restored
+    for action in resource.actions:
+        if action.visible(record) and can(user, action.permission):
+            ui.button(
+                shown(action.label),
+                icon=action.icon,
+                on_click=lambda a=action: run_on_record(resource, record, a, on_done),
+            ).props('outline').mark(f'action-{action.key}')
+
+
+async def run_on_record(resource: Resource, record: Any, action: Action, on_done: Callable[[], Any]) -> None:
+    """Run one action on a record as shown (its version: a colleague's change meanwhile is refused and said)."""
+    version = getattr(record, 'version', None)
+
+    async def go(values: dict, **shown_at: Any) -> bool:
+        user = acting_user()
+        if user is None:
+            return False
+        values = await heeded(action, user, record.id, values, **shown_at)
+        if values is None:
+            return False
+        result = await call(
+            _in_session,
+            lambda s: action.run(session=s, actor=user, record_id=record.id, version=version, **values),
+            **shown_at,
+        )
+        if result is FAILED:
+            return False
+        ui.notify(getattr(result, 'message', '') or done(action), type='positive')
+        _reveal(result)
+        await _maybe_await(on_done())
+        return True
+
+    if not (action.inputs or action.confirm):
+        await go({})
+        return
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
+        inputs = {f.name: field_input(f, None) for f in action.inputs}
+        for element in inputs.values():
+            element.props('outlined stack-label')
+        message = error_line()
+
+        async def confirmed() -> None:
+            values = {name: _value(element) for name, element in inputs.items()}
+            if await go(values, fields=inputs, message=message):
+                dialog.close()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(shown(action.label), on_click=confirmed).mark('confirm-action')
+    dialog.open()
 
 
 def done(action: Action) -> str:

@@ -187,3 +187,18 @@ async def test_an_admin_resetting_their_own_password_is_sent_to_change_password_
     assert auth.sign_in(email=admin.email, password=PASSWORD, address=None).ok  # the password they know still works
     await user.open('/users')
     await user.should_see('Staff users')  # still signed in
+
+
+async def test_a_staff_members_page_offers_deactivate_and_reset_password_as_buttons(user: User) -> None:
+    """On /users/{id} the declared actions were reachable only inside the list's edit dialog."""
+    agent = make_user('agent', email='on.leave@example.com', name='Ann "Leave" <i>é</i>: x')
+    await open_users_as_admin(user)
+    await user.open(f'/users/{agent.id}')
+    await user.should_see(marker='action-reset-password', retries=40)
+    await user.should_not_see(marker='action-reactivate')
+    user.find(marker='action-deactivate').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
+    await user.should_see('on.leave@example.com was deactivated', retries=40)
+    await user.should_see(marker='action-reactivate', retries=40)
+    assert not staff_named(agent.email).is_active
