@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
@@ -149,9 +149,9 @@ def _record_model(resource: Resource, name: str) -> type[BaseModel]:
     for field_name in shown_fields(resource):
         declared = resource.model.model_fields[field_name]
         described = _label(resource, field_name)
-        annotation = declared.annotation
+        annotation: Any = declared.annotation
         if field_name in guarded:
-            annotation = annotation | None  # type: ignore[operator]
+            annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
             described += ' (null when withheld: see `withheld`)'
         fields[field_name] = (annotation, Field(description=described) if described else Field())
     if guarded:
