@@ -177,4 +177,10 @@ async def test_a_role_managing_webhooks_alone_sees_a_delivery_and_its_next_attem
     )
     await user.should_not_see('ana.lopez@example.com')
     [next_attempt] = _fields_labelled(user, 'Next attempt')
-    assert next_attempt.props['hint'].startswith('in 4 min · ')
+    assert next_attempt.props['hint'] == 'in 4 min'
+    [status] = [  # the dialog's (read-only), not the list's Status filter
+        e
+        for e in user.client.elements.values()
+        if isinstance(e, ui.select) and e.props.get('label') == 'Status' and 'readonly' in e.props
+    ]
+    assert status.options[status.value] == 'Pending'  # as the list says it, not the stored 'pending'

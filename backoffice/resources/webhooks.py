@@ -186,8 +186,10 @@ DELIVERIES = register(
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),
         fields=(
-            FormField('event', N_('Event'), on_edit=False),
-            FormField('status', N_('Status'), on_edit=False),
+            FormField('event', N_('Event'), kind='choice', choices=EVENTS, on_edit=False),
+            FormField(
+                'status', N_('Status'), kind='choice', choices=STATUSES, on_edit=False
+            ),  # 'Pending', not 'pending'
             FormField('attempts', N_('Attempts'), kind='number', on_edit=False),
             FormField('last_status_code', N_('Last answer (HTTP status)'), kind='number', on_edit=False),
             FormField('last_error', N_('Last error'), kind='long_text', on_edit=False),
@@ -197,7 +199,7 @@ DELIVERIES = register(
                 kind='datetime',
                 on_edit=False,
                 applies=lambda d: d.status == DeliveryStatus.pending,  # delivered or given up: no next attempt
-                note=lambda d: webhooks.next_attempt_said(d) or '',
+                note=lambda d: webhooks.next_attempt_said(d) or '',  # 'in 4 min': the field shows the moment
             ),
             FormField('delivered_at', N_('Delivered'), kind='datetime', on_edit=False),
             # what it carries (a customer's email, an order): shown to those who may read that, not to every manager

@@ -758,14 +758,12 @@ def next_attempt(delivery: WebhookDelivery) -> datetime | None:
 
 
 def next_attempt_said(delivery: WebhookDelivery, now: datetime | None = None) -> str | None:
-    """When a pending delivery is tried again, as the deliveries log says it: 'in 4 min · 2026-12-06 12:05 CET' (the
-    shop's time zone); 'due now' once its time has come (the dispatcher runs every 10 s); None when delivered or
-    given up."""
-    if delivery.status != DeliveryStatus.pending or delivery.next_attempt_at is None:
+    """How soon a pending delivery is tried again, beside the moment the form shows: 'in 4 min'; 'due now' once its
+    time has come (the dispatcher runs every 10 s); None when delivered or given up."""
+    at = next_attempt(delivery)
+    if at is None:
         return None
-    if formatting.is_past(delivery.next_attempt_at, now):
-        return _('due now · {moment}').format(moment=formatting.when(delivery.next_attempt_at))
-    return f'{formatting.due(delivery.next_attempt_at, now)} · {formatting.when(delivery.next_attempt_at)}'
+    return _('due now') if formatting.is_past(at, now) else formatting.due(at, now)
 
 
 def _may_receive(actor: User, events_chosen: str) -> None:
