@@ -177,6 +177,7 @@ async def test_a_role_managing_webhooks_alone_sees_a_delivery_and_its_next_attem
     )
     await user.should_not_see('ana.lopez@example.com')
     [next_attempt] = _fields_labelled(user, 'Next attempt')
+    assert not _fields_labelled(user, 'Delivered') and not _fields_labelled(user, 'Last answer (HTTP status)')
     assert next_attempt.props['hint'] == 'in 4 min'
     [status] = [  # the dialog's (read-only), not the list's Status filter
         e

@@ -191,7 +191,13 @@ DELIVERIES = register(
                 'status', N_('Status'), kind='choice', choices=STATUSES, on_edit=False
             ),  # 'Pending', not 'pending'
             FormField('attempts', N_('Attempts'), kind='number', on_edit=False),
-            FormField('last_status_code', N_('Last answer (HTTP status)'), kind='number', on_edit=False),
+            FormField(
+                'last_status_code',
+                N_('Last answer (HTTP status)'),
+                kind='number',
+                on_edit=False,
+                applies=lambda d: d.last_status_code is not None,  # never answered (could not connect): no empty box
+            ),
             FormField('last_error', N_('Last error'), kind='long_text', on_edit=False),
             FormField(
                 'next_attempt_at',
@@ -201,7 +207,13 @@ DELIVERIES = register(
                 applies=lambda d: d.status == DeliveryStatus.pending,  # delivered or given up: no next attempt
                 note=lambda d: webhooks.next_attempt_said(d) or '',  # 'in 4 min': the field shows the moment
             ),
-            FormField('delivered_at', N_('Delivered'), kind='datetime', on_edit=False),
+            FormField(
+                'delivered_at',
+                N_('Delivered'),
+                kind='datetime',
+                on_edit=False,
+                applies=lambda d: d.delivered_at is not None,  # pending or given up: an empty date with a calendar
+            ),
             # what it carries (a customer's email, an order): shown to those who may read that, not to every manager
             # of webhooks (a custom role with webhooks.manage alone)
             FormField('payload', N_('Payload'), kind='long_text', on_edit=False, needs=webhooks.payload_needs),
