@@ -13,12 +13,12 @@ from nicegui import run, ui
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.engine.declaration import shown, shown_choices
+from backoffice.engine.declaration import shown, shown_choices, withheld
 from backoffice.formatting import display_value, when
 from backoffice.i18n import _
 from backoffice.listing import query
 from backoffice.models import User
-from backoffice.permissions import can
+from backoffice.permissions import PERMISSIONS, can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import audit_story, crud
 
@@ -92,6 +92,8 @@ class RecordDialog:
         self.on_created = on_created
         self.writable = not resource.read_only and can(user, resource.write_permission)
         self.is_new = record is None
+        # fields carrying what this reader may not read (a webhook delivery's payload): never loaded into the form
+        self.withheld = withheld(resource, user, record) if record is not None else {}
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.declared = {declared.name: declared for declared in resource.fields}
         self.version = getattr(record, 'version', None) if record else None  # (a log's record has none)
@@ -160,7 +162,12 @@ class RecordDialog:
                 continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
+            if declared.name in self.withheld:
+                withheld_note(declared, self.withheld[declared.name])
+                continue
             element = field_input(declared, self._shown_value(declared.name))
+            if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
+                element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
@@ -427,22 +434,7 @@ class RecordDialog:
         return action.run(session=session, actor=user, record_id=self.record.id, version=self.version, **inputs)
 
     async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
-        """The action's warning, if it has one for these values, asked first ("the original comes from another
-        customer"): the values to run it with (confirmed), or None when the person did not go ahead."""
-        if action.warn is None:
-            return values
-        warning = await call(
-            _in_session,
-            lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **values),
-            **shown_at,
-        )
-        if warning is FAILED:
-            return None
-        if not warning:
-            return values
-        if not await confirm(warning, _('Go ahead')):
-            return None
-        return {**values, 'confirmed': True}
+        return await heeded(action, user, self.record.id, values, **shown_at)
 
     def _ask(self, action: Action) -> None:
         """A small dialog for an action's inputs (or its confirmation). It stays open until the service accepts:
@@ -550,7 +542,16 @@ class RecordDialog:
                 if not spec.is_required()
             }
             return {f.name: defaults.get(f.name, False if f.kind == 'bool' else None) for f in self.resource.fields}
-        return {f.name: getattr(record, f.name, None) for f in self.resource.fields}
+        return {f.name: getattr(record, f.name, None) for f in self.resource.fields if f.name not in self.withheld}
+
+
+def withheld_note(declared: FormField, missing: list[str]) -> None:
+    """In place of a value the reader may not see: that it is hidden, and the right it needs (in words)."""
+    ui.label(
+        _('{field} hidden: needs {rights}').format(
+            field=shown(declared.label), rights=', '.join(f'"{_(PERMISSIONS[name])}"' for name in missing)
+        )
+    ).classes('w-full text-sm text-gray-600 italic break-words').mark(f'withheld-{declared.name}')
 
 
 def field_input(declared: FormField, value: Any) -> ui.element:
@@ -616,6 +617,84 @@ def markdown_preview(text: ui.textarea) -> None:
 
     box.on_value_change(render)
     text.on_value_change(render)
+
+
+async def heeded(action: Action, user: Any, record_id: int, values: dict, **shown_at: Any) -> dict | None:
+    """The action's warning, if it has one for these values, asked first ("the original comes from another
+    customer"): the values to run it with (confirmed), or None when the person did not go ahead."""
+    if action.warn is None:
+        return values
+    warning = await call(
+        _in_session,
+        lambda s: action.warn(session=s, actor=user, record_id=record_id, **values),
+        **shown_at,
+    )
+    if warning is FAILED:
+        return None
+    if not warning:
+        return values
+    if not await confirm(warning, _('Go ahead')):
+        return None
+    return {**values, 'confirmed': True}
+
+
+def action_buttons(resource: Resource, record: Any, user: User, on_done: Callable[[], Any]) -> None:
+    """A record's declared actions as buttons of its own (a record page's header): those that apply to it now and the
+    reader may run, each asking its inputs or confirmation in a small dialog, as the record dialog does. Ban, Reset
+    password… were reachable only inside the record's edit dialog."""
+    if getattr(record, 'deleted_at', None) is not None:
+        return  # a record in the trash is read-only until restored
+    for action in resource.actions:
+        if action.visible(record) and can(user, action.permission):
+            ui.button(
+                shown(action.label),
+                icon=action.icon,
+                on_click=lambda a=action: run_on_record(resource, record, a, on_done),
+            ).props('outline').mark(f'action-{action.key}')
+
+
+async def run_on_record(resource: Resource, record: Any, action: Action, on_done: Callable[[], Any]) -> None:
+    """Run one action on a record as shown (its version: a colleague's change meanwhile is refused and said)."""
+    version = getattr(record, 'version', None)
+
+    async def go(values: dict, **shown_at: Any) -> bool:
+        user = acting_user()
+        if user is None:
+            return False
+        values = await heeded(action, user, record.id, values, **shown_at)
+        if values is None:
+            return False
+        result = await call(
+            _in_session,
+            lambda s: action.run(session=s, actor=user, record_id=record.id, version=version, **values),
+            **shown_at,
+        )
+        if result is FAILED:
+            return False
+        ui.notify(getattr(result, 'message', '') or done(action), type='positive')
+        _reveal(result)
+        await _maybe_await(on_done())
+        return True
+
+    if not (action.inputs or action.confirm):
+        await go({})
+        return
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
+        inputs = {f.name: field_input(f, None) for f in action.inputs}
+        for element in inputs.values():
+            element.props('outlined stack-label')
+        message = error_line()
+
+        async def confirmed() -> None:
+            values = {name: _value(element) for name, element in inputs.items()}
+            if await go(values, fields=inputs, message=message):
+                dialog.close()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(shown(action.label), on_click=confirmed).mark('confirm-action')
+    dialog.open()
 
 
 def done(action: Action) -> str:

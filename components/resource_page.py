@@ -20,7 +20,7 @@ from . import live
 from .forms import FAILED, call, call_now
 from .links import record_link, site_link
 from .personal_data import personal_data_buttons
-from .resource_form import open_record
+from .resource_form import action_buttons, open_record
 from .server_error import record_id as parsed_id
 from .session import acting_user
 
@@ -96,6 +96,7 @@ class RecordPage:
                 icon='edit' if writable else 'info',
                 on_click=lambda: open_record(resource, record.id, on_saved=self.reload),
             ).props('outline').mark('open-record')
+            action_buttons(resource, record, self.user, self.reload)
             personal_data_buttons(resource.personal_data, record, self.user, self.reload)
         with ui.element('div').classes('w-full grid grid-cols-2 lg:grid-cols-4 gap-x-6 gap-y-2'):
             for column in resource.columns:

@@ -14,7 +14,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import StaffRole, User
-from backoffice.permissions import AREAS, PERMISSIONS, PermissionDenied
+from backoffice.permissions import AREAS, PERMISSIONS, PermissionDenied, rights_said
 from backoffice.services import roles
 from backoffice.services.roles import RoleView
 from components import live
@@ -74,9 +74,7 @@ def roles_page(user: User) -> None:
                 ui.label(role.description).classes('text-sm break-words').mark('role-description')
             holders = ngettext('{n} user holds it', '{n} users hold it', role.holders).format(n=role.holders)
             with ui.row().classes('items-center gap-2'):
-                ui.label(
-                    _('{granted} of {total} permissions').format(granted=len(role.permissions), total=len(PERMISSIONS))
-                ).classes('text-xs text-gray-500')
+                ui.label(rights_said(role.permissions)).classes('text-xs text-gray-500').mark(f'rights-{role.key}')
                 if role.holders:
                     ui.link(holders, f'/users?role={quote(role.key)}').classes('text-xs').mark(f'holders-{role.key}')
                 else:

@@ -11,6 +11,7 @@ from backoffice.permissions import role_name
 from backoffice.resources import resource
 from backoffice.services import two_factor
 from components.forms import FAILED, call, confirm
+from components.resource_form import action_buttons
 from components.screens import screen
 from components.server_error import record_id
 from components.session import acting_user
@@ -43,6 +44,16 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
         ui.label(_('Role: {role}').format(role=role_name(shown.role))).mark('user-role')
         ui.link(_('Back to the list'), '/users')
         ui.link(_('Roles'), '/roles')
+
+    @ui.refreshable
+    def actions() -> None:  # the declared actions (Deactivate, Reset password…), not only inside the edit dialog
+        with read_session() as session:
+            current = session.get(User, shown.id)
+        if current is not None:
+            with ui.row().classes('items-center gap-2 flex-wrap').mark('record-action-buttons'):
+                action_buttons(USERS, current, user, actions.refresh)
+
+    actions()
 
     with ui.card().classes('w-full p-4 gap-2'):
         ui.label(_('Two-factor sign-in')).classes('text-lg font-medium')

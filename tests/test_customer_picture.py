@@ -199,3 +199,28 @@ def _scans_a_big_table(line: str) -> bool:
 
 def engine_is_sqlite() -> bool:
     return db.get_engine().dialect.name == 'sqlite'
+
+
+async def test_the_record_page_offers_its_actions_as_buttons_not_only_inside_edit(user: User) -> None:
+    """Banning a customer from their page meant opening Edit and finding Ban at the foot of the form."""
+    customer = make_customer('ban.me@example.com', name='Zoë "Ban" <b>Me</b>: O\'Hara')
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/customers/{customer.id}')
+    await user.should_see(marker='action-ban', retries=40)
+    await user.should_not_see(marker='action-unban')  # only the actions that apply now
+    user.find(marker='action-ban').click()
+    await user.should_see(marker='confirm-action')
+    user.find('Reason *').type('Chargebacks: "<script>x</script>"')
+    user.find(marker='confirm-action').click()
+    await user.should_see(marker='action-unban', retries=40)  # the page shows the banned customer's actions
+    with read_session() as session:
+        banned = session.get(type(customer), customer.id)
+    assert (banned.status, banned.ban_reason) == ('banned', 'Chargebacks: "<script>x</script>"')
+
+
+async def test_a_viewer_sees_no_action_they_may_not_run(user: User) -> None:
+    customer = make_customer('look.only@example.com', name='Look Only')
+    viewer = make_user('viewer')
+    await signed_in(user, viewer.email, path=f'/customers/{customer.id}')
+    await user.should_see('Look Only', retries=40)
+    await user.should_not_see(marker='action-ban')

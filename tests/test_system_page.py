@@ -9,10 +9,19 @@ from sqlmodel import select
 from backoffice import i18n
 from backoffice.config import reload_settings
 from backoffice.db import get_engine, read_session, session_scope
-from backoffice.models import AuditEntry, Delivery, JobRun, utcnow
+from backoffice.models import AuditEntry, Delivery, JobRun, WebhookDelivery, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
-from backoffice.services import app_settings, backups, job_runs, staff_mail, system_health, tickets, users
+from backoffice.services import (
+    app_settings,
+    backups,
+    job_runs,
+    staff_mail,
+    system_health,
+    tickets,
+    users,
+    webhooks,
+)
 
 from .support.factories import make_customer, make_user, submit_request
 from .support.lists import rows_show
@@ -259,3 +268,35 @@ async def test_a_french_admin_reads_what_each_job_did_in_french_and_older_runs_a
         HOSTILE,
         'delivered: 3',  # an older run: its stored text
     }
+
+
+def test_the_webhooks_check_counts_deliveries_retried_and_given_up() -> None:
+    """A receiver down for hours showed nowhere on /system: only in the deliveries log of /webhooks."""
+    admin = make_user('admin')
+    with read_session() as session:
+        calm = next(
+            c
+            for c in system_health.checks(session=session, actor=admin, settings=reload_settings())
+            if c.name == 'Webhooks'
+        )
+    assert (calm.status, calm.detail) == ('ok', 'Every delivery taken or on its way')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': HOSTILE, 'url': 'https://hooks.example.com/in'}
+        )
+        for number, (status, attempts) in enumerate((('pending', 2), ('pending', 0), ('failed', 6), ('delivered', 1))):
+            session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id,
+                    event='order.paid',
+                    dedup_key=f'k{number}',
+                    status=status,
+                    attempts=attempts,
+                )
+            )
+        session.commit()
+    with read_session() as session:
+        found = system_health.checks(session=session, actor=admin, settings=reload_settings())
+    check = next(c for c in found if c.name == 'Webhooks')
+    assert (check.status, check.detail) == ('error', '1 being retried, 1 given up in the last 7 days: see Webhooks')
+    assert HOSTILE not in check.detail  # counts only

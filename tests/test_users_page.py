@@ -1,13 +1,18 @@
 """Staff users page: an admin adds, edits, deactivates and resets staff; bad input is shown at the field."""
 
+import re
+
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice import auth, i18n
 from backoffice.db import session_scope
-from backoffice.models import AuditEntry
+from backoffice.errors import ValidationFailed
+from backoffice.models import AuditEntry, StaffMail
 from backoffice.resources import resource
+from backoffice.services import password_reset
 from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
@@ -15,6 +20,8 @@ from .support.lists import caption, open_row, rows_show, the_list
 from .support.signin import open_users_as_admin, signed_in, staff_named
 from .support.two_factor import enrol
 from .support.waiting import eventually
+
+NEW_PASSWORD = 'Quartz-Lantern-Meadow-71'
 
 
 async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User) -> None:
@@ -110,18 +117,29 @@ async def test_two_admins_editing_one_user_do_not_lose_a_change(user: User) -> N
     assert (saved.name, saved.role) == ('Casey C. Renamed', 'viewer')  # both changes kept
 
 
-async def test_reset_password_shows_a_new_one_and_the_old_one_stops_working(user: User) -> None:
-    agent = make_user('agent', email='forgetful@example.com')
+async def test_reset_password_emails_a_link_that_works_once_and_the_old_password_stops_working(user: User) -> None:
+    """The reset showed the admin a new password to pass on by hand, and told the person nothing: now the person is
+    emailed a one-time link to choose their own, and the admin's screen says so."""
+    agent = make_user('agent', email='forgetful@example.com', name='Zoë "Zed" <b>Ü</b>: O\'Brien')
     await open_users_as_admin(user)
     await rows_show(user, agent.email)
     open_row(user, agent.email)
     user.find(kind=ui.button, content='Reset password').click()
     await user.should_see(marker='confirm-action')
     user.find(marker='confirm-action').click()
-    await user.should_see('Password for forgetful@example.com')
-    new_password = user.find(marker='generated-password').elements.pop().value
+    await user.should_see('An email was sent to forgetful@example.com with a link to choose a new password')
+    await user.should_not_see(marker='generated-password')  # no password shown to the admin
     assert not auth.sign_in(email=agent.email, password=PASSWORD, address=None).ok
-    assert auth.sign_in(email=agent.email, password=new_password, address=None).ok
+    with session_scope() as session:
+        [mail] = session.exec(select(StaffMail).where(StaffMail.to_address == agent.email)).all()
+    assert mail.subject == 'Your Backoffice password was reset'
+    assert 'the link works once, for 24 hours' in mail.body and "O'Brien" not in mail.subject
+    token = re.search(r'/reset-password\?token=([\w%-]+)', mail.body).group(1)
+    assert password_reset.user_of_link(token).id == agent.id
+    password_reset.reset_with_link(token=token, new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert auth.sign_in(email=agent.email, password=NEW_PASSWORD, address=None).ok
+    with pytest.raises(ValidationFailed, match='expired or was already used'):
+        password_reset.reset_with_link(token=token, new=NEW_PASSWORD + 'x', confirm=NEW_PASSWORD + 'x')
 
 
 async def test_search_narrows_the_list(user: User) -> None:
@@ -169,3 +187,18 @@ async def test_an_admin_resetting_their_own_password_is_sent_to_change_password_
     assert auth.sign_in(email=admin.email, password=PASSWORD, address=None).ok  # the password they know still works
     await user.open('/users')
     await user.should_see('Staff users')  # still signed in
+
+
+async def test_a_staff_members_page_offers_deactivate_and_reset_password_as_buttons(user: User) -> None:
+    """On /users/{id} the declared actions were reachable only inside the list's edit dialog."""
+    agent = make_user('agent', email='on.leave@example.com', name='Ann "Leave" <i>é</i>: x')
+    await open_users_as_admin(user)
+    await user.open(f'/users/{agent.id}')
+    await user.should_see(marker='action-reset-password', retries=40)
+    await user.should_not_see(marker='action-reactivate')
+    user.find(marker='action-deactivate').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
+    await user.should_see('on.leave@example.com was deactivated', retries=40)
+    await user.should_see(marker='action-reactivate', retries=40)
+    assert not staff_named(agent.email).is_active

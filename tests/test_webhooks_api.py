@@ -12,11 +12,12 @@ import pytest
 from backoffice.api.resources import router
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
+from backoffice.models import WebhookDelivery
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys
+from backoffice.services import api_keys, webhooks
 
-from .support.api import api_client, bearer
-from .support.factories import make_user
+from .support.api import api_client, bearer, key_for
+from .support.factories import make_role, make_user
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Shop "<script>alert(1)</script>": \'quoted\' é'
@@ -103,3 +104,41 @@ async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:
     action = described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['responses']['200']
     result = described['components']['schemas'][action['content']['application/json']['schema']['$ref'].split('/')[-1]]
     assert 'secret' in result['properties']
+
+
+def _delivery_carrying_a_customer() -> int:
+    """An order.paid delivery as the outbox writes it: the order and its customer's email in the payload."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': HOSTILE, 'url': 'https://hooks.example.com/in'}
+        )
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event='order.paid',
+            dedup_key='order.paid:1',
+            payload={'order': {'number': '100042', 'customer_email': 'ana.lopez@example.com', 'total': '49.90'}},
+        )
+        session.add(delivery)
+        session.commit()
+        return delivery.id
+
+
+async def test_a_role_that_manages_webhooks_alone_gets_the_deliveries_without_their_payload() -> None:
+    """A custom role with webhooks.manage alone read customers' emails and orders in the deliveries' payloads."""
+    delivery_id = _delivery_carrying_a_customer()
+    _key, webhooks_only = key_for(make_role('webhooks.manage').key, 'read:webhook-deliveries')
+    _key, reads_all = key_for(
+        make_role('webhooks.manage', 'customers.read', 'orders.read').key, 'read:webhook-deliveries'
+    )
+    async with api_client(router) as client:
+        one = await client.get(f'/api/v1/webhook-deliveries/{delivery_id}', headers=bearer(webhooks_only))
+        listed = await client.get('/api/v1/webhook-deliveries', headers=bearer(webhooks_only))
+        allowed = await client.get(f'/api/v1/webhook-deliveries/{delivery_id}', headers=bearer(reads_all))
+    assert one.status_code == listed.status_code == allowed.status_code == 200, one.text
+    for shown in (one.json(), listed.json()['items'][0]):
+        assert 'ana.lopez@example.com' not in str(shown)
+        assert (shown['event'], shown['status'], shown['payload']) == ('order.paid', 'pending', None)
+        assert shown['withheld'] == {'payload': ['customers.read', 'orders.read']}
+    assert allowed.json()['payload']['order']['customer_email'] == 'ana.lopez@example.com'
+    assert allowed.json()['withheld'] == {}

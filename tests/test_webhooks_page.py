@@ -3,6 +3,8 @@ shown once, sends a test event and sees the delivery in the log; other roles can
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -11,10 +13,10 @@ from sqlmodel import select
 from backoffice import i18n, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
-from backoffice.models import WebhookEndpoint
+from backoffice.models import WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.services import webhooks
 
-from .support.factories import make_user
+from .support.factories import make_role, make_user
 from .support.private_servers import free_port
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -141,3 +143,45 @@ def _fields_labelled(user: User, label: str) -> list:
 def _open(user: User, column: str, row: dict) -> None:
     """Click a row of the list that has this column (tables.open_row assumes one list per page)."""
     UserInteraction(user, {table_with(user, column)}, None).trigger('rowClick', [{}, row, 0])
+
+
+async def test_a_role_managing_webhooks_alone_sees_a_delivery_and_its_next_attempt_but_not_its_payload(
+    user: User,
+) -> None:
+    """A custom role with webhooks.manage alone read the customers' emails and orders in the payloads; and a pending
+    delivery did not say when it is tried again (the list hid the column, the dialog gave no sense of how soon)."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': 'Shop "x": <script>', 'url': 'https://hooks.example.com/in'}
+        )
+        session.add(
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event='order.paid',
+                dedup_key='order.paid:7',
+                payload={'order': {'customer_email': 'ana.lopez@example.com', 'number': '100042'}},
+                attempts=1,
+                next_attempt_at=utcnow() + timedelta(minutes=4, seconds=30),
+                last_error='could not connect',
+            )
+        )
+        session.commit()
+    hooks_only = make_user(make_role('webhooks.manage', name='Integrations: "<b>é</b>"').key)
+    await signed_in(user, hooks_only.email, path='/webhooks')
+    rows = await rows_of(user, 'attempts', 'order.paid', 'event')
+    assert [row['next_attempt_at'] for row in rows] == ['in 4 min']
+    _open(user, 'attempts', rows[0])
+    await user.should_see(
+        'Payload hidden: needs "See customers and companies", "See orders, payments and shipments"', retries=30
+    )
+    await user.should_not_see('ana.lopez@example.com')
+    [next_attempt] = _fields_labelled(user, 'Next attempt')
+    assert not _fields_labelled(user, 'Delivered') and not _fields_labelled(user, 'Last answer (HTTP status)')
+    assert next_attempt.props['hint'] == 'in 4 min'
+    [status] = [  # the dialog's (read-only), not the list's Status filter
+        e
+        for e in user.client.elements.values()
+        if isinstance(e, ui.select) and e.props.get('label') == 'Status' and 'readonly' in e.props
+    ]
+    assert status.options[status.value] == 'Pending'  # as the list says it, not the stored 'pending'

@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 
 from backoffice.api.input_rules import INT32_MAX
-from backoffice.engine.declaration import Action, FormField, Resource, shown
+from backoffice.engine.declaration import Action, FormField, Resource, shown, withheld
 from backoffice.i18n import _
 from backoffice.listing.filters import NONE
 from backoffice.listing.query import MAX_PAGE_SIZE
@@ -133,12 +133,36 @@ def shown_fields(resource: Resource) -> list[str]:
     return [n for n in dict.fromkeys(names) if n in model.model_fields and n not in HIDDEN_FIELDS]
 
 
+def record_for(schemas: Schemas, resource: Resource, actor: Any, record: Any) -> BaseModel:
+    """A record as the API answers it to `actor`: a value they may not read (FormField.needs) is null, and
+    `withheld` names it with the permissions it needs."""
+    answered = schemas.record.model_validate(record)
+    if 'withheld' not in type(answered).model_fields:
+        return answered
+    hidden = withheld(resource, actor, record)
+    return answered.model_copy(update={**dict.fromkeys(hidden), 'withheld': hidden})
+
+
 def _record_model(resource: Resource, name: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
+    guarded = {f.name for f in resource.fields if f.needs is not None}
     for field_name in shown_fields(resource):
         declared = resource.model.model_fields[field_name]
         described = _label(resource, field_name)
-        fields[field_name] = (declared.annotation, Field(description=described) if described else Field())
+        annotation: Any = declared.annotation
+        if field_name in guarded:
+            annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
+            described += ' (null when withheld: see `withheld`)'
+        fields[field_name] = (annotation, Field(description=described) if described else Field())
+    if guarded:
+        fields['withheld'] = (
+            dict[str, list[str]],
+            Field(
+                default_factory=dict,
+                description="The values not shown to the key's staff member, each with the permissions it needs "
+                "(a delivery's payload carries customers and orders)",
+            ),
+        )
     return create_model(
         f'{name}Record',
         __config__=ConfigDict(from_attributes=True),

@@ -35,6 +35,7 @@ from backoffice.api.resource_schemas import (
     HistoryPage,
     Schemas,
     camel,
+    record_for,
     schemas_of,
 )
 from backoffice.db import read_session, session_scope
@@ -114,7 +115,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
         with _answering(), read_session() as session:
             actor = api_keys.acting_user(session, key)
             found = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
-            return schemas.record.model_validate(found)
+            return record_for(schemas, resource, actor, found)
 
     router.add_api_route(
         one,
@@ -168,7 +169,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
                 trashed = crud.delete_record(
                     session=session, actor=actor, resource=resource, record_id=record_id, version=version
                 )
-                return schemas.record.model_validate(trashed)
+                return record_for(schemas, resource, actor, trashed)
 
         router.add_api_route(
             one,
@@ -189,7 +190,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
                 if found.deleted_at is None:  # type: ignore[attr-defined]  # a resource with a trash has deleted_at
                     raise HTTPException(409, _('This {label} is not in the trash.').format(label=_(label)))
                 restored = crud.restore_record(session=session, actor=actor, resource=resource, record_id=record_id)
-                return schemas.record.model_validate(restored)
+                return record_for(schemas, resource, actor, restored)
 
         router.add_api_route(
             f'{one}/restore',
@@ -296,7 +297,7 @@ def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., A
         with _answering('query'), read_session() as session:
             actor = api_keys.acting_user(session, key)
             found = query.list_page(session=session, actor=actor, resource=resource, request=request, cursor=cursor)
-            items = [schemas.record.model_validate(row) for row in found.rows]
+            items = [record_for(schemas, resource, actor, row) for row in found.rows]
         sort_name = request.sort or resource.default_sort
         if found.page < request.page:  # past the last page: the screens show the last one, a program wants the end
             return schemas.page(
@@ -353,7 +354,7 @@ def _create_endpoint(resource: Resource, schemas: Schemas, writer: Callable[...,
                     session=session, actor=actor, resource=resource, data=payload.model_dump(exclude_unset=True)
                 )
             record = made.record if isinstance(made, Outcome) else made
-            body = schemas.record.model_validate(record).model_dump(mode='json')
+            body = record_for(schemas, resource, actor, record).model_dump(mode='json')
             if isinstance(made, Outcome) and made.secret:
                 body['secret'] = made.secret
             return body, 201
@@ -382,7 +383,7 @@ def _update_endpoint(resource: Resource, schemas: Schemas, writer: Callable[...,
             changed = crud.update_record(
                 session=session, actor=actor, resource=resource, record_id=record_id, version=version, changes=changes
             )
-            return schemas.record.model_validate(changed)
+            return record_for(schemas, resource, actor, changed)
 
     update_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
@@ -421,7 +422,7 @@ def _action_endpoint(
             after = _still_there(session, actor, resource, record_id)
             made = getattr(done, 'secret', None)
             return result(
-                record=schemas.record.model_validate(after) if after is not None else None,
+                record=record_for(schemas, resource, actor, after) if after is not None else None,
                 message=getattr(done, 'message', '') or '',
                 **({'secret': made} if made else {}),
             )

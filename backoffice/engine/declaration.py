@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 from backoffice.events import Topic, is_topic
 from backoffice.formatting import display_value, shop_currency
 from backoffice.i18n import N_, Verbatim, _, ngettext, pgettext
-from backoffice.permissions import PERMISSIONS
+from backoffice.permissions import PERMISSIONS, can
 
 
 class Template(str):
@@ -141,6 +141,25 @@ class FormField:
     on_edit: bool = True  # False: shown read-only when editing
     # a fact that applies to some records only (a delivered webhook has no next attempt): shown when this holds
     applies: Callable[[Any], bool] | None = None
+    # a value that carries other resources' data (a webhook delivery's payload: the customer, the order): the record →
+    # the permissions its reader must hold to see this value. Others get the record without it (the form says which
+    # right it needs, the API answers null and names it in `withheld`); such a field is never a column, searched or
+    # filtered on (lists, cards and exports show columns to every reader of the resource)
+    needs: Callable[[Any], frozenset[str]] | None = None
+    # a line under the value, worked out from the record when the form opens (a pending delivery's next attempt:
+    # 'in 4 min'); '' for none
+    note: Callable[[Any], str] | None = None
+
+
+def withheld(resource: Resource, actor: Any, record: Any) -> dict[str, list[str]]:
+    """The form fields of `record` that `actor` may not see (FormField.needs), each with the permissions missing."""
+    hidden = {}
+    for declared in resource.fields:
+        if declared.needs is not None:
+            missing = sorted(name for name in declared.needs(record) if not can(actor, name))
+            if missing:
+                hidden[declared.name] = missing
+    return hidden
 
 
 @dataclass(frozen=True)
@@ -606,6 +625,12 @@ def _problems(resource: Resource) -> list[str]:
     for form_field in resource.fields:
         if form_field.name not in schema_fields and not hasattr(model, form_field.name):
             problems.append(f'field {form_field.name!r} is in neither {model.__name__} nor its create/update schemas')
+        shown_to_all = {c.name for c in resource.columns} | set(resource.search) | {f.name for f in resource.filters}
+        if form_field.needs is not None and form_field.name in shown_to_all:
+            problems.append(
+                f'field {form_field.name!r} needs more than the read permission: it may not be a column, a search '
+                'or a filter (they show it to every reader)'
+            )
     for spec in resource.filters:
         attribute('filter', spec.name)
     for name in resource.search:

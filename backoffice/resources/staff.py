@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
+from backoffice.config import get_settings
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -47,13 +48,14 @@ def _reactivate(*, session, actor, record_id, version) -> Outcome:
 
 
 def _reset_password(*, session, actor, record_id, version) -> Outcome:
-    password = users.reset_password(session=session, actor=actor, user_id=record_id, version=version)
-    user = session.get(User, record_id)
+    user = users.send_password_reset(
+        session=session, actor=actor, user_id=record_id, version=version, base_url=get_settings().base_url
+    )
     return Outcome(
         user,
-        _('Password reset; the user was signed out everywhere'),
-        password,
-        _('Password for {email}').format(email=user.email),
+        _('An email was sent to {email} with a link to choose a new password; they were signed out everywhere').format(
+            email=user.email
+        ),
     )
 
 
@@ -134,7 +136,10 @@ USERS = register(
                 _reset_password,
                 'users.manage',
                 icon='key',
-                confirm=N_('Reset the password? A new one is shown once and the user is signed out everywhere.'),
+                confirm=N_(
+                    'Reset the password? The current one stops working, the user is signed out everywhere and is '
+                    'emailed a link to choose a new one.'
+                ),
             ),
         ),
     )

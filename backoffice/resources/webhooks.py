@@ -181,14 +181,23 @@ DELIVERIES = register(
             Column('last_status_code', N_('Answer'), on_phone=False),  # an HTTP status (404), not a quantity
             # why it was not delivered (could not connect, a timeout), in the list: no opening each pending one to see
             Column('last_error', N_('Last error'), sortable=False, on_phone=False, wrap=True),
-            Column('next_attempt_at', N_('Next attempt'), kind='datetime', on_phone=False, shown=False),
+            # a pending one: when it is tried again, counting down ('in 4 min'); the list hid it behind "Columns"
+            Column('next_attempt_at', N_('Next attempt'), kind='due', on_phone=False, derived=webhooks.next_attempt),
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),
         fields=(
-            FormField('event', N_('Event'), on_edit=False),
-            FormField('status', N_('Status'), on_edit=False),
+            FormField('event', N_('Event'), kind='choice', choices=EVENTS, on_edit=False),
+            FormField(
+                'status', N_('Status'), kind='choice', choices=STATUSES, on_edit=False
+            ),  # 'Pending', not 'pending'
             FormField('attempts', N_('Attempts'), kind='number', on_edit=False),
-            FormField('last_status_code', N_('Last answer (HTTP status)'), kind='number', on_edit=False),
+            FormField(
+                'last_status_code',
+                N_('Last answer (HTTP status)'),
+                kind='number',
+                on_edit=False,
+                applies=lambda d: d.last_status_code is not None,  # never answered (could not connect): no empty box
+            ),
             FormField('last_error', N_('Last error'), kind='long_text', on_edit=False),
             FormField(
                 'next_attempt_at',
@@ -196,9 +205,18 @@ DELIVERIES = register(
                 kind='datetime',
                 on_edit=False,
                 applies=lambda d: d.status == DeliveryStatus.pending,  # delivered or given up: no next attempt
+                note=lambda d: webhooks.next_attempt_said(d) or '',  # 'in 4 min': the field shows the moment
             ),
-            FormField('delivered_at', N_('Delivered'), kind='datetime', on_edit=False),
-            FormField('payload', N_('Payload'), kind='long_text', on_edit=False),
+            FormField(
+                'delivered_at',
+                N_('Delivered'),
+                kind='datetime',
+                on_edit=False,
+                applies=lambda d: d.delivered_at is not None,  # pending or given up: an empty date with a calendar
+            ),
+            # what it carries (a customer's email, an order): shown to those who may read that, not to every manager
+            # of webhooks (a custom role with webhooks.manage alone)
+            FormField('payload', N_('Payload'), kind='long_text', on_edit=False, needs=webhooks.payload_needs),
         ),
         search=('event',),
         filters=(

@@ -23,6 +23,7 @@ from backoffice.services import audit, staff_mail, staff_sessions
 from backoffice.stored_text import sentence
 
 LIFETIME = timedelta(hours=1)
+ADMIN_LIFETIME = timedelta(hours=24)  # a link an admin's reset sent: its reader may be away for the day
 PATH = '/reset-password'
 SENT = N_('If an account uses this email, a link to choose a new password is on its way. It works once, for an hour.')
 
@@ -92,6 +93,33 @@ def request_link(*, email: str, address: str | None, base_url: str) -> Asked:
             )
         session.commit()
     return Asked(_(SENT))
+
+
+def email_link_from_admin(session: Session, *, user: User, admin: User, base_url: str) -> None:
+    """Inside an admin's reset (services/users.send_password_reset): a link to choose a new password, emailed to the
+    person in their language. It works once, for ADMIN_LIFETIME (they may not read their mail within the hour)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordReset(
+            token_hash=_hash(token),
+            user_id=user.id,
+            requested_from=f'admin:{admin.id}'[:64],
+            expires_at=utcnow() + ADMIN_LIFETIME,
+        )
+    )
+    link = f'{base_url}{PATH}?{urlencode({"token": token})}'
+    with i18n.use(user.language):
+        staff_mail.queue(
+            session,
+            user=user,
+            subject=_('Your Backoffice password was reset'),
+            body=_(
+                '{admin} reset the password of your Backoffice account ({email}): the old one no longer works, and '
+                'you were signed out everywhere.\n\n'
+                'Choose a new password here; the link works once, for 24 hours:\n{link}\n\n'
+                'If you did not expect this, tell {admin}.'
+            ).format(admin=admin.name or admin.email, email=user.email, link=link),
+        )
 
 
 def user_of_link(token: str | None) -> User | None:

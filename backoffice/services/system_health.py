@@ -1,4 +1,5 @@
-"""The system's health at a glance: database, schema, outbox, backups, disk; each check says ok, warning or error."""
+"""The system's health at a glance: database, schema, outbox, webhooks, backups, disk; each check says ok, warning or
+error."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from backoffice import __version__, formatting, write_failures
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.models import Delivery, StaffMail, TicketMessage, User, utcnow
+from backoffice.models import (
+    Delivery,
+    DeliveryStatus,
+    StaffMail,
+    TicketMessage,
+    User,
+    WebhookDelivery,
+    utcnow,
+)
 from backoffice.permissions import require
 from backoffice.services import app_settings, backups
 
@@ -26,6 +35,7 @@ BACKUP_MAX_AGE = timedelta(hours=26)  # one a night, with some slack
 OUTBOX_MAX_WAIT = timedelta(minutes=15)
 FAILED_MAILS = 'failed-mails'  # /system's list of the emails the outbox gave up on (outside requests), with Retry
 DISK_LOW_BYTES = 1024**3
+WEBHOOK_FAILURES_SHOWN = timedelta(days=7)  # given-up deliveries the Webhooks check counts
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
         _database(session, settings),
         _schema(session),
         _outbox(session, settings),
+        _webhooks(session),
         _backups(settings),
         _disk(settings),
     ]
@@ -180,6 +191,30 @@ def _staff_emails(session: Session) -> _Mails:
     queued, oldest = counts.get('queued', (0, None))
     error, error_at = last_error or ('', None)
     return _Mails(queued, counts.get('failed', (0, None))[0], oldest, error or '', error_at)
+
+
+def _webhooks(session: Session) -> Check:
+    """Deliveries the receiver has not taken yet (retried with backoff) and those given up on lately: a receiver down
+    for hours showed nowhere but in the deliveries log. Counts only: what they carry stays with /webhooks' readers."""
+    retrying = session.exec(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.status == DeliveryStatus.pending, col(WebhookDelivery.attempts) > 0)
+    ).one()
+    given_up = session.exec(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.failed,
+            col(WebhookDelivery.updated_at) >= utcnow() - WEBHOOK_FAILURES_SHOWN,
+        )
+    ).one()
+    if not retrying and not given_up:
+        return Check(N_('Webhooks'), 'ok', _('Every delivery taken or on its way'))
+    detail = _('{retrying} being retried, {failed} given up in the last 7 days: see Webhooks').format(
+        retrying=formatting.number(retrying), failed=formatting.number(given_up)
+    )
+    return Check(N_('Webhooks'), 'error' if given_up else 'warning', detail)
 
 
 def _backups(settings: Settings) -> Check:

@@ -15,7 +15,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
-from backoffice.services import audit, roles, staff_sessions
+from backoffice.services import audit, password_reset, roles, staff_sessions
 from backoffice.stored_text import Sentence, sentence
 from backoffice.validation import clean_name, name_problem, normalize_email, normalize_staff_email
 
@@ -195,6 +195,33 @@ def reset_password(
         (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows}),
     )
     return password
+
+
+def send_password_reset(*, session: Session, actor: User, user_id: int, version: int, base_url: str) -> User:
+    """An admin's reset from /users: the old password stops working, every session of the person ends, and they are
+    emailed a link to choose a new one (once, within 24 hours). No password is shown to the admin, nor sent by mail."""
+    require(actor, 'users.manage')
+    user = get_for_update(session, User, user_id, version, entity='user')
+    _within_reach(session, actor, user)
+    if user.id == actor.id:
+        session.rollback()
+        raise ValidationFailed(
+            {'': _('To change your own password, use "Change password" in your user menu (it asks the current one).')}
+        )
+    before = audit.snapshot(user)
+    user.password_hash = auth.hash_password(auth.generate_password())  # nobody knows it: the link sets the next one
+    user.password_changed_at = utcnow()
+    user.session_epoch += 1
+    rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
+    password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
+    return _save(
+        session,
+        actor,
+        user,
+        before,
+        'user.password_reset',
+        (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows}),
+    )
 
 
 def change_own_password(

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
-from backoffice import changes, events, outbound, secret_box
+from backoffice import changes, events, formatting, outbound, secret_box
 from backoffice.changes import get_for_update, stamp
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
@@ -726,6 +726,44 @@ EVENT_PERMISSIONS: dict[str, str] = {
     'return': 'orders.read',
     'request': 'tickets.read',
 }
+
+
+# an automation's call carries its record's type, id and label (a request's subject, a customer's name)
+_AUTOMATION_RECORD_PERMISSIONS: dict[str, frozenset[str]] = {
+    'request': frozenset({'tickets.read', 'customers.read'}),
+    'order': frozenset({'orders.read', 'customers.read'}),
+    'customer': frozenset({'customers.read'}),
+    'stock': frozenset({'catalog.read'}),
+    'alert': frozenset({'alerts.manage'}),
+}
+_EVERYTHING_CARRIED = frozenset({'customers.read', 'orders.read', 'tickets.read'})  # an event not known here
+
+
+def payload_needs(delivery: WebhookDelivery) -> frozenset[str]:
+    """The permissions a reader of the deliveries log must hold to see this delivery's payload: the read permissions
+    of what it carries (a customer's email, an order, a request). `webhooks.manage` alone shows the delivery's
+    event, status, attempts and answer, not the customer data it sent."""
+    if delivery.event == TEST_EVENT:
+        return frozenset()  # {'test': true, 'sent_by': the admin who pressed it}
+    if delivery.event == 'automation.action':
+        record = (delivery.payload or {}).get('record') or {}
+        return _AUTOMATION_RECORD_PERMISSIONS.get(str(record.get('type')), _EVERYTHING_CARRIED)
+    resource = EVENT_PERMISSIONS.get(delivery.event.partition('.')[0])
+    return frozenset({'customers.read', resource}) if resource else _EVERYTHING_CARRIED
+
+
+def next_attempt(delivery: WebhookDelivery) -> datetime | None:
+    """When a pending delivery is tried again; None once delivered or given up (its stored time means nothing then)."""
+    return delivery.next_attempt_at if delivery.status == DeliveryStatus.pending else None
+
+
+def next_attempt_said(delivery: WebhookDelivery, now: datetime | None = None) -> str | None:
+    """How soon a pending delivery is tried again, beside the moment the form shows: 'in 4 min'; 'due now' once its
+    time has come (the dispatcher runs every 10 s); None when delivered or given up."""
+    at = next_attempt(delivery)
+    if at is None:
+        return None
+    return _('due now') if formatting.is_past(at, now) else formatting.due(at, now)
 
 
 def _may_receive(actor: User, events_chosen: str) -> None:
