@@ -113,8 +113,10 @@ def due(value: datetime | None, now: datetime | None = None) -> str:
         span = _('{days} d {hours} h').format(days=days_, hours=hours)
     elif hours:
         span = _('{hours} h {minutes} min').format(hours=hours, minutes=f'{minutes:02d}')
-    else:
+    elif minutes:
         span = _('{minutes} min').format(minutes=minutes)
+    else:
+        span = _('< 1 min')  # not 'in 0 min'
     return _('in {span}').format(span=span) if seconds >= 0 else _('overdue {span}').format(span=span)
 
 

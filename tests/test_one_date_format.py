@@ -103,3 +103,11 @@ def test_statuses_read_by_their_labels() -> None:
     assert formatting.label('pending', ORDER_STATUSES) == 'Pending payment'
     assert formatting.display_value('pending', 'choice', ORDER_STATUSES) == 'Pending payment'
     assert formatting.label('in_progress', None) == 'In progress'  # a value without a label still reads as words
+
+
+def test_a_deadline_under_a_minute_away_reads_less_than_a_minute_not_zero() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert formatting.due(now + timedelta(seconds=40), now) == 'in < 1 min'
+    assert formatting.due(now - timedelta(seconds=40), now) == 'overdue < 1 min'
+    assert formatting.due(now + timedelta(minutes=4, seconds=10), now) == 'in 4 min'
+    assert formatting.due(now + timedelta(hours=2, minutes=5), now) == 'in 2 h 05 min'
