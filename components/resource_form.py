@@ -160,7 +160,7 @@ class RecordDialog:
                 continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
-            element = field_input(declared, self._shown_value(declared.name))
+            element = field_input(declared, self._shown_value(declared.name, editable=declared.on_edit or self.is_new))
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
@@ -191,11 +191,11 @@ class RecordDialog:
                     self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
 
-    def _shown_value(self, name: str) -> Any:
+    def _shown_value(self, name: str, *, editable: bool = True) -> Any:
         """A field's value as the form shows it: a text the app stored with its msgid (`<name>_key`) in the reader's
-        language on a form that saves nothing (a log's record), else as loaded."""
+        language where it cannot be edited (a log's record, a mailbox's last error), else as loaded."""
         value = self.loaded.get(name)
-        if self.writable or self.record is None or not hasattr(self.record, f'{name}_key'):
+        if (self.writable and editable) or self.record is None or not hasattr(self.record, f'{name}_key'):
             return value
         key, params = getattr(self.record, f'{name}_key'), getattr(self.record, f'{name}_params', None)
         return stored_text.show(value or '', key, params) if isinstance(value, str | None) else value
