@@ -1,7 +1,8 @@
 """A record's dialog keeps its actions in reach: the product form, new and open, at a laptop's 1440×900 and a phone's
 390×844, shows its Save button inside the viewport without any scrolling; the long form scrolls inside the dialog; a
-notification never sits over the dialog's buttons; a legal document's four tabs are all in sight on a phone, in English
-and in French, without scrolling them sideways, and stay one row on a laptop."""
+notification never sits over the dialog's buttons, and several at once show as one (the newest, counted); a legal
+document's four tabs are all in sight on a phone, in English and in French, without scrolling them sideways, and
+stay one row on a laptop."""
 
 from __future__ import annotations
 
@@ -58,6 +59,19 @@ COVERED = """
     }).map(b => b.innerText.trim() || b.getAttribute('aria-label'));
     return {toasts: toasts.length, covered};
 """
+# three notifications sent as ui.notify sends one (Quasar.Notify.create with the page's defaults), hostile words
+NOTICES = (
+    ('Saved "Mug": <img src=x onerror="window.__x=1">', 'positive'),
+    ("Changed by someone else: l'été <b>x</b>", 'info'),
+    ('Refusé\u00a0: « <script>window.__x=2</script> »', 'negative'),
+)
+NOTIFY = "Quasar.Notify.create({message: arguments[0], type: arguments[1], position: 'top'})"
+SHOWN = """
+    const toasts = [...document.querySelectorAll('.q-notification')];
+    const badge = document.querySelector('.q-notification__badge');
+    return {toasts: toasts.length, badge: badge && badge.innerText.trim(),
+            text: toasts.length && toasts[0].querySelector('.q-notification__message').innerText};
+"""
 # how far the page and the dialog's parts have been scrolled: nothing, the form was just opened
 SCROLLED = """
     const scrolled = [...document.querySelectorAll('.q-dialog *')].filter(e => e.scrollTop > 0).length;
@@ -91,6 +105,20 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         visible_text(driver, 'Nothing to save')
         uncovered(driver, f'record-dialog-notice-{width}')
         WebDriverWait(driver, TIMEOUT).until(  # gone by itself, as it does (the next one is looked at alone)
+            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
+        )
+
+        # several at once (a save, a live update, a refusal), as the page's own `ui.notify` sends them: the strip
+        # above the dialog holds one, so the newest takes its place with a badge counting them (stacked, the third
+        # reached the dialog's title)
+        for text, kind in NOTICES:
+            driver.execute_script(NOTIFY, text, kind)
+        visible_text(driver, NOTICES[-1][0])
+        uncovered(driver, f'record-dialog-notices-{width}')
+        shown = driver.execute_script(SHOWN)
+        assert shown == {'toasts': 1, 'badge': '3', 'text': NOTICES[-1][0]}, shown
+        assert driver.execute_script('return window.__x') is None
+        WebDriverWait(driver, TIMEOUT).until(
             lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
         )
 
