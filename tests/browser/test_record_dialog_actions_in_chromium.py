@@ -1,8 +1,8 @@
 """A record's dialog keeps its actions in reach: the product form, new and open, at a laptop's 1440×900 and a phone's
 390×844, shows its Save button inside the viewport without any scrolling; the long form scrolls inside the dialog; a
-notification never sits over the dialog's buttons, and several at once show as one (the newest, counted); a legal
-document's four tabs are all in sight on a phone, in English and in French, without scrolling them sideways, and
-stay one row on a laptop."""
+notification never sits over the dialog's buttons, an action with unsaved edits offers Save and continue by them,
+and several at once show as one (the newest, counted); a legal document's four tabs are all in sight on a phone, in
+English and in French, without scrolling them sideways, and stay one row on a laptop."""
 
 from __future__ import annotations
 
@@ -122,13 +122,18 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
             lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
         )
 
-        # an action pressed with unsaved edits asks to save first: its message covered the Save button it asks for
+        # an action pressed with unsaved edits offers, by the buttons, to save them and go on (a notice said "Save
+        # your changes first" over the Save button it asked for, and left the person to press the action again)
         replace_text(field(driver, 'Name *'), 'Mug "taller": <script>alert(2)</script>')
         button(driver, 'Adjust stock').click()
         visible_text(driver, 'Save your changes first')
-        uncovered(driver, f'record-dialog-save-first-{width}')
+        go_on = in_reach(driver, 'Save and continue', f'save-first-{width}')
+        assert not driver.find_elements(By.CSS_SELECTOR, '.q-notification'), 'said in place, not in a notice'
         where = driver.execute_script(IN_REACH, save)
-        assert where['inside'] and where['reached'], f'the message covers Save changes at {width}: {where}'
+        assert where['inside'] and where['reached'], f'the offer pushes Save changes out of reach at {width}: {where}'
+        go_on.click()
+        visible_text(driver, 'Your unsaved changes are saved first, as part of it.')
+        button(driver, 'Cancel', topmost=True).click()  # the adjustment's own dialog: nothing saved
 
     driver.find_element(
         By.XPATH, '//div[@role="tab"][normalize-space(.)="HISTORY" or normalize-space(.)="History"]'
