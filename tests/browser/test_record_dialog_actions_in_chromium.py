@@ -14,6 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
+from backoffice.models import Product
 
 from ..support.browser import (
     ARTIFACTS,
@@ -32,7 +33,7 @@ from ..support.browser import (
     visible,
     visible_text,
 )
-from ..support.factories import make_product
+from ..support.factories import make_product, make_user
 from ..support.french_staff import french_manager
 from ..support.legal import terms_with_versions
 
@@ -84,6 +85,11 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
     db.configure(server.database_url)  # the browser's server database: the product is made through the services
     sku = f'TALL-{uuid4().hex[:6]}'.upper()  # SKUs are saved in upper case
     make_product(sku, name='Mug "tall": <script>alert(1)</script>')
+    left = f'LEFT-{uuid4().hex[:6]}'.upper()  # not stocked, 3 units left on its hidden shelf (switched before refusal)
+    left_id = make_product(left, name='Vase "left": <b>x</b>', stock_on_hand=3, actor=make_user('manager')).id
+    with db.session_scope() as session:
+        session.get(Product, left_id).stocked = False
+        session.commit()
     set_viewport(driver, *SIZES[0])
     signed_in(driver, server.url, '/products')  # loaded once on a phone, then turned wide (issue 12)
     for width, height in SIZES:
@@ -91,6 +97,10 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
             button(driver, 'Cancel', topmost=True).click()
             resize_and_settle(driver, width, height)
             driver.execute_script('window.scrollTo(0, 0)')  # the phone's card was scrolled to: the header is back
+        open_product(driver, left)  # the units left on a product not stocked are said above its fields
+        visible_text(driver, '3 units still recorded on the shelf although not stocked')
+        in_reach(driver, 'Count stock', f'left-on-the-shelf-{width}')
+        button(driver, 'Cancel', topmost=True).click()
         button(driver, 'New product').click()
         in_reach(driver, 'Create product', f'new-product-{width}')
         button(driver, 'Cancel', topmost=True).click()
