@@ -144,6 +144,8 @@ def apply_change(
         changes=changes,
         summary=summary or change_summary(action, title_of(resource, record)),
     )
+    if resource.after_change is not None:
+        resource.after_change(session, record, changes)
     return changes
 
 

@@ -166,11 +166,30 @@ def _check(locale: str, message: str) -> None:
             _missing(locale, message)
 
 
+_heard: ContextVar[list[tuple[str, str]] | None] = ContextVar('backoffice_heard', default=None)
+
+
+@contextmanager
+def heard() -> Iterator[list[tuple[str, str]]]:
+    """The texts translated within the block, (msgid, as written), for a message made of them to be stored as its
+    msgid afterwards (a service's refusal: `stored_text.recognised`)."""
+    found: list[tuple[str, str]] = []
+    token = _heard.set(found)
+    try:
+        yield found
+    finally:
+        _heard.reset(token)
+
+
 def gettext(message: str) -> str:
     locale = current()
     if _missing is not None:
         _check(locale, message)
-    return translations(locale).gettext(message)
+    written = translations(locale).gettext(message)
+    listening = _heard.get()
+    if listening is not None:
+        listening.append((message, written))
+    return written
 
 
 _ = gettext

@@ -12,14 +12,25 @@ import ssl
 from dataclasses import dataclass
 
 from backoffice.config import get_settings
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.outbound import LOCAL_NAMES, is_public
+from backoffice.stored_text import Sentence, sentence
 
 TIMEOUT_SECONDS = 20
 
 
 class MailboxUnreachable(Exception):
-    """Connecting, securing or signing in failed; the message is short and says nothing of the network behind."""
+    """Connecting, securing or signing in failed; the message is short and says nothing of the network behind.
+    `said`: the app's words as a `Sentence` (stored as its msgid: each reader reads it in their language), or the
+    system's own words; str(error) is the English."""
+
+    def __init__(self, said: str | Sentence) -> None:
+        super().__init__(said.english if isinstance(said, Sentence) else said)
+        self.said = said
+
+
+NOT_ALLOWED = N_('address not allowed')
+NO_CONNECTION = N_('could not connect')
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ def host_problem(host: str) -> str | None:
 def connect(account: Account) -> imaplib.IMAP4:
     """A signed-in IMAP connection over TLS; MailboxUnreachable on any failure."""
     if host_problem(account.host):
-        raise MailboxUnreachable('address not allowed')
+        raise MailboxUnreachable(sentence(NOT_ALLOWED))
     address = _checked_address(account.host, account.port)
     context = tls_context()
     try:
@@ -67,18 +78,30 @@ def connect(account: Account) -> imaplib.IMAP4:
             client = _PinnedIMAP4(account.host, account.port, address)
             if 'STARTTLS' not in client.capabilities:
                 client.shutdown()
-                raise MailboxUnreachable('the server does not offer STARTTLS')
+                raise MailboxUnreachable(sentence(N_('the server does not offer STARTTLS')))
             client.starttls(context)
     except ssl.SSLCertVerificationError as error:
-        raise MailboxUnreachable(f'certificate not trusted: {error.verify_message}') from None
+        raise MailboxUnreachable(
+            sentence(N_('certificate not trusted: {detail}'), detail=str(error.verify_message))
+        ) from None
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
-        raise MailboxUnreachable(_short(error) or 'could not connect') from None
+        raise MailboxUnreachable(_short(error) or sentence(NO_CONNECTION)) from None
     try:
-        client.login(account.username, account.password)
+        _sign_in(client, account)
     except (OSError, imaplib.IMAP4.error) as error:
         _close(client)
-        raise MailboxUnreachable(f'sign-in refused: {_short(error)}') from None
+        raise MailboxUnreachable(sentence(N_('sign-in refused: {detail}'), detail=_short(error))) from None
     return client
+
+
+def _sign_in(client: imaplib.IMAP4, account: Account) -> None:
+    """LOGIN; a user name or password with characters beyond ASCII (which LOGIN cannot send: imaplib raised
+    UnicodeEncodeError and the poll stopped) goes as AUTHENTICATE PLAIN, in UTF-8 (RFC 4616)."""
+    try:
+        client.login(account.username, account.password)
+    except UnicodeEncodeError:
+        plain = b'\0' + account.username.encode() + b'\0' + account.password.encode()
+        client.authenticate('PLAIN', lambda _challenge: plain)
 
 
 def tls_context() -> ssl.SSLContext:
@@ -109,12 +132,12 @@ def _checked_address(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise MailboxUnreachable('could not connect') from None
+        raise MailboxUnreachable(sentence(NO_CONNECTION)) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise MailboxUnreachable('could not connect')
+        raise MailboxUnreachable(sentence(NO_CONNECTION))
     if not private_allowed() and not all(is_public(ipaddress.ip_address(a.split('%')[0])) for a in addresses):
-        raise MailboxUnreachable('address not allowed')  # every address the name has must be public
+        raise MailboxUnreachable(sentence(NOT_ALLOWED))  # every address the name has must be public
     return addresses[0]
 
 

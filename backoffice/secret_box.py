@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backoffice.config import get_settings
+from backoffice.i18n import N_
 
 PREFIX = 'fernet:'  # marks a stored value as encrypted (a value stored before encryption has none)
 _INFO = b'backoffice stored secrets v1'
@@ -22,10 +23,13 @@ class SecretUnreadable(Exception):
     """A stored secret cannot be decrypted: the key changed since it was stored."""
 
     def __init__(self) -> None:
-        super().__init__(
-            'A stored secret cannot be read: BACKOFFICE_SECRET_KEY (or the storage secret it is derived '
-            'from) changed since it was saved. Put the old key back, or make a new secret.'
-        )
+        super().__init__(UNREADABLE)
+
+
+UNREADABLE = N_(
+    'A stored secret cannot be read: BACKOFFICE_SECRET_KEY (or the storage secret it is derived '
+    'from) changed since it was saved. Put the old key back, or make a new secret.'
+)  # in English (a log line); shown translated where a person reads it
 
 
 def encrypt(plain: str) -> str:

@@ -133,6 +133,21 @@ def formerly_plain(key: str, english: str | None = None) -> None:
     _FORMERLY_PLAIN.append((re.compile(regex, re.DOTALL), key))
 
 
+def recognised(text: str, heard: list[tuple[str, str]]) -> str | Sentence:
+    """A message made of a text translated while `i18n.heard()` listened (a service's refusal, written in the job's
+    language) as that text's `Sentence`, its values read back from the message; the message itself when none of them
+    makes it (a person's or a server's words)."""
+    for msgid, written in reversed(heard):
+        parts = re.split(r'\{(\w+)\}', written)
+        if len(parts) > 1 and len(set(parts[1::2])) != len(parts[1::2]):
+            continue  # a value named twice: not read back
+        regex = ''.join(re.escape(part) if index % 2 == 0 else f'(?P<{part}>.+?)' for index, part in enumerate(parts))
+        found = re.fullmatch(regex, text, re.DOTALL)
+        if found:
+            return sentence(msgid, **found.groupdict())
+    return text
+
+
 def english(value: Any) -> str:
     """One value of a sentence (a `Sentence`, or what `count`, `money`, `counted`… return) in the code's language."""
     with i18n.use(i18n.SOURCE_LOCALE), _stored():

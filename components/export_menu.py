@@ -29,7 +29,9 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
         if user is None:
             return
         records = _(resource.label).lower()
-        bar = ui.notification(_('Exporting {records}…').format(records=records), spinner=True, timeout=None)
+        bar = ui.notification(
+            _('Exporting {records}…').format(records=records), spinner=True, timeout=None, group=False
+        )  # updated as rows are written: not in the one group of notices (components/notices.py)
         timer = ui.timer(
             0.5,
             lambda: setattr(

@@ -96,6 +96,8 @@ class RecordDialog:
         self.withheld = withheld(resource, user, record) if record is not None else {}
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.declared = {declared.name: declared for declared in resource.fields}
+        self.saving_offer: ui.row | None = None  # "Save your changes first … Save and continue", when shown
+        self.saving_asked = ''  # the action the person chose to save their edits with
         self.version = getattr(record, 'version', None) if record else None  # (a log's record has none)
         # a long form scrolls inside the card while the action bar stays at its foot, in reach on a laptop and a phone
         # (the card is as tall as Quasar lets a dialog be: the viewport less its margins)
@@ -103,6 +105,9 @@ class RecordDialog:
             self._header()
             self.conflict = ui.row().classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900')
             self.conflict.set_visibility(False)
+            note = resource.note(record) if resource.note is not None and record is not None else ''
+            if note:  # something to act on, above the fields (a product not stocked with units left on its shelf)
+                ui.label(note).classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm').mark('record-note')
             if self.is_new:
                 with ui.column().classes('w-full').style(SCROLLING_BODY).mark('record-body'):
                     self._form()
@@ -165,7 +170,7 @@ class RecordDialog:
             if declared.name in self.withheld:
                 withheld_note(declared, self.withheld[declared.name])
                 continue
-            element = field_input(declared, self._shown_value(declared.name))
+            element = field_input(declared, self._shown_value(declared.name, editable=declared.on_edit or self.is_new))
             if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
                 element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
@@ -198,11 +203,11 @@ class RecordDialog:
                     self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
 
-    def _shown_value(self, name: str) -> Any:
+    def _shown_value(self, name: str, *, editable: bool = True) -> Any:
         """A field's value as the form shows it: a text the app stored with its msgid (`<name>_key`) in the reader's
-        language on a form that saves nothing (a log's record), else as loaded."""
+        language where it cannot be edited (a log's record, a mailbox's last error), else as loaded."""
         value = self.loaded.get(name)
-        if self.writable or self.record is None or not hasattr(self.record, f'{name}_key'):
+        if (self.writable and editable) or self.record is None or not hasattr(self.record, f'{name}_key'):
             return value
         key, params = getattr(self.record, f'{name}_key'), getattr(self.record, f'{name}_params', None)
         return stored_text.show(value or '', key, params) if isinstance(value, str | None) else value
@@ -393,13 +398,11 @@ class RecordDialog:
 
     async def _action(self, action: Action) -> None:
         # an action works on the saved record: it would drop (or publish without) what was typed, so either it saves
-        # the edits first, in the same transaction (Publish version), or the form asks for a save
-        if self._edited() and not action.saves_edits:
-            ui.notify(
-                _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
-                type='warning',  # at the top, as every notification (components/notices.py): not over Save
-            )
+        # the edits first, in the same transaction (Publish version), or the form offers that in place, by the buttons
+        if self._edited() and not action.saves_edits and self.saving_asked != action.key:
+            self._offer_saving_first(action)
             return
+        self._hide_saving_offer()
         if action.inputs or action.confirm:
             self._ask(action)
             return
@@ -415,11 +418,41 @@ class RecordDialog:
         edited = self._edited()
         await self._run(lambda s: self._run_action(s, user, action, inputs, edited), then=said)
 
+    def _offer_saving_first(self, action: Action) -> None:
+        """'Save your changes first: Adjust stock works on the saved record.' with the button that does both, above
+        the form's buttons (a notice said it and left the person to find Save, then the action again)."""
+        self._hide_saving_offer()
+        with self.actions:
+            with (
+                ui.row()
+                .classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900 no-wrap')
+                .mark('save-first') as self.saving_offer
+            ):
+                ui.icon('edit_note')
+                ui.label(
+                    _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label))
+                ).classes('grow text-sm')
+
+                async def save_and_continue() -> None:
+                    self.saving_asked = action.key
+                    await self._action(action)
+
+                ui.button(_('Save and continue'), on_click=save_and_continue).props('dense no-caps').mark(
+                    'save-and-continue'
+                )
+        self.saving_offer.move(self.actions, target_index=0)
+
+    def _hide_saving_offer(self) -> None:
+        if self.saving_offer is not None:
+            self.saving_offer.delete()
+            self.saving_offer = None
+
     def _run_action(
         self, session: Any, user: User, action: Action, inputs: dict[str, Any], edited: dict[str, Any]
     ) -> Any:
-        """The action on the saved record; with unsaved edits (an action that `saves_edits`), the edits saved first in
-        the same transaction, checked against the version this form loaded."""
+        """The action on the saved record; with unsaved edits (an action that `saves_edits`, or one the person asked to
+        save and continue with), the edits saved first in the same transaction, checked against the version this form
+        loaded."""
         if edited:
             return crud.save_then_run(
                 session=session,
@@ -429,6 +462,7 @@ class RecordDialog:
                 version=self.version,
                 changes=edited,
                 action=action,
+                asked=self.saving_asked == action.key,
                 **inputs,
             )
         return action.run(session=session, actor=user, record_id=self.record.id, version=self.version, **inputs)
@@ -441,7 +475,7 @@ class RecordDialog:
         what it refuses shows at the input (an empty ban reason), or in the dialog's message line."""
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
-            if self._edited():  # only an action that saves edits gets here with some (see _action)
+            if self._edited():  # only an action that saves edits, or one asked to, gets here with some (see _action)
                 ui.label(_('Your unsaved changes are saved first, as part of it.')).classes('text-sm').mark(
                     'saves-edits-first'
                 )

@@ -235,7 +235,8 @@ def test_trashing_a_category_says_how_many_products_and_subcategories_point_at_i
     assert consequences(manager, beans.id) == []
     with i18n.use('fr'):
         assert consequences(manager, coffee.id)[1] == (
-            '3 produits sont dans cette catégorie : ils n’auront plus de catégorie tant qu’elle est dans la corbeille.'
+            '3 produits sont dans cette catégorie\u00a0: ils n’auront plus de catégorie tant qu’elle est dans la '
+            'corbeille.'
         )
     with pytest.raises(PermissionDenied):
         consequences(make_user('viewer'), coffee.id)

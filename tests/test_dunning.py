@@ -74,7 +74,7 @@ def test_each_level_once_when_reached_in_the_customers_language(shop) -> None:
     assert run_job(20) == [] and run_job(29) == []  # level 1 is never written twice
     assert len(run_job(30)) == 1  # 15 days: level 2, the built-in text in French
     second = stored()[1]
-    assert second.level == 2 and second.subject == f'Relance de paiement : facture {invoice.number}'
+    assert second.level == 2 and second.subject == f'Relance de paiement\u00a0: facture {invoice.number}'
     assert 'est en retard de 15 jours' in second.body
     assert run_job(200) != [] and run_job(201) == []  # level 3 once, then nothing more
     with read_session() as session:

@@ -22,7 +22,8 @@ from .support.stripe_server import StripeServer, paid_through_stripe, set_up_str
 
 REASON = 'Chipped "mug": <script>x</script> <img src=x onerror="window.__x=1">'
 EXPIRED_EN = 'The card expired or was cancelled: the bank refused the refund'
-EXPIRED_FR = 'La carte a expiré ou a été annulée : la banque a refusé le remboursement'
+EXPIRED_FR = 'La carte a expiré ou a été annulée\u00a0: la banque a refusé le remboursement'
+EXPIRED_FR_BEFORE = EXPIRED_FR.replace('\u00a0', ' ')  # as the French catalog wrote it before: a plain space
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_stripe_refusing_outright_is_stored_in_english_with_its_own_words(stripe
     english = 'Stripe: Refund amount (€20.00) is greater than unrefunded amount on charge (€10.00)'
     assert (row.status, row.message) == ('failed', english)
     with i18n.use('fr'):
-        assert gateway_payments.message_shown(row) == english.replace('Stripe:', 'Stripe :')
+        assert gateway_payments.message_shown(row) == english.replace('Stripe:', 'Stripe\u00a0:')
     assert timeline_in('en', admin, order.id)[-1] == f'Stripe refund of €20.00 failed: {english}'
 
 
@@ -104,7 +105,7 @@ def test_a_failure_stored_translated_before_reads_in_the_readers_language(stripe
     row = refund_as_french(admin, order)
     with session_scope() as session:  # as the app stored it before: in the asker's language
         stored = session.get(GatewayRefund, row.id)
-        stored.message = EXPIRED_FR
+        stored.message = EXPIRED_FR_BEFORE
         session.add(stored)
         session.commit()
         session.refresh(stored)
@@ -116,6 +117,8 @@ def test_a_failure_stored_translated_before_reads_in_the_readers_language(stripe
     row.message = 'Stripe : Votre carte a été refusée'  # an old French "Stripe: {message}"
     with i18n.use('en'):
         assert gateway_payments.message_shown(row) == 'Stripe: Votre carte a été refusée'
+    with i18n.use('fr'):
+        assert gateway_payments.message_shown(row) == 'Stripe\u00a0: Votre carte a été refusée'
     row.message = REASON  # anything else: as stored
     with i18n.use('fr'):
         assert gateway_payments.message_shown(row) == REASON
@@ -135,7 +138,7 @@ def test_a_timeline_entry_stored_with_a_failure_in_french_before_reads_in_each_l
     order = place(('MUG', 1), name=REASON)
     key = '{gateway} refund of {amount} failed: {message}'
     with session_scope() as session:
-        for message in (EXPIRED_FR, 'Stripe : Votre carte a été refusée', REASON):
+        for message in (EXPIRED_FR_BEFORE, 'Stripe : Votre carte a été refusée', REASON):
             params = {'gateway': 'Stripe', 'amount': {'money': '20.00', 'currency': 'EUR'}, 'message': message}
             session.add(
                 OrderEvent(order_id=order.id, kind='refund_failed', text='stored', text_key=key, text_params=params)
@@ -147,7 +150,7 @@ def test_a_timeline_entry_stored_with_a_failure_in_french_before_reads_in_each_l
         f'Stripe refund of €20.00 failed: {REASON}',
     ]
     assert timeline_in('fr', admin, order.id)[-3:] == [
-        f'Échec du remboursement Stripe de 20,00\u00a0€ : {EXPIRED_FR}',
-        'Échec du remboursement Stripe de 20,00\u00a0€ : Stripe : Votre carte a été refusée',
-        f'Échec du remboursement Stripe de 20,00\u00a0€ : {REASON}',
+        f'Échec du remboursement Stripe de 20,00\u00a0€\u00a0: {EXPIRED_FR}',
+        'Échec du remboursement Stripe de 20,00\u00a0€\u00a0: Stripe\u00a0: Votre carte a été refusée',
+        f'Échec du remboursement Stripe de 20,00\u00a0€\u00a0: {REASON}',
     ]

@@ -15,10 +15,13 @@ from sqlmodel import col, select
 from backoffice import secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
+from backoffice.i18n import N_
 from backoffice.models import Customer, Mailbox, Ticket, TicketAttachment
-from backoffice.services import mail_intake, mailboxes, portal
+from backoffice.services import mail_intake, mailboxes, portal, users
 from backoffice.services.portal_scope import PortalActor
+from backoffice.stored_text import sentence
 
+from .support import lists
 from .support.factories import make_user, tiny_png
 from .support.imap_server import Dovecot, start_dovecot
 from .support.signin import signed_in
@@ -165,3 +168,26 @@ async def test_a_request_shows_the_files_of_its_mail_and_of_the_portal_each_with
         user.find(marker='attachment', content=name).click()
         response = await user.download.next(timeout=10)
         assert response.content == expected
+
+
+async def test_a_french_admin_reads_the_mailboxs_last_error_in_french(user: User, monkeypatch) -> None:
+    """The poll ran in English (the job's language) and said 'sign-in refused: …'; stored as its msgid, it reads in
+    the admin's language in the list and on the mailbox's form; the server's own words stay as they are."""
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_MAILBOXES', '1')
+    reload_settings()
+    admin = make_user('admin')
+    with session_scope() as session:
+        users.set_language(session=session, actor=admin, language='fr')
+        mailbox = mailboxes.create_mailbox(
+            session=session,
+            actor=admin,
+            data={'name': HOSTILE, 'host': '127.0.0.1', 'username': 'x@shop.test', 'password': 'pw'},
+        )
+        said = sentence(N_('sign-in refused: {detail}'), detail='[AUTHENTICATIONFAILED] <b>"no"</b>')
+        mailboxes.mark_checked(session=session, mailbox_id=mailbox.id, error=said)
+    with read_session() as session:
+        assert session.get(Mailbox, mailbox.id).last_error == 'sign-in refused: [AUTHENTICATIONFAILED] <b>"no"</b>'
+    await signed_in(user, admin.email, path='/mailboxes')
+    await lists.rows_show(user, 'connexion refusée\u00a0: [AUTHENTICATIONFAILED] <b>"no"</b>', column='last_error')
+    await user.open(f'/mailboxes?open={mailbox.id}')
+    await user.should_see('connexion refusée\u00a0: [AUTHENTICATIONFAILED] <b>"no"</b>', retries=40)

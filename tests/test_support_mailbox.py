@@ -12,7 +12,7 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import col, select
 
-from backoffice import secret_box
+from backoffice import i18n, secret_box, stored_text
 from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
@@ -43,6 +43,8 @@ from backoffice.services import (
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
 from .support.smtp import FakeSmtp
+
+HOSTILE = 'Zoé "Z": <script>alert(1)</script>; ok?'
 
 
 @pytest.fixture(scope='module')
@@ -444,10 +446,52 @@ def test_a_crash_before_the_commit_leaves_the_mail_to_the_next_run(dovecot: Dove
 def test_a_banned_customers_mail_is_recorded_and_opens_nothing(dovecot: Dovecot, box) -> None:
     account, _ = box
     banned_customer('spam@example.com')
-    dovecot.append(account, a_mail(sender='spam@example.com'))
+    dovecot.append(account, a_mail(sender='spam@example.com', subject=HOSTILE))
     assert mail_intake.poll_all() == {'refused': 1}
     assert requests() == []
     assert mail_intake.poll_all() == {}
+    [refused] = processed()
+    assert refused.reason == 'This customer is banned: their requests are not accepted.'  # stored in English
+    with i18n.use('fr'):  # and read in the reader's language
+        assert stored_text.show(refused.reason, refused.reason_key, refused.reason_params) == (
+            'Ce client est banni\u00a0: ses demandes ne sont pas acceptées.'
+        )
+
+
+def test_a_refusal_said_in_the_jobs_language_reads_in_the_readers(dovecot: Dovecot, box) -> None:
+    """The intake runs in the default language (French here); the reason is kept as its msgid, so an English admin
+    reads English, a French one French, each field's message too."""
+    account, _ = box
+    dovecot.append(account, a_mail(sender=f'"{HOSTILE}" <not an address>'))
+    with i18n.use('fr'):
+        assert mail_intake.poll_all() == {'refused': 1}
+    [refused] = processed()
+    assert refused.reason_key is not None, refused.reason
+    english = stored_text.show(refused.reason, refused.reason_key, refused.reason_params)
+    with i18n.use('fr'):
+        french = stored_text.show(refused.reason, refused.reason_key, refused.reason_params)
+    assert english == refused.reason and english != french, (english, french)
+    assert english.startswith('email: ') and french.startswith('email\u00a0: ')
+
+
+def test_a_mailboxs_last_error_reads_in_the_readers_language_and_an_old_one_as_stored(dovecot: Dovecot, box) -> None:
+    _account, mailbox_id = box
+    with session_scope() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        mailbox.secret = secret_box.encrypt(HOSTILE)  # a wrong password, hostile
+        session.add(mailbox)
+        session.commit()
+    assert mail_intake.poll_all() == {'failed': 1}
+    with read_session() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+    assert mailbox.last_error.startswith('sign-in refused: ') and mailbox.last_error_key == 'sign-in refused: {detail}'
+    with i18n.use('fr'):
+        assert stored_text.show(mailbox.last_error, mailbox.last_error_key, mailbox.last_error_params).startswith(
+            'connexion refusée\u00a0: '
+        )
+        assert stored_text.show('sign-in refused: [AUTHENTICATIONFAILED] <b>no</b>') == (
+            'sign-in refused: [AUTHENTICATIONFAILED] <b>no</b>'  # a row from before: as stored
+        )
 
 
 def test_starttls_works_and_a_wrong_password_is_said_on_the_mailbox(dovecot: Dovecot) -> None:

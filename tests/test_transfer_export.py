@@ -19,7 +19,7 @@ from backoffice.models import AuditEntry, Customer
 from backoffice.resources import RESOURCES, resource
 from backoffice.services import audit_story
 from backoffice.services.customers import ban_customer
-from backoffice.transfer.exports import export_rows
+from backoffice.transfer.exports import export_rows, records_counted
 
 from .support.factories import make_company, make_customer, make_user
 
@@ -95,6 +95,52 @@ def test_every_export_is_audited_with_its_count_and_filters(shop) -> None:
     assert 'Exported 1 customer to CSV' in entry.summary and 'Status = active' in entry.summary
     with i18n.use('fr'):  # the summary reads in its reader's language; the stored one stays English
         assert audit_story.summary_text(entry) == 'Export de 1 client en CSV\u00a0: Statut = active'
+
+
+HOSTILE = 'Zoé "Z": <script>alert(1)</script>; ok?'
+
+
+def test_an_export_summary_names_the_records_in_the_readers_language() -> None:
+    """Staff users, supplier bills, received mail: their English label glued into '{n} staff users' had no French;
+    the summary now counts with the resource's own wording, and a row stored the old way reads in French too."""
+    admin = make_user('admin', name=HOSTILE)
+    for key in ('users', 'supplier-bills', 'mailbox-mails'):
+        with read_session() as session:
+            request = query.ListRequest(search=HOSTILE, sort='id', descending=False)
+            b''.join(
+                export_rows(session=session, actor=admin, resource=resource(key), request=request, fmt='csv').chunks
+            )
+    with read_session() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action.like('%.exported'))).all()
+    summaries = {entry.action: entry for entry in entries}
+    assert summaries['user.exported'].summary.startswith('Exported 1 staff user to CSV: search "Zoé')
+    with i18n.use('fr'):
+        shown = {action: audit_story.summary_text(entry) for action, entry in summaries.items()}
+    assert shown['user.exported'].startswith('Export de 1 utilisateur en CSV\u00a0: recherche')
+    assert shown['supplier bill.exported'].startswith('Export de 0 facture en CSV')
+    assert shown['received mail.exported'].startswith('Export de 0 message en CSV')
+    assert HOSTILE in shown['user.exported']
+    old = summaries['user.exported']  # as stored before: the count glued from the label
+    old.summary_params = {
+        **old.summary_params,
+        'exported': {
+            'key': old.summary_params['exported']['key'],
+            'params': {
+                **old.summary_params['exported']['params'],
+                'records': {'plural': ['{n} user', '{n} staff users'], 'n': 2},
+            },
+        },
+    }
+    with i18n.use('fr'):
+        assert audit_story.summary_text(old).startswith('Export de 2 utilisateurs en CSV')
+
+
+def test_every_resource_counts_its_exported_records_in_french() -> None:
+    french = i18n.translations('fr')
+    for declared in RESOURCES.values():
+        said = records_counted(declared, 3)
+        singular, plural = said['plural']
+        assert french.ngettext(singular, plural, 3) != plural or declared.key == 'webhooks', declared.key
 
 
 def test_xlsx_has_real_types(shop) -> None:

@@ -264,3 +264,28 @@ def test_french_writes_its_apostrophes_one_way() -> None:
     ]
     assert not straight, f'{len(straight)} French texts write a straight apostrophe, e.g. {straight[:3]}'
     assert french_catalog()[(None, 'Turnover')] == ('Chiffre d’affaires',)
+
+
+# French writes a non-breaking space (U+00A0) before ':', ';', '?' and '!': a plain space lets the sign wrap alone onto
+# the next line, and a word glued to it reads as English. What is written as it is typed stays glued: a URL, an HTTP
+# header, a time, a permission, a JSON field, a rule's name as the app gives it.
+_GLUED_ON_PURPOSE = re.compile(
+    r'https?:|\d:\d|\w+:(?:write|read|seen)|(?:read|write):<|Authorization: |Automation: |"confirmed": |\(;\)'
+    r'|\?number=|:20:'
+)
+
+
+def test_french_puts_a_non_breaking_space_before_colons_semicolons_and_question_marks() -> None:
+    problems = []
+    for path in sorted((LOCALE / 'fr' / 'LC_MESSAGES').glob('*.po')):
+        with path.open('rb') as po:
+            catalog = read_po(po, locale='fr')
+        for message in catalog:
+            if not message.id:
+                continue  # the catalog's header
+            french = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in french:
+                text = _GLUED_ON_PURPOSE.sub('', text or '')
+                for found in re.finditer(r'(?:^|[^\u00a0\u202f])[:;?!]', text):
+                    problems.append(f'{path.name}: {text[max(0, found.start() - 30) : found.end() + 10]!r}')
+    assert not problems, 'Write U+00A0 before these signs:\n' + '\n'.join(problems)

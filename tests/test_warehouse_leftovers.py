@@ -233,3 +233,122 @@ async def test_switching_off_stocked_with_units_on_the_shelf_is_refused_at_the_s
     await eventually(lambda: level(mug.id).on_hand == 4)
     with read_session() as session:
         assert session.get(Product, mug.id).stocked is True
+
+
+# --- 5. units left on the hidden shelf of a product not stocked; a product stocked again reserves -----------------
+
+
+def hidden_units(manager, sku: str, on_hand: int) -> Product:
+    """A product switched to not stocked before that was refused: its units stayed on its (now hidden) stock row."""
+    product = make_product(sku, stock_on_hand=on_hand, actor=manager)
+    with session_scope() as session:
+        stored = session.get(Product, product.id)
+        stored.stocked = False
+        session.add(stored)
+        session.commit()
+    return fresh_product(product.id)
+
+
+def fresh_product(product_id: int) -> Product:
+    with read_session() as session:
+        return session.get(Product, product_id)
+
+
+def stock_again(manager, product_id: int) -> Product:
+    with session_scope() as session:
+        return crud.update_record(
+            session=session,
+            actor=manager,
+            resource=resource('products'),
+            record_id=product_id,
+            version=fresh_product(product_id).version,
+            changes={'stocked': True},
+        )
+
+
+def test_units_left_on_a_product_not_stocked_are_said_and_counted_out_to_0() -> None:
+    manager = make_user('manager')
+    mug = hidden_units(manager, 'MUG', 3)
+    products = resource('products')
+    assert products.note(mug) == (
+        '3 units still recorded on the shelf although not stocked — count them to 0 (Count stock, saying where they '
+        'went) or stock the product again'
+    )
+    [count_stock] = [a for a in products.actions if a.key == 'count-stock']
+    assert count_stock.visible(mug)
+    with pytest.raises(ValidationFailed) as refused:
+        count(manager, mug.id, 2)
+    assert refused.value.errors == {
+        'counted': 'MUG is not stocked: count its units to 0, or stock it again to keep 2 on the shelf'
+    }
+    movement = count(manager, mug.id, 0, reason=HOSTILE)
+    assert movement is not None and movement.quantity == -3 and HOSTILE in movement.reason
+    assert level(mug.id).on_hand == 0
+    mug = fresh_product(mug.id)
+    assert products.note(mug) == '' and not count_stock.visible(mug)
+    with pytest.raises(ValidationFailed):  # nothing left: a product not stocked has no stock to count
+        count(manager, mug.id, 0)
+
+
+def test_a_product_stocked_again_reserves_for_its_open_orders_oldest_first_and_says_the_shortage() -> None:
+    manager = make_user('manager')
+    mug = hidden_units(manager, 'MUG', 3)
+    older, newer = place(('MUG', 2)), place(('MUG', 2))  # placed while not stocked: nothing reserved
+    assert level(mug.id).reserved == 0
+    saved = stock_again(manager, mug.id)
+    now = level(mug.id)
+    assert (now.on_hand, now.reserved, now.available, now.low_stock) == (3, 4, -1, True)
+    assert resource('products').saved_note(saved) == (
+        'Changes saved. MUG: 4 reserved by open orders, 3 on the shelf (1 short): its open orders reserve more than '
+        f'the shelf holds. Waiting for stock: {newer.number}.'
+    )
+    with read_session() as session:
+        assert orders.shelf_shortages(session, newer, orders.order_lines(session, newer.id)) == [
+            'MUG: 4 reserved by open orders, 3 on the shelf (1 short)'
+        ]
+    with session_scope() as session:  # cancelling gives back what it now holds, not another order's reservation
+        orders.cancel(session=session, actor=manager, order_id=newer.id, version=fresh(newer.id).version)
+    assert (level(mug.id).reserved, level(mug.id).available) == (2, 1)
+    pay(manager, older)
+    advance(manager, older, 'pack', 'ship')
+    assert (level(mug.id).on_hand, level(mug.id).reserved) == (1, 0)
+
+
+async def test_a_product_form_says_the_units_left_and_stocking_it_again_says_the_shortage(user: User) -> None:
+    manager = make_user('manager')
+    mug = hidden_units(manager, 'MUG', 3)
+    place(('MUG', 5))
+    await signed_in(user, manager.email, path=f'/products?open={mug.id}')
+    await user.should_see('3 units still recorded on the shelf although not stocked', retries=40)
+    await user.should_see('Count stock')
+    stocked = user.find(kind=ui.switch, content='Stocked (kept on a shelf)').elements.pop()
+    stocked.set_value(True)
+    user.find('Save changes').click()
+    await user.should_see('MUG: 5 reserved by open orders, 3 on the shelf (2 short)', retries=40)
+    assert level(mug.id).reserved == 5
+
+
+# --- an action on a record with unsaved edits: saved and continued in place ---------------------------------------
+
+
+async def test_an_action_pressed_with_unsaved_edits_offers_save_and_continue_in_place(user: User) -> None:
+    """Adjust stock after renaming the product said "Save your changes first" in a notice and left the person to find
+    Save, then Adjust stock again; the form now offers Save and continue by its buttons, which saves the edits and the
+    adjustment together."""
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=4, actor=manager)
+    await signed_in(user, manager.email, path=f'/products?open={mug.id}')
+    await user.should_see('Adjust stock', retries=40)
+    renamed = 'Mug "big" : <script>alert(1)</script> été'
+    user.find('Name *').elements.pop().set_value(renamed)
+    user.find('Adjust stock').click()
+    await user.should_see('Save your changes first: Adjust stock works on the saved record.', retries=40)
+    await user.should_not_see('Change (negative takes out) *')  # the action waits for the person's choice
+    assert fresh_product(mug.id).name != renamed
+    user.find(marker='save-and-continue').click()
+    await user.should_see('Your unsaved changes are saved first, as part of it.', retries=40)
+    user.find('Change (negative takes out) *').elements.pop().set_value(2)
+    user.find('Reason *').elements.pop().set_value(HOSTILE)
+    user.find(marker='confirm-action').click()
+    await user.should_see('Stock of MUG is now 6', retries=40)
+    assert fresh_product(mug.id).name == renamed and level(mug.id).on_hand == 6

@@ -350,7 +350,8 @@ class Action:
     warn: Callable[..., str | None] | None = None
     # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
     # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
-    # overwritten); without it the form asks to save first
+    # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"
+    # (the same, once asked)
     saves_edits: bool = False
 
 
@@ -406,6 +407,12 @@ class Resource:
     # yes/no fields only the person themselves agrees to (marketing consent): an import never turns one on for an
     # existing record (a spreadsheet made before they opted out would opt them back in); it may still turn one off
     own_consent: tuple[str, ...] = ()
+    # the work a saved change brings, in its transaction (session, record, diff {field: [before, after]}), whether a
+    # form, an import or a revert saved it: a product stocked again reserves for the open orders holding it
+    after_change: Callable[[Any, Any, dict[str, list[Any]]], None] | None = None
+    # what a record's form says first, above its fields, when there is something to act on ('' for nothing): a
+    # product not stocked with units still recorded on its shelf
+    note: Callable[[Any], str] | None = None
     # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or
     # '' for the usual words): a legal document's edits are not live until a version is published
     saved_note: Callable[[Any], str] | None = None

@@ -37,7 +37,11 @@ class Mailbox(EditableTable, SoftDeletable, table=True):
     uid_validity: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_uid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default='0'))
     last_checked_at: datetime | None = None
-    last_error: str | None = Field(default=None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=500)  # in English, as the poll said it
+    # its msgid and values when the app said it (backoffice/stored_text.py: 'sign-in refused: {detail}'), read in each
+    # reader's language; None: the server's or the system's own words (and rows before migration 0063)
+    last_error_key: str | None = Field(default=None, max_length=500)
+    last_error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class MailOutcome(StrEnum):

@@ -177,5 +177,12 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def _pattern(writing: str) -> re.Pattern[str]:
     parts = re.split(r'\{(\w+)\}', writing)
-    text = ''.join(re.escape(part) if index % 2 == 0 else f'(?P<{part}>.+)' for index, part in enumerate(parts))
+    text = ''.join(_literal(part) if index % 2 == 0 else f'(?P<{part}>.+)' for index, part in enumerate(parts))
     return re.compile(text, re.DOTALL)
+
+
+def _literal(part: str) -> str:
+    """A translation's words; the space before ':', ';', '?' or '!' matched whichever it was (French catalogs wrote a
+    plain space before they wrote U+00A0, and rows stored then say it so)."""
+    pieces = re.split(r'[ \u00a0\u202f](?=[:;?!])', part)
+    return '[ \u00a0\u202f]'.join(re.escape(piece) for piece in pieces)

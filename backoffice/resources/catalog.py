@@ -8,6 +8,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from backoffice import formatting
+from backoffice.db import read_session
 from backoffice.engine.declaration import (
     Action,
     Card,
@@ -85,6 +86,37 @@ def product_change_allowed(product: Product, values: dict[str, Any]) -> dict[str
         return {}
     why = stock.why_not_unstocked(object_session(product), product)
     return {'stocked': why} if why else {}
+
+
+def stocked_again(session: Session, product: Product, diff: dict[str, list[Any]]) -> None:
+    if diff.get('stocked') == [False, True]:
+        stock.reserve_for_open_orders(session, product)
+
+
+def product_note(product: Product) -> str:
+    """On a product's form: units left on its shelf although it is not stocked (hidden from the stock list)."""
+    if product.stocked or product.id is None:
+        return ''
+    with read_session() as session:
+        return stock.left_unstocked_said(stock.left_unstocked(session, product))
+
+
+def product_saved_note(product: Product) -> str:
+    """After a save: a product stocked again whose open orders now reserve more than its shelf holds, said as a count
+    says it (and which orders wait, the oldest served first); a product not stocked with units left, said again."""
+    with read_session() as session:
+        if not product.stocked:
+            return stock.left_unstocked_said(stock.left_unstocked(session, product))
+        level = session.exec(select(StockLevel).where(StockLevel.product_id == product.id)).first()
+        if level is None or not stock.short(level):
+            return ''
+        waiting = stock.short_orders(session, level)
+    said = _('Changes saved. {shortage}: its open orders reserve more than the shelf holds.').format(
+        shortage=stock.shortage_said(level)
+    )
+    if waiting:
+        said += ' ' + _('Waiting for stock: {orders}.').format(orders=', '.join(waiting))
+    return said
 
 
 def count_product_stock(*, session, actor, record_id, version, counted, reason='') -> Outcome:
@@ -208,6 +240,9 @@ PRODUCTS = register(
         create=ProductCreate,
         update=ProductUpdate,
         check_change=product_change_allowed,  # not stocked while units are on its shelf or reserved
+        after_change=stocked_again,  # reserves for the open orders placed while it was not stocked
+        note=product_note,  # units left on the shelf of a product not stocked
+        saved_note=product_saved_note,
         permission='catalog',
         title='name',
         icon='inventory_2',
@@ -281,7 +316,7 @@ PRODUCTS = register(
                 count_product_stock,
                 'catalog.write',
                 icon='fact_check',
-                visible=lambda p: p.deleted_at is None and p.stocked,
+                visible=lambda p: p.deleted_at is None and (p.stocked or bool(product_note(p))),  # (its units out)
                 inputs=COUNT_INPUTS,
             ),
         ),

@@ -73,7 +73,7 @@ MAILBOXES = register(
             Column('default_type', N_('Opens'), kind='choice', choices=TYPES, on_phone=False),
             Column('is_active', N_('Active'), kind='bool'),
             Column('last_checked_at', N_('Last checked'), kind='datetime', on_phone=False),
-            Column('last_error', N_('Last error'), wrap=True, sortable=False),
+            Column('last_error', N_('Last error'), kind='stored_text', wrap=True, sortable=False),
         ),
         card=Card(title='name', secondary=('username', 'last_checked_at', 'last_error')),
         fields=(

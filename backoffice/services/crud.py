@@ -101,12 +101,14 @@ def save_then_run(
     version: int,
     changes: dict[str, Any],
     action: declaration.Action,
+    asked: bool = False,
     **inputs: Any,
 ) -> Any:
     """An action pressed with unsaved edits (Publish version after changing the text): the edits saved, then the action
     run on the saved record, in one transaction. The form's `version` is checked as any save's is: a colleague's save
-    meanwhile is refused (StaleRecord), never overwritten; a refused action leaves the edits unsaved too."""
-    if not action.saves_edits:
+    meanwhile is refused (StaleRecord), never overwritten; a refused action leaves the edits unsaved too. An action
+    that does not save edits of itself does so once the person asked for it (`asked`: "Save and continue")."""
+    if not action.saves_edits and not asked:
         raise ValidationFailed(
             {'': _('Save your changes first: {action} works on the saved record.').format(action=_(action.label))}
         )

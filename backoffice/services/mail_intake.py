@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import imap_client, inbound_mail, secret_box, stored_text
+from backoffice import i18n, imap_client, inbound_mail, secret_box, stored_text
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic, after_commit
@@ -67,7 +67,7 @@ def poll_all() -> dict[str, int]:
             counts.update(poll_mailbox(mailbox_id))
         except Exception as error:  # a bug or a crash on one mail: logged, said on the mailbox, the others go on
             log.exception('mailbox %s: reading stopped', mailbox_id)
-            _failed(mailbox_id, f'reading stopped: {type(error).__name__}', counts)
+            _failed(mailbox_id, sentence(N_('reading stopped: {error}'), error=type(error).__name__), counts)
     return dict(counts)
 
 
@@ -81,16 +81,18 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
         folder, last_uid, known_validity = mailbox.folder, mailbox.last_uid, mailbox.uid_validity
         try:
             account = mailboxes.account(mailbox)
-        except secret_box.SecretUnreadable as error:
-            return _failed(mailbox_id, str(error), counts)
+        except secret_box.SecretUnreadable:
+            return _failed(mailbox_id, sentence(secret_box.UNREADABLE), counts)
     try:
         client = imap_client.connect(account)
     except imap_client.MailboxUnreachable as error:
-        return _failed(mailbox_id, str(error), counts)
+        return _failed(mailbox_id, error.said, counts)
     try:
         status, _data = client.select(mailboxes.quote_folder(folder))
         if status != 'OK':
-            return _failed(mailbox_id, f'folder {folder!r} cannot be opened', counts, client)
+            return _failed(
+                mailbox_id, sentence(N_('folder {folder} cannot be opened'), folder=repr(folder)), counts, client
+            )
         validity = _uid_validity(client)
         first = validity != known_validity
         if first:
@@ -114,7 +116,7 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
             _advance(mailbox_id, validity, newest)
     except (OSError, imaplib.IMAP4.error) as error:
         log.warning('mailbox %s: %s', mailbox_id, error)
-        return _failed(mailbox_id, str(error)[:200] or 'connection lost', counts, client)
+        return _failed(mailbox_id, str(error)[:200] or sentence(N_('connection lost')), counts, client)
     imap_client.close(client)
     with session_scope() as session:
         mailboxes.mark_checked(session=session, mailbox_id=mailbox_id, error=None)
@@ -123,6 +125,13 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
 
 def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_large: int | None = None) -> Taken:
     """One mail, in one transaction with its key. `too_large`: the mail's size when only its headers were read."""
+    with i18n.heard() as heard:  # a refusal is stored as the msgid it was said with, read in each reader's language
+        return _process(mailbox_id, uid, uid_validity, raw, too_large, heard)
+
+
+def _process(
+    mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_large: int | None, heard: list[tuple[str, str]]
+) -> Taken:
     mail = inbound_mail.read(raw)
     if too_large is not None:  # said in the note on the request, in each agent's language
         mail.text = ''
@@ -165,7 +174,7 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
         raise
     except (tickets.CustomerBanned, ValidationFailed, NotFound) as error:
         ticket_attachments.remove(written)
-        return _refused(known, _reason(error))
+        return _refused(known, _reason(error, heard))
     except BaseException:
         ticket_attachments.remove(written)
         raise
@@ -311,13 +320,22 @@ def _fitted(known: dict) -> dict:
     return {**known, 'sender': known['sender'][:254], 'subject': known['subject'][:200]}
 
 
-def _refused(known: dict, reason: str) -> Taken:
+def _refused(known: dict, reason: str | Sentence) -> Taken:
     """Recorded, in a transaction of its own (the request's was rolled back), so it is not read again."""
+    text, key, params = stored_text.stored(reason)
     try:
         with session_scope() as session:
             if _known(session, known['message_key']):
                 return Taken(None)
-            session.add(MailboxMail(**_fitted(known), outcome=MailOutcome.refused, reason=reason[:500]))
+            session.add(
+                MailboxMail(
+                    **_fitted(known),
+                    outcome=MailOutcome.refused,
+                    reason=text[:500],
+                    reason_key=key if len(text) <= 500 else None,
+                    reason_params=params if len(text) <= 500 else None,
+                )
+            )
             after_commit(session, Topic.mailbox_mails, {'action': 'refused'})
             session.commit()
     except IntegrityError:
@@ -325,10 +343,19 @@ def _refused(known: dict, reason: str) -> Taken:
     return Taken(MailOutcome.refused)
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, ValidationFailed):
-        return '; '.join(f'{field}: {message}' for field, message in error.errors.items())
-    return str(error)
+def _reason(error: Exception, heard: list[tuple[str, str]]) -> str | Sentence:
+    """Why a mail was refused, in the words the service said it with (written in the job's language): stored as their
+    msgid, so a French admin reads it in French ('This customer is banned: …', 'email: Enter a valid email address')."""
+    if not isinstance(error, ValidationFailed):
+        return stored_text.recognised(str(error), heard)
+    said: list[str | Sentence] = [
+        sentence(N_('{field}: {message}'), field=field, message=stored_text.recognised(message, heard))
+        for field, message in error.errors.items()
+    ]
+    reason = said.pop()
+    while said:  # 'email: …; subject: …', each part in the reader's language
+        reason = sentence(N_('{reason}; {more}'), reason=said.pop(), more=reason)
+    return reason
 
 
 def _known(session: Session, key: str) -> bool:
@@ -349,7 +376,9 @@ def _advance(mailbox_id: int, validity: int, uid: int) -> None:
         session.commit()
 
 
-def _failed(mailbox_id: int, error: str, counts: Counter[str], client: imaplib.IMAP4 | None = None) -> Counter[str]:
+def _failed(
+    mailbox_id: int, error: str | Sentence, counts: Counter[str], client: imaplib.IMAP4 | None = None
+) -> Counter[str]:
     if client is not None:
         imap_client.close(client)
     with session_scope() as session:

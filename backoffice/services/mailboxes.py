@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from backoffice import imap_client, secret_box
+from backoffice import imap_client, secret_box, stored_text
 from backoffice.changes import commit, get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -16,7 +16,7 @@ from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Mailbox, MailboxSecurity, Role, TicketType, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
-from backoffice.stored_text import joined, sentence, word
+from backoffice.stored_text import Sentence, joined, sentence, word
 from backoffice.validation import name_problem
 
 PERMISSION = 'settings.manage'
@@ -134,9 +134,10 @@ def test_connection(*, session: Session, actor: User, mailbox_id: int) -> str:
     try:
         client = imap_client.connect(account(mailbox))
     except imap_client.MailboxUnreachable as error:
-        raise ValidationFailed({'': _('Could not sign in: {reason}').format(reason=str(error))}) from None
-    except secret_box.SecretUnreadable as error:
-        raise ValidationFailed({'': str(error)}) from None
+        reason = error.said.shown() if isinstance(error.said, Sentence) else error.said
+        raise ValidationFailed({'': _('Could not sign in: {reason}').format(reason=reason)}) from None
+    except secret_box.SecretUnreadable:
+        raise ValidationFailed({'': _(secret_box.UNREADABLE)}) from None
     try:
         status, data = client.select(quote_folder(mailbox.folder), readonly=True)
     finally:
@@ -166,12 +167,15 @@ def quote_folder(folder: str) -> str:
     return '"' + folder.replace('\\', '\\\\').replace('"', '\\"') + '"'
 
 
-def mark_checked(*, session: Session, mailbox_id: int, error: str | None) -> None:
-    """The poll's outcome on the mailbox (no version bump: not a person's edit)."""
+def mark_checked(*, session: Session, mailbox_id: int, error: str | Sentence | None) -> None:
+    """The poll's outcome on the mailbox (no version bump: not a person's edit). `error`: the app's words as a
+    `Sentence` (each reader reads it in their language), or the server's own words."""
     mailbox = session.get(Mailbox, mailbox_id)
     if mailbox is None:
         return
-    mailbox.last_checked_at, mailbox.last_error = utcnow(), (error or None) and error[:500]
+    text, key, params = stored_text.stored(error or '')
+    mailbox.last_checked_at = utcnow()
+    mailbox.last_error, mailbox.last_error_key, mailbox.last_error_params = text[:500] or None, key, params
     session.add(mailbox)
     commit(session, (Topic.mailboxes, {'id': mailbox.id, 'action': 'checked'}))
 

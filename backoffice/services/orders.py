@@ -60,7 +60,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.delivered: frozenset(),
     OrderStatus.cancelled: frozenset(),
 }
-RESERVING = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # their lines hold reserved stock
+RESERVING = stock.RESERVING  # their lines hold reserved stock
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
 # the action that takes an order to each status
 STEP_TO: dict[OrderStatus, str] = {

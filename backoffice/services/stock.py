@@ -15,9 +15,12 @@ from backoffice import changes, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import (
     MovementKind,
+    Order,
+    OrderLine,
+    OrderStatus,
     Product,
     Purchase,
     PurchaseLine,
@@ -54,6 +57,9 @@ class NotStocked(ValidationFailed):
 
     def __init__(self, message: str) -> None:
         super().__init__({'': message})
+
+
+RESERVING = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # their lines hold reserved stock
 
 
 def stocked_rows() -> list[Any]:
@@ -197,6 +203,27 @@ def level_for(session: Session, product: Product, *, create: bool = True) -> Sto
     return level
 
 
+def _left_unstocked_level(session: Session, product: Product, shelf: int) -> StockLevel:
+    """The stock row of a product not stocked that still holds units, locked, for a count to 0 (where they went said in
+    its note); any other stock change of it is refused (`level_for`)."""
+    statement = select(StockLevel).where(StockLevel.product_id == product.id, col(StockLevel.on_hand) != 0)
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update()
+    level = session.exec(statement.execution_options(populate_existing=True)).first()
+    if level is None:
+        level_for(session, product)  # raises NotStocked: nothing on its row to count out
+        raise AssertionError('unreachable')
+    if shelf != 0:
+        raise ValidationFailed(
+            {
+                'counted': _(
+                    '{sku} is not stocked: count its units to 0, or stock it again to keep {n} on the shelf'
+                ).format(sku=product.sku, n=formatting.number(shelf))
+            }
+        )
+    return level
+
+
 def _refresh(session: Session, level: StockLevel) -> None:
     level.available = level.on_hand - level.reserved
     # fewer on the shelf than reserved (a count found them missing) is low whatever the minimum: orders wait for it
@@ -267,6 +294,70 @@ def why_not_unstocked(session: Session, product: Product) -> str | None:
     return f'{said} {todo}'
 
 
+def left_unstocked(session: Session, product: Product) -> int:
+    """Units still on the stock row of a product that is not stocked (switched before that was refused while units
+    were on its shelf): its form says so until they are counted to 0 or the product is stocked again; 0 otherwise."""
+    if product.stocked or product.id is None:
+        return 0
+    return session.exec(select(StockLevel.on_hand).where(StockLevel.product_id == product.id)).first() or 0
+
+
+def left_unstocked_said(units: int) -> str:
+    """'3 units still recorded on the shelf although not stocked — …' ('' for none)."""
+    if not units:
+        return ''
+    return ngettext(
+        '{n} unit still recorded on the shelf although not stocked — count it to 0 (Count stock, saying where it '
+        'went) or stock the product again',
+        '{n} units still recorded on the shelf although not stocked — count them to 0 (Count stock, saying where '
+        'they went) or stock the product again',
+        abs(units),
+    ).format(n=formatting.number(units))
+
+
+def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | None:
+    """A product stocked again: the open orders placed while it was not stocked reserved nothing of it, yet shipping or
+    cancelling them takes their quantities off its reservations. They reserve now, the whole of each line (shipping and
+    cancelling count on it), oldest order first; fewer on the shelf than that is a shortage, said as a count's is
+    (`shortage_said`: the product shows as low stock and its orders say so). Inside the save's transaction. None when
+    the product has no stock row (never tracked: nothing to reserve from)."""
+    if not product.stocked or product.id is None:
+        return None
+    level = locked_levels(session, [product.id]).get(product.id)
+    if level is None:
+        return None
+    wanted = session.exec(
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(OrderLine.product_id == product.id, col(Order.status).in_(RESERVING))
+    ).one()
+    if level.reserved != wanted:
+        # what open orders hold, not more: any reservation left from before (released by migration 0058) is gone
+        level.reserved = int(wanted)
+        _refresh(session, level)
+        session.flush()
+    return level
+
+
+def short_orders(session: Session, level: StockLevel) -> list[str]:
+    """The numbers of the open orders the shelf cannot cover, the oldest served first: shipping them waits."""
+    if not short(level):
+        return []
+    rows = session.exec(
+        select(Order.number, OrderLine.quantity)
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(OrderLine.product_id == level.product_id, col(Order.status).in_(RESERVING))
+        .order_by(col(Order.placed_at), col(Order.id), col(OrderLine.id))
+    ).all()
+    shelf, waiting = level.on_hand, []
+    for number, quantity in rows:
+        if shelf >= quantity:
+            shelf -= quantity
+        elif number not in waiting:
+            waiting.append(number)
+    return waiting
+
+
 # --- staff actions (one transaction each) -------------------------------------------------------------------------
 
 
@@ -320,7 +411,7 @@ def record_count(
     if errors or shelf is None:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
-    level = level_for(session, product)
+    level = _left_unstocked_level(session, product, shelf) if not product.stocked else level_for(session, product)
     difference = shelf - level.on_hand
     if difference == 0:
         session.commit()

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, SQLModel
 
+from backoffice import i18n
 from backoffice.engine.declaration import RESOURCES, Column, Resource
 from backoffice.i18n import N_
 from backoffice.listing import query
@@ -318,7 +319,7 @@ def _record_export(
         used = json.loads(json.dumps(used, default=str))
         exported = sentence(
             N_('Exported {records} to {format}') if complete else N_('Exported {records} to {format} (stopped early)'),
-            records=counted('{n} ' + resource.singular, '{n} ' + resource.label.lower(), count),
+            records=records_counted(resource, count),
             format=fmt.upper(),
         )
         where = _describe(resource, used)
@@ -340,6 +341,16 @@ def _record_export(
         if complete:
             raise
         log.exception('recording an interrupted export of %s failed', resource.key)
+
+
+def records_counted(resource: Resource, count: int) -> dict[str, Any]:
+    """'12 customers' to store in a summary, with the msgids the resource's declaration counts its records with
+    (`Wording.count`, in the catalogs: '12 clients' to a French reader); glued from its English label only when it
+    declares no wording (an extension's, whose own catalog may still know it)."""
+    if resource.wording is not None:
+        with i18n.use(i18n.SOURCE_LOCALE):  # the msgids themselves: the code's language has no catalog
+            return counted(resource.wording.count(1), resource.wording.count(2), count)
+    return counted('{n} ' + resource.singular, '{n} ' + resource.label.lower(), count)
 
 
 def _describe(resource: Resource, used: dict[str, Any]) -> list[Any]:

@@ -1,7 +1,8 @@
 """A record's dialog keeps its actions in reach: the product form, new and open, at a laptop's 1440×900 and a phone's
 390×844, shows its Save button inside the viewport without any scrolling; the long form scrolls inside the dialog; a
-notification never sits over the dialog's buttons; a legal document's four tabs are all in sight on a phone, in English
-and in French, without scrolling them sideways, and stay one row on a laptop."""
+notification never sits over the dialog's buttons, an action with unsaved edits offers Save and continue by them,
+and several at once show as one (the newest, counted); a legal document's four tabs are all in sight on a phone, in
+English and in French, without scrolling them sideways, and stay one row on a laptop."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
+from backoffice.models import Product
 
 from ..support.browser import (
     ARTIFACTS,
@@ -31,7 +33,7 @@ from ..support.browser import (
     visible,
     visible_text,
 )
-from ..support.factories import make_product
+from ..support.factories import make_product, make_user
 from ..support.french_staff import french_manager
 from ..support.legal import terms_with_versions
 
@@ -58,6 +60,19 @@ COVERED = """
     }).map(b => b.innerText.trim() || b.getAttribute('aria-label'));
     return {toasts: toasts.length, covered};
 """
+# three notifications sent as ui.notify sends one (Quasar.Notify.create with the page's defaults), hostile words
+NOTICES = (
+    ('Saved "Mug": <img src=x onerror="window.__x=1">', 'positive'),
+    ("Changed by someone else: l'été <b>x</b>", 'info'),
+    ('Refusé\u00a0: « <script>window.__x=2</script> »', 'negative'),
+)
+NOTIFY = "Quasar.Notify.create({message: arguments[0], type: arguments[1], position: 'top'})"
+SHOWN = """
+    const toasts = [...document.querySelectorAll('.q-notification')];
+    const badge = document.querySelector('.q-notification__badge');
+    return {toasts: toasts.length, badge: badge && badge.innerText.trim(),
+            text: toasts.length && toasts[0].querySelector('.q-notification__message').innerText};
+"""
 # how far the page and the dialog's parts have been scrolled: nothing, the form was just opened
 SCROLLED = """
     const scrolled = [...document.querySelectorAll('.q-dialog *')].filter(e => e.scrollTop > 0).length;
@@ -70,6 +85,11 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
     db.configure(server.database_url)  # the browser's server database: the product is made through the services
     sku = f'TALL-{uuid4().hex[:6]}'.upper()  # SKUs are saved in upper case
     make_product(sku, name='Mug "tall": <script>alert(1)</script>')
+    left = f'LEFT-{uuid4().hex[:6]}'.upper()  # not stocked, 3 units left on its hidden shelf (switched before refusal)
+    left_id = make_product(left, name='Vase "left": <b>x</b>', stock_on_hand=3, actor=make_user('manager')).id
+    with db.session_scope() as session:
+        session.get(Product, left_id).stocked = False
+        session.commit()
     set_viewport(driver, *SIZES[0])
     signed_in(driver, server.url, '/products')  # loaded once on a phone, then turned wide (issue 12)
     for width, height in SIZES:
@@ -77,6 +97,10 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
             button(driver, 'Cancel', topmost=True).click()
             resize_and_settle(driver, width, height)
             driver.execute_script('window.scrollTo(0, 0)')  # the phone's card was scrolled to: the header is back
+        open_product(driver, left)  # the units left on a product not stocked are said above its fields
+        visible_text(driver, '3 units still recorded on the shelf although not stocked')
+        in_reach(driver, 'Count stock', f'left-on-the-shelf-{width}')
+        button(driver, 'Cancel', topmost=True).click()
         button(driver, 'New product').click()
         in_reach(driver, 'Create product', f'new-product-{width}')
         button(driver, 'Cancel', topmost=True).click()
@@ -94,13 +118,32 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
             lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
         )
 
-        # an action pressed with unsaved edits asks to save first: its message covered the Save button it asks for
+        # several at once (a save, a live update, a refusal), as the page's own `ui.notify` sends them: the strip
+        # above the dialog holds one, so the newest takes its place with a badge counting them (stacked, the third
+        # reached the dialog's title)
+        for text, kind in NOTICES:
+            driver.execute_script(NOTIFY, text, kind)
+        visible_text(driver, NOTICES[-1][0])
+        uncovered(driver, f'record-dialog-notices-{width}')
+        shown = driver.execute_script(SHOWN)
+        assert shown == {'toasts': 1, 'badge': '3', 'text': NOTICES[-1][0]}, shown
+        assert driver.execute_script('return window.__x') is None
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
+        )
+
+        # an action pressed with unsaved edits offers, by the buttons, to save them and go on (a notice said "Save
+        # your changes first" over the Save button it asked for, and left the person to press the action again)
         replace_text(field(driver, 'Name *'), 'Mug "taller": <script>alert(2)</script>')
         button(driver, 'Adjust stock').click()
         visible_text(driver, 'Save your changes first')
-        uncovered(driver, f'record-dialog-save-first-{width}')
+        go_on = in_reach(driver, 'Save and continue', f'save-first-{width}')
+        assert not driver.find_elements(By.CSS_SELECTOR, '.q-notification'), 'said in place, not in a notice'
         where = driver.execute_script(IN_REACH, save)
-        assert where['inside'] and where['reached'], f'the message covers Save changes at {width}: {where}'
+        assert where['inside'] and where['reached'], f'the offer pushes Save changes out of reach at {width}: {where}'
+        go_on.click()
+        visible_text(driver, 'Your unsaved changes are saved first, as part of it.')
+        button(driver, 'Cancel', topmost=True).click()  # the adjustment's own dialog: nothing saved
 
     driver.find_element(
         By.XPATH, '//div[@role="tab"][normalize-space(.)="HISTORY" or normalize-space(.)="History"]'
