@@ -92,6 +92,7 @@ class RequestScreen:
             with read_session() as session:
                 self._load(session, user, number)
         except NotFound as error:
+            ui.label(_('Request')).classes('text-2xl font-semibold').props('role=heading aria-level=1')
             ui.label(str(error)).mark('not-found')
             ui.link(_('Back to the requests'), '/requests')
             return False
@@ -278,9 +279,10 @@ class RequestScreen:
         ui.page_title(f'#{ticket.number} {ticket.subject} · {PRODUCT}')
         self.header.clear()
         with self.header:
-            with ui.row().classes('w-full items-baseline gap-3'):
-                ui.label(f'#{ticket.number}').classes('text-xl text-gray-500').mark('number')
-                ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
+            # the page's one heading (the shell's 'Request' above it said nothing more)
+            with ui.row().classes('w-full items-baseline gap-3').props('role=heading aria-level=1').mark('heading'):
+                ui.label(f'#{ticket.number}').classes('text-2xl text-gray-500').mark('number')
+                ui.label(ticket.subject).classes('text-2xl font-semibold min-w-0 break-words').mark('subject')
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     if self.customer.name:  # a customer known by their email only: no empty gap before it
@@ -730,6 +732,7 @@ class RequestScreen:
     section=N_('Support'),
     in_menu=False,
     description=N_('One customer request: its thread, replies and notes'),
+    heading=False,
 )
 def request_page(user: User, number: str) -> None:
     RequestScreen(user, number)
