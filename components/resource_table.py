@@ -188,8 +188,10 @@ class ResourceTable:
         trash: bool = False,
         bulk_tools: tuple[BulkTool, ...] = (),
         create: Callable[[], Any] | None = None,
+        on_filters_changed: Callable[[], Any] | None = None,
     ) -> None:
         self.resource = resource
+        self.on_filters_changed = on_filters_changed  # a filter changed by hand (not by `apply_view`)
         self.create = create  # offered on an empty list, as the first thing to do
         self.on_open = on_open
         self.bulk_tools = bulk_tools  # a read-only list with tools still gets row selection and the bulk bar
@@ -805,6 +807,8 @@ class ResourceTable:
         else:
             filters[name] = value
         self._set(filters=filters)
+        if not self._applying and self.on_filters_changed is not None:
+            self.on_filters_changed()
 
     def _filter(self, declared) -> None:
         if declared.kind == 'related' and not can(acting_user(), RESOURCES[declared.related].read_permission):

@@ -265,6 +265,30 @@ async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
     assert other.number in {int(n) for n in listed(user, 'number')}
 
 
+async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_changes_the_filters(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Mine button stayed lit over a list the agent had filtered to solved requests by hand, and a reload showed
+    Mine again: the queue goes when the list no longer is it."""
+    agent = make_user('agent')
+    mine = submit_request('Mine: "López" <i>x</i>')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await signed_in(user, agent.email, path='/requests?queue=mine')
+    await rows_show(user, 'Mine: "López" <i>x</i>', column='subject')
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+    addresses: list[str] = []
+    monkeypatch.setattr(type(ui.navigate.history), 'replace', lambda _self, url: addresses.append(url))
+    user.find(marker='filter-status').elements.pop().set_value(['solved'])
+    await rows_show(user, absent=('Mine: "López" <i>x</i>',), column='subject')
+    assert not any('unelevated' in button.props for button in user.find(kind=ui.button).elements)
+    assert addresses == ['/requests']
+    user.find(marker='queue-Mine').click()  # and lit again when chosen
+    await rows_show(user, 'Mine: "López" <i>x</i>', column='subject')
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+    assert addresses[-1] == '/requests?queue=mine'
+
+
 async def test_each_queue_says_how_many_it_holds_and_follows_changes(user: User) -> None:
     """How many wait for someone, are mine, are late: on the queue buttons, kept up to date as requests come and go."""
     agent = make_user('agent')
