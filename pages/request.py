@@ -123,7 +123,7 @@ class RequestScreen:
             customer_picture.company_of(session=session, actor=user, customer_id=customer.id) if customer else None
         )
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
-        self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
+        self.canned = tickets.canned_choices(session=session, actor=user)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
@@ -440,9 +440,17 @@ class RequestScreen:
             ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
         )
         self.meanwhile.set_visibility(False)
+        # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
+        ui.add_css(CANNED_MENU_CSS)
         self.canned_select = (
-            ui.select({}, label=_('Canned reply'), clearable=True, on_change=lambda e: self._insert_canned(e.value))
-            .props('outlined dense')
+            ui.select(
+                {},
+                label=_('Canned reply'),
+                clearable=True,
+                with_input=True,
+                on_change=lambda e: self._insert_canned(e.value),
+            )
+            .props('outlined dense input-debounce=0 popup-content-class=bo-canned-menu')
             .classes('w-full')
             .mark('canned')
         )
@@ -722,6 +730,14 @@ class RequestScreen:
         current = (self.body.value or '').rstrip()
         self.body.value = f'{current}\n\n{text}' if current else text
         self.canned_select.value = None
+        self.body.run_method('focus')  # picked by keyboard: the agent goes on typing in the reply
+
+
+# the canned replies' list: each reply's title and the start of its text on two lines at most, not its whole text
+CANNED_MENU_CSS = """
+.bo-canned-menu .q-item__label { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
+  overflow: hidden; overflow-wrap: anywhere; }
+"""
 
 
 @screen(

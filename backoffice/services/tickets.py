@@ -667,6 +667,20 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
     )
 
 
+def canned_choices(*, session: Session, actor: User, limit: int = 200) -> dict[int, str]:
+    """The canned replies an agent picks from, each as 'Title — its text' on one line: typing in the picker finds one
+    by a word of its title or of its text (the agent remembers 'tracking', not that the reply is called 'Parcel
+    delay'). First `limit` by title."""
+    require(actor, 'tickets.read')
+    replies = session.exec(
+        select(CannedReply)
+        .where(col(CannedReply.deleted_at).is_(None))
+        .order_by(func.lower(CannedReply.title), col(CannedReply.id))
+        .limit(limit)
+    )
+    return {reply.id or 0: f'{reply.title} — {" ".join(reply.body.split())}' for reply in replies}
+
+
 _PLACEHOLDER = re.compile(r'\{(\w+)\}')
 
 
