@@ -790,7 +790,7 @@ class ResourceTable:
     def _show_filters(self, filters: dict) -> None:
         """The filter fields (those built) show `filters`."""
         for name, control in self.controls.items():
-            if name != 'search' and self._filter_kind(name) == 'choice':
+            if name != 'search' and self._filter_kind(name) in ('choice', 'tags'):
                 control.value = filters.get(name) or []  # a multiple select is never None
             elif self._filter_kind(name) == 'related':
                 control.value = filters.get(name)
@@ -828,6 +828,20 @@ class ResourceTable:
                     on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
                 )
                 .props('outlined dense use-chips')
+                .classes('min-w-40')
+            )
+        elif declared.kind == 'tags':  # the tags in use, or any other typed and Enter
+            self.controls[declared.name] = (
+                ui.select(
+                    shown_choices(declared.choices),
+                    label=shown(declared.label),
+                    multiple=True,
+                    clearable=True,
+                    with_input=True,
+                    new_value_mode='add-unique',
+                    on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
+                )
+                .props('outlined dense use-chips input-debounce=0')
                 .classes('min-w-40')
             )
         elif declared.kind in ('bool', 'present'):

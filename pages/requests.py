@@ -12,6 +12,7 @@ from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
+from backoffice.resources.support import know_tags
 from backoffice.services import ticket_sla
 from components import live
 from components.forms import FAILED, call
@@ -217,5 +218,7 @@ def _queue_named(client) -> str | None:
     description=TICKETS.description,
 )
 def requests_page(user: User) -> None:
+    with read_session() as session:
+        know_tags(session)  # the Tags filter offers the tags requests carry now
     ui.label(_(TICKETS.description)).classes('text-gray-600')
     RequestsList(user)
