@@ -272,10 +272,11 @@ async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_change
     Mine again: the queue goes when the list no longer is it."""
     agent = make_user('agent')
     mine = submit_request('Mine: "López" <i>x</i>')
+    submit_request('Not mine', email='n@example.com')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
     await signed_in(user, agent.email, path='/requests?queue=mine')
-    await rows_show(user, 'Mine: "López" <i>x</i>', column='subject')
+    await rows_show(user, 'Mine: "López" <i>x</i>', absent=('Not mine',), column='subject')
     assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
     addresses: list[str] = []
     monkeypatch.setattr(type(ui.navigate.history), 'replace', lambda _self, url: addresses.append(url))
@@ -287,6 +288,22 @@ async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_change
     await rows_show(user, 'Mine: "López" <i>x</i>', column='subject')
     assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
     assert addresses[-1] == '/requests?queue=mine'
+
+
+async def test_an_agent_lists_every_request_tagged_refund(user: User) -> None:
+    """Tags could be given but not looked for: the Tags filter offers the tags in use and keeps the requests that
+    carry one."""
+    agent = make_user('agent')
+    tagged = submit_request('Money back: "López" <b>x</b>')
+    submit_request('Untagged one', email='u@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=tagged.id, version=tagged.version, tags=['refund'])
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Money back: "López" <b>x</b>', 'Untagged one', column='subject')
+    tags = user.find(marker='filter-tags').elements.pop()
+    assert 'refund' in tags.options  # offered: a tag requests carry
+    tags.set_value(['refund'])
+    await rows_show(user, 'Money back: "López" <b>x</b>', absent=('Untagged one',), column='subject')
 
 
 async def test_each_queue_says_how_many_it_holds_and_follows_changes(user: User) -> None:
