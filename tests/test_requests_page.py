@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -476,7 +477,7 @@ async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_
     hostile = 'Call: "refund" <script>alert(1)</script>'
     await signed_in(user, agent.email, path='/requests')
     user.find('New request').click()
-    user.find('Customer email *').type('caller@example.com')
+    user.find('New customer: email').type('caller@example.com')  # a caller not known yet
     user.find('Subject *').type(hostile)
     user.find('Message *').type('Rang about: <b>order</b> "A-1"')
     user.find('Create request').click()
@@ -485,6 +486,30 @@ async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_
     assert labels(user, 'subject') == [hostile]
     await user.should_see('Rang about: <b>order</b> "A-1"')  # its thread, as text
     assert user.find(marker='reply-body').elements  # where the agent carries on writing
+
+
+async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_without_accents(user: User) -> None:
+    """'New request' asked for the caller's email, which an agent on the phone does not have: the customer is picked
+    by typing their name (or email), accents or not."""
+    agent = make_user('agent')
+    known = submit_request('Earlier', email='ines.lopez@example.com', name='Inés López: "VIP" <b>x</b>')
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    await user.should_see('Customer')
+    # the form's, not the list's Customer filter behind the dialog
+    picker = max((e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id)
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends as the agent types in the field
+        typed(SimpleNamespace(args='lopez'))
+    assert list(picker.options.values()) == ['ines.lopez@example.com']  # found without the accent
+    picker.set_value(next(iter(picker.options)))
+    user.find('Subject *').type('Call: "refund" <script>x</script>')
+    user.find('Message *').type('Rang about the <b>lid</b>')
+    user.find('Create request').click()
+    await user.should_see('was logged')
+    with session_scope() as session:
+        logged = session.exec(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert (logged.customer_id, logged.subject) == (known.customer_id, 'Call: "refund" <script>x</script>')
 
 
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:

@@ -754,3 +754,22 @@ def test_the_canned_replies_picker_offers_each_reply_by_its_title_and_text_on_on
         choices = tickets.canned_choices(session=session, actor=agent)
     assert choices[kept_id] == 'Refund: "López" <b>x</b> — Hi {customer_first_name}, your refund left.'
     assert gone_id not in choices
+
+
+def test_a_phone_call_is_logged_for_a_picked_customer_or_a_new_one_and_never_for_nobody() -> None:
+    agent = make_user('agent')
+    known = make_customer('known@example.com', name='Inés "I" <b>López</b>')
+    call = {'subject': 'Call: "refund" <script>x</script>', 'body': 'Rang: é'}
+    with session_scope() as session:
+        picked = tickets.log_request(session=session, actor=agent, data={**call, 'customer_id': known.id, 'name': 'X'})
+        assert picked.customer_id == known.id
+        assert session.get(Customer, known.id).name == 'Inés "I" <b>López</b>'  # a typed name renames nobody
+    with session_scope() as session:
+        made = tickets.log_request(session=session, actor=agent, data={**call, 'email': 'new.caller@example.com'})
+        assert session.get(Customer, made.customer_id).email == 'new.caller@example.com'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.log_request(session=session, actor=agent, data={**call, 'email': ' '})
+    assert 'customer_id' in refused.value.errors
+    with session_scope() as session, pytest.raises(ValidationFailed) as gone:
+        tickets.log_request(session=session, actor=agent, data={**call, 'customer_id': 10**9})
+    assert gone.value.errors == {'customer_id': 'This customer no longer exists'}

@@ -250,6 +250,12 @@ def _ids_in(resource: Resource, ids: list[int] | None) -> list[ColumnElement[boo
     return [resource.model.id.in_(ids)] if ids else []
 
 
+def contains(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
+    """Whether one of the resource's search fields holds the term, as the list's search compares (accents folded
+    where its index folds them): a type-ahead's condition (crud.lookup)."""
+    return _likes(resource, term, dialect)
+
+
 def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
     likes = _field_likes(resource, term, dialect)
     return or_(*likes.values()) if likes else false()

@@ -130,8 +130,18 @@ TICKETS = register(
         ),
         fields=(
             # asked when logging a request; a request's own columns after that
-            FormField('email', N_('Customer email'), kind='email', required=True, on_edit=False),
-            FormField('name', N_('Customer name'), on_edit=False),
+            # a phone call: the caller picked by name or email as the agent types; one not known yet is made from the
+            # email and name below
+            FormField(
+                'customer_id',
+                N_('Customer'),
+                kind='related',
+                related='customers',
+                on_edit=False,
+                help=N_('Type a name or an email; for a new customer, give their email below instead'),
+            ),
+            FormField('email', N_('New customer: email'), kind='email', on_edit=False),
+            FormField('name', N_('New customer: name'), on_edit=False),
             FormField('subject', N_('Subject'), required=True),
             FormField('body', N_('Message'), kind='long_text', required=True, on_edit=False),
             FormField('type', N_('Type'), kind='choice', choices=TYPES),

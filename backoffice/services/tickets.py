@@ -152,14 +152,21 @@ def submit_request(
 
 
 def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:
-    """An agent records a request on a customer's behalf (a phone call): the same rules as the intake."""
+    """An agent records a request on a customer's behalf (a phone call): the same rules as the intake. The customer
+    is one picked (`customer_id`, found by name or email as they type) or, for a caller not known yet, the one the
+    email and name given make."""
     require(actor, 'tickets.write')
-    return submit_request(
-        session=session,
-        actor=actor,
-        source=TicketSource.staff,
-        **{key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')},
-    )
+    values = {key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')}
+    picked = data.get('customer_id')
+    if picked not in (None, ''):
+        require(actor, 'customers.read')
+        customer = session.get(Customer, picked) if isinstance(picked, int) else None
+        if customer is None or customer.deleted_at is not None:
+            raise ValidationFailed({'customer_id': _('This customer no longer exists')})
+        values.update(email=customer.email, name=None)  # theirs as stored: a typed name does not rename them
+    elif not (values['email'] or '').strip():
+        raise ValidationFailed({'customer_id': _("Choose a customer, or give a new customer's email")})
+    return submit_request(session=session, actor=actor, source=TicketSource.staff, **values)
 
 
 def add_customer_message(
