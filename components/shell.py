@@ -35,9 +35,7 @@ def shop_name() -> str:
 
 
 @contextmanager
-def frame(
-    title: str, user: User, *, menu: Sequence[Screen], current: str, heading: bool = True
-) -> Iterator[None]:
+def frame(title: str, user: User, *, menu: Sequence[Screen], current: str, heading: bool = True) -> Iterator[None]:
     theme()
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from types import SimpleNamespace
 from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from nicegui import ui
@@ -497,7 +497,9 @@ async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_
     user.find('New request').click()
     await user.should_see('Customer')
     # the form's, not the list's Customer filter behind the dialog
-    picker = max((e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id)
+    picker = max(
+        (e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id
+    )
     typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
     with user.client:  # what the browser sends as the agent types in the field
         typed(SimpleNamespace(args='lopez'))

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    LargeBinary,
     String,
+    and_,
     any_,
     cast,
     column,
@@ -273,10 +275,20 @@ def _field_likes(resource: Resource, term: str, dialect: str) -> dict[str, Colum
         if not _could_hold(attribute, term):
             continue
         if name in folded:
-            likes[name] = func.bo_fold(_text(attribute, False)).like(f'%{_escaped(fold(term) or "")}%', escape='\\')
+            likes[name] = _folded_like(_text(attribute, False), f'%{_escaped(fold(term) or "")}%', dialect)
         else:
             likes[name] = _text(attribute, lower).like(f'%{_escaped(term.lower() if lower else term)}%', escape='\\')
     return likes
+
+
+def _folded_like(value: ColumnElement[str], pattern: str, dialect: str) -> ColumnElement[bool]:
+    """bo_fold(value) LIKE pattern. On SQLite bo_fold is a Python function, 3–5 times the cost of LIKE on each row a
+    common term reads in list order (or counts): a text all ASCII (as many bytes as characters) folds to itself in
+    lower case, which LIKE ignores there, so only the others are folded."""
+    if dialect != 'sqlite':
+        return func.bo_fold(value).like(pattern, escape='\\')
+    accented = func.length(value) != func.length(cast(value, LargeBinary))
+    return or_(value.like(pattern, escape='\\'), and_(accented, func.bo_fold(value).like(pattern, escape='\\')))
 
 
 def _escaped(term: str) -> str:

@@ -677,7 +677,9 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
 def tags_in_use(*, session: Session, recent: int = 2000, limit: int = 200) -> list[str]:
     """The tags of the `recent` most recently changed requests, the most used first (what an agent filters by)."""
     counted: dict[str, int] = {}
-    rows = session.exec(select(Ticket.tags).order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(recent))
+    rows = session.exec(
+        select(Ticket.tags).order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(recent)
+    )
     for tags in rows:
         for tag in tags or ():
             counted[tag] = counted.get(tag, 0) + 1

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
@@ -100,7 +100,7 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
             '[normalize-space(.)="Reply or note"]]//textarea',
         )
         WebDriverWait(driver, 10).until(
-            lambda _d: 'Your prepaid courier sticker, señor.' in reply_box.get_attribute('value'),
+            lambda _d, box=reply_box: 'Your prepaid courier sticker, señor.' in box.get_attribute('value'),
             'the canned reply picked by keyboard is not in the reply box',
         )
         reply_box.send_keys(Keys.CONTROL, 'a')
