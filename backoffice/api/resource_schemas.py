@@ -228,7 +228,7 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
             names[spec.name] = (spec.name,)
         elif spec.kind == 'tags':
             tag = Annotated[str, Field(max_length=100)]
-            parameters.append(_query(spec.name, list[tag] | None, None, f'{label}: any of these'))  # type: ignore[valid-type]
+            parameters.append(_query(spec.name, list[tag] | None, None, f'{label}: any of these'))
             names[spec.name] = (spec.name,)
         elif spec.kind in ('bool', 'present'):
             parameters.append(_query(spec.name, bool | None, None, label))

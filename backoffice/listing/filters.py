@@ -171,8 +171,9 @@ def _tags(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[Co
     """Records tagged with any of the words: each word as a whole element of the JSON list ('"refund"' within its
     text, quotes included, so 'refund' does not find 'refunds'), written as now (letters as they are) or as before
     (\\u escapes, spaces after commas: backoffice/db.compact_json); tags are stored in lower case."""
-    words = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple | set) else [None]
-    if not all(isinstance(word, str) for word in words):
+    given = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple | set) else [None]
+    words = [word for word in given if isinstance(word, str)]
+    if len(words) != len(given):
         raise ValidationFailed({spec.name: _('Give one or more tags')})
     wanted = {' '.join(word.split()).lower() for word in words} - {''}
     if not wanted:
