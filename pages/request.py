@@ -56,8 +56,10 @@ class RequestScreen:
         self.may_write = can(user, 'tickets.write')
         if not self._read(user):
             return
-        self.stale_box = ui.column().classes('w-full gap-1')
-        self.presence_box = ui.row().classes('items-center gap-1 text-sm').mark('presence')
+        # empty, they take no room (two empty rows were a blank band above the heading)
+        ui.add_css(EMPTY_BOX_CSS)
+        self.stale_box = ui.column().classes('w-full gap-1 bo-collapse-empty')
+        self.presence_box = ui.row().classes('items-center gap-1 text-sm bo-collapse-empty').mark('presence')
         # wrap-anywhere (inherited): a word longer than the screen (a link the customer pasted, in the subject or a
         # message) breaks instead of widening the page on a phone
         self.header = ui.column().classes('w-full gap-2 wrap-anywhere')
@@ -281,8 +283,10 @@ class RequestScreen:
         with self.header:
             # the page's one heading (the shell's 'Request' above it said nothing more)
             with ui.row().classes('w-full items-baseline gap-3').props('role=heading aria-level=1').mark('heading'):
-                ui.label(f'#{ticket.number}').classes('text-2xl text-gray-500').mark('number')
-                ui.label(ticket.subject).classes('text-2xl font-semibold min-w-0 break-words').mark('subject')
+                ui.label(f'#{ticket.number}').classes('text-xl sm:text-2xl text-gray-500').mark('number')
+                ui.label(ticket.subject).classes('text-xl sm:text-2xl font-semibold min-w-0 break-words').mark(
+                    'subject'
+                )
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     if self.customer.name:  # a customer known by their email only: no empty gap before it
@@ -732,6 +736,8 @@ class RequestScreen:
         self.canned_select.value = None
         self.body.run_method('focus')  # picked by keyboard: the agent goes on typing in the reply
 
+
+EMPTY_BOX_CSS = '.bo-collapse-empty:empty { display: none; }'
 
 # the canned replies' list: each reply's title and the start of its text on two lines at most, not its whole text
 CANNED_MENU_CSS = """
