@@ -138,7 +138,7 @@ TICKETS = register(
                 kind='related',
                 related='customers',
                 on_edit=False,
-                help=N_('Type a name or an email; for a new customer, give their email below instead'),
+                help=N_('Type their name or email'),
             ),
             FormField('email', N_('New customer: email'), kind='email', on_edit=False),
             FormField('name', N_('New customer: name'), on_edit=False),
