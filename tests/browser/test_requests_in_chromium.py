@@ -100,9 +100,8 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
                 )
                 # a phone call logged: the caller picked by typing (part of) their email or name
                 button(driver, 'New request').click()
-                in_dialog = '//div[contains(@class, "q-dialog")]//label[.//div[normalize-space(.)="Customer"]]//input'
                 WebDriverWait(driver, TIMEOUT).until(
-                    lambda d: next((e for e in d.find_elements(By.XPATH, in_dialog) if e.is_displayed()), None),
+                    lambda d: next((e for e in d.find_elements(By.XPATH, IN_DIALOG) if e.is_displayed()), None),
                     'the form has no Customer field',
                 ).send_keys('visitor@exa')  # the form's, not the list's Customer filter behind it
                 visible_text(driver, 'visitor@example.com')
@@ -119,6 +118,8 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
             driver.save_screenshot(str(ARTIFACTS / 'requests-selected-390.png'))
             assert driver.execute_script('return window.__x') is None
 
+
+IN_DIALOG = '//div[contains(@class, "q-dialog")]//label[.//div[normalize-space(.)="Customer"]]//input'
 
 BULK_BAR_IN_SIGHT = """
     const edit = [...document.querySelectorAll('button')].find((b) => b.textContent.includes('Edit a field'));
