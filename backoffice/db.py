@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from backoffice import writer_queue
+from backoffice.listing.folding import register_sqlite_fold
 from backoffice.private_files import private_file, private_folder, sqlite_files, tighten
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
@@ -114,6 +115,7 @@ def _make_sqlite_safe(engine: Engine) -> None:
         cursor.execute('PRAGMA synchronous=NORMAL')
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
+        register_sqlite_fold(dbapi_connection)  # the search indexes' triggers and views call bo_fold
 
     @event.listens_for(engine, 'begin')
     def _on_begin(connection) -> None:

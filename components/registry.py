@@ -46,7 +46,7 @@ def _guarded(declared: Screen) -> Callable:
         _title(declared)
         page_work.begin()  # a list's first rows, read while the page is built, go out with it
         try:
-            with frame(_(declared.title), user, menu=menu_for(user), current=declared.path):
+            with frame(_(declared.title), user, menu=menu_for(user), current=declared.path, heading=declared.heading):
                 if not can(user, declared.permission):
                     no_access()
                     return None

@@ -189,8 +189,10 @@ class ResourceTable:
         trash: bool = False,
         bulk_tools: tuple[BulkTool, ...] = (),
         create: Callable[[], Any] | None = None,
+        on_filters_changed: Callable[[], Any] | None = None,
     ) -> None:
         self.resource = resource
+        self.on_filters_changed = on_filters_changed  # a filter changed by hand (not by `apply_view`)
         self.create = create  # offered on an empty list, as the first thing to do
         self.on_open = on_open
         self.bulk_tools = bulk_tools  # a read-only list with tools still gets row selection and the bulk bar
@@ -793,7 +795,7 @@ class ResourceTable:
     def _show_filters(self, filters: dict) -> None:
         """The filter fields (those built) show `filters`."""
         for name, control in self.controls.items():
-            if name != 'search' and self._filter_kind(name) == 'choice':
+            if name != 'search' and self._filter_kind(name) in ('choice', 'tags'):
                 control.value = filters.get(name) or []  # a multiple select is never None
             elif self._filter_kind(name) == 'related':
                 control.value = filters.get(name)
@@ -810,6 +812,8 @@ class ResourceTable:
         else:
             filters[name] = value
         self._set(filters=filters)
+        if not self._applying and self.on_filters_changed is not None:
+            self.on_filters_changed()
 
     def _filter(self, declared) -> None:
         if declared.kind == 'related' and not can(acting_user(), RESOURCES[declared.related].read_permission):
@@ -829,6 +833,20 @@ class ResourceTable:
                     on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
                 )
                 .props('outlined dense use-chips')
+                .classes('min-w-40')
+            )
+        elif declared.kind == 'tags':  # the tags in use, or any other typed and Enter
+            self.controls[declared.name] = (
+                ui.select(
+                    shown_choices(declared.choices),
+                    label=shown(declared.label),
+                    multiple=True,
+                    clearable=True,
+                    with_input=True,
+                    new_value_mode='add-unique',
+                    on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
+                )
+                .props('outlined dense use-chips input-debounce=0')
                 .classes('min-w-40')
             )
         elif declared.kind in ('bool', 'present'):

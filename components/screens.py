@@ -26,6 +26,7 @@ class Screen:
     in_menu: bool = True
     order: int = 100
     description: str = ''
+    heading: bool = True  # False: the page writes its own heading (a request's '#12 Subject', not 'Request' above it)
 
 
 SCREENS: dict[str, Screen] = {}
@@ -42,13 +43,16 @@ def screen(
     in_menu: bool = True,
     order: int = 100,
     description: str = '',
+    heading: bool = True,
 ) -> Callable[[Callable], Callable]:
     """Declare a page. A signed-in page gets the shell and the guard, and its builder receives the user;
     a public page's builder receives the request. Path parameters (`/requests/{number}`) are passed to the builder
     as keyword arguments (strings), after the guard."""
 
     def decorator(builder: Callable) -> Callable:
-        SCREENS[path] = Screen(path, title, builder, permission, icon, section, public, in_menu, order, description)
+        SCREENS[path] = Screen(
+            path, title, builder, permission, icon, section, public, in_menu, order, description, heading
+        )
         return builder
 
     return decorator

@@ -35,7 +35,7 @@ def shop_name() -> str:
 
 
 @contextmanager
-def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> Iterator[None]:
+def frame(title: str, user: User, *, menu: Sequence[Screen], current: str, heading: bool = True) -> Iterator[None]:
     theme()
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
@@ -72,7 +72,8 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     ui.add_body_html(WIDTH_JS)
     ui.add_body_html(STABLE_SLOTS_JS)
     with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
-        ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
+        if heading:  # else the page heads itself (`Screen.heading`)
+            ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
         yield
 
 

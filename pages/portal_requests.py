@@ -147,7 +147,10 @@ class RequestThread:
                     .classes('p-3 gap-1 max-w-[90%] ' + ('self-end bg-blue-50' if mine else 'self-start'))
                     .mark('portal-message')
                 ):
-                    who = (entry.colleague or _('You')) if mine else _('Our team')
+                    if mine:
+                        who = entry.colleague or _('You')
+                    else:  # the agent who answered, by first name; the shop's own notices are the team's
+                        who = _('{name}, support').format(name=entry.agent) if entry.agent else _('Our team')
                     ui.label(who).classes('text-xs text-gray-600 break-words')
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
                     attachment_buttons(entry.attached, _attachment, acting_actor)

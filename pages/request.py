@@ -56,8 +56,10 @@ class RequestScreen:
         self.may_write = can(user, 'tickets.write')
         if not self._read(user):
             return
-        self.stale_box = ui.column().classes('w-full gap-1')
-        self.presence_box = ui.row().classes('items-center gap-1 text-sm').mark('presence')
+        # empty, they take no room (two empty rows were a blank band above the heading)
+        ui.add_css(EMPTY_BOX_CSS)
+        self.stale_box = ui.column().classes('w-full gap-1 bo-collapse-empty')
+        self.presence_box = ui.row().classes('items-center gap-1 text-sm bo-collapse-empty').mark('presence')
         # wrap-anywhere (inherited): a word longer than the screen (a link the customer pasted, in the subject or a
         # message) breaks instead of widening the page on a phone
         self.header = ui.column().classes('w-full gap-2 wrap-anywhere')
@@ -92,6 +94,7 @@ class RequestScreen:
             with read_session() as session:
                 self._load(session, user, number)
         except NotFound as error:
+            ui.label(_('Request')).classes('text-2xl font-semibold').props('role=heading aria-level=1')
             ui.label(str(error)).mark('not-found')
             ui.link(_('Back to the requests'), '/requests')
             return False
@@ -122,7 +125,7 @@ class RequestScreen:
             customer_picture.company_of(session=session, actor=user, customer_id=customer.id) if customer else None
         )
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
-        self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
+        self.canned = tickets.canned_choices(session=session, actor=user)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
@@ -278,9 +281,12 @@ class RequestScreen:
         ui.page_title(f'#{ticket.number} {ticket.subject} · {PRODUCT}')
         self.header.clear()
         with self.header:
-            with ui.row().classes('w-full items-baseline gap-3'):
-                ui.label(f'#{ticket.number}').classes('text-xl text-gray-500').mark('number')
-                ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
+            # the page's one heading (the shell's 'Request' above it said nothing more)
+            with ui.row().classes('w-full items-baseline gap-3').props('role=heading aria-level=1').mark('heading'):
+                ui.label(f'#{ticket.number}').classes('text-xl sm:text-2xl text-gray-500').mark('number')
+                ui.label(ticket.subject).classes('text-xl sm:text-2xl font-semibold min-w-0 break-words').mark(
+                    'subject'
+                )
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     if self.customer.name:  # a customer known by their email only: no empty gap before it
@@ -438,9 +444,17 @@ class RequestScreen:
             ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
         )
         self.meanwhile.set_visibility(False)
+        # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
+        ui.add_css(CANNED_MENU_CSS)
         self.canned_select = (
-            ui.select({}, label=_('Canned reply'), clearable=True, on_change=lambda e: self._insert_canned(e.value))
-            .props('outlined dense')
+            ui.select(
+                {},
+                label=_('Canned reply'),
+                clearable=True,
+                with_input=True,
+                on_change=lambda e: self._insert_canned(e.value),
+            )
+            .props('outlined dense input-debounce=0 popup-content-class=bo-canned-menu')
             .classes('w-full')
             .mark('canned')
         )
@@ -720,6 +734,16 @@ class RequestScreen:
         current = (self.body.value or '').rstrip()
         self.body.value = f'{current}\n\n{text}' if current else text
         self.canned_select.value = None
+        self.body.run_method('focus')  # picked by keyboard: the agent goes on typing in the reply
+
+
+EMPTY_BOX_CSS = '.bo-collapse-empty:empty { display: none; }'
+
+# the canned replies' list: each reply's title and the start of its text on two lines at most, not its whole text
+CANNED_MENU_CSS = """
+.bo-canned-menu .q-item__label { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
+  overflow: hidden; overflow-wrap: anywhere; }
+"""
 
 
 @screen(
@@ -730,6 +754,7 @@ class RequestScreen:
     section=N_('Support'),
     in_menu=False,
     description=N_('One customer request: its thread, replies and notes'),
+    heading=False,
 )
 def request_page(user: User, number: str) -> None:
     RequestScreen(user, number)

@@ -12,6 +12,7 @@ from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
+from backoffice.resources.support import know_tags
 from backoffice.services import ticket_sla
 from components import live
 from components.forms import FAILED, call
@@ -115,7 +116,8 @@ class RequestsList:
                         TICKETS, None, on_saved=self.table.reload, on_created=lambda t: self.go_to(t.number)
                     ),
                 )
-        self.table = ResourceTable(TICKETS, on_open=self.open)
+        self.queue: str | None = None  # the queue the list shows, until the agent changes its filters by hand
+        self.table = ResourceTable(TICKETS, on_open=self.open, on_filters_changed=self._left_queue)
         ui.timer(0, self.count, once=True)
         live.resource_changed(Topic.tickets).subscribe(lambda _payload: self._recount())
         named = _queue_named(ui.context.client)
@@ -123,13 +125,26 @@ class RequestsList:
             ui.timer(0, lambda: self.show(named, address=False), once=True)
 
     async def show(self, name: str, *, address: bool = True) -> None:
+        self.queue = name
+        self._highlight(name)
+        if address:  # the queue stays when the agent comes Back from a request, reloads or bookmarks the page
+            ui.navigate.history.replace(f'/requests?queue={QUEUE_IN_ADDRESS[name]}')
+        await self.table.apply_view({'search': '', **queues(self.user)[name]})
+
+    def _highlight(self, name: str | None) -> None:
         for other, button in self.buttons.items():
             button.props(
                 remove='unelevated' if other != name else 'outline', add='outline' if other != name else 'unelevated'
             )
-        if address:  # the queue stays when the agent comes Back from a request, reloads or bookmarks the page
-            ui.navigate.history.replace(f'/requests?queue={QUEUE_IN_ADDRESS[name]}')
-        await self.table.apply_view({'search': '', **queues(self.user)[name]})
+
+    def _left_queue(self) -> None:
+        """A filter changed by hand: the queue no longer describes the list, so it is not lit nor in the address
+        (a reload showed the queue again, not what the agent had chosen)."""
+        if self.queue is None or _same_filters(self.table.state['filters'], queues(self.user)[self.queue]['filters']):
+            return  # a field showing the queue's own value again (a related field once its choices arrive)
+        self.queue = None
+        self._highlight(None)
+        ui.navigate.history.replace('/requests')
 
     async def count(self) -> None:
         """Each counted queue's size on its button, read in a worker thread."""
@@ -177,6 +192,13 @@ class RequestsList:
         ui.navigate.to(f'/requests/{number}')
 
 
+def _same_filters(shown: dict, queue: dict) -> bool:
+    def plain(value):
+        return sorted(map(str, value)) if isinstance(value, list | tuple) else value
+
+    return {k: plain(v) for k, v in shown.items()} == {k: plain(v) for k, v in queue.items()}
+
+
 def _queue_named(client) -> str | None:
     """The queue the page's address names (?queue=mine), if any."""
     try:
@@ -196,5 +218,7 @@ def _queue_named(client) -> str | None:
     description=TICKETS.description,
 )
 def requests_page(user: User) -> None:
+    with read_session() as session:
+        know_tags(session)  # the Tags filter offers the tags requests carry now
     ui.label(_(TICKETS.description)).classes('text-gray-600')
     RequestsList(user)

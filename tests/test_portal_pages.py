@@ -148,13 +148,16 @@ async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(
     with read_session() as session:
         ticket = session.exec(select(Ticket).order_by(col(Ticket.id).desc())).first()
     assert ticket.source == 'portal' and ticket.subject == HOSTILE
-    agent = make_user('agent')
+    agent = make_user('agent', name='Zoé "Z" Dubois-<b>Ahmed</b>')
     with session_scope() as session:
         tickets.add_note(session=session, actor=agent, ticket_id=ticket.id, body='Internal: customer seems upset')
     with session_scope() as session:
         stored = session.get(Ticket, ticket.id)
         tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=stored.version, body='We are on it')
     await user.should_see('We are on it')  # live, without a reload
+    await user.should_see('Zoé, support')  # who answered, by first name: not 'Our team', not her full name
+    await user.should_not_see('Our team')
+    await user.should_not_see('Dubois')
     await user.should_not_see('Internal: customer seems upset')
     await user.should_see('Waiting for your answer')
     user.find(marker='portal-reply').type('Thanks: any news?')

@@ -439,6 +439,17 @@ async def test_the_browser_tab_names_the_request(user: User) -> None:
     assert user.client.title == f'#{ticket.number} Lid </title><script>alert(1)</script> "cracked" · Backoffice'
 
 
+async def test_the_request_has_one_heading_its_number_and_subject(user: User) -> None:
+    """'Request' stood above '#12 Subject', two headings saying one thing: the number and subject are the heading."""
+    agent = make_user('agent')
+    ticket = submit_request('Refund: "López" <script>x</script>')
+    await open_request(user, agent.email, ticket.number)
+    headings = [e for e in user.client.elements.values() if e.props.get('role') == 'heading']
+    assert len(headings) == 1
+    assert headings[0] is user.find(marker='heading').elements.pop()
+    assert user.find(marker='subject').elements.pop().text == 'Refund: "López" <script>x</script>'
+
+
 async def test_a_colleagues_reply_while_the_agent_writes_is_said_before_a_second_answer(user: User) -> None:
     """Two agents answering the same customer at once sent two answers: the one still writing is told who replied,
     keeps their text, and the notice goes once they send."""

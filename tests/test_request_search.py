@@ -177,3 +177,53 @@ def test_a_request_is_found_by_its_number_as_quoted_and_by_the_number_of_its_ord
     assert subjects(agent, f'#{wanted.number}') == [wanted.subject]
     assert sorted(subjects(agent, 'ZX-771204')) == sorted([wanted.subject, 'Another about it'])
     assert subjects(agent, '#99999999') == []
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_search_finds_names_and_subjects_with_or_without_their_accents() -> None:
+    """'Lopez' did not find 'López', nor 'Francois' 'François': typed either way, the accents are not looked at, in
+    the requests (their subject, their customer's name) and in the customers alike."""
+    agent = make_user('agent')
+    submit_request('Colis: "abîmé" <script>x</script>', email='lopez@example.com', name='Inés López')
+    submit_request('Question for François', email='fr@example.com', name='Francois Dupont')
+    submit_request('Nothing to see', email='other@example.com', name='Zed')
+    assert subjects(agent, 'Lopez') == ['Colis: "abîmé" <script>x</script>']  # her name, without its accent
+    assert subjects(agent, 'INÉS LÓPEZ') == ['Colis: "abîmé" <script>x</script>']  # typed with them, in capitals
+    assert subjects(agent, 'abime') == ['Colis: "abîmé" <script>x</script>']  # the subject's word
+    assert subjects(agent, '"abîmé" <script>') == ['Colis: "abîmé" <script>x</script>']  # as text
+    # 'Francois' finds the subject's 'François' and the customer 'Francois'; 'françois' the same two
+    assert subjects(agent, 'Francois') == subjects(agent, 'françois') == ['Question for François']
+    names = [row.name for row in listed(agent, 'lopez', key='customers', page_size=100).rows]
+    assert names == ['Inés López']
+    assert [row.name for row in listed(agent, 'FRANÇOIS', key='customers', page_size=100).rows] == ['Francois Dupont']
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_request_is_found_by_a_tag_and_filtered_by_its_tags() -> None:
+    """An agent wants every request tagged 'refund': the Tags filter keeps them (a whole tag: not 'refunds'), and a
+    search finds a tag as it finds a subject."""
+    agent = make_user('agent')
+    tagged = submit_request('Money back: "please"', email='t1@example.com')
+    other = submit_request('Broken <b>lid</b>', email='t2@example.com')
+    plain = submit_request('Nothing tagged', email='t3@example.com')
+    with session_scope() as session:
+        tickets.change(
+            session=session, actor=agent, ticket_id=tagged.id, version=tagged.version, tags=['refund', 'remboursé']
+        )
+        tickets.change(session=session, actor=agent, ticket_id=other.id, version=other.version, tags=['refunds: "x"'])
+    mine = {tagged.id, other.id, plain.id}
+
+    def kept(**filters) -> list[str]:
+        with read_session() as session:
+            page = query.list_page(
+                session=session, actor=agent, resource=resource('tickets'), request=R(filters=filters, page_size=500)
+            )
+        return [row.subject for row in page.rows if row.id in mine]
+
+    assert kept(tags=['refund']) == ['Money back: "please"']
+    assert kept(tags=['REMBOURSÉ']) == ['Money back: "please"']  # as tags are kept: in lower case
+    assert kept(tags=['refunds: "x"', 'refund']) == ['Broken <b>lid</b>', 'Money back: "please"']
+    assert kept(tags=['nothing']) == []
+    assert subjects(agent, 'rembourse') == ['Money back: "please"']  # a search finds a tag, without its accent
+    assert subjects(agent, 'refunds:') == ['Broken <b>lid</b>']  # (a tag is searched in its JSON text: a quote in it
+    # is written \" there, and is found by the filter, not by the search)

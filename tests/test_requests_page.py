@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from nicegui import ui
@@ -265,6 +266,47 @@ async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
     assert other.number in {int(n) for n in listed(user, 'number')}
 
 
+async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_changes_the_filters(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Mine button stayed lit over a list the agent had filtered to solved requests by hand, and a reload showed
+    Mine again: the queue goes when the list no longer is it."""
+    agent = make_user('agent')
+    mine = submit_request('Mine: "López" <i>x</i>')
+    submit_request('Not mine', email='n@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await signed_in(user, agent.email, path='/requests?queue=mine')
+    await rows_show(user, 'Mine: "López" <i>x</i>', absent=('Not mine',), column='subject')
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+    addresses: list[str] = []
+    monkeypatch.setattr(type(ui.navigate.history), 'replace', lambda _self, url: addresses.append(url))
+    user.find(marker='filter-status').elements.pop().set_value(['solved'])
+    await rows_show(user, absent=('Mine: "López" <i>x</i>',), column='subject')
+    assert not any('unelevated' in button.props for button in user.find(kind=ui.button).elements)
+    assert addresses == ['/requests']
+    user.find(marker='queue-Mine').click()  # and lit again when chosen
+    await rows_show(user, 'Mine: "López" <i>x</i>', column='subject')
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+    assert addresses[-1] == '/requests?queue=mine'
+
+
+async def test_an_agent_lists_every_request_tagged_refund(user: User) -> None:
+    """Tags could be given but not looked for: the Tags filter offers the tags in use and keeps the requests that
+    carry one."""
+    agent = make_user('agent')
+    tagged = submit_request('Money back: "López" <b>x</b>')
+    submit_request('Untagged one', email='u@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=tagged.id, version=tagged.version, tags=['refund'])
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Money back: "López" <b>x</b>', 'Untagged one', column='subject')
+    tags = user.find(marker='filter-tags').elements.pop()
+    assert 'refund' in tags.options  # offered: a tag requests carry
+    tags.set_value(['refund'])
+    await rows_show(user, 'Money back: "López" <b>x</b>', absent=('Untagged one',), column='subject')
+
+
 async def test_each_queue_says_how_many_it_holds_and_follows_changes(user: User) -> None:
     """How many wait for someone, are mine, are late: on the queue buttons, kept up to date as requests come and go."""
     agent = make_user('agent')
@@ -435,7 +477,7 @@ async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_
     hostile = 'Call: "refund" <script>alert(1)</script>'
     await signed_in(user, agent.email, path='/requests')
     user.find('New request').click()
-    user.find('Customer email *').type('caller@example.com')
+    user.find('New customer: email').type('caller@example.com')  # a caller not known yet
     user.find('Subject *').type(hostile)
     user.find('Message *').type('Rang about: <b>order</b> "A-1"')
     user.find('Create request').click()
@@ -444,6 +486,32 @@ async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_
     assert labels(user, 'subject') == [hostile]
     await user.should_see('Rang about: <b>order</b> "A-1"')  # its thread, as text
     assert user.find(marker='reply-body').elements  # where the agent carries on writing
+
+
+async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_without_accents(user: User) -> None:
+    """'New request' asked for the caller's email, which an agent on the phone does not have: the customer is picked
+    by typing their name (or email), accents or not."""
+    agent = make_user('agent')
+    known = submit_request('Earlier', email='ines.lopez@example.com', name='Inés López: "VIP" <b>x</b>')
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    await user.should_see('Customer')
+    # the form's, not the list's Customer filter behind the dialog
+    picker = max(
+        (e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id
+    )
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends as the agent types in the field
+        typed(SimpleNamespace(args='lopez'))
+    assert list(picker.options.values()) == ['ines.lopez@example.com']  # found without the accent
+    picker.set_value(next(iter(picker.options)))
+    user.find('Subject *').type('Call: "refund" <script>x</script>')
+    user.find('Message *').type('Rang about the <b>lid</b>')
+    user.find('Create request').click()
+    await user.should_see('was logged')
+    with session_scope() as session:
+        logged = session.exec(select(Ticket).order_by(Ticket.id.desc())).first()
+    assert (logged.customer_id, logged.subject) == (known.customer_id, 'Call: "refund" <script>x</script>')
 
 
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:

@@ -14,7 +14,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.models import ApiKey, AuditEntry, Customer, StaffRole
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, users
+from backoffice.services import api_keys, tickets, users
 
 from .support.api import api_client, bearer, key_for, make_key
 from .support.factories import make_customer, make_role, make_user, stored_request, submit_request
@@ -369,3 +369,18 @@ async def test_a_page_past_the_last_is_empty_so_a_loop_over_pages_ends() -> None
     assert past.status_code == 200
     assert (past.json()['items'], past.json()['page'], past.json()['total']) == ([], 3, 3)  # not page 2 again
     assert past.json()['next_cursor'] is None and past.json()['previous_cursor'] is None
+
+
+async def test_a_key_lists_the_requests_tagged_with_any_of_the_tags_given() -> None:
+    agent = make_user('agent')
+    tagged, plain = submit_request('Refund: "López" <b>x</b>'), submit_request('Plain', email='p@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=tagged.id, version=tagged.version, tags=['refund'])
+    _key, secret = key_for('agent', 'read:tickets')
+    async with api_client(router) as client:
+        answer = await client.get(
+            '/api/v1/tickets', params={'tags': ['refund', 'vip'], 'page_size': 500}, headers=bearer(secret)
+        )
+        assert answer.status_code == 200, answer.text
+        ids = {item['id'] for item in answer.json()['items']}
+    assert tagged.id in ids and plain.id not in ids

@@ -738,3 +738,38 @@ def test_the_assignee_hears_of_a_new_request_a_colleagues_hand_over_and_the_cust
         tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
     assert unread(taker) == [(f'The customer wrote on request #{ticket.number}: {subject}', link)]
     assert unread(other) == []
+
+
+def test_the_canned_replies_picker_offers_each_reply_by_its_title_and_text_on_one_line() -> None:
+    """Typing in the picker narrows by what each choice says: the title alone hid a reply the agent knew by a word of
+    its text. One from the trash is not offered."""
+    agent = make_user('agent')
+    with session_scope() as session:
+        kept = CannedReply(title='Refund: "López" <b>x</b>', body='Hi {customer_first_name},\n\nyour   refund  left.')
+        gone = CannedReply(title='Old <script>x</script>', body='gone', deleted_at=utcnow())
+        session.add_all([kept, gone])
+        session.commit()
+        kept_id, gone_id = kept.id, gone.id
+    with read_session() as session:
+        choices = tickets.canned_choices(session=session, actor=agent)
+    assert choices[kept_id] == 'Refund: "López" <b>x</b> — Hi {customer_first_name}, your refund left.'
+    assert gone_id not in choices
+
+
+def test_a_phone_call_is_logged_for_a_picked_customer_or_a_new_one_and_never_for_nobody() -> None:
+    agent = make_user('agent')
+    known = make_customer('known@example.com', name='Inés "I" <b>López</b>')
+    call = {'subject': 'Call: "refund" <script>x</script>', 'body': 'Rang: é'}
+    with session_scope() as session:
+        picked = tickets.log_request(session=session, actor=agent, data={**call, 'customer_id': known.id, 'name': 'X'})
+        assert picked.customer_id == known.id
+        assert session.get(Customer, known.id).name == 'Inés "I" <b>López</b>'  # a typed name renames nobody
+    with session_scope() as session:
+        made = tickets.log_request(session=session, actor=agent, data={**call, 'email': 'new.caller@example.com'})
+        assert session.get(Customer, made.customer_id).email == 'new.caller@example.com'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.log_request(session=session, actor=agent, data={**call, 'email': ' '})
+    assert 'customer_id' in refused.value.errors
+    with session_scope() as session, pytest.raises(ValidationFailed) as gone:
+        tickets.log_request(session=session, actor=agent, data={**call, 'customer_id': 10**9})
+    assert gone.value.errors == {'customer_id': 'This customer no longer exists'}

@@ -250,6 +250,10 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
             choice = Literal[tuple(spec.choices)] if spec.choices else Annotated[str, Field(max_length=100)]
             parameters.append(_query(spec.name, list[choice] | None, None, f'{label}: one or more values'))  # type: ignore[valid-type]
             names[spec.name] = (spec.name,)
+        elif spec.kind == 'tags':
+            tag = Annotated[str, Field(max_length=100)]
+            parameters.append(_query(spec.name, list[tag] | None, None, f'{label}: any of these'))
+            names[spec.name] = (spec.name,)
         elif spec.kind in ('bool', 'present'):
             parameters.append(_query(spec.name, bool | None, None, label))
             names[spec.name] = (spec.name,)

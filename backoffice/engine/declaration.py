@@ -72,7 +72,8 @@ FieldKind = Literal[
     'related',
     'image',
 ]
-FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related', 'number_range']
+# 'tags': a JSON list of words (a request's tags); the filter keeps the records holding any of the words given
+FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related', 'number_range', 'tags']
 
 
 @dataclass(frozen=True)

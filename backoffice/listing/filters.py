@@ -3,6 +3,7 @@ related record), plus the trash."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,8 +11,11 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Enum,
+    String,
+    cast,
     false,
     literal_column,
+    or_,
     true,
 )
 from sqlalchemy.orm import InstrumentedAttribute
@@ -163,6 +167,33 @@ def typed_number(value: Any) -> Decimal | None:
     return typed_decimal('' if value is None else str(value))
 
 
+def _tags(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+    """Records tagged with any of the words: each word as a whole element of the JSON list ('"refund"' within its
+    text, quotes included, so 'refund' does not find 'refunds'), written as now (letters as they are) or as before
+    (\\u escapes, spaces after commas: backoffice/db.compact_json); tags are stored in lower case."""
+    given = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple | set) else [None]
+    words = [word for word in given if isinstance(word, str)]
+    if len(words) != len(given):
+        raise ValidationFailed({spec.name: _('Give one or more tags')})
+    wanted = {' '.join(word.split()).lower() for word in words} - {''}
+    if not wanted:
+        return []
+    text = cast(attribute, String)
+    return [
+        or_(
+            *(
+                text.like('%' + _escaped(json.dumps(word, ensure_ascii=escapes)) + '%', escape='\\')
+                for word in sorted(wanted)
+                for escapes in {False, not word.isascii()}
+            )
+        )
+    ]
+
+
+def _escaped(text: str) -> str:
+    return text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+
+
 _FILTERS = {
     'choice': _choice,
     'bool': _yes_no,
@@ -170,6 +201,7 @@ _FILTERS = {
     'date_range': _date_range,
     'related': _related,
     'number_range': _number_range,
+    'tags': _tags,
 }
 
 

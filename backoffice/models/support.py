@@ -89,13 +89,19 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),  # the Bugs queue, newest first
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
-        # search: a trigram GIN index on PostgreSQL; SQLite searches the FTS5 table `tickets_fts` (migration 0053, not
-        # part of the metadata), so this expression index exists only on PostgreSQL
+        # search: trigram GIN indexes on PostgreSQL over the subject and the tags' text without accents (bo_fold,
+        # migration 0064); SQLite searches the FTS5 table `tickets_fts` (not part of the metadata): PostgreSQL only
         Index(
-            'ix_tickets_subject_trgm',
-            func.lower(literal_column('subject')).label('subject_lower'),
+            'ix_tickets_subject_fold_trgm',
+            func.bo_fold(literal_column('subject')).label('subject_folded'),
             postgresql_using='gin',
-            postgresql_ops={'subject_lower': 'gin_trgm_ops'},
+            postgresql_ops={'subject_folded': 'gin_trgm_ops'},
+        ),
+        Index(
+            'ix_tickets_tags_fold_trgm',
+            func.bo_fold(literal_column('CAST(tags AS VARCHAR)')).label('tags_folded'),
+            postgresql_using='gin',
+            postgresql_ops={'tags_folded': 'gin_trgm_ops'},
         ),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
-from backoffice.i18n import N_, _, ngettext
+from backoffice.i18n import N_, Verbatim, _, ngettext
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import ticket_sla, tickets
 
@@ -56,6 +56,18 @@ def _mark_duplicate(*, session, actor, record_id, version, of_number, confirmed:
 
 def _duplicate_warning(*, session, actor, record_id, of_number) -> str | None:
     return tickets.duplicate_warning(session=session, actor=actor, ticket_id=record_id, of_number=of_number)
+
+
+# What the Tags filter offers: the tags of recent requests, as written; kept current in place by know_tags() when the
+# Requests screen is opened (any other tag can be typed in the filter, and is looked for too)
+TAGS_IN_USE: dict[str, str] = {}
+
+
+def know_tags(session) -> None:
+    """Fill TAGS_IN_USE with the tags requests carry now, the most used first."""
+    found = tickets.tags_in_use(session=session)
+    TAGS_IN_USE.clear()
+    TAGS_IN_USE.update({tag: Verbatim(tag) for tag in found})
 
 
 # Requests arrive by the intake (API, contact form); "New request" here logs one for a customer (a phone call) through
@@ -118,8 +130,18 @@ TICKETS = register(
         ),
         fields=(
             # asked when logging a request; a request's own columns after that
-            FormField('email', N_('Customer email'), kind='email', required=True, on_edit=False),
-            FormField('name', N_('Customer name'), on_edit=False),
+            # a phone call: the caller picked by name or email as the agent types; one not known yet is made from the
+            # email and name below
+            FormField(
+                'customer_id',
+                N_('Customer'),
+                kind='related',
+                related='customers',
+                on_edit=False,
+                help=N_('Type their name or email'),
+            ),
+            FormField('email', N_('New customer: email'), kind='email', on_edit=False),
+            FormField('name', N_('New customer: name'), on_edit=False),
             FormField('subject', N_('Subject'), required=True),
             FormField('body', N_('Message'), kind='long_text', required=True, on_edit=False),
             FormField('type', N_('Type'), kind='choice', choices=TYPES),
@@ -133,7 +155,7 @@ TICKETS = register(
             FormField('bug_status', N_('Bug status'), kind='choice', choices=BUG_STATUSES, on_create=False),
             FormField('fixed_in_version', N_('Fixed in version'), on_create=False),
         ),
-        search=('subject', 'number'),
+        search=('subject', 'number', 'tags'),  # a tag is found by a search ('refund')
         # an agent types the customer's name or email (for those who may read customers)
         search_related=(('customer_id', 'customers'),),
         search_ids=tickets.found_by_reference,  # '#1042' as quoted, or the number of the order it is about
@@ -147,6 +169,7 @@ TICKETS = register(
             Filter('sla_breached_at', N_('SLA breached'), 'present'),
             Filter('sla_due_at', N_('SLA due'), 'date_range'),
             Filter('updated_at', N_('Updated'), 'date_range'),
+            Filter('tags', N_('Tags'), 'tags', choices=TAGS_IN_USE),  # "all requests tagged 'refund'"
         ),
         default_sort='updated_at',
         card=Card(title='subject', status='status', secondary=('sla_due_at', 'priority', 'customer_id')),

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, SQLModel, col, func, or_, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from backoffice import db, formatting
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
@@ -16,6 +16,7 @@ from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
 from backoffice.i18n import _, ngettext
+from backoffice.listing import search
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
@@ -374,11 +375,8 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
             statement = statement.where(col(resource.model.deleted_at).is_(None))
         if resource.lookup_where is not None:
             statement = statement.where(*resource.lookup_where())
-        if text.strip() and resource.search:
-            pattern = f'%{text.strip().lower()}%'
-            statement = statement.where(
-                or_(*(func.lower(getattr(resource.model, name)).like(pattern) for name in resource.search))
-            )
+        if text.strip() and resource.search:  # as the list's search compares: 'lopez' finds 'López'
+            statement = statement.where(search.contains(resource, text.strip(), session.connection().dialect.name))
         return statement.order_by(getattr(resource.model, resource.title)).limit(limit)
 
     return _titles(session, resource, narrowed)

@@ -34,6 +34,7 @@ from backoffice.models import (
     TicketAttachment,
     TicketMessage,
     TicketSource,
+    User,
     utcnow,
 )
 from backoffice.services import (
@@ -113,6 +114,7 @@ class Entry:
     by_us: bool  # an agent's reply or the shop's notice; else the customer's own message
     attached: tuple[Attached, ...] = ()
     colleague: str = ''  # a company member's message other than the reader's: their name (or email); '' for the reader
+    agent: str = ''  # an agent's reply: the agent's first name ('Marie'); '' for the shop's own notices
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,11 @@ def document_pdf(*, session: Session, actor: PortalActor, invoice_id: int) -> tu
 # --- requests ---------------------------------------------------------------------------------------------------------
 
 
+def first_name(name: str) -> str:
+    """The first word of a person's name ('Marie' of 'Marie Dubois'), '' for a name left empty."""
+    return (name.split() or [''])[0]
+
+
 def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
     return list(session.exec(scope.requests(actor).limit(SHOWN)))
 
@@ -223,6 +230,12 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
     names = {
         c.id: c.name or c.email for c in session.exec(select(Customer).where(col(Customer.id).in_(others)))
     } if others else {}  # fmt: skip
+    # the customer reads who answered them ("Marie, support"), as their emails are signed, and a follow-up can name
+    # her; the first name only: the agent's full name is theirs, not the shop's to hand out
+    authors = {m.author_id for m in messages if m.kind == MessageKind.reply and m.author_id}
+    agents = {
+        u.id: first_name(u.name) for u in session.exec(select(User).where(col(User.id).in_(authors)))
+    } if authors else {}  # fmt: skip
     thread = [
         Entry(
             m.kind,
@@ -231,6 +244,7 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
             m.kind != MessageKind.customer,
             tuple(files.get(m.id or 0, ())),
             names.get(m.customer_id, '') if m.kind == MessageKind.customer and m.customer_id else '',
+            agents.get(m.author_id, '') if m.kind == MessageKind.reply and m.author_id else '',
         )
         for m in messages
     ]

@@ -152,14 +152,21 @@ def submit_request(
 
 
 def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:
-    """An agent records a request on a customer's behalf (a phone call): the same rules as the intake."""
+    """An agent records a request on a customer's behalf (a phone call): the same rules as the intake. The customer
+    is one picked (`customer_id`, found by name or email as they type) or, for a caller not known yet, the one the
+    email and name given make."""
     require(actor, 'tickets.write')
-    return submit_request(
-        session=session,
-        actor=actor,
-        source=TicketSource.staff,
-        **{key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')},
-    )
+    values = {key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')}
+    picked = data.get('customer_id')
+    if picked not in (None, ''):
+        require(actor, 'customers.read')
+        customer = session.get(Customer, picked) if isinstance(picked, int) else None
+        if customer is None or customer.deleted_at is not None:
+            raise ValidationFailed({'customer_id': _('This customer no longer exists')})
+        values.update(email=customer.email, name=None)  # theirs as stored: a typed name does not rename them
+    elif not (values['email'] or '').strip():
+        raise ValidationFailed({'customer_id': _("Choose a customer, or give a new customer's email")})
+    return submit_request(session=session, actor=actor, source=TicketSource.staff, **values)
 
 
 def add_customer_message(
@@ -665,6 +672,32 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
             'agent_name': actor.name,
         },
     )
+
+
+def tags_in_use(*, session: Session, recent: int = 2000, limit: int = 200) -> list[str]:
+    """The tags of the `recent` most recently changed requests, the most used first (what an agent filters by)."""
+    counted: dict[str, int] = {}
+    rows = session.exec(
+        select(Ticket.tags).order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(recent)
+    )
+    for tags in rows:
+        for tag in tags or ():
+            counted[tag] = counted.get(tag, 0) + 1
+    return sorted(counted, key=lambda tag: (-counted[tag], tag))[:limit]
+
+
+def canned_choices(*, session: Session, actor: User, limit: int = 200) -> dict[int, str]:
+    """The canned replies an agent picks from, each as 'Title — its text' on one line: typing in the picker finds one
+    by a word of its title or of its text (the agent remembers 'tracking', not that the reply is called 'Parcel
+    delay'). First `limit` by title."""
+    require(actor, 'tickets.read')
+    replies = session.exec(
+        select(CannedReply)
+        .where(col(CannedReply.deleted_at).is_(None))
+        .order_by(func.lower(CannedReply.title), col(CannedReply.id))
+        .limit(limit)
+    )
+    return {reply.id or 0: f'{reply.title} — {" ".join(reply.body.split())}' for reply in replies}
 
 
 _PLACEHOLDER = re.compile(r'\{(\w+)\}')

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
+from backoffice.models import CannedReply
 from backoffice.services import ticket_attachments, ticket_links, tickets
 
 from ..support.browser import (
@@ -62,6 +65,10 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
     big.write_bytes(b'%PDF-' + b'0' * (ticket_attachments.MAX_BYTES - 5))
     bigger = tmp_path / 'scan two.pdf'
     bigger.write_bytes(b'%PDF-' + b'0' * (ticket_attachments.MAX_REPLY_BYTES - ticket_attachments.MAX_BYTES))
+    with session_scope() as session:  # the picker finds a reply by a word of its text, not only of its title
+        session.add(CannedReply(title='Desk label: "return" <b>x</b>', body='Your prepaid courier sticker, señor.'))
+        session.add(CannedReply(title='Desk sticker-free', body='Nothing: <i>here</i>'))
+        session.commit()
     ARTIFACTS.mkdir(exist_ok=True)
     for width, height in ((1440, 900), (390, 844)):
         if width == 390:
@@ -76,6 +83,28 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
         driver.execute_script('arguments[0].scrollIntoView({block: "start"})', related)
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-desk-related-{width}.png'))
+
+        picker = field(driver, 'Canned reply')  # typed into, narrowed, picked by keyboard
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', picker)
+        picker.click()
+        picker.send_keys('courier sticker')
+        visible_text(driver, '<b>x</b> — Your prepaid courier sticker')  # (the xpath takes no double quote)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'request-desk-canned-{width}.png'))
+        shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()]
+        assert len(shown) == 1, f'typing narrows the canned replies to the one that says it, not {shown}'
+        picker.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+        reply_box = driver.find_element(
+            By.XPATH,
+            '//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
+            '[normalize-space(.)="Reply or note"]]//textarea',
+        )
+        WebDriverWait(driver, 10).until(
+            lambda _d, box=reply_box: 'Your prepaid courier sticker, señor.' in box.get_attribute('value'),
+            'the canned reply picked by keyboard is not in the reply box',
+        )
+        reply_box.send_keys(Keys.CONTROL, 'a')
+        reply_box.send_keys(Keys.DELETE)
 
         button(driver, 'Link a request').click()
         field(driver, 'Request no., subject or customer').send_keys('dented crate')

@@ -98,6 +98,17 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
                 WebDriverWait(driver, TIMEOUT).until(
                     sla_countdown_in_sight, f'the SLA countdown is out of sight at {width} px'
                 )
+                # a phone call logged: the caller picked by typing (part of) their email or name
+                button(driver, 'New request').click()
+                WebDriverWait(driver, TIMEOUT).until(
+                    lambda d: next((e for e in d.find_elements(By.XPATH, IN_DIALOG) if e.is_displayed()), None),
+                    'the form has no Customer field',
+                ).send_keys('visitor@exa')  # the form's, not the list's Customer filter behind it
+                visible_text(driver, 'visitor@example.com')
+                settle(driver)
+                driver.save_screenshot(str(ARTIFACTS / f'requests-new-{width}.png'))
+                assert no_horizontal_overflow(driver), f'the new request form overflows sideways at {width} px'
+                button(driver, 'Cancel', topmost=True).click()
         if width == 390:  # ticking the first card shows what to do with it in the window, not 7 cards below
             driver.find_element(By.CSS_SELECTOR, '.bo-card .q-checkbox').click()
             WebDriverWait(driver, TIMEOUT).until(
@@ -107,6 +118,8 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
             driver.save_screenshot(str(ARTIFACTS / 'requests-selected-390.png'))
             assert driver.execute_script('return window.__x') is None
 
+
+IN_DIALOG = '//div[contains(@class, "q-dialog")]//label[.//div[normalize-space(.)="Customer"]]//input'
 
 BULK_BAR_IN_SIGHT = """
     const edit = [...document.querySelectorAll('button')].find((b) => b.textContent.includes('Edit a field'));
