@@ -24,7 +24,7 @@ from alembic import op
 from backoffice.listing.folding import postgresql_fold_function, register_sqlite_fold
 
 revision: str = '0064'
-down_revision: str | None = '0060'
+down_revision: str | None = '0063'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
