@@ -60,6 +60,7 @@ class Loaded:
     returnable: bool  # some of its items can still come back
     gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
     short: list[str]  # its products the shelf holds fewer of than open orders reserved ('MUG: 3 reserved, …')
+    refund_room: payments.RefundRoom  # what can still be paid back, and what went as store credit already
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -87,6 +88,7 @@ def load(session, user: User, number: str) -> Loaded:
         returnable=returns.anything_returnable(session, order.id or 0, lines),
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
         short=orders.shelf_shortages(session, order, lines),
+        refund_room=payments.refund_room(session, order),
     )
 
 
@@ -612,14 +614,23 @@ class OrderScreen:
 
     def _refund_dialog(self) -> None:
         order = self.data.order
-        self._form(
-            _('Refund a payment'),
-            lambda: {
-                'amount': ui.input(_('Amount'), value=formatting.typed_amount(order.paid_total - order.refunded_total))
+        room = self.data.refund_room
+
+        def fields() -> dict[str, Any]:
+            if room.store_credit > 0:  # why the amount offered is less than what was paid
+                ui.label(
+                    _('{amount} already given as store credit').format(amount=money(room.store_credit, order.currency))
+                ).classes('text-sm text-gray-600').mark('refund-store-credit')
+            return {
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(room.amount))
                 .props('outlined dense')
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
-            },
+            }
+
+        self._form(
+            _('Refund a payment'),
+            fields,
             lambda v: lambda s, u: gateway_payments.request_refund(session=s, actor=u, order_id=order.id, **v),
             lambda sent: gateway_payments.outcome_said(sent, order.currency),
         )

@@ -5,6 +5,7 @@ booked here (`book_refund`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -165,8 +166,8 @@ def refund(
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
     order = orders.locked(session, order_id, None)
-    credited = store_credit(session, order.id)  # a return's value given as store credit is not paid back as well
-    refundable = max(min(order.paid_total, order.total - credited) - order.refunded_total, Decimal('0.00'))
+    room = refund_room(session, order)
+    credited, refundable = room.store_credit, room.amount
     if amount > refundable:
         said = {
             'amount': amount_in_words(refundable, order.currency),
@@ -299,6 +300,20 @@ def reverse_refund(
     return_refunds.note(session, refund.return_id)
     orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
+
+
+@dataclass(frozen=True)
+class RefundRoom:
+    amount: Decimal  # what may still be paid back on the order
+    store_credit: Decimal  # what was given back as store credit already (not paid back as well)
+
+
+def refund_room(session: Session, order: Order) -> RefundRoom:
+    """What can still be refunded on an order: paid, less refunded, less what was given as store credit (a return's
+    value given as store credit is not paid back as well). The refund dialog offers it; `refund` refuses more."""
+    credited = store_credit(session, order.id or 0)
+    left = max(min(order.paid_total, order.total - credited) - order.refunded_total, Decimal('0.00'))
+    return RefundRoom(left.quantize(orders.CENT), credited)
 
 
 def store_credit(session: Session, order_id: int) -> Decimal:
