@@ -21,7 +21,17 @@ from components.portal_pages import portal_page
 from components.portal_session import acting_actor
 from components.whole_number import WholeNumberInput
 
-STATUS_COLOURS = {'pending': 'orange', 'paid': 'blue', 'packed': 'blue', 'shipped': 'indigo', 'delivered': 'green'}
+STATUS_COLOURS = {
+    'pending': 'orange',
+    'paid': 'blue',
+    'packed': 'blue',
+    'shipped': 'indigo',
+    'delivered': 'green',
+    'shipped_partly_refunded': 'indigo',
+    'shipped_refunded': 'indigo',
+    'delivered_partly_refunded': 'green',
+    'delivered_refunded': 'green',
+}
 
 
 @portal_page('/portal', N_('Your orders'))

@@ -347,17 +347,30 @@ def pack_many(*, session: Session, actor: User, order_ids: list[int]) -> Packed:
 
 
 # A paid order's status says it was paid; once money went back that reads wrong ("Paid" for an order refunded in
-# full), so it reads as what became of the payment. The stored status is unchanged (it still says where the goods
-# are: a paid order may be cancelled, a part refund still packed), and filters read the stored one.
-REFUND_STATUSES = {'partly_refunded': N_('Partly refunded'), 'refunded': N_('Refunded')}
+# full), so it reads as what became of the payment. An order whose goods left says both where the goods are and that
+# money went back ("Delivered · Refunded"): "Delivered" alone hid the refund. The stored status is unchanged (it still
+# says where the goods are: a paid order may be cancelled, a part refund still packed), and filters read the stored one.
+REFUND_STATUSES = {
+    'partly_refunded': N_('Partly refunded'),
+    'refunded': N_('Refunded'),
+    'shipped_partly_refunded': N_('Shipped · Partly refunded'),
+    'shipped_refunded': N_('Shipped · Refunded'),
+    'delivered_partly_refunded': N_('Delivered · Partly refunded'),
+    'delivered_refunded': N_('Delivered · Refunded'),
+}
 
 
 def status_shown(order: Order) -> str:
     """The order's status as people read it, a key of the orders' statuses or of REFUND_STATUSES: a paid order any
-    of whose payment was given back reads Refunded or Partly refunded rather than Paid (list, order page, a
-    customer's orders, exports, reports)."""
-    if order.status == OrderStatus.paid and order.refunded_total > 0:
-        return 'refunded' if refunded_in_full(order) else 'partly_refunded'
+    of whose payment was given back reads Refunded or Partly refunded rather than Paid, a shipped or delivered one
+    "Delivered · Refunded" (list, order page, a customer's orders, exports, reports, the portal)."""
+    if order.refunded_total <= 0:
+        return order.status.value
+    refunded = 'refunded' if refunded_in_full(order) else 'partly_refunded'
+    if order.status == OrderStatus.paid:
+        return refunded
+    if order.status in (OrderStatus.shipped, OrderStatus.delivered):
+        return f'{order.status.value}_{refunded}'
     return order.status.value
 
 
