@@ -137,8 +137,10 @@ async def test_a_delivered_order_refunded_says_both_on_the_list_its_page_the_por
     await signed_in(user, manager.email, path='/orders')
     await rows_show(user, delivered.number, shipped.number, column='number')
     await eventually(
-        lambda: {row['number']: row['status'] for row in the_list(user, 'number').rows}
-        == {delivered.number: 'Delivered · Refunded', shipped.number: 'Shipped · Partly refunded'}
+        lambda: (
+            {row['number']: row['status'] for row in the_list(user, 'number').rows}
+            == {delivered.number: 'Delivered · Refunded', shipped.number: 'Shipped · Partly refunded'}
+        )
     )
     await user.open(f'/orders/{delivered.number}')
     await user.should_see(marker='status')

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
 
@@ -20,6 +20,7 @@ from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_pr
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders, return_refunds
 from backoffice.stored_text import sentence, word
+from backoffice.validation import typed_money
 
 __all__ = [
     'PROVIDERS',
@@ -340,17 +341,15 @@ def refunds_of(*, session: Session, actor: User, order_id: int) -> list[Refund]:
 
 
 def money(value, field: str) -> Decimal:
+    """An amount of money above 0 as typed ('1,234.50', '1 234,50', '€12', '12 €') or sent, read as every typed
+    amount is (`validation.typed_money`); refused in words at `field`."""
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(',', '.'))
-    except (InvalidOperation, AttributeError):
-        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')}) from None
-    if isinstance(value, bool) or not amount.is_finite():
-        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')})
+        amount = typed_money(value)
+    except ValueError as error:
+        raise ValidationFailed({field: str(error)}) from None
     if amount <= 0:
         raise ValidationFailed({field: _('Enter an amount above 0')})
-    if amount != amount.quantize(orders.CENT):
-        raise ValidationFailed({field: _('Use at most two decimals')})
-    return amount.quantize(orders.CENT)
+    return amount
 
 
 def reason_said(refund: Refund) -> str:
