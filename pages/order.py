@@ -265,7 +265,7 @@ class OrderScreen:
             for label, value in (
                 (_('Subtotal'), order.subtotal),
                 (_('Discounts'), -order.discount_total),
-                (_('Shipping'), order.shipping_total),
+                (_('Shipping (waived)') if order.shipping_waived_reason else _('Shipping'), order.shipping_total),
                 (_('Tax'), order.tax_total),
                 (pgettext('order totals', 'Total'), order.total),
                 (pgettext('order totals', 'Paid'), order.paid_total),
