@@ -129,7 +129,7 @@ def decimal_text(text: str, language: str | None = None) -> str:
     English ('1,234' = 1234), decimals where it is the decimal separator ('1,234' in French = 1,234), and refused
     (ValueError, saying why) where the language uses neither ('1.234' in French: 1234 or 1,234?). Text that is not a
     number comes back as it is, for Decimal to refuse."""
-    text = re.sub(r'[\s\u00a0\u202f]', '', text)
+    text = re.sub(r'[\s\u00a0\u202f]', '', text).replace('\u2212', '-')  # '−12' as the minus sign
     sign = text[:1] if text[:1] in '+-' else ''
     bare = _CURRENCY.sub('', text[len(sign) :], count=1)
     if bare[:1] in '+-' and not sign:  # '€-12'

@@ -319,7 +319,8 @@ class OrderScreen:
             self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
-                    shown = f'{document.number} · {formatting.money(document.total, document.currency)}'
+                    amount = invoices.signed_total(document.kind, document.total)  # a credit note reads -€12.00
+                    shown = f'{invoices.document_title(document)} · {formatting.money(amount, document.currency)}'
                     if document.due_on is not None and document.paid_at is None and self.data.order.paid_at is None:
                         shown = _('{document} · due {day}').format(document=shown, day=formatting.day(document.due_on))
                     ui.label(shown).mark('document')

@@ -7,11 +7,12 @@ import csv
 import io
 
 from nicegui.testing import User
+from sqlmodel import select
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query
-from backoffice.models import Order
+from backoffice.models import Invoice, Order
 from backoffice.resources import resource
 from backoffice.services import customer_picture, payments
 from backoffice.transfer.exports import export_rows
@@ -145,3 +146,34 @@ async def test_a_delivered_order_refunded_says_both_on_the_list_its_page_the_por
     await user.open(f'/orders/{delivered.number}')
     await user.should_see(marker='status')
     assert user.find(marker='status').elements.pop().text == 'Delivered · Refunded'
+
+
+async def test_a_credit_note_reads_negative_beside_its_invoice_on_the_order_the_customer_and_the_portal(
+    user: User,
+) -> None:
+    """A credit note takes money back: listed with its invoice it reads "-€5.00", never as a second sale of €5.00
+    (the order's documents, the customer's documents, the portal's invoices); and a delivered order refunded in full
+    reads "Delivered · Refunded" on the customer's own portal too."""
+    from .support.portal import delivered_order, enter_portal
+
+    manager = make_user('manager')
+    order = delivered_order('ann@example.com', sku='MUG-P')  # 2 × 12.50 + VAT + shipping, paid: invoiced
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='5.00', reason='Chipped: "x" <b>')
+        documents = session.exec(select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.id)).all()
+    invoice, note = documents
+    with read_session() as session:
+        section = customer_picture.customer_documents(
+            session=session, actor=manager, record_id=order.customer_id, limit=5
+        )
+    assert {row.title: row.detail for row in section.rows} == {
+        f'Invoice {invoice.number}': f'€{invoice.total} · Order {order.number}',
+        f'Credit note {note.number}': f'-€5.00 · Order {order.number}',
+    }
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(f'Credit note {note.number} · -€5.00', retries=40)
+    await user.should_see(f'Invoice {invoice.number} · €{invoice.total}')
+    await enter_portal(user, 'ann@example.com')
+    await user.open('/portal/invoices')
+    await user.should_see(f'Credit note {note.number}', retries=40)
+    await user.should_see('-€5.00', retries=40)
