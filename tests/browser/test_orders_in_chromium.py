@@ -82,6 +82,8 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
             driver.get(f'{server.url}/orders/{order.number}')
         visible_text(driver, 'Zoë Wiśniewski')
         visible_text(driver, 'Note: Customer:')
+        visible_text(driver, 'Shipped · Partly refunded')  # not "Shipped" alone: money went back
+        visible_text(driver, '· -€0.50')  # its credit note, beside the invoice, takes back
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'order-{width}.png'))
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
