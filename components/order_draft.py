@@ -112,7 +112,7 @@ class DraftDialog:
             amount = (
                 WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15
                 .props('outlined dense')
-                .classes('w-24 bo-narrow-field')
+                .classes('w-24 bo-narrow-field bo-narrow-start')
                 .mark(f'draft-quantity-{len(self.lines)}')
             )
             discount_field = (
