@@ -88,7 +88,7 @@ def load(session, user: User, number: str) -> Loaded:
         returnable=returns.anything_returnable(session, order.id or 0, lines),
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
         short=orders.shelf_shortages(session, order, lines),
-        refund_room=payments.refund_room(session, order),
+        refund_room=gateway_payments.refund_room(session, order),
     )
 
 

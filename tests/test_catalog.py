@@ -90,7 +90,7 @@ def test_a_price_is_money_never_negative_with_at_most_two_decimals() -> None:
     assert free.price == Decimal('0.00')
     for typed, amount in (('8,90', '8.90'), ('1.234,50', '1234.50'), ('1,234.50', '1234.50'), (' 12 ', '12.00')):
         assert ProductCreate.model_validate({'sku': 'C', 'name': 'C', 'price': typed}).price == Decimal(amount)
-    # '1,234' in English is one thousand two hundred and thirty-four (in French three decimals: tests/test_typed_money.py)
+    # '1,234' in English is 1234 (in French three decimals: tests/test_typed_money.py)
     assert ProductCreate.model_validate({'sku': 'C', 'name': 'C', 'price': '1,234'}).price == Decimal('1234.00')
 
 

@@ -103,3 +103,22 @@ async def test_the_refund_dialog_offers_what_is_left_after_store_credit(user: Us
     user.find(marker='reason').type('Rest: "late" <b>')
     user.find(marker='dialog-submit').click()
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('17.88'), message='the rest is refunded')
+
+
+def test_what_the_refund_dialog_offers_leaves_out_a_refund_the_gateway_has_not_answered() -> None:
+    from backoffice.db import read_session, session_scope
+    from backoffice.models import GatewayRefund
+    from backoffice.services import gateway_payments
+
+    from .support.factories import make_product, pay, place
+
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=9, actor=manager)
+    order = place(('MUG', 2))  # 29.88
+    pay(manager, order)
+    with session_scope() as session:  # asked of the gateway, not answered yet
+        session.add(GatewayRefund(order_id=order.id, provider='stripe', intent_reference='pi_1', amount=Decimal('10')))
+        session.commit()
+    with read_session() as session:
+        room = gateway_payments.refund_room(session, fresh(order.id))
+    assert (room.amount, room.store_credit) == (Decimal('19.88'), Decimal('0.00'))

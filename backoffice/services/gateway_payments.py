@@ -599,6 +599,19 @@ def idempotency_key(row: GatewayRefund) -> str:
     return f'backoffice-refund-{row.id}'
 
 
+def refund_room(session: Session, order: Order) -> payments.RefundRoom:
+    """What the refund dialog offers: what can still be given back on the order (less its store credit), less what
+    was asked of a gateway and not answered yet (the request would be refused for it)."""
+    room = payments.refund_room(session, order)
+    in_flight = session.exec(
+        select(func.coalesce(func.sum(GatewayRefund.amount), 0)).where(
+            GatewayRefund.order_id == _id(order), col(GatewayRefund.status).in_(IN_FLIGHT)
+        )
+    ).one()
+    left = max(room.amount - Decimal(in_flight), Decimal('0.00')).quantize(Decimal('0.01'))
+    return payments.RefundRoom(left, room.store_credit)
+
+
 def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
     """What may still be refunded of this payment: paid, less what was refunded, given as store credit and what is
     asked and not answered."""
