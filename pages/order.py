@@ -764,7 +764,7 @@ class OrderScreen:
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
-        owed = order.paid_total - order.refunded_total
+        owed = self.data.refund_room.amount  # what the service would give back (store credit and refunds asked, out)
 
         def fields() -> dict[str, Any]:
             shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}

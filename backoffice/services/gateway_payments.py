@@ -824,7 +824,7 @@ def cancel_and_refund(
     paid, its reason the person's or 'Order … cancelled'. The refund is a second step: refused, the order stays
     cancelled and the words say why, for "Refund a payment" to do it later."""
     order = orders.cancel(session=session, actor=actor, order_id=order_id, version=version, reason=reason)
-    owed = order.paid_total - order.refunded_total
+    owed = refund_room(session, order).amount  # less store credit and refunds the gateway has not answered yet
     if not refund or owed <= 0:
         return Cancelled(order, None)
     why = payments.said_why(reason) or sentence(N_('Order {number} cancelled'), number=order.number)
