@@ -107,3 +107,29 @@ async def test_a_payment_typed_with_its_currency_and_thousands_is_recorded_from_
     user.find(marker='amount').elements.pop().set_value('€1,000.50')
     user.find(marker='dialog-submit').click()
     await eventually(lambda: fresh(order.id).paid_total == Decimal('1000.50'), message='the payment is recorded')
+
+
+def test_a_shipping_fee_and_a_free_shipping_threshold_typed_with_currency_and_grouping() -> None:
+    from backoffice.db import read_session
+    from backoffice.services import app_settings
+
+    admin = make_user('admin')
+    with i18n.use('fr'):
+        with session_scope() as session:
+            app_settings.save(
+                session=session,
+                actor=admin,
+                changes={'shipping_fee': '4,90 €', 'free_shipping_from': '1 234,50'},
+                loaded=app_settings.current_values(session=session),
+            )
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            app_settings.save(
+                session=session,
+                actor=admin,
+                changes={'free_shipping_from': '1.234'},
+                loaded=app_settings.current_values(session=session),
+            )
+    assert refused.value.errors['free_shipping_from'].startswith('«\u00a01.234\u00a0»')
+    with read_session() as session:
+        saved = app_settings.current_values(session=session)
+    assert (saved['shipping_fee'], saved['free_shipping_from']) == ('4.90', '1234.50')
