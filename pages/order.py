@@ -216,15 +216,17 @@ class OrderScreen:
             return
         with ui.row().classes('w-full gap-x-8 gap-y-2 text-sm'):
             if order.shipping_address.strip():
-                with ui.column().classes('gap-0 min-w-0').mark('ship-to'):
+                # max-w-full: a flex item is at least as wide as its longest word (break-words does not shrink that),
+                # so a pasted link with no space ran off a phone's screen
+                with ui.column().classes('gap-0 min-w-0 max-w-full').mark('ship-to'):
                     ui.label(_('Ship to')).classes('text-gray-500')
                     if order.shipping_name:
-                        ui.label(order.shipping_name).classes('break-words')
-                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words')
+                        ui.label(order.shipping_name).classes('break-words max-w-full')
+                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words max-w-full')
             if order.note.strip():
-                with ui.column().classes('gap-0 min-w-0').mark('order-note'):
+                with ui.column().classes('gap-0 min-w-0 max-w-full').mark('order-note'):
                     ui.label(_("Customer's note")).classes('text-gray-500')
-                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words')
+                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words max-w-full')
 
     def _lines(self) -> None:
         order = self.data.order
