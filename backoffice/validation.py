@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
+from babel import Locale
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator
 
-from backoffice.i18n import _
+from backoffice import i18n
+from backoffice.i18n import N_, _
 
 _PHONE = re.compile(r'^\+?[0-9 ()./-]{6,30}$')
 # C0/C1 controls, zero-width characters and bidirectional overrides: invisible, or they reorder what is shown
 _HIDDEN = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
 NAME_MAX = 80
+MAX_AMOUNT = Decimal('1e10')  # no typed amount reaches ten billion (a price, a payment, a refund)
 
 
 def normalize_email(value: str) -> str:
@@ -110,15 +114,98 @@ def _optional_text(value: str | None) -> str | None:
     return value or None
 
 
-def decimal_text(text: str) -> str:
-    """A decimal typed by a person as Python reads it: '1,234.50' and '1.234,50' both mean 1234.50, '8,90' means
-    8.90 (a comma or a point, whatever the browser's language); '1,234' is ambiguous and reads 1.234 (a money field
-    then refuses its three decimals). Spaces (1 234, as the French group digits) are dropped."""
-    text = re.sub(r'[\s\u00a0\u202f]', '', text)
-    if ',' in text and '.' in text:
-        thousands = '.' if text.rfind(',') > text.rfind('.') else ','
-        text = text.replace(thousands, '')
-    return text.replace(',', '.')
+# a currency people type beside an amount ('€12', '12 €', 'EUR 12', '12,50 EUR'): dropped, the amount is what counts
+_CURRENCY = re.compile(r'^(?:[€$£¥]|eur|usd|gbp|chf)|(?:[€$£¥]|eur|usd|gbp|chf)$', re.IGNORECASE)
+_TYPED_NUMBER = re.compile(r'^[+-]?[0-9.,]*[0-9][0-9.,]*$')
+_SEPARATOR_WORDS = {',': N_('the comma'), '.': N_('the point')}
+
+
+def decimal_text(text: str, language: str | None = None) -> str:
+    """A decimal typed by a person as Python reads it, the one reading of typed amounts (a price, a payment, a refund,
+    a filter): spaces (1 234, the French grouping) and a currency ('€12', '12 €', '12 EUR') are dropped; with both a
+    comma and a point the last one separates decimals ('1,234.50' and '1.234,50' both mean 1234.50); one separator
+    followed by other than three digits separates decimals ('8,90', '8.9'); several are groups ('1,234,567').
+    One separator followed by exactly three digits is read in the reader's language (`i18n.current()`): a group in
+    English ('1,234' = 1234), decimals where it is the decimal separator ('1,234' in French = 1,234), and refused
+    (ValueError, saying why) where the language uses neither ('1.234' in French: 1234 or 1,234?). Text that is not a
+    number comes back as it is, for Decimal to refuse."""
+    text = re.sub(r'[\s\u00a0\u202f]', '', text).replace('\u2212', '-')  # '−12' as the minus sign
+    sign = text[:1] if text[:1] in '+-' else ''
+    bare = _CURRENCY.sub('', text[len(sign) :], count=1)
+    if bare[:1] in '+-' and not sign:  # '€-12'
+        sign, bare = bare[:1], bare[1:]
+    if not _TYPED_NUMBER.match(sign + bare):
+        return text
+    commas, points = bare.count(','), bare.count('.')
+    if commas and points:
+        decimal = ',' if bare.rfind(',') > bare.rfind('.') else '.'
+        group = '.' if decimal == ',' else ','
+        whole, _sep, fraction = bare.rpartition(decimal)
+        if group in fraction or decimal in whole:
+            return text
+        return sign + whole.replace(group, '') + '.' + fraction
+    if not (commas or points):
+        return sign + bare
+    separator = ',' if commas else '.'
+    parts = bare.split(separator)
+    if len(parts) > 2:  # groups: '1,234,567'
+        if not parts[0] or any(len(part) != 3 for part in parts[1:]):
+            return text
+        return sign + ''.join(parts)
+    whole, fraction = parts
+    if len(fraction) != 3 or whole.strip('0') == '':
+        return sign + whole + '.' + fraction
+    language = language or i18n.current()
+    if separator == get_group_symbol(language):
+        return sign + whole + fraction
+    if separator == get_decimal_symbol(language):
+        return sign + whole + '.' + fraction
+    decimal = get_decimal_symbol(language)
+    raise ValueError(
+        _('Is “{typed}” {whole}, or {whole_part} and decimals? Type {plain}, or use {decimal} for decimals').format(
+            typed=text,
+            whole=format_decimal(int(whole + fraction), locale=language),
+            whole_part=whole,
+            plain=whole + fraction,
+            decimal=_(_SEPARATOR_WORDS[decimal]) if decimal in _SEPARATOR_WORDS else decimal,
+        )
+    )
+
+
+def typed_money(value: Any) -> Decimal:
+    """An amount typed or sent ('1,234.50', '1 234,50', '€12', '12 €', Decimal('12.5'), 12) as a Decimal of cents;
+    ValueError in words when it is not one: not a number, ambiguous in the reader's language, or more than two
+    decimals (saying how the reader's language read it: '1,234' in French has three decimals)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(_('Enter an amount, e.g. 12.50'))
+    if isinstance(value, float):
+        value = str(value)
+    typed = value if isinstance(value, str) else ''
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(decimal_text(str(value)))
+    except InvalidOperation:
+        raise ValueError(_('Enter an amount, e.g. 12.50')) from None
+    if not amount.is_finite():
+        raise ValueError(_('Enter an amount, e.g. 12.50'))
+    if abs(amount) >= MAX_AMOUNT:  # first: quantizing a huge number fails
+        raise ValueError(_('Enter an amount below 10,000,000,000'))
+    if amount != amount.quantize(Decimal('0.01')):
+        separator = next((c for c in reversed(typed) if c in ',.'), '')
+        said_by_language = separator == get_decimal_symbol(i18n.current()) and typed.count(separator) == 1
+        if said_by_language and abs(amount) >= 1 and len(re.sub(r'\D', '', typed.rpartition(separator)[2])) == 3:
+            said = _(
+                'Use at most two decimals (in {language}, {separator} separates decimals: for {whole}, type {plain})'
+            )
+            raise ValueError(
+                said.format(
+                    language=Locale.parse(i18n.current()).get_display_name(i18n.current()),
+                    separator=_(_SEPARATOR_WORDS[separator]),
+                    whole=format_decimal(amount * 1000, '#,##0', locale=i18n.current()),
+                    plain=f'{amount * 1000:f}'.split('.')[0],
+                )
+            )
+        raise ValueError(_('Use at most two decimals'))
+    return amount.quantize(Decimal('0.01'))
 
 
 def typed_decimal(value):

@@ -24,7 +24,7 @@ from .session import acting_user
 def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) -> None:
     progress = {'done': 0, 'total': 0}
 
-    async def export(fmt: str) -> None:
+    async def export(fmt: str, write: Callable[..., exports.ExportFile] = exports.export_rows) -> None:
         user = acting_user()
         if user is None:
             return
@@ -45,7 +45,7 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
             ),
         )
         try:
-            written = await call(_write, user, resource, request(), fmt, progress)
+            written = await call(_write, user, resource, request(), fmt, progress, write)
         finally:
             timer.cancel()
             bar.dismiss()
@@ -60,6 +60,11 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
     def choices() -> None:
         ui.menu_item(_('Export to CSV'), on_click=lambda: export('csv')).mark('export-csv')
         ui.menu_item(_('Export to Excel (XLSX)'), on_click=lambda: export('xlsx')).mark('export-xlsx')
+        for more in resource.more_exports:  # the same list, another file: its orders' lines
+            ui.menu_item(_(more.label), on_click=lambda m=more: export('csv', m.write)).mark(f'export-{more.key}-csv')
+            ui.menu_item(_(more.label_xlsx), on_click=lambda m=more: export('xlsx', m.write)).mark(
+                f'export-{more.key}-xlsx'
+            )
 
     button = ui.button(icon='download').props('flat round').mark('export')
     button.props['aria-label'] = _('Export')
@@ -69,15 +74,18 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
 
 
 def _write(
-    user: User, resource: Resource, request: query.ListRequest, fmt: str, progress: dict
+    user: User,
+    resource: Resource,
+    request: query.ListRequest,
+    fmt: str,
+    progress: dict,
+    write: Callable[..., exports.ExportFile],
 ) -> tuple[Path, str, str]:
     def report(done: int, total: int | None) -> None:
         progress.update(done=done, total=total or done)
 
     with read_session() as session:
-        exported = exports.export_rows(
-            session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report
-        )
+        exported = write(session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report)
         path = export_files.export_path(exported.file_name)
         try:
             exported.save(path)

@@ -54,6 +54,16 @@ class DraftDialog:
             )
             self.lines_box = ui.column().classes('w-full gap-1')
             ui.button(_('Add a product'), icon='add', on_click=self.add_line).props('flat dense')
+            waived = draft.shipping_waived_reason if draft else ''
+            # a phone order may ship free: the service asks for the reason and keeps it in the order's timeline
+            self.free_shipping = ui.checkbox(_('Free shipping'), value=bool(waived)).mark('draft-free-shipping')
+            self.free_reason = (
+                ui.input(_('Why shipping is free'), value=waived)
+                .props('outlined dense')
+                .classes('w-full')
+                .mark('draft-free-shipping-reason')
+                .bind_visibility_from(self.free_shipping, 'value')
+            )
             self.note = (
                 ui.textarea(_("Customer's note"), value=draft.note if draft else '')
                 .props('outlined dense autogrow')
@@ -84,6 +94,7 @@ class DraftDialog:
             'name': self.name.value,
             'address': self.address.value,
             'note': self.note.value,
+            'free_shipping': (self.free_shipping.value, self.free_reason.value),
             'lines': [(product.value, quantity.value, discount.value) for product, quantity, discount in self.lines],
         }
 
@@ -101,7 +112,7 @@ class DraftDialog:
             amount = (
                 WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15
                 .props('outlined dense')
-                .classes('w-24 bo-narrow-field')
+                .classes('w-24 bo-narrow-field bo-narrow-start')
                 .mark(f'draft-quantity-{len(self.lines)}')
             )
             discount_field = (
@@ -124,13 +135,19 @@ class DraftDialog:
             'shipping_name': self.name.value or '',
             'shipping_address': self.address.value or '',
             'note': self.note.value or '',
+            'free_shipping': bool(self.free_shipping.value),
+            'free_shipping_reason': (self.free_reason.value or '') if self.free_shipping.value else '',
             'lines': [
                 {'product_id': product.value, 'quantity': quantity.number, 'discount_percent': discount.value or ''}
                 for product, quantity, discount in chosen
             ],
         }
         # a line's message ('Enter a whole number') at its Qty: the lines sent are those with a product
-        fields: dict[str, ui.element] = {'email': self.email, 'note': self.note}
+        fields: dict[str, ui.element] = {
+            'email': self.email,
+            'note': self.note,
+            'free_shipping_reason': self.free_reason,
+        }
         for i, (_product, quantity, discount) in enumerate(chosen):
             fields.update({f'lines.{i}.quantity': quantity, f'lines.{i}.discount_percent': discount})
 
@@ -187,6 +204,9 @@ class DraftDialog:
         for key, element in fields.items():
             if typed[key] == self.loaded[key]:  # not changed here: the colleague's value
                 element.value = newest[key]
+        if typed['free_shipping'] == self.loaded['free_shipping']:
+            self.free_shipping.value = bool(draft.shipping_waived_reason)
+            self.free_reason.value = draft.shipping_waived_reason
         if typed['lines'] == self.loaded['lines']:
             self._fill_lines(lines)
         self.loaded = self._typed()

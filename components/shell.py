@@ -94,9 +94,15 @@ def product_colors() -> None:
 # only once its label floats above it: under a label still in the field Quasar hides it, which this must not undo
 # A narrow field at the end of a row (a line's Qty): its message ("Enter a whole number") on one line, ending at the
 # field's right edge and running left under the row's wider field, not wrapped on three lines under a 96-px box
+# A draft's Qty starts its row on a phone (the product above it, alone): there its message runs right from the field's
+# left edge, else it ran off the dialog's left side ("nter a whole number")
 NARROW_FIELD_CSS = """
 .bo-narrow-field .q-field__bottom { left: auto; right: 0; width: max-content; max-width: none; }
 .bo-narrow-field .q-field__messages { white-space: nowrap; text-align: right; }
+@media (max-width: 639.98px) {
+  .bo-narrow-start .q-field__bottom { left: 0; right: auto; }
+  .bo-narrow-start .q-field__messages { text-align: left; }
+}
 """
 
 # A record dialog's tabs on a phone (Details / Versions / Changes / History, in French "Modifications", "Historique"):

@@ -60,6 +60,7 @@ class Loaded:
     returnable: bool  # some of its items can still come back
     gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
     short: list[str]  # its products the shelf holds fewer of than open orders reserved ('MUG: 3 reserved, …')
+    refund_room: payments.RefundRoom  # what can still be paid back, and what went as store credit already
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -87,6 +88,7 @@ def load(session, user: User, number: str) -> Loaded:
         returnable=returns.anything_returnable(session, order.id or 0, lines),
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
         short=orders.shelf_shortages(session, order, lines),
+        refund_room=gateway_payments.refund_room(session, order),
     )
 
 
@@ -214,15 +216,17 @@ class OrderScreen:
             return
         with ui.row().classes('w-full gap-x-8 gap-y-2 text-sm'):
             if order.shipping_address.strip():
-                with ui.column().classes('gap-0 min-w-0').mark('ship-to'):
+                # max-w-full: a flex item is at least as wide as its longest word (break-words does not shrink that),
+                # so a pasted link with no space ran off a phone's screen
+                with ui.column().classes('gap-0 min-w-0 max-w-full').mark('ship-to'):
                     ui.label(_('Ship to')).classes('text-gray-500')
                     if order.shipping_name:
-                        ui.label(order.shipping_name).classes('break-words')
-                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words')
+                        ui.label(order.shipping_name).classes('break-words max-w-full')
+                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words max-w-full')
             if order.note.strip():
-                with ui.column().classes('gap-0 min-w-0').mark('order-note'):
+                with ui.column().classes('gap-0 min-w-0 max-w-full').mark('order-note'):
                     ui.label(_("Customer's note")).classes('text-gray-500')
-                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words')
+                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words max-w-full')
 
     def _lines(self) -> None:
         order = self.data.order
@@ -263,7 +267,7 @@ class OrderScreen:
             for label, value in (
                 (_('Subtotal'), order.subtotal),
                 (_('Discounts'), -order.discount_total),
-                (_('Shipping'), order.shipping_total),
+                (_('Shipping (waived)') if order.shipping_waived_reason else _('Shipping'), order.shipping_total),
                 (_('Tax'), order.tax_total),
                 (pgettext('order totals', 'Total'), order.total),
                 (pgettext('order totals', 'Paid'), order.paid_total),
@@ -317,7 +321,8 @@ class OrderScreen:
             self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
-                    shown = f'{document.number} · {formatting.money(document.total, document.currency)}'
+                    amount = invoices.signed_total(document.kind, document.total)  # a credit note reads -€12.00
+                    shown = f'{invoices.document_title(document)} · {formatting.money(amount, document.currency)}'
                     if document.due_on is not None and document.paid_at is None and self.data.order.paid_at is None:
                         shown = _('{document} · due {day}').format(document=shown, day=formatting.day(document.due_on))
                     ui.label(shown).mark('document')
@@ -612,14 +617,23 @@ class OrderScreen:
 
     def _refund_dialog(self) -> None:
         order = self.data.order
-        self._form(
-            _('Refund a payment'),
-            lambda: {
-                'amount': ui.input(_('Amount'), value=formatting.typed_amount(order.paid_total - order.refunded_total))
+        room = self.data.refund_room
+
+        def fields() -> dict[str, Any]:
+            if room.store_credit > 0:  # why the amount offered is less than what was paid
+                ui.label(
+                    _('{amount} already given as store credit').format(amount=money(room.store_credit, order.currency))
+                ).classes('text-sm text-gray-600').mark('refund-store-credit')
+            return {
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(room.amount))
                 .props('outlined dense')
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
-            },
+            }
+
+        self._form(
+            _('Refund a payment'),
+            fields,
             lambda v: lambda s, u: gateway_payments.request_refund(session=s, actor=u, order_id=order.id, **v),
             lambda sent: gateway_payments.outcome_said(sent, order.currency),
         )
@@ -752,7 +766,7 @@ class OrderScreen:
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
-        owed = order.paid_total - order.refunded_total
+        owed = self.data.refund_room.amount  # what the service would give back (store credit and refunds asked, out)
 
         def fields() -> dict[str, Any]:
             shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}

@@ -8,11 +8,11 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import day, label, money, when
 from backoffice.i18n import N_, _
-from backoffice.models import Invoice, InvoiceKind
+from backoffice.models import Invoice
 from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
+from backoffice.services import invoices, portal
 from backoffice.services import orders as order_service
-from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
 from components.company_invitation import invitation_cards
 from components.forms import FAILED, call, call_now, error_line
@@ -21,7 +21,17 @@ from components.portal_pages import portal_page
 from components.portal_session import acting_actor
 from components.whole_number import WholeNumberInput
 
-STATUS_COLOURS = {'pending': 'orange', 'paid': 'blue', 'packed': 'blue', 'shipped': 'indigo', 'delivered': 'green'}
+STATUS_COLOURS = {
+    'pending': 'orange',
+    'paid': 'blue',
+    'packed': 'blue',
+    'shipped': 'indigo',
+    'delivered': 'green',
+    'shipped_partly_refunded': 'indigo',
+    'shipped_refunded': 'indigo',
+    'delivered_partly_refunded': 'green',
+    'delivered_refunded': 'green',
+}
 
 
 @portal_page('/portal', N_('Your orders'))
@@ -131,9 +141,9 @@ def _documents(actor: PortalActor, papers: list[Invoice]) -> None:
         for paper in papers:
             with ui.card().classes('w-full p-3'), ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 with ui.column().classes('gap-0 min-w-0'):
-                    kind = _('Invoice') if paper.kind == InvoiceKind.invoice else _('Credit note')
-                    ui.label(f'{kind} {paper.number}').classes('font-medium break-all')
-                    ui.label(f'{day(paper.issued_at)} · {money(paper.total, paper.currency)}').classes(
+                    ui.label(invoices.document_title(paper)).classes('font-medium break-all')
+                    amount = invoices.signed_total(paper.kind, paper.total)  # a credit note reads -€12.00
+                    ui.label(f'{day(paper.issued_at)} · {money(amount, paper.currency)}').classes(
                         'text-sm text-gray-600'
                     )
                 ui.button('PDF', icon='download', on_click=lambda p=paper.id: _download(p, message)).props(

@@ -212,3 +212,80 @@ async def test_the_packing_round_marks_the_chosen_orders_packed_and_says_which_w
             == {'100001': 'Packed', '100002': 'Packed', '100003': 'Pending payment'}
         )
     )
+
+
+WAIVED = 'Waited 3 weeks: "sorry" <script>alert(1)</script> é'
+
+
+def test_a_drafts_shipping_is_waived_with_a_reason_the_totals_vat_and_invoice_following(manager) -> None:
+    from backoffice.services import invoices
+
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    data = {'email': 'ann@example.com', 'lines': [{'sku': 'MUG', 'quantity': 1}], 'free_shipping': True}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        orders.create_draft(session=session, actor=manager, data=data)
+    assert refused.value.errors == {'free_shipping_reason': 'Say why shipping is free'}
+    with session_scope() as session:
+        draft = orders.create_draft(session=session, actor=manager, data={**data, 'free_shipping_reason': WAIVED})
+    # 25.00 + 20 % VAT, no shipping and no VAT on shipping (it was 4.90 + 0.98)
+    assert (draft.shipping_total, draft.tax_total, draft.total) == (Decimal('0.00'), Decimal('5.00'), Decimal('30.00'))
+    charged = {**data, 'free_shipping': False, 'free_shipping_reason': WAIVED}  # unticked: the reason goes too
+    with session_scope() as session:
+        again = orders.update_draft(
+            session=session, actor=manager, order_id=draft.id, version=draft.version, data=charged
+        )
+    assert (again.shipping_total, again.total, again.shipping_waived_reason) == (
+        Decimal('4.90'),
+        Decimal('35.88'),
+        '',
+    )
+    with session_scope() as session:
+        again = orders.update_draft(
+            session=session,
+            actor=manager,
+            order_id=draft.id,
+            version=again.version,
+            data={**data, 'free_shipping_reason': WAIVED},
+        )
+        orders.confirm(session=session, actor=manager, order_id=draft.id, version=again.version)
+    pay(manager, fresh(draft.id))
+    with read_session() as session:
+        texts = session.exec(
+            select(OrderEvent.text).where(OrderEvent.order_id == draft.id).order_by(OrderEvent.id)
+        ).all()
+        changed = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'order.draft-updated').order_by(AuditEntry.id)
+        ).all()
+        invoice = invoices.invoice_of(session, draft.id)
+    assert [t for t in texts if t.startswith('Shipping')] == [
+        f'Shipping waived: {WAIVED}',
+        'Shipping charged again',
+        f'Shipping waived: {WAIVED}',
+    ]
+    assert changed[-1].changes['shipping_waived_reason'] == ['', WAIVED]
+    assert (invoice.shipping_total, invoice.tax_total, invoice.total) == (
+        Decimal('0.00'),
+        Decimal('5.00'),
+        Decimal('30.00'),
+    )
+
+
+async def test_an_operator_ticks_free_shipping_on_a_phone_order(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-free-shipping').click()
+    user.find(marker='create-draft').click()
+    await user.should_see('Say why shipping is free', retries=40)  # at its field; nothing saved
+    assert fresh(draft.id).shipping_total == Decimal('4.90')
+    user.find(marker='draft-free-shipping-reason').type(WAIVED)
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    await user.should_see('Shipping (waived)', retries=40)
+    await user.should_see(f'Shipping waived: {WAIVED}')
+    assert fresh(draft.id).total == Decimal('30.00')
+    user.find(marker='edit-draft').click()  # opened again: ticked, with its reason
+    assert newest(user, 'draft-free-shipping').value is True
+    assert newest(user, 'draft-free-shipping-reason').value == WAIVED

@@ -7,11 +7,12 @@ import csv
 import io
 
 from nicegui.testing import User
+from sqlmodel import select
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query
-from backoffice.models import Order
+from backoffice.models import Invoice, Order
 from backoffice.resources import resource
 from backoffice.services import customer_picture, payments
 from backoffice.transfer.exports import export_rows
@@ -89,3 +90,90 @@ def test_the_customers_orders_and_an_export_say_refunded_in_english_and_french()
         [str(part.id), part.number, 'Partly refunded'],
         [str(kept.id), kept.number, 'Paid'],
     ]
+
+
+async def test_a_delivered_order_refunded_says_both_on_the_list_its_page_the_portal_and_in_french(user: User) -> None:
+    """Delivered, then refunded: "Delivered" alone hid the refund; it reads "Delivered · Refunded" (and the shipped
+    one refunded in part "Shipped · Partly refunded") in the list, on its page, in an export, in the customer's
+    orders and in French."""
+    from .support.factories import advance
+
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    delivered, shipped = (place(('MUG', 2), email='ann@example.com') for _ in range(2))
+    for order, steps in ((delivered, ('pack', 'ship', 'deliver')), (shipped, ('pack', 'ship'))):
+        pay(manager, order)
+        advance(manager, order, *steps)
+    with session_scope() as session:
+        payments.refund(
+            session=session, actor=manager, order_id=delivered.id, amount=str(delivered.total), reason='Broken "<b>'
+        )
+        payments.refund(session=session, actor=manager, order_id=shipped.id, amount='5.00', reason='Late: sorry')
+    words = next(s for s in resource('customers').sections if s.key == 'orders').statuses or {}
+    with read_session() as session:
+        section = customer_picture.customer_orders(
+            session=session, actor=manager, record_id=delivered.customer_id, limit=5
+        )
+        shown = {row.title: i18n._(words[row.status]) for row in section.rows}
+        with i18n.use('fr'):
+            in_french = {row.title: i18n._(words[row.status]) for row in section.rows}
+        made = export_rows(
+            session=session,
+            actor=manager,
+            resource=resource('orders'),
+            request=query.ListRequest(sort='number', descending=False),
+            fmt='csv',
+            columns=['number', 'status'],
+        )
+        exported = list(csv.reader(io.StringIO(b''.join(made.chunks).decode('utf-8-sig'))))
+    assert shown == {
+        f'Order {delivered.number}': 'Delivered · Refunded',
+        f'Order {shipped.number}': 'Shipped · Partly refunded',
+    }
+    assert in_french == {
+        f'Order {delivered.number}': 'Livrée · Remboursée',
+        f'Order {shipped.number}': 'Expédiée · Partiellement remboursée',
+    }
+    assert [row[2] for row in exported[1:]] == ['Delivered · Refunded', 'Shipped · Partly refunded']
+    await signed_in(user, manager.email, path='/orders')
+    await rows_show(user, delivered.number, shipped.number, column='number')
+    await eventually(
+        lambda: (
+            {row['number']: row['status'] for row in the_list(user, 'number').rows}
+            == {delivered.number: 'Delivered · Refunded', shipped.number: 'Shipped · Partly refunded'}
+        )
+    )
+    await user.open(f'/orders/{delivered.number}')
+    await user.should_see(marker='status')
+    assert user.find(marker='status').elements.pop().text == 'Delivered · Refunded'
+
+
+async def test_a_credit_note_reads_negative_beside_its_invoice_on_the_order_the_customer_and_the_portal(
+    user: User,
+) -> None:
+    """A credit note takes money back: listed with its invoice it reads "-€5.00", never as a second sale of €5.00
+    (the order's documents, the customer's documents, the portal's invoices); and a delivered order refunded in full
+    reads "Delivered · Refunded" on the customer's own portal too."""
+    from .support.portal import delivered_order, enter_portal
+
+    manager = make_user('manager')
+    order = delivered_order('ann@example.com', sku='MUG-P')  # 2 × 12.50 + VAT + shipping, paid: invoiced
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='5.00', reason='Chipped: "x" <b>')
+        documents = session.exec(select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.id)).all()
+    invoice, note = documents
+    with read_session() as session:
+        section = customer_picture.customer_documents(
+            session=session, actor=manager, record_id=order.customer_id, limit=5
+        )
+    assert {row.title: row.detail for row in section.rows} == {
+        f'Invoice {invoice.number}': f'€{invoice.total} · Order {order.number}',
+        f'Credit note {note.number}': f'-€5.00 · Order {order.number}',
+    }
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(f'Credit note {note.number} · -€5.00', retries=40)
+    await user.should_see(f'Invoice {invoice.number} · €{invoice.total}')
+    await enter_portal(user, 'ann@example.com')
+    await user.open('/portal/invoices')
+    await user.should_see(f'Credit note {note.number}', retries=40)
+    await user.should_see('-€5.00', retries=40)

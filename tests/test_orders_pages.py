@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from decimal import Decimal
 
 from nicegui import ui
 from nicegui.testing import User
@@ -399,3 +400,24 @@ async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_i
         retries=40,
     )
     assert (fresh(kept.id).status, fresh(kept.id).refunded_total, level(mug.id).reserved) == ('cancelled', 0, 0)
+
+
+async def test_cancelling_offers_to_refund_only_what_is_not_already_on_its_way_back(user: User) -> None:
+    """A refund asked of the gateway and not answered yet is on its way: cancelling offers (and gives) the rest, not
+    the whole payment again."""
+    from backoffice.models import GatewayRefund
+
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))  # 60.00
+    pay(manager, order)
+    with session_scope() as session:
+        session.add(GatewayRefund(order_id=order.id, provider='stripe', intent_reference='pi_1', amount=Decimal('10')))
+        session.commit()
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='cancel-order', retries=40)
+    user.find(marker='cancel-order').click()
+    await user.should_see('Refund the €50.00 paid, the way it was paid')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Refund of €50.00 recorded', retries=40)
+    assert fresh(order.id).refunded_total == Decimal('50.00')

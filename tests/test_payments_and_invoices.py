@@ -63,7 +63,9 @@ def test_a_draft_takes_no_payment_and_an_amount_must_make_sense(manager) -> None
     for amount, message in (
         ('-1', 'Enter an amount above 0'),
         ('abc', 'Enter an amount, e.g. 12.50'),
-        ('1.001', 'Use at most two decimals'),
+        ('1.001', 'Use at most two decimals (in English, the point separates decimals: for 1,001, type 1001)'),
+        ('1.5.1', 'Enter an amount, e.g. 12.50'),
+        ('0.001', 'Use at most two decimals'),
     ):
         with pytest.raises(ValidationFailed) as refused:
             pay(manager, order, amount)

@@ -78,3 +78,47 @@ async def test_a_viewer_sees_the_failure_but_no_pay_back_again(user: User, strip
     await signed_in(user, make_user('viewer').email, path=f'/orders/{order.number}')
     await user.should_see('failed after it was made', retries=40)
     await user.should_not_see(marker='pay-back-again')
+
+
+async def test_the_refund_dialog_offers_what_is_left_after_store_credit(user: User) -> None:
+    """Store credit already given on an order is not offered again: the dialog offers what the service would accept
+    and says why it is less than what was paid."""
+    from backoffice.db import session_scope
+    from backoffice.services import returns
+
+    from .support.factories import advance, make_product, pay, place, receive_return, start_return
+
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=9, actor=manager)
+    order = place(('MUG', 2))  # 2 × 12.00 with VAT, + shipping 5.88: 29.88
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    rma = receive_return(manager, start_return(manager, order, reason='Chipped "mug": <b>x</b>'))
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')  # 12.00
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    user.find(marker='refund').click()
+    await user.should_see('€12.00 already given as store credit', retries=40)
+    assert user.find(marker='amount').elements.pop().value == '17.88'
+    user.find(marker='reason').type('Rest: "late" <b>')
+    user.find(marker='dialog-submit').click()
+    await eventually(lambda: fresh(order.id).refunded_total == Decimal('17.88'), message='the rest is refunded')
+
+
+def test_what_the_refund_dialog_offers_leaves_out_a_refund_the_gateway_has_not_answered() -> None:
+    from backoffice.db import read_session, session_scope
+    from backoffice.models import GatewayRefund
+    from backoffice.services import gateway_payments
+
+    from .support.factories import make_product, pay, place
+
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=9, actor=manager)
+    order = place(('MUG', 2))  # 29.88
+    pay(manager, order)
+    with session_scope() as session:  # asked of the gateway, not answered yet
+        session.add(GatewayRefund(order_id=order.id, provider='stripe', intent_reference='pi_1', amount=Decimal('10')))
+        session.commit()
+    with read_session() as session:
+        room = gateway_payments.refund_room(session, fresh(order.id))
+    assert (room.amount, room.store_credit) == (Decimal('19.88'), Decimal('0.00'))

@@ -374,6 +374,18 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class MoreExport:
+    """Another file the list's Export menu offers besides its rows (the lines of the orders listed), made from the
+    list's current search, filters and sort."""
+
+    key: str  # 'order-lines': its menu items are marked export-order-lines-csv / -xlsx
+    label: str  # N_('Export order lines to CSV'): its CSV item; `label_xlsx` the Excel one
+    label_xlsx: str
+    # (session=, actor=, resource=, request=, fmt=, progress=) → transfer.exports.ExportFile; checks the permission
+    write: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class Resource:
     key: Topic | str  # URL segment; a Topic when its changes are published (Topic.customers)
     label: str  # 'Customers'
@@ -451,6 +463,7 @@ class Resource:
     link_wording: dict[str, LinkWording] = field(default_factory=dict)
     comparison: Comparison | None = None  # a tab of a record's dialog: what changed from the record it replaced
     extra: dict[str, Any] = field(default_factory=dict)
+    more_exports: tuple[MoreExport, ...] = ()  # other files its Export menu offers (an order list's lines)
 
     def count_noun(self, count: int) -> str:
         """The English noun for a count, as stored texts (audit summaries) say it; a screen uses counted()."""

@@ -13,7 +13,7 @@ from sqlmodel import Field
 
 from backoffice.i18n import _
 from backoffice.models.base import EditableTable, SoftDeletable, prefix_index
-from backoffice.validation import LongName, OptionalId, RequiredText, decimal_text
+from backoffice.validation import LongName, OptionalId, RequiredText, decimal_text, typed_money
 
 
 class Currency(StrEnum):
@@ -102,22 +102,16 @@ def _sku(value: Any) -> str:
 def _money(value: Any) -> Decimal:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(_('Enter a price, e.g. 12.50'))
-    if isinstance(value, bool):
-        raise ValueError(_('Enter an amount, e.g. 12.50'))
     try:
         # a float from a number input becomes the decimal it shows (19.99, not 19.989999…)
         amount = value if isinstance(value, Decimal) else Decimal(decimal_text(str(value)))
     except InvalidOperation:
         raise ValueError(_('Enter an amount, e.g. 12.50')) from None
-    if not amount.is_finite():
-        raise ValueError(_('Enter an amount, e.g. 12.50'))
-    if amount < 0:
+    if amount.is_finite() and amount < 0:
         raise ValueError(_('A price cannot be negative'))
-    if amount > MAX_PRICE:  # first: quantizing a huge number fails
+    if amount.is_finite() and amount > MAX_PRICE:  # first: quantizing a huge number fails
         raise ValueError(_('Enter an amount below 10,000,000,000'))
-    if amount != amount.quantize(Decimal('0.01')):
-        raise ValueError(_('Use at most two decimals'))
-    return amount.quantize(Decimal('0.01'))
+    return typed_money(value)  # the one reading of typed money: '€12', '1,234.50', '1 234,50'; decimals said
 
 
 def _currency(value: Any) -> Currency:

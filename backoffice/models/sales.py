@@ -110,6 +110,8 @@ class Order(EditableTable, table=True):
     shipping_name: str = Field(default='', max_length=120)
     shipping_address: str = Field(default='', sa_type=Text)
     note: str = Field(default='', sa_type=Text)
+    # why a staff draft ships free ('Customer waited 3 weeks'); '' when shipping is charged as /settings says
+    shipping_waived_reason: str = Field(default='', max_length=200)
 
     @field_serializer(
         'subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'paid_total', 'refunded_total'

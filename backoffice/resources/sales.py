@@ -5,13 +5,25 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
+from backoffice.engine.declaration import (
+    Action,
+    Card,
+    Column,
+    Filter,
+    FormField,
+    MoreExport,
+    Outcome,
+    Resource,
+    Wording,
+    register,
+)
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import orders, stock
 from backoffice.services.tracking_search import orders_by_tracking
+from backoffice.transfer.order_lines import export_order_lines
 from backoffice.validation import LongName, RequiredText, WebAddress
 
 ORDER_STATUSES = {
@@ -47,6 +59,15 @@ ORDERS = register(
         icon='receipt_long',
         soft_delete=False,
         description=N_('Orders from the shop and drafts by staff: payment, packing, shipping, returns'),
+        # the lines of the orders listed (order, date, customer, SKU, product, quantity, price, VAT, total)
+        more_exports=(
+            MoreExport(
+                'order-lines',
+                N_('Export order lines to CSV'),
+                N_('Export order lines to Excel (XLSX)'),
+                export_order_lines,
+            ),
+        ),
         columns=(
             Column('number', N_('No.')),
             Column(

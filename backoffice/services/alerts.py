@@ -20,7 +20,7 @@ from backoffice.models import AlertDelivery, AlertEvent, AlertRule, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
 from backoffice.stored_text import sentence, word
-from backoffice.validation import whole
+from backoffice.validation import decimal_text, whole
 
 MANAGE = 'alerts.manage'
 READ = 'kpis.read'
@@ -211,7 +211,7 @@ def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     if kind not in KINDS:
         errors['kind'] = _('Choose a condition')
     try:
-        threshold = float(str(data.get('threshold')).strip().replace(',', '.'))
+        threshold = float(decimal_text(str(data.get('threshold'))))  # ambiguous ('1.234' in French): refused
         if threshold != threshold or abs(threshold) == float('inf'):
             raise ValueError
     except (TypeError, ValueError):

@@ -23,7 +23,7 @@ from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
 from backoffice.stored_text import joined, sentence, word
-from backoffice.validation import normalize_email, whole
+from backoffice.validation import decimal_text, normalize_email, whole
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,11 @@ class SettingSpec:
     def decimal(self, value: Any) -> Decimal:
         """A decimal setting's value with two places, or ValueError."""
         try:
-            number = Decimal(str(value).strip().replace(',', '.')).quantize(Decimal('0.01'))
+            typed = decimal_text(str(value))  # '1 234,50', '€4.90': as every typed amount is read
+        except ValueError as ambiguous:  # '1.234' in French: said, not guessed
+            raise ValueError(str(ambiguous)) from None
+        try:
+            number = Decimal(typed).quantize(Decimal('0.01'))
         except (InvalidOperation, TypeError, ValueError):
             raise ValueError(_('Enter a number, e.g. {example}').format(example=_number_example())) from None
         if not number.is_finite():

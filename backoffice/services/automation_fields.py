@@ -16,6 +16,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import AlertRule, Customer, Order, StockLevel, Ticket, User
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
+from backoffice.validation import decimal_text
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,8 @@ def _number(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        number = Decimal(str(value).strip().replace(',', '.'))
-    except InvalidOperation:
+        number = Decimal(decimal_text(str(value)))
+    except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
 

@@ -38,6 +38,7 @@ from backoffice.permissions import require
 from backoffice.private_files import private_folder
 from backoffice.services import app_settings, audit, payments
 from backoffice.stored_text import money, sentence
+from backoffice.validation import decimal_text
 
 ENTITY = 'supplier-bills'
 ZERO = Decimal('0.00')
@@ -805,8 +806,8 @@ def _decimal(value: Any, places: Decimal) -> Decimal | None:
     if value is None or isinstance(value, bool) or str(value).strip() == '':
         return None
     try:
-        number = Decimal(str(value).strip().replace(',', '.').replace(' ', ''))
-    except InvalidOperation:
+        number = Decimal(decimal_text(str(value)))
+    except (InvalidOperation, ValueError):  # not a number, or ambiguous ('1.234' in French)
         return None
     if not number.is_finite() or number != number.quantize(places):
         return None

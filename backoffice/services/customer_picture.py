@@ -14,7 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, NP_, _
 from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
-from backoffice.services import orders, segments
+from backoffice.services import invoices, orders, segments
 
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a customer with a million events still opens at once
 
@@ -30,7 +30,6 @@ EVENT_LABELS = {
     EventType.checkout_started: N_('Started checkout'),
     EventType.order_placed: N_('Placed an order'),
 }
-DOCUMENT_LABELS = {'invoice': N_('Invoice {number}'), 'credit_note': N_('Credit note {number}')}
 
 
 # --- a customer ------------------------------------------------------------------------------------------------------
@@ -123,8 +122,10 @@ def customer_documents(*, session: Session, actor: Any, record_id: int, limit: i
     ).all()
     rows = [
         SectionRow(
-            title=_(DOCUMENT_LABELS.get(kind.value, kind.value + ' {number}')).format(number=number),
-            detail=_('{amount} · Order {number}').format(amount=formatting.money(total, currency), number=order_number),
+            title=_(invoices.DOCUMENT_LABELS.get(kind.value, kind.value + ' {number}')).format(number=number),
+            detail=_('{amount} · Order {number}').format(
+                amount=formatting.money(invoices.signed_total(kind, total), currency), number=order_number
+            ),
             at=issued_at,
             href=f'/orders/{order_number}',
         )

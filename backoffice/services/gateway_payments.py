@@ -599,6 +599,19 @@ def idempotency_key(row: GatewayRefund) -> str:
     return f'backoffice-refund-{row.id}'
 
 
+def refund_room(session: Session, order: Order) -> payments.RefundRoom:
+    """What the refund dialog offers: what can still be given back on the order (less its store credit), less what
+    was asked of a gateway and not answered yet (the request would be refused for it)."""
+    room = payments.refund_room(session, order)
+    in_flight = session.exec(
+        select(func.coalesce(func.sum(GatewayRefund.amount), 0)).where(
+            GatewayRefund.order_id == _id(order), col(GatewayRefund.status).in_(IN_FLIGHT)
+        )
+    ).one()
+    left = max(room.amount - Decimal(in_flight), Decimal('0.00')).quantize(Decimal('0.01'))
+    return payments.RefundRoom(left, room.store_credit)
+
+
 def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
     """What may still be refunded of this payment: paid, less what was refunded, given as store credit and what is
     asked and not answered."""
@@ -811,7 +824,7 @@ def cancel_and_refund(
     paid, its reason the person's or 'Order … cancelled'. The refund is a second step: refused, the order stays
     cancelled and the words say why, for "Refund a payment" to do it later."""
     order = orders.cancel(session=session, actor=actor, order_id=order_id, version=version, reason=reason)
-    owed = order.paid_total - order.refunded_total
+    owed = refund_room(session, order).amount  # less store credit and refunds the gateway has not answered yet
     if not refund or owed <= 0:
         return Cancelled(order, None)
     why = payments.said_why(reason) or sentence(N_('Order {number} cancelled'), number=order.number)

@@ -24,6 +24,7 @@ from backoffice.models import CheckIn, KeyResult, Objective, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
 from backoffice.stored_text import Sentence, count, day, sentence, word
+from backoffice.validation import decimal_text
 
 MANAGE = 'goals.manage'
 READ = 'kpis.read'  # everyone who sees the dashboard reads the goals
@@ -405,7 +406,12 @@ def _text(value: Any, field: str, errors: dict[str, str]) -> str:
 
 def _number(value: Any, field: str, errors: dict[str, str]) -> float | None:
     try:
-        number = float(str(value).strip().replace(',', '.'))
+        typed = decimal_text(str(value))  # '€10,000', '1 234,5': as every typed amount is read
+    except ValueError as ambiguous:  # '1.234' in French: said, not guessed
+        errors[field] = str(ambiguous)
+        return None
+    try:
+        number = float(typed)
     except (TypeError, ValueError):
         errors[field] = _('Enter a number')
         return None

@@ -7,6 +7,7 @@ it corrects."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import event
 from sqlmodel import Session, col, select
@@ -76,6 +77,22 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
         sentence(N_('Invoice {number} issued'), number=invoice.number),
     )
     return invoice
+
+
+DOCUMENT_LABELS = {'invoice': N_('Invoice {number}'), 'credit_note': N_('Credit note {number}')}
+
+
+def document_title(invoice: Invoice) -> str:
+    """'Invoice F-2026-00012' or 'Credit note A-2026-00003', in the reader's language."""
+    return _(DOCUMENT_LABELS.get(invoice.kind.value, '{number}')).format(number=invoice.number)
+
+
+def signed_total(kind: InvoiceKind | str, total: Decimal) -> Decimal:
+    """A document's amount where invoices and credit notes are listed together (an order's documents, a customer's,
+    the portal's): a credit note takes money back, so it reads negative (-€12.00), never as a second sale. The
+    accounting export keeps its kind column and positive amounts per kind, and its VAT summary subtracts credit notes
+    as this does."""
+    return -total if InvoiceKind(kind) == InvoiceKind.credit_note else total
 
 
 def documents_of(*, session: Session, actor: User, order_id: int) -> list[Invoice]:

@@ -161,6 +161,15 @@ class OrderIn(BaseModel):
     )
 
 
+class DraftIn(OrderIn):
+    """A staff draft (a phone order): an order, and shipping may be waived with a reason kept in its timeline."""
+
+    free_shipping: bool = False
+    free_shipping_reason: str = ''
+
+    _reason = field_validator('free_shipping_reason', mode='before')(_one_line(200))
+
+
 # --- placing and drafting ---------------------------------------------------------------------------------------------
 
 
@@ -199,7 +208,7 @@ def place_order(
 def create_draft(*, session: Session, actor: User, data: dict[str, Any]) -> Order:
     """A staff draft: priced like any order but reserving nothing until it is confirmed."""
     require(actor, 'orders.write')
-    values = _valid(OrderIn, data)
+    values = _draft_values(data)
     return _create(session, actor, values, OrderStatus.draft, OrderSource.staff)
 
 
@@ -207,7 +216,7 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
     """Change a draft's customer (by `customer_id` or `email`; a banned one is refused), lines, address or note
     (prices are computed again)."""
     require(actor, 'orders.write')
-    values = _valid(OrderIn, data)
+    values = _draft_values(data)
     order = locked(session, order_id, version)
     if order.status != OrderStatus.draft:
         raise IllegalTransition(
@@ -222,7 +231,11 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
         if customer.id != order.customer_id:
             order.customer_id, order.email = customer.id, customer.email
             text = sentence(N_('Draft changed: the customer is now {email}'), email=customer.email)
-    lines, totals, currency = price_lines(session, values['lines'])
+    waived = values.get('shipping_waived_reason', '')
+    if waived != order.shipping_waived_reason:  # said in the timeline on its own, with the reason
+        log_event(session, order, 'shipping-waived', _waiver_said(waived), actor)
+        order.shipping_waived_reason = waived
+    lines, totals, currency = price_lines(session, values['lines'], free_shipping=bool(waived))
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
     _apply_totals(order, totals, currency)
     for name in ('shipping_name', 'shipping_address', 'note'):
@@ -347,17 +360,30 @@ def pack_many(*, session: Session, actor: User, order_ids: list[int]) -> Packed:
 
 
 # A paid order's status says it was paid; once money went back that reads wrong ("Paid" for an order refunded in
-# full), so it reads as what became of the payment. The stored status is unchanged (it still says where the goods
-# are: a paid order may be cancelled, a part refund still packed), and filters read the stored one.
-REFUND_STATUSES = {'partly_refunded': N_('Partly refunded'), 'refunded': N_('Refunded')}
+# full), so it reads as what became of the payment. An order whose goods left says both where the goods are and that
+# money went back ("Delivered · Refunded"): "Delivered" alone hid the refund. The stored status is unchanged (it still
+# says where the goods are: a paid order may be cancelled, a part refund still packed), and filters read the stored one.
+REFUND_STATUSES = {
+    'partly_refunded': N_('Partly refunded'),
+    'refunded': N_('Refunded'),
+    'shipped_partly_refunded': N_('Shipped · Partly refunded'),
+    'shipped_refunded': N_('Shipped · Refunded'),
+    'delivered_partly_refunded': N_('Delivered · Partly refunded'),
+    'delivered_refunded': N_('Delivered · Refunded'),
+}
 
 
 def status_shown(order: Order) -> str:
     """The order's status as people read it, a key of the orders' statuses or of REFUND_STATUSES: a paid order any
-    of whose payment was given back reads Refunded or Partly refunded rather than Paid (list, order page, a
-    customer's orders, exports, reports)."""
-    if order.status == OrderStatus.paid and order.refunded_total > 0:
-        return 'refunded' if refunded_in_full(order) else 'partly_refunded'
+    of whose payment was given back reads Refunded or Partly refunded rather than Paid, a shipped or delivered one
+    "Delivered · Refunded" (list, order page, a customer's orders, exports, reports, the portal)."""
+    if order.refunded_total <= 0:
+        return order.status.value
+    refunded = 'refunded' if refunded_in_full(order) else 'partly_refunded'
+    if order.status == OrderStatus.paid:
+        return refunded
+    if order.status in (OrderStatus.shipped, OrderStatus.delivered):
+        return f'{order.status.value}_{refunded}'
     return order.status.value
 
 
@@ -735,9 +761,12 @@ class Totals:
     total: Decimal
 
 
-def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[OrderLine], Totals, str]:
+def price_lines(
+    session: Session, lines: list[dict[str, Any]], *, free_shipping: bool = False
+) -> tuple[list[OrderLine], Totals, str]:
     """Order lines priced from the products now (price, tax, the discount percent turned into an amount) and the
-    order's totals, with the VAT rate and shipping /settings say now. ValidationFailed names the line: `lines.2.sku`."""
+    order's totals, with the VAT rate and shipping /settings say now (none, with its VAT, when `free_shipping`: a
+    staff draft's waiver). ValidationFailed names the line: `lines.2.sku`."""
     terms = ShopTerms.current(session)
     errors: dict[str, str] = {}
     priced: list[OrderLine] = []
@@ -778,7 +807,8 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal('0')).quantize(CENT)
     discount = sum((line.discount for line in priced), Decimal('0'))
     goods = subtotal - discount
-    shipping = Decimal('0.00') if not priced or goods >= terms.free_shipping_from else terms.shipping_fee
+    free = free_shipping or not priced or goods >= terms.free_shipping_from
+    shipping = Decimal('0.00') if free else terms.shipping_fee
     shipping_tax = (shipping * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)
     tax = sum((line.tax_amount for line in priced), Decimal('0')) + shipping_tax
     totals = Totals(subtotal, discount, tax, shipping, goods + tax + shipping)
@@ -857,7 +887,8 @@ def _create(
     session: Session, actor: User | None, values: dict[str, Any], status: OrderStatus, source: OrderSource
 ) -> Order:
     customer = _customer(session, values)
-    lines, totals, currency = price_lines(session, values['lines'])
+    waived = values.get('shipping_waived_reason', '')
+    lines, totals, currency = price_lines(session, values['lines'], free_shipping=bool(waived))
     if status == OrderStatus.pending:
         wanted: dict[int, int] = {}
         for line in lines:
@@ -879,6 +910,7 @@ def _create(
         shipping_name=values['shipping_name'] or values['name'] or customer.name,
         shipping_address=values['shipping_address'],
         note=values['note'],
+        shipping_waived_reason=waived,
     )
     _apply_totals(order, totals, currency)
     session.add(order)
@@ -892,6 +924,8 @@ def _create(
         else sentence(N_('Placed ({source}): waiting for payment'), source=word(SOURCE_WORDS[source]))
     )
     log_event(session, order, 'created', text, actor)
+    if waived:
+        log_event(session, order, 'shipping-waived', _waiver_said(waived), actor)
     audit.record(
         session,
         actor,
@@ -905,6 +939,22 @@ def _create(
     reserved = [(Topic.stock, {'action': 'reserved', 'order_id': order.id})] if status == OrderStatus.pending else []
     changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'created'}), *reserved)
     return order
+
+
+def _draft_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A draft's values; shipping waived needs its reason (kept on the order, in its timeline and audit)."""
+    values = _valid(DraftIn, data)
+    free, reason = values.pop('free_shipping'), values.pop('free_shipping_reason')
+    if free and not reason:
+        raise ValidationFailed({'free_shipping_reason': _('Say why shipping is free')})
+    values['shipping_waived_reason'] = reason if free else ''
+    return values
+
+
+def _waiver_said(reason: str) -> Sentence:
+    if reason:
+        return sentence(N_('Shipping waived: {reason}'), reason=reason)
+    return sentence(N_('Shipping charged again'))
 
 
 def _apply_totals(order: Order, totals: Totals, currency: str) -> None:

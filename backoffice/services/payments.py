@@ -5,8 +5,9 @@ booked here (`book_refund`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
 
@@ -19,6 +20,7 @@ from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_pr
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders, return_refunds
 from backoffice.stored_text import sentence, word
+from backoffice.validation import typed_money
 
 __all__ = [
     'PROVIDERS',
@@ -165,8 +167,8 @@ def refund(
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
     order = orders.locked(session, order_id, None)
-    credited = store_credit(session, order.id)  # a return's value given as store credit is not paid back as well
-    refundable = max(min(order.paid_total, order.total - credited) - order.refunded_total, Decimal('0.00'))
+    room = refund_room(session, order)
+    credited, refundable = room.store_credit, room.amount
     if amount > refundable:
         said = {
             'amount': amount_in_words(refundable, order.currency),
@@ -301,6 +303,20 @@ def reverse_refund(
     return record
 
 
+@dataclass(frozen=True)
+class RefundRoom:
+    amount: Decimal  # what may still be paid back on the order
+    store_credit: Decimal  # what was given back as store credit already (not paid back as well)
+
+
+def refund_room(session: Session, order: Order) -> RefundRoom:
+    """What can still be refunded on an order: paid, less refunded, less what was given as store credit (a return's
+    value given as store credit is not paid back as well). The refund dialog offers it; `refund` refuses more."""
+    credited = store_credit(session, order.id or 0)
+    left = max(min(order.paid_total, order.total - credited) - order.refunded_total, Decimal('0.00'))
+    return RefundRoom(left.quantize(orders.CENT), credited)
+
+
 def store_credit(session: Session, order_id: int) -> Decimal:
     """What was given back on an order as store credit: its credit notes that no refund paid out (a return resolved by
     store credit; a cancelled order's unpaid invoice, credited, counts too: nothing of it was paid)."""
@@ -325,17 +341,15 @@ def refunds_of(*, session: Session, actor: User, order_id: int) -> list[Refund]:
 
 
 def money(value, field: str) -> Decimal:
+    """An amount of money above 0 as typed ('1,234.50', '1 234,50', '€12', '12 €') or sent, read as every typed
+    amount is (`validation.typed_money`); refused in words at `field`."""
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(',', '.'))
-    except (InvalidOperation, AttributeError):
-        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')}) from None
-    if isinstance(value, bool) or not amount.is_finite():
-        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')})
+        amount = typed_money(value)
+    except ValueError as error:
+        raise ValidationFailed({field: str(error)}) from None
     if amount <= 0:
         raise ValidationFailed({field: _('Enter an amount above 0')})
-    if amount != amount.quantize(orders.CENT):
-        raise ValidationFailed({field: _('Use at most two decimals')})
-    return amount.quantize(orders.CENT)
+    return amount
 
 
 def reason_said(refund: Refund) -> str:

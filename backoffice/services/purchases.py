@@ -27,6 +27,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.services import audit, stock
 from backoffice.stored_text import counted, sentence
+from backoffice.validation import decimal_text
 
 # audit summaries; their counts in the reader's plural form ('1 line', '2 lines'; plurals in declared-plurals.po)
 ORDERED_LINES = N_('Ordered purchase {purchase} from {supplier}: {lines}')
@@ -478,9 +479,7 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
         unit_cost = None
         if line.get('unit_cost') not in (None, ''):
             try:
-                unit_cost = Decimal(str(line['unit_cost']).strip().replace(' ', '').replace(',', '.')).quantize(
-                    Decimal('0.01')
-                )
+                unit_cost = Decimal(decimal_text(str(line['unit_cost']))).quantize(Decimal('0.01'))
                 if unit_cost < 0 or unit_cost >= Decimal('1e10'):
                     raise InvalidOperation
             except (InvalidOperation, ValueError):

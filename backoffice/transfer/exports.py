@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -95,8 +95,7 @@ def export_rows(
         progress=progress,
         batch_size=batch_size,
     )
-    writer = _csv_chunks if fmt == 'csv' else _xlsx_chunks
-    chunks = writer(shown, rows)
+    chunks = csv_chunks(shown, rows) if fmt == 'csv' else xlsx_chunks(shown, rows, title=resource.label)
     if audited:
         chunks = _audited(chunks, session=session, actor=actor, resource=resource, request=request, fmt=fmt, rows=rows)
     file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
@@ -158,6 +157,11 @@ class _Rows:
         ]
 
 
+def typed_cell(value: Any) -> Any:
+    """A datetime as the export writes it: naive UTC, to the second (another export of rows reuses it)."""
+    return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None, microsecond=0)
+
+
 def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
     if value is None:
         return None
@@ -168,7 +172,7 @@ def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
     if column.kind == 'choice' and column.choices:
         return column.choices.get(value, value)
     if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None, microsecond=0)  # naive = UTC
+        return typed_cell(value)  # naive = UTC
     if isinstance(value, bool | int | float | Decimal | date | str):
         return value
     return json.dumps(value, default=str, ensure_ascii=False)
@@ -177,7 +181,8 @@ def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
 # --- writing ---------------------------------------------------------------------------------------------------------
 
 
-def _csv_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
+def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list[list[Any]]]) -> Iterator[bytes]:
+    """The header, then each batch of rows, as CSV bytes (the order lines' export writes with it too)."""
     writer = CsvWriter()  # guards every text cell against formulas
     writer.write([column.label for column in columns])
     yield '\ufeff'.encode() + writer.take().encode()  # the BOM: Excel reads the file as UTF-8, accents intact
@@ -197,7 +202,7 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def _xlsx_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
+def xlsx_chunks(columns: tuple[Column, ...], rows: Iterable[list[list[Any]]], *, title: str) -> Iterator[bytes]:
     # The workbook is written to a temporary file (openpyxl streams rows to disk in write-only mode), then streamed.
     # openpyxl (~0.2 s of CPU) is imported by the first spreadsheet written, not by every process's start
     from openpyxl import Workbook
@@ -211,7 +216,7 @@ def _xlsx_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
     path = Path(name)
     try:
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=_sheet_title(rows.resource.label))
+        sheet = workbook.create_sheet(title=_sheet_title(title))
         sheet.freeze_panes = 'A2'
         for index, column in enumerate(columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = _width(column)
@@ -322,7 +327,7 @@ def _record_export(
             records=records_counted(resource, count),
             format=fmt.upper(),
         )
-        where = _describe(resource, used)
+        where = described(resource, used)
         audit.record(
             session,
             actor,
@@ -353,7 +358,7 @@ def records_counted(resource: Resource, count: int) -> dict[str, Any]:
     return counted('{n} ' + resource.singular, '{n} ' + resource.label.lower(), count)
 
 
-def _describe(resource: Resource, used: dict[str, Any]) -> list[Any]:
+def described(resource: Resource, used: dict[str, Any]) -> list[Any]:
     """What the export was limited to ('search "ann", Status = active, in the trash'), to be read in the reader's
     language: the filters' labels translated, the values as they were."""
     parts: list[Any] = [sentence(N_('search "{text}"'), text=used['search'])] if used['search'] else []

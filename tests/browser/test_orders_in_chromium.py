@@ -45,6 +45,9 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
         email='zoe.wisniewski@example.com',
         shipping_name='Zoë Wiśniewski',
         external_id='shop-77',
+        # typed on the phone by the customer: markup, quotes and a pasted code with no space to break it at
+        shipping_address='1 Main St: "back door" <img src=x onerror="window.__x=1">\n' + 'BERLIN-10115-' * 12,
+        note='Leave it with "Anna" <script>window.__x=2</script> ' + 'https://maps.example/' + 'X' * 120,
     )
     pay(manager, order)
     with session_scope() as session:  # a gesture, its reason a pasted link: one long word
@@ -82,6 +85,9 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
             driver.get(f'{server.url}/orders/{order.number}')
         visible_text(driver, 'Zoë Wiśniewski')
         visible_text(driver, 'Note: Customer:')
+        visible_text(driver, 'BERLIN-10115-BERLIN')  # the address as typed, wrapped inside the page
+        visible_text(driver, 'Shipped · Partly refunded')  # not "Shipped" alone: money went back
+        visible_text(driver, '· -€0.50')  # its credit note, beside the invoice, takes back
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'order-{width}.png'))
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'

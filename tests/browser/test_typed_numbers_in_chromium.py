@@ -52,6 +52,8 @@ def test_a_draft_qty_and_an_integer_setting_of_1_5_are_refused_in_chromium(
         field(driver, 'Product').send_keys('Burr grinder')
         visible_text(driver, 'Burr grinder').click()  # its option (the name's quote cannot go in an XPath)
         replace_text(field(driver, 'Qty'), '1,5')
+        visible_text(driver, 'Free shipping').click()  # a phone order shipped free: its reason is asked for
+        field(driver, 'Why shipping is free').send_keys('Waited: "3 weeks" <b>')
         button(driver, 'Create draft').click()
         message = visible_text(driver, 'Enter a whole number')
         settle(driver)
@@ -64,6 +66,13 @@ def test_a_draft_qty_and_an_integer_setting_of_1_5_are_refused_in_chromium(
             message,
         )
         assert shown[0] < 2 * card[0] and shown[1] <= card[1], (shown, card)
+        # and it starts inside the card too: at 390 px the Qty starts its row, its message ran off the left edge
+        left, card_left = driver.execute_script(
+            'return [arguments[0].getBoundingClientRect().left,'
+            ' arguments[0].closest(".q-card").getBoundingClientRect().left];',
+            message,
+        )
+        assert left >= card_left, (left, card_left)
     with read_session() as session:
         drafts = session.exec(select(Order).where(col(Order.email) == 'tn.buyer@example.com')).all()
     assert drafts == []  # nothing saved (not a draft of 15)

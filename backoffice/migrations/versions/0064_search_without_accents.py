@@ -13,7 +13,7 @@ NOTE: a later migration that batch-alters `customers` or `tickets` on SQLite dro
 recreate them there with `create_folded_index` below (copy it).
 
 Revision ID: 0064
-Revises: 0060
+Revises: 0063
 Create Date: 2026-12-06
 """
 
