@@ -127,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
 def _copy_database(args: argparse.Namespace, settings) -> int:
     from backoffice import database_copy, db
 
-    print(f'Copying {_safe_url(settings.database_url)} to {database_copy.safe_url(args.to)}…')
+    print(f'Copying {_safe_url(settings.database_url)} to {database_copy.safe_url(args.to)}…', flush=True)
     try:
-        copied = database_copy.copy_database(db.get_engine(), args.to, replace=args.replace)
+        copied = database_copy.copy_database(
+            db.get_engine(), args.to, replace=args.replace, progress=lambda line: print(line, flush=True)
+        )
     except database_copy.CopyRefused as error:
         print(error, file=sys.stderr)
         return 1

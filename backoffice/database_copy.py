@@ -240,7 +240,7 @@ def _copy_table(reading: Connection, writing: Connection, table: Table, progress
     query = select(*(_read(column, reading.dialect.name) for column in table.columns)).order_by(
         *(table.c[name] for name in key)
     )
-    insert = table.insert().values({column.name: _write(column, writing.dialect.name) for column in table.columns})
+    write = _writer(writing, table)
     pending: list[dict[str, Any]] = []
     rows = 0
     started = time.perf_counter()
@@ -252,7 +252,7 @@ def _copy_table(reading: Connection, writing: Connection, table: Table, progress
                 pending.append({**{f'key_{name}': row[name] for name in key}, **{name: row[name] for name in later}})
                 for name in later:
                     row[name] = None
-        _insert(writing, insert, table, values)
+        _insert(write, table, values)
         rows += len(values)
         if rows % PROGRESS_EVERY < BATCH and rows >= PROGRESS_EVERY:
             progress(f'  {table.name}: {rows:,} rows…')
@@ -278,13 +278,51 @@ def _read(column: Column, dialect: str) -> Any:
     return column
 
 
-def _write(column: Column, dialect: str) -> Any:
+def _writer(writing: Connection, table: Table) -> Callable[[list[dict[str, Any]]], None]:
+    """How a batch of rows goes in: COPY on PostgreSQL (several times faster than an INSERT per row), the values made
+    ready for the driver by the models' types as an INSERT would; an INSERT per row on SQLite (its driver does that
+    in C). Both inside the target's one transaction."""
+    if writing.dialect.name != 'postgresql':
+        insert = table.insert().values({column.name: _bound(column) for column in table.columns})
+
+        def execute(values: list[dict[str, Any]]) -> None:
+            writing.execute(insert, values)
+
+        return execute
+    ready = [_ready_for_postgresql(column, writing.dialect) for column in table.columns]
+    quote = writing.dialect.identifier_preparer.quote
+    statement = f'COPY {quote(table.name)} ({", ".join(quote(column.name) for column in table.columns)}) FROM STDIN'
+    names = [column.name for column in table.columns]
+    driver = writing.connection.dbapi_connection
+
+    def copy(values: list[dict[str, Any]]) -> None:
+        with driver.cursor() as cursor, cursor.copy(statement) as stream:  # type: ignore[union-attr]
+            for row in values:
+                stream.write_row([prepare(row[name]) for prepare, name in zip(ready, names, strict=True)])
+
+    return copy
+
+
+def _bound(column: Column) -> Any:
     if _is_json(column):
-        parameter = bindparam(column.name, type_=Text)
-        return cast(parameter, JSON) if dialect == 'postgresql' else parameter  # SQLite: a CAST would make '1' 1
+        return bindparam(column.name, type_=Text)  # the stored text; a CAST to JSON on SQLite would make '1' 1
     if isinstance(column.type, Enum):
         return bindparam(column.name, type_=String)
     return bindparam(column.name, type_=column.type)
+
+
+def _ready_for_postgresql(column: Column, dialect: Any) -> Callable[[Any], Any]:
+    """The column's value as the driver takes it: through the model's type (an instant, aware), NUL characters
+    dropped from text as every statement's are (db._drop_nul_in_text; PostgreSQL refuses them)."""
+    processor = None if _is_json(column) or isinstance(column.type, Enum) else column.type.dialect_impl(dialect)
+    process = processor.bind_processor(dialect) if processor is not None else None
+
+    def ready(value: Any) -> Any:
+        if process is not None:
+            value = process(value)
+        return value.replace('\x00', '') if isinstance(value, str) else value
+
+    return ready
 
 
 def _is_json(column: Column) -> bool:
@@ -292,16 +330,18 @@ def _is_json(column: Column) -> bool:
     return isinstance(kind, JSON) or (isinstance(kind, TypeDecorator) and isinstance(kind.impl_instance, JSON))
 
 
-def _insert(writing: Connection, insert: Any, table: Table, values: list[dict[str, Any]]) -> None:
+def _insert(write: Callable[[list[dict[str, Any]]], None], table: Table, values: list[dict[str, Any]]) -> None:
+    import psycopg
+
     try:
-        writing.execute(insert, values)
-    except DBAPIError as error:
+        write(values)
+    except (DBAPIError, psycopg.Error) as error:
         key = [column.name for column in table.primary_key.columns]
         first = ', '.join(f'{name} {values[0][name]}' for name in key)
         last = ', '.join(f'{name} {values[-1][name]}' for name in key)
         where = f' (rows {first} to {last})' if key else ''
         raise CopyRefused(
-            f'The target refused a row of {table.name}{where}: {_first_line(error.orig)}. Nothing was copied: '
+            f'The target refused a row of {table.name}{where}: {_first_line(getattr(error, "orig", error))}. Nothing was copied: '
             'the target is as it was.'
         ) from error
 
