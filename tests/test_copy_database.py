@@ -141,6 +141,19 @@ def test_the_copy_works_as_the_shop_signs_in_numbers_new_records_and_finds_copie
         assert set(found) == {shop.customer.id, customer.id}
 
 
+def test_search_finds_copied_customers_on_a_sqlite_copy(shop: Shop) -> None:
+    """SQLite's search index (FTS5, not copied) is rebuilt on the target, in the copy's transaction."""
+    db.configure(shop.back)
+    viewer = make_user(Role.viewer, email='vic.back@example.com')
+    with read_session() as session:
+        found = query.matching_ids(
+            session=session, actor=viewer, resource=CUSTOMERS, request=query.ListRequest(search='DROP TABLE cust')
+        )
+        assert list(found) == [shop.customer.id]
+    triggers = text("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1)")
+    assert _scalar(shop.back, triggers) == _scalar(shop.source, triggers)  # the index follows later changes again
+
+
 def test_a_target_holding_data_is_refused_and_replace_copies_again(shop: Shop) -> None:
     db.configure(shop.source)
     before = _counts(shop.target)
