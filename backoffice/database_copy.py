@@ -122,7 +122,7 @@ def _copy(source: Engine, target: Engine, shown: str, *, replace: bool, progress
                 f'{", ".join(holding[:3])}). Nothing was copied. Copy into an empty database, or add --replace to '
                 'delete its rows first.'
             )
-        with _search_indexes_suspended(writing, tables):
+        with _search_indexes_suspended(writing, tables), _indexes_built_after(writing, tables, progress):
             if holding:
                 _empty(writing, tables, holding)
                 progress(f'Emptied {len(holding)} tables of the target.')
@@ -143,10 +143,11 @@ def copied_tables(engine: Engine) -> list[Table]:
     """Every table to copy, parents before children: the models' tables (their types convert between dialects), then
     any table a migration made outside the models (copied with the values as the drivers give them). Not copied:
     alembic_version (the target's migrations wrote it) and SQLite's search index tables (rebuilt after the copy)."""
+    from sqlmodel import SQLModel
+
     import backoffice.models  # noqa: F401  (every table on the metadata)
     from backoffice import extensions
     from backoffice.listing.search import include_name
-    from sqlmodel import SQLModel
 
     extensions.import_models()
     present = set(inspect(engine).get_table_names())
@@ -233,9 +234,7 @@ def _empty(connection: Connection, tables: list[Table], holding: list[str]) -> N
 def _copy_table(reading: Connection, writing: Connection, table: Table, progress: Progress) -> int:
     """The table's rows, BATCH at a time, in the order of its primary key; columns referring to the table itself are
     set once all its rows are in (a row may refer to a later one)."""
-    later = [
-        column.name for column in table.columns if any(fk.column.table is table for fk in column.foreign_keys)
-    ]
+    later = [column.name for column in table.columns if any(fk.column.table is table for fk in column.foreign_keys)]
     key = [column.name for column in table.primary_key.columns] or [column.name for column in table.columns]
     query = select(*(_read(column, reading.dialect.name) for column in table.columns)).order_by(
         *(table.c[name] for name in key)
@@ -340,9 +339,9 @@ def _insert(write: Callable[[list[dict[str, Any]]], None], table: Table, values:
         first = ', '.join(f'{name} {values[0][name]}' for name in key)
         last = ', '.join(f'{name} {values[-1][name]}' for name in key)
         where = f' (rows {first} to {last})' if key else ''
+        reason = _first_line(getattr(error, 'orig', error))
         raise CopyRefused(
-            f'The target refused a row of {table.name}{where}: {_first_line(getattr(error, "orig", error))}. Nothing was copied: '
-            'the target is as it was.'
+            f'The target refused a row of {table.name}{where}: {reason}. Nothing was copied: the target is as it was.'
         ) from error
 
 
@@ -370,6 +369,36 @@ def _search_indexes_suspended(connection: Connection, tables: list[Table]) -> It
         yield
 
 
+# PostgreSQL: the indexes of these tables that no constraint uses (not a primary key, unique constraint or a foreign
+# key's referenced key): the trigram (GIN) search indexes, the lists' sort and filter indexes
+_PLAIN_INDEXES = """
+SELECT CAST(CAST(i.indexrelid AS regclass) AS text), pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace space ON space.oid = t.relnamespace
+WHERE space.nspname = current_schema() AND t.relname = ANY(:tables)
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+@contextmanager
+def _indexes_built_after(connection: Connection, tables: list[Table], progress: Progress) -> Iterator[None]:
+    """PostgreSQL: the plain indexes are dropped for the load and made again once the rows are in, inside the copy's
+    transaction (building an index once is much cheaper than keeping it up to date row by row, for the trigram
+    indexes above all); a failure rolls the drops back with the rest."""
+    if connection.dialect.name != 'postgresql':
+        yield
+        return
+    indexes = connection.execute(text(_PLAIN_INDEXES), {'tables': [table.name for table in tables]}).all()
+    for name, _ in indexes:
+        connection.execute(text(f'DROP INDEX {name}'))
+    yield
+    started = time.perf_counter()
+    connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for _, definition in indexes:
+        connection.execute(text(definition))
+    progress(f'Built {len(indexes)} indexes in {time.perf_counter() - started:.1f} s.')
+
+
 _OWNED_SEQUENCES = """
 SELECT format('%I', owner.relname), format('%I', attribute.attname), format('%I.%I', space.nspname, sequence.relname),
     used.start_value
@@ -389,8 +418,8 @@ def _sequences_past_the_largest_ids(connection: Connection) -> None:
     for table, column, sequence, start in connection.execute(text(_OWNED_SEQUENCES)).all():
         connection.execute(
             text(
-                f'SELECT setval(CAST(:sequence AS regclass), coalesce(max({column}), :start), max({column}) IS NOT NULL)'
-                f' FROM {table}'
+                'SELECT setval(CAST(:sequence AS regclass), '
+                f'coalesce(max({column}), :start), max({column}) IS NOT NULL) FROM {table}'
             ),
             {'sequence': sequence, 'start': start},
         )

@@ -51,6 +51,7 @@ class Shop:
     back_rows: dict[str, list[tuple]]  # ... and from the copy of that copy onto a new SQLite file
     customer: Customer  # a copied customer with a hostile name
     staff_password: str
+    indexes: tuple[list[tuple], list[tuple]]  # the target's indexes before the copy and after it
 
 
 @pytest.fixture(scope='module')
@@ -69,6 +70,8 @@ def shop(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             reload_settings()
             db.migrate(db.configure(source))
             password, customer = _seed_a_small_shop()
+            db.migrate(_engine(target))  # as the command would: to see its indexes before the copy
+            indexes = _indexes(target)
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
                 assert main(['copy-database', '--to', target]) == 0
@@ -85,6 +88,7 @@ def shop(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 back_rows=_every_row(back),
                 customer=customer,
                 staff_password=password,
+                indexes=(indexes, _indexes(target)),
             )
     finally:
         _dispose_engines()
@@ -102,6 +106,8 @@ def test_every_row_and_value_is_copied_to_postgresql_and_back(shop: Shop) -> Non
     assert 'hunter2' not in shop.output and '***' in shop.output  # the password is hidden
     assert f'Copied {len(SQLModel.metadata.tables)} tables, ' in shop.output
     assert 'row counts checked equal' in shop.output and 'data folder' in shop.output
+    before, after = shop.indexes
+    assert after == before and len(after) > 100  # dropped for the load, built again
 
     with _session(shop.target) as session:
         customer = session.get(Customer, shop.customer.id)
@@ -232,6 +238,12 @@ def _every_row(url: str) -> dict[str, list[tuple]]:
             table.name: [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
             for table in SQLModel.metadata.sorted_tables
         }
+
+
+def _indexes(url: str) -> list[tuple]:
+    query = 'SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname'
+    with _engine(url).connect() as connection:
+        return [tuple(row) for row in connection.execute(text(query))]
 
 
 def _scalar(url: str, query):
