@@ -14,6 +14,7 @@ Files (uploads, ticket attachments, supplier bills, the storage secret) live in 
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -112,6 +113,7 @@ def _copy(source: Engine, target: Engine, shown: str, *, replace: bool, progress
         raise
     except DBAPIError as error:
         raise CopyRefused(f'Cannot reach or migrate the target {shown}: {_first_line(error.orig)}') from error
+    _refuse_the_same_postgresql_database(source, target)
     tables = copied_tables(target)
     copied = Copied(target=shown)
     with _snapshot(source) as reading, target.begin() as writing:
@@ -176,6 +178,27 @@ def _refuse_the_source_itself(source: Engine, target_url: str) -> None:
     if url.get_backend_name() == 'sqlite' and source.dialect.name == 'sqlite' and url.database and source.url.database:
         same = same or Path(url.database).resolve() == Path(source.url.database).resolve()
     if same:
+        raise CopyRefused('The target is the configured database itself: give another database to copy into.')
+
+
+def _refuse_the_same_postgresql_database(source: Engine, target: Engine) -> None:
+    """Two URLs may name one PostgreSQL database (localhost and 127.0.0.1, a socket): an advisory lock taken through
+    the source cannot be taken through the target then (advisory locks belong to a database). Copying a database
+    onto itself would wait for ever: the target's TRUNCATE for the source's snapshot."""
+    if source.dialect.name != 'postgresql' or target.dialect.name != 'postgresql':
+        return
+    key = secrets.randbits(62)
+    with source.connect() as held, target.connect() as other:
+        held.execute(text('SELECT pg_advisory_lock(:key)'), {'key': key})
+        try:
+            taken = other.execute(text('SELECT pg_try_advisory_lock(:key)'), {'key': key}).scalar_one()
+            if taken:
+                other.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': key})
+        finally:
+            held.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': key})
+        held.commit()
+        other.commit()
+    if not taken:
         raise CopyRefused('The target is the configured database itself: give another database to copy into.')
 
 

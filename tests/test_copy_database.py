@@ -196,6 +196,9 @@ def test_a_target_that_cannot_be_reached_or_read_is_refused_in_a_sentence(shop: 
         copy_database(source, 'postgres is over there')
     with pytest.raises(CopyRefused, match='the configured database itself'):
         copy_database(source, shop.source)
+    spelt_otherwise = make_url(shop.target).set(host='localhost', password=None).render_as_string(hide_password=False)
+    with pytest.raises(CopyRefused, match='the configured database itself'):  # would wait for ever on its own locks
+        copy_database(_engine(shop.target), spelt_otherwise, replace=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
