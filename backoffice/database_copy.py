@@ -91,6 +91,10 @@ def copy_database(source: Engine, target_url: str, *, replace: bool = False, pro
         raise CopyRefused(f'Cannot use {shown} as the target: {_first_line(error)}') from error
     try:
         return _copy(source, target, shown, replace=replace, progress=progress)
+    except DBAPIError as error:  # the connection lost, the disk full…: a sentence, not a traceback
+        raise CopyRefused(
+            f'The copy to {shown} failed: {_first_line(error.orig)}. Nothing was copied: the target is as it was.'
+        ) from error
     finally:
         target.dispose()
 

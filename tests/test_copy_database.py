@@ -196,6 +196,18 @@ def test_a_target_that_cannot_be_reached_or_read_is_refused_in_a_sentence(shop: 
         copy_database(source, 'postgres is over there')
     with pytest.raises(CopyRefused, match='the configured database itself'):
         copy_database(source, shop.source)
+    with _engine(shop.target).begin() as connection:  # as a newer version of Backoffice would have left it
+        real = connection.execute(text('SELECT version_num FROM alembic_version')).scalars().all()
+        connection.execute(text('DELETE FROM alembic_version'))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('9999_from_the_future')"))
+    try:
+        with pytest.raises(CopyRefused, match='newer schema than this version of Backoffice knows'):
+            copy_database(source, shop.target, replace=True)
+    finally:
+        with _engine(shop.target).begin() as connection:
+            connection.execute(text('DELETE FROM alembic_version'))
+            for revision in real:
+                connection.execute(text('INSERT INTO alembic_version VALUES (:revision)'), {'revision': revision})
     spelt_otherwise = make_url(shop.target).set(host='localhost', password=None).render_as_string(hide_password=False)
     with pytest.raises(CopyRefused, match='the configured database itself'):  # would wait for ever on its own locks
         copy_database(_engine(shop.target), spelt_otherwise, replace=True)
