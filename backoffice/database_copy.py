@@ -2,12 +2,13 @@
 PostgreSQL when it outgrows one process, or a PostgreSQL database onto a laptop's SQLite file — the same code.
 
 The source is only read (one snapshot: a deferred read on SQLite, REPEATABLE READ READ ONLY on PostgreSQL). The target
-is migrated to the newest schema, then filled in one transaction: all or nothing. Rows are streamed in batches (a
-million customers need no more memory than a thousand), tables in foreign-key order; a column that refers to its own
-table (a ticket merged into another) is filled in after its table, so the order of rows does not matter. Values go
-through the models' types (instants are integers on SQLite and timestamptz on PostgreSQL), JSON as its stored text
-(exactly what was written), enums as their stored text. After the rows: SQLite's search indexes (FTS5) are rebuilt,
-PostgreSQL's id sequences moved past the largest id and its tables analysed (trigram indexes need nothing).
+is migrated to the newest schema, then filled in one transaction: all or nothing. Rows are streamed in batches (the
+memory used does not grow with the rows), tables in foreign-key order; a column that refers to its own table (a
+ticket marked a duplicate of a later one) is filled in after its table, so the order of rows does not matter. Values
+go through the models' types (instants are integers on SQLite and timestamptz on PostgreSQL), JSON as its stored text
+(exactly what was written: JSON null stays apart from SQL NULL), enums as their stored text. Around the rows: SQLite's
+search indexes (FTS5) are rebuilt once, PostgreSQL's plain indexes (the trigram search ones among them) built once
+after the load; then PostgreSQL's id sequences are moved past the largest ids and its tables analysed.
 
 Files (uploads, ticket attachments, supplier bills, the storage secret) live in the data folder, not in the database:
 `FILES_NOTE` says what to do with them."""
@@ -113,8 +114,6 @@ def _copy(source: Engine, target: Engine, shown: str, *, replace: bool, progress
     try:
         _refuse_an_unknown_schema(target, shown)
         db.migrate(target)
-    except CopyRefused:
-        raise
     except DBAPIError as error:
         raise CopyRefused(f'Cannot reach or migrate the target {shown}: {_first_line(error.orig)}') from error
     _refuse_the_same_postgresql_database(source, target)
