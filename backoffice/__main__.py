@@ -1,5 +1,5 @@
 """The admin command line: python -m backoffice migrate | create-user | unlock-sign-in | seed | create-api-key |
-kpi-refresh | backup | restore.
+kpi-refresh | backup | restore | copy-database.
 
 Each command imports what it uses, when it runs: `--help` or a mistyped argument answers without importing SQLAlchemy
 or the models (about 1.3 s of CPU), `migrate` without the services (tests/test_cli.py checks both)."""
@@ -74,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
     restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')
     restore.add_argument('--yes', action='store_true', help='do not ask for confirmation')
+    copy = commands.add_parser(
+        'copy-database',
+        help='copy the whole database into another one, e.g. from SQLite onto PostgreSQL (stop the app first)',
+    )
+    copy.add_argument('--to', required=True, metavar='URL', help='the target, e.g. postgresql+psycopg://user@host/db')
+    copy.add_argument('--replace', action='store_true', help='delete the rows the target holds first')
     kpis = commands.add_parser(
         'kpi-refresh',
         help="bring today's KPIs up to date (what the app does every minute), or with --full recompute the last days",
@@ -113,7 +119,26 @@ def main(argv: list[str] | None = None) -> int:
         return _backup(settings)
     if args.command == 'kpi-refresh':
         return _kpi_refresh(args)
+    if args.command == 'copy-database':
+        return _copy_database(args, settings)
     return 2
+
+
+def _copy_database(args: argparse.Namespace, settings) -> int:
+    from backoffice import database_copy, db
+
+    print(f'Copying {_safe_url(settings.database_url)} to {database_copy.safe_url(args.to)}…', flush=True)
+    try:
+        copied = database_copy.copy_database(
+            db.get_engine(), args.to, replace=args.replace, progress=lambda line: print(line, flush=True)
+        )
+    except database_copy.CopyRefused as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(copied.summary())
+    print(database_copy.FILES_NOTE.format(data_dir=settings.data_dir.resolve()))
+    print('Set BACKOFFICE_DATABASE_URL to the new database before starting the app.')
+    return 0
 
 
 def _kpi_refresh(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Integer,
     LargeBinary,
     String,
@@ -85,12 +86,12 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
 
 
 @contextmanager
-def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
+def search_index_suspended(session: Session | Connection, table_name: str) -> Iterator[None]:
     """For bulk loads on SQLite: the search index's triggers are dropped for the load and the index is rebuilt once
     at the end (several times faster than a trigger per row), all inside the caller's transaction — which must roll
     back if the load fails (DDL is transactional in SQLite: the triggers come back with the rollback)."""
     index = SEARCH_INDEXES.get(table_name)
-    connection = session.connection()
+    connection = session.connection() if isinstance(session, Session) else session
     if index is None or connection.dialect.name != 'sqlite':
         yield
         return
