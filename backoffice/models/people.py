@@ -65,6 +65,7 @@ class CustomerStatus(StrEnum):
     active = 'active'
     unfinished = 'unfinished'  # started signing up, never completed
     banned = 'banned'
+    merged = 'merged'  # merged into another customer (merged_into_id), kept in the trash for its history
 
 
 class Company(EditableTable, SoftDeletable, table=True):
@@ -119,6 +120,9 @@ class Customer(EditableTable, SoftDeletable, table=True):
     payment_terms_days: int | None = None  # their own terms; None: their company's, if any
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)
+    # the customer this duplicate was merged into (services/customer_merge.py); not a foreign key: it is a pointer
+    # kept for finding, not a relation the merge moves (migration 0067)
+    merged_into_id: int | None = None
 
 
 # --- what forms and the API may send --------------------------------------------------------------------------------

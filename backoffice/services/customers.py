@@ -17,14 +17,17 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.services.customer_merge import kept_for
 from backoffice.stored_text import sentence
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
-    """The customer with this email (in any case; one in the trash too), else a new one made by the customers' rules;
-    an unnamed customer takes the name given. Inside the caller's transaction; returns (customer, created)."""
+    """The customer with this email (in any case; one in the trash too; a merged one's kept customer), else a new one
+    made by the customers' rules; an unnamed customer takes the name given. Inside the caller's transaction; returns
+    (customer, created)."""
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
     if customer is not None:
+        customer = kept_for(session, customer)  # a duplicate's email, merged: the customer it was merged into
         if name and not customer.name:
             before = audit.snapshot(customer)
             customer.name = name
