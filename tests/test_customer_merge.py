@@ -110,7 +110,7 @@ def test_empty_fields_are_filled_from_the_duplicate_and_consent_is_never_given_b
     yes = make_customer('yes@example.com', consent=True)
     no = make_customer('no@example.com', name=HOSTILE, consent=False)
     shown = preview(manager, yes, no)
-    assert (shown.consent, shown.consent_withdrawn, shown.filled) == (False, True, [('name', HOSTILE)])
+    assert (shown.consent, shown.consent_withdrawn, shown.filled) == (False, True, [('Name', HOSTILE)])
     kept = merge(manager, yes, no)
     assert (kept.marketing_consent, kept.name) == (False, HOSTILE)
     # both said yes: yes; the kept said no: no, whatever the duplicate said

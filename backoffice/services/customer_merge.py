@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, select, update
+from sqlalchemy import Column, Table, delete, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from backoffice.changes import commit, get_for_update, stamp
@@ -19,12 +19,19 @@ from backoffice.models.base import utcnow
 from backoffice.models.portal import CompanyMember, CompanyMemberPeriod, CompanyRole, PortalAccount
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.services.customers import found_by_phone
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.write'
 
 # fields filled from the duplicate where the kept customer has none; the kept customer's own values win
-FILLED = ('name', 'phone', 'company_id', 'language', 'payment_terms_days')
+FILLED = {
+    'name': N_('Name'),
+    'phone': N_('Phone'),
+    'company_id': N_('Company'),
+    'language': N_('Language'),
+    'payment_terms_days': N_('Payment terms'),
+}
 
 # what each referring table holds, as the preview counts it (a table without a word here is named by its table name;
 # tests/test_customer_merge.py fails on such a table, so a new one gets its word)
@@ -103,7 +110,7 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
         count = session.execute(select(func.count()).select_from(table).where(column == other.id)).scalar_one()
         if count:
             moving.append((_(MOVED[table.name]) if table.name in MOVED else table.name, int(count)))
-    filled = [(name, str(getattr(other, name))) for name, value in _filled(keep, other).items()]
+    filled = [(_(FILLED[name]), str(value)) for name, value in _filled(keep, other).items()]
     return MergePreview(
         keep_id=keep.id or 0,
         keep_version=keep.version,
@@ -188,16 +195,32 @@ def merge_customers(
     return keep
 
 
-def kept_for(session: Session, customer: Customer) -> Customer:
-    """The customer a merged duplicate was merged into (following a chain of merges), else the customer itself."""
-    seen = set()
-    while customer.merged_into_id and customer.id not in seen:
-        seen.add(customer.id)
-        kept = session.get(Customer, customer.merged_into_id)
-        if kept is None:
-            break
-        customer = kept
-    return customer
+def candidates(*, session: Session, actor: User, customer_id: int, text: str = '', limit: int = 20) -> dict[int, str]:
+    """The customers the typed text finds by name, email or phone (however it is typed), other than this one and
+    those merged or in the trash: id → "Name <email>"."""
+    require(actor, PERMISSION)
+    statement = select(Customer.id, Customer.name, Customer.email).where(
+        Customer.id != customer_id,
+        Customer.deleted_at.is_(None),  # type: ignore[union-attr]
+    )
+    typed = text.strip().lower()
+    if typed:
+        pattern = f'%{typed}%'
+        statement = statement.where(
+            or_(
+                func.lower(Customer.name).like(pattern),
+                func.lower(Customer.email).like(pattern),
+                Customer.id.in_(found_by_phone(session, text)),  # type: ignore[union-attr]
+            )
+        )
+    rows = session.execute(statement.order_by(Customer.email).limit(limit)).all()
+    return {row.id: f'{row.name} <{row.email}>' if row.name else row.email for row in rows}
+
+
+def merged_into(*, session: Session, actor: User, customer_id: int) -> int | None:
+    """The customer this one was merged into, if it was (its page says so)."""
+    require(actor, 'customers.read')
+    return session.execute(select(Customer.merged_into_id).where(Customer.id == customer_id)).scalar_one_or_none()
 
 
 def _pair(session: Session, keep_id: int, other_id: int) -> tuple[Customer, Customer]:

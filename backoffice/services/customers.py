@@ -17,7 +17,6 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
-from backoffice.services.customer_merge import kept_for
 from backoffice.stored_text import sentence
 
 
@@ -62,6 +61,18 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
+
+
+def kept_for(session: Session, customer: Customer) -> Customer:
+    """The customer a merged duplicate was merged into (following a chain of merges), else the customer itself."""
+    seen = set()
+    while customer.merged_into_id and customer.id not in seen:
+        seen.add(customer.id)
+        kept = session.get(Customer, customer.merged_into_id)
+        if kept is None:
+            break
+        customer = kept
+    return customer
 
 
 PHONE_TERM = re.compile(r'^\+?[0-9 ()./-]+$')  # what a phone number may be typed with (validation._PHONE)
