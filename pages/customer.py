@@ -27,8 +27,7 @@ CUSTOMERS = resource('customers')
     description=N_('One customer: details, addresses, orders, requests, returns, invoices, activity and segments'),
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    if RecordPage(CUSTOMERS, user, id).found:
-        customer_merge_panel(user, customer_id=int(id))
+    if RecordPage(CUSTOMERS, user, id).found and not customer_merge_panel(user, customer_id=int(id)):
         statement_button(user, customer_id=int(id))
         portal_invite(user, customer_id=int(id))
         customer_report_panel(user, customer_id=int(id))
