@@ -17,7 +17,7 @@ from .session import acting_user
 
 
 def customer_merge_panel(user: User, *, customer_id: int) -> bool:
-    """"Merge with…" for those who may change customers (the service checks again); True for a merged duplicate,
+    """ "Merge with…" for those who may change customers (the service checks again); True for a merged duplicate,
     whose page then says only where it went (it has nothing left of its own)."""
     went = call_now(_merged_into, user, customer_id)
     if isinstance(went, int):
@@ -106,23 +106,23 @@ def _describe(shown: MergePreview) -> None:
     if shown.refused:
         ui.label(shown.refused).classes('text-negative text-sm break-words').mark('merge-refused')
         return
-    ui.label(_('Will move to {keep}:').format(keep=shown.keep_title)).classes('text-sm font-medium break-all')
+    ui.label(_('Will move to {keep}:').format(keep=shown.keep_title)).classes('text-sm font-medium break-words')
     if not shown.moving:
-        ui.label(_('Nothing refers to {other}.').format(other=shown.other_title)).classes('text-sm break-all')
+        ui.label(_('Nothing refers to {other}.').format(other=shown.other_title)).classes('text-sm break-words')
     for kind, count in shown.moving:
         with ui.row().classes('w-full items-start justify-between no-wrap gap-3').mark('merge-moving'):
             ui.label(kind).classes('text-sm min-w-0')
             ui.badge(str(count)).props('outline').classes('shrink-0')
     for name, value in shown.filled:
         ui.label(_('Empty here, taken from the duplicate: {field} = {value}').format(field=name, value=value)).classes(
-            'text-sm break-all'
+            'text-sm break-words'
         )
     ui.label(
         _(
             'The email {email} stays on the merged record #{other}, which points here: orders and requests that still '
             'come with it go to {keep}.'
         ).format(email=shown.other_email, other=shown.other_id, keep=shown.keep_title)
-    ).classes('text-sm break-all')
+    ).classes('text-sm break-words')
     consent = _('Yes') if shown.consent else _('No')
     ui.label(_('Marketing consent after the merge: {answer}').format(answer=consent)).classes('text-sm').mark(
         'merge-consent'
@@ -130,14 +130,14 @@ def _describe(shown: MergePreview) -> None:
     if shown.consent_withdrawn:
         ui.label(_('The duplicate said No: a merge never opts anyone in.')).classes('text-sm text-gray-600')
     if shown.stays_banned:
-        ui.label(_('{keep} is banned and stays banned.').format(keep=shown.keep_title)).classes('text-sm break-all')
+        ui.label(_('{keep} is banned and stays banned.').format(keep=shown.keep_title)).classes('text-sm break-words')
     if shown.portal_ends:
         ui.label(
             _("The duplicate's portal sign-in ends; the customer signs in with the kept customer's email.")
         ).classes('text-sm')
     ui.label(
         _('{other} then goes to the trash, marked Merged, with its history.').format(other=shown.other_title)
-    ).classes('text-sm text-gray-600 break-all')
+    ).classes('text-sm text-gray-600 break-words')
 
 
 def _merged_into(user: User, customer_id: int) -> int | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Column, Table, delete, func, or_, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from backoffice.changes import commit, get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
@@ -124,7 +124,9 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
         consent=keep.marketing_consent and other.marketing_consent,
         consent_withdrawn=keep.marketing_consent and not other.marketing_consent,
         stays_banned=keep.status == CustomerStatus.banned,
-        portal_ends=session.execute(select(PortalAccount.id).where(PortalAccount.customer_id == other.id)).first()
+        portal_ends=session.execute(
+            select(col(PortalAccount.id)).where(col(PortalAccount.customer_id) == other.id)
+        ).first()
         is not None,
         refused=_refusal(keep, other),
     )
@@ -199,9 +201,9 @@ def candidates(*, session: Session, actor: User, customer_id: int, text: str = '
     """The customers the typed text finds by name, email or phone (however it is typed), other than this one and
     those merged or in the trash: id → "Name <email>"."""
     require(actor, PERMISSION)
-    statement = select(Customer.id, Customer.name, Customer.email).where(
-        Customer.id != customer_id,
-        Customer.deleted_at.is_(None),  # type: ignore[union-attr]
+    statement = select(col(Customer.id), col(Customer.name), col(Customer.email)).where(
+        col(Customer.id) != customer_id,
+        col(Customer.deleted_at).is_(None),
     )
     typed = text.strip().lower()
     if typed:
@@ -210,7 +212,7 @@ def candidates(*, session: Session, actor: User, customer_id: int, text: str = '
             or_(
                 func.lower(Customer.name).like(pattern),
                 func.lower(Customer.email).like(pattern),
-                Customer.id.in_(found_by_phone(session, text)),  # type: ignore[union-attr]
+                col(Customer.id).in_(found_by_phone(session, text)),
             )
         )
     rows = session.execute(statement.order_by(Customer.email).limit(limit)).all()
@@ -220,7 +222,9 @@ def candidates(*, session: Session, actor: User, customer_id: int, text: str = '
 def merged_into(*, session: Session, actor: User, customer_id: int) -> int | None:
     """The customer this one was merged into, if it was (its page says so)."""
     require(actor, 'customers.read')
-    return session.execute(select(Customer.merged_into_id).where(Customer.id == customer_id)).scalar_one_or_none()
+    return session.execute(
+        select(col(Customer.merged_into_id)).where(col(Customer.id) == customer_id)
+    ).scalar_one_or_none()
 
 
 def _pair(session: Session, keep_id: int, other_id: int) -> tuple[Customer, Customer]:
@@ -262,10 +266,10 @@ def _apply_rules(session: Session, keep: Customer, other: Customer) -> None:
     # company: one membership per customer; the same company twice keeps the higher role, another company's
     # membership of the duplicate ends (its span kept as an earlier period, so the company still sees what it saw)
     kept_member = session.execute(
-        select(CompanyMember).where(CompanyMember.customer_id == keep.id)
+        select(CompanyMember).where(col(CompanyMember.customer_id) == keep.id)
     ).scalar_one_or_none()
     other_member = session.execute(
-        select(CompanyMember).where(CompanyMember.customer_id == other.id)
+        select(CompanyMember).where(col(CompanyMember.customer_id) == other.id)
     ).scalar_one_or_none()
     if other_member is not None:
         if kept_member is None:
