@@ -13,7 +13,8 @@ from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Customer, CustomerAddress, LegalAcceptance, Order, Ticket
 from backoffice.models.portal import CompanyMember, PortalAccount
 from backoffice.permissions import PermissionDenied
-from backoffice.services import customer_addresses, customer_merge
+from backoffice.resources import resource
+from backoffice.services import crud, customer_addresses, customer_merge
 from backoffice.services.customers import ban_customer, find_or_create
 
 from .support.companies import actor, company_with
@@ -192,3 +193,12 @@ def test_every_table_referring_to_customers_is_known_to_the_merge() -> None:
             unruled.append(table.name)
     assert (unnamed, unruled) == ([], [])
     assert {t.name for t, _ in customer_merge.references()} >= {'orders', 'tickets', 'customer_addresses'}
+
+
+def test_a_merged_duplicate_cannot_be_restored_from_the_trash() -> None:
+    manager = make_user('manager')
+    jane, twin = make_customer('jane@example.com'), make_customer('jane2@example.com')
+    merge(manager, jane, twin)
+    with session_scope() as session, pytest.raises(ValidationFailed, match=f'merged into #{jane.id}'):
+        crud.restore_record(session=session, actor=manager, resource=resource('customers'), record_id=twin.id)
+    assert now(twin).deleted_at is not None
