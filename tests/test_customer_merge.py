@@ -202,3 +202,18 @@ def test_a_merged_duplicate_cannot_be_restored_from_the_trash() -> None:
     with session_scope() as session, pytest.raises(ValidationFailed, match=f'merged into #{jane.id}'):
         crud.restore_record(session=session, actor=manager, resource=resource('customers'), record_id=twin.id)
     assert now(twin).deleted_at is not None
+
+
+def test_no_form_import_or_api_call_sets_a_customer_merged() -> None:
+    jane = make_customer('jane@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.update_record(
+            session=session,
+            actor=make_user('manager'),
+            resource=resource('customers'),
+            record_id=jane.id,
+            version=jane.version,
+            changes={'status': 'merged'},
+        )
+    assert 'status' in refused.value.errors
+    assert now(jane).status == 'active'

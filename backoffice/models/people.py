@@ -190,6 +190,8 @@ class CustomerCreate(BaseModel):
     def _not_banned_here(cls, value: CustomerStatus) -> CustomerStatus:
         if value == CustomerStatus.banned:
             raise ValueError('Ban a customer with the Ban action, which asks for a reason')
+        if value == CustomerStatus.merged:
+            raise ValueError('Merge a customer with Merge with… on the customer kept')
         return value
 
 
