@@ -77,7 +77,7 @@ def test_everything_of_the_duplicate_follows_to_the_customer_kept() -> None:
         'orders': 3,
         'requests': 2,
         'addresses': 1,
-        'legal acceptances': 2,
+        'legal acceptances': 1,  # version 1 both accepted stays with each (append-only)
     }
     assert (shown.keep_title, shown.other_email, shown.refused) == (f'Jane Doe #{jane.id}', 'jane2@example.com', '')
 
@@ -163,7 +163,9 @@ def test_company_membership_twice_keeps_the_higher_role_and_the_duplicates_porta
         if session.exec(select(PortalAccount).where(PortalAccount.customer_id == ann2.id)).first() is None:
             session.add(PortalAccount(customer_id=ann2.id))
             session.commit()
-    assert preview(manager, ann, ann2).portal_ends is True
+    shown = preview(manager, ann, ann2)
+    assert shown.portal_ends is True
+    assert 'portal sign-in' not in dict(shown.moving)  # it ends, it does not move
     merge(manager, ann, ann2)
     with read_session() as session:
         members = session.exec(select(CompanyMember).where(CompanyMember.company_id == company.id)).all()

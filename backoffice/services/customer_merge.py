@@ -68,6 +68,8 @@ RULED = frozenset(
     }
 )
 
+ENDING = frozenset({'portal_accounts', 'portal_sessions', 'portal_links'})  # the duplicate's, deleted, not moved
+
 ROLE_RANK = {CompanyRole.viewer: 0, CompanyRole.buyer: 1, CompanyRole.admin: 2}
 
 
@@ -107,7 +109,11 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
     keep, other = _pair(session, keep_id, other_id)
     moving = []
     for table, column in references():
-        count = session.execute(select(func.count()).select_from(table).where(column == other.id)).scalar_one()
+        if table.name in ENDING:
+            continue  # said once as "the duplicate's portal sign-in ends"
+        count = session.execute(
+            select(func.count()).select_from(table).where(column == other.id, *_staying(table, keep))
+        ).scalar_one()
         if count:
             moving.append((_(MOVED[table.name]) if table.name in MOVED else table.name, int(count)))
     filled = [(_(FILLED[name]), str(value)) for name, value in _filled(keep, other).items()]
@@ -225,6 +231,19 @@ def merged_into(*, session: Session, actor: User, customer_id: int) -> int | Non
     return session.execute(
         select(col(Customer.merged_into_id)).where(col(Customer.id) == customer_id)
     ).scalar_one_or_none()
+
+
+def _staying(table: Table, keep: Customer) -> tuple:
+    """The conditions that leave out, from the preview's count, the rows a rule keeps where they are or drops because
+    the kept customer has its own (as `_apply_rules` does)."""
+    c = table.c
+    if table.name == 'legal_acceptances':
+        return (c.version_id.not_in(select(c.version_id).where(c.customer_id == keep.id)),)
+    if table.name == 'customer_report_sends':
+        return (c.period_key.not_in(select(c.period_key).where(c.customer_id == keep.id)),)
+    if table.name == 'customer_report_choices':
+        return (~select(c.id).where(c.customer_id == keep.id).exists(),)
+    return ()
 
 
 def _pair(session: Session, keep_id: int, other_id: int) -> tuple[Customer, Customer]:
