@@ -5,8 +5,10 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, Order
+from backoffice.resources import resource
+from backoffice.services import crud
 
 from .support.factories import make_customer, make_product, make_user, place
 from .support.signin import signed_in
@@ -53,3 +55,28 @@ async def test_a_viewer_is_not_offered_the_merge(user: User) -> None:
     await signed_in(user, make_user('viewer').email, path=f'/customers/{jane.id}')
     await user.should_see('jane@example.com')
     await user.should_not_see('Merge with…')
+
+
+async def test_a_merge_on_what_a_colleague_changed_since_the_preview_is_refused(user: User) -> None:
+    manager = make_user('manager')
+    jane = make_customer('jane@example.com', name='Jane Doe')
+    twin = make_customer('jane2@example.com', name='Jane Twin')
+    await signed_in(user, manager.email, path=f'/customers/{jane.id}')
+    user.find(marker='merge-with').click()
+    await user.should_see('Merge a duplicate into this customer')
+    user.find(marker='merge-duplicate').elements.pop().set_value(twin.id)
+    await user.should_see('Will move to Jane Doe')
+    colleague = make_user('manager', email='colleague@example.com')
+    with session_scope() as session:  # a colleague changes the duplicate meanwhile
+        crud.update_record(
+            session=session,
+            actor=colleague,
+            resource=resource('customers'),
+            record_id=twin.id,
+            version=twin.version,
+            changes={'phone': '+33 6 12 34 56 78'},
+        )
+    user.find(marker='confirm-merge').click()
+    await user.should_see('colleague@example.com')
+    with read_session() as session:
+        assert session.get(Customer, twin.id).merged_into_id is None
