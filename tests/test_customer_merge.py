@@ -100,7 +100,7 @@ def test_everything_of_the_duplicate_follows_to_the_customer_kept() -> None:
         rows = session.exec(select(LegalAcceptance.customer_id, LegalAcceptance.number)).all()
     assert sorted(rows) == sorted([(jane.id, 1), (jane.id, 2), (twin.id, 1)])
     # an order that still comes with the duplicate's email goes to the customer kept
-    place(('MRG-1', 1), email='JANE2@example.com')
+    assert place(('MRG-1', 1), email='JANE2@example.com').customer_id == jane.id
     with read_session() as session:
         found, created = find_or_create(session, email='jane2@example.com', name=None, came_with='test')
     assert (found.id, created) == (jane.id, False)
