@@ -6,6 +6,7 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from components.address_book import address_book
+from components.customer_merge import customer_merge_panel
 from components.customer_report_panel import customer_report_panel
 from components.portal_invite import portal_invite
 from components.resource_page import RecordPage
@@ -26,7 +27,7 @@ CUSTOMERS = resource('customers')
     description=N_('One customer: details, addresses, orders, requests, returns, invoices, activity and segments'),
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    if RecordPage(CUSTOMERS, user, id).found:
+    if RecordPage(CUSTOMERS, user, id).found and not customer_merge_panel(user, customer_id=int(id)):
         statement_button(user, customer_id=int(id))
         portal_invite(user, customer_id=int(id))
         customer_report_panel(user, customer_id=int(id))

@@ -49,7 +49,7 @@ def test_a_choice_no_form_labels_still_reads_as_words() -> None:
     except ValidationError as refused:
         error = refused
     assert error is not None
-    assert field_errors(error) == {'status': 'Choose one of Active, Unfinished, or Banned'}
+    assert field_errors(error) == {'status': 'Choose one of Active, Unfinished, Banned, or Merged'}
 
 
 async def test_an_api_caller_reads_the_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,4 +67,4 @@ async def test_an_api_caller_reads_the_values(monkeypatch: pytest.MonkeyPatch) -
     assert answer.status_code == 422
     [refusal] = answer.json()['detail']
     assert refusal['loc'] == ['body', 'status']
-    assert refusal['msg'] == "Input should be 'active', 'unfinished' or 'banned'"
+    assert refusal['msg'] == "Input should be 'active', 'unfinished', 'banned' or 'merged'"

@@ -66,6 +66,7 @@ class CustomerStatus(StrEnum):
     active = 'active'
     unfinished = 'unfinished'  # started signing up, never completed
     banned = 'banned'
+    merged = 'merged'  # merged into another customer (merged_into_id), kept in the trash for its history
 
 
 class Company(EditableTable, SoftDeletable, table=True):
@@ -117,6 +118,9 @@ class Customer(EditableTable, SoftDeletable, table=True):
     payment_terms_days: int | None = None  # their own terms; None: their company's, if any
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)
+    # the customer this duplicate was merged into (services/customer_merge.py); not a foreign key: it is a pointer
+    # kept for finding, not a relation the merge moves (migration 0067)
+    merged_into_id: int | None = None
 
 
 # --- what forms and the API may send --------------------------------------------------------------------------------
@@ -184,6 +188,8 @@ class CustomerCreate(BaseModel):
     def _not_banned_here(cls, value: CustomerStatus) -> CustomerStatus:
         if value == CustomerStatus.banned:
             raise ValueError('Ban a customer with the Ban action, which asks for a reason')
+        if value == CustomerStatus.merged:
+            raise ValueError('Merge a customer with Merge with… on the customer kept')
         return value
 
 

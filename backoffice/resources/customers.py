@@ -35,7 +35,12 @@ from backoffice.services import legal_acceptances, personal_data
 from backoffice.services.customers import ban_customer, found_by_phone, status_change_allowed, unban_customer
 from backoffice.services.personal_data_export import export_personal_data
 
-STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
+STATUSES = {
+    'active': N_('Active'),
+    'unfinished': N_('Unfinished sign-up'),
+    'banned': N_('Banned'),
+    'merged': N_('Merged'),
+}
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
 # a business customer on terms is invoiced before paying, due this many days later (backoffice/services/invoices.py)
 PAYMENT_TERMS: dict = {15: N_('Net 15 days'), 30: N_('Net 30 days'), 60: N_('Net 60 days')}

@@ -195,6 +195,10 @@ def restore_record(*, session: Session, actor: User, resource: Resource, record_
     record = _locked(session, resource, record_id, None)
     if record.deleted_at is None:
         return record
+    if getattr(record, 'merged_into_id', None):  # a merged duplicate: its orders and the rest are with the other
+        raise ValidationFailed(
+            {'': _('This customer was merged into #{id}: it cannot be restored').format(id=record.merged_into_id)}
+        )
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
 
 

@@ -21,10 +21,12 @@ from backoffice.stored_text import sentence
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
-    """The customer with this email (in any case; one in the trash too), else a new one made by the customers' rules;
-    an unnamed customer takes the name given. Inside the caller's transaction; returns (customer, created)."""
+    """The customer with this email (in any case; one in the trash too; a merged one's kept customer), else a new one
+    made by the customers' rules; an unnamed customer takes the name given. Inside the caller's transaction; returns
+    (customer, created)."""
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
     if customer is not None:
+        customer = kept_for(session, customer)  # a duplicate's email, merged: the customer it was merged into
         if name and not customer.name:
             before = audit.snapshot(customer)
             customer.name = name
@@ -59,6 +61,18 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
+
+
+def kept_for(session: Session, customer: Customer) -> Customer:
+    """The customer a merged duplicate was merged into (following a chain of merges), else the customer itself."""
+    seen = set()
+    while customer.merged_into_id and customer.id not in seen:
+        seen.add(customer.id)
+        kept = session.get(Customer, customer.merged_into_id)
+        if kept is None:
+            break
+        customer = kept
+    return customer
 
 
 PHONE_TERM = re.compile(r'^\+?[0-9 ()./-]+$')  # what a phone number may be typed with (validation._PHONE)

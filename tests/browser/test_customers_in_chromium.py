@@ -1,5 +1,5 @@
 """Customers in a real browser: two people edit the same customer and the later save is refused with who changed it;
-the list and the record dialog at phone and desktop widths."""
+the list and the record dialog at phone and desktop widths; the merge of a duplicate, its preview at both widths."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from uuid import uuid4
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import Customer
 
 from ..support.browser import (
     ADMIN_EMAIL,
@@ -19,11 +23,14 @@ from ..support.browser import (
     no_horizontal_overflow,
     open_customers,
     replace_text,
+    resize_and_settle,
     set_viewport,
     settle,
+    signed_in,
     visible,
     visible_text,
 )
+from ..support.factories import make_customer
 
 pytestmark = pytest.mark.browser
 CONTESTED = f'contested.{uuid4().hex[:8]}@example.com'  # this run's own: the server's database is shared
@@ -85,3 +92,34 @@ def test_the_customer_list_on_a_phone_and_a_desktop(driver: WebDriver, base_url:
     visible(driver, '.resource-table table')
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'customers-1440.png'))
+
+
+def test_merging_a_duplicate_with_its_preview_at_390_and_1440(driver: WebDriver, server) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the customers are made through the services
+    mark = uuid4().hex[:8]
+    kept = make_customer(f'kept.{mark}@example.com', name='Jane "<b>Kept</b>"', consent=True)
+    twin = make_customer(f'twin.{mark}@example.com', name='Jane Twin: <script>window.__x=1</script>')
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, f'/customers/{kept.id}')
+    button(driver, 'Merge with…').click()
+    picker = visible(driver, '.q-dialog .q-select input')
+    picker.send_keys(f'twin.{mark}')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, '.q-menu .q-item') if f'twin.{mark}' in o.text],
+        'the duplicate is offered',
+    )[0].click()
+    visible_text(driver, 'Marketing consent after the merge: No')
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-merge-preview-390.png'))
+    resize_and_settle(driver, 1440, 900)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-merge-preview-1440.png'))
+    button(driver, 'Merge').click()
+    WebDriverWait(driver, TIMEOUT).until(  # the kept customer's page again, without the dialog
+        lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-dialog'), 'the dialog closes on the kept customer'
+    )
+    visible_text(driver, f'kept.{mark}@example.com')
+    with session_scope() as session:
+        assert session.get(Customer, twin.id).merged_into_id == kept.id
+    assert driver.execute_script('return window.__x') is None
