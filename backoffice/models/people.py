@@ -119,7 +119,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)
     # the customer this duplicate was merged into (services/customer_merge.py); not a foreign key: it is a pointer
-    # kept for finding, not a relation the merge moves (migration 0067)
+    # kept for finding, not a relation the merge moves (migration 0066)
     merged_into_id: int | None = None
 
 
