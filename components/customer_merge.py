@@ -16,16 +16,17 @@ from .forms import FAILED, call, call_now, error_line, page_dialog
 from .session import acting_user
 
 
-def customer_merge_panel(user: User, *, customer_id: int) -> bool:
+def customer_merge_panel(user: User, *, customer_id: int, offered: bool = True) -> bool:
     """ "Merge with…" for those who may change customers (the service checks again); True for a merged duplicate,
-    whose page then says only where it went (it has nothing left of its own)."""
+    whose page then says only where it went (it has nothing left of its own). `offered=False`: not offered (a customer
+    in the trash)."""
     went = call_now(_merged_into, user, customer_id)
     if isinstance(went, int):
         with ui.row().classes('w-full items-center gap-2').mark('merged-into'):
             ui.label(_('Merged into customer #{id}').format(id=went)).classes('text-sm font-medium')
             ui.link(_('Open customer #{id}').format(id=went), f'/customers/{went}')
         return True
-    if not can(user, customer_merge.PERMISSION):
+    if not offered or not can(user, customer_merge.PERMISSION):
         return False
     with ui.row().classes('w-full justify-end'):
         ui.button(_('Merge with…'), icon='merge', on_click=lambda: _pick(customer_id)).props('outline').mark(

@@ -50,6 +50,8 @@ class RecordPage:
             ui.link(_(TEXT['back']), f'/{resource.key}')
             return
         self.record, self.related, self.sections = loaded
+        # a record in the trash shows itself (and Restore) only: a page's own panels act on a live record
+        self.in_trash = getattr(self.record, 'deleted_at', None) is not None
         self.box = ui.column().classes('w-full gap-4 min-w-0')
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self.render()

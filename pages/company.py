@@ -25,7 +25,8 @@ COMPANIES = resource('companies')
     description=N_('One company: details, contacts, their orders and requests, and its portal members'),
 )
 def company_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    if RecordPage(COMPANIES, user, id).found:
+    page = RecordPage(COMPANIES, user, id)
+    if page.found and not page.in_trash:
         statement_button(user, company_id=int(id))
         customer_report_panel(user, company_id=int(id))
         members_panel(acting_user, company_id=int(id), may_manage=can(user, 'customers.write'))

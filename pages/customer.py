@@ -27,7 +27,10 @@ CUSTOMERS = resource('customers')
     description=N_('One customer: details, addresses, orders, requests, returns, invoices, activity and segments'),
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    if RecordPage(CUSTOMERS, user, id).found and not customer_merge_panel(user, customer_id=int(id)):
+    page = RecordPage(CUSTOMERS, user, id)
+    if not page.found or customer_merge_panel(user, customer_id=int(id), offered=not page.in_trash):
+        return  # not found, or a merged duplicate: its page says where it went
+    if not page.in_trash:
         statement_button(user, customer_id=int(id))
         portal_invite(user, customer_id=int(id))
         customer_report_panel(user, customer_id=int(id))

@@ -10,7 +10,7 @@ from backoffice.models import Customer, Order
 from backoffice.resources import resource
 from backoffice.services import crud
 
-from .support.factories import make_customer, make_product, make_user, place
+from .support.factories import make_company, make_customer, make_product, make_user, place
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -80,3 +80,18 @@ async def test_a_merge_on_what_a_colleague_changed_since_the_preview_is_refused(
     await user.should_see('colleague@example.com')
     with read_session() as session:
         assert session.get(Customer, twin.id).merged_into_id is None
+
+
+async def test_a_customer_or_company_in_the_trash_opens_with_its_record_and_no_side_panels(user: User) -> None:
+    manager = make_user('manager')
+    gone = make_customer('gone@example.com', name=HOSTILE)
+    firm = make_company('Gone "Firm" <b>: SA')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('customers'), record_id=gone.id)
+        crud.delete_record(session=session, actor=manager, resource=resource('companies'), record_id=firm.id)
+    await signed_in(user, manager.email, path=f'/customers/{gone.id}')
+    await user.should_see('gone@example.com')  # the record, read from the trash (a logged error fails the test)
+    await user.should_not_see('Merge with…')
+    await user.should_not_see('Add an address')
+    await user.open(f'/companies/{firm.id}')
+    await user.should_see('Gone "Firm" <b>: SA')
