@@ -127,6 +127,15 @@ def test_without_outbound_mail_the_password_is_generated_and_shown_once() -> Non
     assert auth.sign_in(email='newcomer@example.com', password=created.generated_password, address=None).ok
 
 
+def test_a_password_typed_with_the_invitation_on_is_refused_at_the_field(monkeypatch) -> None:
+    admin = make_user('admin', name='Ada Admin')
+    mail_set_up(monkeypatch, admin)
+    with pytest.raises(ValidationFailed) as refused:
+        invite(admin, password=NEW_PASSWORD)
+    assert refused.value.errors == {'password': 'Leave it empty to email the invitation, or turn the invitation off'}
+    assert mails_to('newcomer@example.com') == []
+
+
 def test_without_invite_a_create_still_answers_the_generated_password(monkeypatch) -> None:
     """The command line and the API (`secret`) create without `invite`: the generated password, no mail."""
     admin = make_user('admin', name='Ada Admin')

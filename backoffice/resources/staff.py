@@ -132,19 +132,22 @@ USERS = register(
             FormField('name', N_('Name'), required=True),
             FormField('role', N_('Role'), kind='choice', choices=ROLES, required=True),
             FormField(
-                'password',
-                N_('Initial password'),
-                kind='password',
-                on_edit=False,
-                help=N_('Leave empty to generate one, shown once; else at least 10 characters, hard to guess'),
-            ),
-            FormField(
                 'invite',
                 N_('Email an invitation to choose their own password'),
                 kind='bool',
                 default=True,
                 applies=lambda _user: False,  # asked when adding only
-                help=N_('Works when the password above is left empty; the link in it works for 72 hours'),
+                help=N_('The link in it works once, for 72 hours'),
+            ),
+            FormField(
+                'password',
+                N_('Initial password'),
+                kind='password',
+                on_edit=False,
+                help=N_(
+                    'With the invitation off: leave empty to generate one, shown once; else at least 10 characters, '
+                    'hard to guess'
+                ),
             ),
         ),
         search=('name', 'email'),

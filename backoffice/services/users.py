@@ -105,6 +105,8 @@ def create_user(
         password = generated = auth.generate_password()
     elif problem := password_problem(password, email=values.email, name=values.name):
         errors['password'] = problem
+    elif values.invite:  # both asked: which one was meant is not ours to guess
+        errors['password'] = _('Leave it empty to email the invitation, or turn the invitation off')
     if errors:
         raise ValidationFailed(errors)
     user = User(

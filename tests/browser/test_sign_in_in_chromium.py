@@ -96,6 +96,11 @@ def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str)
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'users-1440.png'))
 
+    visible_text(driver, 'New user').click()  # the form offers to email an invitation, ticked
+    visible_text(driver, 'Email an invitation to choose their own password')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'users-new-1440.png'))
+
 
 def test_an_invitation_link_asks_the_newcomer_to_choose_their_password_on_a_phone_and_a_desktop(
     driver: WebDriver, server: RunningServer
