@@ -158,10 +158,13 @@ def page_dialog() -> Iterator[ui.dialog]:
         yield dialog
 
 
-def show_secret_once(label: str, secret: str) -> None:
-    """A generated password or key, shown only now: it is stored hashed and cannot be shown again."""
+def show_secret_once(label: str, secret: str, *, note: str = '') -> None:
+    """A generated password or key, shown only now: it is stored hashed and cannot be shown again. `note`: why it is
+    shown (already translated)."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(label).classes('text-lg font-medium')
+        if note:
+            ui.label(note).classes('text-sm').mark('secret-note')
         ui.label(_('Shown only now. Pass it on safely.')).classes('text-sm')
         with ui.row().classes('w-full items-center no-wrap gap-1'):
             ui.input(value=secret).props('readonly outlined').classes('grow font-mono').mark('generated-password')

@@ -575,7 +575,12 @@ class RecordDialog:
                 for name, spec in (self.resource.create.model_fields.items() if self.resource.create else ())
                 if not spec.is_required()
             }
-            return {f.name: defaults.get(f.name, False if f.kind == 'bool' else None) for f in self.resource.fields}
+            return {
+                f.name: f.default
+                if f.default is not None
+                else defaults.get(f.name, False if f.kind == 'bool' else None)
+                for f in self.resource.fields
+            }
         return {f.name: getattr(record, f.name, None) for f in self.resource.fields if f.name not in self.withheld}
 
 
@@ -738,7 +743,7 @@ def done(action: Action) -> str:
 
 def _reveal(result: Any) -> None:
     if isinstance(result, Outcome) and result.secret:
-        show_secret_once(result.secret_label or _('Shown once'), result.secret)
+        show_secret_once(result.secret_label or _('Shown once'), result.secret, note=result.secret_note)
 
 
 async def ask_before_trashing(resource: Resource, ids: list[int], name: str = '') -> bool:

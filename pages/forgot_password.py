@@ -47,10 +47,18 @@ def forgot_password_page(request: Request) -> None:
 def reset_password_page(request: Request) -> None:
     token = request.query_params.get('token', '')
     theme()
+    link = password_reset.read_link(token)
     with _card():
-        ui.label(_('Choose a new password')).classes('text-lg font-medium')
-        user = password_reset.user_of_link(token)
+        # an invitation's link chooses the first password of a new member of staff
+        ui.label(_('Choose your password') if link.invitation else _('Choose a new password')).classes(
+            'text-lg font-medium'
+        )
+        user = link.user
         if user is None:
+            if link.invitation:
+                ui.label(_(password_reset.EXPIRED_INVITATION)).mark('link-expired')
+                ui.link(_('Back to sign-in'), '/login').classes('text-sm text-primary')
+                return
             ui.label(_('This link has expired or was already used. Ask for a new one.')).mark('link-expired')
             ui.link(_('Ask for a new link'), '/forgot-password').classes('text-sm text-primary')
             return
@@ -63,7 +71,11 @@ def reset_password_page(request: Request) -> None:
             .props('autocomplete=new-password outlined')
             .classes('w-full'),
         }
-        fields['new'].props['hint'] = _('At least 10 characters, hard to guess; every session will be signed out')
+        fields['new'].props['hint'] = (
+            _('At least 10 characters, hard to guess')
+            if link.invitation
+            else _('At least 10 characters, hard to guess; every session will be signed out')
+        )
         message = ui.label().classes('text-negative text-sm').props('role=alert').mark('form-error')
         message.set_visibility(False)
 
@@ -79,10 +91,17 @@ def reset_password_page(request: Request) -> None:
             )
             if saved is FAILED:
                 return
-            ui.notify(_('Your password was changed. Sign in with it.'), type='positive')
+            ui.notify(
+                _('Your password is set. Sign in with it.')
+                if link.invitation
+                else _('Your password was changed. Sign in with it.'),
+                type='positive',
+            )
             ui.navigate.to('/login')
 
-        ui.button(_('Set the new password'), on_click=save).classes('w-full')
+        ui.button(_('Set my password') if link.invitation else _('Set the new password'), on_click=save).classes(
+            'w-full'
+        )
 
 
 def _card() -> ui.card:

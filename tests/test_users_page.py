@@ -16,8 +16,9 @@ from backoffice.services import password_reset
 from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
+from .support.invitations import mail_set_up, mails_to, token_in
 from .support.lists import caption, open_row, rows_show, the_list
-from .support.signin import open_users_as_admin, signed_in, staff_named
+from .support.signin import open_users_as_admin, sign_in, signed_in, staff_named
 from .support.two_factor import enrol
 from .support.waiting import eventually
 
@@ -32,9 +33,47 @@ async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User
     user.find('Create user').click()
     await user.should_see('new.agent@example.com was added')
     await user.should_see('Password for new.agent@example.com')
+    # no mail server in the test settings: the invitation could not be emailed, and the dialog says why
+    await user.should_see('Outbound mail is not set up')
+    await user.should_see('Pass this password on to them safely instead.')
     password = user.find(marker='generated-password').elements.pop().value
     assert auth.sign_in(email='new.agent@example.com', password=password, address=None).ok
     await rows_show(user, 'new.agent@example.com')
+
+
+async def test_admin_adds_a_user_who_is_emailed_an_invitation_and_chooses_their_password(
+    user: User, create_user, monkeypatch
+) -> None:
+    """The admin was shown a password to pass on by hand (chat, paper): now the newcomer is emailed a link to choose
+    their own, /users shows the invitation pending until they do, and the admin can send it again."""
+    admin = await open_users_as_admin(user)
+    mail_set_up(monkeypatch, admin)
+    user.find('New user').click()
+    user.find('Email *').type('invited@example.com')
+    user.find('Name *').type('Ivy "Invited" <b>Ü</b>')
+    user.find('Create user').click()
+    await user.should_see('An invitation was sent to invited@example.com')
+    await user.should_not_see(marker='generated-password')
+    await rows_show(user, 'invited@example.com')
+    [row] = [row for row in the_list(user).rows if row['email'] == 'invited@example.com']
+    assert row['invited_until'] == 'Invited, not signed in yet', row
+    open_row(user, 'invited@example.com')
+    user.find(kind=ui.button, content='Send the invitation again').click()
+    await user.should_see('The invitation was sent again to invited@example.com')
+    first, second = mails_to('invited@example.com')
+
+    newcomer = create_user()
+    await newcomer.open(f'/reset-password?token={token_in(first)}')  # the first mail's link: replaced
+    await newcomer.should_see('This invitation has expired or was already used. Ask your admin to send it again.')
+    await newcomer.open(f'/reset-password?token={token_in(second)}')
+    await newcomer.should_see('Choose your password')
+    newcomer.find('New password').type(NEW_PASSWORD)
+    newcomer.find('Repeat new password').type(NEW_PASSWORD)
+    newcomer.find('Set my password').click()
+    await newcomer.should_see('Your password is set. Sign in with it.')
+    await sign_in(newcomer, 'invited@example.com', NEW_PASSWORD)
+    await newcomer.should_see('Welcome')
+    assert staff_named('invited@example.com').invited_until is None  # no longer pending on /users
 
 
 async def test_bad_input_is_shown_at_the_field_and_nothing_is_saved(user: User) -> None:

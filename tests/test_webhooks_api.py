@@ -18,6 +18,7 @@ from backoffice.services import api_keys, webhooks
 
 from .support.api import api_client, bearer, key_for
 from .support.factories import make_role, make_user
+from .support.invitations import mail_set_up, mails_to
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Shop "<script>alert(1)</script>": \'quoted\' é'
@@ -93,6 +94,21 @@ async def test_a_staff_member_made_over_the_api_gets_the_generated_password_in_t
         )
     assert made.status_code == 201, made.text
     assert made.json()['name'] == HOSTILE and len(made.json()['secret']) >= 12
+
+
+async def test_a_staff_member_made_over_the_api_with_invite_is_emailed_and_no_secret_comes_back(monkeypatch) -> None:
+    mail_set_up(monkeypatch, make_user('admin'))
+    key = admin_key('write:users')
+    async with api_client(router) as client:
+        made = await client.post(
+            '/api/v1/users',
+            json={'email': 'api.invited@example.com', 'name': HOSTILE, 'role': 'agent', 'invite': True},
+            headers=bearer(key),
+        )
+    assert made.status_code == 201, made.text
+    assert made.json().get('secret') is None
+    [mail] = mails_to('api.invited@example.com')
+    assert 'the link works once, for 72 hours' in mail.body
 
 
 async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:

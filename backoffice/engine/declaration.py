@@ -150,6 +150,9 @@ class FormField:
     # a line under the value, worked out from the record when the form opens (a pending delivery's next attempt:
     # 'in 4 min'); '' for none
     note: Callable[[Any], str] | None = None
+    # a new record's form starts with this value, where the screen's default differs from the create schema's (a staff
+    # user's "Email an invitation" is ticked on the screen, off over the API); None: the schema's default
+    default: Any = None
 
 
 def withheld(resource: Resource, actor: Any, record: Any) -> dict[str, list[str]]:
@@ -309,6 +312,7 @@ class Outcome:
     message: str = ''
     secret: str | None = None
     secret_label: str = ''
+    secret_note: str = ''  # why the secret is shown (a staff member's password when no invitation could be emailed)
 
 
 class RunAction(Protocol):

@@ -60,6 +60,8 @@ class User(EditableTable, table=True):
     totp_secret: str | None = Field(default=None, max_length=255)  # encrypted (secret_box); None: no two-factor
     totp_enabled_at: datetime | None = None
     totp_last_step: int | None = None  # the last accepted code's time step: a code is never accepted twice
+    # invited from /users and has not chosen a password yet: their invitation link works until then (None: not pending)
+    invited_until: datetime | None = None
 
 
 class CustomerStatus(StrEnum):

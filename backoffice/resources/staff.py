@@ -24,12 +24,33 @@ class UserUpdate(BaseModel):
 
 
 def _create(*, session, actor, data) -> Outcome:
-    created = users.create_user(session=session, actor=actor, data=data)
+    created = users.create_user(session=session, actor=actor, data=data, base_url=get_settings().base_url)
+    email = created.user.email
+    if created.invited:
+        return Outcome(
+            created.user,
+            _('An invitation was sent to {email}: they choose their own password from its link (72 hours)').format(
+                email=email
+            ),
+        )
     return Outcome(
         created.user,
-        _('{email} was added').format(email=created.user.email),
+        _('{email} was added').format(email=email),
         created.generated_password,
-        _('Password for {email}').format(email=created.user.email),
+        _('Password for {email}').format(email=email),
+        _('{reason} Pass this password on to them safely instead.').format(reason=_(users.NO_MAIL))
+        if created.no_mail
+        else '',
+    )
+
+
+def _resend_invitation(*, session, actor, record_id, version) -> Outcome:
+    user = users.resend_invitation(
+        session=session, actor=actor, user_id=record_id, version=version, base_url=get_settings().base_url
+    )
+    return Outcome(
+        user,
+        _('The invitation was sent again to {email}; the link sent before no longer works').format(email=user.email),
     )
 
 
@@ -93,6 +114,15 @@ USERS = register(
             Column('email', N_('Email'), kind='email'),
             Column('role', N_('Role'), kind='choice', choices=ROLES),
             Column('is_active', N_('Active'), kind='bool'),
+            Column(
+                'invited_until',
+                N_('Invitation'),
+                kind='choice',
+                choices=users.INVITATION_STATES,
+                derived=users.invitation_state,
+                alarming=('expired',),
+                on_phone=False,
+            ),
             Column('last_login_at', N_('Last sign-in'), kind='datetime', on_phone=False),
             # who signs in with a password alone, at a glance (sorted, the empty ones come together)
             Column('totp_enabled_at', N_('Two-factor since'), kind='datetime', on_phone=False),
@@ -102,11 +132,22 @@ USERS = register(
             FormField('name', N_('Name'), required=True),
             FormField('role', N_('Role'), kind='choice', choices=ROLES, required=True),
             FormField(
+                'invite',
+                N_('Email an invitation to choose their own password'),
+                kind='bool',
+                default=True,
+                applies=lambda _user: False,  # asked when adding only
+                help=N_('The link in it works once, for 72 hours'),
+            ),
+            FormField(
                 'password',
                 N_('Initial password'),
                 kind='password',
                 on_edit=False,
-                help=N_('Leave empty to generate one, shown once; else at least 10 characters, hard to guess'),
+                help=N_(
+                    'With the invitation off: leave empty to generate one, shown once; else at least 10 characters, '
+                    'hard to guess'
+                ),
             ),
         ),
         search=('name', 'email'),
@@ -129,6 +170,14 @@ USERS = register(
                 'users.manage',
                 icon='person',
                 visible=lambda u: not u.is_active,
+            ),
+            Action(
+                'resend-invitation',
+                N_('Send the invitation again'),
+                _resend_invitation,
+                'users.manage',
+                icon='forward_to_inbox',
+                visible=lambda u: u.is_active and users.invitation_state(u) is not None,
             ),
             Action(
                 'reset-password',

@@ -4,27 +4,32 @@ same whether or not the email belongs to someone; asking is throttled per addres
 from __future__ import annotations
 
 import hashlib
+import html
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from backoffice import auth, changes, events, i18n
+from backoffice import auth, changes, events, i18n, permissions
 from backoffice.changes import stamp
+from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import PasswordReset, User, utcnow
 from backoffice.password_strength import password_problem
-from backoffice.services import audit, staff_mail, staff_sessions
+from backoffice.services import app_settings, audit, staff_mail, staff_sessions
 from backoffice.stored_text import sentence
 
 LIFETIME = timedelta(hours=1)
 ADMIN_LIFETIME = timedelta(hours=24)  # a link an admin's reset sent: its reader may be away for the day
+INVITATION_LIFETIME = timedelta(hours=72)  # an invitation to a new member of staff: they may start next week
+INVITED = 'invite:'  # requested_from of an invitation's link (then the inviting admin's id)
 PATH = '/reset-password'
+EXPIRED_INVITATION = N_('This invitation has expired or was already used. Ask your admin to send it again.')
 SENT = N_('If an account uses this email, a link to choose a new password is on its way. It works once, for an hour.')
 
 
@@ -122,6 +127,71 @@ def email_link_from_admin(session: Session, *, user: User, admin: User, base_url
         )
 
 
+@dataclass(frozen=True)
+class Link:
+    """What the set-password page says of a link: whose it is while it works, and whether it is an invitation (its
+    page reads "Choose your password", and an expired one sends the reader to their admin)."""
+
+    user: User | None
+    invitation: bool
+
+
+def mail_configured(session: Session) -> bool:
+    """Whether the outbox can send: a mail server in the settings and a support address to send from."""
+    return bool(get_settings().smtp_url and app_settings.value(session=session, key='support_email'))
+
+
+def email_invitation(session: Session, *, user: User, admin: User, base_url: str) -> None:
+    """Inside the add of a member of staff (or its resend): a link to choose their password, emailed in their
+    language, working once for INVITATION_LIFETIME. Any earlier link of theirs stops working. Plain text and HTML
+    (the shop's and the admin's names escaped there)."""
+    _retire_links(session, user)
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + INVITATION_LIFETIME
+    session.add(
+        PasswordReset(
+            token_hash=_hash(token), user_id=user.id, requested_from=f'{INVITED}{admin.id}'[:64], expires_at=expires
+        )
+    )
+    user.invited_until = expires
+    session.add(user)
+    link = f'{base_url}{PATH}?{urlencode({"token": token})}'
+    shop = _one_line(app_settings.value(session=session, key='company_name') or '') or 'Backoffice'
+    inviter = _one_line(admin.name or admin.email)
+    with i18n.use(user.language):
+        role = permissions.role_name(user.role)
+        subject = _("{admin} invited you to {shop}'s back office").format(admin=inviter, shop=shop)
+        intro = _(
+            "{admin} invited you to {shop}'s back office as {role}. You sign in with this email address: {email}."
+        )
+        choose = _('Choose your password here; the link works once, for 72 hours:')
+        later = _('If it has expired, ask {admin} to send the invitation again.')
+        staff_mail.queue(
+            session,
+            user=user,
+            subject=subject,
+            body=(
+                f'{intro.format(admin=inviter, shop=shop, role=role, email=user.email)}\n\n{choose}\n{link}\n\n'
+                f'{later.format(admin=inviter)}'
+            ),
+            html=(
+                f'<p>{html.escape(intro.format(admin=inviter, shop=shop, role=role, email=user.email))}</p>'
+                f'<p>{html.escape(choose)}<br><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
+                f'<p>{html.escape(later.format(admin=inviter))}</p>'
+            ),
+        )
+
+
+def read_link(token: str | None) -> Link:
+    """The set-password page's view of a link: its user while it works; an invitation or not, even once expired."""
+    with session_scope() as session:
+        row = _row(session, token)
+        invitation = row is not None and row.requested_from.startswith(INVITED)
+        valid = _valid_row(session, token)
+        user = session.get(User, valid.user_id) if valid is not None and valid.user_id else None
+        return Link(user if user is not None and user.is_active else None, invitation)
+
+
 def user_of_link(token: str | None) -> User | None:
     """The user a valid (unused, unexpired) link is for, else None."""
     with session_scope() as session:
@@ -135,6 +205,8 @@ def reset_with_link(*, token: str, new: str, confirm: str) -> User:
         row = _valid_row(session, token)
         user = session.get(User, row.user_id) if row is not None and row.user_id else None
         if row is None or user is None or not user.is_active:
+            if (used := _row(session, token)) is not None and used.requested_from.startswith(INVITED):
+                raise ValidationFailed({'': _(EXPIRED_INVITATION)})
             raise ValidationFailed({'': _('This link has expired or was already used. Ask for a new one.')})
         errors: dict[str, str] = {}
         if problem := password_problem(new, email=user.email, name=user.name):
@@ -147,6 +219,7 @@ def reset_with_link(*, token: str, new: str, confirm: str) -> User:
         session.add(row)
         user.password_hash = auth.hash_password(new)
         user.password_changed_at = utcnow()
+        user.invited_until = None  # a password of their own: no invitation pending any more
         user.session_epoch += 1
         ended = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset by link')
         stamp(user)
@@ -170,10 +243,28 @@ def reset_with_link(*, token: str, new: str, confirm: str) -> User:
         return user
 
 
-def _valid_row(session: Session, token: str | None) -> PasswordReset | None:
+def _row(session: Session, token: str | None) -> PasswordReset | None:
     if not token or len(token) > 100:
         return None
-    row = session.exec(select(PasswordReset).where(PasswordReset.token_hash == _hash(token))).first()
+    return session.exec(select(PasswordReset).where(PasswordReset.token_hash == _hash(token))).first()
+
+
+def _retire_links(session: Session, user: User) -> None:
+    """Every unused link of this user stops working (a resent invitation replaces the one sent before)."""
+    for row in session.exec(
+        select(PasswordReset).where(PasswordReset.user_id == user.id, col(PasswordReset.used_at).is_(None))
+    ):
+        row.used_at = utcnow()
+        session.add(row)
+
+
+def _one_line(text: str) -> str:
+    """A name as one line of plain text (a subject, a sentence): no line breaks or runs of spaces."""
+    return ' '.join(str(text).split())[:120]
+
+
+def _valid_row(session: Session, token: str | None) -> PasswordReset | None:
+    row = _row(session, token)
     if row is None or row.used_at is not None or row.user_id is None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)

@@ -24,7 +24,10 @@ class UserCreate(BaseModel):
     email: str
     name: str
     role: str = Role.agent.value  # a built-in role or a custom role's key (checked against the roles table)
-    password: str | None = None  # None: one is generated and shown once
+    password: str | None = None  # None: one is generated and shown once (or, with `invite`, none is made)
+    # no password given: email them an invitation to choose their own instead of generating one (the /users form
+    # asks it; over the API it is off unless sent, so a create still answers the generated password as `secret`)
+    invite: bool = False
 
     @field_validator('email')
     @classmethod
@@ -44,6 +47,20 @@ class UserCreate(BaseModel):
 class CreatedUser:
     user: User
     generated_password: str | None  # shown once to the admin, never stored in clear
+    invited: bool = False  # emailed an invitation to choose their password (no password made known to anyone)
+    no_mail: bool = False  # an invitation was asked but outbound mail is not set up: the password is shown instead
+
+
+INVITATION_STATES = {'invited': N_('Invited, not signed in yet'), 'expired': N_('Invitation expired')}
+
+
+def invitation_state(user: User) -> str | None:
+    """'invited' while their invitation link works, 'expired' once it no longer does, None when none is pending
+    (they chose a password)."""
+    if user.invited_until is None:
+        return None
+    until = user.invited_until if user.invited_until.tzinfo else user.invited_until.replace(tzinfo=utcnow().tzinfo)
+    return 'invited' if until > utcnow() else 'expired'
 
 
 def list_users(*, session: Session, actor: User, search: str = '', active: bool | None = None) -> list[User]:
@@ -57,8 +74,12 @@ def list_users(*, session: Session, actor: User, search: str = '', active: bool 
     return list(session.exec(statement))
 
 
-def create_user(*, session: Session, actor: User | None, data: dict, system: bool = False) -> CreatedUser:
-    """Add a member of staff. `system=True` is for the first admin and the command line, which have no actor."""
+def create_user(
+    *, session: Session, actor: User | None, data: dict, system: bool = False, base_url: str = ''
+) -> CreatedUser:
+    """Add a member of staff. `system=True` is for the first admin and the command line, which have no actor. With
+    `invite` and no password, they are emailed a link to choose theirs (`base_url` the site's address); without
+    outbound mail a password is generated and returned to show once, as without `invite`."""
     if not system:
         require(actor, 'users.manage')
     try:
@@ -75,10 +96,17 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         errors['role'] = _role_beyond_you()
     generated = None
     password = values.password
-    if not password:
+    invite = bool(values.invite and not password and actor is not None)
+    no_mail = invite and not password_reset.mail_configured(session)
+    invite = invite and not no_mail
+    if invite:
+        password = auth.generate_password()  # known to nobody: the invitation's link sets theirs
+    elif not password:
         password = generated = auth.generate_password()
     elif problem := password_problem(password, email=values.email, name=values.name):
         errors['password'] = problem
+    elif values.invite:  # both asked: which one was meant is not ours to guess
+        errors['password'] = _('Leave it empty to email the invitation, or turn the invitation off')
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -90,6 +118,8 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
     )
     session.add(user)
     session.flush()
+    if invite and actor is not None:
+        password_reset.email_invitation(session, user=user, admin=actor, base_url=base_url)
     audit.record(
         session,
         actor,
@@ -101,7 +131,32 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         summary=sentence(N_('Added {email} as {role}'), email=user.email, role=_role_in_log(user.role)),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
-    return CreatedUser(user, generated)
+    return CreatedUser(user, generated, invited=invite, no_mail=no_mail)
+
+
+def resend_invitation(*, session: Session, actor: User, user_id: int, version: int, base_url: str) -> User:
+    """Email a pending (or expired) invitation again: a new link for INVITATION_LIFETIME; the one sent before stops
+    working."""
+    require(actor, 'users.manage')
+    user = get_for_update(session, User, user_id, version, entity='user')
+    _within_reach(session, actor, user)
+    if invitation_state(user) is None:
+        session.rollback()
+        raise ValidationFailed(
+            {'': _('{email} already chose a password: there is no invitation to send again').format(email=user.email)}
+        )
+    if not password_reset.mail_configured(session):
+        session.rollback()
+        raise ValidationFailed({'': _(NO_MAIL)})
+    before = audit.snapshot(user)
+    password_reset.email_invitation(session, user=user, admin=actor, base_url=base_url)
+    return _save(session, actor, user, before, 'user.invitation_sent')
+
+
+NO_MAIL = N_(
+    'Outbound mail is not set up (a mail server and a support email address in the settings), so no invitation can '
+    'be emailed.'
+)
 
 
 def update_user(
@@ -396,6 +451,7 @@ USER_SUMMARIES = {
     'user.deactivated': N_('Deactivated: {email}'),
     'user.password_reset': N_('Password reset: {email}'),
     'user.password_changed': N_('Password changed: {email}'),
+    'user.invitation_sent': N_('Invitation sent again: {email}'),
 }
 
 

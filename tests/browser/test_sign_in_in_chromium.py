@@ -11,11 +11,17 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import User
+from backoffice.services import password_reset
+
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    RunningServer,
     WebDriverWait,
     drawer_box,
     drawer_entry,
@@ -28,6 +34,8 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
+from ..support.factories import make_user
+from ..support.invitations import mails_to, token_in
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +95,35 @@ def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str)
     assert no_horizontal_overflow(driver)
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'users-1440.png'))
+
+    visible_text(driver, 'New user').click()  # the form offers to email an invitation, ticked
+    visible_text(driver, 'Email an invitation to choose their own password')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'users-new-1440.png'))
+
+
+def test_an_invitation_link_asks_the_newcomer_to_choose_their_password_on_a_phone_and_a_desktop(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the invitation is written through the service
+    base_url = server.url
+    admin = make_user('admin', name='Ada "<b>Admin</b>"')
+    newcomer = make_user('agent', email='chromium.newcomer@example.com', name="Nia <i>O'Newton</i>")
+    with session_scope() as session:
+        password_reset.email_invitation(
+            session, user=session.get(User, newcomer.id), admin=session.get(User, admin.id), base_url=base_url
+        )
+        session.commit()
+    link = f'{base_url}/reset-password?token={token_in(mails_to(newcomer.email)[-1])}'
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(link)
+        visible_text(driver, 'Choose your password')
+        visible_text(driver, newcomer.email)
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'invitation-{width}.png'))
 
 
 @pytest.mark.browser
