@@ -1,8 +1,8 @@
 """users.invited_until: a member of staff added from /users is emailed an invitation to choose their password; until
 they do, the list shows it pending (or expired after this time) and offers to send it again.
 
-Revision ID: 0068
-Revises: 0060
+Revision ID: 0067
+Revises: 0066
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0068'
-down_revision: str | None = '0060'
+revision: str = '0067'
+down_revision: str | None = '0066'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
