@@ -69,14 +69,22 @@ def _reactivate(*, session, actor, record_id, version) -> Outcome:
 
 
 def _reset_password(*, session, actor, record_id, version) -> Outcome:
-    user = users.send_password_reset(
+    user, password = users.send_password_reset(
         session=session, actor=actor, user_id=record_id, version=version, base_url=get_settings().base_url
     )
+    if password is None:
+        return Outcome(
+            user,
+            _(
+                'An email was sent to {email} with a link to choose a new password; they were signed out everywhere'
+            ).format(email=user.email),
+        )
     return Outcome(
         user,
-        _('An email was sent to {email} with a link to choose a new password; they were signed out everywhere').format(
-            email=user.email
-        ),
+        _('{email} was signed out everywhere').format(email=user.email),
+        password,
+        _('New password for {email}').format(email=user.email),
+        _('{reason} Pass this password on to them safely instead.').format(reason=_(users.NO_MAIL_RESET)),
     )
 
 

@@ -153,6 +153,10 @@ def resend_invitation(*, session: Session, actor: User, user_id: int, version: i
     return _save(session, actor, user, before, 'user.invitation_sent')
 
 
+NO_MAIL_RESET = N_(
+    'Outbound mail is not set up (a mail server and a support email address in the settings), so no link can be '
+    'emailed.'
+)
 NO_MAIL = N_(
     'Outbound mail is not set up (a mail server and a support email address in the settings), so no invitation can '
     'be emailed.'
@@ -252,9 +256,13 @@ def reset_password(
     return password
 
 
-def send_password_reset(*, session: Session, actor: User, user_id: int, version: int, base_url: str) -> User:
+def send_password_reset(
+    *, session: Session, actor: User, user_id: int, version: int, base_url: str
+) -> tuple[User, str | None]:
     """An admin's reset from /users: the old password stops working, every session of the person ends, and they are
-    emailed a link to choose a new one (once, within 24 hours). No password is shown to the admin, nor sent by mail."""
+    emailed a link to choose a new one (once, within 24 hours). No password is shown to the admin, nor sent by mail.
+    Without outbound mail (nothing would be sent: the link would wait in the outbox) a generated password is returned
+    instead, to show the admin once, as adding a member of staff does; (the user, that password or None)."""
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
     _within_reach(session, actor, user)
@@ -264,12 +272,15 @@ def send_password_reset(*, session: Session, actor: User, user_id: int, version:
             {'': _('To change your own password, use "Change password" in your user menu (it asks the current one).')}
         )
     before = audit.snapshot(user)
-    user.password_hash = auth.hash_password(auth.generate_password())  # nobody knows it: the link sets the next one
+    mailed = password_reset.mail_configured(session)
+    password = auth.generate_password()  # mailed: nobody knows it, the link sets the next one
+    user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
     rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
-    password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
-    return _save(
+    if mailed:
+        password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
+    saved = _save(
         session,
         actor,
         user,
@@ -277,6 +288,7 @@ def send_password_reset(*, session: Session, actor: User, user_id: int, version:
         'user.password_reset',
         (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows}),
     )
+    return saved, None if mailed else password
 
 
 def change_own_password(
