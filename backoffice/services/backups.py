@@ -21,6 +21,7 @@ from backoffice import stored_text
 from backoffice.config import Settings
 from backoffice.errors import ServiceError
 from backoffice.i18n import N_, _
+from backoffice.listing.folding import register_sqlite_fold
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.private_files import private_file, private_folder
@@ -56,6 +57,14 @@ class Backup:
 NOT_CHECKED = N_('Not verified: taken before backups were checked when taken.')
 VERIFIED = N_('Verified: {tables} tables, {rows} rows, the same as the database.')
 NO_USERS_TABLE = N_('not a Backoffice database (no users table)')
+
+
+def _sqlite(*args, **kwargs) -> sqlite3.Connection:
+    """A raw connection, with the functions the app's schema calls (the search indexes read through views using
+    bo_fold: counting or copying them needs it)."""
+    connection = sqlite3.connect(*args, **kwargs)
+    register_sqlite_fold(connection)
+    return connection
 
 
 def folder(settings: Settings) -> Path:
@@ -202,7 +211,7 @@ def verify(path: Path) -> str:
     contents."""
     if '.db' in path.suffixes:
         try:
-            connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+            connection = _sqlite(f'file:{path}?mode=ro', uri=True)
             try:
                 result = connection.execute('PRAGMA integrity_check').fetchone()[0]
                 tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'users'").fetchone()[0]
@@ -234,8 +243,8 @@ def restore(path: Path, settings: Settings) -> None:
         private_file(database)
         # SQLite's backup API copies into the database through its own locks: processes and connections that have it
         # open see the restored content at their next transaction (a file swapped underneath them would not be seen)
-        source = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
-        destination = sqlite3.connect(database, timeout=30)
+        source = _sqlite(f'file:{path}?mode=ro', uri=True)
+        destination = _sqlite(database, timeout=30)
         try:
             source.backup(destination)
             destination.execute('PRAGMA journal_mode=WAL')  # as the app runs it (the backup itself is not in WAL)
@@ -298,7 +307,7 @@ def _refuse_a_newer_schema(path: Path) -> None:
 def _schema_revisions(path: Path) -> list[str]:
     """The migrations a backup's database was at (its alembic_version rows)."""
     if '.db' in path.suffixes:
-        connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+        connection = _sqlite(f'file:{path}?mode=ro', uri=True)
         try:
             return [row[0] for row in connection.execute('SELECT version_num FROM alembic_version')]
         except sqlite3.Error:
@@ -353,8 +362,8 @@ def compare(path: Path, live_counts: dict[str, int]) -> tuple[bool, Sentence]:
 def _sqlite_backup(url: str, target: Path) -> dict[str, int]:
     """Copy the database and count its rows per table within one read transaction: the counts are of what was
     copied."""
-    source = sqlite3.connect(make_url(url).database or '', isolation_level=None)
-    destination = sqlite3.connect(target)
+    source = _sqlite(make_url(url).database or '', isolation_level=None)
+    destination = _sqlite(target)
     try:
         source.execute('BEGIN')
         counts = _table_counts(source)
@@ -368,7 +377,7 @@ def _sqlite_backup(url: str, target: Path) -> dict[str, int]:
 
 
 def _sqlite_counts(path: Path) -> dict[str, int]:
-    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+    connection = _sqlite(f'file:{path}?mode=ro', uri=True)
     try:
         return _table_counts(connection)
     finally:
