@@ -112,7 +112,7 @@ class RecordPage:
                     elif column.kind == 'related':  # none, or one in the trash (shown nowhere but the trash)
                         ui.label('—')
                     else:
-                        ui.label(column.text(record) or '—').classes('break-words')
+                        ui.label(column.text(record) or '—').classes('break-words min-w-0 max-w-full')
 
 
 def _section(section: RecordSection, found: SectionRows) -> None:
