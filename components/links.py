@@ -13,7 +13,11 @@ def record_link(key: str, record_id: int | None, text: str, user: User) -> ui.el
     """A record's name as a link to its page (a real link: it opens in a new tab too) when the user may read it."""
     target = RESOURCES[key]
     if record_id is not None and target.page == f'/{key}/{{id}}' and can(user, target.read_permission):
-        return ui.link(text, f'/{key}/{record_id}').classes('break-words min-w-0 max-w-full').mark(f'{target.singular}-link')
+        return (
+            ui.link(text, f'/{key}/{record_id}')
+            .classes('break-words min-w-0 max-w-full')
+            .mark(f'{target.singular}-link')
+        )
     return ui.label(text).classes('break-words min-w-0 max-w-full')
 
 
