@@ -118,6 +118,25 @@ def test_sending_again_gives_a_new_link_and_the_old_one_no_longer_works(monkeypa
         resend(admin, 'newcomer@example.com')  # nothing pending any more
 
 
+def test_an_admins_reset_retires_the_links_sent_before_the_invitation_included(monkeypatch) -> None:
+    """A reset left a pending invitation's link working beside the reset's own (two ways in until one was used)."""
+    admin = make_user('admin', name='Ada Admin')
+    mail_set_up(monkeypatch, admin)
+    invite(admin)
+    with session_scope() as session:
+        newcomer = session.exec(select(User).where(User.email == 'newcomer@example.com')).one()
+        service.send_password_reset(
+            session=session,
+            actor=session.get(User, admin.id),
+            user_id=newcomer.id,
+            version=newcomer.version,
+            base_url='https://bo.example',
+        )
+    invitation, reset = mails_to('newcomer@example.com')
+    assert password_reset.read_link(token_in(invitation)).user is None
+    assert password_reset.read_link(token_in(reset)).user.email == 'newcomer@example.com'
+
+
 def test_without_outbound_mail_the_password_is_generated_and_shown_once() -> None:
     admin = make_user('admin', name='Ada Admin')  # no mail server in the test settings
     created = invite(admin)

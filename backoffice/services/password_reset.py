@@ -102,7 +102,9 @@ def request_link(*, email: str, address: str | None, base_url: str) -> Asked:
 
 def email_link_from_admin(session: Session, *, user: User, admin: User, base_url: str) -> None:
     """Inside an admin's reset (services/users.send_password_reset): a link to choose a new password, emailed to the
-    person in their language. It works once, for ADMIN_LIFETIME (they may not read their mail within the hour)."""
+    person in their language. It works once, for ADMIN_LIFETIME (they may not read their mail within the hour); every
+    link sent before (an invitation, a "forgot password" link) stops working."""
+    retire_links(session, user)
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordReset(
@@ -145,7 +147,7 @@ def email_invitation(session: Session, *, user: User, admin: User, base_url: str
     """Inside the add of a member of staff (or its resend): a link to choose their password, emailed in their
     language, working once for INVITATION_LIFETIME. Any earlier link of theirs stops working. Plain text and HTML
     (the shop's and the admin's names escaped there)."""
-    _retire_links(session, user)
+    retire_links(session, user)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + INVITATION_LIFETIME
     session.add(
@@ -249,7 +251,7 @@ def _row(session: Session, token: str | None) -> PasswordReset | None:
     return session.exec(select(PasswordReset).where(PasswordReset.token_hash == _hash(token))).first()
 
 
-def _retire_links(session: Session, user: User) -> None:
+def retire_links(session: Session, user: User) -> None:
     """Every unused link of this user stops working (a resent invitation replaces the one sent before)."""
     for row in session.exec(
         select(PasswordReset).where(PasswordReset.user_id == user.id, col(PasswordReset.used_at).is_(None))

@@ -278,8 +278,10 @@ def send_password_reset(
     user.password_changed_at = utcnow()
     user.session_epoch += 1
     rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
-    if mailed:
+    if mailed:  # every link sent before stops working
         password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
+    else:
+        password_reset.retire_links(session, user)
     saved = _save(
         session,
         actor,
