@@ -162,3 +162,15 @@ def test_without_invite_a_create_still_answers_the_generated_password(monkeypatc
     created = invite(admin, invite=False)
     assert created.generated_password and not created.invited
     assert mails_to('newcomer@example.com') == []
+
+
+def test_a_pending_invitation_shows_on_the_users_card_on_a_phone() -> None:
+    """The Invitation column is hidden under 600 px, so a phone's card said nothing of a pending invitation."""
+    from backoffice.resources import resource
+    from components.resource_cards import card_of
+
+    row = {'email': 'newcomer@example.com', 'role': 'Agent', 'name': 'Nia', 'is_active': 'Yes'}
+    pending = card_of(resource('users'), {**row, 'invited_until': 'Invited, not signed in yet'})
+    assert {'label': 'Invitation', 'value': 'Invited, not signed in yet', 'late': False} in pending['lines']
+    chose = card_of(resource('users'), {**row, 'invited_until': ''})  # they chose a password: no empty line
+    assert 'Invitation' not in [line['label'] for line in chose['lines']]

@@ -111,7 +111,7 @@ USERS = register(
         write='users.manage',
         audit_entity='user',
         title='email',
-        card=Card(title='email', status='role', secondary=('name', 'is_active')),
+        card=Card(title='email', status='role', secondary=('name', 'is_active'), once_set=('invited_until',)),
         icon='manage_accounts',
         description=N_('Who can sign in, and with which role'),
         soft_delete=False,
