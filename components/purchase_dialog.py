@@ -45,7 +45,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         show_purchase(user, purchase_id, on_saved=on_saved)
 
                     ui.button(
-                        f'{purchases.label(purchase)} · {purchase.supplier or _("No supplier")}',
+                        ' · '.join((purchases.label(purchase), purchase.supplier or _('No supplier'))),
                         icon='move_to_inbox',
                         on_click=open_order,
                     ).props('flat dense no-caps').mark(f'open-purchase-{purchase.id}')
@@ -153,7 +153,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     counts: dict[int, WholeNumberInput] = {}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
-        ui.label(f'{purchase.supplier or _("No supplier")} · {_state(purchase, lines)}').classes(
+        ui.label(' · '.join((purchase.supplier or _('No supplier'), _state(purchase, lines)))).classes(
             'text-sm text-gray-600'
         ).mark('purchase-state')
         if receiving:
