@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from backoffice.config import get_settings
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 
-NOT_ALLOWED = 'address not allowed'
-COULD_NOT_CONNECT = 'could not connect'
-TOO_MANY_REDIRECTS = 'too many redirects'
+NOT_ALLOWED = N_('address not allowed')
+COULD_NOT_CONNECT = N_('could not connect')
+TOO_MANY_REDIRECTS = N_('too many redirects')
+REASONS = (NOT_ALLOWED, COULD_NOT_CONNECT, TOO_MANY_REDIRECTS)  # the app's own words: stored as their msgid
 REDIRECTS = {301, 302, 303, 307, 308}
 LOCAL_NAMES = {'localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback'}
 _READ_LIMIT = 64 * 1024  # what is read of an answer before the connection is closed (only the status matters)

@@ -13,6 +13,11 @@ from backoffice.services import crud
 
 from .session import acting_user
 
+MENU_CSS = (
+    '.bo-related-menu { max-width: min(calc(100vw - 80px), 40rem) !important } '
+    '.bo-related-menu .q-item__label { overflow-wrap: anywhere; min-width: 0 }'
+)
+
 
 def related_select(
     resource_key: str,
@@ -38,6 +43,11 @@ def related_select(
         return found
 
     select = ui.select(options(), label=label, value=value, with_input=True, clearable=True, on_change=on_change)
+    # its dropdown as wide as its longest option: a customer's long address ran it past a phone's edge, cut off, the
+    # dialog's card beneath; as wide as the field at most now (a phone's dialog, its padding: 80 px narrower than the
+    # window; 40rem, the widest form's), a long word wrapped (a constant: no value formatted into it)
+    ui.add_css(MENU_CSS)
+    select.props('popup-content-class=bo-related-menu')
 
     def typed(e) -> None:
         current = select.value

@@ -214,7 +214,7 @@ class RecordDialog:
 
     def _action_buttons(self) -> None:
         for action in self.resource.actions:
-            if action.visible(self.record) and can(self.user, action.permission):
+            if action.offered(self.record, self.user) and can(self.user, action.permission):
                 ui.button(shown(action.label), icon=action.icon, on_click=lambda a=action: self._action(a)).props(
                     'flat'
                 )
@@ -684,7 +684,7 @@ def action_buttons(resource: Resource, record: Any, user: User, on_done: Callabl
     if getattr(record, 'deleted_at', None) is not None:
         return  # a record in the trash is read-only until restored
     for action in resource.actions:
-        if action.visible(record) and can(user, action.permission):
+        if action.offered(record, user) and can(user, action.permission):
             ui.button(
                 shown(action.label),
                 icon=action.icon,

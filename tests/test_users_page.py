@@ -236,17 +236,32 @@ async def test_the_list_says_since_when_each_user_signs_in_with_two_factor(user:
     assert careless.totp_enabled_at is None
 
 
-async def test_an_admin_resetting_their_own_password_is_sent_to_change_password_not_locked_out(user: User) -> None:
-    """Reset password on one's own row signed this browser out at once, before the new password was shown: the admin
-    was locked out (only the command line let them back in), and a borrowed open session could set a password
-    without knowing the current one."""
+async def test_an_admin_is_not_offered_to_deactivate_or_reset_their_own_account_and_is_refused_anyway(
+    user: User,
+) -> None:
+    """Reset password and Deactivate were offered on one's own row and page, and refused once pressed ("To change your
+    own password, use…"): they are no longer offered there; called anyway, the server still refuses them and the
+    admin's password and session are kept."""
     admin = await open_users_as_admin(user)
+    colleague = make_user('agent', email='colleague@example.com', name='Col "Lea" <b>g</b>: ü')
     open_row(user, admin.email)
-    user.find(kind=ui.button, content='Reset password').click()
-    await user.should_see(marker='confirm-action')
-    user.find(marker='confirm-action').click()
-    await user.should_see('To change your own password, use "Change password" in your user menu')
+    await user.should_see('Save changes')
+    await user.should_not_see('Reset password')
+    await user.should_not_see('Deactivate')
+    await user.open(f'/users/{admin.id}')
+    await user.should_see(admin.email, retries=40)
+    await user.should_not_see(marker='action-reset-password')
+    await user.should_not_see(marker='action-deactivate')
+    await user.open(f'/users/{colleague.id}')  # someone else's page still offers both
+    await user.should_see(marker='action-reset-password', retries=40)
+    await user.should_see(marker='action-deactivate')
+    me = staff_named(admin.email)
+    with session_scope() as session, pytest.raises(ValidationFailed, match='use "Change password" in your user menu'):
+        service.send_password_reset(session=session, actor=me, user_id=me.id, version=me.version, base_url='http://x')
+    with session_scope() as session, pytest.raises(ValidationFailed, match='cannot deactivate your own account'):
+        service.set_active(session=session, actor=me, user_id=me.id, version=me.version, active=False)
     assert auth.sign_in(email=admin.email, password=PASSWORD, address=None).ok  # the password they know still works
+    assert staff_named(admin.email).is_active
     await user.open('/users')
     await user.should_see('Staff users')  # still signed in
 

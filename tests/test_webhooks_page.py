@@ -14,7 +14,7 @@ from backoffice import i18n, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import WebhookDelivery, WebhookEndpoint, utcnow
-from backoffice.services import webhooks
+from backoffice.services import users, webhooks
 
 from .support.factories import make_role, make_user
 from .support.private_servers import free_port
@@ -108,6 +108,44 @@ async def test_the_deliveries_list_says_why_a_delivery_is_still_pending(user: Us
     await signed_in(user, admin.email, path='/webhooks')
     rows = await rows_of(user, 'last_error', 'could not connect', 'last_error')
     assert [row['status'] for row in rows if row['last_error'] == 'could not connect'] == ['Pending']
+
+
+async def test_a_deliverys_last_error_reads_in_the_readers_language_and_an_old_one_as_stored(
+    user: User, monkeypatch
+) -> None:
+    """The last error was stored as English text ('could not connect') and shown so to a French admin: it is stored
+    as its msgid, read in the reader's language; the receiver's own words and rows written before read as stored."""
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')
+    reload_settings()
+    admin = make_user('admin')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': 'Bas "x": <b>é', 'url': f'http://127.0.0.1:{free_port()}/in'}
+        )
+    with session_scope() as session, i18n.use('fr'):  # sent while a French page asked: stored in English, with its key
+        sent = webhooks.send_test(session=session, actor=admin, endpoint_id=endpoint.id)
+    with read_session() as session:
+        stored = session.get(WebhookDelivery, sent.id)
+    assert (stored.last_error, stored.last_error_key) == ('could not connect', 'could not connect')
+    with session_scope() as session:  # a row from before the key, and the receiver's own hostile words
+        for said in ('could not connect', 'HTTP 418 <script>x</script>: "té"'):
+            session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id,
+                    event='webhook.test',
+                    dedup_key=f'old:{said}',
+                    attempts=1,
+                    last_error=said,
+                    status='failed',
+                )
+            )
+        users.set_language(session=session, actor=admin, language='fr')
+    await signed_in(user, admin.email, path='/webhooks')
+    rows = await rows_of(user, 'last_error', 'connexion impossible', 'last_error')
+    errors = sorted(row['last_error'] for row in rows if row.get('last_error'))
+    assert errors == ['HTTP 418 <script>x</script>: "té"', 'connexion impossible', 'connexion impossible']
+    with i18n.use('fr'):
+        assert webhooks.last_error(stored) == 'connexion impossible'
 
 
 async def test_an_endpoint_for_every_event_says_all_events(user: User) -> None:

@@ -348,6 +348,9 @@ class Action:
     permission: str
     inputs: tuple[FormField, ...] = ()
     visible: Callable[[Any], bool] = lambda record: True
+    # whether this actor is offered it on this record (`(record, actor) → bool`): what the service refuses for them
+    # (deactivating or resetting one's own account) is not offered; the service still refuses it if called anyway
+    for_actor: Callable[[Any, Any], bool] = lambda record, actor: True
     icon: str = 'bolt'
     confirm: str = ''
     # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
@@ -358,6 +361,11 @@ class Action:
     # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"
     # (the same, once asked)
     saves_edits: bool = False
+
+    def offered(self, record: Any, actor: Any) -> bool:
+        """Whether the action applies to the record now and this actor is not refused it for who they are (the
+        permission is checked beside it, with `can`)."""
+        return self.visible(record) and self.for_actor(record, actor)
 
 
 @dataclass(frozen=True)

@@ -47,5 +47,9 @@ class WebhookDelivery(EditableTable, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_status_code: int | None = None
-    last_error: str | None = Field(default=None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=500)  # in English, as the dispatcher said it
+    # the app's words as a msgid with its values (backoffice/stored_text.py), read in each reader's language; none for
+    # the receiver's own words (its HTTP reason) and for rows written before
+    last_error_key: str | None = Field(default=None, max_length=500)
+    last_error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     delivered_at: datetime | None = None

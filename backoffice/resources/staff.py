@@ -169,6 +169,7 @@ USERS = register(
                 'users.manage',
                 icon='person_off',
                 visible=lambda u: u.is_active,
+                for_actor=users.on_someone_else,
                 confirm=N_('Deactivate this user? They are signed out everywhere.'),
             ),
             Action(
@@ -193,6 +194,7 @@ USERS = register(
                 _reset_password,
                 'users.manage',
                 icon='key',
+                for_actor=users.on_someone_else,
                 confirm=N_(
                     'Reset the password? The current one stops working, the user is signed out everywhere and is '
                     'emailed a link to choose a new one.'

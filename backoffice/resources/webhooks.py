@@ -54,7 +54,9 @@ def _send_test(*, session, actor, record_id, version) -> Outcome:
         return Outcome(delivery, _('Test event delivered (HTTP {code})').format(code=delivery.last_status_code))
     return Outcome(
         delivery,
-        _('Test event not delivered yet ({error}); it is retried with backoff').format(error=delivery.last_error),
+        _('Test event not delivered yet ({error}); it is retried with backoff').format(
+            error=webhooks.last_error(delivery)
+        ),
     )
 
 
@@ -72,7 +74,9 @@ def _resend(*, session, actor, record_id, version) -> Outcome:
     delivery = webhooks.resend(session=session, actor=actor, delivery_id=record_id)
     if delivery.status == DeliveryStatus.delivered:
         return Outcome(delivery, _('Delivered again (HTTP {code})').format(code=delivery.last_status_code))
-    return Outcome(delivery, _('Not delivered ({error}); it is retried with backoff').format(error=delivery.last_error))
+    return Outcome(
+        delivery, _('Not delivered ({error}); it is retried with backoff').format(error=webhooks.last_error(delivery))
+    )
 
 
 def _rotate(*, session, actor, record_id, version) -> Outcome:
@@ -180,7 +184,7 @@ DELIVERIES = register(
             Column('attempts', N_('Attempts'), kind='number', on_phone=False),
             Column('last_status_code', N_('Answer'), on_phone=False),  # an HTTP status (404), not a quantity
             # why it was not delivered (could not connect, a timeout), in the list: no opening each pending one to see
-            Column('last_error', N_('Last error'), sortable=False, on_phone=False, wrap=True),
+            Column('last_error', N_('Last error'), kind='stored_text', sortable=False, on_phone=False, wrap=True),
             # a pending one: when it is tried again, counting down ('in 4 min'); the list hid it behind "Columns"
             Column('next_attempt_at', N_('Next attempt'), kind='due', on_phone=False, derived=webhooks.next_attempt),
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),

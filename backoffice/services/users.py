@@ -202,6 +202,12 @@ def update_user(
     return _save(session, actor, user, before, 'user.updated')
 
 
+def on_someone_else(user: User, actor: User) -> bool:
+    """Whether `user` is not the actor: deactivating or resetting the password of one's own account is refused (below),
+    so it is offered only on someone else's."""
+    return user.id != actor.id
+
+
 def set_active(*, session: Session, actor: User, user_id: int, version: int, active: bool) -> User:
     """Deactivating signs the user out everywhere and stops them signing in; reactivating lets them back in."""
     require(actor, 'users.manage')

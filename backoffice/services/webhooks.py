@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
-from backoffice import changes, events, formatting, outbound, secret_box
+from backoffice import changes, events, formatting, outbound, secret_box, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
@@ -49,7 +49,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import PERMISSIONS, can, require
 from backoffice.services import audit
-from backoffice.stored_text import count, sentence
+from backoffice.stored_text import Sentence, count, sentence
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -558,10 +558,13 @@ def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[st
             secret = None
         if secret is None or endpoint.deleted_at is not None or (not endpoint.is_active and not test):
             delivery.status = DeliveryStatus.failed
-            delivery.last_error = (
-                N_('The webhook is inactive or deleted')  # stored in English, shown through _()
+            _note_error(
+                delivery,
+                sentence(N_('The webhook is inactive or deleted'))
                 if secret
-                else N_('Its signing secret cannot be read (the secret key changed): make a new secret, then resend')
+                else sentence(
+                    N_('Its signing secret cannot be read (the secret key changed): make a new secret, then resend')
+                ),
             )
             stamp(delivery)
             session.add(delivery)
@@ -597,13 +600,16 @@ def _record(delivery_id: int, status_code: int | None, error: str | None) -> str
         delivery.last_status_code = status_code
         if status_code is not None and 200 <= status_code < 300:
             outcome = 'delivered'
-            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.delivered, now, None
+            delivery.status, delivery.delivered_at = DeliveryStatus.delivered, now
+            _note_error(delivery, None)
         elif delivery.attempts >= MAX_ATTEMPTS:
             outcome = 'failed'
-            delivery.status, delivery.last_error = DeliveryStatus.failed, error
+            delivery.status = DeliveryStatus.failed
+            _note_error(delivery, _said(error))
         else:
             outcome = 'retry'
-            delivery.next_attempt_at, delivery.last_error = now + BACKOFF[delivery.attempts - 1], error
+            delivery.next_attempt_at = now + BACKOFF[delivery.attempts - 1]
+            _note_error(delivery, _said(error))
         stamp(delivery)
         changes.save(session, delivery, (Topic.webhook_deliveries, {'id': delivery_id, 'action': outcome}))
     if outcome != 'delivered':
@@ -612,6 +618,22 @@ def _record(delivery_id: int, status_code: int | None, error: str | None) -> str
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _said(error: str | None) -> str | Sentence | None:
+    """An error of the dispatcher's: the app's own words ('could not connect') as their `Sentence`, read in each
+    reader's language; the receiver's ('HTTP 503 Service Unavailable') as they came."""
+    return sentence(error) if error in outbound.REASONS else error
+
+
+def _note_error(delivery: WebhookDelivery, error: str | Sentence | None) -> None:
+    text, key, params = stored_text.stored(error or '')
+    delivery.last_error, delivery.last_error_key, delivery.last_error_params = text[:500] or None, key, params
+
+
+def last_error(delivery: WebhookDelivery) -> str:
+    """A delivery's last error in the reader's language (a row written before: as stored, or its msgid's)."""
+    return stored_text.show(delivery.last_error or '', delivery.last_error_key, delivery.last_error_params)
 
 
 def _active_endpoints(session: Session) -> list[WebhookEndpoint]:
@@ -638,7 +660,7 @@ def _any_endpoint(session: Session) -> bool:
 
 def _restart(delivery: WebhookDelivery) -> None:
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
-    delivery.last_error = None
+    _note_error(delivery, None)
     stamp(delivery)
 
 

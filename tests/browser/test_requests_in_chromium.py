@@ -32,6 +32,7 @@ pytestmark = pytest.mark.browser
 
 # a customer pastes a link: one word longer than a phone is wide, in the subject and the message (no sideways scroll)
 LINK = 'https://shop.example.com/track?parcel=' + 'A1' * 40
+WIDE_EMAIL = 'visitor.' + 'wide' * 14 + '@example.com'
 SUBJECT = f'Parcel arrived damaged <img src=x onerror="window.__x=1"> {LINK}'
 
 
@@ -82,6 +83,8 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
     db.configure(server.database_url)
     for n in range(6):  # a list longer than a phone's screen
         submit_request(f'Phone list {n}: "long" <script>window.__x=3</script>', email=f'phone.list{n}@example.com')
+    # a caller whose address is wider than a phone's dropdown: its option scrolled the dropdown sideways
+    submit_request('Wide "caller": <b>é</b>', email=WIDE_EMAIL, name=f'Visitor {WIDE_EMAIL}')
     for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
         set_viewport(driver, width, height)
         for url, name, text in (
@@ -103,11 +106,14 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
                 WebDriverWait(driver, TIMEOUT).until(
                     lambda d: next((e for e in d.find_elements(By.XPATH, IN_DIALOG) if e.is_displayed()), None),
                     'the form has no Customer field',
-                ).send_keys('visitor@exa')  # the form's, not the list's Customer filter behind it
+                ).send_keys('visitor')  # the form's, not the list's Customer filter behind it
                 visible_text(driver, 'visitor@example.com')
+                visible_text(driver, WIDE_EMAIL[:20])
                 settle(driver)
                 driver.save_screenshot(str(ARTIFACTS / f'requests-new-{width}.png'))
                 assert no_horizontal_overflow(driver), f'the new request form overflows sideways at {width} px'
+                # nor inside the dialog: its body scrolled sideways while the Customer dropdown was open
+                assert driver.execute_script(SIDEWAYS_IN_DIALOG) == [], f'the form scrolls sideways at {width} px'
                 button(driver, 'Cancel', topmost=True).click()
         if width == 390:  # ticking the first card shows what to do with it in the window, not 7 cards below
             driver.find_element(By.CSS_SELECTOR, '.bo-card .q-checkbox').click()
@@ -120,6 +126,17 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
 
 
 IN_DIALOG = '//div[contains(@class, "q-dialog")]//label[.//div[normalize-space(.)="Customer"]]//input'
+
+# the dialog's elements and its dropdown's that scroll sideways (more content than width, and a scroll bar to show
+# it), or a dropdown running past the window's edge
+SIDEWAYS_IN_DIALOG = """
+    return [...document.querySelectorAll('.q-dialog *, .q-menu, .q-menu *')].filter((el) => {
+        const x = getComputedStyle(el).overflowX;
+        const scrolls = (x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1;
+        const r = el.getBoundingClientRect();  // or runs past the window's edge, cut off
+        return scrolls || (el.classList.contains('q-menu') && (r.left < 0 || r.right > window.innerWidth));
+    }).map((el) => `${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+"""
 
 BULK_BAR_IN_SIGHT = """
     const edit = [...document.querySelectorAll('button')].find((b) => b.textContent.includes('Edit a field'));
