@@ -3,7 +3,7 @@ connect', 'The webhook is inactive or deleted'), stored as a msgid with its valu
 the English `last_error`, so a French admin reads it in French. The receiver's own words (its HTTP reason) have no
 key; older rows keep none and show their stored text (translated when it is a known msgid).
 
-Revision ID: 0069
+Revision ID: 0068
 Revises: 0067
 Create Date: 2026-12-06
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0069'
+revision: str = '0068'
 down_revision: str | None = '0067'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
