@@ -19,6 +19,7 @@ from components.forms import FAILED, call_now, in_language, page_dialog
 from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly, preload_bundle
 from components.screens import screen
+from components.session import acting_user
 
 CUSTOM = 0  # the period switch's "Custom" choice
 # while a period switch is read: the cards and charts dimmed, from the tap (data-switching, set by the browser) until
@@ -218,6 +219,7 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
     with read_session() as session:
         table = read.series(session=session, period=period, keys=[card.key])
         behind = read.behind_today(session=session, key=card.key)
+        listed = read.list_behind_today(session=session, key=card.key, user=acting_user())
     with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             ui.label(_(card.label)).classes('text-lg font-medium')
@@ -249,6 +251,8 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
             _behind_rows(card.key, behind)
         else:
             ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
+        if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
+            ui.link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
     dialog.open()
 
 
