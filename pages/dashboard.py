@@ -246,13 +246,14 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
             running=read.running_day(period, zone=shown_with.zone),
         )
         LeanPlotly(figure).classes('w-full h-56')
-        ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
+        with ui.row().classes('w-full items-baseline justify-between gap-x-4 gap-y-0 pt-2'):
+            ui.label(_("Behind today's number")).classes('text-sm font-medium')
+            if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
+                ui.link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
         if behind.rows:
             _behind_rows(card.key, behind)
         else:
             ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
-        if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
-            ui.link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
     dialog.open()
 
 
