@@ -18,6 +18,7 @@ from components import kpi_widgets as widgets
 from components.forms import FAILED, call_now, in_language, page_dialog
 from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly, preload_bundle
+from components.links import site_link
 from components.screens import screen
 from components.session import acting_user
 
@@ -249,7 +250,7 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
         with ui.row().classes('w-full items-baseline justify-between gap-x-4 gap-y-0 pt-2'):
             ui.label(_("Behind today's number")).classes('text-sm font-medium')
             if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
-                ui.link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
+                site_link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
         if behind.rows:
             _behind_rows(card.key, behind)
         else:
