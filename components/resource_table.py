@@ -18,7 +18,7 @@ from backoffice.engine.declaration import link_fields, shown, shown_choices
 from backoffice.formatting import due, money, number
 from backoffice.i18n import N_, _
 from backoffice.listing import query
-from backoffice.listing.filters import typed_number
+from backoffice.listing.filters import day_range_from_address, typed_number
 from backoffice.models import User
 from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
@@ -210,6 +210,7 @@ class ResourceTable:
         self.page = 1
         self.total, self.exact = 0, True
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
+        self._date_inputs: dict[str, tuple[DateInput, DateInput]] = {}  # a date filter's fields: from, to
         self._applying = False
         self._refresh_pending = False
         self._refresh_again = False  # a change came while a refresh was under way: refresh once more after it
@@ -684,10 +685,25 @@ class ResourceTable:
             self._applying = False
 
     def _choice_from_address(self, params) -> None:
-        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link), or a
-        yes/no one (/inventory?low_stock=yes: the low-stock notice of several products)."""
+        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link; one or
+        more: /orders?status=paid&status=shipped), a yes/no one (/inventory?low_stock=yes: the low-stock notice of
+        several products) or a date one (/orders?placed_at=2026-12-06..2026-12-06: a KPI card's "See these in the
+        list"), shown in its fields as if typed; a value that is none of these is left out."""
         for declared in self.resource.filters:
             value = params.get(declared.name, '')
+            if declared.kind == 'date_range' and declared.name in self._date_inputs:
+                self._date_range_from_address(declared.name, value)
+                continue
+            if declared.kind == 'choice' and declared.name in self.controls:
+                chosen = [v for v in dict.fromkeys(params.getlist(declared.name)) if v in (declared.choices or {})]
+                if len(chosen) > 1:
+                    self._applying = True
+                    try:
+                        self.state['filters'][declared.name] = chosen
+                        self.controls[declared.name].set_value(chosen)
+                    finally:
+                        self._applying = False
+                    continue
             if declared.kind in ('bool', 'present') and value in ('yes', 'no') and declared.name in self.controls:
                 self._applying = True
                 try:
@@ -704,6 +720,17 @@ class ResourceTable:
                 self.controls[declared.name].set_value([value])
             finally:
                 self._applying = False
+
+    def _date_range_from_address(self, name: str, value: str) -> None:
+        given = day_range_from_address(value)
+        if given is None:
+            return
+        self._applying = True
+        try:  # the fields' changes set the filter, as a day typed in them does
+            for field, day in zip(self._date_inputs[name], given, strict=True):
+                field.value = day.isoformat() if day else ''
+        finally:
+            self._applying = False
 
     def _empty_state(self) -> None:
         """On a list with no records at all: a sentence saying what to do first, and the create button if allowed."""
@@ -882,12 +909,13 @@ class ResourceTable:
             )
 
         # the reader's format (03/12/2026 in French), whatever the browser's language
-        DateInput(
+        first = DateInput(
             _('{label} from').format(label=shown(declared.label)), on_change=lambda e: changed('from', e.value)
-        ).props('outlined dense clearable').classes('w-44').mark(f'filter-{declared.name}-from')
-        DateInput(_('to'), on_change=lambda e: changed('to', e.value)).props('outlined dense clearable').classes(
-            'w-44'
-        ).mark(f'filter-{declared.name}-to')
+        )
+        first.props('outlined dense clearable').classes('w-44').mark(f'filter-{declared.name}-from')
+        last = DateInput(_('to'), on_change=lambda e: changed('to', e.value))
+        last.props('outlined dense clearable').classes('w-44').mark(f'filter-{declared.name}-to')
+        self._date_inputs[declared.name] = (first, last)
 
     def _number_range(self, declared) -> None:
         """Text, not number inputs: Chromium's read '1,5' as 15 in English; 12,50 and 12.50 both mean 12.50 here (as

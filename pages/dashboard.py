@@ -18,7 +18,9 @@ from components import kpi_widgets as widgets
 from components.forms import FAILED, call_now, in_language, page_dialog
 from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly, preload_bundle
+from components.links import site_link
 from components.screens import screen
+from components.session import acting_user
 
 CUSTOM = 0  # the period switch's "Custom" choice
 # while a period switch is read: the cards and charts dimmed, from the tap (data-switching, set by the browser) until
@@ -218,6 +220,7 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
     with read_session() as session:
         table = read.series(session=session, period=period, keys=[card.key])
         behind = read.behind_today(session=session, key=card.key)
+        listed = read.list_behind_today(session=session, key=card.key, user=acting_user())
     with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             ui.label(_(card.label)).classes('text-lg font-medium')
@@ -244,7 +247,10 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
             running=read.running_day(period, zone=shown_with.zone),
         )
         LeanPlotly(figure).classes('w-full h-56')
-        ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
+        with ui.row().classes('w-full items-baseline justify-between gap-x-4 gap-y-0 pt-2'):
+            ui.label(_("Behind today's number")).classes('text-sm font-medium')
+            if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
+                site_link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
         if behind.rows:
             _behind_rows(card.key, behind)
         else:

@@ -8,18 +8,22 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from backoffice import formatting, i18n
+from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, _, pgettext
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import BY_KEY, KPIS, Day, Kpi, active_users_span
-from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
+from backoffice.listing.filters import day_range_address
+from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, User, utcnow
+from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings
@@ -459,6 +463,20 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
         ],
         _count(session, select(e.ts).where(*condition)),
     )
+
+
+def list_behind_today(*, session: Session, key: str, user: User | None) -> str | None:
+    """The address of the list showing the records today's number of this KPI counts, filtered as the KPI counts them
+    (/orders?status=paid&…&placed_at=2026-12-06..2026-12-06: today in the shop's days), or None when its records are
+    not a list's or the reader may not read that list."""
+    listed = BY_KEY[key].listed
+    if listed is None or not can(user, RESOURCES[listed.resource].read_permission):
+        return None
+    given: list[tuple[str, str]] = [(name, value) for name, values in listed.choices for value in values]
+    if listed.day is not None:
+        today = days.today(app_settings.value(session=session, key='time_zone'))
+        given.append((listed.day, day_range_address(today, today)))
+    return f'{listed.address}?{urlencode(given)}' if given else listed.address
 
 
 def _count(session: Session, statement: Any) -> int:

@@ -53,6 +53,18 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """The list showing the records a KPI counts, filtered as the KPI counts them: its address and resource (whose read
+    permission the link asks), the date filter that holds a day's records (None: the KPI is a level, not a day's), and
+    the choice filters (a status among those counted)."""
+
+    address: str
+    resource: str
+    day: str | None = None
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Kpi:
     key: str
     label: str
@@ -67,6 +79,7 @@ class Kpi:
     lookback_days: Callable[[Definitions], int] = lambda d: 0  # how far back new rows change values
     # computes a span of days at once, faster than day by day: (session, first, last, zone, definitions) → by day
     compute_span: Callable[..., dict[date, DayValue]] | None = None
+    listed: Listed | None = None  # where its records are listed ("See these orders in the list"), if they are
 
     def describe(self, definitions: Definitions) -> str:
         """The definition in the reader's language (the label too is marked: show it with `_(kpi.label)`)."""
@@ -398,6 +411,7 @@ KPIS: list[Kpi] = [
         ),
         turnover,
         ('orders',),
+        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PAID),)),
     ),
     Kpi(
         'orders',
@@ -406,6 +420,7 @@ KPIS: list[Kpi] = [
         N_('Orders placed that day (not drafts, not cancelled, not the replacement orders of exchanges).'),
         orders_count,
         ('orders',),
+        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PLACED),)),
     ),
     Kpi(
         'average_basket',
@@ -415,6 +430,7 @@ KPIS: list[Kpi] = [
         average_basket,
         ('orders',),
         period='ratio',
+        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PAID),)),
     ),
     Kpi(
         'conversion',
@@ -502,6 +518,7 @@ KPIS: list[Kpi] = [
         ('tickets',),
         period='last',
         good='down',
+        listed=Listed('/requests', 'tickets', None, (('status', tuple(s.value for s in OPEN_STATUSES)),)),
     ),
     Kpi(
         'sla_breaches',
@@ -531,6 +548,7 @@ KPIS: list[Kpi] = [
         period='last',
         snapshot=True,
         good='down',
+        listed=Listed('/inventory', 'stock', None, (('low_stock', ('yes',)),)),
     ),
     # for the funnel chart
     Kpi(

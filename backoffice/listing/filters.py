@@ -124,6 +124,33 @@ def _day(spec: Filter, value: Any) -> date | None:
         raise ValidationFailed({spec.name: _('“{value}” is not a date (YYYY-MM-DD)').format(value=value)}) from None
 
 
+RANGE_SEPARATOR = '..'  # a date filter in a list's address: /orders?placed_at=2026-12-01..2026-12-06
+
+
+def day_range_from_address(text: str | None) -> tuple[date | None, date | None] | None:
+    """A list's date filter as its address gives it: 'FIRST..LAST' (either side may be empty: '2026-12-01..' from the
+    1st on) or one day ('2026-12-06', that day only), days in the shop's time zone as the date inputs take them. None
+    for anything else (a mistyped or made-up day, '..', a start after the end): the list is then not filtered by it."""
+    if not text or len(text) > 2 * 10 + len(RANGE_SEPARATOR):
+        return None
+    first, separator, last = text.partition(RANGE_SEPARATOR)
+    if not separator:
+        last = first
+    try:
+        start = date.fromisoformat(first) if first else None
+        end = date.fromisoformat(last) if last else None
+    except ValueError:
+        return None
+    if (start is None and end is None) or (start and end and start > end):
+        return None
+    return start, end
+
+
+def day_range_address(first: date | None, last: date | None) -> str:
+    """The value `day_range_from_address` reads: '2026-12-06..2026-12-06'."""
+    return f'{first.isoformat() if first else ""}{RANGE_SEPARATOR}{last.isoformat() if last else ""}'
+
+
 def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if value == NONE:  # "assignee: nobody"
         return [attribute.is_(None)]

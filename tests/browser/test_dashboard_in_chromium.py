@@ -16,12 +16,14 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     WebDriverWait,
+    field,
     no_horizontal_overflow,
     resize_and_settle,
     set_viewport,
     settle,
     signed_in,
     visible_text,
+    wait_for_path,
 )
 from ..support.dashboard import TAP_AND_WATCH, charts_drawn, hover_text, seed_history, switch_buttons, switch_state
 
@@ -43,6 +45,13 @@ def busy_day(database_url: str) -> None:
     for n in range(30):
         number = '<b>"Zoë": 7</b>' if n == 0 else f'7{n:05d}'
         paid_order(buyer, now - timedelta(seconds=n + 1), '1234.50', number=number)
+
+
+def today_in_the_shop() -> str:
+    from backoffice.kpi import days
+    from backoffice.services import app_settings
+
+    return days.today(app_settings.time_zone()).isoformat()
 
 
 def card_columns(driver: WebDriver) -> int:
@@ -164,3 +173,21 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     visible_text(driver, 'compared with the 7 days before')
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440-7-days.png'))
+
+    # the Orders card's "See these in the list": the orders list on today (the shop's day), the field showing it
+    driver.find_element(By.XPATH, f'{orders}//div[contains(@class,"cursor-pointer")]').click()
+    wait.until(lambda d: '25 of ' in d.find_element(By.CSS_SELECTOR, dialog).text, 'the rows say how many')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440-orders-behind.png'))
+    driver.find_element(
+        By.XPATH, '//div[contains(@class,"q-dialog")]//a[normalize-space(.)="See these in the list"]'
+    ).click()
+    wait_for_path(driver, '/orders')
+    visible_text(driver, '700001')
+    assert field(driver, 'Placed from').get_attribute('value') == today_in_the_shop(), 'the day, as if typed'
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'orders-1440-from-the-dashboard.png'))
+    resize_and_settle(driver, 390, 844)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'orders-390-from-the-dashboard.png'))
