@@ -131,3 +131,22 @@ def test_a_type_the_user_may_not_read_is_never_searched(monkeypatch: pytest.Monk
     assert statements and not any('FROM orders' in s or 'FROM invoices' in s for s in statements)
     assert 'Order' not in global_search.readable_kinds(agent)
     assert 'Order' in global_search.readable_kinds(admin)
+
+
+def test_names_and_titles_are_found_with_or_without_their_accents() -> None:
+    make_customer('cust.gs.accents@example.com', name='Zoé López: "<script>"')
+    make_customer('cust.gs.plain@example.com', name='Zoe Lopez-Garcia')
+    make_company('Société Générale d\'Öl: "<b>"')
+    make_product('SKU-GS-ACC', name='Crème brûlée "<i>"')
+    make_content('gs-accents', title='Ça va: "<script>"')
+    agent = make_user('agent')
+    for term in ('zoe lopez', 'ZOÉ LÓPEZ', 'Zoë Lopez'):  # typed without accents, with them, with other ones
+        assert sorted(t for k, t in kinds_and_titles(agent, term) if k == 'Customer') == [
+            'Zoe Lopez-Garcia',
+            'Zoé López: "<script>"',
+        ]
+    assert [t for k, t in kinds_and_titles(agent, 'zoe lopez:') if k == 'Customer'] == ['Zoé López: "<script>"']
+    assert ('Company', 'Société Générale d\'Öl: "<b>"') in kinds_and_titles(agent, 'societe generale d\'ol: "<')
+    assert ('Product', 'Crème brûlée "<i>"') in kinds_and_titles(agent, 'creme brulee')
+    assert ('Content', 'Ça va: "<script>"') in kinds_and_titles(make_user('viewer'), 'ca va: "<script')
+    assert kinds_and_titles(agent, 'zoe lopes') == []  # still a prefix, not a likeness
