@@ -22,6 +22,7 @@ from .support.factories import (
     place,
     submit_request,
 )
+from .support.plans import plan_of, reading, statements_of
 
 HOSTILE = 'Zoë "<script>alert(1)</script>": O\'Brien'
 
@@ -150,3 +151,19 @@ def test_names_and_titles_are_found_with_or_without_their_accents() -> None:
     assert ('Product', 'Crème brûlée "<i>"') in kinds_and_titles(agent, 'creme brulee')
     assert ('Content', 'Ça va: "<script>"') in kinds_and_titles(make_user('viewer'), 'ca va: "<script')
     assert kinds_and_titles(agent, 'zoe lopes') == []  # still a prefix, not a likeness
+
+
+def test_a_search_by_name_reads_the_folded_prefix_indexes() -> None:
+    make_customer('cust.gs.plan@example.com', name='Émile Plan')
+    admin = make_user('admin')
+    engine = db.get_engine()
+    with read_session() as session:
+        seen = statements_of(engine, lambda: global_search.search(session=session, actor=admin, term='emile pl'))
+    for table, index in (
+        ('customers', 'ix_customers_name_fold'),
+        ('companies', 'ix_companies_name_fold'),
+        ('products', 'ix_products_name_fold'),
+        ('content_entries', 'ix_content_entries_title_fold'),
+    ):
+        plans = [plan_of(engine, s, p) for s, p in seen if s in reading(seen, table)]
+        assert any(index in plan for plan in plans), f'{table} is not read by {index}: {plans}'
