@@ -19,6 +19,7 @@ from backoffice.api.health import router as health
 from backoffice.api.requests import router as intake
 from backoffice.config import get_settings
 from backoffice.db import get_engine, read_session, session_scope
+from backoffice.listing.folding import register_sqlite_fold
 from backoffice.models import Ticket
 from backoffice.services import api_keys, system_health, tickets
 from components import forms
@@ -35,6 +36,7 @@ def _full() -> Iterator[None]:
     engine = get_engine()
     engine.dispose()
     with closing(sqlite3.connect(engine.url.database, isolation_level=None)) as compact:
+        register_sqlite_fold(compact)  # VACUUM rebuilds the indexes on bo_fold(name) (migration 0068)
         compact.execute('VACUUM')  # no free pages left for a write to reuse: it must grow the file
 
     def cap(connection, _record) -> None:

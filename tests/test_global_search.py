@@ -22,6 +22,7 @@ from .support.factories import (
     place,
     submit_request,
 )
+from .support.plans import plan_of, reading, statements_of
 
 HOSTILE = 'Zoë "<script>alert(1)</script>": O\'Brien'
 
@@ -131,3 +132,38 @@ def test_a_type_the_user_may_not_read_is_never_searched(monkeypatch: pytest.Monk
     assert statements and not any('FROM orders' in s or 'FROM invoices' in s for s in statements)
     assert 'Order' not in global_search.readable_kinds(agent)
     assert 'Order' in global_search.readable_kinds(admin)
+
+
+def test_names_and_titles_are_found_with_or_without_their_accents() -> None:
+    make_customer('cust.gs.accents@example.com', name='Zoé López: "<script>"')
+    make_customer('cust.gs.plain@example.com', name='Zoe Lopez-Garcia')
+    make_company('Société Générale d\'Öl: "<b>"')
+    make_product('SKU-GS-ACC', name='Crème brûlée "<i>"')
+    make_content('gs-accents', title='Ça va: "<script>"')
+    agent = make_user('agent')
+    for term in ('zoe lopez', 'ZOÉ LÓPEZ', 'Zoë Lopez'):  # typed without accents, with them, with other ones
+        assert sorted(t for k, t in kinds_and_titles(agent, term) if k == 'Customer') == [
+            'Zoe Lopez-Garcia',
+            'Zoé López: "<script>"',
+        ]
+    assert [t for k, t in kinds_and_titles(agent, 'zoe lopez:') if k == 'Customer'] == ['Zoé López: "<script>"']
+    assert ('Company', 'Société Générale d\'Öl: "<b>"') in kinds_and_titles(agent, 'societe generale d\'ol: "<')
+    assert ('Product', 'Crème brûlée "<i>"') in kinds_and_titles(agent, 'creme brulee')
+    assert ('Content', 'Ça va: "<script>"') in kinds_and_titles(make_user('viewer'), 'ca va: "<script')
+    assert kinds_and_titles(agent, 'zoe lopes') == []  # still a prefix, not a likeness
+
+
+def test_a_search_by_name_reads_the_folded_prefix_indexes() -> None:
+    make_customer('cust.gs.plan@example.com', name='Émile Plan')
+    admin = make_user('admin')
+    engine = db.get_engine()
+    with read_session() as session:
+        seen = statements_of(engine, lambda: global_search.search(session=session, actor=admin, term='emile pl'))
+    for table, index in (
+        ('customers', 'ix_customers_name_fold'),
+        ('companies', 'ix_companies_name_fold'),
+        ('products', 'ix_products_name_fold'),
+        ('content_entries', 'ix_content_entries_title_fold'),
+    ):
+        plans = [plan_of(engine, s, p) for s, p in seen if s in reading(seen, table)]
+        assert any(index in plan for plan in plans), f'{table} is not read by {index}: {plans}'

@@ -70,3 +70,14 @@ async def test_the_orders_list_links_each_order_to_its_customer(user: User) -> N
     await rows_show(user, 'lina.link@example.com')
     row = next(r for r in user.find(ui.table).elements.pop().rows if r['email'] == 'lina.link@example.com')
     assert row['_link_email'] == f'/customers?open={order.customer_id}'  # the cell is <a href> to the customer
+
+
+async def test_a_name_typed_without_its_accents_finds_the_customer(user: User) -> None:
+    accented = 'Zoé López: "<script>alert(1)</script>"'
+    make_customer('zoe.page.accents@example.com', name=accented)
+    await signed_in(user, make_user('agent').email)
+    search = user.find(marker='global-search')
+    search.type('zoe lopez: "<scr')
+    await eventually(lambda: ('Customer', accented) in hits(user), message='the customer is found without accents')
+    search.clear().type('ZOË LÖPEZ')  # other accents, in capitals
+    await eventually(lambda: ('Customer', accented) in hits(user), message='the customer is found with other accents')

@@ -11,6 +11,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from backoffice.listing.folding import fold
+
 
 def utcnow() -> datetime:
     """Aware UTC, as SQLModel's UTCDateTime columns require; the UI converts to the viewer's time zone."""
@@ -101,6 +103,17 @@ def prefix_index(name: str, column: str) -> Index:
     )
 
 
+def folded_prefix_index(name: str, column: str) -> Index:
+    """An index on bo_fold(column) — lower case, accents off (backoffice/listing/folding.py) — that answers "starts
+    with" for the header's search, so that 'Lopez' finds 'López' and the other way round (migration 0068): SQLite
+    reads it for a range (bo_fold is the Python function each connection registers), PostgreSQL for LIKE 'x%'."""
+    return Index(
+        name,
+        func.bo_fold(literal_column(column)).label(f'{column}_folded'),
+        postgresql_ops={f'{column}_folded': 'text_pattern_ops'},
+    )
+
+
 ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')  # SQLite's lower()
 _TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is "x starts with abc"
 
@@ -113,6 +126,17 @@ def starts_with(dialect: str, lowered: Any, term: str) -> Any:
         return lowered.like(f'{escaped}%', escape='\\')
     prefix = term.translate(ASCII_LOWER)  # SQLite's lower() changes ASCII letters only
     return (lowered >= prefix) & (lowered < prefix + _TOP)
+
+
+def folded_starts_with(dialect: str, column: Any, term: str) -> tuple[Any, Any]:
+    """bo_fold(column) starts with the term folded the same way (a `folded_prefix_index` reads it), and the expression
+    to order by on SQLite (see `starts_with`)."""
+    folded = func.bo_fold(column)
+    prefix = fold(term) or ''
+    if dialect == 'postgresql':
+        escaped = prefix.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+        return folded.like(f'{escaped}%', escape='\\'), folded
+    return (folded >= prefix) & (folded < prefix + _TOP), folded
 
 
 def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:

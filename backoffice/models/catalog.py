@@ -12,7 +12,7 @@ from sqlalchemy import true as sa_true
 from sqlmodel import Field
 
 from backoffice.i18n import _
-from backoffice.models.base import EditableTable, SoftDeletable, prefix_index
+from backoffice.models.base import EditableTable, SoftDeletable, folded_prefix_index, prefix_index
 from backoffice.validation import LongName, OptionalId, RequiredText, decimal_text, typed_money
 
 
@@ -55,7 +55,7 @@ class Product(EditableTable, SoftDeletable, table=True):
     __table_args__ = (
         # keyset order for the sortable columns and the filters (the SKU is unique, so it needs no id)
         prefix_index('ix_products_sku_lower', 'sku'),  # case-insensitive duplicate check, search by prefix
-        prefix_index('ix_products_name_lower', 'name'),  # search by prefix
+        folded_prefix_index('ix_products_name_fold', 'name'),  # search by prefix, accents off
         Index('ix_products_name_id', 'name', 'id'),
         Index('ix_products_price_id', 'price', 'id'),
         Index('ix_products_active_id', 'active', 'id'),

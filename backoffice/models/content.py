@@ -11,7 +11,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
-from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, folded_prefix_index, prefix_index, string_enum, utcnow
 from backoffice.validation import RequiredText
 
 SLUG_MAX = 120
@@ -35,7 +35,7 @@ class ContentEntry(EditableTable, SoftDeletable, table=True):
     __tablename__ = 'content_entries'
     __table_args__ = (  # case-insensitive duplicate check, search by prefix
         prefix_index('ix_content_entries_slug_lower', 'slug'),
-        prefix_index('ix_content_entries_title_lower', 'title'),
+        folded_prefix_index('ix_content_entries_title_fold', 'title'),  # search by prefix, accents off
     )
 
     slug: str = Field(max_length=SLUG_MAX, unique=True, index=True)

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from backoffice import i18n
 from backoffice.i18n import N_
 from backoffice.listing.folding import postgresql_fold_function
-from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, folded_prefix_index, prefix_index, string_enum, utcnow
 from backoffice.validation import Email, OptionalId, OptionalText, Phone, RequiredText
 
 
@@ -75,7 +75,7 @@ class Company(EditableTable, SoftDeletable, table=True):
     """A B2B account; its contacts are customers."""
 
     __tablename__ = 'companies'
-    __table_args__ = (prefix_index('ix_companies_name_lower', 'name'),)  # search by prefix
+    __table_args__ = (folded_prefix_index('ix_companies_name_fold', 'name'),)  # search by prefix, accents off
 
     name: str = Field(max_length=200, index=True)
     website: str | None = Field(default=None, max_length=300)
@@ -92,7 +92,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
         Index('ix_customers_status_signed_up', 'status', 'signed_up_at', 'id'),
         Index('ix_customers_signed_up_id', 'signed_up_at', 'id'),
         prefix_index('ix_customers_email_lower', 'email'),  # case-insensitive duplicate check, search by prefix
-        prefix_index('ix_customers_name_lower', 'name'),  # search by prefix
+        folded_prefix_index('ix_customers_name_fold', 'name'),  # search by prefix, accents off
         # keyset order for the remaining sortable columns (migration 0003)
         Index('ix_customers_status_id', 'status', 'id'),
         Index('ix_customers_consent_id', 'marketing_consent', 'id'),

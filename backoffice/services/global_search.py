@@ -1,5 +1,6 @@
 """The header's search across record types: exact numbers and prefixes of emails, names, SKUs and parcels' tracking
-numbers, read by indexes, only in the types the user may read."""
+numbers, read by indexes, only in the types the user may read. Names and titles are compared without accents
+(bo_fold, backoffice/listing/folding.py, as the lists' search): 'Lopez' finds 'López' and the other way round."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 from backoffice.engine.declaration import link_fields
 from backoffice.i18n import N_, _
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
-from backoffice.models.base import starts_with
+from backoffice.models.base import folded_starts_with, starts_with
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.system import entity_permissions
@@ -72,12 +73,12 @@ def readable_kinds(actor: Any) -> list[str]:
 def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
     if len(found) < PER_TYPE:
-        found += _prefix(session, Customer, actor, 'customers', func.lower(Customer.name), term, found)
+        found += _folded_prefix(session, Customer, actor, 'customers', col(Customer.name), term, found)
     return [Hit(N_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in found]
 
 
 def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
-    found = _prefix(session, Company, actor, 'companies', func.lower(Company.name), term)
+    found = _folded_prefix(session, Company, actor, 'companies', col(Company.name), term)
     return [Hit(N_('Company'), c.name, c.vat_number or '', _link('companies', c)) for c in found]
 
 
@@ -121,7 +122,7 @@ def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
 def _products(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Product, actor, 'products', func.lower(Product.sku), term)
     if len(found) < PER_TYPE and len(term) >= MIN_LENGTH:
-        found += _prefix(session, Product, actor, 'products', func.lower(Product.name), term, found)
+        found += _folded_prefix(session, Product, actor, 'products', col(Product.name), term, found)
     return [Hit(N_('Product'), p.name, p.sku, _link('products', p)) for p in found]
 
 
@@ -130,7 +131,7 @@ def _content(session: Session, actor: Any, term: str) -> list[Hit]:
         return []
     found = _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.slug), term)
     if len(found) < PER_TYPE:
-        found += _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.title), term, found)
+        found += _folded_prefix(session, ContentEntry, actor, 'content', col(ContentEntry.title), term, found)
     return [Hit(N_('Content'), e.title, e.slug, _link('content', e)) for e in found]
 
 
@@ -158,6 +159,14 @@ def _prefix(
     dialect = session.get_bind().dialect.name
     starts = starts_with(dialect, lowered, term)
     return _first(session, model, actor, key, [starts], already, order=lowered if dialect == 'sqlite' else None)
+
+
+def _folded_prefix(session: Session, model: Any, actor: Any, key: str, column: Any, term: str, already=()) -> list[Any]:
+    """Records whose column, folded (bo_fold: lower case, accents off), starts with the term folded the same way: read
+    by the column's `folded_prefix_index` (migration 0068), ordered as `_prefix` is."""
+    dialect = session.get_bind().dialect.name
+    starts, folded = folded_starts_with(dialect, column, term)
+    return _first(session, model, actor, key, [starts], already, order=folded if dialect == 'sqlite' else None)
 
 
 def _first(
