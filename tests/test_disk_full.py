@@ -36,7 +36,7 @@ def _full() -> Iterator[None]:
     engine = get_engine()
     engine.dispose()
     with closing(sqlite3.connect(engine.url.database, isolation_level=None)) as compact:
-        register_sqlite_fold(compact)  # VACUUM rebuilds the indexes on bo_fold(name) (migration 0068)
+        register_sqlite_fold(compact)  # VACUUM rebuilds the indexes on bo_fold(name) (migration 0069)
         compact.execute('VACUUM')  # no free pages left for a write to reuse: it must grow the file
 
     def cap(connection, _record) -> None:

@@ -105,7 +105,7 @@ def prefix_index(name: str, column: str) -> Index:
 
 def folded_prefix_index(name: str, column: str) -> Index:
     """An index on bo_fold(column) — lower case, accents off (backoffice/listing/folding.py) — that answers "starts
-    with" for the header's search, so that 'Lopez' finds 'López' and the other way round (migration 0068): SQLite
+    with" for the header's search, so that 'Lopez' finds 'López' and the other way round (migration 0069): SQLite
     reads it for a range (bo_fold is the Python function each connection registers), PostgreSQL for LIKE 'x%'."""
     return Index(
         name,

@@ -163,7 +163,7 @@ def _prefix(
 
 def _folded_prefix(session: Session, model: Any, actor: Any, key: str, column: Any, term: str, already=()) -> list[Any]:
     """Records whose column, folded (bo_fold: lower case, accents off), starts with the term folded the same way: read
-    by the column's `folded_prefix_index` (migration 0068), ordered as `_prefix` is."""
+    by the column's `folded_prefix_index` (migration 0069), ordered as `_prefix` is."""
     dialect = session.get_bind().dialect.name
     starts, folded = folded_starts_with(dialect, column, term)
     return _first(session, model, actor, key, [starts], already, order=folded if dialect == 'sqlite' else None)

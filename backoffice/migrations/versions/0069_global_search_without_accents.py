@@ -5,8 +5,8 @@ connection registers, registered here too); PostgreSQL: LIKE 'x%' (text_pattern_
 NOTE: as 0064's tables, companies, products and content_entries are then written through the app only on SQLite (the
 sqlite3 shell has no bo_fold).
 
-Revision ID: 0068
-Revises: 0067
+Revision ID: 0069
+Revises: 0068
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from backoffice.listing.folding import register_sqlite_fold
 
-revision: str = '0068'
-down_revision: str | None = '0067'
+revision: str = '0069'
+down_revision: str | None = '0068'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
