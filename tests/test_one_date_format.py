@@ -36,6 +36,8 @@ ALLOWED = {
     ('backoffice/services/backups.py', "strftime('%Y%m%d-%H%M%S')"),  # a file name
     ('backoffice/transfer/exports.py', '{utcnow():%Y-%m-%d-%H%M}'),  # a file name
     ('backoffice/transfer/order_lines.py', '{utcnow():%Y-%m-%d-%H%M}'),  # a file name
+    ('backoffice/listing/filters.py', 'isoformat()'),  # a date filter in a list's address
+    ('components/resource_table.py', "field.value = day.isoformat() if day else ''"),  # a date input's value
     ('backoffice/transfer/exports.py', 'isoformat()'),  # exported files carry ISO values for other programs
     ('backoffice/transfer/import_read.py', 'isoformat('),  # a cell's date read as the text compared with the record
     ('backoffice/transfer/import_plan.py', 'isoformat('),  # values stored JSON-safe, as the audit log stores them

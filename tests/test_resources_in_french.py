@@ -185,6 +185,7 @@ def french_of(catalog, text: str) -> str:
 
 SAME_IN_FRENCH = {
     'BIC',
+    'Invitation',  # the users' column
     'Date',
     'IBAN',
     'Points',  # the loyalty extension's column: the same word in French
