@@ -208,23 +208,12 @@ def _refuse_the_same_postgresql_database(source: Engine, target: Engine) -> None
 def _refuse_an_unknown_schema(target: Engine, shown: str) -> None:
     """A target at a migration this version does not know (a newer version's, or an extension's not installed here)."""
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from alembic.script.revision import RevisionError
-    from alembic.util import CommandError
 
     from backoffice import db
 
-    script = ScriptDirectory.from_config(db.alembic_config())
     with target.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
-    unknown = []
-    for revision in current:
-        try:
-            known = script.get_revision(revision)
-        except (CommandError, RevisionError):
-            known = None
-        if known is None:
-            unknown.append(revision)
+    unknown = db.unknown_revisions(current)
     if unknown:
         raise CopyRefused(
             f'The target {shown} has a newer schema than this version of Backoffice knows (migration '

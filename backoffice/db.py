@@ -205,6 +205,24 @@ def alembic_config() -> Config:
     return config
 
 
+def unknown_revisions(revisions: list[str] | tuple[str, ...]) -> list[str]:
+    """Those of `revisions` (a database's alembic_version rows) that no migration here knows: a newer version's, or an
+    installed-nowhere extension's. Sorted."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(alembic_config())
+    unknown = []
+    for revision in revisions:
+        try:
+            known = script.get_revision(revision)
+        except (CommandError, RevisionError):
+            known = None
+        if known is None:
+            unknown.append(revision)
+    return sorted(unknown)
+
+
 def core_head(config: Config) -> str:
     """The newest core migration (the one head whose file is in backoffice/migrations/versions)."""
     script = ScriptDirectory.from_config(config)

@@ -280,21 +280,9 @@ def _refuse_a_newer_schema(path: Path) -> None:
     """Refuse, before anything is touched, a backup whose schema this version does not know (taken by a newer version,
     or with an extension that is not installed here): restored, it could not be migrated, and the database replaced
     would be one this version cannot run (the restore used to fail there, after the swap, with a traceback)."""
-    from alembic.script import ScriptDirectory
-    from alembic.script.revision import RevisionError
-    from alembic.util import CommandError
-
     from backoffice import db
 
-    script = ScriptDirectory.from_config(db.alembic_config())
-    unknown = []
-    for revision in _schema_revisions(path):
-        try:
-            known = script.get_revision(revision)
-        except (CommandError, RevisionError):
-            known = None
-        if known is None:
-            unknown.append(revision)
+    unknown = db.unknown_revisions(_schema_revisions(path))
     if unknown:
         raise BackupFailed(
             _(
