@@ -363,7 +363,16 @@ def _end_on_sign_out_elsewhere(user: User) -> None:
         if payload.get('keep') and payload['keep'] == browser_id:
             storage['epoch'] = payload['epoch']  # the browser that changed its own password stays signed in
             return
+        if 'epoch' in payload and _signed_in_since(storage.get('epoch'), payload['epoch']):
+            # signed in with the new password after the change that ends the older sessions: the event, heard late
+            # (it reaches every process through the relay), must not end the session it did not know about
+            return
         forget(storage)
         ui.navigate.to('/login')
 
     live.sessions_ended.subscribe(on_sessions_ended)
+
+
+def _signed_in_since(epoch: object, ended_before: int) -> bool:
+    """Whether a session signed in at `epoch` is at least as new as the epoch an ending event sets."""
+    return isinstance(epoch, int) and epoch >= ended_before
