@@ -182,6 +182,8 @@ def heard() -> Iterator[list[tuple[str, str]]]:
 
 
 def gettext(message: str) -> str:
+    if isinstance(message, InContext):  # a declared word with its context (NP_), shown through the engine's `_`
+        return pgettext(message.context, str(message))
     locale = current()
     if _missing is not None:
         _check(locale, message)

@@ -19,6 +19,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from backoffice.i18n import _, use
+from backoffice.resources.customers import STATUSES
+
 from .support.translations import LOCALE, NOT_YET_MARKED, NOT_YET_TRANSLATED, ROOT, french_catalog, marked_texts
 
 SCOPE = sorted(
@@ -311,3 +314,13 @@ def test_no_marked_text_sits_inside_an_f_string() -> None:
                 ):
                     found.append(f'{path.relative_to(ROOT)}:{part.lineno}: {part.args[0].value!r}')
     assert not found, 'Marked inside an f-string (never extracted):\n' + '\n'.join(found)
+
+
+def test_a_declared_word_with_its_context_is_shown_in_that_context() -> None:
+    """A merged customer read "Fusionnée" in French (the request's status, feminine): the customers' status is
+    declared with its context (NP_) and the engine's `_` shows it in that context."""
+    with use('fr'):
+        assert _(STATUSES['merged']) == 'Fusionné'
+        assert _('Merged') == 'Fusionnée'  # a request merged into another
+    with use('en'):
+        assert _(STATUSES['merged']) == 'Merged'

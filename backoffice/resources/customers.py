@@ -17,7 +17,7 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_, ngettext
+from backoffice.i18n import N_, NP_, ngettext
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -39,7 +39,7 @@ STATUSES = {
     'active': N_('Active'),
     'unfinished': N_('Unfinished sign-up'),
     'banned': N_('Banned'),
-    'merged': N_('Merged'),
+    'merged': NP_('customer status', 'Merged'),
 }
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
 # a business customer on terms is invoiced before paying, due this many days later (backoffice/services/invoices.py)
