@@ -1,5 +1,7 @@
 """Forgot password: ask for a link by email (the same answer for any email), then choose a new password from it."""
 
+from urllib.parse import urlencode
+
 from fastapi import Request
 from nicegui import run, ui
 
@@ -97,7 +99,7 @@ def reset_password_page(request: Request) -> None:
                 else _('Your password was changed. Sign in with it.'),
                 type='positive',
             )
-            ui.navigate.to('/login')
+            ui.navigate.to(f'/login?{urlencode({"email": saved.email})}')
 
         ui.button(_('Set my password') if link.invitation else _('Set the new password'), on_click=save).classes(
             'w-full'

@@ -84,12 +84,17 @@ def login_page(request: Request):
             ui.label('Backoffice').classes('text-2xl font-semibold')
         with ui.card().classes('w-full p-6 gap-3') as password_step:
             ui.label(_('Sign in to continue')).classes('text-gray-500')
-            email = ui.input(_('Email')).props('type=email autocomplete=username autofocus outlined').classes('w-full')
+            # a password just chosen from a link comes here with the email filled in (`?email=`): the password next
+            known = (request.query_params.get('email') or '')[:254]
+            email = (
+                ui.input(_('Email'), value=known).props('type=email autocomplete=username outlined').classes('w-full')
+            )
             password = (
                 ui.input(_('Password'), password=True, password_toggle_button=True)
                 .props('autocomplete=current-password outlined')
                 .classes('w-full')
             )
+            (password if known else email).props('autofocus')
             password.on('keydown.enter', attempt)
             message = ui.label().classes('text-negative text-sm').props('role=alert').mark('sign-in-message')
             message.set_visibility(False)

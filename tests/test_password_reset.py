@@ -3,6 +3,7 @@ sets a new password and ends every session. And staff emails on intranet domains
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from nicegui.testing import User
@@ -121,6 +122,7 @@ async def test_forgot_password_from_the_sign_in_page(user: User) -> None:
     user.find('Repeat new password').type(NEW_PASSWORD)
     user.find('Set the new password').click()
     await user.should_see('Sign in to continue')
+    assert user.find('Email').elements.pop().value == agent.email  # filled in: the new password is all to type
     await sign_in(user, agent.email, NEW_PASSWORD)
     await user.should_see('Welcome')
     # the reset's "every session ends" reaches this process again, late (through the relay, under load: a CI run on
@@ -135,6 +137,13 @@ async def test_forgot_password_from_the_sign_in_page(user: User) -> None:
 
     await user.open(f'/reset-password?token={token}')
     await user.should_see('This link has expired or was already used.')
+
+
+async def test_the_sign_in_page_fills_in_an_email_from_its_address_as_text(user: User) -> None:
+    hostile = '"a:b"<script>alert(1)</script>@example.com'
+    await user.open(f'/login?{urlencode({"email": hostile})}')
+    assert user.find('Email').elements.pop().value == hostile  # a value in the field, never markup
+    await user.should_see('Sign in to continue')
 
 
 async def test_an_unknown_email_gets_the_same_answer_on_the_page(user: User) -> None:
