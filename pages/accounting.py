@@ -159,9 +159,9 @@ class AccountingScreen:
 
 
 def rate(value: Any) -> str:
-    """A VAT rate as the return writes it, 20 % or 5,5 %, its sign held to the number: a phone's narrow column broke
-    French '20,00 %' over two lines."""
-    return f'{formatting.number(value)}\u00a0%'
+    """A VAT rate as the reader's language writes a percentage, 20% or 5.5% (French: 20 % or 5,5 %, the sign held to
+    the number by a no-break space: a phone's narrow column broke French '20,00 %' over two lines)."""
+    return f'{formatting.number(value)}{formatting.percent_sign()}'
 
 
 def section(title: str, mark: str, columns: list[dict]) -> ui.table:

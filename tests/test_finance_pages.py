@@ -7,13 +7,16 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, timedelta
+from decimal import Decimal
 
 from nicegui.testing import User
 
+from backoffice import i18n
 from backoffice.bank_files.common import CsvMapping
 from backoffice.db import get_engine, session_scope
 from backoffice.kpi.days import today as shop_today
 from backoffice.services import accounting, app_settings
+from pages import accounting as accounting_page
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_product, make_user, pay, place
@@ -91,9 +94,7 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
     user.find('To').clear().type(today.isoformat())
     vat = element(user, 'vat-summary')
     await eventually(
-        lambda: (
-            [(r['rate'], r['base'], r['vat']) for r in vat.rows][:1] == [('20\u00a0%', '€30.00', '€6.00')]
-        )  # one piece
+        lambda: [(r['rate'], r['base'], r['vat']) for r in vat.rows][:1] == [('20%', '€30.00', '€6.00')]  # one piece
     )
     assert vat.rows[-1]['rate'] == 'Total'
     sales = element(user, 'sales')
@@ -158,3 +159,14 @@ def test_preset_periods_end_where_a_vat_return_expects_them() -> None:
     assert accounting.preset('last_quarter', date(2026, 2, 1)) == (date(2025, 10, 1), date(2025, 12, 31))
     assert accounting.preset('this_year', day) == (date(2026, 1, 1), day)
     assert accounting.preset('last_month', date(2026, 1, 9)) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_a_vat_rate_is_written_as_the_reader_writes_a_percentage() -> None:
+    """English read '20 %' on /finance/export while the dashboard wrote '12.0%'."""
+    with i18n.use('en'):
+        assert [accounting_page.rate(Decimal(n)) for n in ('20', '5.5')] == ['20%', '5.5%']
+    with i18n.use('fr'):
+        assert (accounting_page.rate(Decimal('20')), accounting_page.rate(Decimal('5.5'))) == (
+            '20\u00a0%',
+            '5,5\u00a0%',
+        )
