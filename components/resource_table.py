@@ -527,7 +527,7 @@ class ResourceTable:
                     on_change=lambda e: self._set(search=e.value or ''),
                 )
                 .props('clearable outlined dense debounce=300')
-                .classes('grow min-w-48 bo-list-search')
+                .classes('grow min-w-48 bo-list-search max-sm:w-full')  # on a phone a line of its own: the views below
                 .mark('search')
             )
             self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)

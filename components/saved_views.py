@@ -29,7 +29,9 @@ class SavedViews:
         self.select = (
             ui.select({}, label=pgettext('saved view', 'View'), clearable=True, on_change=self._chosen)
             .props('outlined dense')
-            .classes('min-w-40')
+            # on a phone it takes what the row leaves beside its buttons: at 160 px the last one wrapped to a row of
+            # its own (the list's download button, alone under the others)
+            .classes('min-w-40 max-sm:min-w-0 max-sm:flex-1')
             .mark('views')
         )
         save = ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round')

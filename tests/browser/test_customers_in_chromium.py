@@ -87,6 +87,12 @@ def test_the_customer_list_on_a_phone_and_a_desktop(driver: WebDriver, base_url:
     settle(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), 'a phone shows cards, not a table'
     assert no_horizontal_overflow(driver)
+    # the views and the list's buttons share one row under the search box (the download button wrapped to its own)
+    tops = {
+        label: driver.find_element(By.CSS_SELECTOR, f'button[aria-label="{label}"]').rect['y']
+        for label in ('Save view', 'Export')
+    }
+    assert tops['Save view'] == tops['Export'], tops
     driver.save_screenshot(str(ARTIFACTS / 'customers-390.png'))
     set_viewport(driver, 1440, 900)
     visible(driver, '.resource-table table')
