@@ -52,7 +52,7 @@ def _card(row: AlertDelivery) -> None:
         details = [formatting.when(row.sent_at or row.created_at)]
         details.append(ngettext('{count} attempt', '{count} attempts', row.attempts).format(count=row.attempts))
         if row.error:
-            details.append(_('last error: {error}').format(error=row.error))
+            details.append(_('last error: {error}').format(error=alert_delivery.last_error(row)))
         ui.label(' · '.join(details)).classes('text-xs text-gray-600 break-words')
 
 

@@ -197,6 +197,41 @@ def test_the_test_message_reaches_a_real_receiver_and_a_private_address_is_refus
     assert [d.status for d in deliveries()] == ['sent', 'failed', 'failed']  # each try is in the log
 
 
+def test_a_delivery_error_the_app_said_is_read_in_the_readers_language(monkeypatch) -> None:
+    """'could not connect', 'no address set': stored with their msgid (migration 0076), so a French admin reads them in
+    French in the delivery log and in the refusal; the receiver's own words stay as they came."""
+    admin = make_user('admin')
+    with webhook_receiver() as teams:
+        set_channel(admin, 'teams', teams.url)
+        monkeypatch.delenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS')
+        reload_settings()
+        with i18n.use('fr'), pytest.raises(ValidationFailed) as refused:  # 127.0.0.1 is not public
+            alert_delivery.send_test(actor=admin, channel='teams')
+    assert refused.value.errors['channel'] == 'Non remis\u00a0: adresse non autorisée'
+    with session_scope() as session:  # a chat alert queued for a channel with no address
+        session.add(AlertDelivery(channel='slack', target='Slack', text=HOSTILE))
+        session.add(
+            AlertDelivery(channel='slack', target='Slack', text=HOSTILE, status='failed', error='could not connect')
+        )
+        session.add(
+            AlertDelivery(channel='slack', target='Slack', text=HOSTILE, status='failed', error=f'HTTP 500 {HOSTILE}')
+        )
+        session.commit()
+    alert_delivery.send_due()
+    tested, queued, older, theirs = deliveries()
+    assert (tested.error, tested.error_key, queued.error, queued.error_key) == (
+        'address not allowed',
+        'address not allowed',
+        'no address set',
+        'no address set',
+    )
+    with i18n.use('fr'):
+        said = [alert_delivery.last_error(d) for d in (tested, queued, older, theirs)]
+    assert said == ['adresse non autorisée', 'aucune adresse définie', 'connexion impossible', f'HTTP 500 {HOSTILE}']
+    with i18n.use('en'):
+        assert alert_delivery.last_error(queued) == 'no address set'
+
+
 def test_only_managers_and_admins_set_rules_and_bad_input_is_refused() -> None:
     agent, manager = make_user('agent'), make_user('manager')
     with pytest.raises(PermissionDenied):

@@ -22,7 +22,7 @@ from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.kpi.days import today
-from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind, InvoiceSeller
+from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind, InvoiceSeller, Refund
 from backoffice.services import app_settings, documents, einvoice, invoice_issue, invoices, orders, payments
 
 from .support.factories import make_company, make_product, make_user, on_terms, pay, place, tiny_png
@@ -31,6 +31,7 @@ from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = '<script>alert("x")</script>: \'FR\''
+INTERNAL = 'Goodwill: "he shouted" <script>x</script>'  # what staff type when refunding: the shop's own note
 SELLER = {
     'seller_legal_name': 'Nordwind Outfitters SAS',
     'seller_address': '12 rue des Lilas',
@@ -182,13 +183,13 @@ def test_a_credit_note_cites_the_invoice_it_corrects_in_the_customers_language(s
     _admin, manager, order = shop
     pay(manager, order)
     with session_scope() as session:
-        payments.refund(session=session, actor=manager, order_id=order.id, amount='48.00', reason='Broken "glass": <i>')
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='48.00', reason=INTERNAL)
     invoice, note = only(InvoiceKind.invoice), only(InvoiceKind.credit_note)
     assert note.corrects_id == invoice.id
     english = pdf_words(documents.invoice_pdf(note, 'en'))
     assert 'Credit note' in english and note.number in english
     assert f'Corrects invoice {invoice.number} of {formatting.day(invoice.issued_at)}' in english
-    assert 'Broken "glass": <i>' in english and 'Total credited incl. VAT €48.00' in english
+    assert f'Refund on order {order.number}' in english and 'Total credited incl. VAT €48.00' in english
     with i18n.use('fr'):
         day = formatting.day(invoice.issued_at)
     french = pdf_words(documents.invoice_pdf(note, 'fr'))
@@ -197,6 +198,23 @@ def test_a_credit_note_cites_the_invoice_it_corrects_in_the_customers_language(s
     french_invoice = pdf_words(documents.invoice_pdf(invoice, 'fr'))
     for word in ('Facture', 'Échéance', 'Conditions de paiement', 'Date de livraison', 'Payée le', 'Total TTC'):
         assert word in french_invoice, word
+
+
+def test_a_credit_note_never_shows_the_customer_the_reason_staff_typed_for_the_refund(shop) -> None:
+    _admin, manager, order = shop
+    pay(manager, order)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='48.00', reason=INTERNAL)
+    note = only(InvoiceKind.credit_note)
+    assert [line['name'] for line in note.lines] == [f'Refund on order {order.number}'] and not note.note
+    for language in ('en', 'fr'):
+        words = pdf_words(documents.invoice_pdf(note, language))
+        assert 'Goodwill' not in words and 'shouted' not in words, language
+    xml = facturx.get_facturx_xml_from_pdf(einvoice_pdf(manager, note))[1]
+    assert b'Goodwill' not in xml and b'shouted' not in xml
+    with read_session() as session:  # the staff's screens keep what was typed
+        [refund] = session.exec(select(Refund).where(Refund.order_id == order.id)).all()
+        assert payments.reason_said(refund) == INTERNAL
 
 
 def test_the_factur_x_files_validate_and_carry_their_xml(shop) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import facturx
 import pytest
+from lxml import etree
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -15,10 +17,11 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
-from backoffice.services import documents, orders
+from backoffice.services import documents, einvoice, orders
 
 from .support.factories import fresh, make_product, make_user, pay, place
 from .support.lists import rows_show
+from .support.pdf import pdf_words
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -268,6 +271,24 @@ def test_a_drafts_shipping_is_waived_with_a_reason_the_totals_vat_and_invoice_fo
         Decimal('5.00'),
         Decimal('30.00'),
     )
+    # the customer reads that shipping was free (never why: that is the staff's note), the totals as they were
+    english = pdf_words(documents.invoice_pdf(invoice, 'en'))
+    assert 'Shipping Free' in english and 'Total incl. VAT €30.00' in english and 'Waited' not in english
+    french = pdf_words(documents.invoice_pdf(invoice, 'fr'))
+    assert 'Livraison Offerte' in french and 'Waited' not in french
+    xml = etree.fromstring(einvoice.cii_xml(invoice, paid=invoice.paid_at, free_shipping=True))
+    assert facturx.xml_check_xsd(etree.tostring(xml), flavor='factur-x', level='en16931')
+    ns = {'ram': einvoice.RAM}
+    [charge] = xml.iterfind('.//ram:SpecifiedTradeAllowanceCharge', namespaces=ns)
+    assert (charge.findtext('ram:ActualAmount', namespaces=ns), charge.findtext('ram:Reason', namespaces=ns)) == (
+        '0.00',
+        'Shipping',
+    )
+    assert xml.findtext('.//ram:GrandTotalAmount', namespaces=ns) == '30.00'
+    assert xml.findtext('.//ram:TaxBasisTotalAmount', namespaces=ns) == '25.00'
+    with read_session() as session:
+        pdf = einvoice.facturx_pdf(session=session, actor=manager, invoice_id=invoice.id)[0]
+    assert b'<ram:ActualAmount>0.00</ram:ActualAmount>' in facturx.get_facturx_xml_from_pdf(pdf)[1]
 
 
 async def test_an_operator_ticks_free_shipping_on_a_phone_order(user: User, manager) -> None:

@@ -62,7 +62,29 @@ def test_the_lines_of_the_listed_orders_in_their_order_batch_by_batch() -> None:
     ]  # the paid order is not in the list, so not in the file; a formula-like name is text
     with read_session() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'order.lines-exported')).one()
-    assert entry.changes['rows'] == [None, 3]
+    assert entry.changes['rows'] == [None, 3] and entry.changes['complete'] == [None, True]
+
+
+def test_a_lines_export_stopped_early_is_audited_as_the_lists_export_is() -> None:
+    """The lines' export records through the list export's audit (written once): stopped early, it says so."""
+    manager = make_user('manager')
+    shop(manager)
+    with read_session() as session:
+        chunks = export_order_lines(
+            session=session,
+            actor=manager,
+            resource=resource('orders'),
+            request=query.ListRequest(sort='number', descending=False, search=HOSTILE),
+            fmt='csv',
+            batch_size=1,
+        ).chunks
+        next(chunks)
+        chunks.close()  # the browser went away
+    with read_session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'order.lines-exported')).one()
+    assert entry.changes['complete'] == [None, False] and entry.changes['format'] == [None, 'csv']
+    assert entry.changes['filters'][1]['search'] == HOSTILE
+    assert entry.summary.startswith('Exported the lines of 0 orders to CSV (stopped early): search')
 
 
 def test_the_lines_export_as_a_workbook_and_need_the_orders_read_permission() -> None:

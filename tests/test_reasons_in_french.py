@@ -20,6 +20,7 @@ from backoffice.models import (
     Customer,
     Invoice,
     MovementKind,
+    OrderLine,
     PurchaseLine,
     Refund,
     Return,
@@ -64,6 +65,11 @@ def returned_and_refunded(manager, *, language: str | None, sku: str = 'MUG') ->
         return order, session.get(Return, rma.id)
 
 
+def item_name(order) -> str:
+    with read_session() as session:
+        return session.exec(select(OrderLine.name).where(OrderLine.order_id == order.id)).one()
+
+
 def movements(kind: MovementKind) -> list[StockMovement]:
     with read_session() as session:
         return list(
@@ -102,7 +108,7 @@ def test_the_reasons_are_stored_in_english_with_their_msgid_and_read_in_each_lan
         assert payments.reason_said(refund) == f'Return {rma.number}'
     # an English customer's credit note says why in English, as before
     note = credit_note(order.id)
-    assert note.lines[0]['name'] == f'Refund on order {order.number}: Return {rma.number}'
+    assert note.lines[0]['name'] == f'Refund on order {order.number}: return {rma.number} (1 × {item_name(order)})'
 
 
 def test_a_sale_a_purchase_and_an_adjustment_keep_their_own_words() -> None:
@@ -139,9 +145,10 @@ def test_a_french_customers_credit_note_says_why_in_french() -> None:
     manager = make_user('manager')
     order, rma = returned_and_refunded(manager, language='fr')
     note = credit_note(order.id)
-    assert note.lines[0]['name'] == f'Remboursement sur la commande {order.number}{NBSP}: Retour {rma.number}'
+    said = f'Remboursement sur la commande {order.number}{NBSP}: retour {rma.number} (1 × {item_name(order)})'
+    assert note.lines[0]['name'] == said
     text = pdf_words(documents.invoice_pdf(note))
-    assert 'Avoir' in text and f'Retour {rma.number}' in text and 'Return ' not in text
+    assert 'Avoir' in text and f'retour {rma.number}' in text and 'Return ' not in text and 'return ' not in text
 
 
 def test_store_credit_says_its_return_in_the_credit_notes_language() -> None:

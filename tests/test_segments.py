@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlmodel import col, select
 
-from backoffice import i18n
+from backoffice import i18n, outbound
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
@@ -218,6 +218,23 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
         assert segments.webhook_address(session=session) == 'https://mail-tool.example.com/import?list=7'
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()
     assert entry.changes == {'segments_webhook_url': ['', 'https://mail-tool.example.com/…?…']}  # a hint only
+
+
+def test_a_push_that_does_not_arrive_says_why_in_the_readers_language(people: dict, monkeypatch) -> None:
+    manager = make_user('manager')
+    set_webhook('https://mail-tool.example.com/import?list=7')
+    for error, english, french in (
+        (outbound.COULD_NOT_CONNECT, 'could not connect', 'connexion impossible'),
+        ('HTTP 400 Bad "list": <script>', 'HTTP 400 Bad "list": <script>', 'HTTP 400 Bad "list": <script>'),
+    ):
+        monkeypatch.setattr(outbound, 'post', lambda *args, error=error, **kwargs: outbound.Answer(None, error))
+        for language, said in (
+            ('en', f'The webhook did not accept it: {english}'),
+            ('fr', f'Le webhook ne l’a pas accepté\u00a0: {french}'),
+        ):
+            with i18n.use(language), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+                segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk')
+            assert refused.value.errors['url'] == said
 
 
 def test_a_saved_segment_is_deleted_by_someone_allowed_to_and_audited(people: dict) -> None:

@@ -13,12 +13,12 @@ from email.utils import formataddr
 
 from sqlmodel import Session, col, or_, select, update
 
-from backoffice import events, outbound
+from backoffice import events, outbound, stored_text
 from backoffice.config import Settings, get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import AlertDelivery, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, mail
@@ -30,6 +30,8 @@ MAX_ATTEMPTS = 3  # tried after each refresh (every minute), then failed
 TIMEOUT_SECONDS = 5
 BATCH = 200
 CLAIM_EXPIRES = timedelta(minutes=2)  # a sender posts with a 5 s timeout: one older than this has died
+NO_ADDRESS = N_('no address set')
+APP_ERRORS = (NO_ADDRESS, *outbound.REASONS)  # the app's own words: stored as their msgid, read in each language
 
 
 def chat_body(channel: str, text: str) -> dict:
@@ -67,11 +69,12 @@ def send_test(*, actor: User, channel: str) -> AlertDelivery:
     text = _('Test message from the back office: alerts will arrive here.')
     delivery = AlertDelivery(channel=channel, target=CHANNELS[channel], text=text, attempts=1)
     if not url:
-        delivery.status, delivery.error = 'failed', 'no address set'
+        delivery.status = 'failed'
+        _note_error(delivery, NO_ADDRESS)
     else:
         answer = post_chat(url, channel, text)
         delivery.status = 'sent' if answer.ok else 'failed'
-        delivery.error = None if answer.ok else _describe(answer)
+        _note_error(delivery, None if answer.ok else _describe(answer))
     if delivery.status == 'sent':
         delivery.sent_at = utcnow()
     with session_scope() as session:
@@ -79,7 +82,7 @@ def send_test(*, actor: User, channel: str) -> AlertDelivery:
         events.after_commit(session, Topic.alerts, {'id': None, 'action': 'tested'})
         session.commit()
     if delivery.sent_at is None:
-        reason = _('No address is set for this channel.') if not url else delivery.error or ''
+        reason = _('No address is set for this channel.') if not url else last_error(delivery)
         raise ValidationFailed({'channel': _('Not delivered: {reason}').format(reason=reason)})
     return delivery
 
@@ -107,7 +110,7 @@ def send_due(settings: Settings | None = None) -> dict[str, int]:
     for delivery in (d for d in due if d.channel in CHANNELS):
         url = urls.get(delivery.channel)
         if not url:
-            counts[_record(delivery.id, 'no address set', permanent=True)] += 1
+            counts[_record(delivery.id, NO_ADDRESS, permanent=True)] += 1
             continue
         answer = post_chat(url, delivery.channel, delivery.text)
         counts[_record(delivery.id, None if answer.ok else _describe(answer))] += 1
@@ -158,6 +161,11 @@ def _claim(delivery_id: int | None) -> bool:
         return bool(taken.rowcount)
 
 
+def last_error(delivery: AlertDelivery) -> str:
+    """A delivery's last error in the reader's language (a row written before: as stored, or its msgid's)."""
+    return stored_text.show(delivery.error or '', delivery.error_key, delivery.error_params)
+
+
 def _record(delivery_id: int | None, error: str | None, *, permanent: bool = False) -> str:
     with session_scope() as session:
         delivery = session.get(AlertDelivery, delivery_id)
@@ -165,10 +173,10 @@ def _record(delivery_id: int | None, error: str | None, *, permanent: bool = Fal
             return 'retry'
         delivery.attempts += 1
         delivery.claimed_at = None  # tried: the next sending takes it again if it is to be retried
+        _note_error(delivery, error)
         if error is None:
-            outcome, delivery.status, delivery.sent_at, delivery.error = 'sent', 'sent', utcnow(), None
+            outcome, delivery.status, delivery.sent_at = 'sent', 'sent', utcnow()
         else:
-            delivery.error = error[:300]
             outcome = 'failed' if permanent or delivery.attempts >= MAX_ATTEMPTS else 'retry'
             if outcome == 'failed':
                 delivery.status = 'failed'
@@ -180,3 +188,10 @@ def _record(delivery_id: int | None, error: str | None, *, permanent: bool = Fal
 
 def _describe(answer: outbound.Answer) -> str:
     return answer.error or f'HTTP {answer.status}'
+
+
+def _note_error(delivery: AlertDelivery, error: str | None) -> None:
+    """The error on the row: the app's words ('could not connect') with their msgid, the receiver's as they came."""
+    said = stored_text.sentence(error) if error in APP_ERRORS else (error or '')
+    text, key, params = stored_text.stored(said)
+    delivery.error, delivery.error_key, delivery.error_params = text[:300] or None, key, params

@@ -36,7 +36,10 @@ def facturx_pdf(*, session: Session, actor: User, invoice_id: int) -> tuple[byte
     invoice = invoices.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
     language = invoices.invoice_language(session, invoice)
     xml = cii_xml(
-        invoice, paid=invoices.paid_on(session, invoice), corrected=invoices.corrected_invoice(session, invoice)
+        invoice,
+        paid=invoices.paid_on(session, invoice),
+        corrected=invoices.corrected_invoice(session, invoice),
+        free_shipping=invoices.shipping_waived(session, invoice),
     )
     pdf = documents.invoice_pdf(invoice, language, archival=True)
     merged = facturx.generate_from_binary(
@@ -56,8 +59,11 @@ def facturx_pdf(*, session: Session, actor: User, invoice_id: int) -> tuple[byte
     return merged, f'{invoice.number}-factur-x.pdf'
 
 
-def cii_xml(invoice: Invoice, *, paid: datetime | None = None, corrected: Invoice | None = None) -> bytes:
-    """The CII XML (EN 16931) of an issued invoice or credit note: every figure as the invoice stored it."""
+def cii_xml(
+    invoice: Invoice, *, paid: datetime | None = None, corrected: Invoice | None = None, free_shipping: bool = False
+) -> bytes:
+    """The CII XML (EN 16931) of an issued invoice or credit note: every figure as the invoice stored it; shipping
+    waived (`free_shipping`) is a shipping charge of 0.00, so a reader sees it was free."""
     currency = invoice.currency
     seller, bill_to = invoice.seller or {}, invoice.bill_to or {}
     root = _el(None, f'{{{RSM}}}CrossIndustryInvoice', nsmap={'rsm': RSM, 'ram': RAM, 'udt': UDT, 'qdt': QDT})
@@ -116,7 +122,7 @@ def cii_xml(invoice: Invoice, *, paid: datetime | None = None, corrected: Invoic
         _ram(tax, 'CategoryCode', _category(part['rate']))
         _ram(tax, 'RateApplicablePercent', _percent(part['rate']))
     shipping_rate = max((Decimal(part['rate'] or '0') for part in breakdown), default=Decimal('0'))
-    if invoice.shipping_total:
+    if invoice.shipping_total or free_shipping:
         charge = _ram(settlement, 'SpecifiedTradeAllowanceCharge')
         _el(_ram(charge, 'ChargeIndicator'), f'{{{UDT}}}Indicator', 'true')
         _ram(charge, 'ActualAmount', _money(invoice.shipping_total))

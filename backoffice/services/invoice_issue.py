@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backoffice import i18n, stored_text
+from backoffice import i18n
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import local_day
 from backoffice.models import (
@@ -27,6 +27,8 @@ from backoffice.models import (
     Order,
     OrderLine,
     Refund,
+    Return,
+    ReturnLine,
     User,
     utcnow,
 )
@@ -97,12 +99,9 @@ def issue(
                 what = _('Cancellation of order {number}').format(number=order.number)
             else:
                 what = _('Store credit on order {number}').format(number=order.number)
-            # why, in the same language when the app wrote it ('Return R-7': « Retour R-7 »); a person's words as typed
-            why = (
-                stored_text.show(refund.reason, refund.reason_key, refund.reason_params)
-                if refund is not None
-                else noted
-            )
+            # the customer reads what was given back: the returned items, never the refund's reason (what staff typed
+            # when refunding is the shop's own note: the order page and the refunds list keep it)
+            why = returned_items(session, refund.return_id) if refund is not None else noted
             named = _('{what}: {why}').format(what=what, why=why) if why else what
         rate = max((line.tax_rate for line in order_lines), default=Decimal('0'))
         lines = [
@@ -168,6 +167,24 @@ def issue(
         ),
     )
     return invoice
+
+
+def returned_items(session: Session, return_id: int | None) -> str:
+    """A return's number and items as a customer reads them on a credit note, in the current language
+    ('return R-7 (2 × Mug, 1 × Teapot)'); '' for a refund that is not a return's."""
+    rma = session.get(Return, return_id) if return_id else None
+    if rma is None:
+        return ''
+    returned = session.exec(
+        select(ReturnLine.quantity, OrderLine.name)
+        .join(OrderLine, col(OrderLine.id) == ReturnLine.order_line_id)
+        .where(ReturnLine.return_id == rma.id)
+        .order_by(col(ReturnLine.id))
+    ).all()
+    items = ', '.join(_('{quantity} × {name}').format(quantity=quantity, name=name) for quantity, name in returned)
+    if not items:
+        return _('return {number}').format(number=rma.number)
+    return _('return {number} ({items})').format(number=rma.number, items=items)
 
 
 def invoice_of(session: Session, order_id: int) -> Invoice | None:

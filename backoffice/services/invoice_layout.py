@@ -29,11 +29,14 @@ def render(invoice: Invoice, language: str | None = None, *, archival: bool = Fa
             language = invoices.invoice_language(session, invoice)
         paid = invoices.paid_on(session, invoice)
         corrected = invoices.corrected_invoice(session, invoice)
+        free_shipping = invoices.shipping_waived(session, invoice)
     with i18n.use(language):
-        return _draw(invoice, paid, corrected, archival)
+        return _draw(invoice, paid, corrected, archival, free_shipping)
 
 
-def _draw(invoice: Invoice, paid: datetime | None, corrected: Invoice | None, archival: bool) -> bytes:
+def _draw(
+    invoice: Invoice, paid: datetime | None, corrected: Invoice | None, archival: bool, free_shipping: bool = False
+) -> bytes:
     pdf = pdf_base.document(archival=archival)
     pdf.set_title(invoice.number)
     pdf.set_margins(10, 10, 10)
@@ -42,7 +45,7 @@ def _draw(invoice: Invoice, paid: datetime | None, corrected: Invoice | None, ar
     pdf.set_xy(10, max(left_end, right_end) + 6)
     _buyer(pdf, invoice, paid)
     _lines(pdf, invoice)
-    _vat_and_totals(pdf, invoice, paid)
+    _vat_and_totals(pdf, invoice, paid, free_shipping)
     _payment(pdf, invoice, corrected, paid)
     _footer(pdf, invoice)
     return bytes(pdf.output())
@@ -180,8 +183,8 @@ def _lines(pdf: FPDF, invoice: Invoice) -> None:
     pdf.ln(4)
 
 
-def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None) -> None:
-    """The VAT per rate on the left, the totals on the right."""
+def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None, free_shipping: bool) -> None:
+    """The VAT per rate on the left, the totals on the right ("Shipping: free" when it was waived)."""
     font = pdf_base.font(pdf)
     top = pdf.get_y()
     pdf.set_font(font, style='B', size=8.5)
@@ -197,13 +200,15 @@ def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None) -> None:
     left_end = pdf.get_y()
 
     net = invoice.total - invoice.tax_total
-    rows: list[tuple[str, Decimal, bool]] = []
+    rows: list[tuple[str, Decimal | str, bool]] = []
     if invoice.kind == InvoiceKind.invoice:
         rows.append((_('Subtotal'), invoice.subtotal, False))
         if invoice.discount_total:
             rows.append((_('Discounts'), -invoice.discount_total, False))
         if invoice.shipping_total:
             rows.append((_('Shipping'), invoice.shipping_total, False))
+        elif free_shipping:
+            rows.append((_('Shipping'), pgettext('shipping', 'Free'), False))
     rows += [(_('Total excl. VAT'), net, False), (_('Total VAT'), invoice.tax_total, False)]
     if invoice.kind == InvoiceKind.credit_note:
         rows.append((_('Total credited incl. VAT'), invoice.total, True))
@@ -217,7 +222,8 @@ def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None) -> None:
         pdf.set_x(RIGHT_X)
         pdf.set_font(font, style='B' if strong else '', size=10 if strong else 9)
         pdf.cell(RIGHT_W - 34, 6, pdf_base.text(pdf, label), align='R')
-        pdf.cell(34, 6, pdf_base.text(pdf, formatting.money(value, invoice.currency)), align='R')
+        shown = value if isinstance(value, str) else formatting.money(value, invoice.currency)
+        pdf.cell(34, 6, pdf_base.text(pdf, shown), align='R')
         pdf.ln()
     pdf.set_xy(10, max(left_end, pdf.get_y()) + 6)
 

@@ -125,6 +125,16 @@ def paid_on(session: Session, invoice: Invoice) -> datetime | None:
     return order.paid_at if order is not None and order.paid_total >= invoice.total else None
 
 
+def shipping_waived(session: Session, invoice: Invoice) -> bool:
+    """An invoice whose order's shipping was waived (migration 0065): it says "Shipping: free" rather than leaving the
+    customer to wonder. Only a draft's waiver can change, so the order says what the invoice was issued with; why it was
+    waived is the staff's own note and never printed."""
+    if invoice.kind != InvoiceKind.invoice or invoice.shipping_total:
+        return False
+    order = session.get(Order, invoice.order_id) if invoice.order_id else None
+    return order is not None and bool(order.shipping_waived_reason)
+
+
 def corrected_invoice(session: Session, invoice: Invoice) -> Invoice | None:
     """The invoice a credit note corrects."""
     return session.get(Invoice, invoice.corrects_id) if invoice.corrects_id else None

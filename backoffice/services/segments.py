@@ -250,7 +250,9 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
         url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout, max_redirects=MAX_REDIRECTS
     )
     if not answer.ok:
-        raise ValidationFailed({'url': _('The webhook did not accept it: {error}').format(error=answer.error)})
+        # the app's own words ('could not connect') in the reader's language; the receiver's ('HTTP 503 …') as they came
+        error = _(answer.error) if answer.error in outbound.REASONS else answer.error
+        raise ValidationFailed({'url': _('The webhook did not accept it: {error}').format(error=error)})
     _audit(session, actor, 'segments.pushed', name, which, len(rows), shown_address(session=session))
     session.commit()
     return len(rows)

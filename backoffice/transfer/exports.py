@@ -24,7 +24,7 @@ from backoffice.listing import query
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
-from backoffice.stored_text import counted, joined, sentence, word
+from backoffice.stored_text import Sentence, counted, joined, sentence, word
 from backoffice.transfer.csv_out import CsvWriter
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,23 @@ def export_rows(
     )
     chunks = csv_chunks(shown, rows) if fmt == 'csv' else xlsx_chunks(shown, rows, title=resource.label)
     if audited:
-        chunks = _audited(chunks, session=session, actor=actor, resource=resource, request=request, fmt=fmt, rows=rows)
+        chunks = audited_chunks(
+            chunks,
+            session=session,
+            actor=actor,
+            resource=resource,
+            request=request,
+            fmt=fmt,
+            action=f'{resource.singular}.exported',
+            rows=lambda: rows.done,
+            exported=lambda complete: sentence(
+                N_('Exported {records} to {format}')
+                if complete
+                else N_('Exported {records} to {format} (stopped early)'),
+                records=records_counted(resource, rows.done),
+                format=fmt.upper(),
+            ),
+        )
     file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
     return ExportFile(file_name=file_name, media_type=MEDIA_TYPES[fmt], chunks=chunks)
 
@@ -283,23 +299,27 @@ def _sheet_title(label: str) -> str:
 # --- audit -----------------------------------------------------------------------------------------------------------
 
 
-def _audited(
+def audited_chunks(
     chunks: Iterator[bytes],
     *,
     session: Session,
     actor: User,
     resource: Resource,
     request: query.ListRequest,
-    fmt: Format,
-    rows: _Rows,
+    fmt: str,
+    action: str,
+    rows: Callable[[], int],
+    exported: Callable[[bool], Sentence],
 ) -> Iterator[bytes]:
-    """Pass the chunks through; once they are out (or the download stopped early), log who exported what."""
+    """Pass the chunks through; once they are out (or the download stopped early), log who exported what: one `action`
+    audit entry with `exported(complete)` as its summary (and the filters in words), the row count, the format, the
+    filters and whether it was complete. A list's export and its orders' lines both record through this."""
     try:
         yield from chunks
     except GeneratorExit:
-        _record_export(session, actor, resource, request, fmt, rows.done, complete=False)
+        _record_export(session, actor, resource, request, fmt, action, rows, exported, complete=False)
         raise
-    _record_export(session, actor, resource, request, fmt, rows.done, complete=True)
+    _record_export(session, actor, resource, request, fmt, action, rows, exported, complete=True)
 
 
 def _record_export(
@@ -307,8 +327,10 @@ def _record_export(
     actor: User,
     resource: Resource,
     request: query.ListRequest,
-    fmt: Format,
-    count: int,
+    fmt: str,
+    action: str,
+    rows: Callable[[], int],
+    exported: Callable[[bool], Sentence],
     *,
     complete: bool,
 ) -> None:
@@ -322,20 +344,16 @@ def _record_export(
             'trash': request.trash,
         }
         used = json.loads(json.dumps(used, default=str))
-        exported = sentence(
-            N_('Exported {records} to {format}') if complete else N_('Exported {records} to {format} (stopped early)'),
-            records=records_counted(resource, count),
-            format=fmt.upper(),
-        )
+        said = exported(complete)
         where = described(resource, used)
         audit.record(
             session,
             actor,
-            f'{resource.singular}.exported',
+            action,
             resource.entity,
-            summary=sentence(N_('{exported}: {where}'), exported=exported, where=joined(where)) if where else exported,
+            summary=sentence(N_('{exported}: {where}'), exported=said, where=joined(where)) if where else said,
             changes={
-                'rows': [None, count],
+                'rows': [None, rows()],
                 'format': [None, fmt],
                 'filters': [None, used],
                 'complete': [None, complete],
@@ -345,7 +363,7 @@ def _record_export(
     except Exception:
         if complete:
             raise
-        log.exception('recording an interrupted export of %s failed', resource.key)
+        log.exception('recording an interrupted export (%s) failed', action)
 
 
 def records_counted(resource: Resource, count: int) -> dict[str, Any]:

@@ -4,8 +4,6 @@ orders read in keyset batches, each batch's lines in one query, one batch in mem
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,11 +14,8 @@ from backoffice.engine.declaration import Column, Resource
 from backoffice.i18n import N_
 from backoffice.listing import query
 from backoffice.models import Customer, Order, OrderLine, User, utcnow
-from backoffice.services import audit
-from backoffice.stored_text import counted, joined, sentence
+from backoffice.stored_text import counted, sentence
 from backoffice.transfer import exports
-
-log = logging.getLogger(__name__)
 
 COLUMNS = (
     Column('number', N_('Order')),
@@ -61,7 +56,23 @@ def export_order_lines(
     return exports.ExportFile(
         file_name=f'order-lines-{utcnow():%Y-%m-%d-%H%M}.{fmt}',
         media_type=exports.MEDIA_TYPES[fmt],
-        chunks=_audited(chunks, session, actor, resource, request, fmt, rows),
+        chunks=exports.audited_chunks(
+            chunks,
+            session=session,
+            actor=actor,
+            resource=resource,
+            request=request,
+            fmt=fmt,
+            action='order.lines-exported',
+            rows=lambda: rows.done,
+            exported=lambda complete: sentence(
+                N_('Exported the lines of {orders} to {format}')
+                if complete
+                else N_('Exported the lines of {orders} to {format} (stopped early)'),
+                orders=counted('{n} order', '{n} orders', rows.orders),
+                format=fmt.upper(),
+            ),
+        ),
     )
 
 
@@ -132,67 +143,3 @@ class _LineRows:
                     ]
                 )
         return rows
-
-
-def _audited(
-    chunks: Iterator[bytes],
-    session: Session,
-    actor: User,
-    resource: Resource,
-    request: query.ListRequest,
-    fmt: str,
-    rows: _LineRows,
-) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except GeneratorExit:
-        _record(session, actor, resource, request, fmt, rows, complete=False)
-        raise
-    _record(session, actor, resource, request, fmt, rows, complete=True)
-
-
-def _record(
-    session: Session,
-    actor: User,
-    resource: Resource,
-    request: query.ListRequest,
-    fmt: str,
-    rows: _LineRows,
-    *,
-    complete: bool,
-) -> None:
-    try:
-        session.commit()  # end the read transaction: on SQLite a read snapshot cannot turn into a write
-        used = json.loads(
-            json.dumps(
-                {
-                    'search': request.search,
-                    'filters': request.filters,
-                    'sort': request.sort,
-                    'descending': request.descending,
-                    'trash': request.trash,
-                },
-                default=str,
-            )
-        )
-        exported = sentence(
-            N_('Exported the lines of {orders} to {format}')
-            if complete
-            else N_('Exported the lines of {orders} to {format} (stopped early)'),
-            orders=counted('{n} order', '{n} orders', rows.orders),
-            format=fmt.upper(),
-        )
-        where = exports.described(resource, used)
-        audit.record(
-            session,
-            actor,
-            'order.lines-exported',
-            resource.entity,
-            summary=sentence(N_('{exported}: {where}'), exported=exported, where=joined(where)) if where else exported,
-            changes={'rows': [None, rows.done], 'format': [None, fmt], 'filters': [None, used]},
-        )
-        session.commit()
-    except Exception:
-        if complete:
-            raise
-        log.exception('recording an interrupted export of order lines failed')

@@ -11,6 +11,8 @@ import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import AlertDelivery
 from backoffice.services import alert_checks
 
 from ..support.browser import (
@@ -58,6 +60,20 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
     )
     make_rule(manager, name='No visits for a day', kpi='visits', kind='no_data', threshold=24)
     alert_checks.evaluate()
+    with session_scope() as session:  # the delivery log: the app's error from its msgid, a receiver's as it came
+        for error, key in (('could not connect', 'could not connect'), (f'HTTP 500 {HOSTILE}', None)):
+            session.add(
+                AlertDelivery(
+                    channel='slack',
+                    target='Slack',
+                    text=HOSTILE,
+                    status='failed',
+                    attempts=3,
+                    error=error,
+                    error_key=key,
+                )
+            )
+        session.commit()
 
     set_viewport(driver, 390, 844)  # signing in loads /goals on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/goals')
@@ -69,6 +85,12 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
             if (width, path) != (390, '/goals'):  # the phone's /goals is open: signing in loaded it
                 driver.get(f'{server.url}{path}')
             visible_text(driver, text)
+            if path == '/alerts':
+                logged = visible_text(driver, 'last error: could not connect')
+                driver.execute_script('arguments[0].scrollIntoView({block: "center"})', logged)
+                settle(driver)
+                driver.save_screenshot(str(SHOTS / f'alerts-log-{width}.png'))
+                visible_text(driver, 'last error: HTTP 500 Grow')  # the rest of the hostile text stays text
             settle(driver)
             name = {'/goals': 'goals', '/': 'dashboard-strip', '/alerts': 'alerts'}[path]
             driver.save_screenshot(str(SHOTS / f'{name}-{width}.png'))
