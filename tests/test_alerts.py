@@ -198,7 +198,7 @@ def test_the_test_message_reaches_a_real_receiver_and_a_private_address_is_refus
 
 
 def test_a_delivery_error_the_app_said_is_read_in_the_readers_language(monkeypatch) -> None:
-    """'could not connect', 'no address set': stored with their msgid (migration 0076), so a French admin reads them in
+    """'could not connect', 'no address set': stored with their msgid (migration 0070), so a French admin reads them in
     French in the delivery log and in the refusal; the receiver's own words stay as they came."""
     admin = make_user('admin')
     with webhook_receiver() as teams:

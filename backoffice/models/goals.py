@@ -110,7 +110,7 @@ class AlertDelivery(SQLModel, table=True):
     status: str = Field(default='pending', max_length=10)  # pending | sent | failed
     attempts: int = 0
     error: str | None = Field(default=None, max_length=300)  # in English, as the sender said it
-    # migration 0076: an error the app said ('could not connect') as a msgid with its values (backoffice/stored_text.py)
+    # migration 0070: an error the app said ('could not connect') as a msgid with its values (backoffice/stored_text.py)
     error_key: str | None = Field(default=None, max_length=500)
     error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)

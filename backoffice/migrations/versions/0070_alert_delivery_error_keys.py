@@ -4,7 +4,7 @@ so a French admin reads it in French in the delivery log, as webhook deliveries 
 ('HTTP 503', the mail server's refusal) have no key; older rows keep none and show their stored text (translated when
 it is a known msgid).
 
-Revision ID: 0076
+Revision ID: 0070
 Revises: 0069
 Create Date: 2026-12-06
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0076'
+revision: str = '0070'
 down_revision: str | None = '0069'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
