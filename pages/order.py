@@ -100,6 +100,7 @@ class OrderScreen:
             with read_session() as session:
                 self.data = load(session, user, number)
         except NotFound as error:
+            ui.label(_('Order')).classes('text-2xl font-semibold').props('role=heading aria-level=1')
             ui.label(str(error)).mark('not-found')
             ui.link(_('Back to the orders'), '/orders')
             return
@@ -140,7 +141,10 @@ class OrderScreen:
         self.box.clear()
         with self.box:
             with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
-                ui.label(_('Order {number}').format(number=order.number)).classes('text-xl font-medium').mark('number')
+                # the page's one heading (the shell's 'Order' above 'Order 103000' said nothing more)
+                ui.label(_('Order {number}').format(number=order.number)).classes('text-2xl font-semibold').props(
+                    'role=heading aria-level=1'
+                ).mark('number')
                 ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark(
                     'status'
                 )
@@ -888,6 +892,7 @@ def _item(line) -> str:
     section=N_('Sales'),
     in_menu=False,
     description=N_('One order: lines, payments, invoices, shipments, returns and its timeline'),
+    heading=False,
 )
 def order_page(user: User, number: str) -> None:
     OrderScreen(user, number)

@@ -189,6 +189,9 @@ async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
     await user.should_see(f'Order {order.number}', retries=40)
     await user.should_not_see('Record payment')
     await user.should_not_see('Cancel order')
+    # one heading: 'Order' stood above 'Order 1000xx', saying one thing twice
+    headings = [e for e in user.client.elements.values() if e.props.get('role') == 'heading']
+    assert [e.text for e in headings] == [f'Order {order.number}']
 
 
 async def test_an_order_page_never_goes_back_to_an_older_read_of_the_order(user: User, monkeypatch) -> None:
