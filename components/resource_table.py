@@ -828,6 +828,10 @@ class ResourceTable:
                 control.value = filters.get(name)
             elif self._filter_kind(name) in ('bool', 'present'):
                 control.value = None if name not in filters else ('yes' if filters[name] else 'no')
+        for name, fields in self._date_inputs.items():  # a saved view's days (dates, or ISO text as stored)
+            given = filters.get(name) or (None, None)
+            for field, day in zip(fields, given, strict=True):
+                field.value = str(day)[:10] if day else ''
 
     def _filter_kind(self, name: str) -> str | None:
         return next((f.kind for f in self.resource.filters if f.name == name), None)
