@@ -146,6 +146,8 @@ async def test_the_new_links_open_their_lists_on_todays_records(user: User, key:
     assert len(lists.listed(user, column)) == listed_count(key, manager)
     today = days.today(app_settings.time_zone()).isoformat()
     assert user.find(marker=marker).elements.pop().value == today  # the day shows in the filter's field
+    # on a phone, where the filters fold away behind a button, the button says the list is filtered
+    assert user.find(marker='filters-toggle').elements.pop().text == 'Filters (1)'
 
 
 async def test_the_open_requests_card_lights_the_all_open_queue(user: User) -> None:
