@@ -182,3 +182,14 @@ async def test_a_saved_view_shows_its_days_in_the_date_fields(user: User) -> Non
     first = user.find(marker='filter-placed_at-from').elements.pop().value
     last = user.find(marker='filter-placed_at-to').elements.pop().value
     assert (first, last) == ('2026-11-01', '2026-11-30')
+
+
+async def test_the_turnover_card_says_what_its_list_holds_the_orders_card_needs_not(user: User) -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    await signed_in(user, make_user('manager').email)
+    user.find(marker='kpi-orders').click()
+    await user.should_see(marker='behind-list')
+    await user.should_not_see(marker='behind-list-note')  # its list counts what it says
+    user.find(marker='kpi-turnover').click()
+    await user.should_see('The list holds these paid orders in every currency, before refunds')
