@@ -534,6 +534,7 @@ class ResourceTable:
             self._columns_menu()
             export_menu(resource, lambda: self.request(1))
         self.filter_row: ui.row | None = None
+        self.filters_toggle: ui.button | None = None
         self.filters_built = not resource.filters
         if resource.filters:
             # on a phone the filters fold away behind a button; from 640 px on they are always shown
@@ -541,6 +542,8 @@ class ResourceTable:
             # (Quasar's .hidden is !important: no sm:flex)
             self.filter_row = ui.row().classes('w-full items-center gap-2 max-sm:hidden').mark('filter-row')
             toggle.on_click(self._toggle_filters)
+            toggle.mark('filters-toggle')
+            self.filters_toggle = toggle
             if viewport.narrow() and not self._filters_in_address():
                 # folded away on the phone that asks: built once the page has painted, not with it (issue 20)
                 once_connected(lambda _user: self.build_filters())
@@ -661,6 +664,7 @@ class ResourceTable:
         except RuntimeError:  # no page request (a list built later by a handler)
             return
         self._choice_from_address(params)
+        self._say_filters_set()
         given = {
             f.name: (f, int(params[f.name]))
             for f in self.resource.filters
@@ -683,6 +687,7 @@ class ResourceTable:
                 control.set_options({**control.options, value: titles[name]}, value=value)
         finally:
             self._applying = False
+        self._say_filters_set()
 
     def _choice_from_address(self, params) -> None:
         """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link; one or
@@ -794,6 +799,7 @@ class ResourceTable:
     def _set(self, **changes) -> None:
         self.state.update(changes)
         self.cursor = None
+        self._say_filters_set()
         if not self._applying:
             self.table.selected = []
             self.views.forget_choice()
@@ -810,6 +816,7 @@ class ResourceTable:
                 for name, value in (state.get('filters') or {}).items()
             }
             self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
+            self._say_filters_set()
             self.controls['search'].value = self.state['search']
             self._show_filters(filters)
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in self.state['columns']]
@@ -828,6 +835,18 @@ class ResourceTable:
                 control.value = filters.get(name)
             elif self._filter_kind(name) in ('bool', 'present'):
                 control.value = None if name not in filters else ('yes' if filters[name] else 'no')
+        for name, fields in self._date_inputs.items():  # a saved view's days (dates, or ISO text as stored)
+            given = filters.get(name) or (None, None)
+            for field, day in zip(fields, given, strict=True):
+                field.value = str(day)[:10] if day else ''
+
+    def _say_filters_set(self) -> None:
+        """The phone's Filters button says how many filters hold ('Filters (2)'): a list opened filtered (a dashboard
+        card's "See these in the list") or a saved view does not look like every record while its filters are folded."""
+        if self.filters_toggle is None:
+            return
+        held = sum(1 for value in self.state['filters'].values() if value not in (None, '', [], (None, None)))
+        self.filters_toggle.set_text(_('Filters ({n})').format(n=held) if held else _('Filters'))
 
     def _filter_kind(self, name: str) -> str | None:
         return next((f.kind for f in self.resource.filters if f.name == name), None)

@@ -221,6 +221,7 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
         table = read.series(session=session, period=period, keys=[card.key])
         behind = read.behind_today(session=session, key=card.key)
         listed = read.list_behind_today(session=session, key=card.key, user=acting_user())
+    note = read.list_note(card.key) if listed is not None else None
     with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             ui.label(_(card.label)).classes('text-lg font-medium')
@@ -251,6 +252,8 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
             ui.label(_("Behind today's number")).classes('text-sm font-medium')
             if listed is not None:  # the same records in their list, where they can be sorted, opened and exported
                 site_link(_('See these in the list'), listed).classes('text-sm').mark('behind-list')
+        if note is not None:  # the number is no count of the list's rows: what each holds
+            ui.label(note).classes('text-sm text-gray-500').mark('behind-list-note')
         if behind.rows:
             _behind_rows(card.key, behind)
         else:

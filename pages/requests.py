@@ -123,6 +123,17 @@ class RequestsList:
         named = _queue_named(ui.context.client)
         if named is not None:
             ui.timer(0, lambda: self.show(named, address=False), once=True)
+        else:  # the address gave a queue's very filters (the Open requests card's link): that queue is lit, as clicked
+            self._light_matching_queue()
+
+    def _light_matching_queue(self) -> None:
+        shown = self.table.state['filters']
+        if not shown:
+            return
+        matching = next((n for n, q in queues(self.user).items() if _same_filters(shown, q['filters'])), None)
+        if matching is not None:
+            self.queue = matching
+            self._highlight(matching)
 
     async def show(self, name: str, *, address: bool = True) -> None:
         self.queue = name

@@ -11,6 +11,7 @@ from string import Formatter
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from backoffice.events import Topic, is_topic
@@ -176,6 +177,12 @@ class Filter:
     # a 'choice' filter's choices are all it takes (True), or what it offers of an open set (False: the audit log's
     # actions as found when its screen last opened; any other value filters too, finding nothing, in every process)
     closed: bool = True
+    # the attribute it filters when not its name: a day's range beside a yes/no filter of the same column (requests
+    # by the day their SLA was breached, beside "SLA breached: yes")
+    column: str | None = None
+    # a date filter on what is no column of the list's table (customers by their first order's day): the condition
+    # for the instants [start, end) in UTC (None: unbounded), in place of a column's
+    condition: Callable[[datetime | None, datetime | None], ColumnElement[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -665,7 +672,10 @@ def _problems(resource: Resource) -> list[str]:
                 'or a filter (they show it to every reader)'
             )
     for spec in resource.filters:
-        attribute('filter', spec.name)
+        if spec.condition is not None and spec.kind != 'date_range':
+            problems.append(f'filter {spec.name!r} has a condition but is not a date range')
+        elif spec.condition is None:
+            attribute('filter', spec.column or spec.name)
     for name in resource.search:
         if name not in table_columns:
             problems.append(f'search {name!r} is not a column of {model.__name__}')

@@ -472,11 +472,39 @@ def list_behind_today(*, session: Session, key: str, user: User | None) -> str |
     listed = BY_KEY[key].listed
     if listed is None or not can(user, RESOURCES[listed.resource].read_permission):
         return None
-    given: list[tuple[str, str]] = [(name, value) for name, values in listed.choices for value in values]
+    given: list[tuple[str, str]] = []
+    for name, value in filters_behind_today(session=session, key=key).items():
+        if isinstance(value, tuple):  # a date range
+            given.append((name, day_range_address(*value)))
+        elif isinstance(value, bool):  # yes or no
+            given.append((name, 'yes' if value else 'no'))
+        else:
+            given += [(name, item) for item in value]
+    return f'{listed.address}?{urlencode(given)}' if given else listed.address
+
+
+def filters_behind_today(*, session: Session, key: str) -> dict[str, Any]:
+    """The list's filters `list_behind_today` puts in its address, as the list applies them: a choice filter's values,
+    today as a date filter's (first, last) in the shop's days."""
+    listed = BY_KEY[key].listed
+    if listed is None:
+        return {}
+    kinds = {f.name: f.kind for f in RESOURCES[listed.resource].filters}
+    filters: dict[str, Any] = {
+        name: values == ('yes',) if kinds[name] in ('bool', 'present') else list(values)
+        for name, values in listed.choices
+    }
     if listed.day is not None:
         today = days.today(app_settings.value(session=session, key='time_zone'))
-        given.append((listed.day, day_range_address(today, today)))
-    return f'{listed.address}?{urlencode(given)}' if given else listed.address
+        filters[listed.day] = (today, today)
+    return filters
+
+
+def list_note(key: str) -> str | None:
+    """What the list behind a KPI holds beside its number, in the reader's language, when the number is no count of
+    its rows (turnover, average basket, CSAT); None when the list's count is the number."""
+    listed = BY_KEY[key].listed
+    return _(listed.note) if listed is not None and listed.note else None
 
 
 def _count(session: Session, statement: Any) -> int:

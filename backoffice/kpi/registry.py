@@ -62,6 +62,8 @@ class Listed:
     resource: str
     day: str | None = None
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # what the list holds beside the number, when the number is not a count of its rows (a total, an average, a share)
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,22 +320,11 @@ def conversion(day: Day) -> DayValue:
 
 
 def new_customers(day: Day) -> DayValue:
-    """Customers whose first order (not a draft, not cancelled) was placed that day: the day's customers, less those
-    with an earlier order — one probe each of the (customer_id, placed_at, id, status) index."""
+    """Customers whose first order (not a draft, not cancelled) was placed that day (sources.first_buyers)."""
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    o, earlier = src.orders.c, src.orders.alias('earlier')
-    buyers = select(o.customer_id.label('customer_id')).where(_placed_in(day, src.PLACED)).distinct().subquery()
-    before = exists().where(
-        earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < day.start, earlier.c.status.in_(src.PLACED)
-    )
-    return DayValue(
-        float(
-            day.session.execute(
-                select(func.count()).select_from(buyers).where(buyers.c.customer_id.is_not(None), ~before)
-            ).scalar_one()
-        )
-    )
+    buyers = src.first_buyers(day.start, day.end).subquery()
+    return DayValue(float(day.session.execute(select(func.count()).select_from(buyers)).scalar_one()))
 
 
 def low_stock(day: Day) -> DayValue:
@@ -411,7 +402,16 @@ KPIS: list[Kpi] = [
         ),
         turnover,
         ('orders',),
-        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PAID),)),
+        listed=Listed(
+            '/orders',
+            'orders',
+            'placed_at',
+            (('status', src.PAID), ('source', src.SALE_SOURCES)),
+            N_(
+                'The list holds these paid orders in every currency, before refunds; the number adds up those in the '
+                "shop's currency and takes off today's refunds."
+            ),
+        ),
     ),
     Kpi(
         'orders',
@@ -420,7 +420,7 @@ KPIS: list[Kpi] = [
         N_('Orders placed that day (not drafts, not cancelled, not the replacement orders of exchanges).'),
         orders_count,
         ('orders',),
-        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PLACED),)),
+        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PLACED), ('source', src.SALE_SOURCES))),
     ),
     Kpi(
         'average_basket',
@@ -430,7 +430,16 @@ KPIS: list[Kpi] = [
         average_basket,
         ('orders',),
         period='ratio',
-        listed=Listed('/orders', 'orders', 'placed_at', (('status', src.PAID),)),
+        listed=Listed(
+            '/orders',
+            'orders',
+            'placed_at',
+            (('status', src.PAID), ('source', src.SALE_SOURCES)),
+            N_(
+                "The list holds these paid orders in every currency; the number is the average of those in the shop's "
+                'currency, before refunds.'
+            ),
+        ),
     ),
     Kpi(
         'conversion',
@@ -508,6 +517,7 @@ KPIS: list[Kpi] = [
         N_('Customers who placed their first order that day.'),
         new_customers,
         ('orders',),
+        listed=Listed('/customers', 'customers', 'first_order'),
     ),
     Kpi(
         'open_requests',
@@ -528,6 +538,7 @@ KPIS: list[Kpi] = [
         sla_breaches,
         ('tickets',),
         good='down',
+        listed=Listed('/requests', 'tickets', 'sla_breached_on'),
     ),
     Kpi(
         'csat',
@@ -537,6 +548,12 @@ KPIS: list[Kpi] = [
         csat,
         ('tickets',),
         period='ratio',
+        listed=Listed(
+            '/requests',
+            'tickets',
+            'rated_at',
+            note=N_('The list holds the requests rated today; the number is the share of them rated 4 or 5.'),
+        ),
     ),
     Kpi(
         'low_stock',

@@ -3,9 +3,9 @@ may be absent (a KPI over a missing table has no value), so nothing here imports
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, Numeric, String, column, inspect, table, type_coerce
+from sqlalchemy import Integer, Numeric, Select, String, column, exists, inspect, select, table, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -53,6 +53,27 @@ PLACED = ('pending', 'paid', 'packed', 'shipped', 'delivered')  # an order the c
 PAID = ('paid', 'packed', 'shipped', 'delivered')  # money received
 # not a sale: a return ended in an exchange sends the goods again in an order of its own, paid at 0
 NOT_SALES = ('exchange',)
+SALE_SOURCES = ('api', 'staff', 'seed')  # every other source (OrderSource), as the orders list's Source filter says
+
+
+def first_buyers(start: datetime | None, end: datetime | None) -> Select:
+    """The customers whose first order (not a draft, not cancelled) was placed in [start, end) (None: unbounded), as
+    the New customers KPI counts them and the customers list's "First order" filter lists them: the span's buyers less
+    those with an earlier order, one probe each of the (customer_id, placed_at, id, status) index."""
+    o, earlier = orders.c, orders.alias('earlier')
+    span = [o.status.in_(PLACED), o.source.not_in(NOT_SALES)]
+    if start is not None:
+        span.append(o.placed_at >= start)
+    if end is not None:
+        span.append(o.placed_at < end)
+    buyers = select(o.customer_id.label('customer_id')).where(*span).distinct().subquery()
+    statement = select(buyers.c.customer_id).where(buyers.c.customer_id.is_not(None))
+    if start is None:
+        return statement
+    before = exists().where(
+        earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < start, earlier.c.status.in_(PLACED)
+    )
+    return statement.where(~before)
 
 
 def has_tables(session: Session, *names: str) -> bool:

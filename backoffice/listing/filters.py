@@ -60,7 +60,10 @@ def filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[Colum
             or (isinstance(value, list | tuple | set) and not any(v not in (None, '') for v in value))
         ):
             continue  # not set
-        conditions += _FILTERS[spec.kind](getattr(resource.model, name), spec, value)
+        if spec.condition is not None:  # a date range on what is no column (a date filter's kind, checked at register)
+            conditions += _date_range(None, spec, value)
+        else:
+            conditions += _FILTERS[spec.kind](getattr(resource.model, spec.column or name), spec, value)
     return conditions
 
 
@@ -87,15 +90,14 @@ def _yes_no(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
 _WORDS = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0': False}
 
 
-def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+def _date_range(attribute: InstrumentedAttribute | None, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise ValidationFailed({spec.name: _('Give a start and an end date (either may be empty)')})
     start, end = (_day(spec, item) for item in value)
     if start and end and start > end:
         raise ValidationFailed({spec.name: _('The start date is after the end date')})
-    whole_days = not isinstance(attribute.property.columns[0].type, Date)
-    conditions = []
-    if not whole_days:
+    conditions: list[ColumnElement[bool]] = []
+    if attribute is not None and isinstance(attribute.property.columns[0].type, Date):  # days, not instants
         if start:
             conditions.append(attribute >= start)
         if end:
@@ -104,10 +106,16 @@ def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> l
     # an instant's day is the shop's, as the list shows it and the KPIs count it: in Paris an order placed at 23:30
     # on the 4th is the 4th's (the UTC day said the 5th, so a day's orders never added up to that day's turnover)
     zone = formatting.time_zone()
-    if start and start != date.min:  # from the first day there is: no bound (nor an overflow east of UTC)
-        conditions.append(attribute >= days.bounds(start, zone)[0])
-    if end and end != date.max:  # up to the last day there is: no bound (nor an overflow)
-        conditions.append(attribute < days.bounds(end, zone)[1])
+    # from the first day there is: no bound (nor an overflow east of UTC); up to the last day there is: the same
+    low = days.bounds(start, zone)[0] if start and start != date.min else None
+    high = days.bounds(end, zone)[1] if end and end != date.max else None
+    if attribute is None:
+        assert spec.condition is not None  # filter_conditions passes no attribute only then
+        return [spec.condition(low, high)]
+    if low is not None:
+        conditions.append(attribute >= low)
+    if high is not None:
+        conditions.append(attribute < high)
     return conditions
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
 from backoffice import i18n
 from backoffice.engine.declaration import (
     Action,
@@ -18,6 +23,7 @@ from backoffice.engine.declaration import (
 )
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, ngettext
+from backoffice.kpi import sources as kpi_sources
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -103,6 +109,11 @@ COMPANIES = register(
     )
 )
 
+
+def _first_order_between(start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+    return col(Customer.id).in_(kpi_sources.first_buyers(start, end))
+
+
 CUSTOMERS = register(
     Resource(
         key=Topic.customers,
@@ -173,6 +184,9 @@ CUSTOMERS = register(
             Filter('marketing_consent', N_('Marketing consent'), 'bool'),
             Filter('signed_up_at', N_('Signed up'), 'date_range'),
             Filter('company_id', N_('Company'), 'related', related='companies'),
+            # the customers whose first order was placed in these days: the New customers card's "See these in the
+            # list", counted as the card counts them
+            Filter('first_order', N_('First order'), 'date_range', condition=_first_order_between),
         ),
         default_sort='signed_up_at',
         card=Card(title='email', status='status', secondary=('name', 'company_id', 'last_seen_at')),

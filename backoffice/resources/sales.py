@@ -35,6 +35,12 @@ ORDER_STATUSES = {
     'delivered': N_('Delivered'),
     'cancelled': N_('Cancelled'),
 }
+ORDER_SOURCES = {
+    'api': N_('Shop'),
+    'staff': N_('Staff'),
+    'exchange': N_('Exchange'),
+    'seed': N_('Demo data'),
+}
 # how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so
 SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.REFUND_STATUSES}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
@@ -104,6 +110,8 @@ ORDERS = register(
             Filter('placed_at', N_('Placed'), 'date_range'),
             Filter('customer_id', N_('Customer'), 'related', related='customers'),
             Filter('total', N_('Total'), 'number_range'),
+            # where it came from: the Orders card counts every source but an exchange's replacement order
+            Filter('source', N_('Source'), 'choice', choices=ORDER_SOURCES),
         ),
         default_sort='placed_at',
         card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),

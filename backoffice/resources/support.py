@@ -167,8 +167,11 @@ TICKETS = register(
             Filter('customer_id', N_('Customer'), 'related', related='customers'),
             Filter('bug_status', N_('Bug status'), 'choice', choices=BUG_STATUSES),
             Filter('sla_breached_at', N_('SLA breached'), 'present'),
+            # the day it was breached (the SLA breaches card's "See these in the list"), beside breached or not
+            Filter('sla_breached_on', N_('SLA breach'), 'date_range', column='sla_breached_at'),
             Filter('sla_due_at', N_('SLA due'), 'date_range'),
             Filter('updated_at', N_('Updated'), 'date_range'),
+            Filter('rated_at', N_('Rated'), 'date_range'),  # the ratings given these days (the CSAT card's list)
             Filter('tags', N_('Tags'), 'tags', choices=TAGS_IN_USE),  # "all requests tagged 'refund'"
         ),
         default_sort='updated_at',

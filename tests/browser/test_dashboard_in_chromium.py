@@ -47,6 +47,55 @@ def busy_day(database_url: str) -> None:
         paid_order(buyer, now - timedelta(seconds=n + 1), '1234.50', number=number)
 
 
+def late_and_rated_requests(database_url: str) -> None:
+    """A request whose SLA was breached today and one rated today, their subjects hostile, on the browser server's
+    database (what the SLA breaches and CSAT cards' lists show)."""
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.models import utcnow
+
+    from ..support.factories import submit_request
+
+    db.configure(database_url)
+    late = submit_request(LATE, email='late.dash@example.com')
+    rated = submit_request(RATED, email='rated.dash@example.com')
+    with session_scope() as session:
+        session.merge(late).sla_breached_at = utcnow()
+        stored = session.merge(rated)
+        stored.rating, stored.rated_at = 5, utcnow()
+        session.commit()
+
+
+LATE = 'Dash late: "<script>alert(1)</script>"'
+RATED = "Dash rated: 'x' <b>bold</b>"
+
+
+def open_card_and_follow(driver: WebDriver, label: str, path: str) -> None:
+    """Open the card labelled so on the dashboard and follow its "See these in the list"."""
+    card = f'//div[contains(@class,"kpi-card")][.//*[normalize-space(text())="{label}"]]'
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, card), f'the {label} card shows')
+    driver.find_element(By.XPATH, f'{card}//div[contains(@class,"cursor-pointer")]').click()
+    link = '//div[contains(@class,"q-dialog")]//a[normalize-space(.)="See these in the list"]'
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, link), f'the {label} card opens')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'dashboard-{driver.get_window_size()["width"]}-{label}-behind.png'))
+    driver.find_element(By.XPATH, link).click()
+    wait_for_path(driver, path)
+
+
+def unfold_filters(driver: WebDriver, says: str) -> None:
+    """The phone's Filters button, which says how many filters hold, tapped to show them."""
+    button = f'//button[.//*[normalize-space(text())="{says}"]]'
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, button), f'"{says}" shows')
+    driver.find_element(By.XPATH, button).click()
+
+
+def search_list(driver: WebDriver, text: str) -> None:
+    """The list's search, so that only this test's rows show (other tests' rows may fill page 1)."""
+    box = next(b for b in driver.find_elements(By.CSS_SELECTOR, '.bo-list-search input') if b.is_displayed())
+    box.send_keys(text)
+
+
 def today_in_the_shop() -> str:
     from backoffice.kpi import days
     from backoffice.services import app_settings
@@ -191,3 +240,48 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     resize_and_settle(driver, 390, 844)
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'orders-390-from-the-dashboard.png'))
+
+    # the New customers card (on the phone): the customers whose first order was today, the day in "First order"
+    driver.get(f'{base_url}/')
+    open_card_and_follow(driver, 'New customers', '/customers')
+    unfold_filters(driver, 'Filters (1)')  # folded on a phone, the button saying the list is filtered
+    assert field(driver, 'First order from').get_attribute('value') == today_in_the_shop(), 'the day, as if typed'
+    search_list(driver, 'busy.day')
+    visible_text(driver, 'busy.day@example.com')  # its first order was placed today
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customers-390-from-the-dashboard.png'))
+    resize_and_settle(driver, 1440, 900)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customers-1440-from-the-dashboard.png'))
+
+    # the CSAT card (a share, not a count): what its list holds is said under the link; the list: today's ratings
+    late_and_rated_requests(server.database_url)
+    driver.get(f'{base_url}/')
+    open_card_and_follow(driver, 'CSAT', '/requests')
+    assert field(driver, 'Rated from').get_attribute('value') == today_in_the_shop()
+    search_list(driver, 'Dash ')
+    visible_text(driver, "Dash rated: 'x'")
+    assert not driver.find_elements(By.XPATH, '//*[contains(text(), "Dash late")]'), 'not rated: not listed'
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-1440-csat-from-the-dashboard.png'))
+    resize_and_settle(driver, 390, 844)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-390-csat-from-the-dashboard.png'))
+
+    # the SLA breaches card (on the phone): the requests breached today
+    driver.get(f'{base_url}/')
+    open_card_and_follow(driver, 'SLA breaches', '/requests')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-390-sla-folded-from-the-dashboard.png'))
+    unfold_filters(driver, 'Filters (1)')
+    assert field(driver, 'SLA breach from').get_attribute('value') == today_in_the_shop()
+    search_list(driver, 'Dash ')
+    visible_text(driver, 'Dash late:')
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-390-sla-from-the-dashboard.png'))
+    resize_and_settle(driver, 1440, 900)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-1440-sla-from-the-dashboard.png'))

@@ -1,0 +1,195 @@
+"""A dashboard card's "See these in the list" opens the list holding exactly the records its number counts (a count
+card's list counts what the card says), or says what the list holds beside a number that is no count; the Requests
+list lights the queue its address's filters are; a saved view's date range shows in the date fields again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.kpi import days, read, refresh
+from backoffice.kpi import sources as src
+from backoffice.kpi.registry import KPIS
+from backoffice.listing import query
+from backoffice.models import KpiDaily, OrderSource, StockLevel, utcnow
+from backoffice.resources import RESOURCES
+from backoffice.services import app_settings, stock
+
+from .support import lists
+from .support.factories import make_customer, make_product, make_user, paid_order, submit_request
+from .support.signin import signed_in
+from .support.waiting import eventually
+
+COUNT_CARDS = ('orders', 'new_customers', 'open_requests', 'sla_breaches', 'low_stock')
+NOT_COUNTS = ('turnover', 'average_basket', 'csat')
+
+
+def a_demo_like_day() -> None:
+    manager = make_user('manager', email='stock.keeper@example.com')
+    """Today's records as a shop has them, with each thing a card leaves out: a draft, a cancelled order, an exchange's
+    replacement order, an order in another currency, a customer who had ordered before; requests breached today and
+    yesterday, rated today and yesterday; a product low in stock and one that is not."""
+    now = utcnow()
+    earlier, today = now - timedelta(days=3), now - timedelta(minutes=5)
+    old = make_customer('old@example.com')
+    paid_order(old, earlier, number='OLD-1')
+    paid_order(old, today, number='OLD-TODAY')  # not a new customer
+    paid_order(make_customer('ana@example.com'), today, number='ANA-TODAY')
+    paid_order(make_customer('pe@example.com'), today, number='PE-PENDING', status='pending')
+    paid_order(make_customer('di@example.com'), today, '12.00', number='DI-USD', currency='USD')
+    paid_order(make_customer('cy@example.com'), today, number='CY-CANCELLED', status='cancelled')
+    paid_order(make_customer('dr@example.com'), today, number='DR-DRAFT', status='draft')
+    swapped = make_customer('ex@example.com')
+    paid_order(swapped, earlier, number='EX-1')
+    exchange = paid_order(swapped, today, '0.00', number='EX-SWAP')
+    with session_scope() as session:
+        exchange = session.merge(exchange)
+        exchange.source = OrderSource.exchange
+        session.commit()
+    breached_today = [submit_request(f'Late {n}', email=f'late{n}@example.com') for n in range(2)]
+    breached_before = submit_request('Late before', email='before@example.com')
+    rated = [submit_request(f'Rated {n}', email=f'rated{n}@example.com') for n in range(3)]
+    with session_scope() as session:
+        for ticket in breached_today:
+            session.merge(ticket).sla_breached_at = today
+        session.merge(breached_before).sla_breached_at = earlier
+        for ticket, score, when in zip(rated, (5, 2, 4), (today, today, earlier), strict=True):
+            stored = session.merge(ticket)
+            stored.rating, stored.rated_at = score, when
+        session.commit()
+    for sku, on_hand in (('LOW-1', 1), ('PLENTY-1', 50)):
+        product = make_product(sku, stock_on_hand=on_hand, actor=manager)
+        with session_scope() as session:
+            level = session.exec(select(StockLevel).where(StockLevel.product_id == product.id)).one()
+            stock.set_limits(
+                session=session, actor=manager, product_id=product.id, version=level.version, min_qty=5, max_qty=0
+            )
+
+
+def todays(key: str) -> KpiDaily:
+    with read_session() as session:
+        today = days.today(app_settings.value(session=session, key='time_zone'))
+        return session.exec(select(KpiDaily).where(KpiDaily.kpi == key, KpiDaily.day == today)).one()
+
+
+def listed_count(key: str, actor: Any) -> int:
+    listed = next(kpi.listed for kpi in KPIS if kpi.key == key)
+    assert listed is not None, key
+    with read_session() as session:
+        filters = read.filters_behind_today(session=session, key=key)
+        total, exact = query.count(
+            session=session,
+            actor=actor,
+            resource=RESOURCES[listed.resource],
+            request=query.ListRequest(filters=filters),
+        )
+    assert exact
+    return total
+
+
+def test_each_count_cards_list_counts_what_the_card_says() -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    manager = make_user('manager')
+    expected = {'orders': 4, 'new_customers': 3, 'open_requests': 6, 'sla_breaches': 2, 'low_stock': 1}
+    for key in COUNT_CARDS:
+        number = todays(key).value
+        assert number == expected[key], key  # the day has what each card leaves out
+        assert listed_count(key, manager) == number, key
+        assert read.list_note(key) is None  # the list's count is the number: nothing to explain
+
+
+def test_a_card_whose_number_is_no_count_says_what_its_list_holds() -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    manager = make_user('manager')
+    assert listed_count('csat', manager) == todays('csat').denominator == 2  # the ratings given today
+    assert listed_count('turnover', manager) == 3  # paid today, the one in dollars too
+    assert todays('average_basket').denominator == 2  # in euros only
+    for key in NOT_COUNTS:
+        assert read.list_note(key), key
+
+
+def test_the_sources_an_order_card_counts_are_every_one_but_an_exchange() -> None:
+    assert set(src.SALE_SOURCES) | set(src.NOT_SALES) == {s.value for s in OrderSource}
+    assert not set(src.SALE_SOURCES) & set(src.NOT_SALES)
+
+
+def test_every_card_with_a_list_links_to_it() -> None:
+    linked = {kpi.key for kpi in KPIS if kpi.listed is not None}
+    assert linked >= {*COUNT_CARDS, *NOT_COUNTS}
+
+
+@pytest.mark.parametrize(
+    ('key', 'marker', 'shown'),
+    [
+        ('new_customers', 'filter-first_order-from', 'ana@example.com'),
+        ('sla_breaches', 'filter-sla_breached_on-from', 'Late 0'),
+        ('csat', 'filter-rated_at-from', 'Rated 1'),
+    ],
+)
+async def test_the_new_links_open_their_lists_on_todays_records(user: User, key: str, marker: str, shown: str) -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    manager = make_user('manager')
+    with read_session() as session:
+        address = read.list_behind_today(session=session, key=key, user=manager)
+    assert address is not None
+    await signed_in(user, manager.email, path=address)
+    column = 'email' if key == 'new_customers' else 'subject'
+    await eventually(lambda: shown in lists.listed(user, column))
+    assert len(lists.listed(user, column)) == listed_count(key, manager)
+    today = days.today(app_settings.time_zone()).isoformat()
+    assert user.find(marker=marker).elements.pop().value == today  # the day shows in the filter's field
+    # on a phone, where the filters fold away behind a button, the button says the list is filtered
+    assert user.find(marker='filters-toggle').elements.pop().text == 'Filters (1)'
+
+
+async def test_the_open_requests_card_lights_the_all_open_queue(user: User) -> None:
+    submit_request('Still open')
+    agent = make_user('agent')
+    with read_session() as session:
+        address = read.list_behind_today(session=session, key='open_requests', user=agent)
+    assert address is not None
+    await signed_in(user, agent.email, path=address)
+    await eventually(lambda: lists.listed(user, 'subject') == ['Still open'])
+    assert 'unelevated' in user.find(marker='queue-All open').elements.pop().props  # lit, as clicked
+    others = [name for name in ('Unassigned', 'Mine', 'Breaching SLA', 'Solved')]
+    assert not any('unelevated' in user.find(marker=f'queue-{n}').elements.pop().props for n in others)
+
+
+async def test_a_saved_view_shows_its_days_in_the_date_fields(user: User) -> None:
+    a_demo_like_day()
+    await signed_in(user, make_user('manager').email, path='/orders?placed_at=2026-11-01..2026-11-30')
+    await eventually(lambda: lists.listed(user, 'number') == [])
+    user.find(marker='save-view').click()
+    name = '"November" <script>alert(1)</script>: été'
+    user.find('Name').type(name)
+    user.find('Save view').click()
+    await user.should_see('saved')
+    await user.open('/orders')
+    await eventually(lambda: len(lists.listed(user, 'number')) > 0)
+    assert user.find(marker='filter-placed_at-from').elements.pop().value == ''
+    views = user.find(marker='views').elements.pop()
+    chosen = next(key for key, label in views.options.items() if label == name)
+    views.set_value(chosen)
+    await eventually(lambda: lists.listed(user, 'number') == [])
+    first = user.find(marker='filter-placed_at-from').elements.pop().value
+    last = user.find(marker='filter-placed_at-to').elements.pop().value
+    assert (first, last) == ('2026-11-01', '2026-11-30')
+
+
+async def test_the_turnover_card_says_what_its_list_holds_the_orders_card_needs_not(user: User) -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    await signed_in(user, make_user('manager').email)
+    user.find(marker='kpi-orders').click()
+    await user.should_see(marker='behind-list')
+    await user.should_not_see(marker='behind-list-note')  # its list counts what it says
+    user.find(marker='kpi-turnover').click()
+    await user.should_see('The list holds these paid orders in every currency, before refunds')
