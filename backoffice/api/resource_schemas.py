@@ -262,8 +262,10 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
             names[spec.name] = (spec.name,)
         elif spec.kind == 'date_range':
             low, high = f'{spec.name}_from', f'{spec.name}_to'
-            parameters.append(_query(low, date | None, None, f'{label}: from this day (UTC, included)'))
-            parameters.append(_query(high, date | None, None, f'{label}: to this day (UTC, included)'))
+            parameters.append(
+                _query(low, date | None, None, f"{label}: from this day (the shop's time zone, included)")
+            )
+            parameters.append(_query(high, date | None, None, f"{label}: to this day (the shop's time zone, included)"))
             names[spec.name] = (low, high)
         elif spec.kind == 'number_range':
             low, high = f'{spec.name}_min', f'{spec.name}_max'
