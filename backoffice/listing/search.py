@@ -74,6 +74,8 @@ def register_search_index(table_name: str, *columns: str, folded: bool = False) 
 # people's names and what they write are searched without their accents ('Lopez' finds 'López'; migration 0064); an
 # order number, an email or an audit entry's action has none worth folding, and keeps its lower() index
 register_search_index('customers', 'email', 'name', folded=True)
+# migration 0071: a company's list, and the customers list by their company's name ('Acme' finds its contacts)
+register_search_index('companies', 'name', 'vat_number', folded=True)
 register_search_index('orders', 'number', 'email')
 register_search_index('audit_log', 'actor_email', 'action', 'summary')
 # migrations 0053 and 0064 (the tags, as their JSON text: a tag is found by a search); the number is read as below
