@@ -123,14 +123,13 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
     require(actor, PERMISSION)
     keep, other = _pair(session, keep_id, other_id)
     moving: list[tuple[str, int]] = []
-    unseen: list[str] = []
+    unseen: list[str] = []  # table names
     for table, column in references():
         if table.name in ENDING:
             continue  # said once as "the duplicate's portal sign-in ends"
         kind = _(MOVED[table.name]) if table.name in MOVED else table.name
         if not can(actor, read_permission(table.name)):
-            if kind not in unseen:
-                unseen.append(kind)
+            unseen.append(table.name)
             continue
         count = session.execute(
             select(func.count()).select_from(table).where(column == other.id, *_staying(table, keep))
@@ -156,8 +155,13 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
         ).first()
         is not None,
         refused=_refusal(keep, other),
-        unseen=unseen,
+        unseen=[_(MOVED[name]) if name in MOVED else name for name in sorted(set(unseen), key=_in_moved_order)],
     )
+
+
+def _in_moved_order(table_name: str) -> tuple[int, str]:
+    """MOVED's order (orders, requests, … first), then a table without a word by its name."""
+    return (list(MOVED).index(table_name), '') if table_name in MOVED else (len(MOVED), table_name)
 
 
 def read_permission(table_name: str) -> str:
