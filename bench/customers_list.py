@@ -16,7 +16,7 @@ from sqlmodel import select  # noqa: E402
 from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
 from backoffice.listing import query
-from backoffice.models import Customer, Role, User  # noqa: E402
+from backoffice.models import Company, Customer, Role, User  # noqa: E402
 from backoffice.resources.customers import CUSTOMERS  # noqa: E402
 from backoffice.seed.people import seed_customers  # noqa: E402
 from bench._harness import add_database_options, analyze_after_load, list_report, open_database  # noqa: E402
@@ -50,6 +50,14 @@ def measure(runs: int) -> str:
         middle = session.exec(
             select(Customer).where(Customer.id >= half, Customer.deleted_at.is_(None)).order_by(Customer.id).limit(1)
         ).one()
+        member = session.exec(
+            select(Customer)
+            .join(Company, Company.id == Customer.company_id)
+            .where(Customer.id >= half, Company.vat_number.is_not(None))
+            .order_by(Customer.id)
+            .limit(1)
+        ).one()
+        company = session.get(Company, member.company_id)
     anchor = newest.date()
     local = middle.email.split('@')[0]
     name = local.rstrip('0123456789')
@@ -70,6 +78,8 @@ def measure(runs: int) -> str:
     filtered = query.ListRequest(filters={'status': 'active', 'signed_up_at': window})
     search = query.ListRequest(search=fragment)
     common = query.ListRequest(search='example.org')
+    by_company = query.ListRequest(search=company.name)
+    by_vat = query.ListRequest(search=company.vat_number)
     figures = [
         ('count (default list)', lambda: count(default), ''),
         ('first page, default sort', lambda: page(default), 'no cursor: counts, then reads'),
@@ -85,6 +95,9 @@ def measure(runs: int) -> str:
         ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
         ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
         ('search, common fragment', lambda: page(common), '"example.org": about 1 in 8 customers'),
+        ('search by company name', lambda: page(by_company), f'"{company.name}": its members, and its namesakes\''),
+        ('count (search by company name)', lambda: count(by_company), ''),
+        ('search by VAT number', lambda: page(by_vat), f'"{by_vat.search}": one company\'s members'),
         (
             'deep page by OFFSET',
             lambda: page(query.ListRequest(page=first.last_page // 2), first.cursor),

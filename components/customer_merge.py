@@ -108,12 +108,16 @@ def _describe(shown: MergePreview) -> None:
         ui.label(shown.refused).classes('text-negative text-sm break-words').mark('merge-refused')
         return
     ui.label(_('Will move to {keep}:').format(keep=shown.keep_title)).classes('text-sm font-medium break-words')
-    if not shown.moving:
+    if not shown.moving and not shown.unseen:
         ui.label(_('Nothing refers to {other}.').format(other=shown.other_title)).classes('text-sm break-words')
     for kind, count in shown.moving:
         with ui.row().classes('w-full items-start justify-between no-wrap gap-3').mark('merge-moving'):
             ui.label(kind).classes('text-sm min-w-0')
             ui.badge(str(count)).props('outline').classes('shrink-0')
+    if shown.unseen:  # named, never counted: the same words whether or not the duplicate has any
+        ui.label(
+            _('Also moves, if any, what you may not read: {kinds}.').format(kinds=', '.join(shown.unseen))
+        ).classes('text-sm text-gray-600 break-words').mark('merge-unseen')
     for name, value in shown.filled:
         ui.label(_('Empty here, taken from the duplicate: {field} = {value}').format(field=name, value=value)).classes(
             'text-sm break-words'

@@ -243,3 +243,25 @@ def test_emptying_a_required_field_is_a_field_error_not_a_crash() -> None:
             changes={'marketing_consent': None},
         )
     assert refused.value.errors == {'marketing_consent': 'This field is required'}
+
+
+def test_the_customer_type_ahead_finds_a_customer_by_phone_however_typed() -> None:
+    """A support agent types the caller's number in "New request"'s customer type-ahead: found as the customers list
+    finds it (spaces, dots, '+', a leading 0 ignored); hostile text finds nobody and breaks nothing."""
+    agent = make_user('agent')
+    caller = make_customer('caller@example.com', name='Zoë "O\'Brien": <script>x</script>')
+    make_customer('other@example.com', name='Other')
+    with session_scope() as session:
+        row = session.get(Customer, caller.id)
+        row.phone = '+33 6 12.34.56.78'
+        session.add(row)
+        session.commit()
+    with session_scope() as session:
+        for typed in ('06 12 34 56 78', '+33612345678', '6.12.34.56', '0033 6 12 34 56 78'):
+            assert crud.lookup(session=session, actor=agent, resource=CUSTOMERS, text=typed) == {
+                caller.id: 'caller@example.com'
+            }, typed
+        assert crud.lookup(session=session, actor=agent, resource=CUSTOMERS, text='"O\'Brien": <script>') == {
+            caller.id: 'caller@example.com'
+        }
+        assert crud.lookup(session=session, actor=agent, resource=CUSTOMERS, text='99 99 99 99') == {}

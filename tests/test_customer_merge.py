@@ -219,3 +219,49 @@ def test_no_form_import_or_api_call_sets_a_customer_merged() -> None:
         )
     assert 'status' in refused.value.errors
     assert now(jane).status == 'active'
+
+
+def test_the_picker_finds_the_duplicate_as_the_type_ahead_does_without_accents_and_by_phone() -> None:
+    """The picker's search is the customer type-ahead's: 'lopez' finds 'López', a phone however typed; hostile text is
+    looked for as text (a LIKE wildcard too)."""
+    manager = make_user('manager')
+    keep = make_customer('keep@example.com', name='Kept One')
+    twin = make_customer('twin@example.com', name=f'José López {HOSTILE}')
+    other = make_customer('o100%@example.com', name='Percy')
+    with session_scope() as session:
+        row = session.get(Customer, twin.id)
+        row.phone = '+33 6.12.34.56.78'
+        session.add(row)
+        session.commit()
+
+    def found(text: str) -> set[int]:
+        with read_session() as session:
+            return set(customer_merge.candidates(session=session, actor=manager, customer_id=keep.id, text=text))
+
+    assert found('jose lopez') == {twin.id}
+    assert found('JOSÉ LÓPEZ') == {twin.id}
+    assert found('06 12 34 56 78') == {twin.id}
+    assert found('+33612345678') == {twin.id}
+    assert found('"O\'Brien" <script>') == {twin.id}
+    assert found('ünïcode') == {twin.id} == found('unicode')
+    assert found('%') == {other.id}  # a wildcard is looked for, not matched as one
+    assert found('kept') == set()  # never the customer kept
+
+
+def test_who_may_not_read_orders_is_told_they_move_but_not_how_many() -> None:
+    """A merger without `orders.read` sees no count of orders or returns (nor requests without `tickets.read`), only
+    the kinds named, the same words whether or not the duplicate has any."""
+    make_product('MRG-2', stock_on_hand=10, actor=make_user('manager'))
+    keep = make_customer('kept@example.com', name='Kept')
+    twin = make_customer('twin2@example.com', name=HOSTILE)
+    lonely = make_customer('lonely@example.com', name='No orders')
+    place(('MRG-2', 1), email='twin2@example.com')
+    submit_request(email='twin2@example.com', name=HOSTILE, order_number=None)
+    clerk = make_user(make_role('customers.read', 'customers.write', name='Customer clerk').key)
+    shown, none = preview(clerk, keep, now(twin)), preview(clerk, keep, lonely)
+    assert {'orders', 'requests', 'returns'} & set(dict(shown.moving)) == set()
+    assert shown.unseen == none.unseen
+    assert shown.unseen[:5] == ['orders', 'requests', 'request messages', 'returns', 'payments']
+    manager = make_user('manager')
+    counted = preview(manager, keep, now(twin))
+    assert (dict(counted.moving).get('orders'), dict(counted.moving).get('requests'), counted.unseen) == (1, 1, [])

@@ -3,15 +3,17 @@ typed (spaced or not, with the country code or the national 0)."""
 
 from __future__ import annotations
 
+import pytest
 from nicegui.testing import User
+from sqlalchemy import event
 
 from backoffice.db import read_session, session_scope
-from backoffice.listing import query
+from backoffice.listing import query, search
 from backoffice.models import User as Staff
 from backoffice.resources import resource
 from backoffice.services import crud
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_company, make_customer, make_user
 from .support.lists import rows_show
 from .support.signin import signed_in
 
@@ -65,3 +67,55 @@ async def test_found_by_phone_typed_with_spaces_the_customer_page_shows_the_numb
     await user.should_see(marker='fact-phone', retries=40)
     await user.should_see('+33 6 98 76 54 32')
     await user.should_see(NAME)
+
+
+@pytest.fixture(params=['index', 'like'])
+def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a search of three characters or more can run: through the search indexes, or by LIKE in list order."""
+    common = 0 if request.param == 'like' else 10**9
+    monkeypatch.setattr(search, 'COMMON_TERM', max(common, 1))
+    monkeypatch.setattr(search, 'COMMON_TERM_POSTGRESQL', common)
+    return request.param
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_customer_is_found_by_their_companys_name_or_vat_number_with_or_without_accents() -> None:
+    """Typing 'Acme' in the customers' search box finds Acme's contacts (and a customer whose own name or email holds
+    it); accents folded as for names; hostile text found as text; another company's contacts are not found."""
+    manager = make_user('manager')
+    acme = make_company('Société Acmé: "<script>x</script>" O\'Brien', vat_number='FR12345678901')
+    other = make_company('Globex')
+    make_customer('ann.member@example.com', name='Ann', company_id=acme.id)
+    make_customer('bob.member@example.com', name='Bob', company_id=acme.id)
+    make_customer('cleo@acme-fans.example', name='Cleo')  # her own email holds it
+    make_customer('dan@example.com', name='Dan', company_id=other.id)
+    members = ['ann.member@example.com', 'bob.member@example.com']
+    assert emails(manager, 'societe acme') == members
+    assert emails(manager, 'SOCIÉTÉ ACMÉ: "<script>') == members
+    assert emails(manager, "o'brien") == members
+    assert emails(manager, 'fr1234567') == members
+    assert emails(manager, 'acme') == [*members, 'cleo@acme-fans.example']
+    assert emails(manager, 'globex') == ['dan@example.com']
+    assert emails(manager, 'nowhere ltd') == []
+
+
+def test_a_search_through_the_company_reads_the_companies_index_and_the_company_id_index() -> None:
+    """A rare company name is looked up in the companies' search index (migration 0071) and its members read by the
+    index on customers.company_id, not by testing every customer against every company."""
+    manager = make_user('manager')
+    quokka = make_company('Quokka Freight: "<b>"')
+    make_customer('q.member@example.com', company_id=quokka.id)
+    asked: list[str] = []
+    with read_session() as session:
+        dialect = session.connection().dialect.name
+        listen = lambda conn, cursor, statement, *rest: asked.append(statement)  # noqa: E731
+        event.listen(session.connection(), 'before_cursor_execute', listen)
+        found, _ = search.search_conditions(session, resource('customers'), 'quokka freight', dialect, manager)
+        event.remove(session.connection(), 'before_cursor_execute', listen)
+    read = str(found[0].compile())
+    if dialect == 'sqlite':
+        assert any('companies_fts MATCH' in statement for statement in asked), 'the companies are looked up'
+        assert 'customers.company_id IN' in read and '+customers.company_id' not in read
+    else:
+        assert 'customers.company_id = ANY (array(' in read
+    assert emails(manager, 'quokka freight: "<b>') == ['q.member@example.com']

@@ -167,3 +167,27 @@ def test_a_search_by_name_reads_the_folded_prefix_indexes() -> None:
     ):
         plans = [plan_of(engine, s, p) for s, p in seen if s in reading(seen, table)]
         assert any(index in plan for plan in plans), f'{table} is not read by {index}: {plans}'
+
+
+def test_a_companys_name_finds_its_contacts_as_customers_naming_their_company() -> None:
+    """Typing 'Acme' in the header's search finds the company and its contacts (read by the companies' name index,
+    then customers.company_id's); a customer found by their own name or email comes first and only once."""
+    acme = make_company('Acmé: "<script>x</script>" O\'Brien')
+    make_customer('ann.gs@example.com', name='Ann Member', company_id=acme.id)
+    make_customer('acme.gs@example.com', name='Own Email', company_id=acme.id)  # found by her email first
+    make_customer('other.gs@example.com', name='Not A Member')
+    agent = make_user('agent')
+    hits = [(h.kind, h.title, h.detail) for h in search(agent, 'acme: "<script>')]
+    company = 'Acmé: "<script>x</script>" O\'Brien'
+    assert hits == [
+        ('Customer', 'Ann Member', f'ann.gs@example.com · {company}'),
+        ('Customer', 'Own Email', f'acme.gs@example.com · {company}'),
+        ('Company', company, ''),
+    ]
+    hits = [(h.kind, h.title) for h in search(agent, 'ACME')]
+    assert hits == [
+        ('Customer', 'Own Email'),
+        ('Customer', 'Ann Member'),
+        ('Company', 'Acmé: "<script>x</script>" O\'Brien'),
+    ]
+    assert kinds_and_titles(make_user(Role.agent), 'nowhere co') == []

@@ -11,7 +11,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.api.orders import router as orders_router
 from backoffice.config import get_settings
@@ -36,10 +36,12 @@ from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import customer_addresses, documents, global_search, personal_data
+from backoffice.services import company_members, customer_addresses, documents, global_search, personal_data
+from backoffice.services.customers import ban_customer
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
+from .support.companies import actor, add_member, company_with
 from .support.factories import make_user
 from .support.privacy import ADDRESS, BODY, EMAIL, NAME, PHONE, a_customer_with_everything
 
@@ -296,3 +298,68 @@ def test_erasing_deletes_their_saved_addresses_and_what_the_audit_kept_of_them()
         everything = json.dumps([e.model_dump(mode='json') for e in session.exec(select(AuditEntry))])
     for value in (json.dumps(street)[1:-1], json.dumps(city)[1:-1], '76800', '+33 7 98 76 54 32'):
         assert value not in everything, value
+
+
+def _erase(email: str) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        customer = session.exec(select(Customer).where(Customer.email == email)).one()
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=customer.version, confirmation=email
+        )
+
+
+def _roles(company_id: int) -> dict[str, str]:
+    with read_session() as session:
+        members = company_members.members(session=session, by=make_user('manager'), company_id=company_id)
+    return {m.email: m.role for m in members}
+
+
+def _company_entries(company_id: int) -> list[tuple[str, str]]:
+    with read_session() as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(company_id))
+            .where(col(AuditEntry.action).in_(['company.admin_promoted', 'company.left_without_admin']))
+        ).all()
+    return [(e.action, e.summary) for e in entries]
+
+
+def test_a_company_whose_last_admin_is_erased_gets_its_longest_standing_member_as_admin() -> None:
+    """Erasure ends the admin's membership and cannot be refused: the company's longest-standing member (still its
+    contact, not banned) becomes company admin, audited on the company without naming the erased person."""
+    company = company_with(
+        'Acmé "<b>": O\'Brien',
+        {'banned@acme.example': 'buyer', 'early@acme.example': 'viewer', 'boss@acme.example': 'admin'},
+    )
+    add_member(company.id, 'later@acme.example', 'buyer')
+    manager = make_user('manager')
+    with session_scope() as session:
+        banned = session.exec(select(Customer).where(Customer.email == 'banned@acme.example')).one()
+        ban_customer(session=session, actor=manager, record_id=banned.id, version=banned.version, reason='<script>')
+    _erase('boss@acme.example')
+    roles = _roles(company.id)
+    assert (roles['early@acme.example'], roles['later@acme.example'], roles['banned@acme.example']) == (
+        'admin',
+        'buyer',
+        'buyer',
+    )
+    assert 'boss@acme.example' not in roles
+    [(action, said)] = _company_entries(company.id)
+    assert action == 'company.admin_promoted'
+    assert 'early@acme.example' in said and 'Acmé "<b>": O\'Brien' in said and 'boss' not in said
+    assert actor('early@acme.example').company_admin
+
+
+def test_a_company_left_with_nobody_to_take_over_is_flagged_in_its_log_and_one_with_another_admin_is_left_alone() -> (
+    None
+):
+    alone = company_with('Solo: "<i>"', {'solo@solo.example': 'admin'})
+    _erase('solo@solo.example')
+    assert [action for action, _ in _company_entries(alone.id)] == ['company.left_without_admin']
+    pair = company_with(
+        'Pair', {'one@pair.example': 'admin', 'two@pair.example': 'admin', 'three@pair.example': 'buyer'}
+    )
+    _erase('one@pair.example')
+    assert _roles(pair.id) == {'two@pair.example': 'admin', 'three@pair.example': 'buyer'}
+    assert _company_entries(pair.id) == []

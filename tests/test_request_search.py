@@ -225,5 +225,22 @@ def test_a_request_is_found_by_a_tag_and_filtered_by_its_tags() -> None:
     assert kept(tags=['refunds: "x"', 'refund']) == ['Broken <b>lid</b>', 'Money back: "please"']
     assert kept(tags=['nothing']) == []
     assert subjects(agent, 'rembourse') == ['Money back: "please"']  # a search finds a tag, without its accent
-    assert subjects(agent, 'refunds:') == ['Broken <b>lid</b>']  # (a tag is searched in its JSON text: a quote in it
-    # is written \" there, and is found by the filter, not by the search)
+    assert subjects(agent, 'refunds:') == ['Broken <b>lid</b>']
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_tag_with_a_quote_or_a_backslash_is_found_by_the_search_as_typed() -> None:
+    """A tag is held in the tags' JSON text, where a quote is written \\" and a backslash \\\\: the search looks for
+    it as it is held, so that what the Tags filter finds the search box finds too."""
+    agent = make_user('agent')
+    vip = submit_request('Tagged: special', email='v1@example.com')
+    irish = submit_request('Tagged: a name', email='v2@example.com')
+    odd = submit_request('Tagged <script>', email='v3@example.com')
+    with session_scope() as session:
+        for ticket, tags in ((vip, ['"vip"']), (irish, ["o'brien"]), (odd, ['a\\b: <script>'])):
+            tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, tags=tags)
+    assert subjects(agent, '"vip"') == ['Tagged: special']
+    assert subjects(agent, '"VIP') == ['Tagged: special']
+    assert subjects(agent, "o'brien") == ['Tagged: a name']
+    assert subjects(agent, 'a\\b: <script>') == ['Tagged <script>']  # only in the tag
+    assert subjects(agent, '\\b:') == ['Tagged <script>']

@@ -3,12 +3,14 @@ search term becomes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Integer,
     LargeBinary,
@@ -72,6 +74,8 @@ def register_search_index(table_name: str, *columns: str, folded: bool = False) 
 # people's names and what they write are searched without their accents ('Lopez' finds 'López'; migration 0064); an
 # order number, an email or an audit entry's action has none worth folding, and keeps its lower() index
 register_search_index('customers', 'email', 'name', folded=True)
+# migration 0071: a company's list, and the customers list by their company's name ('Acme' finds its contacts)
+register_search_index('companies', 'name', 'vat_number', folded=True)
 register_search_index('orders', 'number', 'email')
 register_search_index('audit_log', 'actor_email', 'action', 'summary')
 # migrations 0053 and 0064 (the tags, as their JSON text: a tag is found by a search); the number is read as below
@@ -236,9 +240,7 @@ def _own_conditions(
     if dialect != 'sqlite':
         return [like], [like]
     fts = table(index.fts_table, column('rowid'), column(index.fts_table))
-    columns = '' if set(indexed) == set(index.columns) else '{' + ' '.join(indexed) + '} : '
-    wanted = (fold(term) or '') if index.folded else term
-    match = fts.c[index.fts_table].op('MATCH')(columns + '"' + wanted.replace('"', '""') + '"')  # one FTS5 string
+    match = fts.c[index.fts_table].op('MATCH')(_fts_query(model, index, indexed, term))
     # the hits themselves, not their count: the index is asked once, and the list and its count read the hits by id
     # (a term whose trigrams are each in most rows — 'customer12345' — costs its long posting lists once, not twice)
     hits = session.execute(select(fts.c.rowid).where(match).limit(COMMON_TERM)).scalars().all()
@@ -249,14 +251,38 @@ def _own_conditions(
     return [or_(found, *rest) if rest else found], [like]
 
 
+def _fts_query(model: Any, index: SearchIndex, indexed: list[str], term: str) -> str:
+    """One FTS5 query string: the term as a phrase in the indexed columns, as each column holds it (a JSON column its
+    escaped text: a tag `"vip"` is `\\"vip\\"` there), folded where the index is."""
+    by_form: dict[str, list[str]] = {}
+    for name in indexed:
+        wanted = _as_stored(getattr(model, name), term)
+        by_form.setdefault((fold(wanted) or '') if index.folded else wanted, []).append(name)
+    phrases = []
+    for wanted, names in by_form.items():
+        phrase = '"' + wanted.replace('"', '""') + '"'
+        if len(by_form) == 1 and set(names) == set(index.columns):
+            return phrase
+        phrases.append('{' + ' '.join(names) + '} : ' + phrase)
+    return ' OR '.join(phrases)
+
+
+def _as_stored(attribute: InstrumentedAttribute, term: str) -> str:
+    """The term as a column's text holds it: a JSON column (a request's tags) holds its strings JSON-escaped, so a
+    quote or a backslash typed is looked for as `\\"` or `\\\\` (the filter reads the tags themselves)."""
+    return json.dumps(term, ensure_ascii=False)[1:-1] if isinstance(attribute.type, JSON) else term
+
+
 def _ids_in(resource: Resource, ids: list[int] | None) -> list[ColumnElement[bool]]:
     return [resource.model.id.in_(ids)] if ids else []
 
 
-def contains(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
+def contains(session: Session, resource: Resource, term: str) -> ColumnElement[bool]:
     """Whether one of the resource's search fields holds the term, as the list's search compares (accents folded
-    where its index folds them): a type-ahead's condition (crud.lookup)."""
-    return _likes(resource, term, dialect)
+    where its index folds them), or its `search_ids` find the record (a customer by phone, however typed): a
+    type-ahead's condition (crud.lookup, the customer merge's picker)."""
+    extra = resource.search_ids(session, term) if resource.search_ids is not None else []
+    return or_(_likes(resource, term, session.connection().dialect.name), *_ids_in(resource, extra))
 
 
 def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
@@ -275,10 +301,13 @@ def _field_likes(resource: Resource, term: str, dialect: str) -> dict[str, Colum
         attribute = getattr(resource.model, name)
         if not _could_hold(attribute, term):
             continue
+        stored = _as_stored(attribute, term)
         if name in folded:
-            likes[name] = _folded_like(_text(attribute, False), f'%{_escaped(fold(term) or "")}%', dialect)
+            likes[name] = _folded_like(_text(attribute, False), f'%{_escaped(fold(stored) or "")}%', dialect)
         else:
-            likes[name] = _text(attribute, lower).like(f'%{_escaped(term.lower() if lower else term)}%', escape='\\')
+            likes[name] = _text(attribute, lower).like(
+                f'%{_escaped(stored.lower() if lower else stored)}%', escape='\\'
+            )
     return likes
 
 

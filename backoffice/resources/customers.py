@@ -178,6 +178,7 @@ CUSTOMERS = register(
             ),
         ),
         search=('email', 'name'),
+        search_related=(('company_id', 'companies'),),  # 'Acme' finds Acme's contacts, read by the companies' index
         search_ids=found_by_phone,  # by phone, typed with spaces or without, with the country code or a leading 0
         filters=(
             Filter('status', N_('Status'), 'choice', choices=STATUSES),

@@ -26,7 +26,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import changes, formatting
+from backoffice import changes, events, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -464,6 +464,102 @@ def _send_invitation(
     else:
         said = sentence(N_('{said} (no link sent: banned or in the trash)'), said=said)
     _record(session, by, 'company.member_invited', company, said)
+
+
+def admin_of(session: Session, customer: Customer) -> int | None:
+    """The company this customer is a company admin of now (a membership accepted, not ended, of their company)."""
+    if customer.company_id is None:
+        return None
+    return session.exec(
+        select(CompanyMember.company_id).where(
+            CompanyMember.customer_id == customer.id,
+            CompanyMember.company_id == customer.company_id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+        )
+    ).first()
+
+
+def keep_an_admin(session: Session, actor: User | None, company_id: int) -> Customer | None:
+    """After a company admin's personal data was erased (which ends their membership, and cannot wait): if the company
+    has no admin left, its longest-standing member (the earliest to have joined, still its contact, neither banned nor
+    in the trash) becomes company admin, so that the company still manages its colleagues in the portal without
+    waiting for the shop; audited on the company, without naming the erased person. No such member: the company is
+    left without one, and the log says so for staff (a member invited later can be made admin by staff). Returns the
+    customer made admin, if any. Inside the caller's transaction, after the erasure's flush."""
+    company = session.get(Company, company_id)
+    if company is None or _open_admins(session, company_id):
+        return None
+    found = session.exec(
+        select(CompanyMember, Customer)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(
+            CompanyMember.company_id == company_id,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            col(Customer.deleted_at).is_(None),
+            Customer.status != CustomerStatus.banned,
+        )
+        .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
+        .limit(1)
+    ).first()
+    if found is None:
+        audit.record(
+            session,
+            actor,
+            'company.left_without_admin',
+            'companies',
+            company.id,
+            summary=sentence(
+                N_(
+                    "{company} has no company admin left: its last admin's personal data was erased and no member "
+                    'could take over; make a contact company admin'
+                ),
+                company=company.name,
+            ),
+        )
+        return None
+    member, customer = found
+    before = CompanyRole(member.role)
+    member.role = CompanyRole.admin
+    stamp(member)
+    session.add(member)
+    audit.record(
+        session,
+        actor,
+        'company.admin_promoted',
+        'companies',
+        company.id,
+        summary=sentence(
+            N_(
+                "Made {email} company admin of {company} (was {before}), its longest-standing member: its last admin's "
+                'personal data was erased'
+            ),
+            email=customer.email,
+            company=company.name,
+            before=word(ROLE_NAMES[before], lower=True),
+        ),
+    )
+    events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
+    return customer
+
+
+def _open_admins(session: Session, company_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(CompanyMember)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(
+            CompanyMember.company_id == company_id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            col(Customer.deleted_at).is_(None),
+        )
+    ).one()
 
 
 def _withdraw(session: Session, member: CompanyMember) -> None:

@@ -380,7 +380,7 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
         if resource.lookup_where is not None:
             statement = statement.where(*resource.lookup_where())
         if text.strip() and resource.search:  # as the list's search compares: 'lopez' finds 'López'
-            statement = statement.where(search.contains(resource, text.strip(), session.connection().dialect.name))
+            statement = statement.where(search.contains(session, resource, text.strip()))
         return statement.order_by(getattr(resource.model, resource.title)).limit(limit)
 
     return _titles(session, resource, narrowed)

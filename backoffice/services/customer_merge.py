@@ -7,19 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, or_, select, update
+from sqlalchemy import Column, Table, delete, func, select, update
 from sqlmodel import Session, SQLModel, col
 
 from backoffice.changes import commit, get_for_update, stamp
+from backoffice.engine import declaration
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
+from backoffice.listing import search
 from backoffice.models import Customer, CustomerStatus, User
 from backoffice.models.base import utcnow
 from backoffice.models.portal import CompanyMember, CompanyMemberPeriod, CompanyRole, PortalAccount
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit
-from backoffice.services.customers import found_by_phone
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.write'
@@ -68,6 +69,17 @@ RULED = frozenset(
     }
 )
 
+# who may count the rows of a table the merge moves: a table a resource lists, its readers (orders: `orders.read`);
+# these, the readers of what they belong to; the rest (the customer's own: addresses, memberships) every merger.
+# Another reader is told the kind moves, not how many: see `merge_preview`
+READ_WITH: dict[str, str] = {
+    'ticket_messages': 'tickets.read',
+    'receipts': 'finance.read',
+    'bank_rules': 'finance.read',
+    'customer_report_choices': 'finance.read',
+    'customer_report_sends': 'finance.read',
+}
+
 ENDING = frozenset({'portal_accounts', 'portal_sessions', 'portal_links'})  # the duplicate's, deleted, not moved
 
 ROLE_RANK = {CompanyRole.viewer: 0, CompanyRole.buyer: 1, CompanyRole.admin: 2}
@@ -102,20 +114,28 @@ class MergePreview:
     stays_banned: bool = False
     portal_ends: bool = False  # the duplicate had a portal sign-in: it ends
     refused: str = ''
+    # the kinds the reader may not read (orders without `orders.read`): they move too, uncounted, named whether or not
+    # the duplicate has any (a count, or naming only the kinds it has, would tell what the reader may not read)
+    unseen: list[str] = field(default_factory=list)
 
 
 def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int) -> MergePreview:
     require(actor, PERMISSION)
     keep, other = _pair(session, keep_id, other_id)
-    moving = []
+    moving: list[tuple[str, int]] = []
+    unseen: list[str] = []  # table names
     for table, column in references():
         if table.name in ENDING:
             continue  # said once as "the duplicate's portal sign-in ends"
+        kind = _(MOVED[table.name]) if table.name in MOVED else table.name
+        if not can(actor, read_permission(table.name)):
+            unseen.append(table.name)
+            continue
         count = session.execute(
             select(func.count()).select_from(table).where(column == other.id, *_staying(table, keep))
         ).scalar_one()
         if count:
-            moving.append((_(MOVED[table.name]) if table.name in MOVED else table.name, int(count)))
+            moving.append((kind, int(count)))
     filled = [(_(FILLED[name]), str(value)) for name, value in _filled(keep, other).items()]
     return MergePreview(
         keep_id=keep.id or 0,
@@ -135,7 +155,21 @@ def merge_preview(*, session: Session, actor: User, keep_id: int, other_id: int)
         ).first()
         is not None,
         refused=_refusal(keep, other),
+        unseen=[_(MOVED[name]) if name in MOVED else name for name in sorted(set(unseen), key=_in_moved_order)],
     )
+
+
+def _in_moved_order(table_name: str) -> tuple[int, str]:
+    """MOVED's order (orders, requests, … first), then a table without a word by its name."""
+    return (list(MOVED).index(table_name), '') if table_name in MOVED else (len(MOVED), table_name)
+
+
+def read_permission(table_name: str) -> str:
+    """The permission that lets a merger count what the merge moves in this table (see READ_WITH)."""
+    if table_name in READ_WITH:
+        return READ_WITH[table_name]
+    listed = [r.read_permission for r in declaration.RESOURCES.values() if r.model.__tablename__ == table_name]
+    return listed[0] if listed else PERMISSION
 
 
 def merge_customers(
@@ -211,16 +245,9 @@ def candidates(*, session: Session, actor: User, customer_id: int, text: str = '
         col(Customer.id) != customer_id,
         col(Customer.deleted_at).is_(None),
     )
-    typed = text.strip().lower()
-    if typed:
-        pattern = f'%{typed}%'
-        statement = statement.where(
-            or_(
-                func.lower(Customer.name).like(pattern),
-                func.lower(Customer.email).like(pattern),
-                col(Customer.id).in_(found_by_phone(session, text)),
-            )
-        )
+    typed = text.strip()
+    if typed:  # the customer type-ahead's search: without accents ('lopez' finds 'López'), by phone however typed
+        statement = statement.where(search.contains(session, declaration.resource('customers'), typed))
     rows = session.execute(statement.order_by(Customer.email).limit(limit)).all()
     return {row.id: f'{row.name} <{row.email}>' if row.name else row.email for row in rows}
 

@@ -74,7 +74,12 @@ def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
     if len(found) < PER_TYPE:
         found += _folded_prefix(session, Customer, actor, 'customers', col(Customer.name), term, found)
-    return [Hit(N_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in found]
+    hits = [Hit(N_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in found]
+    if len(found) < PER_TYPE and len(term) >= MIN_LENGTH:  # 'Acme': Acme's contacts, their company named
+        for customer, company in _members_of_companies_named(session, actor, term, found):
+            detail = _('{email} · {company}').format(email=customer.email, company=company)
+            hits.append(Hit(N_('Customer'), customer.name or customer.email, detail, _link('customers', customer)))
+    return hits
 
 
 def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
@@ -189,6 +194,27 @@ def _first(
     seen = {record.id for record in already}
     found = session.exec(statement.limit(wanted + len(seen))).all()
     return [record for record in found if record.id not in seen][:wanted]
+
+
+def _members_of_companies_named(session: Session, actor: Any, term: str, already) -> list[tuple[Customer, str]]:
+    """The contacts of the first companies whose name starts with the term (the companies' bo_fold prefix index),
+    read by the index on customers.company_id; (customer, their company's name). Only for readers of companies too
+    (the same permission today: `customers.read`)."""
+    if not can(actor, RESOURCES['companies'].read_permission):
+        return []
+    companies = {c.id: c.name for c in _folded_prefix(session, Company, actor, 'companies', col(Company.name), term)}
+    if not companies:
+        return []
+    members = _first(
+        session,
+        Customer,
+        actor,
+        'customers',
+        [col(Customer.company_id).in_(companies)],
+        already,
+        order=col(Customer.id),
+    )
+    return [(customer, companies[customer.company_id]) for customer in members if customer.company_id in companies]
 
 
 def _link(key: str, record: Any) -> str:

@@ -42,7 +42,7 @@ from backoffice.models import (
     WebhookDelivery,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, mail_traces
+from backoffice.services import audit, company_members, mail_traces
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
@@ -138,7 +138,7 @@ def erase_customer(*, session: Session, actor: User, record_id: int, version: in
     if (confirmation or '').strip().lower() != customer.email.lower():
         raise ValidationFailed({'confirmation': _("Type the customer's email exactly as shown to confirm.")})
     found = gather(session, customer)
-    counts = anonymise(session, found)
+    counts = _erased(session, actor, found)
     stamp(customer)
     session.add(customer)
     _audit(session, actor, customer, counts)
@@ -151,9 +151,19 @@ def erase_when_kept(session: Session, customer: Customer) -> bool:
     erase action, inside the purge's transaction. Returns whether anything changed (a second purge finds it erased)."""
     if is_erased(customer):
         return False
-    counts = anonymise(session, gather(session, customer))
+    counts = _erased(session, None, gather(session, customer))
     _audit(session, None, customer, counts)
     return True
+
+
+def _erased(session: Session, actor: User | None, found: Found) -> dict[str, int]:
+    """`anonymise`, and the company whose admin they were keeps one (company_members.keep_an_admin: the erasure ends
+    their membership, and a company without an admin could no longer manage its colleagues in the portal)."""
+    admin_of = company_members.admin_of(session, found.customer)
+    counts = anonymise(session, found)
+    if admin_of is not None:
+        company_members.keep_an_admin(session, actor, admin_of)
+    return counts
 
 
 def is_erased(customer: Customer) -> bool:

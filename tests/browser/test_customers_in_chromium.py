@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
@@ -30,7 +31,7 @@ from ..support.browser import (
     visible,
     visible_text,
 )
-from ..support.factories import make_customer
+from ..support.factories import PASSWORD, make_company, make_customer, make_role, make_user
 
 pytestmark = pytest.mark.browser
 CONTESTED = f'contested.{uuid4().hex[:8]}@example.com'  # this run's own: the server's database is shared
@@ -128,4 +129,54 @@ def test_merging_a_duplicate_with_its_preview_at_390_and_1440(driver: WebDriver,
     visible_text(driver, f'kept.{mark}@example.com')
     with session_scope() as session:
         assert session.get(Customer, twin.id).merged_into_id == kept.id
+    assert driver.execute_script('return window.__x') is None
+
+
+def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_customers_by_company(
+    driver: WebDriver, server
+) -> None:
+    """A clerk who may change customers but not read orders: the merge's preview names what moves that they may not
+    read, without a number; the header's search finds a company's contacts by its name, the company named beside
+    them. Both at 390 and 1440 px."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    mark = uuid4().hex[:8]
+    company = make_company(f'Quokkaco {mark}: "<b>Freight</b>" <script>window.__x=1</script>')
+    kept = make_customer(f'kept2.{mark}@example.com', name='Kept "<i>Two</i>"', company_id=company.id)
+    make_customer(f'twin2.{mark}@example.com', name="Twin: O'Brien <script>window.__x=1</script>")
+    role = make_role('customers.read', 'customers.write', name=f'Clerk {mark}')
+    clerk = make_user(role.key, email=f'clerk.{mark}@example.com')
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, f'/customers/{kept.id}', email=clerk.email, password=PASSWORD)
+    button(driver, 'Merge with…').click()
+    visible(driver, '.q-dialog .q-select input').send_keys(f'twin2.{mark}')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, '.q-menu .q-item') if f'twin2.{mark}' in o.text],
+        'the duplicate is offered',
+    )[0].click()
+    visible_text(driver, 'Also moves, if any, what you may not read: orders, requests')
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-merge-unseen-390.png'))
+    resize_and_settle(driver, 1440, 900)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-merge-unseen-1440.png'))
+    button(driver, 'Cancel').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-dialog'), 'dialog open')
+    # typed as a person would, then with the name's markup (a prefix of it: the company's name, taken as text)
+    for width, height, typed in ((1440, 900, f'quokkaco {mark}'), (390, 844, f'QUOKKACO {mark}: "<b>fr')):
+        resize_and_settle(driver, width, height)
+        box = visible(driver, '.bo-global-search input')
+        box.click()
+        replace_text(box, typed)
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: any(
+                f'kept2.{mark}@example.com · ' in (e.get_attribute('textContent') or '')
+                for e in d.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href]')
+            ),
+            'the contact is not found by the company name',
+        )
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'global-search-company-contacts-{width}.png'))
+        box.send_keys(Keys.ESCAPE)
     assert driver.execute_script('return window.__x') is None
