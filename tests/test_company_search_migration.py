@@ -28,7 +28,7 @@ def found(engine, term: str) -> list[int]:
 def test_stored_companies_are_indexed_kept_in_step_and_the_downgrade_removes_the_index(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
     event.listen(engine, 'connect', lambda connection, _record: register_sqlite_fold(connection))
-    migrate_to(engine, '0069')
+    migrate_to(engine, '0070')
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -43,7 +43,7 @@ def test_stored_companies_are_indexed_kept_in_step_and_the_downgrade_removes_the
     with engine.begin() as connection:
         connection.execute(text("UPDATE companies SET name = 'Globex Ñúñez', vat_number = NULL WHERE id = 4"))
     assert found(engine, 'acme') == [] and found(engine, 'fr9988') == [] and found(engine, 'globex nunez') == [4]
-    migrate_to(engine, '0069', down=True)
+    migrate_to(engine, '0070', down=True)
     with engine.connect() as connection:
         left = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'companies_fts%'")).all()
     assert left == []

@@ -9,7 +9,7 @@ NOTE: a later migration that batch-alters `companies` on SQLite drops these trig
 there (`create_folded_index` below).
 
 Revision ID: 0071
-Revises: 0069
+Revises: 0070
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from backoffice.listing.folding import register_sqlite_fold
 
 revision: str = '0071'
-down_revision: str | None = '0069'
+down_revision: str | None = '0070'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
