@@ -35,8 +35,9 @@ ORDER_STATUSES = {
     'delivered': N_('Delivered'),
     'cancelled': N_('Cancelled'),
 }
-# how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so
-SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.REFUND_STATUSES}
+# how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so, a
+# packed one some of whose parcels left reads Partly shipped
+SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.SHOWN_STATUSES}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
 
 # Orders change only through services/orders.py (its actions are on /orders/{number}): the list is read-only.
