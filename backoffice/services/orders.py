@@ -370,7 +370,7 @@ def ship(
                 if carrier
                 else sentence(N_('Last parcel shipped: {items}'), items=items)
             )
-    save(session, actor, order, before, action, text, topics=(Topic.stock,))
+    save(session, actor, order, before, action, text, topics=(Topic.stock,), shipment=shipment)
     return shipment
 
 
@@ -515,12 +515,12 @@ def deliver_parcel(*, session: Session, actor: User, shipment_id: int) -> Order:
     ).one()
     if order.status == OrderStatus.shipped and not waiting:
         order.status, order.delivered_at = OrderStatus.delivered, now
-        return save(session, actor, order, before, 'delivered', sentence(N_('Delivered')))
+        return save(session, actor, order, before, 'delivered', sentence(N_('Delivered')), shipment=shipment)
     tracking = ' '.join(filter(None, (shipment.carrier.name if shipment.carrier else '', shipment.tracking_number)))
     text = (
         sentence(N_('Parcel {tracking} delivered'), tracking=tracking) if tracking else sentence(N_('Parcel delivered'))
     )
-    return save(session, actor, order, before, 'parcel-delivered', text)
+    return save(session, actor, order, before, 'parcel-delivered', text, shipment=shipment)
 
 
 MAX_BULK = 500  # orders one bulk action changes at most (the list says to narrow it beyond)
@@ -657,7 +657,7 @@ def correct_tracking(
         if was
         else sentence(N_('Tracking changed to {now} (was: none)'), now=now)
     )
-    save(session, actor, order, audit.snapshot(order), 'tracking-corrected', text)
+    save(session, actor, order, audit.snapshot(order), 'tracking-corrected', text, shipment=shipment)
     return shipment
 
 
@@ -1074,8 +1074,10 @@ def save(
     text: str | Sentence,
     *,
     topics: tuple[Topic, ...] = (),
+    shipment: Shipment | None = None,
 ) -> Order:
-    """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order."""
+    """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order (naming the parcel
+    a change was about, for the webhooks that carry it)."""
     stamp(order)
     session.add(order)
     log_event(session, order, action, text, actor)
@@ -1091,7 +1093,7 @@ def save(
     )
     changes.commit(
         session,
-        (Topic.orders, {'id': order.id, 'action': action}),
+        (Topic.orders, {'id': order.id, 'action': action, **({'shipment_id': shipment.id} if shipment else {})}),
         *((topic, {'action': action, 'order_id': order.id}) for topic in topics),
     )
     return order
