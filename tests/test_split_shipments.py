@@ -9,11 +9,13 @@ import threading
 import pytest
 from sqlmodel import select
 
+from backoffice.api.resources import router
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import Carrier, OrderEvent, OrderLine, Shipment, ShipmentLine, StockMovement
 from backoffice.services import orders, portal_timeline, stock
 
+from .support.api import api_client, bearer, key_for
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 
 HOSTILE = '<script>alert("x")</script>: \'1Z\''
@@ -239,3 +241,35 @@ def test_two_people_shipping_the_same_units_the_second_is_refused_whole(manager)
         assert len(session.exec(select(Shipment)).all()) == 1
         assert session.exec(select(ShipmentLine.quantity)).all() == [2]
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 0)
+
+
+async def test_the_api_ships_a_parcel_by_sku_and_without_lines_all_that_remains(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    make_product('TEE', stock_on_hand=5, actor=manager)
+    order = packed_order(manager, ('MUG', 3), ('TEE', 1))
+    _key, secret = key_for('manager', 'write:orders')
+    url = f'/api/v1/orders/{order.id}/actions/ship'
+    async with api_client(router) as client:
+        over = await client.post(url, json={'lines': 'mug:4'}, headers=bearer(secret))
+        assert over.status_code == 422, over.text
+        assert [(e['loc'][-1], e['msg']) for e in over.json()['detail']] == [
+            (f"lines.{lines_of(order)['MUG'].id}", 'Only 3 left to ship')
+        ]
+        hostile = await client.post(url, json={'lines': HOSTILE}, headers=bearer(secret))
+        assert hostile.status_code == 422 and 'This line is not on order' in hostile.text
+        garbled = await client.post(url, json={'lines': 'MUG 2'}, headers=bearer(secret))
+        assert garbled.status_code == 422 and 'SKU:quantity' in garbled.text
+        first = await client.post(url, json={'lines': 'mug:2', 'tracking_number': HOSTILE}, headers=bearer(secret))
+        assert first.status_code == 200, first.text
+        assert (first.json()['record']['status'], first.json()['message']) == ('packed', 'Parcel shipped')
+        rest = await client.post(url, json={}, headers=bearer(secret))  # as before split parcels: all that remains
+        assert rest.status_code == 200, rest.text
+        assert (rest.json()['record']['status'], rest.json()['message']) == ('shipped', 'Shipped')
+        again = await client.post(url, json={}, headers=bearer(secret))
+        assert again.status_code == 409 and 'already shipped' in again.text
+    with read_session() as session:
+        bought = list(lines_of(order).values())
+        assert [[(line.sku, n) for line, n in p.items] for p in orders.parcels(session, order.id, bought)] == [
+            [('MUG', 2)],
+            [('MUG', 1), ('TEE', 1)],
+        ]

@@ -285,10 +285,11 @@ def ship(
     version: int,
     carrier_id: int | None = None,
     tracking_number: str = '',
-    lines: Mapping[Any, Any] | list[dict[str, Any]] | None = None,
+    lines: Mapping[Any, Any] | list[dict[str, Any]] | str | None = None,
 ) -> Shipment:
     """A parcel left: a shipment with the carrier's tracking link, holding `lines` ({order_line_id: quantity}, or
-    [{order_line_id, quantity}]; None: everything not shipped yet), whose reserved goods become sales. The order is
+    [{order_line_id, quantity}], or as the API sends it 'MUG-01:2, TEE-M:1' by SKU or line id; None or '':
+    everything not shipped yet), whose reserved goods become sales. The order is
     shipped when its last unit left; until then it stays packed and reads "Partly shipped" (`partly_shipped`).
     Refused at `lines.{order_line_id}` (more than remains, not a whole number, a line of another order) or at
     `lines` (no item); two people shipping the same units at once: the second is refused (the order's version)."""
@@ -306,6 +307,8 @@ def ship(
         )
     bought = order_lines(session, order.id)
     remaining = remaining_by_line(session, order.id, bought)
+    if isinstance(lines, str):
+        lines = _parcel_from_text(order, bought, lines)
     parcel = _parcel(order, bought, remaining, lines)
     by_id = {line.id: line for line in bought}
     now = utcnow()
@@ -412,6 +415,28 @@ def _parcel(
         raise ValidationFailed({'lines': _('Choose at least one item for this parcel')})
     order_of_lines = [line.id for line in bought]
     return dict(sorted(parcel.items(), key=lambda item: order_of_lines.index(item[0])))
+
+
+def _parcel_from_text(order: Order, bought: list[OrderLine], text: str) -> dict[Any, Any] | None:
+    """'MUG-01:2, TEE-M:1' (a line by its SKU, any case, or its id) as {order_line_id: quantity}; '' → None."""
+    if not text.strip():
+        return None
+    by_sku = {line.sku.casefold(): line.id for line in bought}
+    asked: dict[Any, Any] = {}
+    for part in (part.strip() for part in text.split(',')):
+        if not part:
+            continue
+        name, colon, quantity = part.rpartition(':')
+        if not colon:
+            raise ValidationFailed(
+                {'lines': _('Write each item as SKU:quantity, e.g. MUG-01:2 (read: {part})').format(part=part[:60])}
+            )
+        line_id = by_sku.get(name.strip().casefold(), name.strip())
+        if line_id in asked:  # the same line twice: both together
+            earlier, more = _whole(asked[line_id]), _whole(quantity)
+            quantity = earlier + more if earlier is not None and more is not None else quantity
+        asked[line_id] = quantity
+    return asked
 
 
 def _whole(value: Any) -> int | None:
