@@ -418,7 +418,7 @@ class OrderScreen:
             several = len(data.parcels) > 1 or orders.partly_shipped(data.order)
             for number, parcel in enumerate(data.parcels, start=1):
                 shipment = parcel.shipment
-                with ui.column().classes('gap-0 w-full').mark('shipment'):
+                with ui.column().classes('gap-0 w-full pb-1').mark('shipment'):
                     with ui.row().classes('items-center gap-2'):
                         carrier = data.carriers.get(shipment.carrier_id) or _('no carrier')
                         if several:
