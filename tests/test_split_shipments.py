@@ -253,7 +253,7 @@ async def test_the_api_ships_a_parcel_by_sku_and_without_lines_all_that_remains(
         over = await client.post(url, json={'lines': 'mug:4'}, headers=bearer(secret))
         assert over.status_code == 422, over.text
         assert [(e['loc'][-1], e['msg']) for e in over.json()['detail']] == [
-            (f"lines.{lines_of(order)['MUG'].id}", 'Only 3 left to ship')
+            (f'lines.{lines_of(order)["MUG"].id}', 'Only 3 left to ship')
         ]
         hostile = await client.post(url, json={'lines': HOSTILE}, headers=bearer(secret))
         assert hostile.status_code == 422 and 'This line is not on order' in hostile.text

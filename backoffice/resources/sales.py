@@ -46,7 +46,7 @@ SHIP_INPUTS = (
     FormField(
         'lines',
         N_('Items in this parcel'),
-        help=N_('SKU:quantity, comma-separated (MUG-01:2, TEE-M:1); empty: everything not shipped yet'),
+        help=N_('SKU:quantity, comma-separated (MUG-01:2, TEE-03:1); empty: everything not shipped yet'),
     ),
 )
 

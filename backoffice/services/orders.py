@@ -288,7 +288,7 @@ def ship(
     lines: Mapping[Any, Any] | list[dict[str, Any]] | str | None = None,
 ) -> Shipment:
     """A parcel left: a shipment with the carrier's tracking link, holding `lines` ({order_line_id: quantity}, or
-    [{order_line_id, quantity}], or as the API sends it 'MUG-01:2, TEE-M:1' by SKU or line id; None or '':
+    [{order_line_id, quantity}], or as the API sends it 'MUG-01:2, TEE-03:1' by SKU or line id; None or '':
     everything not shipped yet), whose reserved goods become sales. The order is
     shipped when its last unit left; until then it stays packed and reads "Partly shipped" (`partly_shipped`).
     Refused at `lines.{order_line_id}` (more than remains, not a whole number, a line of another order) or at
@@ -418,7 +418,7 @@ def _parcel(
 
 
 def _parcel_from_text(order: Order, bought: list[OrderLine], text: str) -> dict[Any, Any] | None:
-    """'MUG-01:2, TEE-M:1' (a line by its SKU, any case, or its id) as {order_line_id: quantity}; '' → None."""
+    """'MUG-01:2, TEE-03:1' (a line by its SKU, any case, or its id) as {order_line_id: quantity}; '' → None."""
     if not text.strip():
         return None
     by_sku = {line.sku.casefold(): line.id for line in bought}
