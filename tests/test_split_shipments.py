@@ -13,10 +13,11 @@ from backoffice.api.resources import router
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import Carrier, OrderEvent, OrderLine, Shipment, ShipmentLine, StockMovement
-from backoffice.services import orders, portal_timeline, stock
+from backoffice.services import documents, orders, portal_timeline, stock
 
 from .support.api import api_client, bearer, key_for
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.pdf import pdf_words
 
 HOSTILE = '<script>alert("x")</script>: \'1Z\''
 
@@ -273,3 +274,14 @@ async def test_the_api_ships_a_parcel_by_sku_and_without_lines_all_that_remains(
             [('MUG', 2)],
             [('MUG', 1), ('TEE', 1)],
         ]
+
+
+def test_the_pick_list_of_a_partly_shipped_order_holds_only_what_is_left(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager, name='Mug')
+    make_product('TEE', stock_on_hand=5, actor=manager, name='Tee')
+    order = packed_order(manager, ('MUG', 3), ('TEE', 1))
+    ship(manager, order, {lines_of(order)['MUG'].id: 2, lines_of(order)['TEE'].id: 1})
+    with read_session() as session:
+        text = pdf_words(documents.pick_list_pdf(session=session, actor=manager, order_ids=[order.id]))
+        assert [line.quantity for line in orders.order_lines(session, order.id)] == [3, 1]  # stored lines untouched
+    assert 'MUG Mug 1' in text and 'TEE' not in text
