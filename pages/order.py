@@ -48,7 +48,8 @@ class Loaded:
     payments: list
     refunds: list
     documents: list[Invoice]
-    shipments: list
+    parcels: list[orders.Parcel]  # its shipments, each with what it held
+    remaining: dict[int, int]  # still to ship, by order line id
     carriers: dict[int, str]
     last_carrier: int | None  # the latest parcel's: the Ship dialog offers it
     returns: list
@@ -76,7 +77,8 @@ def load(session, user: User, number: str) -> Loaded:
         documents=invoices.documents_of(session=session, actor=user, order_id=order.id)
         if can(user, 'invoices.read')
         else [],
-        shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
+        parcels=orders.parcels(session, order.id, lines),
+        remaining=orders.remaining_by_line(session, order.id, lines),
         carriers=orders.carriers(session=session, actor=user),
         last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
@@ -417,22 +419,44 @@ class OrderScreen:
         data = self.data
         ui.label(_('Shipments and returns')).classes('font-medium')
         with ui.column().classes('gap-1 text-sm'):
-            for shipment in data.shipments:
-                with ui.row().classes('items-center gap-2').mark('shipment'):
-                    carrier = data.carriers.get(shipment.carrier_id) or _('no carrier')
-                    ui.label(f'{when(shipment.shipped_at)} · {carrier}')
-                    if is_web_address(shipment.tracking_url):  # http(s) only: never a javascript: link
-                        ui.link(shipment.tracking_number, shipment.tracking_url, new_tab=True)
-                    elif shipment.tracking_number:
-                        ui.label(shipment.tracking_number)
-                    if shipment.delivered_at:
-                        ui.label(_('delivered {when}').format(when=when(shipment.delivered_at)))
-                    if self.may_write and orders.may_correct_tracking(shipment):
-                        ui.button(
-                            _('Change tracking') if shipment.tracking_number else _('Add tracking'),
-                            on_click=lambda s=shipment: self._tracking_dialog(s),
-                        ).props('flat dense').mark('correct-tracking')
+            several = len(data.parcels) > 1 or orders.partly_shipped(data.order)
+            for number, parcel in enumerate(data.parcels, start=1):
+                shipment = parcel.shipment
+                with ui.column().classes('gap-0 w-full pb-1').mark('shipment'):
+                    with ui.row().classes('items-center gap-2'):
+                        carrier = data.carriers.get(shipment.carrier_id) or _('no carrier')
+                        if several:
+                            ui.label(_('Parcel {n}').format(n=number)).classes('font-medium')
+                        ui.label(f'{when(shipment.shipped_at)} · {carrier}')
+                        if is_web_address(shipment.tracking_url):  # http(s) only: never a javascript: link
+                            ui.link(shipment.tracking_number, shipment.tracking_url, new_tab=True).classes('break-all')
+                        elif shipment.tracking_number:
+                            ui.label(shipment.tracking_number).classes('break-all')
+                        if shipment.delivered_at:
+                            ui.label(_('delivered {when}').format(when=when(shipment.delivered_at)))
+                        if self.may_write and orders.may_correct_tracking(shipment):
+                            ui.button(
+                                _('Change tracking') if shipment.tracking_number else _('Add tracking'),
+                                on_click=lambda s=shipment: self._tracking_dialog(s),
+                            ).props('flat dense').mark('correct-tracking')
+                        if self.may_write and several and shipment.delivered_at is None:
+                            ui.button(
+                                _('Mark delivered'),
+                                on_click=lambda s=shipment: self._do(
+                                    lambda session, u: orders.deliver_parcel(
+                                        session=session, actor=u, shipment_id=s.id
+                                    ),
+                                    _('Parcel delivered'),
+                                ),
+                            ).props('flat dense').mark('deliver-parcel')
+                    if several:
+                        ui.label(_parcel_items(parcel.items)).classes('text-gray-600 break-words').mark('parcel-items')
             bought = {line.id: line for line in data.lines}
+            if orders.partly_shipped(data.order):
+                still = [(bought[line_id], left) for line_id, left in data.remaining.items() if left > 0]
+                ui.label(_('Still to ship: {items}').format(items=_parcel_items(still))).classes(
+                    'text-amber-800 break-words'
+                ).mark('still-to-ship')
             for rma in data.returns:
                 items = ', '.join(
                     f'{line.quantity} × {_item(bought.get(line.order_line_id))}' for line in data.return_lines[rma.id]
@@ -477,7 +501,7 @@ class OrderScreen:
                                 _('Return {number} closed').format(number=r.number),
                             )
                         ui.button(_(label), on_click=resolve).props('flat dense').mark(f'resolve-{key}')
-            if not (data.shipments or data.returns):
+            if not (data.parcels or data.returns):
                 ui.label(_('Not shipped yet.')).classes('text-gray-500')
 
     def _return_refund(self, rma) -> None:
@@ -731,23 +755,52 @@ class OrderScreen:
         self._form(_('Receive'), fields, receive, said)
 
     def _ship_dialog(self) -> None:
-        order = self.data.order
-        self._form(
-            _('Ship'),
-            lambda: {
-                'carrier_id': ui.select(
-                    self.data.carriers,
+        """One parcel: what goes in it (each line's quantity, at first everything not shipped yet), its carrier and
+        tracking number."""
+        order, data = self.data.order, self.data
+        left = [(line, data.remaining.get(line.id, 0)) for line in data.lines if data.remaining.get(line.id, 0) > 0]
+
+        def fields() -> dict[str, Any]:
+            shown: dict[str, Any] = {}
+            if left:
+                ui.label(_('In this parcel')).classes('text-sm text-gray-600')
+            for line, quantity in left:
+                shown[f'lines.{line.id}'] = (
+                    ui.number(
+                        _item(line),
+                        value=quantity,
+                        min=0,
+                        max=quantity,
+                        step=1,
+                        precision=0,
+                        suffix=_('of {n} to ship').format(n=quantity),
+                    )
+                    .props('outlined dense')
+                    .mark(f'ship-line-{line.id}')
+                )
+            if left:  # "no item chosen" is said at the first line
+                shown['lines'] = shown[f'lines.{left[0][0].id}']
+            shown['carrier_id'] = (
+                ui.select(
+                    data.carriers,
                     label=_('Carrier'),
                     clearable=True,
-                    value=self.data.last_carrier if self.data.last_carrier in self.data.carriers else None,
+                    value=data.last_carrier if data.last_carrier in data.carriers else None,
                 )
                 .props('outlined dense')
-                .mark('ship-carrier'),
-                'tracking_number': ui.input(_('Tracking number')).props('outlined dense'),
-            },
-            lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            _('Shipped'),
-        )
+                .mark('ship-carrier')
+            )
+            shown['tracking_number'] = ui.input(_('Tracking number')).props('outlined dense').mark('ship-tracking')
+            return shown
+
+        def submit(values: dict[str, Any]) -> Callable:
+            lines = {key.split('.', 1)[1]: value for key, value in values.items() if key.startswith('lines.')}
+            chosen = {'carrier_id': values['carrier_id'], 'tracking_number': values['tracking_number']}
+            return lambda s, u: orders.ship(
+                session=s, actor=u, order_id=order.id, version=self.version(), lines=lines or None, **chosen
+            )
+
+        self._form(_('Ship'), fields, submit, _('Shipped'))
 
     def _tracking_dialog(self, shipment) -> None:
         """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""
@@ -878,6 +931,11 @@ ITEM_CELL = (
     '<q-td :props="props"><div>{{ props.value }}</div>'
     '<div class="xs text-xs text-gray-500">{{ props.row.sku }}</div></q-td>'
 )
+
+
+def _parcel_items(items) -> str:
+    """What a parcel held, or what is left to ship: '2 × MUG Mug, 1 × TEE T-shirt'."""
+    return ', '.join(_('{quantity} × {item}').format(quantity=quantity, item=_item(line)) for line, quantity in items)
 
 
 def _item(line) -> str:

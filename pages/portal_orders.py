@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     'pending': 'orange',
     'paid': 'blue',
     'packed': 'blue',
+    'partly_shipped': 'indigo',
     'shipped': 'indigo',
     'delivered': 'green',
     'shipped_partly_refunded': 'indigo',
@@ -91,14 +92,22 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
                 ui.label(money(value, order.currency)).classes('font-medium' if caption == _('Total') else '')
     if view.tracking:
         ui.label(_('Delivery')).classes('text-lg font-medium')
-        for parcel in view.tracking:
+        several = len(view.tracking) > 1 or order_service.partly_shipped(order)
+        for number, parcel in enumerate(view.tracking, start=1):
             with ui.card().classes('w-full p-3 gap-1').mark('portal-tracking'):
-                ui.label(parcel.carrier or _('Parcel')).classes('font-medium')
+                if several:
+                    title = _('Parcel {n}').format(n=number)
+                    ui.label(f'{title} · {parcel.carrier}' if parcel.carrier else title).classes('font-medium')
+                else:
+                    ui.label(parcel.carrier or _('Parcel')).classes('font-medium')
                 if parcel.url:
                     ui.link(parcel.number, parcel.url, new_tab=True).classes('break-all')
                 elif parcel.number:
                     ui.label(parcel.number).classes('break-all')
                 ui.label(_('Shipped on {day}').format(day=day(parcel.shipped_at))).classes('text-sm text-gray-600')
+                if several:  # which of the items are in it
+                    for name, quantity in parcel.items:
+                        ui.label(f'{quantity} × {name}').classes('text-sm break-words').mark('portal-parcel-item')
                 if parcel.delivered_at:
                     ui.label(_('Delivered on {day}').format(day=day(parcel.delivered_at))).classes(
                         'text-sm text-gray-600'

@@ -424,3 +424,58 @@ async def test_cancelling_offers_to_refund_only_what_is_not_already_on_its_way_b
     user.find(marker='dialog-submit').click()
     await user.should_see('Refund of €50.00 recorded', retries=40)
     assert fresh(order.id).refunded_total == Decimal('50.00')
+
+
+async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
+    """What is in stock leaves now, the rest later: the Ship dialog asks how many of each line go in this parcel
+    (everything not shipped yet at first), refuses more than remains at the line, and the order reads Partly shipped,
+    says what is still to ship, and lists each parcel with its items until each is marked delivered."""
+    manager = make_user('manager')
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    make_product('TEE', '20.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 3), ('TEE', 1))
+    pay(manager, order)
+    order = advance(manager, order, 'pack')
+    with read_session() as session:
+        mug_line, tee_line = (line.id for line in orders.order_lines(session, order.id))
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='ship', retries=40)
+    user.find(marker='ship').click()
+    await user.should_see(marker=f'ship-line-{mug_line}', retries=40)
+
+    def field(line_id: int) -> ui.number:
+        return user.find(marker=f'ship-line-{line_id}').elements.pop()
+
+    assert (field(mug_line).value, field(tee_line).value) == (3, 1)  # at first: everything not shipped yet
+    field(mug_line).set_value(4)
+    user.find(marker='dialog-submit').click()
+    await eventually(lambda: field(mug_line).error == 'Only 3 left to ship', message=field(mug_line).error)
+    field(mug_line).set_value(0)
+    field(tee_line).set_value(0)
+    user.find(marker='dialog-submit').click()
+    await eventually(lambda: field(mug_line).error == 'Choose at least one item for this parcel')
+    field(mug_line).set_value(2)
+    user.find(marker='ship-tracking').type('<script>alert(1)</script>: "1Z"')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Partly shipped', retries=40)
+    await user.should_see('Still to ship: 1 × MUG Product MUG, 1 × TEE Product TEE', retries=40)
+    await user.should_see('<script>alert(1)</script>:"1Z"')  # as typed (its spaces out), as text
+    assert fresh(order.id).status == 'packed'
+    assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 1)
+    await user.should_not_see(marker='cancel-order')
+
+    user.find(marker='ship').click()
+    await user.should_see(marker=f'ship-line-{tee_line}', retries=40)
+    assert (field(mug_line).value, field(tee_line).value) == (1, 1)
+    user.find(marker='dialog-submit').click()
+    await eventually(lambda: fresh(order.id).status == 'shipped')
+    await user.should_see('Parcel 2', retries=40)
+    await user.should_see('2 × MUG Product MUG')
+    await user.should_see('1 × MUG Product MUG, 1 × TEE Product TEE')
+    first = next(iter(user.find(marker='deliver-parcel').elements))  # one parcel arrived: the order waits for the other
+    UserInteraction(user, {first}, None).click()
+    await user.should_see('Parcel delivered', retries=40)
+    await eventually(lambda: len(user.find(marker='deliver-parcel').elements) == 1)
+    assert fresh(order.id).status == 'shipped'
+    user.find(marker='deliver-parcel').click()
+    await eventually(lambda: fresh(order.id).status == 'delivered')

@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.resources import resource
-from backoffice.services import crud, customers, tickets
+from backoffice.services import crud, customers, orders, tickets
 
-from .support.factories import PASSWORD, make_customer, make_user, tiny_png
+from .support.factories import PASSWORD, advance, fresh, make_customer, make_product, make_user, pay, place, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import signed_in
 from .support.uploads import attach
@@ -132,6 +132,42 @@ async def test_a_customer_sees_their_order_its_tracking_and_history_and_download
     user.find('PDF').click()
     pdf = await user.download.next(timeout=default_timeout())
     assert pdf.content.startswith(b'%PDF')
+
+
+async def test_a_customer_sees_each_parcel_of_an_order_shipped_in_two_with_its_items(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG-2', '12.50', name='Mug', stock_on_hand=10, actor=manager)
+    make_product('TEE-2', '20.00', name=f'Tee {HOSTILE}', stock_on_hand=10, actor=manager)
+    order = advance(manager, paid(place(('MUG-2', 3), ('TEE-2', 1), email='ivo@example.com'), manager), 'pack')
+    with read_session() as session:
+        mug_line = orders.order_lines(session, order.id)[0].id
+    with session_scope() as session:
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            version=fresh(order.id).version,
+            lines={mug_line: 2},
+            tracking_number=HOSTILE,
+        )
+    await enter_portal(user, 'ivo@example.com', name='Ivo')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see('Partly shipped')
+    await user.should_see('Parcel 1')
+    await user.should_see('2 × Mug')
+    await user.should_see('<script>alert(1)</script>"quoted":it\'s')  # the tracking number, as text
+    await user.should_see('A parcel was shipped; the rest follows')
+    with session_scope() as session:
+        orders.ship(session=session, actor=manager, order_id=order.id, version=fresh(order.id).version)
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see('Parcel 2')
+    items = sorted(label.text for label in user.find(marker='portal-parcel-item').elements)
+    assert items == ['1 × Mug', f'1 × Tee {HOSTILE}', '2 × Mug']
+
+
+def paid(order: Order, manager) -> Order:
+    pay(manager, order)
+    return order
 
 
 async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(user: User) -> None:

@@ -146,6 +146,7 @@ def test_the_front_office_hears_the_parcels_tracking_when_it_leaves_and_each_tim
                 'tracking_url': f'https://track.example/{number}',
                 'shipped_at': None,
                 'delivered_at': None,
+                'lines': [{'sku': 'MUG', 'name': 'Product MUG', 'quantity': 1}],  # what is in it
             }
             for number in ('JD0146', 'JD0147', 'JD0146')
         ]
@@ -154,6 +155,53 @@ def test_the_front_office_hears_the_parcels_tracking_when_it_leaves_and_each_tim
     with read_session() as session:
         assert session.get(Shipment, shipment_id).tracking_number == 'JD0146'
     assert fresh(order.id).status == 'shipped'
+
+
+def test_each_parcel_of_an_order_shipped_in_two_is_told_with_its_items(admin) -> None:
+    """The first parcel is order.parcel_shipped (once per parcel), the last one order.shipped, as a whole order's is;
+    a correction or a delivery carries the parcel it was about, not the latest."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=admin)
+    make_product('TEE', '20.00', stock_on_hand=5, actor=admin)
+    with webhook_receiver() as front:
+        add_endpoint(admin, front.url, '*', name='Front office')
+        order = place(('MUG', 2), ('TEE', 1))
+        pay(admin, order)
+        order = advance(admin, order, 'pack')
+        with read_session() as session:
+            mug_line = orders.order_lines(session, order.id)[0].id
+        parcels = []
+        for lines, tracking in (({mug_line: 1}, 'P1'), (None, 'P2')):
+            with session_scope() as session:
+                parcels.append(
+                    orders.ship(
+                        session=session,
+                        actor=admin,
+                        order_id=order.id,
+                        version=fresh(order.id).version,
+                        lines=lines,
+                        tracking_number=tracking,
+                    ).id
+                )
+        with session_scope() as session:
+            orders.correct_tracking(session=session, actor=admin, shipment_id=parcels[0], tracking_number='P1B')
+        for parcel in parcels:
+            with session_scope() as session:
+                orders.deliver_parcel(session=session, actor=admin, shipment_id=parcel)
+        webhooks.dispatch_due()
+        told = [
+            (body['event'], body['data']['shipment']['tracking_number'], body['data']['shipment']['lines'])
+            for body in (json.loads(post.body) for post in front.received)
+            if 'shipment' in body['data']
+        ]
+    first = [{'sku': 'MUG', 'name': 'Product MUG', 'quantity': 1}]
+    rest = [{'sku': 'MUG', 'name': 'Product MUG', 'quantity': 1}, {'sku': 'TEE', 'name': 'Product TEE', 'quantity': 1}]
+    assert told == [
+        ('order.parcel_shipped', 'P1', first),
+        ('order.shipped', 'P2', rest),
+        ('order.tracking_changed', 'P1B', first),
+        ('order.parcel_delivered', 'P1B', first),
+        ('order.delivered', 'P2', rest),
+    ]
 
 
 def test_the_same_event_heard_twice_is_queued_once(admin) -> None:

@@ -90,6 +90,7 @@ from backoffice.models.sales import (
     ReturnResolution,
     ReturnStatus,
     Shipment,
+    ShipmentLine,
 )
 from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
@@ -179,6 +180,7 @@ __all__ = [
     'ReturnResolution',
     'ReturnStatus',
     'Shipment',
+    'ShipmentLine',
     'StockLevel',
     'StockMovement',
     'ApiKey',

@@ -293,6 +293,22 @@ class Shipment(SQLModel, table=True):
         return template.replace('{tracking}', self.tracking_number) if template else ''
 
 
+class ShipmentLine(SQLModel, table=True):
+    """How many of an order line went in one parcel (migration 0072). A shipment without lines is one made before
+    parcels could be split: it carried the whole order (services/orders.shipped_by_line reads it so)."""
+
+    __tablename__ = 'shipment_lines'
+    __table_args__ = (
+        Index('ix_shipment_lines_shipment', 'shipment_id', 'id'),
+        Index('ix_shipment_lines_order_line', 'order_line_id'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key='shipments.id', ondelete='CASCADE')
+    order_line_id: int = Field(foreign_key='order_lines.id', ondelete='CASCADE')
+    quantity: int
+
+
 class Return(EditableTable, table=True):
     """A return (RMA): started from an order or a support request; receiving it restocks; it ends in a refund, a
     credit note or an exchange order."""

@@ -41,9 +41,37 @@ ORDER_SOURCES = {
     'exchange': N_('Exchange'),
     'seed': N_('Demo data'),
 }
-# how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so
-SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.REFUND_STATUSES}
+# how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so, a
+# packed one some of whose parcels left reads Partly shipped
+SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.SHOWN_STATUSES}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
+
+SHIP_INPUTS = (
+    FormField('carrier_id', N_('Carrier'), kind='related', related='carriers'),
+    FormField('tracking_number', N_('Tracking number')),
+    FormField(
+        'lines',
+        N_('Items in this parcel'),
+        help=N_('SKU:quantity, comma-separated (MUG-01:2, TEE-03:1); empty: everything not shipped yet'),
+    ),
+)
+
+
+def _ship(*, session, actor, record_id, version, carrier_id=None, tracking_number=None, lines=None) -> Outcome:
+    """One parcel of the order, as the order page's Ship dialog sends it: no lines means all that remains."""
+    shipment = orders.ship(
+        session=session,
+        actor=actor,
+        order_id=record_id,
+        version=version,
+        carrier_id=carrier_id,
+        tracking_number=tracking_number or '',
+        lines=lines or None,
+    )
+    order = session.get(Order, record_id)
+    said = _('Parcel shipped') if order is not None and orders.partly_shipped(order) else _('Shipped')
+    return Outcome(shipment, said)
+
 
 # Orders change only through services/orders.py (its actions are on /orders/{number}): the list is read-only.
 ORDERS = register(
@@ -117,6 +145,17 @@ ORDERS = register(
         card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),
         default_descending=True,
         search_ids=orders_by_tracking,  # an order by its parcel's tracking number (or its first characters)
+        # for the API (POST /api/v1/orders/{id}/actions/ship): the order page has its own Ship dialog
+        actions=(
+            Action(
+                'ship',
+                N_('Ship'),
+                _ship,
+                'orders.write',
+                icon='local_shipping',
+                inputs=SHIP_INPUTS,  # offered on any order: the service says why one may not ship now
+            ),
+        ),
     )
 )
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import islice
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import formatting
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
-from backoffice.models import Invoice, Order, OrderLine, User
+from backoffice.models import Invoice, Order, OrderLine, OrderStatus, ShipmentLine, User
 from backoffice.permissions import require
 from backoffice.services import invoice_layout, pdf_base
 
@@ -47,6 +47,7 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
             .order_by(col(OrderLine.order_id), col(OrderLine.sku))
         )
     )
+    lines = _still_to_ship(session, found, lines)
     by_order: dict[int, list[OrderLine]] = {}
     for line in lines:
         by_order.setdefault(line.order_id, []).append(line)
@@ -91,6 +92,30 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
                 pdf.cell(width, 5.5, _fitted(pdf, _text(pdf, text), width - 2), border=1, align=align)
             pdf.ln()
     return bytes(pdf.output())
+
+
+def _still_to_ship(session: Session, found: list[Order], lines: list[OrderLine]) -> list[OrderLine]:
+    """The lines as the warehouse picks them: of an order partly shipped, only what its parcels have not taken yet
+    (copies, the stored lines untouched); other orders' lines whole."""
+    partly = {
+        order.id for order in found if order.status in (OrderStatus.paid, OrderStatus.packed) and order.shipped_at
+    }
+    ids = [line.id for line in lines if line.order_id in partly]
+    if not ids:
+        return lines
+    shipped = dict(
+        session.exec(
+            select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+            .where(col(ShipmentLine.order_line_id).in_(ids))
+            .group_by(col(ShipmentLine.order_line_id))
+        ).all()
+    )
+    left = []
+    for line in lines:
+        rest = line.quantity - int(shipped.get(line.id, 0) or 0)
+        if rest > 0:
+            left.append(line if rest == line.quantity else line.model_copy(update={'quantity': rest}))
+    return left
 
 
 def _to_fetch(lines: list[OrderLine]) -> list[tuple[str, str, int]]:

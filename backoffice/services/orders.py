@@ -5,6 +5,7 @@ one transaction and publishes ('orders', {'id', 'action'}) after its commit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from backoffice.models import (
     OrderStatus,
     Product,
     Shipment,
+    ShipmentLine,
     User,
     utcnow,
 )
@@ -85,6 +87,8 @@ def allowed_actions(
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
     if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
         allowed -= {'pack', 'ship'}
+    if partly_shipped(order):  # parcels left: the rest ships, the order is no longer cancelled
+        allowed.discard('cancel')
     if status == OrderStatus.draft:
         allowed.add('edit_draft')
     if order.paid_total > order.refunded_total:
@@ -281,8 +285,14 @@ def ship(
     version: int,
     carrier_id: int | None = None,
     tracking_number: str = '',
+    lines: Mapping[Any, Any] | list[dict[str, Any]] | str | None = None,
 ) -> Shipment:
-    """The parcel left: a shipment with the carrier's tracking link, and the reserved goods become sales."""
+    """A parcel left: a shipment with the carrier's tracking link, holding `lines` ({order_line_id: quantity}, or
+    [{order_line_id, quantity}], or as the API sends it 'MUG-01:2, TEE-03:1' by SKU or line id; None or '':
+    everything not shipped yet), whose reserved goods become sales. The order is
+    shipped when its last unit left; until then it stays packed and reads "Partly shipped" (`partly_shipped`).
+    Refused at `lines.{order_line_id}` (more than remains, not a whole number, a line of another order) or at
+    `lines` (no item); two people shipping the same units at once: the second is refused (the order's version)."""
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.shipped)
@@ -295,9 +305,20 @@ def ship(
         raise ValidationFailed(
             {'tracking_number': _('Enter the tracking number {carrier} gave').format(carrier=carrier.name)}
         )
+    bought = order_lines(session, order.id)
+    remaining = remaining_by_line(session, order.id, bought)
+    if isinstance(lines, str):
+        lines = _parcel_from_text(order, bought, lines)
+    parcel = _parcel(order, bought, remaining, lines)
+    by_id = {line.id: line for line in bought}
     now = utcnow()
-    lines = order_lines(session, order.id)
-    stock.ship(session, reserved_by(lines), order_id=order.id, order_number=order.number, actor=actor)
+    leaving: dict[int, int] = {}
+    for line_id, quantity in parcel.items():
+        product_id = by_id[line_id].product_id
+        if product_id is not None:
+            leaving[product_id] = leaving.get(product_id, 0) + quantity
+    stock.ship(session, leaving, order_id=order.id, order_number=order.number, actor=actor)
+    first = not any(quantity < by_id[line_id].quantity for line_id, quantity in remaining.items())
     shipment = Shipment(
         order_id=order.id,
         carrier_id=carrier.id if carrier else None,
@@ -308,15 +329,223 @@ def ship(
         created_by=actor.id,
     )
     session.add(shipment)
+    session.flush()
+    for line_id, quantity in parcel.items():
+        session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line_id, quantity=quantity))
+    rest = {line_id: left - parcel.get(line_id, 0) for line_id, left in remaining.items()}
+    rest = {line_id: left for line_id, left in rest.items() if left > 0}
     before = audit.snapshot(order)
-    order.status, order.shipped_at = OrderStatus.shipped, now
-    text = (
-        sentence(N_('Shipped with {carrier}, tracking {tracking}'), carrier=carrier.name, tracking=tracking_number)
-        if carrier
-        else sentence(N_('Shipped'))
-    )
-    save(session, actor, order, before, 'shipped', text, topics=(Topic.stock,))
+    order.shipped_at = now  # the latest parcel's; while some remain, the order stays packed: "Partly shipped"
+    items = items_said(by_id, parcel)
+    if rest:
+        action = 'parcel-shipped'
+        still = items_said(by_id, rest)
+        text = (
+            sentence(
+                N_('Parcel shipped with {carrier}, tracking {tracking}: {items} — still to ship: {rest}'),
+                carrier=carrier.name,
+                tracking=tracking_number,
+                items=items,
+                rest=still,
+            )
+            if carrier
+            else sentence(N_('Parcel shipped: {items} — still to ship: {rest}'), items=items, rest=still)
+        )
+    else:
+        action = 'shipped'
+        order.status = OrderStatus.shipped
+        if first:  # the whole order in one parcel: said as it always was
+            text = (
+                sentence(
+                    N_('Shipped with {carrier}, tracking {tracking}'), carrier=carrier.name, tracking=tracking_number
+                )
+                if carrier
+                else sentence(N_('Shipped'))
+            )
+        else:
+            text = (
+                sentence(
+                    N_('Last parcel shipped with {carrier}, tracking {tracking}: {items}'),
+                    carrier=carrier.name,
+                    tracking=tracking_number,
+                    items=items,
+                )
+                if carrier
+                else sentence(N_('Last parcel shipped: {items}'), items=items)
+            )
+    save(session, actor, order, before, action, text, topics=(Topic.stock,), shipment=shipment)
     return shipment
+
+
+def _parcel(
+    order: Order,
+    bought: list[OrderLine],
+    remaining: dict[int, int],
+    asked: Mapping[Any, Any] | list[dict[str, Any]] | None,
+) -> dict[int, int]:
+    """What goes in this parcel, {order_line_id: quantity} (none of 0): everything remaining when nothing is asked."""
+    if asked is None:
+        parcel = {line_id: left for line_id, left in remaining.items() if left > 0}
+    else:
+        pairs = (
+            [(row.get('order_line_id'), row.get('quantity')) for row in asked if isinstance(row, dict)]
+            if isinstance(asked, list)
+            else list(asked.items())
+        )
+        errors: dict[str, str] = {}
+        parcel = {}
+        for key, typed in pairs:
+            line_id = _whole(key)
+            if line_id is None or line_id not in remaining:
+                errors[f'lines.{key}'] = _('This line is not on order {number}').format(number=order.number)
+                continue
+            left = remaining[line_id]
+            quantity = _whole(typed if typed not in (None, '') else 0)
+            if quantity is None or quantity < 0:
+                errors[f'lines.{line_id}'] = _('Enter a whole number from 0 to {left}').format(left=left)
+            elif parcel.get(line_id, 0) + quantity > left:
+                errors[f'lines.{line_id}'] = (
+                    _('Only {left} left to ship').format(left=left) if left else _('Already shipped in full')
+                )
+            elif quantity:
+                parcel[line_id] = parcel.get(line_id, 0) + quantity
+        if errors:
+            raise ValidationFailed(errors)
+    if not parcel:
+        raise ValidationFailed({'lines': _('Choose at least one item for this parcel')})
+    order_of_lines = [line.id for line in bought]
+    return dict(sorted(parcel.items(), key=lambda item: order_of_lines.index(item[0])))
+
+
+def _parcel_from_text(order: Order, bought: list[OrderLine], text: str) -> dict[Any, Any] | None:
+    """'MUG-01:2, TEE-03:1' (a line by its SKU, any case, or its id) as {order_line_id: quantity}; '' → None."""
+    if not text.strip():
+        return None
+    by_sku = {line.sku.casefold(): line.id for line in bought}
+    asked: dict[Any, Any] = {}
+    for part in (part.strip() for part in text.split(',')):
+        if not part:
+            continue
+        name, colon, quantity = part.rpartition(':')
+        if not colon:
+            raise ValidationFailed(
+                {'lines': _('Write each item as SKU:quantity, e.g. MUG-01:2 (read: {part})').format(part=part[:60])}
+            )
+        line_id = by_sku.get(name.strip().casefold(), name.strip())
+        if line_id in asked:  # the same line twice: both together
+            earlier, more = _whole(asked[line_id]), _whole(quantity)
+            quantity = earlier + more if earlier is not None and more is not None else quantity
+        asked[line_id] = quantity
+    return asked
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number as typed or sent ('2', 2, 2.0), else None ('1.5', 'two', True)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.lstrip('-').isdigit() and len(text) <= 9 else None
+
+
+def items_said(lines: dict[int | None, OrderLine], quantities: dict[int, int]) -> str:
+    """Some of an order's items as a parcel lists them: '2 × MUG-01, 1 × TEE-M'."""
+    return ', '.join(f'{quantity} × {lines[line_id].sku}' for line_id, quantity in quantities.items())
+
+
+def shipped_by_line(session: Session, order_id: int, lines: list[OrderLine]) -> dict[int, int]:
+    """How many of each line (by id) left in the order's parcels so far. A parcel without lines was made before parcels
+    could be split (migration 0072): it took the whole order."""
+    rows = session.exec(
+        select(Shipment.id, ShipmentLine.order_line_id, ShipmentLine.quantity)
+        .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id, isouter=True)
+        .where(Shipment.order_id == order_id)
+    ).all()
+    if any(line_id is None for _shipment, line_id, _quantity in rows):
+        return {line.id: line.quantity for line in lines if line.id is not None}
+    shipped: dict[int, int] = {}
+    for _shipment, line_id, quantity in rows:
+        shipped[line_id] = shipped.get(line_id, 0) + quantity
+    return shipped
+
+
+def remaining_by_line(session: Session, order_id: int, lines: list[OrderLine]) -> dict[int, int]:
+    """How many of each line (by id) are still to ship."""
+    shipped = shipped_by_line(session, order_id, lines)
+    return {line.id: max(0, line.quantity - shipped.get(line.id, 0)) for line in lines if line.id is not None}
+
+
+def partly_shipped(order: Order) -> bool:
+    """Some parcels left and some items remain: the order stays packed (its rest reserved, found under Packed) and
+    reads "Partly shipped"; it becomes shipped when its last unit leaves. Read from the order alone (a list shows it
+    with no query per row): only a parcel sets shipped_at before the order is shipped."""
+    return order.status in (OrderStatus.paid, OrderStatus.packed) and order.shipped_at is not None
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One shipment of an order and what was in it: (order line, quantity) pairs."""
+
+    shipment: Shipment
+    items: list[tuple[OrderLine, int]]
+
+
+def parcels(session: Session, order_id: int, lines: list[OrderLine]) -> list[Parcel]:
+    """The order's parcels, oldest first, each with its items (a parcel from before migration 0072: every line)."""
+    shipments = list(session.exec(select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.id))))
+    if not shipments:
+        return []
+    by_id = {line.id: line for line in lines}
+    held: dict[int, list[tuple[OrderLine, int]]] = {}
+    for row in session.exec(
+        select(ShipmentLine)
+        .where(col(ShipmentLine.shipment_id).in_([shipment.id for shipment in shipments]))
+        .order_by(col(ShipmentLine.id))
+    ):
+        if row.order_line_id in by_id:
+            held.setdefault(row.shipment_id, []).append((by_id[row.order_line_id], row.quantity))
+    return [
+        Parcel(shipment, held.get(shipment.id or 0) or [(line, line.quantity) for line in lines])
+        for shipment in shipments
+    ]
+
+
+def parcels_of(*, session: Session, actor: User, order_id: int) -> list[Parcel]:
+    require(actor, 'orders.read')
+    return parcels(session, order_id, order_lines(session, order_id))
+
+
+def deliver_parcel(*, session: Session, actor: User, shipment_id: int) -> Order:
+    """One parcel arrived: the order is delivered when it is shipped in full and every parcel arrived."""
+    require(actor, 'orders.write')
+    shipment = session.get(Shipment, int(shipment_id))
+    if shipment is None:
+        raise NotFound(_('This shipment no longer exists.'))
+    order = locked(session, shipment.order_id, None)  # one change of the order at a time
+    session.refresh(shipment)
+    if shipment.delivered_at is not None:
+        raise IllegalTransition(_('This parcel was already delivered'))
+    now = utcnow()
+    shipment.delivered_at = now
+    session.add(shipment)
+    session.flush()
+    before = audit.snapshot(order)
+    waiting = session.exec(
+        select(func.count())
+        .select_from(Shipment)
+        .where(Shipment.order_id == order.id, col(Shipment.delivered_at).is_(None))
+    ).one()
+    if order.status == OrderStatus.shipped and not waiting:
+        order.status, order.delivered_at = OrderStatus.delivered, now
+        return save(session, actor, order, before, 'delivered', sentence(N_('Delivered')), shipment=shipment)
+    tracking = ' '.join(filter(None, (shipment.carrier.name if shipment.carrier else '', shipment.tracking_number)))
+    text = (
+        sentence(N_('Parcel {tracking} delivered'), tracking=tracking) if tracking else sentence(N_('Parcel delivered'))
+    )
+    return save(session, actor, order, before, 'parcel-delivered', text, shipment=shipment)
 
 
 MAX_BULK = 500  # orders one bulk action changes at most (the list says to narrow it beyond)
@@ -371,12 +600,16 @@ REFUND_STATUSES = {
     'delivered_partly_refunded': N_('Delivered · Partly refunded'),
     'delivered_refunded': N_('Delivered · Refunded'),
 }
+SHOWN_STATUSES = {**REFUND_STATUSES, 'partly_shipped': N_('Partly shipped')}  # beside the stored ones (status_shown)
 
 
 def status_shown(order: Order) -> str:
-    """The order's status as people read it, a key of the orders' statuses or of REFUND_STATUSES: a paid order any
+    """The order's status as people read it, a key of the orders' statuses or of SHOWN_STATUSES: partly shipped (see
+    `partly_shipped`); a paid order any
     of whose payment was given back reads Refunded or Partly refunded rather than Paid, a shipped or delivered one
     "Delivered · Refunded" (list, order page, a customer's orders, exports, reports, the portal)."""
+    if partly_shipped(order):
+        return 'partly_shipped'
     if order.refunded_total <= 0:
         return order.status.value
     refunded = 'refunded' if refunded_in_full(order) else 'partly_refunded'
@@ -449,7 +682,7 @@ def correct_tracking(
         if was
         else sentence(N_('Tracking changed to {now} (was: none)'), now=now)
     )
-    save(session, actor, order, audit.snapshot(order), 'tracking-corrected', text)
+    save(session, actor, order, audit.snapshot(order), 'tracking-corrected', text, shipment=shipment)
     return shipment
 
 
@@ -529,6 +762,12 @@ def change_status(*, session: Session, actor: User, order_id: int, version: int,
 def check_transition(order: Order, target: OrderStatus) -> None:
     """IllegalTransition, saying why and what is possible, unless the flow allows going from here to `target`."""
     current = order.status
+    if target == OrderStatus.cancelled and partly_shipped(order):
+        raise IllegalTransition(
+            _('Order {number} is partly shipped: it can no longer be cancelled; ship the rest').format(
+                number=order.number
+            )
+        )
     if target in TRANSITIONS[current]:
         return
     if current == target:
@@ -860,8 +1099,10 @@ def save(
     text: str | Sentence,
     *,
     topics: tuple[Topic, ...] = (),
+    shipment: Shipment | None = None,
 ) -> Order:
-    """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order."""
+    """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order (naming the parcel
+    a change was about, for the webhooks that carry it)."""
     stamp(order)
     session.add(order)
     log_event(session, order, action, text, actor)
@@ -877,7 +1118,7 @@ def save(
     )
     changes.commit(
         session,
-        (Topic.orders, {'id': order.id, 'action': action}),
+        (Topic.orders, {'id': order.id, 'action': action, **({'shipment_id': shipment.id} if shipment else {})}),
         *((topic, {'action': action, 'order_id': order.id}) for topic in topics),
     )
     return order

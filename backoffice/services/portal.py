@@ -19,7 +19,6 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
     CUSTOMER_SIDE,
-    Carrier,
     Customer,
     CustomerUpdate,
     Invoice,
@@ -29,7 +28,6 @@ from backoffice.models import (
     OrderLine,
     OrderStatus,
     Return,
-    Shipment,
     Ticket,
     TicketAttachment,
     TicketMessage,
@@ -65,6 +63,7 @@ class Tracking:
     url: str  # '' when the carrier has no tracking page (or its address is not a web address)
     shipped_at: datetime
     delivered_at: datetime | None
+    items: tuple[tuple[str, int], ...] = ()  # what the parcel held: (product name, quantity)
 
 
 @dataclass(frozen=True)
@@ -135,21 +134,18 @@ def my_orders(*, session: Session, actor: PortalActor) -> list[Order]:
 
 def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderView:
     order = scope.order(session, actor, number)
-    shipped = session.exec(
-        select(Shipment, Carrier)
-        .join(Carrier, col(Carrier.id) == Shipment.carrier_id, isouter=True)
-        .where(Shipment.order_id == order.id)
-        .order_by(col(Shipment.id))
-    ).all()
+    lines = orders.order_lines(session, order.id or 0)
     tracking = [
         Tracking(
-            carrier.name if carrier is not None else '',
+            shipment.carrier.name if shipment.carrier is not None else '',
             shipment.tracking_number,
             shipment.tracking_url if is_web_address(shipment.tracking_url) else '',
             shipment.shipped_at,
             shipment.delivered_at,
+            tuple((line.name, quantity) for line, quantity in parcel.items),
         )
-        for shipment, carrier in shipped
+        for parcel in orders.parcels(session, order.id or 0, lines)
+        for shipment in (parcel.shipment,)
     ]
     events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
     timeline = [
@@ -157,7 +153,6 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
-    lines = orders.order_lines(session, order.id or 0)
     return OrderView(order, lines, tracking, timeline, papers, sent_back, _offer(session, order, lines))
 
 

@@ -25,6 +25,7 @@ from backoffice.models import (
     Purchase,
     PurchaseLine,
     PurchaseStatus,
+    ShipmentLine,
     StockLevel,
     StockMovement,
     User,
@@ -327,7 +328,7 @@ def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | 
     if level is None:
         return None
     wanted = session.exec(
-        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        select(func.coalesce(func.sum(unshipped()), 0))
         .join(Order, col(Order.id) == OrderLine.order_id)
         .where(OrderLine.product_id == product.id, col(Order.status).in_(RESERVING))
     ).one()
@@ -339,12 +340,23 @@ def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | 
     return level
 
 
+def unshipped() -> Any:
+    """What of an order line is still to ship, as SQL: its quantity less what its parcels took (an open order ships
+    in several parcels: what left is no longer reserved)."""
+    shipped = (
+        select(func.coalesce(func.sum(ShipmentLine.quantity), 0))
+        .where(col(ShipmentLine.order_line_id) == OrderLine.id)
+        .scalar_subquery()
+    )
+    return col(OrderLine.quantity) - shipped
+
+
 def short_orders(session: Session, level: StockLevel) -> list[str]:
     """The numbers of the open orders the shelf cannot cover, the oldest served first: shipping them waits."""
     if not short(level):
         return []
     rows = session.exec(
-        select(Order.number, OrderLine.quantity)
+        select(Order.number, unshipped())
         .join(Order, col(Order.id) == OrderLine.order_id)
         .where(OrderLine.product_id == level.product_id, col(Order.status).in_(RESERVING))
         .order_by(col(Order.placed_at), col(Order.id), col(OrderLine.id))

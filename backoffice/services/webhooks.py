@@ -35,10 +35,12 @@ from backoffice.models import (
     DeliveryStatus,
     MessageKind,
     Order,
+    OrderLine,
     OrderStatus,
     Refund,
     Return,
     Shipment,
+    ShipmentLine,
     Ticket,
     TicketMessage,
     TicketStatus,
@@ -60,8 +62,10 @@ TEST_EVENT = 'webhook.test'
 EVENT_TYPES: dict[str, str] = {
     'order.created': N_('An order was placed (or a staff draft confirmed)'),
     'order.paid': N_('Payments cover an order'),
+    'order.parcel_shipped': N_('A parcel of an order left the warehouse; the rest follows'),
     'order.shipped': N_('An order left the warehouse'),
     'order.tracking_changed': N_("A shipped order's carrier or tracking number was put right"),
+    'order.parcel_delivered': N_('A parcel of an order was delivered; others are on their way'),
     'order.delivered': N_('An order was delivered'),
     'order.cancelled': N_('An order was cancelled'),
     'refund.created': N_('Money was refunded on an order'),
@@ -338,13 +342,19 @@ _ORDER_EVENTS = {
     'created': 'order.created',
     'confirmed': 'order.created',
     'paid': 'order.paid',
+    'parcel-shipped': 'order.parcel_shipped',
     'shipped': 'order.shipped',
     'tracking-corrected': 'order.tracking_changed',
+    'parcel-delivered': 'order.parcel_delivered',
     'delivered': 'order.delivered',
     'cancelled': 'order.cancelled',
     'refunded': 'refund.created',
 }
-_PARCEL_EVENTS = frozenset({'order.shipped', 'order.tracking_changed', 'order.delivered'})  # they carry the parcel
+# they carry the parcel: the one the change was about (`shipment_id`), else the latest
+_PARCEL_EVENTS = frozenset(
+    {'order.parcel_shipped', 'order.shipped', 'order.tracking_changed', 'order.parcel_delivered', 'order.delivered'}
+)
+_EACH_PARCEL = frozenset({'order.parcel_shipped', 'order.parcel_delivered'})  # once per parcel, not per order
 _RETURN_EVENTS = {'created': 'return.created', 'received': 'return.received'}
 
 
@@ -358,10 +368,18 @@ def _on_order(session: Session, payload: dict[str, Any]) -> None:
     data: dict[str, Any] = {'order': order_data(order)}
     key = f'{event}:{order.id}'
     if event in _PARCEL_EVENTS:
+        named = payload.get('shipment_id')
         shipment = session.exec(
-            select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id).desc()).limit(1)
+            select(Shipment)
+            .where(Shipment.order_id == order.id, *([Shipment.id == named] if isinstance(named, int) else []))
+            .order_by(col(Shipment.id).desc())
+            .limit(1)
         ).first()
-        data['shipment'] = shipment_data(shipment) if shipment is not None else None
+        data['shipment'] = shipment_data(shipment, parcel_items(session, shipment)) if shipment is not None else None
+        if event in _EACH_PARCEL:
+            if shipment is None:
+                return
+            key = f'{event}:{shipment.id}'
         if event == 'order.tracking_changed':  # each correction is its own event (the order's version moved)
             key = f'{event}:{order.id}:{order.version}'
     if event == 'refund.created':
@@ -440,15 +458,35 @@ def order_data(order: Order) -> dict[str, Any]:
     }
 
 
-def shipment_data(shipment: Shipment) -> dict[str, Any]:
-    """The parcel of a shipped order, as webhooks carry it: what the front office tells the customer."""
+def shipment_data(shipment: Shipment, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The parcel of a shipped order, as webhooks carry it: what the front office tells the customer, and what is in
+    it (`lines`: sku, name, quantity)."""
     return {
+        'lines': items or [],
         'carrier': shipment.carrier.name if shipment.carrier is not None else None,
         'tracking_number': shipment.tracking_number or None,
         'tracking_url': shipment.tracking_url or None,
         'shipped_at': _iso(shipment.shipped_at),
         'delivered_at': _iso(shipment.delivered_at),
     }
+
+
+def parcel_items(session: Session, shipment: Shipment) -> list[dict[str, Any]]:
+    """What a parcel held, for its webhook: each line's SKU, name and quantity (a parcel from before migration 0072
+    held the whole order)."""
+    rows = session.exec(
+        select(OrderLine.sku, OrderLine.name, ShipmentLine.quantity)
+        .join(OrderLine, col(OrderLine.id) == ShipmentLine.order_line_id)
+        .where(ShipmentLine.shipment_id == shipment.id)
+        .order_by(col(ShipmentLine.id))
+    ).all()
+    if not rows:
+        rows = session.exec(
+            select(OrderLine.sku, OrderLine.name, OrderLine.quantity)
+            .where(OrderLine.order_id == shipment.order_id)
+            .order_by(col(OrderLine.id))
+        ).all()
+    return [{'sku': sku, 'name': name, 'quantity': quantity} for sku, name, quantity in rows]
 
 
 def request_data(ticket: Ticket, customer: Customer | None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """An order's page in a real browser, with its lines, payment, invoice and tracking link, and a team note typed on a
 phone (hostile, one long word), at a phone's and a desktop's width: nothing overflows sideways, the note shows as
-text (screenshots in tests/artifacts/)."""
+text; the order ships in two parcels, the second through the Ship dialog (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..support.browser import (
     ARTIFACTS,
     RunningServer,
     button,
+    field,
     next_load_at,
     no_horizontal_overflow,
     set_viewport,
@@ -55,8 +56,9 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
     with session_scope() as session:
         current = orders.get_order(session=session, actor=manager, number=order.number)
         orders.pack(session=session, actor=manager, order_id=current.id, version=current.version)
-    with session_scope() as session:
+    with session_scope() as session:  # what was on the shelf first: one bag of beans of two
         current = orders.get_order(session=session, actor=manager, number=order.number)
+        beans = orders.order_lines(session, current.id)[0]
         orders.ship(
             session=session,
             actor=manager,
@@ -64,6 +66,7 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
             version=current.version,
             carrier_id=carrier.id,
             tracking_number='JJD000390007',
+            lines={beans.id: 1},
         )
 
     set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
@@ -79,10 +82,37 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
     visible_text(driver, 'Note: Customer:')
     assert f'Note: {note}' in driver.execute_script('return document.body.innerText')  # as text: no image, no script
     assert driver.execute_script('return window.__x') is None
+    visible_text(driver, 'Partly shipped')
+    visible_text(driver, 'Still to ship: 1 × BEANS-ETH Ethiopia Yirgacheffe, whole beans, 1 × GRINDER-C2')
+    # the rest, in a second parcel: the dialog offers what remains of each line
     for width, height in ((390, 844), (1440, 900)):
-        if width != 390:  # the phone's load was signing in's; the desktop's own load
+        if width != 390:
             next_load_at(driver, width, height)
             driver.get(f'{server.url}/orders/{order.number}')
+        ship = button(driver, 'Ship')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', ship)  # not under the header
+        ship.click()
+        visible_text(driver, 'In this parcel')
+        assert field(driver, 'GRINDER-C2 Hand grinder C2').get_attribute('value') == '1'
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-ship-dialog-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the Ship dialog overflows sideways at {width} px'
+        if width == 390:
+            button(driver, 'Close').click()
+    field(driver, 'Tracking number').send_keys('JJD 000390008 <b>"x"</b>')
+    button(driver, 'Ship', topmost=True).click()
+    visible_text(driver, 'Parcel 2')
+    for width, height in ((1440, 900), (390, 844)):
+        if width != 1440:  # the desktop's page is the one the parcel was shipped from
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/orders/{order.number}')
+        parcel = visible_text(driver, 'Parcel 1')
+        visible_text(driver, 'Parcel 2')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', parcel)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-parcels-{width}.png'))
+        driver.execute_script('window.scrollTo(0, 0)')
+        assert 'JJD000390008<b>"x"</b>' in driver.execute_script('return document.body.innerText')  # as text
         visible_text(driver, 'Zoë Wiśniewski')
         visible_text(driver, 'Note: Customer:')
         visible_text(driver, 'BERLIN-10115-BERLIN')  # the address as typed, wrapped inside the page

@@ -10,7 +10,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
 from backoffice.db import session_scope
-from backoffice.services import payments
+from backoffice.services import orders, payments
 
 from ..support.browser import (
     ARTIFACTS,
@@ -27,7 +27,17 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.factories import PASSWORD, make_customer, make_user, submit_request
+from ..support.factories import (
+    PASSWORD,
+    advance,
+    fresh,
+    make_customer,
+    make_product,
+    make_user,
+    pay,
+    place,
+    submit_request,
+)
 from ..support.portal import delivered_order, invite
 
 pytestmark = pytest.mark.browser
@@ -44,6 +54,21 @@ def test_a_customer_replies_in_the_portal_and_the_agent_sees_it_live_and_back(
     request = submit_request('Mug arrived chipped', email=customer.email, order_number=order.number)
     agent = make_user('agent', name='Alex Agent')
     link = invite(customer)
+    manager = make_user('manager')  # a second order, shipped in two parcels: the first has left
+    make_product('PORTAL-TEE', '20.00', name='Tee "<b>x</b>"', stock_on_hand=5, actor=manager)
+    partly = place(('PORTAL-MUG', 3), ('PORTAL-TEE', 1), email=customer.email)
+    pay(manager, partly)
+    partly = advance(manager, partly, 'pack')
+    with session_scope() as session:
+        mug_line = orders.order_lines(session, partly.id)[0].id
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=partly.id,
+            version=fresh(partly.id).version,
+            lines={mug_line: 2},
+            tracking_number=f'JJD778{HOSTILE}',
+        )
 
     driver.get(f'{server.url}{link}')
     button(driver, 'Open my account').click()
@@ -83,6 +108,7 @@ def test_a_customer_replies_in_the_portal_and_the_agent_sees_it_live_and_back(
     screens = {
         'orders': ('/portal', 'Delivered · Partly refunded'),
         'order': (f'/portal/orders/{order.number}', 'JJD777'),
+        'parcels': (f'/portal/orders/{partly.number}', 'Parcel 1'),  # partly shipped: each parcel with its items
         'invoices': ('/portal/invoices', '-€5.00'),  # the credit note takes back
         'requests': ('/portal/requests', 'Mug arrived chipped'),
         'request': (f'/portal/requests/{request.number}', 'Sorry! A new mug is on its way.'),
