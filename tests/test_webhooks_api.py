@@ -79,6 +79,10 @@ async def test_a_webhook_made_over_the_api_answers_its_signing_secret_once_and_d
             new_secret = rotated.json()['secret']
             assert new_secret.startswith('whsec_') and new_secret != secret
             await client.post(f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', json={}, headers=bearer(key))
+            bare = await client.post(  # the docs' call as pasted: no body at all, as the action needs nothing
+                f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', headers=bearer(key)
+            )
+            assert bare.status_code == 200, bare.text
     last = receiver.received[-1]
     assert signed_by(new_secret, last.body, last.headers['x-backoffice-signature'])
     assert not signed_by(secret, last.body, last.headers['x-backoffice-signature'])
@@ -120,6 +124,10 @@ async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:
     action = described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['responses']['200']
     result = described['components']['schemas'][action['content']['application/json']['schema']['$ref'].split('/')[-1]]
     assert 'secret' in result['properties']
+    assert not described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['requestBody'].get(
+        'required'
+    )  # nothing to send: the body may be left out
+    assert described['paths']['/api/v1/customers/{record_id}/actions/ban']['post']['requestBody']['required']
 
 
 def _delivery_carrying_a_customer() -> int:
