@@ -137,6 +137,11 @@ def record_for(schemas: Schemas, resource: Resource, actor: Any, record: Any) ->
     """A record as the API answers it to `actor`: a value they may not read (FormField.needs) is null, and
     `withheld` names it with the permissions it needs."""
     answered = schemas.record.model_validate(record)
+    derived = {
+        c.name: c.value(record) for c in resource.columns if c.api_derived and c.name in type(answered).model_fields
+    }
+    if derived:
+        answered = answered.model_copy(update=derived)
     if 'withheld' not in type(answered).model_fields:
         return answered
     hidden = withheld(resource, actor, record)
@@ -146,6 +151,7 @@ def record_for(schemas: Schemas, resource: Resource, actor: Any, record: Any) ->
 def _record_model(resource: Resource, name: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     guarded = {f.name for f in resource.fields if f.needs is not None}
+    derived = {c.name for c in resource.columns if c.api_derived}
     for field_name in shown_fields(resource):
         declared = resource.model.model_fields[field_name]
         described = _label(resource, field_name)
@@ -153,6 +159,8 @@ def _record_model(resource: Resource, name: str) -> type[BaseModel]:
         if field_name in guarded:
             annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
             described += ' (null when withheld: see `withheld`)'
+        if field_name in derived:
+            annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
         fields[field_name] = (annotation, Field(description=described) if described else Field())
     if guarded:
         fields['withheld'] = (
