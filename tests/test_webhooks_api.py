@@ -128,6 +128,8 @@ async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:
         'required'
     )  # nothing to send: the body may be left out
     assert described['paths']['/api/v1/customers/{record_id}/actions/ban']['post']['requestBody']['required']
+    events = described['components']['schemas']['WebhooksCreate']['properties']['events']  # how to write the list
+    assert 'Comma-separated, or * for all' in events['description'] and 'order.paid' in events['description']
 
 
 def _delivery_carrying_a_customer() -> int:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
+from pydantic.fields import FieldInfo
 
 from backoffice.api.input_rules import INT32_MAX
 from backoffice.engine.declaration import Action, FormField, Resource, shown, withheld
@@ -86,9 +87,11 @@ def schemas_of(resource: Resource) -> Schemas:
             next_cursor=(str | None, Field(description='Send it as `cursor` (same parameters) for the next page')),
             previous_cursor=(str | None, Field(description='Send it as `cursor` for the page before')),
         ),
-        create=_body_model(resource.create, f'{name}Create') if resource.create is not None else None,
+        create=_body_model(resource, resource.create, f'{name}Create') if resource.create is not None else None,
         created=create_model(f'{name}Created', __base__=record, secret=(str | None, SECRET)),
-        update=_body_model(resource.update, f'{name}Update', version=True) if resource.update is not None else None,
+        update=_body_model(resource, resource.update, f'{name}Update', version=True)
+        if resource.update is not None
+        else None,
         actions={action.key: (action, _action_model(resource, action, name)) for action in resource.actions},
         list_parameters=parameters,
         filter_names=filter_names,
@@ -184,17 +187,26 @@ def _label(resource: Resource, field_name: str) -> str:
     return shown(labels.get(field_name, ''))
 
 
-def _body_model(schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
+def _body_model(resource: Resource, schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
     """The resource's own create/update schema as an API body (its rules run again in the service); an update also
-    names the version it changes."""
-    fields: dict[str, Any] = {
-        field_name: (info.annotation, info)
-        for field_name, info in schema.model_fields.items()
-        if field_name != 'version'
-    }
+    names the version it changes. A field says what its form field says (label and help: a webhook's `events` is
+    comma-separated, or *), unless its schema describes it already."""
+    said = {form_field.name: _said(form_field) for form_field in resource.fields}
+    fields: dict[str, Any] = {}
+    for field_name, info in schema.model_fields.items():
+        if field_name == 'version':
+            continue
+        if not info.description and said.get(field_name):
+            info = FieldInfo.merge_field_infos(info, description=said[field_name])
+        fields[field_name] = (info.annotation, info)
     if version:
         fields['version'] = (Version, ...)
     return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
+
+
+def _said(form_field: FormField) -> str:
+    label, help_text = shown(form_field.label), shown(form_field.help) if form_field.help else ''
+    return f'{label}: {help_text}' if help_text else label
 
 
 _KIND_TYPES: dict[str, Any] = {
