@@ -166,9 +166,9 @@ async def test_a_banned_customer_is_refused_with_403(client: httpx.AsyncClient, 
 
 
 async def test_a_body_over_the_limit_is_413_by_its_declared_length(client: httpx.AsyncClient, secret: str) -> None:
-    payload = {'email': 'jo@example.com', 'body': 'x' * MAX_BODY_BYTES}
+    payload = {'token': 'x', 'score': 5, 'comment': 'x' * MAX_BODY_BYTES}
 
-    response = await client.post('/api/requests/1/messages', json=payload, headers=bearer(secret))
+    response = await client.post('/api/requests/1/rating', json=payload, headers=bearer(secret))
 
     assert response.status_code == 413
     assert response.json() == {'detail': 'The request body is larger than 64 KB.'}
@@ -180,13 +180,15 @@ async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(client: 
             yield b'x' * 1024
 
     json_headers = bearer(secret, **{'Content-Type': 'application/json'})
-    response = await client.post('/api/requests/1/messages', content=chunks(100), headers=json_headers)
+    response = await client.post('/api/requests/1/rating', content=chunks(100), headers=json_headers)
 
     assert 'content-length' not in response.request.headers
     assert response.status_code == 413
-    # a new request may carry its files: its limit is theirs (base64) with the request's own text
-    response = await client.post('/api/requests', content=chunks(MAX_BODY_WITH_FILES // 1024 + 1), headers=json_headers)
-    assert response.status_code == 413 and response.json() == {'detail': 'The request body is larger than 14336 KB.'}
+    # a new request and a follow-up may carry files: their limit is theirs (base64) with the message's own text
+    for path in ('/api/requests', '/api/requests/1/messages'):
+        response = await client.post(path, content=chunks(MAX_BODY_WITH_FILES // 1024 + 1), headers=json_headers)
+        assert response.status_code == 413
+        assert response.json() == {'detail': 'The request body is larger than 14336 KB.'}
     assert count(Ticket) == 0
 
 
@@ -475,10 +477,10 @@ async def test_a_misspelt_field_is_refused_at_its_name_not_dropped(client: httpx
     created = await created_request(client, secret)
     follow = await client.post(
         f'/api/requests/{created["number"]}/messages',
-        json={'email': 'jo@example.com', 'body': 'Hi', 'attachments': []},
+        json={'email': 'jo@example.com', 'body': 'Hi', 'files': []},
         headers=bearer(secret),
     )
-    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'files']
     assert count(Ticket) == before + 1
 
 
@@ -543,3 +545,35 @@ async def test_attachments_over_their_allowance_in_all_are_413(
     files = [{'file_name': f'{n}.png', 'content_base64': png} for n in range(2)]
     refused = await client.post('/api/requests', json={**REQUEST, 'attachments': files}, headers=bearer(secret))
     assert refused.status_code == 413 and 'attachments' in refused.json()['detail'] and count(Ticket) == 0
+
+
+async def test_a_follow_up_comes_with_its_attachments_and_a_refused_file_adds_nothing(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    created = await created_request(client, secret)
+    png = base64.b64encode(tiny_png()).decode()
+    before = count(TicketMessage)
+    refused = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={
+            'email': REQUEST['email'],
+            'body': 'Here "<b>": it is',
+            'attachments': [{'file_name': 'x.svg', 'content_base64': base64.b64encode(b'<svg/>').decode()}],
+        },
+        headers=bearer(secret),
+    )
+    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert (count(TicketMessage), count(TicketAttachment)) == (before, 0)
+    added = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={
+            'email': REQUEST['email'],
+            'body': 'Here "<b>": it is',
+            'attachments': [{'file_name': 'box "<i>":.png', 'content_base64': png}],
+        },
+        headers=bearer(secret),
+    )
+    assert added.status_code == 201, added.text
+    with read_session() as session:
+        [kept] = ticket_attachments.of_messages(session, [added.json()['id']])[added.json()['id']]
+        assert (kept.file_name, ticket_attachments.content(kept)[0]) == ('box "<i>":.png', tiny_png())

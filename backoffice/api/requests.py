@@ -88,6 +88,21 @@ class NewAttachment(BaseModel):
         return base64.b64decode(self.content_base64 + '=' * (-len(self.content_base64) % 4))
 
 
+ATTACHMENTS = (
+    f'Pictures and PDFs with the message: at most {ticket_attachments.MAX_FILES} files, '
+    f'{MAX_FILES_BYTES // (1024 * 1024)} MB in all (the body may then reach {MAX_BODY_WITH_FILES // (1024 * 1024)} '
+    'MB); shown to the agent, downloadable by the customer in the portal'
+)
+
+
+def _without_no_files(dumped: dict[str, Any]) -> dict[str, Any]:
+    """No attachments leave the dump as it was before there could be any: an Idempotency-Key's fingerprint
+    (api_keys.request_fingerprint) of a call sent before stays the same."""
+    if not dumped.get('attachments'):
+        dumped.pop('attachments', None)
+    return dumped
+
+
 class NewRequest(BaseModel):
     email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
     name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
@@ -95,21 +110,11 @@ class NewRequest(BaseModel):
     body: str = Field(max_length=20_000, description='Shown as text, never as HTML')
     type: TicketType | None = Field(default=None, description='Default: question')
     order_number: str | None = Field(default=None, max_length=40)
-    attachments: list[NewAttachment] = Field(
-        default_factory=list,
-        description=f'Pictures and PDFs with the first message: at most {ticket_attachments.MAX_FILES} files, '
-        f'{MAX_FILES_BYTES // (1024 * 1024)} MB in all (the body may then reach '
-        f'{MAX_BODY_WITH_FILES // (1024 * 1024)} MB); shown to the agent, downloadable by the customer in the portal',
-    )
+    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
 
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """No attachments leave the dump as it was before there could be any: an Idempotency-Key's fingerprint
-        (api_keys.request_fingerprint) of a request sent before stays the same."""
-        dumped = handler(self)
-        if not dumped.get('attachments'):
-            dumped.pop('attachments', None)
-        return dumped
+        return _without_no_files(handler(self))
 
     model_config = {
         'extra': 'forbid',  # a misspelt field (orderNumber) is refused at its name, never dropped unseen
@@ -138,6 +143,11 @@ class FollowUp(BaseModel):
 
     email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
     body: str = Field(max_length=20_000)
+    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+
+    @model_serializer(mode='wrap')
+    def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_no_files(handler(self))
 
 
 class FollowUpAdded(BaseModel):
@@ -161,6 +171,13 @@ class Rated(BaseModel):
 
 
 _SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
+_SIZE_WITH_FILES = {
+    413: {
+        'model': Problem,
+        'description': f'The body is larger than {MAX_BODY_WITH_FILES // (1024 * 1024)} MB, or its attachments '
+        f'than {MAX_FILES_BYTES // (1024 * 1024)} MB in all',
+    }
+}
 _KEY = {
     401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
     429: {
@@ -186,11 +203,7 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
     status_code=201,
     response_model=RequestCreated,
     responses={
-        413: {
-            'model': Problem,
-            'description': f'The body is larger than {MAX_BODY_WITH_FILES // (1024 * 1024)} MB, or its attachments '
-            f'than {MAX_FILES_BYTES // (1024 * 1024)} MB in all',
-        },
+        **_SIZE_WITH_FILES,
         **_KEY,
         **IDEMPOTENCY_RESPONSES,
         403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
@@ -204,11 +217,9 @@ def submit_request(
 ) -> JSONResponse:
     """Open a customer request. The customer is found by email, or created."""
 
-    files = [(attached.file_name, attached.content()) for attached in payload.attachments]
-    if sum(len(data) for _name, data in files) > MAX_FILES_BYTES:
-        with i18n.use(language_of(request)):
-            message = _('The attachments are larger than {n} MB in all.').format(n=MAX_FILES_BYTES // (1024 * 1024))
-        return JSONResponse({'detail': message}, status_code=413)
+    files = _files(payload.attachments)
+    if files is None:
+        return _files_too_large(request)
 
     def act(session: Session) -> tuple[dict[str, Any], int]:
         ticket = tickets.submit_request(
@@ -227,7 +238,7 @@ submit_request.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined
     status_code=201,
     response_model=FollowUpAdded,
     responses={
-        **_SIZE,
+        **_SIZE_WITH_FILES,
         **_KEY,
         **IDEMPOTENCY_RESPONSES,
         403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
@@ -243,12 +254,21 @@ def add_follow_up(
 ) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
 
+    files = _files(payload.attachments)
+    if files is None:
+        return _files_too_large(request)
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
-        message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
+        message = tickets.add_customer_message(
+            session=session, number=number, email=payload.email, body=payload.body, files=files
+        )
         landed = session.get(Ticket, message.ticket_id)  # a merged request's conversation goes on in the other one
         return FollowUpAdded(id=message.id, number=landed.number if landed else number).model_dump(), 201
 
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
+
+
+add_follow_up.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 
 
 @router.post(
@@ -278,6 +298,18 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
         except ServiceError as error:
             raise _http_error(error) from None
     return Rated(number=number, score=payload.score)
+
+
+def _files(attachments: list[NewAttachment]) -> list[tuple[str, bytes]] | None:
+    """The attachments' names and bytes; None when together they pass MAX_FILES_BYTES."""
+    files = [(attached.file_name, attached.content()) for attached in attachments]
+    return None if sum(len(data) for _name, data in files) > MAX_FILES_BYTES else files
+
+
+def _files_too_large(request: Request) -> JSONResponse:
+    with i18n.use(language_of(request)):
+        message = _('The attachments are larger than {n} MB in all.').format(n=MAX_FILES_BYTES // (1024 * 1024))
+    return JSONResponse({'detail': message}, status_code=413)
 
 
 def _http_error(error: ServiceError) -> HTTPException:

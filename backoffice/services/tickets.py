@@ -186,15 +186,22 @@ def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticke
 
 
 def add_customer_message(
-    *, session: Session, number: int, body: str, token: str | None = None, email: str | None = None
+    *,
+    session: Session,
+    number: int,
+    body: str,
+    token: str | None = None,
+    email: str | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> TicketMessage:
     """A follow-up from the customer joins the thread and reopens a solved or waiting request. The customer proves
-    the request is theirs with its token or (the front office, which has signed them in) their email."""
+    the request is theirs with its token or (the front office, which has signed them in) their email. `files`: its
+    attachments (the portal's rules), written in the same transaction or not at all."""
     ticket = continued(session, _ticket_of_customer(session, number, token=token, email=email))
     customer = session.get(Customer, ticket.customer_id)
     if customer.status == CustomerStatus.banned:
         raise CustomerBanned
-    text = _valid(_BodyIn, {'body': body})['body']
+    text, checked = _written(body, files)
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'number': _('Request #{number} is closed: send a new request').format(number=number)})
     ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
@@ -202,20 +209,25 @@ def add_customer_message(
         ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text, created_at=utcnow()
     )
     session.add(message)
+    written = _attach(session, message, checked)
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
     if ticket.assignee_id is not None:  # the agent in charge learns it from the bell, not by reloading the list
         _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'))
-    _save(
-        session,
-        None,
-        ticket,
-        values,
-        'customer-message',
-        touched=True,
-        summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
-    )
+    try:
+        _save(
+            session,
+            None,
+            ticket,
+            values,
+            'customer-message',
+            touched=True,
+            summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
+        )
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
     return message
 
 
