@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     api_key.add_argument(
         '--scopes',
         required=True,
-        help='comma-separated: requests:write,events:write,orders:write,customers:seen, and per resource for '
-        '/api/v1: read:customers, write:orders…',
+        help='comma-separated: requests:write,events:write,orders:write,customers:seen,customers:read,'
+        'acceptances:write, and per resource for /api/v1: read:customers, write:orders…',
     )
     api_key.add_argument(
         '--as', dest='acting_as', help="the staff member's email whose permissions its /api/v1 calls use"

@@ -47,7 +47,11 @@ def get_for_update(
     if version is not None and record.version != version:
         last = audit.last_change(session, entity, record_id)
         raise StaleRecord(
-            label, last.actor_email if last else None, last.at if last else record.updated_at, record.version
+            label,
+            last.actor_email if last else None,
+            last.at if last else record.updated_at,
+            record.version,
+            sent_version=version,
         )
     return record
 

@@ -48,7 +48,15 @@ class NotFound(ServiceError):
 class StaleRecord(ServiceError):
     """Someone saved the record after this user loaded it; saving now would overwrite their change."""
 
-    def __init__(self, entity: str, changed_by: str | None, changed_at: datetime | None, current_version: int) -> None:
+    def __init__(
+        self,
+        entity: str,
+        changed_by: str | None,
+        changed_at: datetime | None,
+        current_version: int,
+        *,
+        sent_version: int | None = None,
+    ) -> None:
         who = changed_by or _('someone else')
         if changed_at:
             message = _(
@@ -67,9 +75,16 @@ class StaleRecord(ServiceError):
             changed_at,
             current_version,
         )
+        self.sent_version = sent_version
 
     def for_a_program(self) -> str:
-        """The refusal as an API caller reads it: nothing was typed on a screen, and the version to read is said."""
+        """The refusal as an API caller reads it: nothing was typed on a screen, and the version to read is said. A
+        version the record never reached was not overtaken by anyone: it is said to be unknown."""
+        if self.sent_version is not None and self.sent_version > self.current_version:
+            return _(
+                'This {entity} has no version {sent}: it is at version {version}. Read it again, then send your '
+                'change with that version.'
+            ).format(entity=_(self.entity), sent=self.sent_version, version=self.current_version)
         who = self.changed_by or _('someone else')
         if self.changed_at:
             return _(

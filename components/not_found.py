@@ -29,13 +29,15 @@ def wire() -> None:
 
 
 async def _not_found(request: Request, exception: Exception) -> Response:
-    if request.url.path.startswith(API_PATHS):  # a program asked: JSON it can read, not a page (a mistyped route)
-        with i18n.use(language_of(request)):
-            return JSONResponse({'detail': _(NO_ROUTE)}, status_code=404)
     endpoint = request.scope.get('endpoint')
     is_page = request.scope.get('nicegui_page_path')
     if endpoint is not None and endpoint is not app and not is_page and isinstance(exception, HTTPException):
-        return await http_exception_handler(request, exception)  # an API route's 404 stays JSON
+        # an API route's own 404 keeps its words ("No request with this number for this email"): the caller must
+        # tell a record that is not there from an address that is mistyped
+        return await http_exception_handler(request, exception)
+    if request.url.path.startswith(API_PATHS):  # a program asked: JSON it can read, not a page (a mistyped route)
+        with i18n.use(language_of(request)):
+            return JSONResponse({'detail': _(NO_ROUTE)}, status_code=404)
     with Client(page(''), request=request) as client:
         not_found_content()
     return client.build_response(request, 404)

@@ -94,7 +94,7 @@ def test_a_key_needs_a_name_and_known_scopes(name: str, scopes: list[str], error
             "Unknown scope 'read:custmers': no resource is called 'custmers'; did you mean 'read:customers'? "
             f'Resources: {RESOURCE_KEYS}.',
         ),
-        ('write:orders', "Unknown scope 'write:orders': 'orders' can only be read over the API; choose 'read:orders'."),
+        ('write:audit', "Unknown scope 'write:audit': 'audit' can only be read over the API; choose 'read:audit'."),
         (
             'read:<script>alert(1)</script>',
             "Unknown scope 'read:<script>alert(1)</script>': no resource is called '<script>alert(1)</script>'. "

@@ -16,6 +16,7 @@ from backoffice.__main__ import main, run
 from backoffice.db import read_session
 from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
+from backoffice.services import api_keys
 
 from .support.cli import ROOT, backoffice_command
 from .support.factories import make_role, make_user
@@ -48,6 +49,10 @@ def test_help_answers_without_importing_the_database_layer(capsys: pytest.Captur
     assert done.value.code == 0
     roles = ', '.join(role.value for role in Role)
     assert f"{roles}, or a custom role's key" in ' '.join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(['create-api-key', '--help'])
+    said = ''.join(capsys.readouterr().out.split())
+    assert all(scope in said for scope in api_keys.SCOPES)  # every intake scope a front office may need is named
 
 
 def test_migrate_brings_the_database_up_to_date(database_url: str) -> None:

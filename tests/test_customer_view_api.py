@@ -95,3 +95,15 @@ async def test_a_request_reads_with_its_messages_but_never_the_notes(client: htt
         ('shop', 'On its way'),
     ]
     assert one.json()['status'] == 'waiting'
+
+
+async def test_a_plus_address_sent_unencoded_is_told_how_to_send_it(client: httpx.AsyncClient) -> None:
+    """`?email=jo+shop@example.com` reaches the server as 'jo shop@…': not 'no customer', but how to send a '+'."""
+    _key, secret = make_key('Account page', ('customers:read',))
+    delivered_order('jo+shop@example.com', sku='API-PLUS')
+    unencoded = await client.get('/api/customer/orders?email=jo+shop@example.com', headers=bearer(secret))
+    assert unencoded.status_code == 422
+    [refusal] = unencoded.json()['detail']
+    assert refusal['loc'] == ['query', 'email'] and '%2B' in refusal['msg']
+    encoded = await client.get('/api/customer/orders?email=jo%2Bshop@example.com', headers=bearer(secret))
+    assert encoded.status_code == 200 and len(encoded.json()['orders']) == 1

@@ -17,6 +17,7 @@ from sqlmodel import func, select
 from backoffice.api import events as api_events
 from backoffice.api.events import router
 from backoffice.db import read_session, session_scope
+from backoffice.kpi import capture
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.services.personal_data_export import export_personal_data
@@ -427,3 +428,17 @@ async def test_an_iso_time_without_a_zone_is_still_read_as_utc(client: httpx.Asy
     )
     assert answer.json()['accepted'] == 1
     assert stored()[0].ts.replace(tzinfo=None) == naive
+
+
+async def test_the_documented_example_batch_is_accepted_as_pasted(
+    client: httpx.AsyncClient, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/docs' example, sent as it is, is stored: its times are recent and its ids new, a hundred days on too (a
+    fixed date went stale after 90)."""
+    later = utcnow() + timedelta(days=100)
+    monkeypatch.setattr(api_events, 'utcnow', lambda: later, raising=False)
+    monkeypatch.setattr(capture, 'utcnow', lambda: later)
+    described = (await client.get('/openapi.json')).json()
+    [example] = described['components']['schemas']['EventBatch']['examples']
+    answer = await client.post('/api/events', json=example, headers=bearer(secret))
+    assert answer.status_code == 202 and answer.json()['accepted'] == len(example['events']) == 2, answer.text

@@ -4,6 +4,7 @@ customer's follow-ups and ratings; plus the OpenAPI description a front-office d
 from __future__ import annotations
 
 import asyncio
+import base64
 import threading
 from collections.abc import AsyncIterator
 
@@ -11,14 +12,15 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from backoffice.api.requests import MAX_BODY_BYTES, router
+from backoffice.api import requests as requests_api
+from backoffice.api.requests import MAX_BODY_BYTES, MAX_BODY_WITH_FILES, router
 from backoffice.db import held_commits, read_session, session_scope
-from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
+from backoffice.models import ApiKey, Customer, Ticket, TicketAttachment, TicketMessage, TicketSource, TicketStatus
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, ticket_links, tickets
+from backoffice.services import api_keys, ticket_attachments, ticket_links, tickets
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import banned_customer, make_customer, make_user
+from .support.factories import banned_customer, make_customer, make_user, tiny_png
 
 REQUEST = {
     'email': 'Jo@Example.com',
@@ -164,26 +166,30 @@ async def test_a_banned_customer_is_refused_with_403(client: httpx.AsyncClient, 
 
 
 async def test_a_body_over_the_limit_is_413_by_its_declared_length(client: httpx.AsyncClient, secret: str) -> None:
-    payload = {**REQUEST, 'body': 'x' * MAX_BODY_BYTES}
+    payload = {'token': 'x', 'score': 5, 'comment': 'x' * MAX_BODY_BYTES}
 
-    response = await client.post('/api/requests', json=payload, headers=bearer(secret))
+    response = await client.post('/api/requests/1/rating', json=payload, headers=bearer(secret))
 
     assert response.status_code == 413
     assert response.json() == {'detail': 'The request body is larger than 64 KB.'}
-    assert count(Ticket) == 0
 
 
 async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(client: httpx.AsyncClient, secret: str) -> None:
-    async def chunks():
-        for _ in range(100):
+    async def chunks(kilobytes: int):
+        for _ in range(kilobytes):
             yield b'x' * 1024
 
-    response = await client.post(
-        '/api/requests', content=chunks(), headers=bearer(secret, **{'Content-Type': 'application/json'})
-    )
+    json_headers = bearer(secret, **{'Content-Type': 'application/json'})
+    response = await client.post('/api/requests/1/rating', content=chunks(100), headers=json_headers)
 
     assert 'content-length' not in response.request.headers
     assert response.status_code == 413
+    # a new request and a follow-up may carry files: their limit is theirs (base64) with the message's own text
+    for path in ('/api/requests', '/api/requests/1/messages'):
+        response = await client.post(path, content=chunks(MAX_BODY_WITH_FILES // 1024 + 1), headers=json_headers)
+        assert response.status_code == 413
+        assert response.json() == {'detail': 'The request body is larger than 14336 KB.'}
+    assert count(Ticket) == 0
 
 
 async def test_a_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient, secret: str) -> None:
@@ -471,8 +477,103 @@ async def test_a_misspelt_field_is_refused_at_its_name_not_dropped(client: httpx
     created = await created_request(client, secret)
     follow = await client.post(
         f'/api/requests/{created["number"]}/messages',
-        json={'email': 'jo@example.com', 'body': 'Hi', 'attachments': []},
+        json={'email': 'jo@example.com', 'body': 'Hi', 'files': []},
         headers=bearer(secret),
     )
-    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'files']
     assert count(Ticket) == before + 1
+
+
+async def test_a_request_comes_with_its_attachments_and_a_refused_file_writes_nothing(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """The front office's contact form with photos: pictures and PDFs in base64 beside the text, kept with the first
+    message; a file that is not one, or not base64, is a 422 at it and no request is made (nor customer, nor file)."""
+    hostile_name = 'parcel "<script>": \'1\'.png'
+    png = base64.b64encode(tiny_png()).decode()
+    refused = await client.post(
+        '/api/requests',
+        json={
+            **REQUEST,
+            'email': 'files@example.com',
+            'attachments': [
+                {'file_name': 'ok.png', 'content_base64': png},
+                {'file_name': 'run.exe', 'content_base64': base64.b64encode(b'MZ\x90\x00').decode()},
+            ],
+        },
+        headers=bearer(secret),
+    )
+    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments']
+    not_base64 = await client.post(
+        '/api/requests',
+        json={**REQUEST, 'attachments': [{'file_name': 'x.png', 'content_base64': 'not base64 "<b>":'}]},
+        headers=bearer(secret),
+    )
+    assert not_base64.status_code == 422
+    assert not_base64.json()['detail'][0]['loc'] == ['body', 'attachments', 0, 'content_base64']
+    assert (count(Ticket), count(Customer), count(TicketAttachment)) == (0, 0, 0)
+    assert not any(ticket_attachments.root().glob('*/*'))
+
+    made = await client.post(
+        '/api/requests',
+        json={
+            **REQUEST,
+            'attachments': [
+                {'file_name': hostile_name, 'content_base64': png.rstrip('=')},
+                {'file_name': 'label.pdf', 'content_base64': base64.b64encode(b'%PDF-1.4\n%%EOF\n').decode()},
+            ],
+        },
+        headers=bearer(secret),
+    )
+    assert made.status_code == 201, made.text
+    with read_session() as session:
+        ticket = session.exec(select(Ticket).where(Ticket.number == made.json()['number'])).one()
+        [first] = session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)).all()
+        kept = ticket_attachments.of_messages(session, [first.id])[first.id]
+        assert [(row.file_name, row.content_type) for row in kept] == [
+            (hostile_name, 'image/png'),
+            ('label.pdf', 'application/pdf'),
+        ]
+        assert ticket_attachments.content(kept[0])[0] == tiny_png()
+
+
+async def test_attachments_over_their_allowance_in_all_are_413(
+    client: httpx.AsyncClient, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(requests_api, 'MAX_FILES_BYTES', 100)
+    png = base64.b64encode(tiny_png()).decode()  # about 70 bytes: two of them pass 100
+    files = [{'file_name': f'{n}.png', 'content_base64': png} for n in range(2)]
+    refused = await client.post('/api/requests', json={**REQUEST, 'attachments': files}, headers=bearer(secret))
+    assert refused.status_code == 413 and 'attachments' in refused.json()['detail'] and count(Ticket) == 0
+
+
+async def test_a_follow_up_comes_with_its_attachments_and_a_refused_file_adds_nothing(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    created = await created_request(client, secret)
+    png = base64.b64encode(tiny_png()).decode()
+    before = count(TicketMessage)
+    refused = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={
+            'email': REQUEST['email'],
+            'body': 'Here "<b>": it is',
+            'attachments': [{'file_name': 'x.svg', 'content_base64': base64.b64encode(b'<svg/>').decode()}],
+        },
+        headers=bearer(secret),
+    )
+    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert (count(TicketMessage), count(TicketAttachment)) == (before, 0)
+    added = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={
+            'email': REQUEST['email'],
+            'body': 'Here "<b>": it is',
+            'attachments': [{'file_name': 'box "<i>":.png', 'content_base64': png}],
+        },
+        headers=bearer(secret),
+    )
+    assert added.status_code == 201, added.text
+    with read_session() as session:
+        [kept] = ticket_attachments.of_messages(session, [added.json()['id']])[added.json()['id']]
+        assert (kept.file_name, ticket_attachments.content(kept)[0]) == ('box "<i>":.png', tiny_png())

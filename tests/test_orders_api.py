@@ -169,3 +169,20 @@ async def test_the_openapi_schema_documents_the_order_and_every_refusal(client) 
     responses = schema['paths']['/api/orders']['post']['responses']
     assert set(responses) >= {'200', '201', '401', '403', '409', '413', '422', '429'}
     assert 'NewOrder' in schema['components']['schemas']
+
+
+async def test_an_external_id_reused_for_another_customer_is_refused_not_answered_with_their_order(
+    client, secret
+) -> None:
+    """A retry is the same customer's order; another customer's under a used id would be lost behind a 200."""
+    hostile = 'shop:"<script>"-1'
+    first = await client.post('/api/orders', json={**ORDER, 'external_id': hostile}, headers=bearer(secret))
+    reused = await client.post(
+        '/api/orders', json={**ORDER, 'external_id': hostile, 'email': 'other@example.com'}, headers=bearer(secret)
+    )
+    assert reused.status_code == 409 and first.json()['number'] in reused.json()['detail']
+    assert hostile in reused.json()['detail'] and orders_count() == 1
+    retried = await client.post(  # the same customer, the email written otherwise: the first order again
+        '/api/orders', json={**ORDER, 'external_id': hostile, 'email': 'JO@example.COM'}, headers=bearer(secret)
+    )
+    assert (retried.status_code, retried.json()) == (200, first.json())

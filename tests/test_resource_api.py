@@ -100,6 +100,11 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
             f'This customer was changed by maria@example.com (API key {key.prefix}) at '
         )
         assert said.endswith(': it is now at version 2. Read it again, then send your change with that version.')
+        ahead = await client.patch(url, json={'version': 7, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
+        assert ahead.status_code == 409 and ahead.json()['detail'] == (  # nobody overtook a version never reached
+            'This customer has no version 7: it is at version 2. Read it again, then send your change with that '
+            'version.'
+        )
         invalid = await client.patch(url, json={'version': 2, 'email': 'not an email'}, headers=bearer(secret))
         assert invalid.status_code == 422
 

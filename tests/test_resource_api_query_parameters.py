@@ -166,6 +166,7 @@ async def test_the_intake_and_the_customer_view_refuse_an_unknown_parameter_at_i
     assert 'inconnu' in accepted.json()['detail'][0]['msg']
     assert rated.status_code == 422 and rated.json()['detail'][0]['loc'] == ['query', 'scroe']
     assert 'did you mean' not in rated.json()['detail'][0]['msg']  # the rating reads no query parameter: none near
+    assert submitted.json()['detail'][0]['msg'] == 'Unknown query parameter; this route takes no query parameters.'
     with read_session() as session:
         subjects = list(session.exec(select(Ticket.subject).order_by(col(Ticket.id))))
     assert subjects == [f'Where is it {HOSTILE}']  # nothing submitted with the unknown parameter

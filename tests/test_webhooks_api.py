@@ -12,7 +12,7 @@ import pytest
 from backoffice.api.resources import router
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.models import WebhookDelivery
+from backoffice.models import DeliveryStatus, WebhookDelivery
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, webhooks
 
@@ -79,6 +79,10 @@ async def test_a_webhook_made_over_the_api_answers_its_signing_secret_once_and_d
             new_secret = rotated.json()['secret']
             assert new_secret.startswith('whsec_') and new_secret != secret
             await client.post(f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', json={}, headers=bearer(key))
+            bare = await client.post(  # the docs' call as pasted: no body at all, as the action needs nothing
+                f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', headers=bearer(key)
+            )
+            assert bare.status_code == 200, bare.text
     last = receiver.received[-1]
     assert signed_by(new_secret, last.body, last.headers['x-backoffice-signature'])
     assert not signed_by(secret, last.body, last.headers['x-backoffice-signature'])
@@ -120,6 +124,12 @@ async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:
     action = described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['responses']['200']
     result = described['components']['schemas'][action['content']['application/json']['schema']['$ref'].split('/')[-1]]
     assert 'secret' in result['properties']
+    assert not described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['requestBody'].get(
+        'required'
+    )  # nothing to send: the body may be left out
+    assert described['paths']['/api/v1/customers/{record_id}/actions/ban']['post']['requestBody']['required']
+    events = described['components']['schemas']['WebhooksCreate']['properties']['events']  # how to write the list
+    assert 'Comma-separated, or * for all' in events['description'] and 'order.paid' in events['description']
 
 
 def _delivery_carrying_a_customer() -> int:
@@ -158,3 +168,22 @@ async def test_a_role_that_manages_webhooks_alone_gets_the_deliveries_without_th
         assert shown['withheld'] == {'payload': ['customers.read', 'orders.read']}
     assert allowed.json()['payload']['order']['customer_email'] == 'ana.lopez@example.com'
     assert allowed.json()['withheld'] == {}
+
+
+async def test_a_delivered_or_failed_delivery_has_no_next_attempt_over_the_api() -> None:
+    """As on the screen: a pending delivery says when it is tried again; a delivered or given-up one, never."""
+    delivery_id = _delivery_carrying_a_customer()
+    _key, secret = key_for(make_role('webhooks.manage', 'customers.read', 'orders.read').key, 'read:webhook-deliveries')
+    async with api_client(router) as client:
+        pending = (await client.get(f'/api/v1/webhook-deliveries/{delivery_id}', headers=bearer(secret))).json()
+        assert pending['status'] == 'pending' and pending['next_attempt_at'] is not None
+        for status in (DeliveryStatus.delivered, DeliveryStatus.failed):
+            with session_scope() as session:
+                delivery = session.get(WebhookDelivery, delivery_id)
+                delivery.status = status
+                session.add(delivery)
+                session.commit()
+            one = (await client.get(f'/api/v1/webhook-deliveries/{delivery_id}', headers=bearer(secret))).json()
+            listed = (await client.get('/api/v1/webhook-deliveries', headers=bearer(secret))).json()['items']
+            assert one['status'] == status.value and one['next_attempt_at'] is None
+            assert [item['next_attempt_at'] for item in listed] == [None]

@@ -166,6 +166,9 @@ def customer_request(_key: Key, number: Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 def _actor(session: Session, email: str) -> PortalActor:
+    if ' ' in email.strip():  # jo+shop@example.com sent unencoded: the query string read its '+' as a space
+        message = _("An email has no spaces: send a '+' in it as %2B (in a query string '+' reads as a space).")
+        raise HTTPException(422, [{'loc': ['query', 'email'], 'msg': message, 'type': 'value_error'}])
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.strip().lower())).first()
     if customer is None or customer.deleted_at is not None:
         raise HTTPException(404, _('There is no customer with this email.'))

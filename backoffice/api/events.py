@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -15,7 +17,7 @@ from backoffice.api.requests import Problem, SizeLimitedRoute, bearer
 from backoffice.db import session_scope
 from backoffice.i18n import _
 from backoffice.kpi import capture
-from backoffice.models import ApiKey, EventType
+from backoffice.models import ApiKey, EventType, utcnow
 from backoffice.runtime import ratelimit
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
@@ -83,30 +85,32 @@ class EventBatch(BaseModel):
         'listed in `errors` with its index and reason)',
     )
 
-    model_config = {
-        'json_schema_extra': {
-            'examples': [
-                {
-                    'events': [
-                        {
-                            'id': '5f0c…-1',
-                            'type': 'visit',
-                            'ts': '2026-11-23T18:04:05Z',
-                            'anonymous_id': 'a-81c2',
-                            'session_id': 's-1',
-                            'props': {'path': '/', 'referrer': 'https://example.org'},
-                        },
-                        {
-                            'id': '5f0c…-2',
-                            'type': 'signup_completed',
-                            'ts': '2026-11-23T18:06:40Z',
-                            'anonymous_id': 'a-81c2',
-                            'customer_email': 'jo@example.com',
-                        },
-                    ]
-                }
-            ]
-        }
+    model_config = {'json_schema_extra': lambda schema: schema.update(examples=[_example_batch()])}
+
+
+def _example_batch() -> dict[str, Any]:
+    """The batch /docs offers to send, its times just before the schema is first read (after the app's start): a fixed
+    date would be refused as older than 90 days three months on, and fixed ids as duplicates after the first try."""
+    now = utcnow().replace(microsecond=0)
+    run = uuid.uuid4().hex[:8]
+    return {
+        'events': [
+            {
+                'id': f'example-{run}-1',
+                'type': 'visit',
+                'ts': now - timedelta(minutes=2),  # written out as ISO 8601 with the OpenAPI document
+                'anonymous_id': 'a-81c2',
+                'session_id': 's-1',
+                'props': {'path': '/', 'referrer': 'https://example.org'},
+            },
+            {
+                'id': f'example-{run}-2',
+                'type': 'signup_completed',
+                'ts': now - timedelta(minutes=1),
+                'anonymous_id': 'a-81c2',
+                'customer_email': 'jo@example.com',
+            },
+        ]
     }
 
 

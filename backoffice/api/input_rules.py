@@ -230,7 +230,9 @@ def refuse_unknown_query(request: Request) -> None:
 
 def _unknown(name: str, known: tuple[str, ...]) -> str:
     """What to say of one unknown parameter: the nearest the route takes, if one is near enough, then all of them."""
-    takes = ', '.join(known) or '-'
+    if not known:  # 'this route takes: -.' read like a typo of ours
+        return _('Unknown query parameter; this route takes no query parameters.')
+    takes = ', '.join(known)
     near = difflib.get_close_matches(name, known, n=1)
     if near:
         return _('Unknown query parameter; did you mean {guess}? This route takes: {names}.').format(

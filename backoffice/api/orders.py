@@ -46,7 +46,8 @@ class NewOrder(BaseModel):
     external_id: str = Field(
         min_length=1,
         max_length=100,
-        description="The shop's own order id: sending the same id again returns the first order (200)",
+        description="The shop's own order id: sending the same id again for the same customer returns the first order "
+        '(200); for another customer it is refused (409)',
     )
     email: str = Field(max_length=254, description="The customer's email; the customer is found by it, or created")
     name: str = Field(default='', max_length=120)
@@ -100,12 +101,15 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
     responses={
         **_SIZE,
         **_KEY,
-        200: {'model': OrderPlaced, 'description': 'This external_id was placed before: the first order, unchanged'},
+        200: {
+            'model': OrderPlaced,
+            'description': 'This external_id was placed before for this customer: the first order, unchanged',
+        },
         403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
         409: {
             'model': Problem,
-            'description': 'Not enough stock for a line (the message names each short SKU), or the '
-            'first call with this Idempotency-Key is still running',
+            'description': 'Not enough stock for a line (the message names each short SKU), this external_id was '
+            "used for another customer's order, or the first call with this Idempotency-Key is still running",
         },
         422: {'description': 'Invalid input (each field and why), or this Idempotency-Key was used with another body'},
     },

@@ -5,13 +5,15 @@ Checks run cheapest first: body size (413), then the key (401/403) and its rate 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 from sqlmodel import Session
 
 from backoffice import i18n
@@ -22,9 +24,13 @@ from backoffice.errors import NotFound, PermissionDenied, ServiceError, Validati
 from backoffice.i18n import _
 from backoffice.models import ApiKey, Ticket, TicketSource, TicketType
 from backoffice.runtime import ratelimit
-from backoffice.services import tickets
+from backoffice.services import ticket_attachments, tickets
 
 MAX_BODY_BYTES = 64 * 1024
+# A new request's attachments come in its JSON as base64 (4 characters for 3 bytes): 10 MB of files make 13.4 MB of
+# text, under this limit with the request's own 64 KB
+MAX_FILES_BYTES = 10 * 1024 * 1024
+MAX_BODY_WITH_FILES = 14 * 1024 * 1024
 
 
 class SizeLimitedRoute(StrictRoute):
@@ -36,7 +42,7 @@ class SizeLimitedRoute(StrictRoute):
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
-        limit = self.max_body_bytes
+        limit = getattr(self.endpoint, 'max_body_bytes', self.max_body_bytes)  # a route with files takes more
 
         async def limited(request: Request) -> Response:
             declared = request.headers.get('content-length', '')
@@ -59,6 +65,44 @@ bearer = HTTPBearer(auto_error=False, description='An API key from /settings or 
 RequestNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="The request's number, e.g. 1042")]
 
 
+class NewAttachment(BaseModel):
+    """A file the customer attached: a picture (PNG, JPEG, WebP, GIF) or a PDF, its type read from its bytes."""
+
+    model_config = {'extra': 'forbid'}
+
+    file_name: str = Field(min_length=1, max_length=200, description='As the customer named it, e.g. "parcel.jpg"')
+    content_base64: str = Field(
+        min_length=1, description='The file\'s bytes in base64 (RFC 4648, with or without the trailing "=")'
+    )
+
+    @field_validator('content_base64')
+    @classmethod
+    def _decodes(cls, value: str) -> str:
+        try:
+            base64.b64decode(value + '=' * (-len(value) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(_("This is not base64: send the file's bytes encoded in base64")) from None
+        return value
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64 + '=' * (-len(self.content_base64) % 4))
+
+
+ATTACHMENTS = (
+    f'Pictures and PDFs with the message: at most {ticket_attachments.MAX_FILES} files, '
+    f'{MAX_FILES_BYTES // (1024 * 1024)} MB in all (the body may then reach {MAX_BODY_WITH_FILES // (1024 * 1024)} '
+    'MB); shown to the agent, downloadable by the customer in the portal'
+)
+
+
+def _without_no_files(dumped: dict[str, Any]) -> dict[str, Any]:
+    """No attachments leave the dump as it was before there could be any: an Idempotency-Key's fingerprint
+    (api_keys.request_fingerprint) of a call sent before stays the same."""
+    if not dumped.get('attachments'):
+        dumped.pop('attachments', None)
+    return dumped
+
+
 class NewRequest(BaseModel):
     email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
     name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
@@ -66,6 +110,11 @@ class NewRequest(BaseModel):
     body: str = Field(max_length=20_000, description='Shown as text, never as HTML')
     type: TicketType | None = Field(default=None, description='Default: question')
     order_number: str | None = Field(default=None, max_length=40)
+    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+
+    @model_serializer(mode='wrap')
+    def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_no_files(handler(self))
 
     model_config = {
         'extra': 'forbid',  # a misspelt field (orderNumber) is refused at its name, never dropped unseen
@@ -94,6 +143,11 @@ class FollowUp(BaseModel):
 
     email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
     body: str = Field(max_length=20_000)
+    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+
+    @model_serializer(mode='wrap')
+    def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_no_files(handler(self))
 
 
 class FollowUpAdded(BaseModel):
@@ -117,6 +171,13 @@ class Rated(BaseModel):
 
 
 _SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
+_SIZE_WITH_FILES = {
+    413: {
+        'model': Problem,
+        'description': f'The body is larger than {MAX_BODY_WITH_FILES // (1024 * 1024)} MB, or its attachments '
+        f'than {MAX_FILES_BYTES // (1024 * 1024)} MB in all',
+    }
+}
 _KEY = {
     401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
     429: {
@@ -142,7 +203,7 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
     status_code=201,
     response_model=RequestCreated,
     responses={
-        **_SIZE,
+        **_SIZE_WITH_FILES,
         **_KEY,
         **IDEMPOTENCY_RESPONSES,
         403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
@@ -156,11 +217,20 @@ def submit_request(
 ) -> JSONResponse:
     """Open a customer request. The customer is found by email, or created."""
 
+    files = _files(payload.attachments)
+    if files is None:
+        return _files_too_large(request)
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
-        ticket = tickets.submit_request(session=session, source=TicketSource.api, **payload.model_dump())
+        ticket = tickets.submit_request(
+            session=session, source=TicketSource.api, files=files, **payload.model_dump(exclude={'attachments'})
+        )
         return RequestCreated(id=ticket.id, number=ticket.number).model_dump(), 201
 
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
+
+
+submit_request.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 
 
 @router.post(
@@ -168,7 +238,7 @@ def submit_request(
     status_code=201,
     response_model=FollowUpAdded,
     responses={
-        **_SIZE,
+        **_SIZE_WITH_FILES,
         **_KEY,
         **IDEMPOTENCY_RESPONSES,
         403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
@@ -184,12 +254,21 @@ def add_follow_up(
 ) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
 
+    files = _files(payload.attachments)
+    if files is None:
+        return _files_too_large(request)
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
-        message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
+        message = tickets.add_customer_message(
+            session=session, number=number, email=payload.email, body=payload.body, files=files
+        )
         landed = session.get(Ticket, message.ticket_id)  # a merged request's conversation goes on in the other one
         return FollowUpAdded(id=message.id, number=landed.number if landed else number).model_dump(), 201
 
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
+
+
+add_follow_up.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 
 
 @router.post(
@@ -219,6 +298,18 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
         except ServiceError as error:
             raise _http_error(error) from None
     return Rated(number=number, score=payload.score)
+
+
+def _files(attachments: list[NewAttachment]) -> list[tuple[str, bytes]] | None:
+    """The attachments' names and bytes; None when together they pass MAX_FILES_BYTES."""
+    files = [(attached.file_name, attached.content()) for attached in attachments]
+    return None if sum(len(data) for _name, data in files) > MAX_FILES_BYTES else files
+
+
+def _files_too_large(request: Request) -> JSONResponse:
+    with i18n.use(language_of(request)):
+        message = _('The attachments are larger than {n} MB in all.').format(n=MAX_FILES_BYTES // (1024 * 1024))
+    return JSONResponse({'detail': message}, status_code=413)
 
 
 def _http_error(error: ServiceError) -> HTTPException:

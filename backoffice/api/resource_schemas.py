@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
+from pydantic.fields import FieldInfo
 
 from backoffice.api.input_rules import INT32_MAX
 from backoffice.engine.declaration import Action, FormField, Resource, shown, withheld
@@ -86,9 +87,11 @@ def schemas_of(resource: Resource) -> Schemas:
             next_cursor=(str | None, Field(description='Send it as `cursor` (same parameters) for the next page')),
             previous_cursor=(str | None, Field(description='Send it as `cursor` for the page before')),
         ),
-        create=_body_model(resource.create, f'{name}Create') if resource.create is not None else None,
+        create=_body_model(resource, resource.create, f'{name}Create') if resource.create is not None else None,
         created=create_model(f'{name}Created', __base__=record, secret=(str | None, SECRET)),
-        update=_body_model(resource.update, f'{name}Update', version=True) if resource.update is not None else None,
+        update=_body_model(resource, resource.update, f'{name}Update', version=True)
+        if resource.update is not None
+        else None,
         actions={action.key: (action, _action_model(resource, action, name)) for action in resource.actions},
         list_parameters=parameters,
         filter_names=filter_names,
@@ -137,6 +140,11 @@ def record_for(schemas: Schemas, resource: Resource, actor: Any, record: Any) ->
     """A record as the API answers it to `actor`: a value they may not read (FormField.needs) is null, and
     `withheld` names it with the permissions it needs."""
     answered = schemas.record.model_validate(record)
+    derived = {
+        c.name: c.value(record) for c in resource.columns if c.api_derived and c.name in type(answered).model_fields
+    }
+    if derived:
+        answered = answered.model_copy(update=derived)
     if 'withheld' not in type(answered).model_fields:
         return answered
     hidden = withheld(resource, actor, record)
@@ -146,6 +154,7 @@ def record_for(schemas: Schemas, resource: Resource, actor: Any, record: Any) ->
 def _record_model(resource: Resource, name: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     guarded = {f.name for f in resource.fields if f.needs is not None}
+    derived = {c.name for c in resource.columns if c.api_derived}
     for field_name in shown_fields(resource):
         declared = resource.model.model_fields[field_name]
         described = _label(resource, field_name)
@@ -153,6 +162,8 @@ def _record_model(resource: Resource, name: str) -> type[BaseModel]:
         if field_name in guarded:
             annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
             described += ' (null when withheld: see `withheld`)'
+        if field_name in derived:
+            annotation = Optional[annotation]  # noqa: UP045  (a type made at run time)
         fields[field_name] = (annotation, Field(description=described) if described else Field())
     if guarded:
         fields['withheld'] = (
@@ -176,17 +187,26 @@ def _label(resource: Resource, field_name: str) -> str:
     return shown(labels.get(field_name, ''))
 
 
-def _body_model(schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
+def _body_model(resource: Resource, schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
     """The resource's own create/update schema as an API body (its rules run again in the service); an update also
-    names the version it changes."""
-    fields: dict[str, Any] = {
-        field_name: (info.annotation, info)
-        for field_name, info in schema.model_fields.items()
-        if field_name != 'version'
-    }
+    names the version it changes. A field says what its form field says (label and help: a webhook's `events` is
+    comma-separated, or *), unless its schema describes it already."""
+    said = {form_field.name: _said(form_field) for form_field in resource.fields}
+    fields: dict[str, Any] = {}
+    for field_name, info in schema.model_fields.items():
+        if field_name == 'version':
+            continue
+        if not info.description and said.get(field_name):
+            info = FieldInfo.merge_field_infos(info, description=said[field_name])
+        fields[field_name] = (info.annotation, info)
     if version:
         fields['version'] = (Version, ...)
     return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
+
+
+def _said(form_field: FormField) -> str:
+    label, help_text = shown(form_field.label), shown(form_field.help) if form_field.help else ''
+    return f'{label}: {help_text}' if help_text else label
 
 
 _KIND_TYPES: dict[str, Any] = {

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, create_model
@@ -403,8 +403,8 @@ def _action_endpoint(
     result: type[BaseModel],
     writer: Callable[..., ApiKey],
 ) -> Callable[..., Any]:
-    def run_action(record_id: int, payload: BaseModel, key: ApiKey) -> Any:
-        values = payload.model_dump()
+    def run_action(record_id: int, payload: BaseModel | None, key: ApiKey) -> Any:
+        values = (payload or inputs()).model_dump()  # an action that needs nothing may be sent without a body
         version = values.pop('version', None)
         confirmed = values.pop('confirmed', False)
         with _answering(), session_scope() as session, _through(key):
@@ -430,11 +430,24 @@ def _action_endpoint(
     run_action.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter('record_id', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RecordId),
-            inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=inputs),
+            _action_body(inputs),
             inspect.Parameter('key', inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[ApiKey, Depends(writer)]),
         ]
     )
     return run_action
+
+
+def _action_body(inputs: type[BaseModel]) -> inspect.Parameter:
+    """The action's body: required when one of its inputs is, else optional (`curl -X POST …/rotate-secret` with no
+    body at all is the same call as with `{}`)."""
+    if any(field.is_required() for field in inputs.model_fields.values()):
+        return inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=inputs)
+    return inspect.Parameter(
+        'payload',
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[Optional[inputs], Body()],  # noqa: UP045  (a type made at run time)
+        default=None,
+    )
 
 
 def _still_there(session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel | None:

@@ -113,6 +113,9 @@ class Column:
     # services/orders.status_shown) by the list, a phone's card, the record page and exports; sorting, filters and
     # the API read the stored field. A 'choice' column's choices then name the values it gives too
     derived: Callable[[Any], Any] | None = None
+    # the API answers the derived value too, where it is the field's meaning made exact (a delivery's next attempt:
+    # null once delivered or given up, not the stored time of a try that will not come); its type: the field's or null
+    api_derived: bool = False
 
     def value(self, record: Any) -> Any:
         """This column's value of a record: the derived one where declared, else the record's field."""

@@ -186,7 +186,14 @@ DELIVERIES = register(
             # why it was not delivered (could not connect, a timeout), in the list: no opening each pending one to see
             Column('last_error', N_('Last error'), kind='stored_text', sortable=False, on_phone=False, wrap=True),
             # a pending one: when it is tried again, counting down ('in 4 min'); the list hid it behind "Columns"
-            Column('next_attempt_at', N_('Next attempt'), kind='due', on_phone=False, derived=webhooks.next_attempt),
+            Column(
+                'next_attempt_at',
+                N_('Next attempt'),
+                kind='due',
+                on_phone=False,
+                derived=webhooks.next_attempt,
+                api_derived=True,  # /api/v1 too: null once delivered or failed (the screen's empty cell)
+            ),
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),
         fields=(

@@ -260,7 +260,7 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
 
 def _unknown_scope(scope: str, known: dict[str, str]) -> str:
     """Why a scope is unknown, naming what exists and the nearest one: a misspelt resource (`read:custmers`), a write
-    scope of a resource only read over the API (`write:orders`), or something else."""
+    scope of a resource only read over the API (`write:audit`), or something else."""
     resources = list(declaration.RESOURCES)
     access, colon, resource_key = scope.partition(':')
     if colon and access in RESOURCE_ACCESS:

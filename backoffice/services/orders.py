@@ -108,6 +108,11 @@ class IllegalTransition(ServiceError):
     """A status change the flow does not allow (the API answers 409)."""
 
 
+class ExternalIdTaken(ServiceError):
+    """The shop's order id names an order placed for another customer: a retry is the same customer's order, so this
+    is a new order under a reused id, and answering the other customer's order would lose it."""
+
+
 class CustomerBanned(ServiceError):
     def __init__(self) -> None:
         super().__init__(_('This customer is banned: their orders are not accepted.'))
@@ -195,7 +200,7 @@ def place_order(
         existing = _by_external_id(session, values['external_id'])
         if existing is not None:
             session.commit()  # nothing written: end the transaction (and SQLite's write lock), keep the record loaded
-            return Placed(existing, False)
+            return Placed(_same_customers(existing, values), False)
     if not values['lines']:
         raise ValidationFailed({'lines': _('Add at least one product')})
     try:
@@ -205,7 +210,7 @@ def place_order(
         existing = _by_external_id(session, values['external_id']) if values['external_id'] else None
         if existing is None:
             raise
-        return Placed(existing, False)
+        return Placed(_same_customers(existing, values), False)
     return Placed(order, True)
 
 
@@ -1227,6 +1232,24 @@ def _product_of(session: Session, line: dict[str, Any]) -> Product | None:
         return session.get(Product, line['product_id'])
     sku = (line.get('sku') or '').strip().upper()
     return session.exec(select(Product).where(Product.sku == sku)).first() if sku else None
+
+
+def _same_customers(existing: Order, values: dict[str, Any]) -> Order:
+    """The order placed before under this external_id, if it is this customer's (a retry); ExternalIdTaken if the id
+    was reused for another customer's order (its number is named: the shop finds its own mistake)."""
+    email, customer_id = values.get('email'), values.get('customer_id')
+    if customer_id is not None and customer_id != existing.customer_id:
+        taken = True
+    else:
+        taken = customer_id is None and bool(email) and str(email).casefold() != (existing.email or '').casefold()
+    if taken:
+        raise ExternalIdTaken(
+            _(
+                'The external_id {external_id} was already used for order {number} of another customer: '
+                'send a new external_id for a new order.'
+            ).format(external_id=existing.external_id, number=existing.number)
+        )
+    return existing
 
 
 def _by_external_id(session: Session, external_id: str) -> Order | None:

@@ -83,22 +83,34 @@ def submit_request(
     priority: TicketPriority | str | None = None,
     actor: User | None = None,
     assignee_id: int | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> Ticket:
     """A new request: the customer found or created by email (a banned one is refused with CustomerBanned), a number,
     SLA due times from the settings, and an assignee when auto-assignment is on. `actor`: the agent who logged it;
-    `assignee_id`: who takes it instead of auto-assignment (a support mailbox's default assignee)."""
-    data = _valid(
-        RequestIn,
-        {
-            'email': email,
-            'name': name,
-            'subject': subject,
-            'body': body,
-            'type': type,
-            'order_number': order_number,
-            'priority': priority,
-        },
-    )
+    `assignee_id`: who takes it instead of auto-assignment (a support mailbox's default assignee); `files`: the first
+    message's attachments (the portal's rules: images and PDFs), written in the same transaction or not at all."""
+    errors: dict[str, str] = {}
+    try:
+        data = _valid(
+            RequestIn,
+            {
+                'email': email,
+                'name': name,
+                'subject': subject,
+                'body': body,
+                'type': type,
+                'order_number': order_number,
+                'priority': priority,
+            },
+        )
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    try:
+        checked = ticket_attachments.check(files or [])
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors:  # every field at fault at once, the files with the text
+        raise ValidationFailed(errors)
     now = utcnow()
     number = _next_number(session)  # also serialises concurrent intakes until this transaction ends
     customer, new_customer = customers.find_or_create(
@@ -129,25 +141,29 @@ def submit_request(
         _tell_assignee(
             session, ticket, N_('New request #{number} assigned to you: {subject}')
         )  # auto-assignment, or a mailbox's default assignee: nobody else tells them it is theirs
-    session.add(
-        TicketMessage(
-            ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=data['body'], created_at=now
+    message = TicketMessage(
+        ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=data['body'], created_at=now
+    )
+    session.add(message)
+    written = _attach(session, message, checked)
+    try:
+        created = audit.snapshot(ticket)
+        created.pop('token')
+        audit.record(
+            session,
+            actor,
+            'ticket.created',
+            'tickets',
+            ticket.id,
+            version=ticket.version,
+            changes=audit.diff({}, created),
+            summary=sentence(N_('Request #{number} from {email}'), number=number, email=customer.email),
         )
-    )
-    created = audit.snapshot(ticket)
-    created.pop('token')
-    audit.record(
-        session,
-        actor,
-        'ticket.created',
-        'tickets',
-        ticket.id,
-        version=ticket.version,
-        changes=audit.diff({}, created),
-        summary=sentence(N_('Request #{number} from {email}'), number=number, email=customer.email),
-    )
-    new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
-    changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
+        new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
+        changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
     return ticket
 
 
@@ -170,15 +186,22 @@ def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticke
 
 
 def add_customer_message(
-    *, session: Session, number: int, body: str, token: str | None = None, email: str | None = None
+    *,
+    session: Session,
+    number: int,
+    body: str,
+    token: str | None = None,
+    email: str | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> TicketMessage:
     """A follow-up from the customer joins the thread and reopens a solved or waiting request. The customer proves
-    the request is theirs with its token or (the front office, which has signed them in) their email."""
+    the request is theirs with its token or (the front office, which has signed them in) their email. `files`: its
+    attachments (the portal's rules), written in the same transaction or not at all."""
     ticket = continued(session, _ticket_of_customer(session, number, token=token, email=email))
     customer = session.get(Customer, ticket.customer_id)
     if customer.status == CustomerStatus.banned:
         raise CustomerBanned
-    text = _valid(_BodyIn, {'body': body})['body']
+    text, checked = _written(body, files)
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'number': _('Request #{number} is closed: send a new request').format(number=number)})
     ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
@@ -186,20 +209,25 @@ def add_customer_message(
         ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text, created_at=utcnow()
     )
     session.add(message)
+    written = _attach(session, message, checked)
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
     if ticket.assignee_id is not None:  # the agent in charge learns it from the bell, not by reloading the list
         _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'))
-    _save(
-        session,
-        None,
-        ticket,
-        values,
-        'customer-message',
-        touched=True,
-        summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
-    )
+    try:
+        _save(
+            session,
+            None,
+            ticket,
+            values,
+            'customer-message',
+            touched=True,
+            summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
+        )
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
     return message
 
 
