@@ -17,10 +17,11 @@ from sqlmodel import col, select
 from backoffice import i18n
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.kpi import capture
 from backoffice.models import AuditEntry, Customer, KpiDefinition, Order, utcnow
-from backoffice.services import app_settings, segments
+from backoffice.services import app_settings, crud, personal_data, segments
 from backoffice.services.segments import Filters
 
 from .support.factories import make_customer, make_user
@@ -348,3 +349,35 @@ def test_a_saved_segment_says_what_it_selects_in_words() -> None:
     assert segments.describe({'min_orders': 1}) == 'At least 1 paid order'  # was 'At least 1 paid orders'
     with i18n.use('fr'):
         assert segments.describe({'min_orders': 1}) == 'Au moins 1 commande payée'
+
+
+def test_an_erased_customer_is_never_exported_even_when_their_consent_box_is_ticked_again() -> None:
+    """The erasure withdraws the consent; ticking the box again on the erased customer's form put them back in every
+    export and push (an `erased-…@erased.invalid` row in the campaign's file, counted among those it reaches)."""
+    admin = make_user('admin')
+    kept = make_customer('kept@example.com', name='Kept <script>: "x"', consent=True)
+    gone = make_customer('gone@example.com', name='Gone', consent=True)
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session,
+            actor=admin,
+            record_id=gone.id,
+            version=session.get(Customer, gone.id).version,
+            confirmation='gone@example.com',
+        )
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=admin,
+            resource=RESOURCES['customers'],
+            record_id=gone.id,
+            version=session.get(Customer, gone.id).version,
+            changes={'marketing_consent': True},
+        )
+    with session_scope() as session:
+        assert segments.count(session=session, actor=admin, which=Filters(), consenting_only=True) == 1
+        _name, data, sent = segments.export_csv(session=session, actor=admin, which=Filters(), name='Everyone')
+    assert sent == 1
+    rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'))))
+    assert rows == [['email', 'name', 'language'], ['kept@example.com', 'Kept <script>: "x"', 'en']]
+    assert kept.id != gone.id

@@ -22,6 +22,7 @@ from backoffice.kpi.definitions import EVENT_LABELS
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
+from backoffice.services.personal_data import ERASED_DOMAIN
 from backoffice.stored_text import sentence
 from backoffice.transfer.csv_out import SEPARATORS, csv_bytes
 from backoffice.validation import OptionalWholeNumber, TypedDecimal, clean_name
@@ -392,10 +393,15 @@ def _found(search: str) -> ColumnElement[bool]:
 
 
 def _reachable() -> tuple:
-    """The customers an export or a push may reach: they agreed to marketing and are not banned (an erased customer's
-    consent is withdrawn by the erasure)."""
+    """The customers an export or a push may reach: they agreed to marketing, are not banned and not erased. The
+    erasure withdraws the consent, but the box could be ticked again on the erased customer's form, and the export
+    then held them: an erased customer is left out by their erased address, whatever the box says."""
     c = Customer.__table__.c
-    return (c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
+    return (
+        c.marketing_consent.is_(True),
+        c.status != CustomerStatus.banned.value,
+        c.email.not_like(f'%@{ERASED_DOMAIN}'),
+    )
 
 
 def _failed(info: ValidationInfo) -> set[str]:
