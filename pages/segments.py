@@ -33,6 +33,7 @@ NUMBER_FILTERS = {
     'not_seen_for_days': N_('Not seen for (days)'),
     'seen_within_days': N_('Seen within (days)'),
     'min_orders': N_('At least this many paid orders'),
+    'no_order_for_days': N_('No order for (days)'),
     'min_turnover': N_('Turnover at least'),
     'event_within_days': N_('… within (days)'),
 }
@@ -129,19 +130,20 @@ def segments_page(user: User) -> None:
                 {t: _(EVENT_LABELS[t]) for t in ACTIVITY_TYPES}, label=_('Did this'), clearable=True
             ),
         }
-        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2') as grid:
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2'):
             for name, label in NUMBER_FILTERS.items():  # text: Chromium's number input read '1,5' as 15
                 fields[name] = ui.input(_(label)).props(
                     'inputmode=decimal' if name == 'min_turnover' else 'inputmode=numeric'
                 )
                 fields[name].mark(f'segment-{name}')
             fields['min_turnover'].props['suffix'] = formatting.currency_symbol()  # a value, never parsed as props
-        fields['status'].move(grid, target_index=len(NUMBER_FILTERS) - 1)
-        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it
-        with ui.grid().classes('w-full grid-cols-2 gap-2') as did:
+        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it; the status after
+        # them, so that the six numbers fill the grid above
+        with ui.grid().classes('w-full grid-cols-2 sm:grid-cols-3 gap-2') as did:
             pass
         fields['event_type'].move(did)
         fields['event_within_days'].move(did)
+        fields['status'].move(did)
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):

@@ -381,3 +381,46 @@ def test_an_erased_customer_is_never_exported_even_when_their_consent_box_is_tic
     rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'))))
     assert rows == [['email', 'name', 'language'], ['kept@example.com', 'Kept <script>: "x"', 'en']]
     assert kept.id != gone.id
+
+
+def test_customers_who_ordered_before_but_not_for_90_days_are_a_segment() -> None:
+    """The re-engagement campaign "ordered before, not in 90 days, agreed to marketing" could not be built: 'Not seen
+    for' counts front-office visits, and no filter read when the last paid order was placed."""
+    manager = make_user('manager')
+    lapsed = make_customer('lapsed@example.com', name='Lapsed "L": <b>', consent=True)
+    recent = make_customer('recent@example.com', consent=True)  # a recent order as well as an old one
+    never = make_customer('never@example.com', consent=True)  # never bought
+    refused = make_customer('refused@example.com', consent=False)  # lapsed, but never agreed to marketing
+    old, new = utcnow() - timedelta(days=200), utcnow() - timedelta(days=10)
+    with session_scope() as session:
+        for number, (customer, placed, status) in enumerate(
+            [
+                (lapsed, old, 'paid'),
+                (lapsed, new, 'cancelled'),  # a cancelled order is no purchase
+                (recent, old, 'paid'),
+                (recent, new, 'delivered'),
+                (refused, old, 'paid'),
+            ]
+        ):
+            session.add(
+                Order(
+                    number=f'L{number}',
+                    customer_id=customer.id,
+                    email=customer.email,
+                    status=status,
+                    total=Decimal('10.00'),
+                    placed_at=placed,
+                )
+            )
+        session.commit()
+    filters = segments.read_filters({'no_order_for_days': '90'})
+    assert emails(filters, manager) == ['lapsed@example.com', 'refused@example.com']
+    assert never.email not in emails(filters, manager)
+    with session_scope() as session:
+        assert segments.count(session=session, actor=manager, which=filters, consenting_only=True) == 1
+        _name, data, sent = segments.export_csv(session=session, actor=manager, which=filters, name='Lapsed: "90"')
+    assert sent == 1 and b'lapsed@example.com' in data and b'refused@' not in data
+    assert segments.describe(filters) == 'Ordered before, none for 90 days'
+    with pytest.raises(ValidationFailed) as wrong:
+        segments.read_filters({'no_order_for_days': '<script>: "x"'})
+    assert set(wrong.value.errors) == {'no_order_for_days'}

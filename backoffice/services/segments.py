@@ -65,6 +65,8 @@ class Filters(BaseModel):
     not_seen_for_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     seen_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     min_orders: OptionalWholeNumber = Field(default=None, ge=1, le=100_000)
+    # bought before, but not for this long: a re-engagement campaign's customers ('Not seen' is the front office's)
+    no_order_for_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     min_turnover: TypedDecimal = Field(default=None, ge=0)  # 12,50 or 12.50
     event_type: str | None = None
     event_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=365)
@@ -125,6 +127,19 @@ def conditions(
         base.append(c.id.in_(buyers))
     elif f.min_orders or f.min_turnover is not None:
         base.append(c.id.is_(None))  # no orders module: nobody has bought
+    if f.no_order_for_days and src.has_tables(session, 'orders'):
+        o = src.orders.c
+        lapsed = (
+            select(o.customer_id)
+            .where(*_sales(o))
+            .group_by(o.customer_id)
+            .having(func.max(o.placed_at) < now - timedelta(days=f.no_order_for_days))
+        )
+        if customer_id is not None:
+            lapsed = lapsed.where(o.customer_id == customer_id)
+        base.append(c.id.in_(lapsed))
+    elif f.no_order_for_days:
+        base.append(c.id.is_(None))
     if f.event_type:
         e = src.events.c
         since = now - timedelta(days=f.event_within_days or 30)
@@ -174,6 +189,8 @@ def describe(filters: Filters | dict[str, Any]) -> str:
         parts.append(
             ngettext('At least {n} paid order', 'At least {n} paid orders', f.min_orders).format(n=f.min_orders)
         )
+    if f.no_order_for_days:
+        parts.append(_('Ordered before, none for {n} days').format(n=f.no_order_for_days))
     if f.min_turnover is not None:
         parts.append(
             _('Turnover at least {amount}').format(amount=formatting.money(f.min_turnover, formatting.shop_currency()))
