@@ -1,6 +1,6 @@
 """The customer portal: the legal documents on the front office (terms, privacy policy…), which version the customer
-accepted and when (and, folded, every version they accepted), each version in force to read (as text) and accept.
-The rules are services/legal_acceptances.py's."""
+accepted and when (and, folded, every version they accepted), each version in force to read (its Markdown, sanitized)
+and accept. The rules are services/legal_acceptances.py's."""
 
 from __future__ import annotations
 
@@ -76,9 +76,9 @@ def _document(document: PortalDocument, accepted: Callable[[], Awaitable[None]])
             .props('dense')
             .mark('legal-read')
         ):
-            ui.label(document.body).classes('whitespace-pre-wrap break-words text-sm max-h-96 overflow-auto').mark(
-                'legal-body'
-            )
+            # the text as the staff wrote it, in Markdown (their form previews it so): shown as a label, a customer read
+            # '# Article 1' and '**'; sanitized in the browser (NiceGUI's default); the CSP fetches no outside image
+            ui.markdown(document.body).classes('break-words text-sm max-h-96 overflow-auto').mark('legal-body')
         if not document.may_accept:
             return
         message = error_line()
