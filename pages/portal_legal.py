@@ -17,6 +17,13 @@ from components.forms import FAILED, call, error_line
 from components.portal_pages import LEGAL_FLAG, portal_page
 from components.portal_session import acting_actor
 
+# a document's headings at a reading size inside its card (NiceGUI's markdown h1 is 3rem: two words filled a phone)
+TEXT_CSS = """
+.bo-legal-text h1 { font-size: 1.5rem; line-height: 2rem; margin: 0.5rem 0; }
+.bo-legal-text h2 { font-size: 1.25rem; line-height: 1.75rem; margin: 0.5rem 0; }
+.bo-legal-text h3, .bo-legal-text h4 { font-size: 1.125rem; line-height: 1.5rem; margin: 0.5rem 0; }
+"""
+
 
 @portal_page('/portal/legal', N_('Legal documents'))
 def portal_legal_page(actor: PortalActor) -> None:
@@ -78,7 +85,10 @@ def _document(document: PortalDocument, accepted: Callable[[], Awaitable[None]])
         ):
             # the text as the staff wrote it, in Markdown (their form previews it so): shown as a label, a customer read
             # '# Article 1' and '**'; sanitized in the browser (NiceGUI's default); the CSP fetches no outside image
-            ui.markdown(document.body).classes('break-words text-sm max-h-96 overflow-auto').mark('legal-body')
+            ui.add_css(TEXT_CSS)
+            ui.markdown(document.body).classes('bo-legal-text break-words text-sm max-h-96 overflow-auto').mark(
+                'legal-body'
+            )
         if not document.may_accept:
             return
         message = error_line()
