@@ -208,6 +208,13 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
         with pytest.raises(ValidationFailed) as refused:
             set_webhook(wrong)
         assert reason in refused.value.errors['segments_webhook_url']
+    for wrong, reason in (  # said in French to a French admin (it stayed English)
+        ('ftp://tool.example.com/<script>: "x"', 'Saisissez une adresse web commençant par https://'),
+        ('https://tool.example.com/' + 'x' * 500, '500 caractères au maximum'),
+    ):
+        with i18n.use('fr'), pytest.raises(ValidationFailed) as refused:
+            set_webhook(wrong)
+        assert refused.value.errors['segments_webhook_url'] == reason
     with session_scope() as session, pytest.raises(PermissionDenied):
         app_settings.save(
             session=session, actor=manager, changes={'segments_webhook_url': 'https://x.example'}, loaded={}
