@@ -358,9 +358,10 @@ def test_a_saved_segment_says_what_it_selects_in_words() -> None:
         assert segments.describe({'min_orders': 1}) == 'Au moins 1 commande payée'
 
 
-def test_an_erased_customer_is_never_exported_even_when_their_consent_box_is_ticked_again() -> None:
+def test_an_erased_customer_is_in_no_segment_even_when_their_consent_box_is_ticked_again() -> None:
     """The erasure withdraws the consent; ticking the box again on the erased customer's form put them back in every
-    export and push (an `erased-…@erased.invalid` row in the campaign's file, counted among those it reaches)."""
+    export and push (an `erased-…@erased.invalid` row in the campaign's file, counted among those it reaches). The form
+    refuses it now; and an erased customer is nobody to re-engage: counted, listed, exported nowhere."""
     admin = make_user('admin')
     kept = make_customer('kept@example.com', name='Kept <script>: "x"', consent=True)
     gone = make_customer('gone@example.com', name='Gone', consent=True)
@@ -387,6 +388,7 @@ def test_an_erased_customer_is_never_exported_even_when_their_consent_box_is_tic
         session.commit()
     with session_scope() as session:
         assert segments.count(session=session, actor=admin, which=Filters(), consenting_only=True) == 1
+        assert segments.count(session=session, actor=admin, which=Filters()) == 1  # nor counted, nor listed
         _name, data, sent = segments.export_csv(session=session, actor=admin, which=Filters(), name='Everyone')
     assert sent == 1
     rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'))))

@@ -103,7 +103,9 @@ def conditions(
     their orders only."""
     now = now or utcnow()
     c = Customer.__table__.c
-    base = [c.deleted_at.is_(None)]
+    # an erased customer is nobody to re-engage: never counted, listed or exported (by their erased address: the box
+    # of their consent could be ticked again on an older database, and the export then held them)
+    base = [c.deleted_at.is_(None), c.email.not_like(f'%@{ERASED_DOMAIN}')]
     if isinstance(which, str):
         return base + _built_in(session, which, now)
     f = which
@@ -410,15 +412,10 @@ def _found(search: str) -> ColumnElement[bool]:
 
 
 def _reachable() -> tuple:
-    """The customers an export or a push may reach: they agreed to marketing, are not banned and not erased. The
-    erasure withdraws the consent, but the box could be ticked again on the erased customer's form, and the export
-    then held them: an erased customer is left out by their erased address, whatever the box says."""
+    """The customers an export or a push may reach: they agreed to marketing and are not banned (an erased customer is
+    in no segment: `conditions`)."""
     c = Customer.__table__.c
-    return (
-        c.marketing_consent.is_(True),
-        c.status != CustomerStatus.banned.value,
-        c.email.not_like(f'%@{ERASED_DOMAIN}'),
-    )
+    return (c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
 
 
 def _failed(info: ValidationInfo) -> set[str]:
