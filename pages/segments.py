@@ -18,6 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
+from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
 from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
@@ -27,6 +28,7 @@ from components.session import acting_user
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 # the export's choices: (separator, marker, label); a semicolon for Excel in French, a comma for the email tools
 SEPARATORS = [(';', 'semicolon', N_('CSV for Excel (;)')), (',', 'comma', N_('CSV with commas (,)'))]
+XLSX = 'xlsx'  # the export's third choice: a workbook, not a CSV
 
 NUMBER_FILTERS = {
     'signed_up_within_days': N_('Signed up within (days)'),
@@ -258,6 +260,7 @@ def segments_page(user: User) -> None:
         ):  # as every button (main.py), which ui.dropdown_button is not
             for separator, marker, label in SEPARATORS:
                 ui.item(_(label), on_click=lambda s=separator: export(which, name, s)).mark(f'export-csv-{marker}')
+            ui.item(_('Excel workbook (.xlsx)'), on_click=lambda: export(which, name, XLSX)).mark('export-xlsx')
 
     async def export(which: str | Filters, name: str, separator: str) -> None:
         actor = acting_user()
@@ -267,7 +270,7 @@ def segments_page(user: User) -> None:
         if exported is FAILED:
             return
         file_name, data, sent = exported
-        ui.download.content(data, file_name, media_type='text/csv')
+        ui.download.content(data, file_name, media_type=XLSX_TYPE if separator == XLSX else 'text/csv')
         ui.notify(
             ngettext('Exported {n} consenting customer', 'Exported {n} consenting customers', sent).format(
                 n=formatting.number(sent)
@@ -392,6 +395,8 @@ def _delete(actor: User, segment_id: int) -> bool:
 
 def _export(actor: User, which: str | Filters, name: str, separator: str):
     with session_scope() as session:
+        if separator == XLSX:
+            return segments.export_xlsx(session=session, actor=actor, which=which, name=name)
         return segments.export_csv(session=session, actor=actor, which=which, name=name, separator=separator)
 
 
