@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
+from nicegui.elements.mixins.value_element import ValueElement
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
@@ -137,7 +138,8 @@ class RecordDialog:
             self.actions.move(card)  # built with the form, shown below the scrolling body
         if self.writable:
             for element in self.inputs.values():
-                element.on_value_change(self._hold_while_edited)
+                if isinstance(element, ValueElement):  # a picture's input has no value of its own to watch
+                    element.on_value_change(self._hold_while_edited)
         self.dialog.open()
 
     def _hold_while_edited(self) -> None:
