@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
+from nicegui.elements.mixins.value_element import ValueElement
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
@@ -135,7 +136,19 @@ class RecordDialog:
                 # the form's actions belong to its tab: hidden while another tab shows
                 tabs.on_value_change(lambda e: self.actions.set_visibility(e.value == details.props['name']))
             self.actions.move(card)  # built with the form, shown below the scrolling body
+        if self.writable:
+            for element in self.inputs.values():
+                if isinstance(element, ValueElement):  # a picture's input has no value of its own to watch
+                    element.on_value_change(self._hold_while_edited)
         self.dialog.open()
+
+    def _hold_while_edited(self) -> None:
+        """With unsaved edits, Escape or a click beside the dialog no longer closes it (Quasar shakes it instead):
+        they closed it without a word and the edits were gone. Cancel still closes it, as asked; saving closes it."""
+        edited = bool(self._edited())
+        if bool(self.dialog.props.get('persistent')) != edited:
+            self.dialog.props['persistent'] = edited
+            self.dialog.update()
 
     # --- layout -----------------------------------------------------------------------------------------------------
 

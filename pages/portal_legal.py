@@ -1,6 +1,6 @@
 """The customer portal: the legal documents on the front office (terms, privacy policy…), which version the customer
-accepted and when (and, folded, every version they accepted), each version in force to read (as text) and accept.
-The rules are services/legal_acceptances.py's."""
+accepted and when (and, folded, every version they accepted), each version in force to read (its Markdown, sanitized)
+and accept. The rules are services/legal_acceptances.py's."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ from backoffice.services.portal_scope import PortalActor
 from components.forms import FAILED, call, error_line
 from components.portal_pages import LEGAL_FLAG, portal_page
 from components.portal_session import acting_actor
+
+# a document's headings at a reading size inside its card (NiceGUI's markdown h1 is 3rem: two words filled a phone)
+TEXT_CSS = """
+.bo-legal-text h1 { font-size: 1.5rem; line-height: 2rem; margin: 0.5rem 0; }
+.bo-legal-text h2 { font-size: 1.25rem; line-height: 1.75rem; margin: 0.5rem 0; }
+.bo-legal-text h3, .bo-legal-text h4 { font-size: 1.125rem; line-height: 1.5rem; margin: 0.5rem 0; }
+"""
 
 
 @portal_page('/portal/legal', N_('Legal documents'))
@@ -76,7 +83,10 @@ def _document(document: PortalDocument, accepted: Callable[[], Awaitable[None]])
             .props('dense')
             .mark('legal-read')
         ):
-            ui.label(document.body).classes('whitespace-pre-wrap break-words text-sm max-h-96 overflow-auto').mark(
+            # the text as the staff wrote it, in Markdown (their form previews it so): shown as a label, a customer read
+            # '# Article 1' and '**'; sanitized in the browser (NiceGUI's default); the CSP fetches no outside image
+            ui.add_css(TEXT_CSS)
+            ui.markdown(document.body).classes('bo-legal-text break-words text-sm max-h-96 overflow-auto').mark(
                 'legal-body'
             )
         if not document.may_accept:

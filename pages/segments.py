@@ -18,6 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
+from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
 from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
@@ -27,12 +28,14 @@ from components.session import acting_user
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 # the export's choices: (separator, marker, label); a semicolon for Excel in French, a comma for the email tools
 SEPARATORS = [(';', 'semicolon', N_('CSV for Excel (;)')), (',', 'comma', N_('CSV with commas (,)'))]
+XLSX = 'xlsx'  # the export's third choice: a workbook, not a CSV
 
 NUMBER_FILTERS = {
     'signed_up_within_days': N_('Signed up within (days)'),
     'not_seen_for_days': N_('Not seen for (days)'),
     'seen_within_days': N_('Seen within (days)'),
     'min_orders': N_('At least this many paid orders'),
+    'no_order_for_days': N_('No order for (days)'),
     'min_turnover': N_('Turnover at least'),
     'event_within_days': N_('… within (days)'),
 }
@@ -129,19 +132,20 @@ def segments_page(user: User) -> None:
                 {t: _(EVENT_LABELS[t]) for t in ACTIVITY_TYPES}, label=_('Did this'), clearable=True
             ),
         }
-        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2') as grid:
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2'):
             for name, label in NUMBER_FILTERS.items():  # text: Chromium's number input read '1,5' as 15
                 fields[name] = ui.input(_(label)).props(
                     'inputmode=decimal' if name == 'min_turnover' else 'inputmode=numeric'
                 )
                 fields[name].mark(f'segment-{name}')
             fields['min_turnover'].props['suffix'] = formatting.currency_symbol()  # a value, never parsed as props
-        fields['status'].move(grid, target_index=len(NUMBER_FILTERS) - 1)
-        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it
-        with ui.grid().classes('w-full grid-cols-2 gap-2') as did:
+        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it; the status after
+        # them, so that the six numbers fill the grid above
+        with ui.grid().classes('w-full grid-cols-2 sm:grid-cols-3 gap-2') as did:
             pass
         fields['event_type'].move(did)
         fields['event_within_days'].move(did)
+        fields['status'].move(did)
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):
@@ -256,6 +260,7 @@ def segments_page(user: User) -> None:
         ):  # as every button (main.py), which ui.dropdown_button is not
             for separator, marker, label in SEPARATORS:
                 ui.item(_(label), on_click=lambda s=separator: export(which, name, s)).mark(f'export-csv-{marker}')
+            ui.item(_('Excel workbook (.xlsx)'), on_click=lambda: export(which, name, XLSX)).mark('export-xlsx')
 
     async def export(which: str | Filters, name: str, separator: str) -> None:
         actor = acting_user()
@@ -265,7 +270,7 @@ def segments_page(user: User) -> None:
         if exported is FAILED:
             return
         file_name, data, sent = exported
-        ui.download.content(data, file_name, media_type='text/csv')
+        ui.download.content(data, file_name, media_type=XLSX_TYPE if separator == XLSX else 'text/csv')
         ui.notify(
             ngettext('Exported {n} consenting customer', 'Exported {n} consenting customers', sent).format(
                 n=formatting.number(sent)
@@ -390,6 +395,8 @@ def _delete(actor: User, segment_id: int) -> bool:
 
 def _export(actor: User, which: str | Filters, name: str, separator: str):
     with session_scope() as session:
+        if separator == XLSX:
+            return segments.export_xlsx(session=session, actor=actor, which=which, name=name)
         return segments.export_csv(session=session, actor=actor, which=which, name=name, separator=separator)
 
 

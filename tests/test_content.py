@@ -76,6 +76,18 @@ def test_a_bad_slug_is_a_field_error_and_nothing_is_saved(typed: str, message: s
         assert session.exec(select(ContentEntry)).all() == []
 
 
+def test_a_bad_slug_is_said_in_french_to_a_french_reader() -> None:
+    """The slug's own rules were said in English on a French screen ('Use only lowercase letters…')."""
+    manager = make_user('manager')
+    for typed, message in (
+        ('terms/v2: "<script>"', 'Utilisez uniquement des lettres minuscules, des chiffres et des tirets'),
+        ('x' * 121, '120 caractères au plus'),
+    ):
+        with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': typed, 'title': 'T'})
+        assert refused.value.errors['slug'].startswith(message)
+
+
 def test_a_slug_is_unique_in_any_case_on_create_and_edit_and_a_trashed_one_says_restore() -> None:
     manager = make_user('manager')
     make_content('about')

@@ -265,3 +265,20 @@ async def test_before_publishing_a_legal_documents_changes_tab_shows_what_a_new_
     await user.should_see('The saved text against version 1: what publishing a version would change')
     await user.should_see('− Returns: 14 days.')
     await user.should_see('+ Returns: 30 days, "free" <script>x</script>')
+
+
+async def test_a_dialog_with_unsaved_edits_is_not_closed_by_escape_or_a_click_beside_it(user: User) -> None:
+    """Escape, or a click beside the dialog, closed a page's dialog with its edits unsaved, without a word: the
+    words typed were gone. With edits it holds (Quasar shakes it); undone, or untouched, it closes as before."""
+    manager = make_user('manager')
+    make_content('held-open', title='Held: "open" <script>', body='First words')
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'held-open')
+    open_row(user, 'content', 'slug', 'held-open')
+    await user.should_see('Save changes')
+    [dialog] = [d for d in user.find(kind=ui.dialog).elements if d.value]
+    assert not dialog.props.get('persistent')  # untouched: Escape closes it
+    markdown_input(user).value = 'First words, and more: "<script>"'
+    assert dialog.props['persistent'] is True
+    markdown_input(user).value = 'First words'  # undone: nothing to lose
+    assert not dialog.props['persistent']

@@ -182,3 +182,16 @@ async def test_a_french_customer_reads_every_version_they_accepted_folded_under_
             f'Version 2\u00a0: acceptée le {formatting.when(second)}, dans le portail',
             f'Version 1\u00a0: acceptée le {formatting.when(first)}, sur la boutique',
         ]
+
+
+async def test_the_terms_read_in_the_portal_are_formatted_as_the_staff_previewed_them(user: User) -> None:
+    """The staff write a legal document in Markdown and preview it formatted; the customer read it as raw text, '#'
+    and '**' included. Formatted now, sanitized: a script in it stays inert."""
+    manager = make_user('manager')
+    body = f'# Article 1: "Scope"\n\nYou **agree** to it. {HOSTILE}'
+    publish_content(make_content('terms-markdown', title='Terms: "md"', kind='legal', body=body), actor=manager)
+    await enter_portal(user, 'md@example.com')
+    await user.open('/portal/legal')
+    [shown] = user.find(marker='legal-body').elements
+    assert isinstance(shown, ui.markdown) and shown.content == body
+    assert shown.props['sanitize'] is True  # by the browser's DOMPurify

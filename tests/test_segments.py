@@ -17,10 +17,11 @@ from sqlmodel import col, select
 from backoffice import i18n, outbound
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.kpi import capture
 from backoffice.models import AuditEntry, Customer, KpiDefinition, Order, utcnow
-from backoffice.services import app_settings, segments
+from backoffice.services import app_settings, crud, personal_data, segments
 from backoffice.services.segments import Filters
 
 from .support.factories import make_customer, make_user
@@ -207,6 +208,13 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
         with pytest.raises(ValidationFailed) as refused:
             set_webhook(wrong)
         assert reason in refused.value.errors['segments_webhook_url']
+    for wrong, reason in (  # said in French to a French admin (it stayed English)
+        ('ftp://tool.example.com/<script>: "x"', 'Saisissez une adresse web commençant par https://'),
+        ('https://tool.example.com/' + 'x' * 500, '500 caractères au maximum'),
+    ):
+        with i18n.use('fr'), pytest.raises(ValidationFailed) as refused:
+            set_webhook(wrong)
+        assert refused.value.errors['segments_webhook_url'] == reason
     with session_scope() as session, pytest.raises(PermissionDenied):
         app_settings.save(
             session=session, actor=manager, changes={'segments_webhook_url': 'https://x.example'}, loaded={}
@@ -365,3 +373,84 @@ def test_a_saved_segment_says_what_it_selects_in_words() -> None:
     assert segments.describe({'min_orders': 1}) == 'At least 1 paid order'  # was 'At least 1 paid orders'
     with i18n.use('fr'):
         assert segments.describe({'min_orders': 1}) == 'Au moins 1 commande payée'
+
+
+def test_an_erased_customer_is_in_no_segment_even_when_their_consent_box_is_ticked_again() -> None:
+    """The erasure withdraws the consent; ticking the box again on the erased customer's form put them back in every
+    export and push (an `erased-…@erased.invalid` row in the campaign's file, counted among those it reaches). The form
+    refuses it now; and an erased customer is nobody to re-engage: counted, listed, exported nowhere."""
+    admin = make_user('admin')
+    kept = make_customer('kept@example.com', name='Kept <script>: "x"', consent=True)
+    gone = make_customer('gone@example.com', name='Gone', consent=True)
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session,
+            actor=admin,
+            record_id=gone.id,
+            version=session.get(Customer, gone.id).version,
+            confirmation='gone@example.com',
+        )
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # the form refuses it now
+        crud.update_record(
+            session=session,
+            actor=admin,
+            resource=RESOURCES['customers'],
+            record_id=gone.id,
+            version=session.get(Customer, gone.id).version,
+            changes={'marketing_consent': True},
+        )
+    assert 'erased' in refused.value.errors['marketing_consent']
+    with session_scope() as session:  # as an older database may hold it (the box ticked before the form refused it)
+        session.get(Customer, gone.id).marketing_consent = True
+        session.commit()
+    with session_scope() as session:
+        assert segments.count(session=session, actor=admin, which=Filters(), consenting_only=True) == 1
+        assert segments.count(session=session, actor=admin, which=Filters()) == 1  # nor counted, nor listed
+        _name, data, sent = segments.export_csv(session=session, actor=admin, which=Filters(), name='Everyone')
+    assert sent == 1
+    rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'))))
+    assert rows == [['email', 'name', 'language'], ['kept@example.com', 'Kept <script>: "x"', 'en']]
+    assert kept.id != gone.id
+
+
+def test_customers_who_ordered_before_but_not_for_90_days_are_a_segment() -> None:
+    """The re-engagement campaign "ordered before, not in 90 days, agreed to marketing" could not be built: 'Not seen
+    for' counts front-office visits, and no filter read when the last paid order was placed."""
+    manager = make_user('manager')
+    lapsed = make_customer('lapsed@example.com', name='Lapsed "L": <b>', consent=True)
+    recent = make_customer('recent@example.com', consent=True)  # a recent order as well as an old one
+    never = make_customer('never@example.com', consent=True)  # never bought
+    refused = make_customer('refused@example.com', consent=False)  # lapsed, but never agreed to marketing
+    old, new = utcnow() - timedelta(days=200), utcnow() - timedelta(days=10)
+    with session_scope() as session:
+        for number, (customer, placed, status) in enumerate(
+            [
+                (lapsed, old, 'paid'),
+                (lapsed, new, 'cancelled'),  # a cancelled order is no purchase
+                (recent, old, 'paid'),
+                (recent, new, 'delivered'),
+                (refused, old, 'paid'),
+            ]
+        ):
+            session.add(
+                Order(
+                    number=f'L{number}',
+                    customer_id=customer.id,
+                    email=customer.email,
+                    status=status,
+                    total=Decimal('10.00'),
+                    placed_at=placed,
+                )
+            )
+        session.commit()
+    filters = segments.read_filters({'no_order_for_days': '90'})
+    assert emails(filters, manager) == ['lapsed@example.com', 'refused@example.com']
+    assert never.email not in emails(filters, manager)
+    with session_scope() as session:
+        assert segments.count(session=session, actor=manager, which=filters, consenting_only=True) == 1
+        _name, data, sent = segments.export_csv(session=session, actor=manager, which=filters, name='Lapsed: "90"')
+    assert sent == 1 and b'lapsed@example.com' in data and b'refused@' not in data
+    assert segments.describe(filters) == 'Ordered before, none for 90 days'
+    with pytest.raises(ValidationFailed) as wrong:
+        segments.read_filters({'no_order_for_days': '<script>: "x"'})
+    assert set(wrong.value.errors) == {'no_order_for_days'}

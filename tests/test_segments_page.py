@@ -3,11 +3,13 @@ building a custom segment, saving it, and the consenting-only CSV export."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from nicegui import ui
 from nicegui.element_filter import ElementFilter
 from nicegui.testing import User
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -86,6 +88,16 @@ async def test_a_french_reader_exports_for_excel_with_semicolons_or_chooses_comm
     ]
     user.find(marker='export-csv-semicolon').click()
     assert (await user.download.next(timeout=5)).content == semicolons
+    # a workbook too (there was only CSV): the same consenting customers, every value text, said in French
+    await user.should_see('Classeur Excel (.xlsx)')
+    user.find(marker='export-xlsx').click()
+    workbook = load_workbook(io.BytesIO((await user.download.next(timeout=5)).content), read_only=True)
+    assert [list(row) for row in workbook.active.iter_rows(values_only=True)] == [
+        ['email', 'name', 'language'],
+        ['dupont@example.com', 'Dupont; Marie: "<script>alert(1)</script>"', 'en'],
+        ['formule@example.com', "'=1+2", 'en'],
+    ]
+    await user.should_see('2 clients consentants exportés')
 
 
 async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:

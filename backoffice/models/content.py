@@ -11,6 +11,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
+from backoffice.i18n import N_
 from backoffice.models.base import EditableTable, SoftDeletable, folded_prefix_index, prefix_index, string_enum, utcnow
 from backoffice.validation import RequiredText
 
@@ -102,9 +103,10 @@ def normalize_slug(value: str | None) -> str:
     if not slug:
         raise ValueError('This field is required')
     if not _SLUG.match(slug):
-        raise ValueError('Use only lowercase letters, digits and dashes, e.g. terms-of-sale')
+        # marked only: the form's error reads it in the reader's language (errors.readable); it stayed English
+        raise ValueError(N_('Use only lowercase letters, digits and dashes, e.g. terms-of-sale'))
     if len(slug) > SLUG_MAX:
-        raise ValueError(f'At most {SLUG_MAX} characters')
+        raise ValueError(N_('At most 120 characters'))  # SLUG_MAX
     return slug
 
 

@@ -202,9 +202,9 @@ class CustomerCreate(BaseModel):
     @classmethod
     def _not_banned_here(cls, value: CustomerStatus) -> CustomerStatus:
         if value == CustomerStatus.banned:
-            raise ValueError('Ban a customer with the Ban action, which asks for a reason')
+            raise ValueError(N_('Ban a customer with the Ban action, which asks for a reason'))
         if value == CustomerStatus.merged:
-            raise ValueError('Merge a customer with Merge with… on the customer kept')
+            raise ValueError(N_('Merge a customer with Merge with… on the customer kept'))
         return value
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from backoffice import business_ids, db, formatting, i18n, outbound, secret_box, secret_hint
 from backoffice.errors import StaleRecord, ValidationFailed
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
@@ -746,14 +746,14 @@ def _web_address(text: str) -> str:
     """A public https:// address (customers' addresses do not cross a network in clear, nor reach internal services;
     BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS=1 allows this machine and plain http in development)."""
     if len(text) > 500:
-        raise ValueError('Use at most 500 characters')
+        raise ValueError(ngettext('Use at most {n} character', 'Use at most {n} characters', 500).format(n=500))
     try:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
         host = None
     if not host or parts.scheme not in ('https', 'http') or any(ch.isspace() for ch in text):
-        raise ValueError('Enter a web address starting with https://')
+        raise ValueError(_('Enter a web address starting with https://'))
     problem = outbound.address_problem(text)
     if problem:
         raise ValueError(problem)

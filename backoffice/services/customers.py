@@ -16,7 +16,7 @@ from backoffice.errors import ValidationFailed, field_errors
 from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
-from backoffice.services import audit
+from backoffice.services import audit, personal_data
 from backoffice.stored_text import sentence
 
 
@@ -135,7 +135,10 @@ def unban_customer(*, session: Session, actor: User, record_id: int, version: in
 
 
 def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
-    """Editing cannot lift a ban silently: that is the Unban action, which is audited as such."""
+    """Editing cannot lift a ban silently: that is the Unban action, which is audited as such. Nor can it give consent
+    back to an erased customer: nobody is left to have agreed (the erasure withdrew it)."""
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': _('This customer is banned: use Unban')}
+    if values.get('marketing_consent') and not customer.marketing_consent and personal_data.is_erased(customer):
+        return {'marketing_consent': _("This customer's personal data is erased: nobody is left to agree")}
     return {}

@@ -22,11 +22,15 @@ from backoffice.kpi.definitions import EVENT_LABELS
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
+from backoffice.services.personal_data import ERASED_DOMAIN
 from backoffice.stored_text import sentence
+from backoffice.transfer import accounting_files
+from backoffice.transfer.accounting_files import Sheet
 from backoffice.transfer.csv_out import SEPARATORS, csv_bytes
 from backoffice.validation import OptionalWholeNumber, TypedDecimal, clean_name
 
 EXPORT_LIMIT = 100_000
+HEADER = ('email', 'name', 'language')  # an export's columns, as the email tools import them
 MAX_REDIRECTS = 3  # a push follows this many redirects, each new address checked like the first
 
 
@@ -64,6 +68,8 @@ class Filters(BaseModel):
     not_seen_for_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     seen_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     min_orders: OptionalWholeNumber = Field(default=None, ge=1, le=100_000)
+    # bought before, but not for this long: a re-engagement campaign's customers ('Not seen' is the front office's)
+    no_order_for_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
     min_turnover: TypedDecimal = Field(default=None, ge=0)  # 12,50 or 12.50
     event_type: str | None = None
     event_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=365)
@@ -100,7 +106,9 @@ def conditions(
     their orders only."""
     now = now or utcnow()
     c = Customer.__table__.c
-    base = [c.deleted_at.is_(None)]
+    # an erased customer is nobody to re-engage: never counted, listed or exported (by their erased address: the box
+    # of their consent could be ticked again on an older database, and the export then held them)
+    base = [c.deleted_at.is_(None), c.email.not_like(f'%@{ERASED_DOMAIN}')]
     if isinstance(which, str):
         return base + _built_in(session, which, now)
     f = which
@@ -124,6 +132,19 @@ def conditions(
         base.append(c.id.in_(buyers))
     elif f.min_orders or f.min_turnover is not None:
         base.append(c.id.is_(None))  # no orders module: nobody has bought
+    if f.no_order_for_days and src.has_tables(session, 'orders'):
+        o = src.orders.c
+        lapsed = (
+            select(o.customer_id)
+            .where(*_sales(o))
+            .group_by(o.customer_id)
+            .having(func.max(o.placed_at) < now - timedelta(days=f.no_order_for_days))
+        )
+        if customer_id is not None:
+            lapsed = lapsed.where(o.customer_id == customer_id)
+        base.append(c.id.in_(lapsed))
+    elif f.no_order_for_days:
+        base.append(c.id.is_(None))
     if f.event_type:
         e = src.events.c
         since = now - timedelta(days=f.event_within_days or 30)
@@ -173,6 +194,8 @@ def describe(filters: Filters | dict[str, Any]) -> str:
         parts.append(
             ngettext('At least {n} paid order', 'At least {n} paid orders', f.min_orders).format(n=f.min_orders)
         )
+    if f.no_order_for_days:
+        parts.append(_('Ordered before, none for {n} days').format(n=f.no_order_for_days))
     if f.min_turnover is not None:
         parts.append(
             _('Turnover at least {amount}').format(amount=formatting.money(f.min_turnover, formatting.shop_currency()))
@@ -227,13 +250,26 @@ def export_csv(
         raise ValidationFailed({'separator': _('Choose a comma or a semicolon')})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     data = csv_bytes(
-        ['email', 'name', 'language'],
+        list(HEADER),
         ([row['email'], row['name'] or '', _language(row)] for row in rows),
         separator=separator,
     )
     _audit(session, actor, 'segments.exported', name, which, len(rows), 'CSV' if separator == ',' else 'CSV (;)')
     session.commit()
     return f'segment-{_slug(name)}.csv', data, len(rows)
+
+
+def export_xlsx(*, session: Session, actor: User, which: str | Filters, name: str) -> tuple[str, bytes, int]:
+    """The same customers as export_csv (those who agreed to marketing), as an Excel workbook: one sheet, the header
+    row frozen, every value text (a name starting with '=' is no formula); audited as the CSV is."""
+    require(actor, 'segments.export')
+    rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
+    data = accounting_files.xlsx(
+        [Sheet('segment', HEADER, [[row['email'], row['name'] or '', _language(row)] for row in rows])]
+    )
+    _audit(session, actor, 'segments.exported', name, which, len(rows), 'XLSX')
+    session.commit()
+    return f'segment-{_slug(name)}.xlsx', data, len(rows)
 
 
 def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name: str, timeout: float = 10) -> int:
@@ -394,8 +430,8 @@ def _found(search: str) -> ColumnElement[bool]:
 
 
 def _reachable() -> tuple:
-    """The customers an export or a push may reach: they agreed to marketing and are not banned (an erased customer's
-    consent is withdrawn by the erasure)."""
+    """The customers an export or a push may reach: they agreed to marketing and are not banned (an erased customer is
+    in no segment: `conditions`)."""
     c = Customer.__table__.c
     return (c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
 

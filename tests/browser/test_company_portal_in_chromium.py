@@ -1,7 +1,7 @@
 """The portal's B2B screens in a real browser: a company admin's Company tab (members, roles, the invitation form), the
 address book and the legal documents (a new version to read and accept, counted on the Legal tab), at a phone's and a
-desktop's width, nothing overflowing sideways, a member's hostile name and a document's hostile title and text shown
-as text, the current tab marked on an order's page (screenshots in tests/artifacts/)."""
+desktop's width, nothing overflowing sideways, a member's hostile name and a document's hostile title shown as text,
+its Markdown formatted and sanitized, the current tab marked on an order's page (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,13 @@ from ..support.portal import delivered_order, invite
 pytestmark = pytest.mark.browser
 
 HOSTILE = 'Zoë <img src=x onerror="window.__x=1"> "O\'Brien"'
+# markup in a legal text (Markdown, rendered sanitized): no image, whose made-up address the browser would fetch
+HOSTILE_MARKUP = 'Zoë <script>window.__x=1</script><b onclick="window.__x=1">"O\'Brien"</b>'
 NEW_TERMS = (
-    'Second version: what changed.\n\n1. Delivery within 5 working days across France; 10 abroad.\n'
+    '# Terms: "v2"\n\nSecond version: **what changed**.\n\n'
+    '1. Delivery within 5 working days across France; 10 abroad.\n'
     '2. Returns within 30 days of delivery, the parcel unopened: we refund the goods and the first shipping.\n'
-    f'3. Disputes: {HOSTILE} — the courts of Paris.'
+    f'3. Disputes: {HOSTILE_MARKUP} — the courts of Paris.'
 )
 
 
@@ -99,7 +102,15 @@ def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
                 driver.execute_script('arguments[0].scrollIntoView({block: "start"})', card)
                 settle(driver)
                 assert 'Version 2 is new: read it and accept it.' in card.text
-                assert f'Disputes: {HOSTILE}' in card.text  # the text, open to read, as written
+                # the text, open to read, formatted as the staff previewed its Markdown ('# Terms' and '**' were shown
+                # as typed), sanitized: the hostile tag is inert, its words are there; the heading at a reading size
+                shown = card.find_element(By.CSS_SELECTOR, '.bo-legal-text')
+                assert 'Disputes: Zoë' in shown.text and '"O\'Brien"' in shown.text and '**' not in shown.text
+                heading = shown.find_element(By.TAG_NAME, 'h1')
+                assert heading.text == 'Terms: "v2"'
+                assert float(heading.value_of_css_property('font-size').removesuffix('px')) <= 24
+                assert shown.find_element(By.TAG_NAME, 'strong').text == 'what changed'
+                assert not shown.find_elements(By.CSS_SELECTOR, '[onclick], script')
                 card.find_element(By.XPATH, ".//*[text()='Your acceptance (1)']").click()  # the history, unfolded
                 settle(driver)
                 assert 'Version 1: accepted on ' in card.text and ', via the shop' in card.text
