@@ -179,6 +179,7 @@ USERS = register(
                 'users.manage',
                 icon='person',
                 visible=lambda u: not u.is_active,
+                for_actor=users.within_their_reach,
             ),
             Action(
                 'resend-invitation',
@@ -187,6 +188,7 @@ USERS = register(
                 'users.manage',
                 icon='forward_to_inbox',
                 visible=lambda u: u.is_active and users.invitation_state(u) is not None,
+                for_actor=users.within_their_reach,
             ),
             Action(
                 'reset-password',
