@@ -174,7 +174,7 @@ class RecordDialog:
             if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
                 element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
-                element.props('readonly')
+                show_read_only(element)
             self.inputs[declared.name] = element
         if self.record is not None and hasattr(self.record, 'created_at') and hasattr(self.record, 'version'):
             ui.label(
@@ -637,9 +637,24 @@ def show_choice(element: ui.select, declared: FormField, current: Any) -> None:
         {**shown_choices(declared.choices), **({current: shown((declared.held or {})[current])} if held else {})},
         value=current if held or current in (declared.choices or {}) else None,
     )
-    element.props['clearable'] = not declared.required and not held
+    element.props['clearable'] = not declared.required and not held and not element.props.get('readonly')
     if held:  # never lifted here: the form makes a field read-only for other reasons too (a viewer, the trash)
-        element.props['readonly'] = True
+        show_read_only(element)
+
+
+def show_read_only(element: ui.element) -> None:
+    """A field shown but not editable looks it: a day without its calendar icon, a choice or a related record without
+    its dropdown arrow and clear button, a switch that does not move (QToggle has no read-only state: it flipped under
+    the click and nothing saved it). Each invited a click that did nothing."""
+    if isinstance(element, DateInput):
+        element.read_only()
+    elif isinstance(element, FlagSwitch):
+        element.disable()
+    else:
+        element.props('readonly')
+    if isinstance(element, ui.select):
+        element.props('hide-dropdown-icon')
+        element.props['clearable'] = False
 
 
 def markdown_preview(text: ui.textarea) -> None:
