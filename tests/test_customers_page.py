@@ -176,7 +176,9 @@ async def test_a_viewer_reads_customers_but_cannot_change_them(user: User) -> No
         *user.find(kind=ui.select, content='Company').elements,
         *user.find(kind=ui.select, content='Status').elements,
     ]
-    for field in [f for f in shown if not any(m.startswith('filter-') for m in f._markers)]:
+    in_form = [f for f in shown if not any(m.startswith('filter-') for m in f._markers)]
+    assert len(in_form) == 2
+    for field in in_form:
         assert field.props.get('readonly') and field.props.get('hide-dropdown-icon'), field.props
         assert not field.props.get('clearable')
     consent = user.find(kind=ui.switch, content='Agrees to marketing email').elements.pop()
