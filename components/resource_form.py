@@ -626,6 +626,10 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     element.classes('w-full')
     if declared.help and hasattr(element, 'props'):
         element.props['hint'] = shown(declared.help)  # a value, never parsed as props
+    if isinstance(element, ui.input | ui.select):
+        # its help and its error in the flow, not over a 20 px strip: a help or an error wrapped to two lines ran over
+        # the next field, and under the last one put a scrollbar in a dialog with room to spare (New user at 1440×900)
+        element.props['hide-bottom-space'] = True
     return element
 
 
