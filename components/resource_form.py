@@ -90,7 +90,9 @@ class RecordDialog:
     ) -> None:
         self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
         self.on_created = on_created
-        self.writable = not resource.read_only and can(user, resource.write_permission)
+        self.writable = (
+            not resource.read_only and can(user, resource.write_permission) and resource.changeable(record, user)
+        )
         self.is_new = record is None
         # fields carrying what this reader may not read (a webhook delivery's payload): never loaded into the form
         self.withheld = withheld(resource, user, record) if record is not None else {}

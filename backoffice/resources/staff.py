@@ -161,6 +161,7 @@ USERS = register(
         search=('name', 'email'),
         filters=(Filter('role', N_('Role'), 'choice', choices=ROLES), Filter('is_active', N_('Active'), 'bool')),
         default_sort='name',
+        changeable_by=users.within_their_reach,  # an admin's record opens read-only to a custom role's staff manager
         actions=(
             Action(
                 'deactivate',
