@@ -207,8 +207,9 @@ def update_user(
 
 
 def within_their_reach(user: User, actor: User) -> bool:
-    """An action's `for_actor` (record, actor): a staff member whose role holds rights the actor's does not is refused
-    to them (`_within_reach`), so nothing is offered on them: not Reactivate, not Send the invitation again."""
+    """(record, actor), for the users resource's `changeable_by` and its actions' `for_actor`: a staff member whose role
+    holds rights the actor's does not is refused to them (`_within_reach`), so their record opens read-only and nothing
+    is offered on them (not Reactivate, not Send the invitation again)."""
     return within_reach(actor, user)
 
 
