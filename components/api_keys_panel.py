@@ -13,7 +13,7 @@ from backoffice.i18n import N_, NP_, _, pgettext
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
-from .forms import FAILED, call, error_line, page_dialog, show_secret_once
+from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
 HEADINGS = (N_('Name'), N_('Key'), N_('Scopes'), N_('Created'), N_('Last used'), N_('Status'), '')
@@ -78,22 +78,23 @@ def api_keys_panel(user: User) -> None:
                     ).mark(f'revoke-{row["prefix"]}')
 
     async def create() -> None:
-        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').style(BOUNDED_CARD):
             ui.label(_('New API key')).classes('text-lg font-medium')
-            name = (
-                ui.input(_('Name'), placeholder=_('Who uses it, e.g. Web shop'))
-                .props('outlined')
-                .classes('w-full')
-                .mark('api-key-name')
-            )
-            ui.label(_('Scopes')).classes('text-sm text-gray-500')
-            checks = {
-                scope: ui.checkbox(f'{scope} — {_(label)}', value=scope == 'requests:write')
-                for scope, label in api_keys.SCOPES.items()
-            }
-            access = _resource_access()
+            with ui.column().classes('w-full').style(SCROLLING_BODY):  # one scroll; its buttons stay in sight
+                name = (
+                    ui.input(_('Name'), placeholder=_('Who uses it, e.g. Web shop'))
+                    .props('outlined')
+                    .classes('w-full')
+                    .mark('api-key-name')
+                )
+                ui.label(_('Scopes')).classes('text-sm text-gray-500')
+                checks = {
+                    scope: ui.checkbox(f'{scope} — {_(label)}', value=scope == 'requests:write')
+                    for scope, label in api_keys.SCOPES.items()
+                }
+                access = _resource_access()
             scopes_error = error_line()  # the scopes' message, or any about the whole key
-            with ui.row().classes('w-full justify-end'):
+            with ui.row().classes('w-full justify-end').style('flex: none'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Create key'), on_click=lambda: save())
         dialog.open()
@@ -114,20 +115,21 @@ def api_keys_panel(user: User) -> None:
 
     async def edit(row: dict) -> None:
         shown_scopes = list(row['scope_list'])  # what this editor saw: a change by someone else since is refused
-        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').style(BOUNDED_CARD):
             ui.label(
                 _('Scopes of the API key “{name}” ({prefix})').format(name=row['name'], prefix=row['prefix'])
             ).classes('text-lg font-medium')
-            ui.label(_('The key keeps its secret: what uses it goes on working with the new scopes.')).classes(
-                'text-sm text-gray-500'
-            )
-            checks = {
-                scope: ui.checkbox(f'{scope} — {_(label)}', value=scope in shown_scopes)
-                for scope, label in api_keys.SCOPES.items()
-            }
-            access = _resource_access(shown_scopes)
+            with ui.column().classes('w-full').style(SCROLLING_BODY):
+                ui.label(_('The key keeps its secret: what uses it goes on working with the new scopes.')).classes(
+                    'text-sm text-gray-500'
+                )
+                checks = {
+                    scope: ui.checkbox(f'{scope} — {_(label)}', value=scope in shown_scopes)
+                    for scope, label in api_keys.SCOPES.items()
+                }
+                access = _resource_access(shown_scopes)
             scopes_error = error_line()
-            with ui.row().classes('w-full justify-end'):
+            with ui.row().classes('w-full justify-end').style('flex: none'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Save scopes'), on_click=lambda: save()).mark('save-scopes')
         dialog.open()
@@ -177,8 +179,9 @@ def _resource_access(held: list[str] | None = None) -> dict[str, ui.toggle]:
             'text-xs text-gray-500'
         )
         toggles = {}
-        # a scroll of its own on a wide screen; on a phone the dialog scrolls as one (no scroll inside a scroll)
-        with ui.element('div').classes('w-full sm:max-h-72 sm:overflow-y-auto'):
+        # no scroll of its own: the dialog's body scrolls as one (a scroll inside a scroll at 1440×900, the dialog's
+        # Create key below both)
+        with ui.element('div').classes('w-full'):
             for key, resource in RESOURCES.items():
                 with ui.row().classes('w-full items-center justify-between no-wrap gap-2 py-1'):
                     with ui.column().classes('gap-0 min-w-0'):

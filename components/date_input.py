@@ -47,7 +47,7 @@ class DateInput(ui.input):
         if with_time:  # typed and shown in the shop's time zone, which the field says (a value, never parsed)
             self.props['suffix'] = formatting.time_zone()
         with self.add_slot('append'):
-            icon = ui.icon('event').classes('cursor-pointer')
+            self.icon = icon = ui.icon('event').classes('cursor-pointer')
         icon.props['aria-label'] = label
         # the calendar is built on the icon's first click: a list's filters are built with every page, their calendars
         # are seldom opened (issue 20, first paint)
@@ -55,6 +55,13 @@ class DateInput(ui.input):
         # under the whole field (its left edge), not under the icon: on a phone a calendar under the icon had less
         # than its width left and was squeezed
         self.calendar = MenuOnOpen(icon, self._build_picker, place=self.default_slot)
+
+    def read_only(self) -> None:
+        """Shown, not typed or picked (a record's day in a viewer's form): no calendar icon inviting a click that does
+        nothing, no example of the format to type."""
+        self.props(remove='placeholder')
+        self.props('readonly')
+        self.icon.set_visibility(False)
 
     @property
     def picker(self) -> ui.date:

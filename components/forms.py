@@ -144,7 +144,11 @@ def show_error(
 # what is left and scrolling, the action bar below it never scrolled away
 # (88 px: the 64 px above a dialog left for notifications, components/notices.NOTICE_ROOM, and Quasar's 24 px below)
 BOUNDED_CARD = 'max-height: calc(100dvh - 88px); flex-wrap: nowrap; overflow: hidden'
-SCROLLING_BODY = 'flex: 1 1 auto; min-height: 0; overflow-y: auto; overflow-x: hidden; flex-wrap: nowrap'
+# padding-bottom: a field's box reaching 1 px past its own (the password field's) gave a dialog with room to spare a
+# scrollbar (New user at 1440×900)
+SCROLLING_BODY = (
+    'flex: 1 1 auto; min-height: 0; overflow-y: auto; overflow-x: hidden; flex-wrap: nowrap; padding-bottom: 4px'
+)
 
 
 @contextmanager

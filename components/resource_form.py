@@ -91,7 +91,9 @@ class RecordDialog:
     ) -> None:
         self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
         self.on_created = on_created
-        self.writable = not resource.read_only and can(user, resource.write_permission)
+        self.writable = (
+            not resource.read_only and can(user, resource.write_permission) and resource.changeable(record, user)
+        )
         self.is_new = record is None
         # fields carrying what this reader may not read (a webhook delivery's payload): never loaded into the form
         self.withheld = withheld(resource, user, record) if record is not None else {}
@@ -187,7 +189,7 @@ class RecordDialog:
             if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
                 element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
-                element.props('readonly')
+                show_read_only(element)
             self.inputs[declared.name] = element
         if self.record is not None and hasattr(self.record, 'created_at') and hasattr(self.record, 'version'):
             ui.label(
@@ -639,6 +641,10 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     element.classes('w-full')
     if declared.help and hasattr(element, 'props'):
         element.props['hint'] = shown(declared.help)  # a value, never parsed as props
+    if isinstance(element, ui.input | ui.select):
+        # its help and its error in the flow, not over a 20 px strip: a help or an error wrapped to two lines ran over
+        # the next field, and under the last one put a scrollbar in a dialog with room to spare (New user at 1440×900)
+        element.props['hide-bottom-space'] = True
     return element
 
 
@@ -650,9 +656,24 @@ def show_choice(element: ui.select, declared: FormField, current: Any) -> None:
         {**shown_choices(declared.choices), **({current: shown((declared.held or {})[current])} if held else {})},
         value=current if held or current in (declared.choices or {}) else None,
     )
-    element.props['clearable'] = not declared.required and not held
+    element.props['clearable'] = not declared.required and not held and not element.props.get('readonly')
     if held:  # never lifted here: the form makes a field read-only for other reasons too (a viewer, the trash)
-        element.props['readonly'] = True
+        show_read_only(element)
+
+
+def show_read_only(element: ui.element) -> None:
+    """A field shown but not editable looks it: a day without its calendar icon, a choice or a related record without
+    its dropdown arrow and clear button, a switch that does not move (QToggle has no read-only state: it flipped under
+    the click and nothing saved it). Each invited a click that did nothing."""
+    if isinstance(element, DateInput):
+        element.read_only()
+    elif isinstance(element, FlagSwitch):
+        element.disable()
+    else:
+        element.props('readonly')
+    if isinstance(element, ui.select):
+        element.props('hide-dropdown-icon')
+        element.props['clearable'] = False
 
 
 def markdown_preview(text: ui.textarea) -> None:

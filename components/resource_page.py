@@ -92,7 +92,11 @@ class RecordPage:
             if getattr(record, 'deleted_at', None):
                 ui.badge(_(TEXT['in_trash']), color='negative')
             ui.space()
-            writable = not resource.read_only and can(self.user, resource.write_permission)
+            writable = (
+                not resource.read_only
+                and can(self.user, resource.write_permission)
+                and resource.changeable(record, self.user)
+            )
             ui.button(
                 _(TEXT['edit']) if writable else _(TEXT['details']),
                 icon='edit' if writable else 'info',

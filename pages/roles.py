@@ -18,7 +18,7 @@ from backoffice.permissions import AREAS, PERMISSIONS, PermissionDenied, rights_
 from backoffice.services import roles
 from backoffice.services.roles import RoleView
 from components import live
-from components.forms import FAILED, call, confirm, error_line, page_dialog
+from components.forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, confirm, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 
@@ -98,28 +98,31 @@ def roles_page(user: User) -> None:
         role_dialog(None, set(role.permissions), name=copied, two_factor=role.two_factor)
 
     def role_dialog(role: RoleView | None, granted: set[str], *, name: str = '', two_factor: bool = False) -> None:
-        with page_dialog() as dialog, ui.card().classes('w-full max-w-2xl'):
+        # its permissions scroll under the title, the Save button stays in sight (the whole dialog scrolled, Save below
+        # some 40 permissions)
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-2xl').style(BOUNDED_CARD):
             ui.label(_('Change the role') if role else _('New role')).classes('text-lg font-medium')
-            name_input = ui.input(_('Name'), value=role.name if role else name).props('outlined maxlength=80')
-            name_input.classes('w-full').mark('role-name-input')
-            description = ui.textarea(_('What it is for'), value=role.description if role else '').props(
-                'outlined autogrow maxlength=300'
-            )
-            description.classes('w-full').mark('role-description-input')
-            two_factor_box = ui.checkbox(
-                _('Require two-factor sign-in for this role'), value=role.two_factor if role else two_factor
-            ).mark('role-two-factor')
-            ticks: dict[str, ui.checkbox] = {}
-            with ui.column().classes('w-full gap-2'):
-                for area, names in AREAS.items():
-                    ui.label(_(area)).classes('font-medium mt-2')
-                    for permission in names:
-                        with ui.column().classes('gap-0 pl-1'):
-                            ticks[permission] = ui.checkbox(_(PERMISSIONS[permission]), value=permission in granted)
-                            ticks[permission].mark(f'tick-{permission}')
-                            ui.label(permission).classes('text-xs text-gray-400 pl-10')
+            with ui.column().classes('w-full').style(SCROLLING_BODY).mark('role-body'):
+                name_input = ui.input(_('Name'), value=role.name if role else name).props('outlined maxlength=80')
+                name_input.classes('w-full').mark('role-name-input')
+                description = ui.textarea(_('What it is for'), value=role.description if role else '').props(
+                    'outlined autogrow maxlength=300'
+                )
+                description.classes('w-full').mark('role-description-input')
+                two_factor_box = ui.checkbox(
+                    _('Require two-factor sign-in for this role'), value=role.two_factor if role else two_factor
+                ).mark('role-two-factor')
+                ticks: dict[str, ui.checkbox] = {}
+                with ui.column().classes('w-full gap-2'):
+                    for area, names in AREAS.items():
+                        ui.label(_(area)).classes('font-medium mt-2')
+                        for permission in names:
+                            with ui.column().classes('gap-0 pl-1'):
+                                ticks[permission] = ui.checkbox(_(PERMISSIONS[permission]), value=permission in granted)
+                                ticks[permission].mark(f'tick-{permission}')
+                                ui.label(permission).classes('text-xs text-gray-400 pl-10')
             message = error_line()
-            with ui.row().classes('w-full justify-end gap-2'):
+            with ui.row().classes('w-full justify-end gap-2').style('flex: none'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
 

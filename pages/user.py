@@ -9,7 +9,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import role_name
 from backoffice.resources import resource
-from backoffice.services import two_factor
+from backoffice.services import two_factor, users
 from components.forms import FAILED, call, confirm
 from components.resource_form import action_buttons
 from components.screens import screen
@@ -68,6 +68,8 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
                     ui.label(_('On since {date}').format(date=day(current.totp_enabled_at))).mark('two-factor-on')
                     if current.id == user.id:  # one's own is turned off with a code, there
                         ui.link(_('Security and sessions'), '/account/security').mark('own-security')
+                        return
+                    if not users.within_reach(user, current):  # refused: their role holds rights the viewer's does not
                         return
                     ui.button(_('Reset two-factor sign-in'), icon='restart_alt', on_click=reset).props(
                         'outline color=negative'

@@ -164,13 +164,25 @@ async def test_the_trash_lists_deleted_customers_and_restores_them(user: User) -
 
 
 async def test_a_viewer_reads_customers_but_cannot_change_them(user: User) -> None:
-    make_customer('readonly@example.com', name='Read Only')
+    make_customer('readonly@example.com', name='Read "Only": <script>x</script>')
     await open_customers_as(user, 'viewer')
     await rows_show(user, 'readonly@example.com')
     await user.should_not_see('New customer')
     open_row(user, 'readonly@example.com')
     await user.should_see('Close')
     await user.should_not_see('Save changes')
+    # its fields look read-only: no dropdown arrow or clear button on a choice or a company, a switch that does not move
+    shown = [
+        *user.find(kind=ui.select, content='Company').elements,
+        *user.find(kind=ui.select, content='Status').elements,
+    ]
+    in_form = [f for f in shown if not any(m.startswith('filter-') for m in f._markers)]
+    assert len(in_form) == 2
+    for field in in_form:
+        assert field.props.get('readonly') and field.props.get('hide-dropdown-icon'), field.props
+        assert not field.props.get('clearable')
+    consent = user.find(kind=ui.switch, content='Agrees to marketing email').elements.pop()
+    assert not consent.enabled
 
 
 async def test_a_customer_created_elsewhere_appears_without_a_reload(user: User) -> None:

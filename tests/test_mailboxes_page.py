@@ -20,6 +20,7 @@ from backoffice.models import Customer, Mailbox, Ticket, TicketAttachment
 from backoffice.services import mail_intake, mailboxes, portal, users
 from backoffice.services.portal_scope import PortalActor
 from backoffice.stored_text import sentence
+from components.date_input import DateInput
 
 from .support import lists
 from .support.factories import make_user, tiny_png
@@ -191,3 +192,8 @@ async def test_a_french_admin_reads_the_mailboxs_last_error_in_french(user: User
     await lists.rows_show(user, 'connexion refusée\u00a0: [AUTHENTICATIONFAILED] <b>"no"</b>', column='last_error')
     await user.open(f'/mailboxes?open={mailbox.id}')
     await user.should_see('connexion refusée\u00a0: [AUTHENTICATIONFAILED] <b>"no"</b>', retries=40)
+    # its last check, a day the app writes: read-only, and it looks it (no calendar icon inviting a click, no example)
+    checked = user.find(kind=DateInput).elements.pop()
+    assert checked.props.get('readonly') and not checked.icon.visible and 'placeholder' not in checked.props
+    assignee = user.find(kind=ui.select, content='Attribuer ses demandes à').elements.pop()  # editable: its arrow stays
+    assert not assignee.props.get('readonly') and not assignee.props.get('hide-dropdown-icon')

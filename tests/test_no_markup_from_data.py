@@ -186,11 +186,15 @@ def _module_string_constants(tree: ast.Module) -> set[str]:
 
 
 def _imported_constants(tree: ast.Module, path: Path) -> set[str]:
-    """The names imported from a sibling module (`from .forms import BOUNDED_CARD`) that are constants there."""
+    """The names imported from a sibling module (`from .forms import BOUNDED_CARD`) or from the app's components
+    (`from components.forms import BOUNDED_CARD`, in a page) that are constants there."""
     names: set[str] = set()
     for statement in tree.body:
-        if isinstance(statement, ast.ImportFrom) and statement.level == 1 and statement.module:
-            source = path.parent / f'{statement.module.replace(".", "/")}.py'
+        if isinstance(statement, ast.ImportFrom) and statement.module and statement.level in (0, 1):
+            folder = path.parent if statement.level == 1 else ROOT
+            if statement.level == 0 and not statement.module.startswith('components.'):
+                continue
+            source = folder / f'{statement.module.replace(".", "/")}.py'
             if source.exists():
                 there = _module_string_constants(ast.parse(source.read_text(), filename=str(source)))
                 names |= {alias.asname or alias.name for alias in statement.names if alias.name in there}

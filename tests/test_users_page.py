@@ -15,7 +15,7 @@ from backoffice.resources import resource
 from backoffice.services import password_reset
 from backoffice.services import users as service
 
-from .support.factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_role, make_user
 from .support.invitations import mail_set_up, mails_to, token_in
 from .support.lists import caption, open_row, rows_show, the_list
 from .support.signin import open_users_as_admin, sign_in, signed_in, staff_named
@@ -281,3 +281,39 @@ async def test_a_staff_members_page_offers_deactivate_and_reset_password_as_butt
     await user.should_see('on.leave@example.com was deactivated', retries=40)
     await user.should_see(marker='action-reactivate', retries=40)
     assert not staff_named(agent.email).is_active
+
+
+async def test_a_staff_manager_opens_an_admins_record_read_only_without_actions_they_would_be_refused(
+    user: User,
+) -> None:
+    """A custom role with users.manage may not change, deactivate or reset an admin (whose role holds rights theirs
+    does not): the admin's record offered Save changes, Deactivate and Reset password, each refused once pressed. It
+    opens read-only now, with Close only, and their page offers no Reset two-factor sign-in; a colleague within their
+    reach still offers them."""
+    lead = make_user(make_role('users.manage').key, email='lead@example.com', name='Lead "Desk": <script>x</script>')
+    admin = make_user('admin', email='boss@example.com', name='Boss "Admin": <b>b</b>')
+    peer = make_user(make_role('users.manage').key, email='peer@example.com', name="Peer 'Two': <i>p</i>")
+    await signed_in(user, lead.email, path='/users')
+    await rows_show(user, admin.email, peer.email)
+    open_row(user, admin.email)
+    await user.should_see('Close')
+    for refused in ('Save changes', 'Deactivate', 'Reset password'):
+        await user.should_not_see(refused)
+    enrol(staff_named(admin.email))
+    await user.open(f'/users/{admin.id}')  # their page: no Deactivate, no Reset password, no Reset two-factor sign-in
+    await user.should_see(marker='two-factor-on', retries=40)
+    for refused in ('action-deactivate', 'action-reset-password', 'reset-two-factor'):
+        await user.should_not_see(marker=refused)
+    await user.open('/users')
+    await rows_show(user, peer.email)
+    open_row(user, peer.email)
+    await user.should_see('Save changes')
+    await user.should_see('Deactivate')
+    with session_scope() as session, pytest.raises(ValidationFailed, match='ask an admin'):
+        service.set_active(
+            session=session,
+            actor=staff_named(lead.email),
+            user_id=admin.id,
+            version=staff_named(admin.email).version,
+            active=False,
+        )

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
@@ -518,3 +519,10 @@ def test_wrong_current_passwords_are_throttled_like_sign_ins(monkeypatch: pytest
     now += timedelta(seconds=31)
     assert change(PASSWORD) == {}
     assert auth.sign_in(email=agent.email, password=GOOD_PASSWORD, address=None).ok
+
+
+def test_the_sentence_refusing_a_reset_of_ones_own_password_is_written_once() -> None:
+    """Both resets (reset_password and send_password_reset) refuse one's own account with the same sentence, written
+    once: two copies drift apart at the first edit of one."""
+    source = Path(users.__file__).read_text(encoding='utf-8')
+    assert source.count('To change your own password') == 1

@@ -437,6 +437,10 @@ class Resource:
     soft_delete: bool = True  # delete moves to the trash (the model has deleted_at)
     # whether a record may be deleted at all (None: every one); a record it refuses shows no Delete button
     deletable: Callable[[Any], bool] | None = None
+    # whether this actor may change this record at all (`(record, actor) → bool`, None: whoever may write the resource):
+    # a record its service refuses them (a colleague whose role holds rights theirs does not) opens read-only, without
+    # Save or actions; the service still refuses it if called anyway
+    changeable_by: Callable[[Any, Any], bool] | None = None
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
     # yes/no fields only the person themselves agrees to (marketing consent): an import never turns one on for an
@@ -486,6 +490,10 @@ class Resource:
     comparison: Comparison | None = None  # a tab of a record's dialog: what changed from the record it replaced
     extra: dict[str, Any] = field(default_factory=dict)
     more_exports: tuple[MoreExport, ...] = ()  # other files its Export menu offers (an order list's lines)
+
+    def changeable(self, record: Any, actor: Any) -> bool:
+        """Whether the actor, who may write the resource, may change this record (a new one: yes)."""
+        return record is None or self.changeable_by is None or self.changeable_by(record, actor)
 
     def count_noun(self, count: int) -> str:
         """The English noun for a count, as stored texts (audit summaries) say it; a screen uses counted()."""

@@ -161,6 +161,7 @@ USERS = register(
         search=('name', 'email'),
         filters=(Filter('role', N_('Role'), 'choice', choices=ROLES), Filter('is_active', N_('Active'), 'bool')),
         default_sort='name',
+        changeable_by=users.within_their_reach,  # an admin's record opens read-only to a custom role's staff manager
         actions=(
             Action(
                 'deactivate',
@@ -179,6 +180,7 @@ USERS = register(
                 'users.manage',
                 icon='person',
                 visible=lambda u: not u.is_active,
+                for_actor=users.within_their_reach,
             ),
             Action(
                 'resend-invitation',
@@ -187,6 +189,7 @@ USERS = register(
                 'users.manage',
                 icon='forward_to_inbox',
                 visible=lambda u: u.is_active and users.invitation_state(u) is not None,
+                for_actor=users.within_their_reach,
             ),
             Action(
                 'reset-password',

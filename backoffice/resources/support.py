@@ -185,6 +185,7 @@ TICKETS = register(
                 'tickets.write',
                 icon='person_add',
                 visible=lambda t: t.status != TicketStatus.closed,
+                for_actor=lambda t, actor: t.assignee_id != actor.id,  # already theirs: nothing to do
             ),
             Action(
                 'duplicate',
@@ -193,7 +194,7 @@ TICKETS = register(
                 'tickets.write',
                 icon='content_copy',
                 inputs=(FormField('of_number', N_('Duplicate of request no.'), kind='number', required=True),),
-                visible=lambda t: t.status != TicketStatus.closed,
+                visible=tickets.may_mark_duplicate,  # not closed, not a duplicate already: what the service takes
                 warn=_duplicate_warning,  # the original comes from another customer
             ),
         ),

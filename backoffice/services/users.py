@@ -153,6 +153,10 @@ def resend_invitation(*, session: Session, actor: User, user_id: int, version: i
     return _save(session, actor, user, before, 'user.invitation_sent')
 
 
+# refused on one's own account (reset_password, send_password_reset): it signed this very browser out before the new
+# password was shown (locked out, save for the command line), and it let whoever holds an admin's open session set a
+# password without knowing the current one
+OWN_PASSWORD = N_('To change your own password, use "Change password" in your user menu (it asks the current one).')
 NO_MAIL_RESET = N_(
     'Outbound mail is not set up (a mail server and a support email address in the settings), so no link can be '
     'emailed.'
@@ -202,10 +206,17 @@ def update_user(
     return _save(session, actor, user, before, 'user.updated')
 
 
+def within_their_reach(user: User, actor: User) -> bool:
+    """(record, actor), for the users resource's `changeable_by` and its actions' `for_actor`: a staff member whose role
+    holds rights the actor's does not is refused to them (`_within_reach`), so their record opens read-only and nothing
+    is offered on them (not Reactivate, not Send the invitation again)."""
+    return within_reach(actor, user)
+
+
 def on_someone_else(user: User, actor: User) -> bool:
-    """Whether `user` is not the actor: deactivating or resetting the password of one's own account is refused (below),
-    so it is offered only on someone else's."""
-    return user.id != actor.id
+    """Whether `user` is someone else within the actor's reach: deactivating or resetting the password of one's own
+    account is refused (below), and so is anything on a role beyond the actor's, so it is offered only then."""
+    return user.id != actor.id and within_reach(actor, user)
 
 
 def set_active(*, session: Session, actor: User, user_id: int, version: int, active: bool) -> User:
@@ -236,13 +247,7 @@ def reset_password(
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
     _within_reach(session, actor, user)
-    if user.id == actor.id:
-        # it signed this very browser out before the new password was shown (locked out, save for the command line),
-        # and it let whoever holds an admin's open session set a password without knowing the current one
-        session.rollback()
-        raise ValidationFailed(
-            {'': _('To change your own password, use "Change password" in your user menu (it asks the current one).')}
-        )
+    _not_own_password(session, actor, user)
     password = new_password or auth.generate_password()
     if new_password and (problem := password_problem(new_password, email=user.email, name=user.name)):
         raise ValidationFailed({'password': problem})
@@ -272,11 +277,7 @@ def send_password_reset(
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
     _within_reach(session, actor, user)
-    if user.id == actor.id:
-        session.rollback()
-        raise ValidationFailed(
-            {'': _('To change your own password, use "Change password" in your user menu (it asks the current one).')}
-        )
+    _not_own_password(session, actor, user)
     before = audit.snapshot(user)
     mailed = password_reset.mail_configured(session)
     password = auth.generate_password()  # mailed: nobody knows it, the link sets the next one
@@ -414,6 +415,12 @@ def _within_reach(session: Session, actor: User, user: User) -> None:
     if not within_reach(actor, user):
         session.rollback()
         raise ValidationFailed({'': _beyond_reach_message(user)})
+
+
+def _not_own_password(session: Session, actor: User, user: User) -> None:
+    if user.id == actor.id:
+        session.rollback()
+        raise ValidationFailed({'': _(OWN_PASSWORD)})
 
 
 def _beyond_reach_message(user: User) -> str:

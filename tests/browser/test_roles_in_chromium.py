@@ -24,6 +24,13 @@ from ..support.browser import (
 from ..support.factories import make_role, make_user
 
 pytestmark = pytest.mark.browser
+# how many parts of the open dialog scroll now (their content taller than their box)
+SCROLLING_PARTS = """
+    const card = [...document.querySelectorAll('.q-dialog .q-card')].pop();
+    return [card, ...card.querySelectorAll('*')].filter(element =>
+        ['auto', 'scroll'].includes(getComputedStyle(element).overflowY) && element.scrollHeight > element.clientHeight
+    ).length;
+"""
 SHOTS = Path('/tmp')
 HOSTILE = 'Night "desk": <img src=x onerror="window.__x=1">'
 
@@ -60,3 +67,32 @@ def test_the_roles_screen_and_its_dialog_at_390_and_1440(driver: WebDriver, serv
         driver.save_screenshot(str(SHOTS / f'roles-dialog-{width}.png'))
         assert no_horizontal_overflow(driver), f'the role dialog overflows sideways at {width} px'
         assert driver.execute_script('return window.__x') is None  # the hostile name stayed text
+        # some 40 permissions scroll under the title; Save stays in sight (the whole dialog scrolled, Save far below)
+        assert scrolling_parts(driver) == 1 and in_sight(driver, button(driver, 'Save'))
+        button(driver, 'Cancel').click()
+
+        # the other admin screens' Add dialogs: New user fits without a scrollbar of its own at a desktop's size (a
+        # field 1 px past the body scrolled it at 1440×900) and at a phone's; New API key scrolls once (a scroll inside
+        # a scroll at 1440×900), its Create key in sight
+        for path, opens, fits, confirm in (
+            ('/users', 'New user', True, 'Create user'),
+            ('/settings', 'New API key', False, 'Create key'),
+        ):
+            driver.get(f'{server.url}{path}')
+            button(driver, opens).click()
+            confirming = button(driver, confirm)
+            settle(driver)
+            driver.save_screenshot(str(SHOTS / f'{path.strip("/")}-dialog-{width}.png'))
+            assert no_horizontal_overflow(driver), f'{opens} overflows sideways at {width} px'
+            assert scrolling_parts(driver) == (0 if fits else 1), (opens, width)
+            assert in_sight(driver, confirming), (opens, width)
+
+
+def scrolling_parts(driver: WebDriver) -> int:
+    return driver.execute_script(SCROLLING_PARTS)
+
+
+def in_sight(driver: WebDriver, element) -> bool:
+    """Whether the element is wholly inside the window (not below it, to be scrolled to)."""
+    box = element.rect
+    return box['y'] >= 0 and box['y'] + box['height'] <= driver.execute_script('return window.innerHeight')

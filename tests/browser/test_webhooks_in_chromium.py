@@ -16,6 +16,7 @@ from backoffice.services import webhooks
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    button,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -26,6 +27,13 @@ from ..support.factories import make_user
 from ..support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.browser
+# the open dialog's visible pickers: a select's dropdown arrow, a field's clear button, a day's calendar icon
+PICKERS_SHOWN = """
+    const card = [...document.querySelectorAll('.q-dialog .q-card')].pop();
+    return [...card.querySelectorAll('.q-select__dropdown-icon, .q-field__focusable-action, .bo-date-input i')]
+        .filter(element => element.offsetParent !== null)
+        .map(element => element.textContent);
+"""
 
 
 def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
@@ -72,3 +80,16 @@ def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
         driver.execute_script("[...document.querySelectorAll('.resource-table')].pop().scrollIntoView()")
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'webhooks-log-{width}.png'))
+
+        # a delivery, read-only: its webhook, status and days show no dropdown arrow, clear button or calendar icon
+        # inviting a click that does nothing
+        driver.execute_script(
+            "[...document.querySelectorAll('.resource-table')].pop()"
+            ".querySelector('tbody tr td:nth-child(2), .bo-card').click()"
+        )
+        button(driver, 'Close')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'webhooks-delivery-{width}.png'))
+        assert driver.execute_script(PICKERS_SHOWN) == [], f'a read-only delivery offers pickers at {width} px'
+        assert no_horizontal_overflow(driver), f'the delivery dialog overflows sideways at {width} px'
+        button(driver, 'Close').click()
