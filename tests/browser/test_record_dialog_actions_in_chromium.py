@@ -144,6 +144,11 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         go_on.click()
         visible_text(driver, 'Your unsaved changes are saved first, as part of it.')
         button(driver, 'Cancel', topmost=True).click()  # the adjustment's own dialog: nothing saved
+        # gone before the next width's Cancel looks for the topmost dialog (found closing, its Cancel did nothing and
+        # left the product's dialog over the list)
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, '.q-dialog')) == 1, 'the adjustment dialog closes'
+        )
 
     driver.find_element(
         By.XPATH, '//div[@role="tab"][normalize-space(.)="HISTORY" or normalize-space(.)="History"]'
@@ -264,7 +269,19 @@ def in_reach(driver: WebDriver, label: str, shot: str) -> WebElement:
 def open_product(driver: WebDriver, sku: str) -> None:
     """The product's row, found by the list's search first: sorted by name, the browser server's other products (the
     other tests') may push it past the first page."""
-    box = next(b for b in driver.find_elements(By.CSS_SELECTOR, '.bo-list-search input') if b.is_displayed())
+    # the box that can take keys (a dialog just closed, or a width just changed, may still hold the page a moment)
+    box = WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next(
+            (
+                b
+                for b in d.find_elements(By.CSS_SELECTOR, '.bo-list-search input')
+                if b.is_displayed() and b.is_enabled()
+            ),
+            None,
+        ),
+        'the list search box',
+    )
+    box.click()
     box.send_keys(Keys.CONTROL, 'a')
     box.send_keys(Keys.BACKSPACE)
     box.send_keys(sku)
