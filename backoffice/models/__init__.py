@@ -91,6 +91,7 @@ from backoffice.models.sales import (
     ReturnStatus,
     Shipment,
 )
+from backoffice.models import billing_reads  # noqa: F401,E402  (the billing lists' read-only values, on the mappers)
 from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
     CUSTOMER_SIDE,
