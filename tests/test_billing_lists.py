@@ -67,7 +67,7 @@ async def test_an_invoice_is_found_by_number_customer_and_dates_added_up_and_exp
 
     await signed_in(user, manager.email, path='/invoices')
     await rows_show(user, zoe_invoice.number, bob_invoice.number, bob_credit.number, column='number')
-    await eventually(lambda: caption(user) == f'3 documents · €{gross:,.2f}', message=caption(user))
+    await eventually(lambda: caption(user) == f'3 invoices and credit notes · €{gross:,.2f}', message=caption(user))
     rows = {row['number']: row for row in listed_rows(user)}
     assert rows[zoe_invoice.number]['customer_id'] == 'zoe@example.com'  # a customer by their email, as /orders
     assert rows[zoe_invoice.number]['order_id'] == zoe.number
@@ -87,13 +87,13 @@ async def test_an_invoice_is_found_by_number_customer_and_dates_added_up_and_exp
     search.set_value(bob.number)  # the order's number
     await rows_show(user, bob_invoice.number, bob_credit.number, absent=(zoe_invoice.number,), column='number')
     search.set_value("'; DROP TABLE invoices; -- %_ <b>")
-    await eventually(lambda: caption(user).startswith('0 documents'), message=caption(user))
+    await eventually(lambda: caption(user).startswith('0 invoices and credit notes'), message=caption(user))
 
     # the accountant's December: the address names the days, as /orders' placed_at does
     await user.open('/invoices?issued_at=2026-12-01..2026-12-31')
     await rows_show(user, zoe_invoice.number, bob_credit.number, absent=(bob_invoice.number,), column='number')
     december = zoe_invoice.total - bob_credit.total
-    await eventually(lambda: caption(user) == f'2 documents · €{december:,.2f}', message=caption(user))
+    await eventually(lambda: caption(user) == f'2 invoices and credit notes · €{december:,.2f}', message=caption(user))
     user.find(marker='export').click()  # the export menu, built on its opening
     user.find(marker='export-csv').click()
     text = (await user.download.next(timeout=10)).content.decode('utf-8-sig')

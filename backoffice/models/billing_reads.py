@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Numeric, String, and_, bindparam, case, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased, column_property
+from sqlmodel import SQLModel, col
 
 from backoffice.models.gateway import GatewayRefund
 from backoffice.models.sales import Invoice, InvoiceKind, Order, Payment, Refund
@@ -35,35 +37,42 @@ def _shop_today() -> date:
     return today(time_zone())
 
 
-def _order_value(owner: type, column: str):
-    return select(getattr(Order, column)).where(Order.id == owner.order_id).correlate(owner).scalar_subquery()
+def _order_value(owner: type[SQLModel], order_id: Any, column: Any) -> Any:
+    """The value of one of the order's columns, read by its primary key."""
+    return select(col(column)).where(col(Order.id) == order_id).correlate(owner).scalar_subquery()
 
 
 _credit = aliased(Invoice)
 _credited = (
-    select(func.coalesce(func.sum(_credit.total), literal(ZERO)))
-    .where(_credit.kind == InvoiceKind.credit_note, _credit.corrects_id == Invoice.id)
+    select(func.coalesce(func.sum(col(_credit.total)), literal(ZERO)))
+    .where(col(_credit.kind) == InvoiceKind.credit_note, col(_credit.corrects_id) == col(Invoice.id))
     .correlate(Invoice)
     .scalar_subquery()
 )
-_amount_open = Invoice.total - _order_value(Invoice, 'paid_total') + _order_value(Invoice, 'refunded_total') - _credited
+_amount_open = (
+    Invoice.total
+    - _order_value(Invoice, Invoice.order_id, Order.paid_total)
+    + _order_value(Invoice, Invoice.order_id, Order.refunded_total)
+    - _credited
+)
 
 
-def _signed(amount):
-    return type_coerce(case((Invoice.kind == InvoiceKind.credit_note, -amount), else_=amount), Numeric(12, 2))
+def _signed(amount: Any) -> Any:
+    return type_coerce(case((col(Invoice.kind) == InvoiceKind.credit_note, -amount), else_=amount), Numeric(12, 2))
 
 
-# mypy does not see attributes added to a mapper after the class: the lists name them by their string
-Invoice.customer_id = column_property(_order_value(Invoice, 'customer_id'), deferred=True)  # type: ignore[attr-defined]
-Invoice.signed_net = column_property(_signed(Invoice.total - Invoice.tax_total), deferred=True)  # type: ignore[attr-defined]
-Invoice.signed_tax = column_property(_signed(Invoice.tax_total), deferred=True)  # type: ignore[attr-defined]
-Invoice.signed_total = column_property(_signed(Invoice.total), deferred=True)  # type: ignore[attr-defined]
-Invoice.payment_status = column_property(  # type: ignore[attr-defined]
+Invoice.customer_id = column_property(_order_value(Invoice, Invoice.order_id, Order.customer_id), deferred=True)
+Invoice.signed_net = column_property(_signed(col(Invoice.total) - col(Invoice.tax_total)), deferred=True)
+Invoice.signed_tax = column_property(_signed(col(Invoice.tax_total)), deferred=True)
+Invoice.signed_total = column_property(_signed(col(Invoice.total)), deferred=True)
+Invoice.payment_status = column_property(
     case(
-        (Invoice.kind != InvoiceKind.invoice, literal(None, String)),
+        (col(Invoice.kind) != InvoiceKind.invoice, literal(None, String)),
         (_amount_open <= 0, literal('paid')),
         (
-            and_(Invoice.due_on.is_not(None), Invoice.due_on < bindparam('shop_today', callable_=_shop_today)),
+            and_(
+                col(Invoice.due_on).is_not(None), col(Invoice.due_on) < bindparam('shop_today', callable_=_shop_today)
+            ),
             literal('overdue'),
         ),
         else_=literal('open'),
@@ -71,22 +80,25 @@ Invoice.payment_status = column_property(  # type: ignore[attr-defined]
     deferred=True,
 )
 
-Payment.customer_id = column_property(_order_value(Payment, 'customer_id'), deferred=True)  # type: ignore[attr-defined]
-Payment.currency = column_property(_order_value(Payment, 'currency'), deferred=True)  # type: ignore[attr-defined]
+Payment.customer_id = column_property(_order_value(Payment, Payment.order_id, Order.customer_id), deferred=True)
+Payment.currency = column_property(_order_value(Payment, Payment.order_id, Order.currency), deferred=True)
 
-Refund.customer_id = column_property(_order_value(Refund, 'customer_id'), deferred=True)  # type: ignore[attr-defined]
-Refund.currency = column_property(_order_value(Refund, 'currency'), deferred=True)  # type: ignore[attr-defined]
+Refund.customer_id = column_property(_order_value(Refund, Refund.order_id, Order.customer_id), deferred=True)
+Refund.currency = column_property(_order_value(Refund, Refund.order_id, Order.currency), deferred=True)
 # a refund, or the reversal of one that failed at the bank after it was booked (a negative amount), as /accounting
-Refund.kind = column_property(  # type: ignore[attr-defined]
-    case((Refund.amount < 0, literal('reversal')), else_=literal('refund')), deferred=True
+Refund.kind = column_property(
+    case((col(Refund.amount) < 0, literal('reversal')), else_=literal('refund')), deferred=True
 )
 # how it was paid back: the payment it refunds (its method), else the gateway it was sent to
-Refund.method = column_property(  # type: ignore[attr-defined]
+Refund.method = column_property(
     func.coalesce(
-        select(Payment.method).where(Payment.id == Refund.payment_id).correlate(Refund).scalar_subquery(),
-        select(GatewayRefund.provider)
-        .where(GatewayRefund.refund_id == Refund.id)
-        .order_by(GatewayRefund.id.desc())
+        select(col(Payment.method))
+        .where(col(Payment.id) == col(Refund.payment_id))
+        .correlate(Refund)
+        .scalar_subquery(),
+        select(col(GatewayRefund.provider))
+        .where(col(GatewayRefund.refund_id) == col(Refund.id))
+        .order_by(col(GatewayRefund.id).desc())
         .limit(1)
         .correlate(Refund)
         .scalar_subquery(),
@@ -94,14 +106,14 @@ Refund.method = column_property(  # type: ignore[attr-defined]
     deferred=True,
 )
 _latest_gateway_status = (
-    select(GatewayRefund.status)
-    .where(GatewayRefund.refund_id == Refund.id)
-    .order_by(GatewayRefund.id.desc())
+    select(col(GatewayRefund.status))
+    .where(col(GatewayRefund.refund_id) == col(Refund.id))
+    .order_by(col(GatewayRefund.id).desc())
     .limit(1)
     .correlate(Refund)
     .scalar_subquery()
 )
-Refund.gateway_state = column_property(  # type: ignore[attr-defined]
+Refund.gateway_state = column_property(
     case(
         {'': 'manual', **GATEWAY_TO_STATE},
         value=func.coalesce(_latest_gateway_status, literal('')),

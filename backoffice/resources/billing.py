@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from backoffice.engine.declaration import Card, Column, Filter, FormField, Resource, Wording, register
 from backoffice.events import Topic
-from backoffice.i18n import N_, NP_, ngettext
+from backoffice.i18n import N_, NP_, Verbatim, ngettext
 from backoffice.models import Invoice, Payment, Refund
 from backoffice.models.billing_reads import PAYMENT_STATUSES
 from backoffice.payment_providers.manual import ManualProvider
@@ -23,8 +23,9 @@ from backoffice.services.return_refunds import ALARMING, REFUND_STATES
 DOCUMENT_KINDS = {'invoice': N_('Invoice'), 'credit_note': N_('Credit note')}
 INVOICE_STATUSES = dict(zip(PAYMENT_STATUSES, (NP_('invoice', 'Paid'), N_('Open'), N_('Overdue')), strict=True))
 # how the money came: every provider's methods by their key (a bank transfer, cash, a card at Stripe)
-METHODS = {**ManualProvider.methods, **StripeProvider.methods, 'stripe': StripeProvider.label}
-PROVIDERS = {ManualProvider.key: ManualProvider.label, StripeProvider.key: StripeProvider.label}
+# (a refund sent to a gateway without a payment of the order named: the gateway) — a brand, the same in every language
+METHODS = {**ManualProvider.methods, **StripeProvider.methods, StripeProvider.key: Verbatim('Stripe')}
+PROVIDERS = {ManualProvider.key: ManualProvider.label, StripeProvider.key: Verbatim('Stripe')}
 REFUND_KINDS = {'refund': N_('Refund'), 'reversal': N_('Reversal: failed at the bank')}  # as /accounting says them
 
 
@@ -37,8 +38,8 @@ INVOICES = register(
         singular=N_('invoice'),
         plural=N_('invoices and credit notes'),
         wording=Wording(
-            count=lambda n: ngettext('{n} document', '{n} documents', n),
-            arrived=lambda n: ngettext('{n} new document', '{n} new documents', n),
+            count=lambda n: ngettext('{n} invoice or credit note', '{n} invoices and credit notes', n),
+            arrived=lambda n: ngettext('{n} new invoice or credit note', '{n} new invoices and credit notes', n),
             none_yet=N_('There are no invoices yet.'),
         ),
         model=Invoice,
@@ -82,7 +83,7 @@ INVOICES = register(
         # with (the orders' index, for readers of orders)
         search_ids=by_customer(Invoice),
         search_related=(('order_id', 'orders'),),
-        summed='signed_total',  # '12 documents · €1,234.50': invoices less credit notes, per currency
+        summed='signed_total',  # '12 invoices and credit notes · €1,234.50': invoices less credit notes, per currency
         filters=(
             Filter('kind', N_('Kind'), 'choice', choices=DOCUMENT_KINDS),
             Filter('issued_at', N_('Issued'), 'date_range'),

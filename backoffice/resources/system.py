@@ -115,6 +115,7 @@ RECORD_TYPE_NAMES = (
     N_('API key'),
     N_('System'),
     N_('Invoice'),
+    N_('Payment'),
     N_('Segment'),
     N_('KPI definition'),
     N_('Saved view'),

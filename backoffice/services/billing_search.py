@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
 from backoffice.engine.declaration import RESOURCES
 from backoffice.listing.search import search_conditions
-from backoffice.models import Customer, Order
+from backoffice.models import Customer, Invoice, Order, Payment, Refund
 
 MAX_CUSTOMERS = 100  # a term more customers share than this ('example') is left to the list's own search
 MAX_RECORDS = 2000  # records of those customers read with the list's own hits, at most
 
 
-def by_customer(model: type[SQLModel]) -> Callable[[Session, str], list[int]]:
+def by_customer(model: type[Invoice] | type[Payment] | type[Refund]) -> Callable[[Session, str], list[int]]:
     """A list's `search_ids`: the ids of `model`'s records (an `order_id` column) whose order's customer the term
     finds. The list shows that customer to all its readers, so no other permission applies."""
 
@@ -25,9 +25,8 @@ def by_customer(model: type[SQLModel]) -> Callable[[Session, str], list[int]]:
         customers = customers_found(session, term)
         if not customers:
             return []
-        order_id = model.order_id
         orders = select(col(Order.id)).where(col(Order.customer_id).in_(customers))
-        statement = select(model.id).where(order_id.in_(orders)).limit(MAX_RECORDS)  # type: ignore[attr-defined]
+        statement = select(col(model.id)).where(col(model.order_id).in_(orders)).limit(MAX_RECORDS)
         return list(session.execute(statement).scalars())
 
     return found
