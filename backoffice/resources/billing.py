@@ -182,7 +182,8 @@ REFUNDS = register(
                 alarming=ALARMING,
             ),
             Column('reason', N_('Reason'), kind='stored_text', sortable=False, on_phone=False),
-            Column('reference', N_('Reference'), sortable=False, on_phone=False),
+            # the provider's refund reference: offered under Columns (an eleventh column cut the currency short at 1440)
+            Column('reference', N_('Reference'), sortable=False, on_phone=False, shown=False),
         ),
         fields=(),
         undeferred=('customer_id', 'currency', 'method', 'kind', 'gateway_state'),
