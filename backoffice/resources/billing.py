@@ -120,7 +120,16 @@ PAYMENTS = register(
             Column('order_id', N_('Order'), kind='related', related='orders', sortable=False),
             Column('customer_id', N_('Customer'), kind='related', related='customers', sortable=False),
             Column('method', N_('Method'), kind='choice', choices=METHODS, sortable=False),
-            Column('provider', N_('Provider'), kind='choice', choices=PROVIDERS, sortable=False, on_phone=False),
+            # the method names it (Bank transfer, Card (Stripe)): offered under Columns
+            Column(
+                'provider',
+                N_('Provider'),
+                kind='choice',
+                choices=PROVIDERS,
+                sortable=False,
+                on_phone=False,
+                shown=False,
+            ),
             Column('reference', N_('Reference'), sortable=False, on_phone=False),
             Column('amount', N_('Amount'), kind='money', currency='currency', sortable=False),
             Column('currency', N_('Cur.'), sortable=False, on_phone=False),
