@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from nicegui.testing import User
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlmodel import select
 
 from backoffice.api.resources import router
 from backoffice.db import read_session, session_scope
+from backoffice.listing import query
 from backoffice.models import Invoice, InvoiceKind, Order
+from backoffice.resources.billing import INVOICES
 from backoffice.services import invoices, payments
 
 from .support.api import api_client, bearer, key_for
@@ -179,3 +181,17 @@ async def test_the_api_lists_invoices_only_to_their_readers() -> None:
             404,
             405,
         )
+
+
+def test_a_page_reads_the_values_worked_out_from_other_rows_with_its_rows() -> None:
+    """The customer, the signed amounts and the status are deferred on the model (an order's page never pays for
+    them); the list asks for them with its page, so its 25 rows are one query, not one more per row and value."""
+    manager = make_user('manager')
+    two_customers_invoiced(manager)
+    with read_session() as session:
+        page = query.list_page(session=session, actor=manager, resource=INVOICES, request=query.ListRequest())
+        unloaded = [sorted(inspect(row).unloaded & set(INVOICES.undeferred)) for row in page.rows]
+    with read_session() as session:
+        elsewhere = session.exec(select(Invoice)).first()
+        assert 'signed_total' in inspect(elsewhere).unloaded  # any other read of an invoice leaves them out
+    assert len(page.rows) == 3 and unloaded == [[], [], []]
