@@ -45,7 +45,13 @@ def _order_value(owner: type[SQLModel], order_id: Any, column: Any) -> Any:
 _credit = aliased(Invoice)
 _credited = (
     select(func.coalesce(func.sum(col(_credit.total)), literal(ZERO)))
-    .where(col(_credit.kind) == InvoiceKind.credit_note, col(_credit.corrects_id) == col(Invoice.id))
+    .where(
+        # among the order's own documents (ix_invoices_order): corrects_id has no index, and a scan of every
+        # invoice for each row listed took a page of 25 from 2 ms to 2.3 s at 94,000 invoices
+        col(_credit.order_id) == col(Invoice.order_id),
+        col(_credit.kind) == InvoiceKind.credit_note,
+        col(_credit.corrects_id) == col(Invoice.id),
+    )
     .correlate(Invoice)
     .scalar_subquery()
 )
