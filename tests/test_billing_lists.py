@@ -19,7 +19,7 @@ from backoffice.resources.billing import INVOICES
 from backoffice.services import invoices, payments
 
 from .support.api import api_client, bearer, key_for
-from .support.factories import make_product, make_user, on_terms, pay, place
+from .support.factories import make_product, make_role, make_user, on_terms, pay, place
 from .support.lists import caption, rows_show, the_list
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -166,12 +166,16 @@ async def test_the_api_lists_invoices_only_to_their_readers() -> None:
     zoe, _bob = two_customers_invoiced(manager)
     _reader, reader_secret = key_for('viewer', 'read:invoices', 'read:payments')
     _agent, agent_secret = key_for('agent', 'read:invoices', 'read:payments')
+    _clerk, invoices_only = key_for(make_role('invoices.read', name='Invoices only').key, 'read:invoices')
     async with api_client(router) as client:
         listed_ = await client.get('/api/v1/invoices', params={'q': 'muller'}, headers=bearer(reader_secret))
         assert listed_.status_code == 200, listed_.text
         items = listed_.json()['items']
         assert [item['order_id'] for item in items] == [zoe.id]
         assert Decimal(str(items[0]['total'])) == fresh_total(zoe)  # the amount as issued, with its kind
+        # someone who reads invoices and not orders finds a document by the order number it names
+        by_order = await client.get('/api/v1/invoices', params={'q': zoe.number}, headers=bearer(invoices_only))
+        assert [item['order_id'] for item in by_order.json()['items']] == [zoe.id], by_order.text
         refused = await client.get('/api/v1/invoices', headers=bearer(agent_secret))
         assert refused.status_code == 403
         assert (await client.get('/api/v1/payments', headers=bearer(agent_secret))).status_code == 200

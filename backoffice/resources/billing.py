@@ -78,9 +78,10 @@ INVOICES = register(
             FormField('order_number', N_('Order'), on_edit=False),
         ),
         undeferred=('customer_id', 'signed_net', 'signed_tax', 'signed_total', 'payment_status'),
-        search=('number', 'order_number'),
-        # the customer's name or email (accents folded, by the customers' index), and the email the order was placed
-        # with (the orders' index, for readers of orders)
+        # the document's number (LIKE: 'INV-2026-0004' finds its ten); its order's number and its customer's name or
+        # email (accents folded) by their own indexes; part of an order's number or the email it was placed with
+        # through the orders' index, for readers of orders
+        search=('number',),
         search_ids=by_customer(Invoice),
         search_related=(('order_id', 'orders'),),
         summed='signed_total',  # '12 invoices and credit notes · €1,234.50': invoices less credit notes, per currency

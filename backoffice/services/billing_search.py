@@ -1,12 +1,13 @@
-"""Invoices, payments and refunds found by their customer's name or email: the customers the term finds by their own
-search index (accents folded: 'Lopez' finds 'López'), then their orders (ix_orders_customer_placed_id), then the
-records of those orders (each table's order index). The lists' `search_ids`."""
+"""Invoices, payments and refunds found by their order's number or their customer's name or email: the order by its
+unique number, the customers the term finds by their own search index (accents folded: 'Lopez' finds 'López'), then
+their orders (ix_orders_customer_placed_id), then the records of those orders (each table's order index). The lists'
+`search_ids`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from backoffice.engine.declaration import RESOURCES
@@ -18,14 +19,18 @@ MAX_RECORDS = 2000  # records of those customers read with the list's own hits, 
 
 
 def by_customer(model: type[Invoice] | type[Payment] | type[Refund]) -> Callable[[Session, str], list[int]]:
-    """A list's `search_ids`: the ids of `model`'s records (an `order_id` column) whose order's customer the term
-    finds. The list shows that customer to all its readers, so no other permission applies."""
+    """A list's `search_ids`: the ids of `model`'s records (an `order_id` column) whose order the term names or whose
+    order's customer the term finds. The list shows both to all its readers, so no other permission applies."""
 
     def found(session: Session, term: str) -> list[int]:
         customers = customers_found(session, term)
-        if not customers:
-            return []
-        orders = select(col(Order.id)).where(col(Order.customer_id).in_(customers))
+        # the order's number as a customer reads it out, by its unique index (for every reader of the list: a
+        # document names its order)
+        orders = select(col(Order.id)).where(
+            or_(col(Order.number) == term.strip(), col(Order.customer_id).in_(customers))
+            if customers
+            else col(Order.number) == term.strip()
+        )
         statement = select(col(model.id)).where(col(model.order_id).in_(orders)).limit(MAX_RECORDS)
         return list(session.execute(statement).scalars())
 
