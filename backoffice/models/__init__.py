@@ -91,7 +91,6 @@ from backoffice.models.sales import (
     ReturnStatus,
     Shipment,
 )
-from backoffice.models import billing_reads  # noqa: F401,E402  (the billing lists' read-only values, on the mappers)
 from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
     CUSTOMER_SIDE,
@@ -116,6 +115,10 @@ from backoffice.models.support import (
 )
 from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+# isort: split
+# once the tables are mapped: values the billing lists read with each record (read-only, deferred)
+from backoffice.models import billing_reads  # noqa: F401
 
 __all__ = [
     'GatewayEvent',
