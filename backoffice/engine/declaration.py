@@ -431,6 +431,9 @@ class Resource:
     # a money column whose total over every row the list shows (its search and filters) the list's caption says, per
     # currency when its column names the record's: '12 orders · €1,234.50 · £80.00'
     summed: str = ''
+    # values the model reads only when asked (deferred column_property: an invoice's customer through its order) that
+    # the list's rows, cards and exports show: read with each page instead of one query per row
+    undeferred: tuple[str, ...] = ()
     default_sort: str = 'id'
     default_descending: bool = False
     unique: tuple[str, ...] = ()  # fields whose duplicates are refused with a field error
@@ -687,6 +690,8 @@ def _problems(resource: Resource) -> list[str]:
             problems.append(f'filter {spec.name!r} has a condition but is not a date range')
         elif spec.condition is None:
             attribute('filter', spec.column or spec.name)
+    for name in resource.undeferred:
+        attribute('undeferred value', name)
     for name in resource.search:
         if name not in table_columns:
             problems.append(f'search {name!r} is not a column of {model.__name__}')

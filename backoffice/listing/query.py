@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, undefer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
@@ -258,6 +258,7 @@ class _Plan:
     counted: str
     null_segment: ColumnElement[bool] | None  # where the NULLs of a nullable sort column are read
     ranks: tuple[str, ...] | None  # a ranked column's values in ascending list order (its declared choices)
+    loaded: tuple[Any, ...] = ()  # loader options: the resource's deferred values its rows show (`undeferred`)
 
     @classmethod
     def of(cls, session: Session, resource: Resource, request: ListRequest, actor: User | None) -> _Plan:
@@ -307,6 +308,7 @@ class _Plan:
             counted=counted,
             null_segment=null_segment,
             ranks=ranks,
+            loaded=tuple(undefer(getattr(model, name)) for name in resource.undeferred),
         )
 
     def key(self, row: SQLModel) -> tuple[Any, int]:
@@ -359,6 +361,7 @@ class _Plan:
         identity = self.model.id.desc() if self.descending else self.model.id.asc()
         statement = (
             select(self.model)
+            .options(*self.loaded)
             .where(*self.conditions)
             .order_by(order.nulls_last() if self.nullable else order, identity)
             .offset(offset)
@@ -381,7 +384,14 @@ class _Plan:
         descending = self.descending == forward  # reading backward flips the direction
         identity = self.model.id.desc() if descending else self.model.id.asc()
         order = [identity] if nulls else [self.sort.desc() if descending else self.sort.asc(), identity]
-        statement = select(self.model).where(*self.conditions, *extra).order_by(*order).offset(offset).limit(limit)
+        statement = (
+            select(self.model)
+            .options(*self.loaded)
+            .where(*self.conditions, *extra)
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
         return list(session.scalars(statement).all())
 
     def _by_rank_at(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:

@@ -117,6 +117,10 @@ from backoffice.models.support import (
 from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
+# isort: split
+# once the tables are mapped: values the billing lists read with each record (read-only, deferred)
+from backoffice.models import billing_reads  # noqa: F401
+
 __all__ = [
     'GatewayEvent',
     'GatewayIntent',

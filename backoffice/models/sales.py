@@ -206,7 +206,18 @@ class Invoice(SQLModel, table=True):
     lines and amounts are copied in; the seller and the buyer are the snapshots taken when it was issued)."""
 
     __tablename__ = 'invoices'
-    __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
+    __table_args__ = (
+        Index('ix_invoices_order', 'order_id', 'id'),
+        Index('ix_invoices_issued_id', 'issued_at', 'id'),
+        # /invoices' search by number (part of it: 'INV-2026-0004'): a trigram GIN index on PostgreSQL (migration
+        # 0073), which `lower(number) LIKE '%…%'` reads by itself; SQLite reads the list by LIKE (40 ms at 94,000)
+        Index(
+            'ix_invoices_number_trgm',
+            func.lower(literal_column('number')).label('number_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'number_lower': 'gin_trgm_ops'},
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)  # INV-2026-000001, CN-2026-000001

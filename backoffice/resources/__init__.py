@@ -18,6 +18,7 @@ from backoffice.engine.declaration import (
     resource,
 )
 from backoffice.resources import (  # noqa: F401
+    billing,
     catalog,
     content,
     customers,

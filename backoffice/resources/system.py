@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, col
 
 from backoffice.engine.declaration import RESOURCES, Card, Column, Filter, FormField, Resource, Wording, register
 from backoffice.i18n import N_, Verbatim, ngettext
-from backoffice.models import AuditEntry, Invoice
+from backoffice.models import AuditEntry
 from backoffice.permissions import can
 from backoffice.services import audit
 
@@ -32,14 +32,6 @@ OTHER_AUDITED_TYPES = {
     'settings': AuditedType('settings.manage', N_('Settings'), N_('settings'), '/settings'),
     'api_key': AuditedType('settings.manage', N_('API keys'), N_('API key'), '/settings'),
     'system': AuditedType('system.manage', N_('System'), N_('system'), '/system'),
-    'invoices': AuditedType(
-        'invoices.read',
-        N_('Invoices'),
-        N_('invoice'),
-        '/orders/{order_id}',
-        model=Invoice,
-        related={'order_id': 'orders'},
-    ),
     'receipts': AuditedType('finance.read', N_('Payments received'), N_('payment received'), '/finance/receivables'),
     'reminders': AuditedType('finance.read', N_('Payment reminders'), N_('payment reminder'), '/finance/receivables'),
     'bank_accounts': AuditedType('finance.read', N_('Bank accounts'), N_('bank account'), '/finance/bank'),
@@ -123,6 +115,7 @@ RECORD_TYPE_NAMES = (
     N_('API key'),
     N_('System'),
     N_('Invoice'),
+    N_('Payment'),
     N_('Segment'),
     N_('KPI definition'),
     N_('Saved view'),

@@ -16,7 +16,8 @@ from backoffice.errors import ValidationFailed, field_errors
 from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
-from backoffice.services import audit, personal_data
+from backoffice.services import audit
+from backoffice.services.erased import is_erased
 from backoffice.stored_text import sentence
 
 
@@ -139,6 +140,6 @@ def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[st
     back to an erased customer: nobody is left to have agreed (the erasure withdrew it)."""
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': _('This customer is banned: use Unban')}
-    if values.get('marketing_consent') and not customer.marketing_consent and personal_data.is_erased(customer):
+    if values.get('marketing_consent') and not customer.marketing_consent and is_erased(customer):
         return {'marketing_consent': _("This customer's personal data is erased: nobody is left to agree")}
     return {}

@@ -29,7 +29,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import can, require
 from backoffice.services import content
-from backoffice.services.personal_data import is_erased
+from backoffice.services.erased import is_erased
 from backoffice.services.portal_scope import PortalActor
 
 CLOCK_SKEW = timedelta(minutes=5)  # the front office's clock may run a little ahead of ours

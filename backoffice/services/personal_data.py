@@ -43,11 +43,11 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit, company_members, mail_traces
+from backoffice.services.erased import erased_email, is_erased
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
 ERASED = '[erased]'  # what stands where a person's words were (stored data: never translated)
-ERASED_DOMAIN = 'erased.invalid'  # a reserved top-level domain: no mail ever goes there
 MIN_NEEDLE = 3  # a shorter name would erase unrelated words elsewhere
 # fields whose values in the audit entries of the person's own records are theirs (before and after)
 PERSONAL_FIELDS = frozenset(
@@ -164,14 +164,6 @@ def _erased(session: Session, actor: User | None, found: Found) -> dict[str, int
     if admin_of is not None:
         company_members.keep_an_admin(session, actor, admin_of)
     return counts
-
-
-def is_erased(customer: Customer) -> bool:
-    return customer.email == erased_email(customer.id)
-
-
-def erased_email(customer_id: int | None) -> str:
-    return f'erased-{customer_id}@{ERASED_DOMAIN}'
 
 
 def gather(session: Session, customer: Customer) -> Found:

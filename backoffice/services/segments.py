@@ -22,7 +22,7 @@ from backoffice.kpi.definitions import EVENT_LABELS
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
-from backoffice.services.personal_data import ERASED_DOMAIN
+from backoffice.services.erased import ERASED_DOMAIN
 from backoffice.stored_text import sentence
 from backoffice.transfer import accounting_files
 from backoffice.transfer.accounting_files import Sheet
