@@ -33,7 +33,7 @@ def start_return(
     read = call_now(_returnable, order.id, lines)
     if read is FAILED:
         return
-    lines, left = read
+    lines, left, shipped = read
     nothing_left = bool(lines) and not any(left.values())
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(_('Return from order {number}').format(number=order.number)).classes('text-lg font-medium')
@@ -47,7 +47,7 @@ def start_return(
         for line in lines:
             # the line said in full above its field (as a field's label it was cut to one line on a phone, hiding
             # how many can still come back)
-            ui.label(_line_label(line, left[line.id])).classes('w-full text-sm break-words')
+            ui.label(_line_label(line, left[line.id], shipped.get(line.id, 0))).classes('w-full text-sm break-words')
             quantities[line.id] = (
                 WholeNumberInput(_('How many come back'), value=0)
                 .props('outlined dense')
@@ -94,14 +94,21 @@ def start_return(
     dialog.open()
 
 
-def _returnable(order_id: int, lines: list[OrderLine] | None) -> tuple[list[OrderLine], dict[int, int]]:
-    """The order's lines (read here unless given) and how many of each can still come back."""
+def _returnable(order_id: int, lines: list[OrderLine] | None) -> tuple[list[OrderLine], dict[int, int], dict[int, int]]:
+    """The order's lines (read here unless given), how many of each can still come back, and how many left the shop
+    (a partly shipped order: what its parcels took)."""
     with read_session() as session:
         lines = orders.order_lines(session, order_id) if lines is None else lines
-        return lines, returns.still_returnable(session, order_id, lines)
+        order = session.get(Order, order_id)
+        shipped = returns.shipped_quantities(session, order, lines) if order is not None else {}
+        return lines, returns.still_returnable(session, order_id, lines), shipped
 
 
-def _line_label(line: OrderLine, left: int) -> str:
+def _line_label(line: OrderLine, left: int, shipped: int) -> str:
+    if shipped < line.quantity:  # a partly shipped order: only what its parcels took can come back
+        return _('{sku} · {name} (bought {quantity}, shipped {shipped}, {left} can come back)').format(
+            sku=line.sku, name=line.name, quantity=line.quantity, shipped=shipped, left=left
+        )
     if left == line.quantity:
         return _('{sku} · {name} (bought {quantity})').format(sku=line.sku, name=line.name, quantity=line.quantity)
     if not left:

@@ -588,6 +588,10 @@ class OrderScreen:
                 ).props('outline')
             if 'pick_list' in allowed:
                 ui.button(_('Pick list'), icon='picture_as_pdf', on_click=self._pick_list).props('outline')
+            if 'cancel_rest' in allowed:
+                ui.button(
+                    _('Cancel what is not shipped'), icon='remove_shopping_cart', on_click=self._cancel_rest_dialog
+                ).props('outline color=negative').mark('cancel-rest')
             if 'cancel' in allowed:
                 ui.button(_('Cancel order'), icon='cancel', on_click=self._cancel_dialog).props(
                     'outline color=negative'
@@ -843,6 +847,41 @@ class OrderScreen:
                 )
             ),
             gateway_payments.cancelled_said,
+        )
+
+    def _cancel_rest_dialog(self) -> None:
+        """Call off what a partly shipped order has not shipped (an item discontinued): said item by item with what it
+        cost, and its refund offered as Cancel order offers one."""
+        data = self.data
+        order, bought = data.order, {line.id: line for line in data.lines}
+        rest = {line_id: left for line_id, left in data.remaining.items() if left > 0}
+        value = orders.value_of(data.lines, rest)
+        refundable = min(value, data.refund_room.amount)
+
+        def fields() -> dict[str, Any]:
+            ui.label(
+                _(
+                    'Not shipped, will not be sent: {items} ({amount}). Their stock is freed; the order is then '
+                    'shipped.'
+                ).format(items=orders.items_said(bought, rest), amount=money(value, order.currency))
+            ).classes('text-sm break-words').mark('cancel-rest-items')
+            shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}
+            if refundable > 0:  # what those items cost, given back with it or said to be still owed
+                shown['refund'] = ui.checkbox(
+                    _('Refund {amount} for them, the way it was paid').format(amount=money(refundable, order.currency)),
+                    value=True,
+                ).mark('cancel-rest-refund')
+            return shown
+
+        self._form(
+            _('Cancel what is not shipped'),
+            fields,
+            lambda v: (
+                lambda s, u: gateway_payments.cancel_rest_and_refund(
+                    session=s, actor=u, order_id=order.id, version=self.version(), **v
+                )
+            ),
+            gateway_payments.rest_cancelled_said,
         )
 
     async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:

@@ -4,7 +4,7 @@ listing engine, the record service, export, import and every list and form in th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from string import Formatter
@@ -186,6 +186,9 @@ class Filter:
     # a date filter on what is no column of the list's table (customers by their first order's day): the condition
     # for the instants [start, end) in UTC (None: unbounded), in place of a column's
     condition: Callable[[datetime | None, datetime | None], ColumnElement[bool]] | None = None
+    # a 'choice' filter's choices whose meaning is more than the column's value (an order "Partly shipped": packed
+    # with a parcel gone; "Packed": packed with none yet): each such choice's condition, in place of `column == value`
+    meanings: Mapping[str, Callable[[], ColumnElement[bool]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -686,6 +689,8 @@ def _problems(resource: Resource) -> list[str]:
                 'or a filter (they show it to every reader)'
             )
     for spec in resource.filters:
+        if spec.meanings and (spec.kind != 'choice' or not set(spec.meanings) <= set(spec.choices or ())):
+            problems.append(f'filter {spec.name!r} gives meanings to what are not its choices')
         if spec.condition is not None and spec.kind != 'date_range':
             problems.append(f'filter {spec.name!r} has a condition but is not a date range')
         elif spec.condition is None:

@@ -76,6 +76,12 @@ def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
         if not isinstance(item, str) or (allowed is not None and item not in allowed):
             among = ', '.join(sorted(allowed or ()))
             raise ValidationFailed({spec.name: _('Choose among: {values}').format(values=among)})
+    meanings = spec.meanings or {}
+    given = [meanings[item]() for item in values if item in meanings]  # a choice meaning more than the value
+    plain = [item for item in values if item not in meanings]
+    if given:
+        stored = [attribute == plain[0]] if len(plain) == 1 else [attribute.in_(plain)] if plain else []
+        return [or_(*given, *stored)]
     return [attribute == values[0]] if len(values) == 1 else [attribute.in_(values)]
 
 

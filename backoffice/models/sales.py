@@ -135,6 +135,9 @@ class OrderLine(SQLModel, table=True):
     sku: str = Field(max_length=40)
     name: str = Field(max_length=200)
     quantity: int
+    # what of a partly shipped order was called off before it left (orders.cancel_rest): it never ships, comes back
+    # or is reserved; the quantity stays as bought (the invoice's), the money goes back through a refund
+    cancelled_quantity: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     unit_price: Decimal = Field(sa_type=MONEY)
     tax_rate: Decimal = Field(default=Decimal('0'), sa_type=Numeric(5, 4))  # 0.2000 = 20 %
     discount: Decimal = Field(default=ZERO, sa_type=MONEY)  # amount off this line

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
+from sqlalchemy import and_
+from sqlmodel import col
 
 from backoffice.engine.declaration import (
     Action,
@@ -19,7 +21,7 @@ from backoffice.engine.declaration import (
 )
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
-from backoffice.models import Carrier, Order, StockLevel, StockMovement
+from backoffice.models import Carrier, Order, OrderStatus, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import orders, stock
 from backoffice.services.tracking_search import orders_by_tracking
@@ -44,6 +46,20 @@ ORDER_SOURCES = {
 # how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so, a
 # packed one some of whose parcels left reads Partly shipped
 SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.SHOWN_STATUSES}
+# the Status filter's choices: the stored statuses and "Partly shipped" beside Packed (see ORDER_STATUS_MEANINGS)
+ORDER_FILTER_STATUSES = {
+    **{key: label for key, label in ORDER_STATUSES.items() if key in ('draft', 'pending', 'paid', 'packed')},
+    'partly_shipped': orders.SHOWN_STATUSES['partly_shipped'],
+    **{key: label for key, label in ORDER_STATUSES.items() if key in ('shipped', 'delivered', 'cancelled')},
+}
+# "Packed" lists what the list shows as Packed: nothing shipped yet; "Partly shipped" the packed orders a parcel of
+# which left (orders.partly_shipped). Both together are every stored packed order (the filter takes several)
+ORDER_STATUS_MEANINGS = {
+    'packed': lambda: and_(col(Order.status) == OrderStatus.packed, col(Order.shipped_at).is_(None)),
+    'partly_shipped': lambda: and_(
+        col(Order.status).in_((OrderStatus.paid, OrderStatus.packed)), col(Order.shipped_at).is_not(None)
+    ),
+}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
 
 SHIP_INPUTS = (
@@ -134,7 +150,7 @@ ORDERS = register(
         # customers, as on Requests and Returns)
         search_related=(('customer_id', 'customers'),),
         filters=(
-            Filter('status', N_('Status'), 'choice', choices=ORDER_STATUSES),
+            Filter('status', N_('Status'), 'choice', choices=ORDER_FILTER_STATUSES, meanings=ORDER_STATUS_MEANINGS),
             Filter('placed_at', N_('Placed'), 'date_range'),
             Filter('customer_id', N_('Customer'), 'related', related='customers'),
             Filter('total', N_('Total'), 'number_range'),

@@ -836,6 +836,52 @@ def cancel_and_refund(
     return Cancelled(order, sent)
 
 
+@dataclass(frozen=True)
+class RestCancelled:
+    """What "Cancel what is not shipped" did: the order (shipped now), what the cancelled items cost, the refund sent
+    (None: none asked, nothing paid to give back, or refused: `refund_refused` says why)."""
+
+    order: Order
+    value: Decimal
+    refund: GatewayRefund | None
+    refund_refused: str = ''
+
+
+def cancel_rest_and_refund(
+    *, session: Session, actor: User, order_id: int, version: int | None, reason: str = '', refund: bool = False
+) -> RestCancelled:
+    """Call off what a partly shipped order has not shipped (orders.cancel_rest); with `refund`, what those items cost
+    goes back the way it was paid (no more than was paid and not given back yet), as Cancel order's refund does: a
+    second step, refused, the rest stays cancelled and the words say why, for "Refund a payment" to do it later."""
+    order, value = orders.cancel_rest(session=session, actor=actor, order_id=order_id, version=version, reason=reason)
+    amount = min(value, refund_room(session, order).amount)
+    if not refund or amount <= 0:
+        return RestCancelled(order, value, None)
+    why = payments.said_why(reason) or sentence(N_('Order {number}: items not shipped cancelled'), number=order.number)
+    try:
+        sent = request_refund(session=session, actor=actor, order_id=order_id, amount=amount, reason=why)
+    except ServiceError as error:
+        session.rollback()
+        return RestCancelled(order, value, None, str(error))
+    return RestCancelled(order, value, sent)
+
+
+def rest_cancelled_said(cancelled: RestCancelled) -> tuple[str, str]:
+    """What the page says once the rest of an order is cancelled: it is shipped, and the money of what was cancelled
+    given back or still to give back."""
+    order = cancelled.order
+    done = _('What was not shipped is cancelled; its stock is free again and the order is shipped.')
+    if cancelled.refund is not None:
+        said, kind = outcome_said(cancelled.refund, order.currency)
+        return f'{done} {said}', kind
+    if cancelled.value > 0 and order.paid_total - order.refunded_total > 0:
+        still = _('The cancelled items cost {amount}: refund them with "Refund a payment" if they were paid.').format(
+            amount=formatting.money(cancelled.value, order.currency)
+        )
+        return ' '.join(filter(None, (done, still, cancelled.refund_refused))), 'warning'
+    return done, 'positive'
+
+
 def cancelled_said(cancelled: Cancelled) -> tuple[str, str]:
     """What the page says once an order is cancelled: its stock, and its money given back or still to give back."""
     order = cancelled.order

@@ -73,7 +73,9 @@ STEP_TO: dict[OrderStatus, str] = {
     OrderStatus.delivered: 'deliver',
     OrderStatus.cancelled: 'cancel',
 }
-ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
+ACTIONS = frozenset(
+    {*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list', 'cancel_rest'}
+)
 
 
 def allowed_actions(
@@ -87,13 +89,14 @@ def allowed_actions(
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
     if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
         allowed -= {'pack', 'ship'}
-    if partly_shipped(order):  # parcels left: the rest ships, the order is no longer cancelled
+    if partly_shipped(order):  # parcels left: the rest ships or is called off, the order is no longer cancelled
         allowed.discard('cancel')
+        allowed.add('cancel_rest')
     if status == OrderStatus.draft:
         allowed.add('edit_draft')
     if order.paid_total > order.refunded_total:
         allowed.add('refund')
-    if status in RETURNABLE and returnable:
+    if (status in RETURNABLE or partly_shipped(order)) and returnable:  # a partly shipped one: what its parcels took
         allowed.add('start_return')
     if (
         not invoiced
@@ -478,9 +481,86 @@ def shipped_by_line(session: Session, order_id: int, lines: list[OrderLine]) -> 
 
 
 def remaining_by_line(session: Session, order_id: int, lines: list[OrderLine]) -> dict[int, int]:
-    """How many of each line (by id) are still to ship."""
+    """How many of each line (by id) are still to ship (not those called off: `cancel_rest`)."""
     shipped = shipped_by_line(session, order_id, lines)
-    return {line.id: max(0, line.quantity - shipped.get(line.id, 0)) for line in lines if line.id is not None}
+    return {
+        line.id: max(0, line.quantity - line.cancelled_quantity - shipped.get(line.id, 0))
+        for line in lines
+        if line.id is not None
+    }
+
+
+def unshipped_rest(session: Session, order_id: int, lines: list[OrderLine]) -> tuple[dict[int, int], Decimal]:
+    """What of the order is still to ship ({order_line_id: quantity}, none of 0) and what it cost the customer (each
+    line's share of its total with tax, as a return's value)."""
+    rest = {line_id: left for line_id, left in remaining_by_line(session, order_id, lines).items() if left > 0}
+    return rest, value_of(lines, rest)
+
+
+def value_of(lines: list[OrderLine], quantities: Mapping[int, int]) -> Decimal:
+    """What some of an order's items ({order_line_id: quantity}) cost the customer: each line's share of its total
+    with tax, as a return's value."""
+    by_id = {line.id: line for line in lines}
+    return sum(
+        (
+            ((by_id[i].line_total + by_id[i].tax_amount) / by_id[i].quantity * n).quantize(CENT)
+            for i, n in quantities.items()
+            if n and i in by_id
+        ),
+        Decimal('0.00'),
+    )
+
+
+def cancel_rest(
+    *, session: Session, actor: User, order_id: int, version: int | None, reason: str = ''
+) -> tuple[Order, Decimal]:
+    """Call off what a partly shipped order has not shipped (an item discontinued): those quantities are released
+    from the reservation and will never ship, and the order is shipped with what its parcels took (the `shipped`
+    entry, its automations and webhook). Money is not given back here, as Cancel order does not: the timeline says
+    what the cancelled items cost, to refund through "Refund a payment". Returns the order and that value. Refused on
+    an order nothing of which has shipped (Cancel order) or that is shipped in full."""
+    require(actor, 'orders.write')
+    order = locked(session, order_id, version)
+    if not partly_shipped(order):
+        if order.status in (OrderStatus.shipped, OrderStatus.delivered):
+            raise IllegalTransition(
+                _('Order {number} is shipped in full: nothing is left to cancel').format(number=order.number)
+            )
+        if order.status == OrderStatus.cancelled:
+            raise IllegalTransition(_('Order {number} is cancelled already').format(number=order.number))
+        raise IllegalTransition(
+            _('Nothing of order {number} has shipped yet: use Cancel order').format(number=order.number)
+        )
+    bought = order_lines(session, order.id)
+    rest, value = unshipped_rest(session, order.id, bought)
+    by_id = {line.id: line for line in bought}
+    releasing: dict[int, int] = {}
+    for line_id, left in rest.items():
+        line = by_id[line_id]
+        line.cancelled_quantity += left
+        session.add(line)
+        if line.product_id is not None:
+            releasing[line.product_id] = releasing.get(line.product_id, 0) + left
+    stock.release(session, releasing)
+    before = audit.snapshot(order)
+    order.status = OrderStatus.shipped  # with what its parcels took; shipped_at stays the last parcel's
+    reason = ' '.join(str(reason or '').split())[:300]
+    said = {'items': items_said(by_id, rest), 'value': money(value, order.currency), 'reason': reason}
+    owed = order.paid_total - order.refunded_total > 0
+    if reason:
+        key = (
+            N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund')
+            if owed
+            else N_('Shipped; not shipped, cancelled: {items} ({reason})')
+        )
+    else:
+        key = (
+            N_('Shipped; not shipped, cancelled: {items} — {value} to refund')
+            if owed
+            else N_('Shipped; not shipped, cancelled: {items}')
+        )
+    save(session, actor, order, before, 'shipped', sentence(key, **said), topics=(Topic.stock,))
+    return order, value
 
 
 def partly_shipped(order: Order) -> bool:

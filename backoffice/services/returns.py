@@ -93,7 +93,7 @@ def start_return(
     """create_return's work, for a caller that checked who may: staff (above), or the customer in the portal (`actor`
     None: services/portal.py, which checks the order is theirs and within the return window)."""
     order = orders.locked(session, order_id, None)
-    if order.status not in RETURNABLE:
+    if order.status not in RETURNABLE and not orders.partly_shipped(order):
         raise orders.IllegalTransition(
             _('Order {number} is {status}: only a shipped or delivered order can be returned').format(
                 number=order.number, status=orders.said(order.status)
@@ -101,6 +101,7 @@ def start_return(
         )
     order_lines = {line.id: line for line in orders.order_lines(session, order.id)}
     returned = already_returned(session, order.id)
+    shipped = shipped_quantities(session, order, list(order_lines.values()))
     errors: dict[str, str] = {}
     wanted: list[tuple[OrderLine, int, str]] = []
     claimed: dict[int, int] = {}  # what the lines before in this return already take of an order line
@@ -110,11 +111,14 @@ def start_return(
             errors[f'lines.{i}.order_line_id'] = _('Choose a line of this order')
             continue
         quantity = _int(line.get('quantity'))
-        left = (
-            order_line.quantity - returned.get(order_line.id, 0) - claimed.get(order_line.id, 0)
-        )  # as still_returnable
+        taken = returned.get(order_line.id, 0) + claimed.get(order_line.id, 0)
+        left = max(shipped.get(order_line.id, 0) - taken, 0)  # as still_returnable
         if quantity is None or quantity < 0:
             errors[f'lines.{i}.quantity'] = _('Enter a whole number')
+        elif left < quantity <= order_line.quantity - taken:  # what is asked was bought but has not left yet
+            errors[f'lines.{i}.quantity'] = _(
+                '{sku}: {waiting} not shipped yet; at most {n} shipped can come back'
+            ).format(sku=order_line.sku, waiting=order_line.quantity - shipped.get(order_line.id, 0), n=left)
         elif quantity > left:
             errors[f'lines.{i}.quantity'] = _('{sku}: at most {n} can still be returned').format(
                 sku=order_line.sku, n=left
@@ -560,10 +564,28 @@ def already_returned(session: Session, order_id: int) -> dict[int, int]:
     return {line_id: int(total) for line_id, total in rows}
 
 
+def shipped_quantities(session: Session, order: Order, lines: list[OrderLine]) -> dict[int, int]:
+    """{order_line_id: how many left the shop}: every line of a shipped or delivered order but what was called off (one
+    shipped before parcels had lines, or with no parcel recorded, all the same), what the parcels took of a partly
+    shipped one, else none."""
+    if order.status in RETURNABLE:  # less what was called off before it left (orders.cancel_rest)
+        return {line.id: line.quantity - line.cancelled_quantity for line in lines if line.id is not None}
+    if orders.partly_shipped(order):
+        return orders.shipped_by_line(session, order.id or 0, lines)
+    return {}
+
+
 def still_returnable(session: Session, order_id: int, lines: list[OrderLine]) -> dict[int, int]:
-    """{order_line_id: how many can still come back}: bought, less what the order's returns not cancelled hold."""
+    """{order_line_id: how many can still come back}: shipped (a partly shipped order: what its parcels took), less
+    what the order's returns not cancelled hold."""
+    order = session.get(Order, order_id)
+    if order is None:
+        return {}
     returned = already_returned(session, order_id)
-    return {line.id: max(line.quantity - returned.get(line.id, 0), 0) for line in lines if line.id is not None}
+    shipped = shipped_quantities(session, order, lines)
+    return {
+        line.id: max(shipped.get(line.id, 0) - returned.get(line.id, 0), 0) for line in lines if line.id is not None
+    }
 
 
 def anything_returnable(session: Session, order_id: int, lines: list[OrderLine]) -> bool:

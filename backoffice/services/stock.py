@@ -342,13 +342,13 @@ def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | 
 
 def unshipped() -> Any:
     """What of an order line is still to ship, as SQL: its quantity less what its parcels took (an open order ships
-    in several parcels: what left is no longer reserved)."""
+    in several parcels: what left is no longer reserved) and what was called off (orders.cancel_rest)."""
     shipped = (
         select(func.coalesce(func.sum(ShipmentLine.quantity), 0))
         .where(col(ShipmentLine.order_line_id) == OrderLine.id)
         .scalar_subquery()
     )
-    return col(OrderLine.quantity) - shipped
+    return col(OrderLine.quantity) - col(OrderLine.cancelled_quantity) - shipped
 
 
 def short_orders(session: Session, level: StockLevel) -> list[str]:
