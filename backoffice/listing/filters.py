@@ -77,7 +77,7 @@ def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
             among = ', '.join(sorted(allowed or ()))
             raise ValidationFailed({spec.name: _('Choose among: {values}').format(values=among)})
     meanings = spec.meanings or {}
-    given = [meanings[item]() for item in values if item in meanings]  # a choice meaning more than the value
+    given = [meanings[item]() for item in values if isinstance(item, str) and item in meanings]  # more than the value
     plain = [item for item in values if item not in meanings]
     if given:
         stored = [attribute == plain[0]] if len(plain) == 1 else [attribute.in_(plain)] if plain else []

@@ -1,6 +1,7 @@
 """An order's page in a real browser, with its lines, payment, invoice and tracking link, and a team note typed on a
 phone (hostile, one long word), at a phone's and a desktop's width: nothing overflows sideways, the note shows as
-text; the order ships in two parcels, the second through the Ship dialog (screenshots in tests/artifacts/)."""
+text; the order ships in two parcels, the second through the Ship dialog, "Cancel what is not shipped" offered between
+them (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,17 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
         if width != 390:
             next_load_at(driver, width, height)
             driver.get(f'{server.url}/orders/{order.number}')
+        # what is not shipped may be called off instead: its dialog says what and what it cost (closed unused here)
+        rest = button(driver, 'Cancel what is not shipped')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', rest)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-cancel-rest-action-{width}.png'))
+        rest.click()
+        visible_text(driver, 'Not shipped, will not be sent: 1 × BEANS-ETH, 1 × GRINDER-C2')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-cancel-rest-dialog-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the Cancel what is not shipped dialog overflows sideways at {width} px'
+        button(driver, 'Close').click()
         ship = button(driver, 'Ship')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', ship)  # not under the header
         ship.click()
