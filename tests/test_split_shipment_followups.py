@@ -15,7 +15,7 @@ from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
 from backoffice.models import AuditEntry, OrderEvent
-from backoffice.services import gateway_payments, orders, returns
+from backoffice.services import gateway_payments, orders, portal, returns
 
 from .support import lists
 from .support.api import api_client, bearer, key_for
@@ -201,6 +201,10 @@ def test_cancelling_what_is_not_shipped_frees_its_stock_and_ships_the_order(mana
         ).all()
         assert audited and 'cancelled' in audited[-1].summary
     assert 'cancel_rest' not in orders.allowed_actions(now)
+    advance(manager, now, 'deliver')
+    with read_session() as session:  # the portal offers back what left, not what was called off
+        offer = portal._offer(session, fresh(order.id), orders.order_lines(session, order.id))
+        assert offer is not None and [line.left for line in offer.lines] == [2]
     with pytest.raises(orders.IllegalTransition, match='shipped in full'):
         cancel_rest(manager, order)
     with pytest.raises(ValidationFailed):

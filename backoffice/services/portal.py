@@ -179,8 +179,9 @@ def _offer(session: Session, order: Order, lines: list[OrderLine]) -> ReturnOffe
     until = delivered + timedelta(days=days)
     if utcnow() > until:
         return None
-    returned = returns.already_returned(session, order.id or 0)
-    left = [Returnable(line.id or 0, line.name, line.quantity - returned.get(line.id or 0, 0)) for line in lines]
+    # shipped (less what was called off before it left) and not returned yet
+    still = returns.still_returnable(session, order.id or 0, lines)
+    left = [Returnable(line.id or 0, line.name, still.get(line.id or 0, 0)) for line in lines]
     left = [line for line in left if line.left > 0]
     return ReturnOffer(left, until) if left else None
 
