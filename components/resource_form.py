@@ -357,7 +357,11 @@ class RecordDialog:
             ui.notify(
                 getattr(result, 'message', '')
                 or note
-                or (self.resource.said('created') if self.is_new else _('Changes saved')),
+                or (
+                    self.resource.said_about('created', getattr(result, 'record', result))
+                    if self.is_new
+                    else _('Changes saved')
+                ),
                 type='positive',
                 multi_line=bool(note),
             )
@@ -376,7 +380,9 @@ class RecordDialog:
             lambda s: crud.delete_record(
                 session=s, actor=user, resource=self.resource, record_id=record_id, version=self.version
             ),
-            then=lambda _result: offer_undo(self.resource.said('trashed'), lambda: self._undo_delete(record_id)),
+            then=lambda _result: offer_undo(
+                self.resource.said_about('trashed', self.record), lambda: self._undo_delete(record_id)
+            ),
         )
 
     async def _undo_delete(self, record_id: int) -> None:
@@ -387,14 +393,14 @@ class RecordDialog:
             _in_session,
             lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=record_id),
         )
-        ui.notify(self.resource.said('restored'), type='positive')
+        ui.notify(self.resource.said_about('restored', self.record), type='positive')
         await _maybe_await(self.on_saved())
 
     async def _restore(self) -> None:
         user = acting_user()
         await self._run(
             lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=self.record.id),
-            then=lambda _result: ui.notify(self.resource.said('restored'), type='positive'),
+            then=lambda _result: ui.notify(self.resource.said_about('restored', self.record), type='positive'),
         )
 
     async def _revert(self, entry_id: int) -> None:
