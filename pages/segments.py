@@ -19,7 +19,7 @@ from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
 from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
-from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
+from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog, scroll_into_view
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
 from components.segment_members import SegmentMembers, members_dialog
@@ -188,7 +188,7 @@ def segments_page(user: User) -> None:
         heading.text = _('Edit segment "{name}"').format(name=name)
         save_button.text = _('Save changes')
         stop.set_visibility(True)
-        ui.run_javascript(f'getHtmlElement({builder.id}).scrollIntoView({{behavior: "smooth", block: "start"}})')
+        scroll_into_view(builder, to_top=True)
 
     def stop_editing() -> None:
         editing.clear()
