@@ -37,7 +37,7 @@ from .forms import (
     page_dialog,
     show_secret_once,
 )
-from .image_field import image_input
+from .image_field import ImageInput, image_input
 from .links import site_link
 from .preview_images import without_remote_images
 from .related_select import related_select
@@ -140,7 +140,7 @@ class RecordDialog:
             self.actions.move(card)  # built with the form, shown below the scrolling body
         if self.writable:
             for element in self.inputs.values():
-                if isinstance(element, ValueElement):  # a picture's input has no value of its own to watch
+                if isinstance(element, ValueElement | ImageInput):  # a picture's input tells its own changes
                     element.on_value_change(self._hold_while_edited)
         self.dialog.open()
 
