@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nicegui import events, ui
 
 from backoffice.i18n import N_, _
@@ -33,6 +36,7 @@ class ImageInput(ui.column):
         self.folder = folder
         self._value: str | None = None
         self._error: str | None = None
+        self._watchers: list[Callable[[], Any]] = []
         self.classes('gap-1')
         with self:
             ui.label(_(declared.label) + (' *' if declared.required else '')).classes('text-sm text-gray-600')
@@ -70,12 +74,22 @@ class ImageInput(ui.column):
 
     @value.setter
     def value(self, value: str | None) -> None:
+        changed = (value or None) != self._value
         self._value = value or None
         url = image_url(self._value)
         self.thumbnail.set_source(url or '')
         self.thumbnail.visible = url is not None
         self.placeholder.visible = url is None
         self.remove_button.visible = self._value is not None
+        if changed:
+            for watcher in self._watchers:
+                watcher()
+
+    def on_value_change(self, callback: Callable[[], Any]) -> ImageInput:
+        """Call back when the picture is uploaded or removed, as the other inputs do (the record dialog's guard of
+        unsaved edits counted no new picture: Escape closed it and the upload was lost)."""
+        self._watchers.append(callback)
+        return self
 
     @property
     def error(self) -> str | None:

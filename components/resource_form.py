@@ -37,7 +37,7 @@ from .forms import (
     page_dialog,
     show_secret_once,
 )
-from .image_field import image_input
+from .image_field import ImageInput, image_input
 from .links import site_link
 from .preview_images import without_remote_images
 from .related_select import related_select
@@ -140,7 +140,7 @@ class RecordDialog:
             self.actions.move(card)  # built with the form, shown below the scrolling body
         if self.writable:
             for element in self.inputs.values():
-                if isinstance(element, ValueElement):  # a picture's input has no value of its own to watch
+                if isinstance(element, ValueElement | ImageInput):  # a picture's input tells its own changes
                     element.on_value_change(self._hold_while_edited)
         self.dialog.open()
 
@@ -357,7 +357,11 @@ class RecordDialog:
             ui.notify(
                 getattr(result, 'message', '')
                 or note
-                or (self.resource.said('created') if self.is_new else _('Changes saved')),
+                or (
+                    self.resource.said_about('created', getattr(result, 'record', result))
+                    if self.is_new
+                    else _('Changes saved')
+                ),
                 type='positive',
                 multi_line=bool(note),
             )
@@ -376,7 +380,9 @@ class RecordDialog:
             lambda s: crud.delete_record(
                 session=s, actor=user, resource=self.resource, record_id=record_id, version=self.version
             ),
-            then=lambda _result: offer_undo(self.resource.said('trashed'), lambda: self._undo_delete(record_id)),
+            then=lambda _result: offer_undo(
+                self.resource.said_about('trashed', self.record), lambda: self._undo_delete(record_id)
+            ),
         )
 
     async def _undo_delete(self, record_id: int) -> None:
@@ -387,14 +393,14 @@ class RecordDialog:
             _in_session,
             lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=record_id),
         )
-        ui.notify(self.resource.said('restored'), type='positive')
+        ui.notify(self.resource.said_about('restored', self.record), type='positive')
         await _maybe_await(self.on_saved())
 
     async def _restore(self) -> None:
         user = acting_user()
         await self._run(
             lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=self.record.id),
-            then=lambda _result: ui.notify(self.resource.said('restored'), type='positive'),
+            then=lambda _result: ui.notify(self.resource.said_about('restored', self.record), type='positive'),
         )
 
     async def _revert(self, entry_id: int) -> None:

@@ -19,7 +19,7 @@ from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
 from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
-from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
+from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog, scroll_into_view
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
 from components.segment_members import SegmentMembers, members_dialog
@@ -56,7 +56,7 @@ def segments_page(user: User) -> None:
     @ui.refreshable
     def overview() -> None:
         with read_session() as session:
-            saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
+            saved = [(s.id, s.name, s.filters, s.version) for s in segments.saved_segments(session=session)]
         totals: dict[str, tuple[ui.label, ui.label]] = {}
 
         def counted_line(marker: str) -> tuple[ui.label, ui.label]:
@@ -77,7 +77,7 @@ def segments_page(user: User) -> None:
                     ui.label(_(segment.name)).classes('text-sm text-gray-600')
                     totals[segment.key] = counted_line(f'segment-total-{segment.key}')
                     ui.label(_(segment.description)).classes('text-xs text-gray-500')
-            for segment_id, name, filters in saved:
+            for segment_id, name, filters, version in saved:
                 with (
                     ui.card()
                     .classes('w-full gap-1 p-3 cursor-pointer')
@@ -90,6 +90,21 @@ def segments_page(user: User) -> None:
                         )
                         cut.props['title'] = name  # cut on the card: whole on hover (a value, never parsed)
                         if may_export:
+                            edit = (
+                                ui.button(
+                                    icon='edit',
+                                    on_click=lambda i=segment_id, n=name, f=filters, v=version: start_editing(
+                                        i, n, f, v
+                                    ),
+                                )
+                                .props('flat round dense size=sm color=grey-7')
+                                .classes('ml-auto')
+                                .mark(f'edit-segment-{segment_id}')
+                                .on('click.stop', js_handler='() => {}')
+                            )  # the card under it opens the members
+                            edit.props['aria-label'] = _('Edit segment {name}').format(
+                                name=name
+                            )  # a value, never parsed
                             delete = (
                                 ui.button(
                                     icon='delete_outline', on_click=lambda i=segment_id, n=name: delete_dialog(i, n)
@@ -107,7 +122,7 @@ def segments_page(user: User) -> None:
                     ).mark(f'segment-filters-{segment_id}')
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
-            counted = await call(_count_all, user, [(i, f) for i, _name, f in saved])
+            counted = await call(_count_all, user, [(i, f) for i, _name, f, _version in saved])
             if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
                 for key, (total, reach) in totals.items():
                     everyone, reachable = counted[key]
@@ -120,8 +135,11 @@ def segments_page(user: User) -> None:
 
     overview()
 
-    with ui.card().classes('w-full gap-2'):
-        ui.label(_('Build a segment')).classes('text-lg font-medium')
+    # the saved segment being edited in the builder ({} when building a new one): its id, name and the version opened
+    editing: dict[str, Any] = {}
+
+    with ui.card().classes('w-full gap-2') as builder:
+        heading = ui.label(_('Build a segment')).classes('text-lg font-medium break-words').mark('builder-heading')
         fields: dict[str, ui.element] = {
             'status': ui.select(
                 {s.value: _(formatting.label(s, CUSTOMER_STATUSES)) for s in CustomerStatus},
@@ -157,7 +175,28 @@ def segments_page(user: User) -> None:
                     _('Show customers'), on_click=lambda: _custom(lambda f: show_members(f, _('Custom segment')))
                 ).props('flat')
                 if may_export:
-                    ui.button(_('Save segment'), on_click=lambda: save_dialog())
+                    stop = ui.button(_('Stop editing'), on_click=lambda: stop_editing()).props('flat')
+                    stop.mark('stop-editing').set_visibility(False)
+                    save_button = ui.button(_('Save segment'), on_click=lambda: save_dialog()).mark('save-segment')
+
+    def start_editing(segment_id: int, name: str, filters: dict[str, Any], version: int) -> None:
+        """The saved segment's filters in the builder, its live count below them; Save changes it (at this version)."""
+        editing.update(id=segment_id, name=name, version=version)
+        for field, element in fields.items():
+            value = filters.get(field)
+            element.value = None if value is None else value if field in ('status', 'event_type') else str(value)
+        heading.text = _('Edit segment "{name}"').format(name=name)
+        save_button.text = _('Save changes')
+        stop.set_visibility(True)
+        scroll_into_view(builder, to_top=True)
+
+    def stop_editing() -> None:
+        editing.clear()
+        for element in fields.values():
+            element.value = None
+        heading.text = _('Build a segment')
+        save_button.text = _('Save segment')
+        stop.set_visibility(False)
 
     def values() -> dict[str, Any]:
         return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
@@ -334,18 +373,36 @@ def segments_page(user: User) -> None:
         dialog.open()
 
     def save_dialog() -> None:
+        edited = dict(editing)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(_('Save segment')).classes('text-lg font-medium')
-            name = ui.input(_('Name')).props('outlined').classes('w-full')
+            ui.label(_('Save changes to the segment') if edited else _('Save segment')).classes('text-lg font-medium')
+            name = ui.input(_('Name'), value=edited.get('name', '')).props('outlined').classes('w-full')
+            problem = error_line()  # someone else's edit meanwhile: said here, what was typed kept
 
             def save() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                if call_now(_save, actor, name.value, values(), fields={'name': name, **fields}) is FAILED:
+                shown = {'name': name, **fields}
+                if edited:
+                    saved = call_now(
+                        _update,
+                        actor,
+                        edited['id'],
+                        edited['version'],
+                        name.value,
+                        values(),
+                        fields=shown,
+                        message=problem,
+                    )
+                else:
+                    saved = call_now(_save, actor, name.value, values(), fields=shown, message=problem)
+                if saved is FAILED:
                     return
                 dialog.close()
-                ui.notify(_('Segment saved'), type='positive')
+                if edited:
+                    stop_editing()
+                ui.notify(_('Changes saved') if edited else _('Segment saved'), type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):
@@ -385,6 +442,13 @@ def _count(actor: User, filters: Filters) -> tuple[int, int]:
 def _save(actor: User, name: str, filters: dict[str, Any]) -> Any:
     with session_scope() as session:
         return segments.save_segment(session=session, actor=actor, name=name, filters=filters)
+
+
+def _update(actor: User, segment_id: int, version: int, name: str, filters: dict[str, Any]) -> Any:
+    with session_scope() as session:
+        return segments.update_segment(
+            session=session, actor=actor, segment_id=segment_id, version=version, name=name, filters=filters
+        )
 
 
 def _delete(actor: User, segment_id: int) -> bool:

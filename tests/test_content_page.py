@@ -68,7 +68,7 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
     user.find('Slug *').type('Opening Hours')
     user.find('Text (Markdown)').type('We are open **Monday to Friday**.')
     user.find(kind=ui.button, content='Create page').click()
-    await user.should_see('Page created')
+    await user.should_see('Page "Opening hours" created')
     rows = await rows_show(user, 'content', 'slug', 'opening-hours')
     assert next(r for r in rows if r['slug'] == 'opening-hours')['status'] == 'Draft'
 
@@ -282,3 +282,18 @@ async def test_a_dialog_with_unsaved_edits_is_not_closed_by_escape_or_a_click_be
     assert dialog.props['persistent'] is True
     markdown_input(user).value = 'First words'  # undone: nothing to lose
     assert not dialog.props['persistent']
+
+
+async def test_a_new_legal_document_is_said_created_as_a_legal_document_not_a_page(user: User) -> None:
+    title = 'CGV: "2027" <script>alert(1)</script>'
+    await signed_in(user, make_user('manager').email, path='/content')
+    user.find('New page').click()
+    user.find('Title *').type(title)
+    user.find('Slug *').type('cgv-2027')
+    kind = next(s for s in user.find(kind=ui.select).elements if s.props.get('label', '').startswith('Kind *'))
+    kind.value = 'legal'
+    user.find('Text (Markdown)').type('Article 1.')
+    user.find(kind=ui.button, content='Create page').click()
+    await user.should_see(f'Legal document "{title}" created')  # it said "Page created"
+    await user.should_not_see('Page created')
+    assert stored('cgv-2027').kind == 'legal'

@@ -11,7 +11,7 @@ from sqlmodel import select
 from backoffice import auth
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Customer, PortalAccount, PortalLink, StaffMail, utcnow
+from backoffice.models import Customer, PortalAccount, PortalLink, PortalSession, StaffMail, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.services import portal_access
 
@@ -180,3 +180,45 @@ def test_erasing_a_customer_closes_their_portal_and_deletes_their_files_and_link
         assert session.exec(select(PortalLink)).first() is None
         assert all('rae@example.com' not in m.to_address + m.body for m in session.exec(select(StaffMail)))
     assert not (ticket_attachments.root() / stored.stored).exists()
+
+
+def test_signing_in_to_the_portal_and_visiting_it_count_as_the_customer_seen() -> None:
+    """The segments' "Not seen for" ignored portal visits: signing in (a link or a password) and using the portal (at
+    most once per TOUCH_EVERY, with the session's own "last seen") set the customer's."""
+    customer = make_customer('seen@example.com', name='Seen: "<script>x</script>"')
+    long_ago = utcnow() - timedelta(days=90)
+
+    def last_seen():
+        with read_session() as session:
+            return session.get(Customer, customer.id).last_seen_at
+
+    def quiet() -> None:
+        with session_scope() as session:
+            row = session.get(Customer, customer.id)
+            row.last_seen_at = long_ago
+            session.add(row)
+            session.commit()
+
+    quiet()
+    invite(customer.id)
+    before = utcnow()
+    assert portal_access.open_link(token=token_of(last_link('seen@example.com'))).ok
+    assert last_seen() >= before
+    with session_scope() as session:
+        portal_access.set_password(session=session, customer_id=customer.id, password=PASSWORD, keep_session_id=None)
+    quiet()
+    assert portal_access.sign_in(email='seen@example.com', password=PASSWORD, address='10.0.3.1').ok
+    assert last_seen() >= before
+
+    quiet()
+    with session_scope() as session:
+        started = portal_access.start_session(session, customer_id=customer.id, user_agent='test', address='10.0.3.1')
+    portal_access.touch(started.session_id)
+    assert last_seen() == long_ago  # a session seen a moment ago is not written again
+    with session_scope() as session:
+        row = session.get(PortalSession, started.session_id)
+        row.last_seen_at = utcnow() - portal_access.TOUCH_EVERY
+        session.add(row)
+        session.commit()
+    portal_access.touch(started.session_id)
+    assert last_seen() >= before

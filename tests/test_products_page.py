@@ -240,9 +240,17 @@ async def test_a_product_gets_its_image_in_the_form(user: User, monkeypatch: pyt
     table = user.find(ui.table).elements.pop()
     user.find(ui.table).trigger('rowClick', [{}, table.rows[0], 0])
     await user.should_see('Save changes')
+    [dialog] = [d for d in user.find(kind=ui.dialog).elements if d.value]
+    assert not dialog.props.get('persistent')  # untouched: Escape closes it
     upload = user.find(ui.upload).elements.pop()
     await upload.handle_uploads([SmallFileUpload('press.png', 'image/png', tiny_png())])
     await user.should_see('Remove image')  # shown once the field holds an image
+    # a new picture alone is an unsaved edit: Escape or a click beside the dialog no longer loses it
+    assert dialog.props.get('persistent') is True
+    user.find('Remove image').click()
+    assert not dialog.props.get('persistent')  # undone: nothing to lose
+    await upload.handle_uploads([SmallFileUpload('press.png', 'image/png', tiny_png())])
+    await user.should_see('Remove image')
     user.find('Save changes').click()
     await user.should_see('Changes saved')
     image = stored('BREW-FP-100').image

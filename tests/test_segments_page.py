@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, utcnow
+from backoffice.models import Customer, Segment, utcnow
 from backoffice.services import app_settings, segments, users
 
 from .support.factories import make_customer, make_user
@@ -367,3 +367,47 @@ async def test_a_french_reader_searches_a_segment_and_reads_more_in_french(user:
     assert search.props['placeholder'] == 'Rechercher par nom ou e-mail'
     search.value = 'personne'
     await user.should_see('Aucun client de ce segment ne correspond à « personne ».')
+
+
+async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_is_refused(user: User) -> None:
+    manager, other = make_user('manager'), make_user('manager')
+    name = 'Lapsed "VIPs": <script>alert(1)</script>'
+    with session_scope() as session:
+        lapsed = segments.save_segment(session=session, actor=manager, name=name, filters={'not_seen_for_days': 30})
+    await signed_in(user, manager.email, path='/segments')
+    await user.should_see(name, retries=40)
+
+    edit = next(iter(user.find(marker=f'edit-segment-{lapsed.id}').elements))
+    assert edit.props['aria-label'] == f'Edit segment {name}'  # a value: the name made no prop
+    user.find(marker=f'edit-segment-{lapsed.id}').click()
+    await user.should_see(f'Edit segment "{name}"')  # its filters in the builder, to change
+    days = next(iter(user.find(marker='segment-not_seen_for_days').elements))
+    assert days.value == '30'
+    days.value = '60'
+    user.find(marker='save-segment').click()
+    field = next(iter(user.find('Name').elements))
+    assert field.value == name  # its name, to keep or change
+    field.value = 'Quiet: "60"'
+    user.find(marker='confirm-save').click()
+    await user.should_see('Changes saved')
+    await user.should_see('Build a segment')  # the builder is free again
+    with read_session() as session:
+        saved = session.get(Segment, lapsed.id)
+        assert (saved.name, saved.filters, saved.version) == ('Quiet: "60"', {'not_seen_for_days': 60}, 2)
+
+    # opened again, then changed by someone else before this save: refused, said in the dialog, nothing lost
+    await eventually(
+        lambda: [e.text for e in user.find(marker=f'segment-name-{lapsed.id}').elements] == ['Quiet: "60"'],
+        message='the card renamed',
+    )
+    user.find(marker=f'edit-segment-{lapsed.id}').click()
+    await user.should_see('Edit segment "Quiet: \\"60\\""'.replace('\\', ''))
+    with session_scope() as session:
+        segments.update_segment(
+            session=session, actor=other, segment_id=lapsed.id, version=2, name='Theirs', filters={'min_orders': 3}
+        )
+    user.find(marker='save-segment').click()
+    user.find(marker='confirm-save').click()
+    await user.should_see(f'This segment was changed by {other.email}', retries=40)
+    with read_session() as session:
+        assert session.get(Segment, lapsed.id).name == 'Theirs'

@@ -461,6 +461,9 @@ class Resource:
     # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or
     # '' for the usual words): a legal document's edits are not live until a version is published
     saved_note: Callable[[Any], str] | None = None
+    # what a notification says of one record when the wording's sentence would misname it ('created', 'trashed' or
+    # 'restored' and the record → a sentence, '' for the wording's): content holds pages, texts and legal documents
+    said_of: Callable[[str, Any], str] | None = None
     # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
     # the generic service then validates nothing for them: their service does it all.
     create_with: CreateWith | None = None
@@ -521,6 +524,12 @@ class Resource:
         """One of the declared sentences (Wording), translated; a generic one when the resource declares none."""
         declared = getattr(self.wording, what, '') if self.wording else ''
         return shown(declared or GENERIC_WORDING[what])
+
+    def said_about(self, what: Literal['created', 'trashed', 'restored'], record: Any) -> str:
+        """The notification about this record: the resource's own words for it (said_of), else the wording's."""
+        return (self.said_of(what, record) if self.said_of is not None and record is not None else '') or self.said(
+            what
+        )
 
     @property
     def entity(self) -> str:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, SmallInteger
+from sqlalchemy import JSON, Column, Index, SmallInteger, func, literal_column
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import utcnow
@@ -105,9 +105,14 @@ class Segment(SQLModel, table=True):
     """A custom segment of customers: a name and the filters that select them (counted live, never stored)."""
 
     __tablename__ = 'segments'
+    # one name whatever its case ("Lapsed" and "lapsed" both existed): the service says so at the name field, this
+    # is the backstop for two saves at the same instant (migration 0076)
+    __table_args__ = (Index('ix_segments_name_lower', func.lower(literal_column('name')), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
     filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_by: str = Field(default='system', max_length=254)
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime | None = None  # its last edit (None: as created)
+    version: int = Field(default=1, nullable=False)  # bumped by every edit: a stale edit is refused (StaleRecord)

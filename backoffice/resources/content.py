@@ -16,7 +16,7 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_, NP_, ngettext
+from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services import legal_acceptances
 from backoffice.services.content import (
@@ -32,6 +32,25 @@ from backoffice.services.content import (
 KINDS = {'page': N_('Page'), 'text': N_('Text'), 'legal': N_('Legal document')}
 # 'Published' in French agreed with pages only ('Document légal · Publiée'): content has its own word for it
 STATUSES = {'draft': N_('Draft'), 'published': NP_('content status', 'Published')}
+
+
+# a notification names what it speaks of: "Page created" was said of a new legal document too
+SAID_OF = {
+    ('created', ContentKind.page): N_('Page "{title}" created'),
+    ('created', ContentKind.text): N_('Text "{title}" created'),
+    ('created', ContentKind.legal): N_('Legal document "{title}" created'),
+    ('trashed', ContentKind.page): N_('Page "{title}" moved to the trash'),
+    ('trashed', ContentKind.text): N_('Text "{title}" moved to the trash'),
+    ('trashed', ContentKind.legal): N_('Legal document "{title}" moved to the trash'),
+    ('restored', ContentKind.page): N_('Page "{title}" restored'),
+    ('restored', ContentKind.text): N_('Text "{title}" restored'),
+    ('restored', ContentKind.legal): N_('Legal document "{title}" restored'),
+}
+
+
+def said_of(what: str, entry: ContentEntry) -> str:
+    sentence = SAID_OF.get((what, ContentKind(entry.kind)))
+    return _(sentence).format(title=entry.title) if sentence else ''
 
 
 CONTENT = register(
@@ -120,6 +139,7 @@ CONTENT = register(
         ),
         check_change=check_content_change,
         saved_note=saved_note,
+        said_of=said_of,
         related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),
         actions=(
             Action(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from backoffice import auth, i18n
@@ -282,13 +283,20 @@ def signed_in_actor(customer_id: int | None, epoch: int | None, key: str | None)
 
 
 def touch(session_id: int) -> None:
-    """The session's "last seen", at most once a minute."""
+    """The session's "last seen", at most once a minute, and the customer's with it (the segments' "Not seen for"
+    counts portal visits)."""
     with session_scope() as session:
         row = session.get(PortalSession, session_id)
         if row is not None and row.ended_at is None and utcnow() - _aware(row.last_seen_at) >= TOUCH_EVERY:
             row.last_seen_at = utcnow()
             session.add(row)
+            _seen(session, row.customer_id)
             session.commit()
+
+
+def _seen(session: Session, customer_id: int) -> None:
+    """The customer's "last seen" is now: one narrow UPDATE (their record's version untouched: nobody edited it)."""
+    session.execute(update(Customer).where(col(Customer.id) == customer_id).values(last_seen_at=utcnow()))
 
 
 TOUCH_EVERY = staff_sessions.TOUCH_EVERY
@@ -343,6 +351,7 @@ def _entered(session: Session, customer: Customer, said: str) -> Entry:
     account = account_of(session, customer.id or 0)
     account.last_login_at = utcnow()
     session.add(account)
+    _seen(session, customer.id or 0)  # signing in to the portal is a visit: "Not seen for" ignored it
     audit.record(
         session, None, 'portal.signed_in', 'customers', customer.id, summary=sentence(said, email=customer.email)
     )

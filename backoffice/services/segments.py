@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from backoffice import formatting, outbound, stored_text
-from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.errors import NotFound, StaleRecord, ValidationFailed, field_errors
 from backoffice.i18n import N_, _, ngettext, supported
 from backoffice.kpi import definitions
 from backoffice.kpi import sources as src
@@ -310,34 +313,67 @@ def shown_address(*, session: Session) -> str:
 
 def save_segment(*, session: Session, actor: User, name: str, filters: dict[str, Any]) -> Segment:
     require(actor, 'segments.export')
-    errors = {}
-    try:
-        cleaned = Filters.model_validate(filters)
-    except ValidationError as error:
-        errors = field_errors(error)
-        cleaned = None
-    try:
-        name = clean_name(name)
-    except ValueError as error:
-        errors['name'] = _('Give the segment a name') if not (name or '').strip() else str(error)
-    else:
-        if session.execute(select(Segment.id).where(func.lower(Segment.name) == name.lower())).first():
-            errors['name'] = _('A segment with this name exists')
-    if errors:
-        raise ValidationFailed(errors)
-    segment = Segment(name=name, filters=cleaned.model_dump(mode='json', exclude_none=True), created_by=actor.email)
-    session.add(segment)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        'segments.created',
-        'segments',
-        segment.id,
-        changes={'filters': [None, segment.filters]},
-        summary=sentence(N_('Segment {name} created'), name=repr(name)),
-    )
-    session.commit()
+    name, cleaned = _checked(session, name, filters, segment_id=None)
+    segment = Segment(name=name, filters=cleaned, created_by=actor.email)
+    with _unless_name_taken(session):
+        session.add(segment)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            'segments.created',
+            'segments',
+            segment.id,
+            changes={'filters': [None, segment.filters]},
+            summary=sentence(N_('Segment {name} created'), name=repr(name)),
+        )
+        session.commit()
+    return segment
+
+
+def update_segment(
+    *, session: Session, actor: User, segment_id: int, version: int, name: str, filters: dict[str, Any]
+) -> Segment:
+    """A saved segment's new name or filters, at the version the operator opened (someone else's edit since then is
+    never overwritten: StaleRecord names them); audited with what changed."""
+    require(actor, 'segments.export')
+    segment = session.get(Segment, segment_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    if segment is None:
+        raise NotFound(_('This segment no longer exists (someone deleted it).'))
+    if segment.version != version:
+        last = audit.last_change(session, 'segments', segment_id)
+        raise StaleRecord(
+            N_('segment'),
+            last.actor_email if last else None,
+            last.at if last else segment.updated_at,
+            segment.version,
+            sent_version=version,
+        )
+    name, cleaned = _checked(session, name, filters, segment_id=segment_id)
+    changes = {
+        field: [before, after]
+        for field, before, after in (('name', segment.name, name), ('filters', segment.filters, cleaned))
+        if before != after
+    }
+    if not changes:
+        session.rollback()
+        return segment
+    with _unless_name_taken(session):
+        segment.name, segment.filters = name, cleaned
+        segment.version += 1
+        segment.updated_at = utcnow()
+        session.add(segment)
+        audit.record(
+            session,
+            actor,
+            'segments.changed',
+            'segments',
+            segment.id,
+            changes=changes,
+            version=segment.version,
+            summary=sentence(N_('Segment {name} changed'), name=repr(name)),
+        )
+        session.commit()
     return segment
 
 
@@ -365,6 +401,42 @@ def saved_segments(*, session: Session) -> list[Segment]:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _checked(session: Session, name: str, filters: dict[str, Any], *, segment_id: int | None) -> tuple[str, dict]:
+    """The cleaned name and filters, or every problem at its field (a name taken whatever its case, but this
+    segment's own)."""
+    errors = {}
+    try:
+        cleaned = Filters.model_validate(filters)
+    except ValidationError as error:
+        errors = field_errors(error)
+        cleaned = None
+    try:
+        name = clean_name(name)
+    except ValueError as error:
+        errors['name'] = _('Give the segment a name') if not (name or '').strip() else str(error)
+    else:
+        taken = select(Segment.id).where(func.lower(Segment.name) == name.lower(), Segment.id != (segment_id or 0))
+        if session.execute(taken).first():
+            errors['name'] = _(NAME_TAKEN)
+    if errors or cleaned is None:
+        raise ValidationFailed(errors)
+    return name, cleaned.model_dump(mode='json', exclude_none=True)
+
+
+NAME_TAKEN = N_('A segment with this name exists')
+
+
+@contextmanager
+def _unless_name_taken(session: Session) -> Iterator[None]:
+    """The write; a name another save took at the same instant (the unique index on lower(name)) is told at the name
+    field as the check before it would have, not as a database error."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({'name': _(NAME_TAKEN)}) from None
 
 
 def _built_in(session: Session, key: str, now: datetime) -> list[ColumnElement]:

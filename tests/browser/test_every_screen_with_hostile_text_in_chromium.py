@@ -194,7 +194,34 @@ def segment_dialogs(driver: WebDriver) -> None:
     search_members(driver, 1440)
     visible(driver, '.q-dialog [aria-label="Close"]').click()
     WebDriverWait(driver, TIMEOUT).until(lambda d: not on_screen(d, '.q-dialog'), 'the members dialog stays open')
+    segment_edit(driver)
     segment_delete_dialog(driver)
+
+
+def segment_edit(driver: WebDriver) -> None:
+    """/segments: the saved segment's pencil (its name as a label) opens it in the builder, headed with its name as
+    text, at 1440 px and on a phone; nothing wider than the page; Stop editing frees the builder again."""
+    name = hostile('Seg', 80)
+    labelled = {
+        b.get_attribute('aria-label'): b for b in driver.find_elements(By.CSS_SELECTOR, '[aria-label^="Edit segment"]')
+    }
+    assert f'Edit segment {name}' in labelled, f'no edit button labelled with the name among {list(labelled)}'
+    labelled[f'Edit segment {name}'].click()
+    shows_literally(driver, f'Edit segment "{name}"', 'the builder editing a segment')
+    assert not on_screen(driver, '.q-dialog'), 'the pencil opened the members too'
+    assert_no_script_ran(driver, 'the builder editing a segment')
+    for width, height in (DESKTOP, PHONE):
+        resize_and_settle(driver, width, height)
+        driver.execute_script(
+            '[...document.querySelectorAll(".q-card")].find(c => c.innerText.includes("Stop editing"))'
+            '.scrollIntoView({block: "start"})'
+        )
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'/segments editing a segment overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'segment-edit-{width}.png'))
+    resize_and_settle(driver, *DESKTOP)
+    next(b for b in driver.find_elements(By.CSS_SELECTOR, '.q-btn') if b.text.strip() == 'Stop editing').click()
+    shows_literally(driver, 'Build a segment', 'the builder once editing stopped')
 
 
 def segment_delete_dialog(driver: WebDriver) -> None:
