@@ -1,4 +1,4 @@
-"""Migration 0076 on SQLite: saved segments whose names differ only by case are told apart (the first keeps its
+"""Migration 0075 on SQLite: saved segments whose names differ only by case are told apart (the first keeps its
 name), then one name whatever its case is kept by a unique index; every segment is at version 1; the downgrade
 removes both."""
 
@@ -19,7 +19,7 @@ HOSTILE = 'Lapsed "VIP": <script>alert(1)</script>' + 'x' * 41  # 80 characters,
 
 def test_names_equal_but_for_case_are_told_apart_and_kept_unique(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    migrate_to(engine, '0073')
+    migrate_to(engine, '0074')
     with engine.begin() as connection:
         for segment_id, name in ((1, HOSTILE), (2, HOSTILE.upper()), (3, HOSTILE.lower()), (4, 'Other')):
             connection.execute(
@@ -28,7 +28,7 @@ def test_names_equal_but_for_case_are_told_apart_and_kept_unique(tmp_path: Path)
                 ),
                 {'id': segment_id, 'name': name},
             )
-    migrate_to(engine, '0076')
+    migrate_to(engine, '0075')
     with engine.connect() as connection:
         rows = connection.execute(text('SELECT id, name, version FROM segments ORDER BY id')).all()
     assert rows == [
@@ -41,7 +41,7 @@ def test_names_equal_but_for_case_are_told_apart_and_kept_unique(tmp_path: Path)
         connection.execute(
             text("INSERT INTO segments (name, filters, created_by, created_at) VALUES ('OTHER', '{}', 'x', 0)")
         )
-    migrate_to(engine, '0073', down=True)
+    migrate_to(engine, '0074', down=True)
     with engine.connect() as connection:
         columns = [row[1] for row in connection.execute(text('PRAGMA table_info(segments)'))]
         indexes = [row[1] for row in connection.execute(text('PRAGMA index_list(segments)'))]

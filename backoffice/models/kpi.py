@@ -106,7 +106,7 @@ class Segment(SQLModel, table=True):
 
     __tablename__ = 'segments'
     # one name whatever its case ("Lapsed" and "lapsed" both existed): the service says so at the name field, this
-    # is the backstop for two saves at the same instant (migration 0076)
+    # is the backstop for two saves at the same instant (migration 0075)
     __table_args__ = (Index('ix_segments_name_lower', func.lower(literal_column('name')), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,8 +2,8 @@
 unique whatever the case ("Lapsed" and "lapsed" could both exist, and two saves at the same instant met the exact-text
 constraint as a database error). Names already equal but for case are told apart first ("lapsed (2)").
 
-Revision ID: 0076
-Revises: 0073
+Revision ID: 0075
+Revises: 0074
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0076'
-down_revision: str | None = '0073'
+revision: str = '0075'
+down_revision: str | None = '0074'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
