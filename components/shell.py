@@ -248,7 +248,8 @@ def _user_menu(user: User) -> None:
         # a long name cut with an ellipsis (Quasar's class), whole in the tooltip: 60 characters filled a tablet's
         # header
         ui.label(user.name).classes('ml-2 gt-xs ellipsis').style('max-width: min(12rem, 18vw)')
-        ui.tooltip(user.name)
+        with ui.tooltip():
+            ui.label(user.name)  # as text
     MenuOnOpen(account, _account_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"'))
 
 
