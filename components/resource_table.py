@@ -211,6 +211,7 @@ class ResourceTable:
         self.total, self.exact = 0, True
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._date_inputs: dict[str, tuple[DateInput, DateInput]] = {}  # a date filter's fields: from, to
+        self._number_inputs: dict[str, tuple[ui.input, ui.input]] = {}  # a number filter's fields: from, to
         self._applying = False
         self._refresh_pending = False
         self._refresh_again = False  # a change came while a refresh was under way: refresh once more after it
@@ -827,18 +828,41 @@ class ResourceTable:
         await self.reload()
 
     def _show_filters(self, filters: dict) -> None:
-        """The filter fields (those built) show `filters`."""
+        """The filter fields (those built) show `filters`. A select shows only a value among its options: a saved
+        view's customer beyond the first options, or a tag typed but on no request, is added to them first."""
         for name, control in self.controls.items():
             if name != 'search' and self._filter_kind(name) in ('choice', 'tags'):
-                control.value = filters.get(name) or []  # a multiple select is never None
+                chosen = list(filters.get(name) or [])  # a multiple select is never None
+                missing = [v for v in chosen if v not in control.options]
+                if missing and self._filter_kind(name) == 'tags':
+                    control.set_options({**control.options, **{v: v for v in missing}}, value=chosen)
+                else:
+                    control.value = chosen
             elif self._filter_kind(name) == 'related':
-                control.value = filters.get(name)
+                self._show_related(name, control, filters.get(name))
             elif self._filter_kind(name) in ('bool', 'present'):
                 control.value = None if name not in filters else ('yes' if filters[name] else 'no')
         for name, fields in self._date_inputs.items():  # a saved view's days (dates, or ISO text as stored)
             given = filters.get(name) or (None, None)
             for field, day in zip(fields, given, strict=True):
                 field.value = str(day)[:10] if day else ''
+        for name, fields in self._number_inputs.items():  # a saved view's bounds, as the fields' text stored them
+            given = filters.get(name) or (None, None)
+            for field, bound in zip(fields, given, strict=True):
+                field.value = '' if bound is None else str(bound)
+
+    def _show_related(self, name: str, control: ui.element, value: Any) -> None:
+        if value is None or value in control.options:
+            control.value = value
+            return
+        declared = next(f for f in self.resource.filters if f.name == name)
+        with read_session() as session:
+            title = crud.titles_for(session=session, resource=RESOURCES[declared.related], ids={value}).get(value)
+        if title is None:  # gone since the view was saved: the list is not narrowed to nothing
+            self._set_filter(name, None)
+            control.value = None
+            return
+        control.set_options({**control.options, value: title}, value=value)
 
     def _say_filters_set(self) -> None:
         """The phone's Filters button says how many filters hold ('Filters (2)'): a list opened filtered (a dashboard
@@ -963,6 +987,7 @@ class ResourceTable:
         high.on_value_change(lambda: changed('high', high))
         high.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-40')
         high.mark(f'filter-{declared.name}-to')
+        self._number_inputs[declared.name] = (low, high)
 
     def _related_filter(self, declared) -> None:
         column = self.resource.model.__table__.columns.get(declared.name)

@@ -221,7 +221,9 @@ def avatar(name: str, *, color: str = 'primary', text_color: str = 'white', size
 
 
 def initials(name: str) -> str:
-    return ''.join(part[0] for part in name.split()[:2]).upper() or '?'
+    """'MM' for 'Maximiliana "Max" …': the first letter or digit of the first two words that have one (not a quote)."""
+    firsts = (next((c for c in part if c.isalnum()), '') for part in name.split())
+    return ''.join([c for c in firsts if c][:2]).upper() or '?'
 
 
 def no_access() -> None:
@@ -243,7 +245,11 @@ def _user_menu(user: User) -> None:
     account.props['aria-haspopup'] = 'menu'
     with account:
         avatar(user.name, color='white', text_color='primary', size='sm')
-        ui.label(user.name).classes('ml-2 gt-xs')
+        # a long name cut with an ellipsis (Quasar's class), whole in the tooltip: 60 characters filled a tablet's
+        # header
+        ui.label(user.name).classes('ml-2 gt-xs ellipsis').style('max-width: min(12rem, 18vw)')
+        with ui.tooltip():
+            ui.label(user.name)  # as text
     MenuOnOpen(account, _account_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"'))
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError
-from backoffice.models import Ticket, User
+from backoffice.models import DeliveryStatus, Ticket, User, WebhookDelivery, WebhookEndpoint
 from backoffice.resources import resource
-from backoffice.services import tickets
+from backoffice.services import password_reset, tickets, users, webhooks
 
 from .support.factories import make_role, make_user, submit_request
+from .support.invitations import mail_set_up
 
 HOSTILE = 'Ana "Lead" <script>x</script>: é'
 
@@ -77,3 +79,51 @@ def test_assign_to_me_is_not_offered_on_a_request_already_mine_and_duplicate_not
         )
     marked = stored(Ticket, second.id)
     assert not duplicate.offered(marked, agent) and not tickets.may_mark_duplicate(marked)
+
+
+def test_resend_failed_is_offered_only_with_failed_deliveries_to_resend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')
+    reload_settings()
+    admin = make_user('admin', name=HOSTILE)
+    with session_scope() as session:
+        endpoint, _ = webhooks.create_endpoint(
+            session=session,
+            actor=admin,
+            data={'name': 'Shop "hook": <script>x</script>', 'url': 'https://127.0.0.1:9/hook', 'events': '*'},
+        )
+        endpoint_id = endpoint.id
+    action = next(a for a in resource('webhooks').actions if a.key == 'resend-failed')
+    assert not action.offered(stored(WebhookEndpoint, endpoint_id), admin)
+    with session_scope() as session:
+        for n, status in enumerate((DeliveryStatus.delivered, DeliveryStatus.pending)):
+            session.add(WebhookDelivery(endpoint_id=endpoint_id, event='order.paid', dedup_key=f'x:{n}', status=status))
+        session.commit()
+    assert not action.offered(stored(WebhookEndpoint, endpoint_id), admin)
+    with session_scope() as session:
+        session.add(
+            WebhookDelivery(endpoint_id=endpoint_id, event='order.paid', dedup_key='x:2', status=DeliveryStatus.failed)
+        )
+        session.commit()
+    assert action.offered(stored(WebhookEndpoint, endpoint_id), admin)
+
+
+def test_sending_an_invitation_again_is_offered_only_while_outbound_mail_is_set_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = make_user('admin', name=HOSTILE)
+    mail_set_up(monkeypatch, admin)
+    with session_scope() as session:
+        invited = users.create_user(
+            session=session,
+            actor=session.get(User, admin.id),
+            data={'email': 'nia@example.com', 'name': 'Nia "N": <i>x</i>', 'role': 'agent', 'invite': True},
+            base_url='https://bo.example',
+        ).user.id
+    action = next(a for a in resource('users').actions if a.key == 'resend-invitation')
+    assert action.offered(stored(User, invited), stored(User, admin.id))
+    monkeypatch.setattr(password_reset, 'get_settings', lambda: get_settings().model_copy(update={'smtp_url': ''}))
+    assert not action.offered(stored(User, invited), stored(User, admin.id))
+    assert not accepted('users', 'resend-invitation', stored(User, admin.id), invited, User)  # the service refuses
+    mail_set_up(monkeypatch, admin)
+    assert action.offered(stored(User, invited), stored(User, admin.id))
+    assert accepted('users', 'resend-invitation', stored(User, admin.id), invited, User)

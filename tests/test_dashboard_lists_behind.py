@@ -109,7 +109,8 @@ def test_a_card_whose_number_is_no_count_says_what_its_list_holds() -> None:
     refresh.refresh_incremental()
     manager = make_user('manager')
     assert listed_count('csat', manager) == todays('csat').denominator == 2  # the ratings given today
-    assert listed_count('turnover', manager) == 3  # paid today, the one in dollars too
+    # paid today in the shop's currency: the orders the number adds up (not the one in dollars)
+    assert listed_count('turnover', manager) == listed_count('average_basket', manager) == 2
     assert todays('average_basket').denominator == 2  # in euros only
     for key in NOT_COUNTS:
         assert read.list_note(key), key
@@ -192,4 +193,26 @@ async def test_the_turnover_card_says_what_its_list_holds_the_orders_card_needs_
     await user.should_see(marker='behind-list')
     await user.should_not_see(marker='behind-list-note')  # its list counts what it says
     user.find(marker='kpi-turnover').click()
-    await user.should_see('The list holds these paid orders in every currency, before refunds')
+    await user.should_see("The list holds these paid orders, before refunds; the number takes off today's refunds.")
+
+
+async def test_the_turnover_list_holds_the_orders_in_the_shops_currency_only(user: User) -> None:
+    a_demo_like_day()
+    refresh.refresh_incremental()
+    manager = make_user('manager')
+    with read_session() as session:
+        address = read.list_behind_today(session=session, key='turnover', user=manager)
+    assert address is not None and 'currency=EUR' in address
+    await signed_in(user, manager.email, path=address)
+    await eventually(lambda: sorted(lists.listed(user, 'number')) == ['ANA-TODAY', 'OLD-TODAY'])  # not DI-USD
+    assert user.find(marker='filter-currency').elements.pop().value == ['EUR']  # shown in its field
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            loaded=app_settings.current_values(session=session),
+            changes={'currency': 'USD'},
+        )
+    with read_session() as session:
+        assert 'currency=USD' in (read.list_behind_today(session=session, key='average_basket', user=manager) or '')
+    assert listed_count('average_basket', manager) == 1  # DI-USD

@@ -494,6 +494,8 @@ def filters_behind_today(*, session: Session, key: str) -> dict[str, Any]:
         name: values == ('yes',) if kinds[name] in ('bool', 'present') else list(values)
         for name, values in listed.choices
     }
+    if listed.currency is not None:  # what the number adds up: the orders in the shop's currency
+        filters[listed.currency] = [app_settings.value(session=session, key='currency') or 'EUR']
     if listed.day is not None:
         today = days.today(app_settings.value(session=session, key='time_zone'))
         filters[listed.day] = (today, today)

@@ -70,6 +70,8 @@ class Listed:
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # what the list holds beside the number, when the number is not a count of its rows (a total, an average, a share)
     note: str | None = None
+    # the list's filter holding the records in the shop's currency only, those a money KPI adds up ('currency')
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -413,10 +415,8 @@ KPIS: list[Kpi] = [
             'orders',
             'placed_at',
             (('status', LISTED_PAID), ('source', src.SALE_SOURCES)),
-            N_(
-                'The list holds these paid orders in every currency, before refunds; the number adds up those in the '
-                "shop's currency and takes off today's refunds."
-            ),
+            N_("The list holds these paid orders, before refunds; the number takes off today's refunds."),
+            currency='currency',
         ),
     ),
     Kpi(
@@ -441,10 +441,8 @@ KPIS: list[Kpi] = [
             'orders',
             'placed_at',
             (('status', LISTED_PAID), ('source', src.SALE_SOURCES)),
-            N_(
-                "The list holds these paid orders in every currency; the number is the average of those in the shop's "
-                'currency, before refunds.'
-            ),
+            N_('The list holds these paid orders; the number is their average, before refunds.'),
+            currency='currency',
         ),
     ),
     Kpi(

@@ -24,6 +24,7 @@ from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, OrderStatus, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import orders, stock
+from backoffice.services.app_settings import CURRENCIES
 from backoffice.services.tracking_search import orders_by_tracking
 from backoffice.transfer.order_lines import export_order_lines
 from backoffice.validation import LongName, RequiredText, WebAddress
@@ -156,6 +157,8 @@ ORDERS = register(
             Filter('total', N_('Total'), 'number_range'),
             # where it came from: the Orders card counts every source but an exchange's replacement order
             Filter('source', N_('Source'), 'choice', choices=ORDER_SOURCES),
+            # the money KPIs' lists hold the orders in the shop's currency, those the number adds up
+            Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
         ),
         default_sort='placed_at',
         card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),

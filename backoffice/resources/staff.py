@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from sqlmodel import col
 
 from backoffice.config import get_settings
+from backoffice.db import read_session
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -52,6 +53,15 @@ def _resend_invitation(*, session, actor, record_id, version) -> Outcome:
         user,
         _('The invitation was sent again to {email}; the link sent before no longer works').format(email=user.email),
     )
+
+
+def _invitation_can_be_sent(user: User, actor: User) -> bool:
+    """Offered only when it can succeed: on someone within the actor's reach, and not while outbound mail is not set
+    up (the service refuses both; the API still gets its refusal, with its reason)."""
+    if not users.within_their_reach(user, actor) or users.invitation_state(user) is None:
+        return False  # (no read for the accounts that hold no invitation: most of them)
+    with read_session() as session:
+        return users.invitation_can_be_sent(session, user)
 
 
 def _update(*, session, actor, record_id, version, changes) -> User:
@@ -189,7 +199,7 @@ USERS = register(
                 'users.manage',
                 icon='forward_to_inbox',
                 visible=lambda u: u.is_active and users.invitation_state(u) is not None,
-                for_actor=users.within_their_reach,
+                for_actor=_invitation_can_be_sent,
             ),
             Action(
                 'reset-password',

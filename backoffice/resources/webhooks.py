@@ -3,6 +3,9 @@ once, audit) and the read-only log of their deliveries, newest first."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from backoffice.db import read_session
 from backoffice.engine.declaration import (
     Action,
     Column,
@@ -58,6 +61,15 @@ def _send_test(*, session, actor, record_id, version) -> Outcome:
             error=webhooks.last_error(delivery)
         ),
     )
+
+
+def _has_failed(endpoint: WebhookEndpoint, actor: Any) -> bool:
+    """ "Resend failed" is offered with failed deliveries to resend only (it answers that there are none otherwise; the
+    API still gets that answer)."""
+    if endpoint.id is None:
+        return False
+    with read_session() as session:
+        return webhooks.has_failed(session, endpoint.id)
 
 
 def _resend_failed(*, session, actor, record_id, version) -> Outcome:
@@ -142,7 +154,14 @@ WEBHOOKS = register(
         default_sort='name',
         actions=(
             Action('send-test', N_('Send test event'), _send_test, webhooks.PERMISSION, icon='send'),
-            Action('resend-failed', N_('Resend failed'), _resend_failed, webhooks.PERMISSION, icon='replay'),
+            Action(
+                'resend-failed',
+                N_('Resend failed'),
+                _resend_failed,
+                webhooks.PERMISSION,
+                icon='replay',
+                for_actor=_has_failed,
+            ),
             Action(
                 'rotate-secret',
                 N_('New secret'),

@@ -54,6 +54,12 @@ class CreatedUser:
 INVITATION_STATES = {'invited': N_('Invited, not signed in yet'), 'expired': N_('Invitation expired')}
 
 
+def invitation_can_be_sent(session: Session, user: User) -> bool:
+    """Whether "Send the invitation again" can succeed: an active account with an invitation pending (or expired) and
+    outbound mail set up (what `resend_invitation` refuses otherwise, beside who may)."""
+    return user.is_active and invitation_state(user) is not None and password_reset.mail_configured(session)
+
+
 def invitation_state(user: User) -> str | None:
     """'invited' while their invitation link works, 'expired' once it no longer does, None when none is pending
     (they chose a password)."""

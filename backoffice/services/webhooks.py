@@ -224,6 +224,14 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
     return session.get(WebhookDelivery, delivery_id)
 
 
+def has_failed(session: Session, endpoint_id: int) -> bool:
+    """Whether any delivery of the endpoint failed for good: what "Resend failed" starts over."""
+    statement = select(WebhookDelivery.id).where(
+        WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == DeliveryStatus.failed
+    )
+    return session.exec(statement.limit(1)).first() is not None
+
+
 def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
     """Start every failed delivery of an endpoint over; returns how many."""
     require(actor, PERMISSION)
