@@ -251,6 +251,13 @@ def _own_conditions(
     return [or_(found, *rest) if rest else found], [like]
 
 
+def own_hits(session: Session, resource: Resource, term: str) -> ColumnElement[bool]:
+    """The condition a resource's own list reads its search hits with (by its search index for a rare term, else by
+    LIKE), for a search that goes the other way round: the companies whose contacts a term finds."""
+    conditions, _ = _own_conditions(session, resource, term, session.connection().dialect.name)
+    return and_(*conditions) if conditions else false()
+
+
 def _fts_query(model: Any, index: SearchIndex, indexed: list[str], term: str) -> str:
     """One FTS5 query string: the term as a phrase in the indexed columns, as each column holds it (a JSON column its
     escaped text: a tag `"vip"` is `\\"vip\\"` there), folded where the index is."""
