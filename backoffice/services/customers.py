@@ -77,18 +77,18 @@ def kept_for(session: Session, customer: Customer) -> Customer:
     return customer
 
 
-CONTACT_TERM = 3  # a search index needs three characters; a shorter term would read every customer
 CONTACT_HITS = 200
 
 
 def companies_of_contacts(session: Session, term: str) -> list[int]:
     """The companies a list search finds by one of their contacts (the company resource's `search_ids`): a support
     agent with a member's email (or name) finds the company; read by the customers' search index as the customers
-    list reads it (accents folded), then by the companies' ids. A contact in the trash finds nothing."""
+    list reads it (accents folded), then by the companies' ids. A contact in the trash finds nothing, nor a term the
+    customers' index does not serve (shorter than three characters, or common: it would read every customer)."""
     wanted = (term or '').strip()
-    if len(wanted) < CONTACT_TERM:
+    found = search.rare_hits(session, declaration.resource('customers'), wanted) if len(wanted) >= 3 else None
+    if found is None:  # short or common ('example.org'): it names no contact in particular
         return []
-    found = search.own_hits(session, declaration.resource('customers'), wanted)
     statement = (
         select(Customer.company_id)
         .where(found, col(Customer.company_id).is_not(None), col(Customer.deleted_at).is_(None))

@@ -21,6 +21,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     field,
+    list_counts,
     no_horizontal_overflow,
     open_customers,
     replace_text,
@@ -35,6 +36,10 @@ from ..support.factories import PASSWORD, make_company, make_customer, make_role
 
 pytestmark = pytest.mark.browser
 CONTESTED = f'contested.{uuid4().hex[:8]}@example.com'  # this run's own: the server's database is shared
+
+
+def visible_text_of(driver: WebDriver) -> str:
+    return driver.find_element(By.TAG_NAME, 'body').text
 
 
 def open_row(driver: WebDriver, email: str) -> None:
@@ -179,4 +184,17 @@ def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_custome
         assert no_horizontal_overflow(driver)
         driver.save_screenshot(str(ARTIFACTS / f'global-search-company-contacts-{width}.png'))
         box.send_keys(Keys.ESCAPE)
+    # the companies list finds the company by a contact's email, as a support agent holding it would look it up
+    driver.get(f'{server.url}/companies')
+    for width, height in ((1440, 900), (390, 844)):
+        resize_and_settle(driver, width, height)
+        box = field(driver, 'Search companies')
+        replace_text(box, f'KEPT2.{mark}@example.com')
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: list_counts(d, 'company')['rows'] == 1 and f'Quokkaco {mark}' in visible_text_of(d),
+            "the company is not found by its contact's email",
+        )
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'companies-search-contact-email-{width}.png'))
     assert driver.execute_script('return window.__x') is None
