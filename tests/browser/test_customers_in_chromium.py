@@ -32,6 +32,7 @@ from ..support.browser import (
     visible,
     visible_text,
 )
+from ..support.companies import add_member
 from ..support.factories import PASSWORD, make_company, make_customer, make_role, make_user
 
 pytestmark = pytest.mark.browser
@@ -185,8 +186,8 @@ def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_custome
         driver.save_screenshot(str(ARTIFACTS / f'global-search-company-contacts-{width}.png'))
         box.send_keys(Keys.ESCAPE)
     # the companies list finds the company by a contact's email, as a support agent holding it would look it up
-    driver.get(f'{server.url}/companies')
-    for width, height in ((1440, 900), (390, 844)):
+    driver.get(f'{server.url}/companies')  # loaded at a phone's width (the drawer closed), then a desktop's
+    for width, height in ((390, 844), (1440, 900)):
         resize_and_settle(driver, width, height)
         box = field(driver, 'Search companies')
         replace_text(box, f'KEPT2.{mark}@example.com')
@@ -197,4 +198,20 @@ def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_custome
         settle(driver)
         assert no_horizontal_overflow(driver)
         driver.save_screenshot(str(ARTIFACTS / f'companies-search-contact-email-{width}.png'))
+    # the company's last admin is not moved out of it from their form: the company field says why
+    add_member(company.id, kept.email, 'admin')
+    driver.get(f'{server.url}/customers')
+    replace_text(field(driver, 'Search customers'), kept.email)
+    open_row(driver, kept.email)
+    company_field = visible(driver, '.q-dialog').find_element(
+        By.XPATH, './/label[contains(@class, "q-field")][.//div[normalize-space(.)="Company"]]'
+    )
+    company_field.find_element(By.CSS_SELECTOR, '.q-field__focusable-action').click()
+    button(driver, 'Save changes').click()
+    visible_text(driver, 'is the last company admin of Quokkaco')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-last-admin-moved-1440.png'))
+    resize_and_settle(driver, 390, 844)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-last-admin-moved-390.png'))
+    assert no_horizontal_overflow(driver)
     assert driver.execute_script('return window.__x') is None
