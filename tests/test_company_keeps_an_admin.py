@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
+from backoffice import changes
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, Customer
@@ -142,3 +143,17 @@ def test_merging_the_last_admin_into_a_customer_of_another_company_makes_a_membe
     [(action, said)] = _said(acme.id)
     assert action == 'company.admin_promoted' and 'merged' in said and 'twin@acme.example' in said
     assert _said(globex.id) == []
+
+
+def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_admin() -> None:
+    """Any other way a change reaches the customer (`apply_change` without the edit's rules: a service of later)
+    still leaves the company an admin: its longest-standing member, the log saying its last admin left."""
+    acme = company_with(NAME, {'boss@path.example': 'admin', 'early@path.example': 'viewer'})
+    manager = make_user('manager')
+    with session_scope() as session:
+        boss = session.exec(select(Customer).where(Customer.email == 'boss@path.example')).one()
+        changes.apply_change(session, manager, resource('customers'), boss, {'company_id': None}, 'updated')
+        session.commit()
+    assert _roles(acme.id)['early@path.example'] == 'admin'
+    [(action, said)] = _said(acme.id)
+    assert action == 'company.admin_promoted' and 'left the company' in said and 'boss@path.example' in said
