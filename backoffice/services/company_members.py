@@ -495,10 +495,11 @@ LEFT_BECAUSE = {
 def keep_an_admin(
     session: Session, actor: User | None, company_id: int, *, because: str = '', email: str = ''
 ) -> Customer | None:
-    """After a company admin's personal data was erased (which ends their membership, and cannot wait): if the company
+    """After a company admin's personal data was erased (which ends their membership, and cannot wait), or staff banned
+    them, moved them to the trash or merged them away (`because`: LEFT_BECAUSE's key, `email` theirs): if the company
     has no admin left, its longest-standing member (the earliest to have joined, still its contact, neither banned nor
     in the trash) becomes company admin, so that the company still manages its colleagues in the portal without
-    waiting for the shop; audited on the company, without naming the erased person. No such member: the company is
+    waiting for the shop; audited on the company, without naming an erased person. No such member: the company is
     left without one, and the log says so for staff (a member invited later can be made admin by staff). Returns the
     customer made admin, if any. Inside the caller's transaction, after the erasure's flush."""
     company = session.get(Company, company_id)
