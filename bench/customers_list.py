@@ -17,7 +17,7 @@ from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
 from backoffice.listing import query
 from backoffice.models import Company, Customer, Role, User  # noqa: E402
-from backoffice.resources.customers import CUSTOMERS  # noqa: E402
+from backoffice.resources.customers import COMPANIES, CUSTOMERS  # noqa: E402
 from backoffice.seed.people import seed_customers  # noqa: E402
 from bench._harness import add_database_options, analyze_after_load, list_report, open_database  # noqa: E402
 
@@ -68,6 +68,10 @@ def measure(runs: int) -> str:
         with read_session() as session:
             return query.list_page(session=session, actor=admin, resource=CUSTOMERS, request=request, cursor=cursor)
 
+    def companies(request: query.ListRequest) -> query.Page:
+        with read_session() as session:
+            return query.list_page(session=session, actor=admin, resource=COMPANIES, request=request)
+
     def count(request: query.ListRequest) -> tuple[int, bool]:
         with read_session() as session:
             return query.count(session=session, actor=admin, resource=CUSTOMERS, request=request)
@@ -80,6 +84,7 @@ def measure(runs: int) -> str:
     common = query.ListRequest(search='example.org')
     by_company = query.ListRequest(search=company.name)
     by_vat = query.ListRequest(search=company.vat_number)
+    by_email = query.ListRequest(search=member.email)
     figures = [
         ('count (default list)', lambda: count(default), ''),
         ('first page, default sort', lambda: page(default), 'no cursor: counts, then reads'),
@@ -98,6 +103,11 @@ def measure(runs: int) -> str:
         ('search by company name', lambda: page(by_company), f'"{company.name}": its members, and its namesakes\''),
         ('count (search by company name)', lambda: count(by_company), ''),
         ('search by VAT number', lambda: page(by_vat), f'"{by_vat.search}": one company\'s members'),
+        # the companies list: a member's email finds the company (`search_ids`, by the customers' index), and every
+        # search of that list asks the customers' index too
+        ('companies: by member email', lambda: companies(by_email), f'"{by_email.search}": its company'),
+        ('companies: by name', lambda: companies(by_company), f'"{company.name}"'),
+        ('companies: common fragment', lambda: companies(common), '"example.org": contacts of many companies'),
         (
             'deep page by OFFSET',
             lambda: page(query.ListRequest(page=first.last_page // 2), first.cursor),

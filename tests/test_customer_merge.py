@@ -12,7 +12,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Customer, CustomerAddress, LegalAcceptance, Order, Ticket
 from backoffice.models.portal import CompanyMember, PortalAccount
-from backoffice.permissions import PermissionDenied
+from backoffice.permissions import PERMISSIONS, PermissionDenied
 from backoffice.resources import resource
 from backoffice.services import crud, customer_addresses, customer_merge
 from backoffice.services.customers import ban_customer, find_or_create
@@ -265,3 +265,31 @@ def test_who_may_not_read_orders_is_told_they_move_but_not_how_many() -> None:
     manager = make_user('manager')
     counted = preview(manager, keep, now(twin))
     assert (dict(counted.moving).get('orders'), dict(counted.moving).get('requests'), counted.unseen) == (1, 1, [])
+
+
+def test_every_moved_table_is_counted_only_for_readers_of_an_existing_permission() -> None:
+    """Each table the merge moves names a permission that exists (permissions.py, or an extension's) and, for a merger
+    without it, is named among the kinds moved uncounted and never counted — with it, counted. Receipts, bank rules
+    and the customer reports are read with `finance.read` (the receivables, bank and report screens require it)."""
+    tables = [table.name for table, _ in customer_merge.references() if table.name not in customer_merge.ENDING]
+    needed = {name: customer_merge.read_permission(name) for name in tables}
+    assert set(needed.values()) <= set(PERMISSIONS), needed
+    assert {name: needed[name] for name in ('receipts', 'bank_rules', 'customer_report_choices')} == {
+        'receipts': 'finance.read',
+        'bank_rules': 'finance.read',
+        'customer_report_choices': 'finance.read',
+    }
+    make_product('MRG-3', stock_on_hand=10, actor=make_user('manager'))
+    keep = make_customer('kept3@example.com', name='Kept')
+    twin = make_customer('twin3@example.com', name=HOSTILE)
+    place(('MRG-3', 1), email='twin3@example.com')
+    submit_request(email='twin3@example.com', name=HOSTILE, order_number=None)
+    granted = make_user(make_role(*(set(PERMISSIONS) - {'users.manage'})).key)
+    for permission in sorted(set(needed.values()) - {customer_merge.PERMISSION}):
+        kinds = {customer_merge.MOVED[name] for name in tables if needed[name] == permission}
+        without = make_user(make_role(*(set(PERMISSIONS) - {permission, 'users.manage'})).key)
+        shown = preview(without, keep, now(twin))
+        assert kinds <= set(shown.unseen) and not kinds & set(dict(shown.moving)), permission
+        assert not kinds & set(preview(granted, keep, now(twin)).unseen), permission
+    counted = dict(preview(make_user('admin'), keep, now(twin)).moving)
+    assert counted['orders'] == 1 and counted['requests'] == 1

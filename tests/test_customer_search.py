@@ -119,3 +119,34 @@ def test_a_search_through_the_company_reads_the_companies_index_and_the_company_
     else:
         assert 'customers.company_id = ANY (array(' in read
     assert emails(manager, 'quokka freight: "<b>') == ['q.member@example.com']
+
+
+def company_names(actor: Staff, term: str) -> list[str]:
+    with read_session() as session:
+        page = query.list_page(
+            session=session, actor=actor, resource=resource('companies'), request=query.ListRequest(search=term)
+        )
+    return sorted(row.name for row in page.rows)
+
+
+def test_a_company_is_found_by_a_contacts_email_or_name_without_accents(search_path: str) -> None:
+    """A support agent with a member's email types it in the companies' search box and finds the member's company
+    (read by the customers' search index, accents folded); hostile text is found as text; a contact in the trash, or
+    two characters, find nothing; the company's own name and VAT number still find it. A term common among the
+    customers (read by LIKE, here every term) names no contact in particular: it finds companies by their own fields."""
+    manager = make_user('manager')
+    acme = make_company('Acme "Labs": <script>x</script>', vat_number='FR98765432109')
+    make_company('Globex Contacts')
+    make_customer("zoe.o'hara@acme-contact.example", name=NAME, company_id=acme.id)
+    gone = make_customer('gone.member@trashed-contact.example', name='Gone', company_id=acme.id)
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('customers'), record_id=gone.id)
+    found = ['Acme "Labs": <script>x</script>'] if search_path == 'index' else []
+    assert company_names(manager, "zoe.o'hara@acme-contact.example") == found
+    assert company_names(manager, 'ZOË "Q" O\'HARA: <SCRIPT>') == found
+    assert company_names(manager, 'zoe "q"') == found  # accents folded as in the customers list
+    assert company_names(manager, 'fr9876543') == ['Acme "Labs": <script>x</script>']
+    assert company_names(manager, 'labs": <script>') == ['Acme "Labs": <script>x</script>']
+    assert company_names(manager, 'gone.member@trashed-contact') == []
+    assert company_names(manager, 'nobody@acme-contact.example') == []
+    assert company_names(manager, 'zo') == []  # two characters: no contact is looked up

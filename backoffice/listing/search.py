@@ -251,6 +251,16 @@ def _own_conditions(
     return [or_(found, *rest) if rest else found], [like]
 
 
+def rare_hits(session: Session, resource: Resource, term: str) -> ColumnElement[bool] | None:
+    """The condition a resource's own list reads a term's hits with by its search index, for a search that goes the
+    other way round (the companies whose contacts a term finds); None for a term read by LIKE (a common one, or too
+    short for the index), which names nobody in particular and would read the whole table."""
+    conditions, like = _own_conditions(session, resource, term, session.connection().dialect.name)
+    if not conditions or conditions[0] is like[0]:
+        return None
+    return conditions[0]
+
+
 def _fts_query(model: Any, index: SearchIndex, indexed: list[str], term: str) -> str:
     """One FTS5 query string: the term as a phrase in the indexed columns, as each column holds it (a JSON column its
     escaped text: a tag `"vip"` is `\\"vip\\"` there), folded where the index is."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
@@ -36,10 +37,23 @@ from backoffice.models import (
 from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
+from backoffice.services import company_members, legal_acceptances, personal_data
 from backoffice.services import customer_picture as picture
-from backoffice.services import legal_acceptances, personal_data
-from backoffice.services.customers import ban_customer, found_by_phone, status_change_allowed, unban_customer
+from backoffice.services.customers import (
+    ban_customer,
+    companies_of_contacts,
+    found_by_phone,
+    status_change_allowed,
+    unban_customer,
+)
 from backoffice.services.personal_data_export import export_personal_data
+
+
+def _change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
+    """An edit's rules: a ban lifted only by Unban, no consent for an erased customer, and a company's last admin not
+    moved out of it (company_members.contact_change_allowed)."""
+    return status_change_allowed(customer, values) or company_members.contact_change_allowed(customer, values)
+
 
 STATUSES = {
     'active': N_('Active'),
@@ -90,6 +104,7 @@ COMPANIES = register(
             FormField('notes', N_('Notes'), kind='markdown'),
         ),
         search=('name', 'vat_number'),
+        search_ids=companies_of_contacts,  # a contact's email or name finds their company (read by their index)
         default_sort='name',
         related_lists=(RelatedList(N_('Contacts'), 'customers', 'company_id'),),
         page='/companies/{id}',
@@ -193,7 +208,8 @@ CUSTOMERS = register(
         card=Card(title='email', status='status', secondary=('name', 'company_id', 'last_seen_at')),
         default_descending=True,
         unique=('email',),
-        check_change=status_change_allowed,
+        check_change=_change_allowed,
+        after_change=company_members.after_contact_change,  # a company keeps an admin (ban, trash, a revert)
         own_consent=('marketing_consent',),
         erase_when_kept=personal_data.erase_when_kept,
         personal_data=PersonalData(

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
 from backoffice import changes, events, formatting
@@ -481,11 +482,24 @@ def admin_of(session: Session, customer: Customer) -> int | None:
     ).first()
 
 
-def keep_an_admin(session: Session, actor: User | None, company_id: int) -> Customer | None:
-    """After a company admin's personal data was erased (which ends their membership, and cannot wait): if the company
+# why a company's last admin stopped being one, when staff's action on the person did it (keep_an_admin): the
+# company's log says it (a ban or the trash must not wait for the company's matters; see after_contact_change)
+LEFT_BECAUSE = {
+    'banned': N_('its last admin, {email}, was banned'),
+    'trashed': N_('its last admin, {email}, was moved to the trash'),
+    'moved': N_('its last admin, {email}, left the company'),
+    'merged': N_('its last admin, {email}, was merged into another customer'),
+}
+
+
+def keep_an_admin(
+    session: Session, actor: User | None, company_id: int, *, because: str = '', email: str = ''
+) -> Customer | None:
+    """After a company admin's personal data was erased (which ends their membership, and cannot wait), or staff banned
+    them, moved them to the trash or merged them away (`because`: LEFT_BECAUSE's key, `email` theirs): if the company
     has no admin left, its longest-standing member (the earliest to have joined, still its contact, neither banned nor
     in the trash) becomes company admin, so that the company still manages its colleagues in the portal without
-    waiting for the shop; audited on the company, without naming the erased person. No such member: the company is
+    waiting for the shop; audited on the company, without naming an erased person. No such member: the company is
     left without one, and the log says so for staff (a member invited later can be made admin by staff). Returns the
     customer made admin, if any. Inside the caller's transaction, after the erasure's flush."""
     company = session.get(Company, company_id)
@@ -505,6 +519,7 @@ def keep_an_admin(session: Session, actor: User | None, company_id: int) -> Cust
         .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
         .limit(1)
     ).first()
+    why = sentence(LEFT_BECAUSE[because], email=email) if because else None
     if found is None:
         audit.record(
             session,
@@ -518,6 +533,15 @@ def keep_an_admin(session: Session, actor: User | None, company_id: int) -> Cust
                     'could take over; make a contact company admin'
                 ),
                 company=company.name,
+            )
+            if why is None
+            else sentence(
+                N_(
+                    '{company} has no company admin left: {why}, and no member could take over; make a contact '
+                    'company admin'
+                ),
+                company=company.name,
+                why=why,
             ),
         )
         return None
@@ -540,6 +564,14 @@ def keep_an_admin(session: Session, actor: User | None, company_id: int) -> Cust
             email=customer.email,
             company=company.name,
             before=word(ROLE_NAMES[before], lower=True),
+        )
+        if why is None
+        else sentence(
+            N_('Made {email} company admin of {company} (was {before}), its longest-standing member: {why}'),
+            email=customer.email,
+            company=company.name,
+            before=word(ROLE_NAMES[before], lower=True),
+            why=why,
         ),
     )
     events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
@@ -558,8 +590,62 @@ def _open_admins(session: Session, company_id: int) -> int:
             col(CompanyMember.ended_at).is_(None),
             Customer.company_id == company_id,
             col(Customer.deleted_at).is_(None),
+            Customer.status != CustomerStatus.banned,  # cannot sign in: manages nobody
         )
     ).one()
+
+
+def contact_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
+    """Staff moving a company's last admin to another company (or making them a private customer) from their form,
+    the API, a bulk edit or an import is refused at the company field, as removing them from the company's members is:
+    staff choose who takes over (make another member company admin first). Customers' `check_change`."""
+    if 'company_id' not in values or values['company_id'] == customer.company_id or customer.id is None:
+        return {}
+    session = object_session(customer)
+    if not isinstance(session, Session) or customer.company_id is None or customer.deleted_at is not None:
+        return {}
+    with session.no_autoflush:
+        member = _admin_membership(session, customer.id, customer.company_id)
+        if member is None or customer.status == CustomerStatus.banned or _other_admins(session, member):
+            return {}
+        company = session.get(Company, customer.company_id)
+    name = company.name if company is not None else '?'
+    return {'company_id': _(LAST_ADMIN).format(name=customer.name or customer.email, company=name)}
+
+
+def after_contact_change(session: Session, customer: Customer, changed: dict[str, list[Any]]) -> None:
+    """After staff banned a company's last admin, moved them to the trash, or moved them out of the company by a way
+    the form's refusal does not see (a revert): its longest-standing member is made company admin (keep_an_admin),
+    audited on the company. A ban or the trash protects the shop and does not wait for the company's matters; the
+    person, banned or in the trash, could not sign in to manage anyone anyway. Customers' `after_change`."""
+    if 'company_id' in changed:
+        before = changed['company_id'][0]
+        company_id, because = (before, 'moved') if before is not None else (None, '')
+    elif 'deleted_at' in changed and customer.deleted_at is not None:
+        company_id, because = customer.company_id, 'trashed'
+    elif 'status' in changed and customer.status == CustomerStatus.banned:
+        company_id, because = customer.company_id, 'banned'
+    else:
+        return
+    if company_id is None or customer.id is None:
+        return
+    with session.no_autoflush:  # as the company stood before this change
+        if _admin_membership(session, customer.id, company_id) is None:
+            return
+    session.flush()
+    keep_an_admin(session, None, company_id, because=because, email=customer.email)
+
+
+def _admin_membership(session: Session, customer_id: int, company_id: int) -> CompanyMember | None:
+    return session.exec(
+        select(CompanyMember).where(
+            CompanyMember.customer_id == customer_id,
+            CompanyMember.company_id == company_id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+        )
+    ).first()
 
 
 def _withdraw(session: Session, member: CompanyMember) -> None:
@@ -681,7 +767,15 @@ def _member_checked(
 def _not_the_last_admin(
     session: Session, member: CompanyMember, company: Company, customer: Customer, *, field: str
 ) -> None:
-    admins = session.exec(
+    if not _other_admins(session, member):
+        raise ValidationFailed(
+            {field: _(LAST_ADMIN).format(name=customer.name or customer.email, company=company.name)}
+        )
+
+
+def _other_admins(session: Session, member: CompanyMember) -> int:
+    """The company's other admins who can manage it (a banned one cannot sign in; one in the trash is gone)."""
+    return session.exec(
         select(func.count())
         .select_from(CompanyMember)
         .join(Customer, col(Customer.id) == CompanyMember.customer_id)
@@ -692,13 +786,10 @@ def _not_the_last_admin(
             col(CompanyMember.ended_at).is_(None),
             Customer.company_id == member.company_id,
             col(Customer.deleted_at).is_(None),
+            Customer.status != CustomerStatus.banned,
             CompanyMember.id != member.id,
         )
     ).one()
-    if not admins:
-        raise ValidationFailed(
-            {field: _(LAST_ADMIN).format(name=customer.name or customer.email, company=company.name)}
-        )
 
 
 def _role(value: CompanyRole | str) -> CompanyRole:

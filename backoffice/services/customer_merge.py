@@ -20,7 +20,7 @@ from backoffice.models import Customer, CustomerStatus, User
 from backoffice.models.base import utcnow
 from backoffice.models.portal import CompanyMember, CompanyMemberPeriod, CompanyRole, PortalAccount
 from backoffice.permissions import can, require
-from backoffice.services import audit
+from backoffice.services import audit, company_members
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.write'
@@ -190,6 +190,7 @@ def merge_customers(
     keep, other = locked[keep_id], locked[other_id]
     if refusal := _refusal(keep, other):
         raise ValidationFailed({'': refusal})
+    led = company_members.admin_of(session, other)  # the company the duplicate was admin of, if any
     _apply_rules(session, keep, other)
     for table, column in references():
         if table.name not in RULED:
@@ -229,6 +230,9 @@ def merge_customers(
         changes=audit.diff(before, audit.snapshot(other)),
         summary=summary,
     )
+    if led is not None:  # its membership ended (another company's kept) or moved: the company keeps an admin
+        session.flush()
+        company_members.keep_an_admin(session, actor, led, because='merged', email=other.email)
     commit(
         session,
         (Topic.customers, {'id': keep.id, 'action': 'merged'}),

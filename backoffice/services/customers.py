@@ -14,6 +14,7 @@ from backoffice.changes import get_for_update, save_change, stamp
 from backoffice.engine import declaration
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.i18n import N_, _
+from backoffice.listing import search
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -74,6 +75,27 @@ def kept_for(session: Session, customer: Customer) -> Customer:
             break
         customer = kept
     return customer
+
+
+CONTACT_HITS = 200
+
+
+def companies_of_contacts(session: Session, term: str) -> list[int]:
+    """The companies a list search finds by one of their contacts (the company resource's `search_ids`): a support
+    agent with a member's email (or name) finds the company; read by the customers' search index as the customers
+    list reads it (accents folded), then by the companies' ids. A contact in the trash finds nothing, nor a term the
+    customers' index does not serve (shorter than three characters, or common: it would read every customer)."""
+    wanted = (term or '').strip()
+    found = search.rare_hits(session, declaration.resource('customers'), wanted) if len(wanted) >= 3 else None
+    if found is None:  # short or common ('example.org'): it names no contact in particular
+        return []
+    statement = (
+        select(Customer.company_id)
+        .where(found, col(Customer.company_id).is_not(None), col(Customer.deleted_at).is_(None))
+        .distinct()
+        .limit(CONTACT_HITS)
+    )
+    return [company for company in session.exec(statement).all() if company is not None]
 
 
 PHONE_TERM = re.compile(r'^\+?[0-9 ()./-]+$')  # what a phone number may be typed with (validation._PHONE)

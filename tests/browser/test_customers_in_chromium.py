@@ -21,6 +21,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     field,
+    list_counts,
     no_horizontal_overflow,
     open_customers,
     replace_text,
@@ -31,10 +32,15 @@ from ..support.browser import (
     visible,
     visible_text,
 )
+from ..support.companies import add_member
 from ..support.factories import PASSWORD, make_company, make_customer, make_role, make_user
 
 pytestmark = pytest.mark.browser
 CONTESTED = f'contested.{uuid4().hex[:8]}@example.com'  # this run's own: the server's database is shared
+
+
+def visible_text_of(driver: WebDriver) -> str:
+    return driver.find_element(By.TAG_NAME, 'body').text
 
 
 def open_row(driver: WebDriver, email: str) -> None:
@@ -179,4 +185,33 @@ def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_custome
         assert no_horizontal_overflow(driver)
         driver.save_screenshot(str(ARTIFACTS / f'global-search-company-contacts-{width}.png'))
         box.send_keys(Keys.ESCAPE)
+    # the companies list finds the company by a contact's email, as a support agent holding it would look it up
+    driver.get(f'{server.url}/companies')  # loaded at a phone's width (the drawer closed), then a desktop's
+    for width, height in ((390, 844), (1440, 900)):
+        resize_and_settle(driver, width, height)
+        box = field(driver, 'Search companies')
+        replace_text(box, f'KEPT2.{mark}@example.com')
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: list_counts(d, 'company')['rows'] == 1 and f'Quokkaco {mark}' in visible_text_of(d),
+            "the company is not found by its contact's email",
+        )
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'companies-search-contact-email-{width}.png'))
+    # the company's last admin is not moved out of it from their form: the company field says why
+    add_member(company.id, kept.email, 'admin')
+    driver.get(f'{server.url}/customers')
+    replace_text(field(driver, 'Search customers'), kept.email)
+    open_row(driver, kept.email)
+    company_field = visible(driver, '.q-dialog').find_element(
+        By.XPATH, './/label[contains(@class, "q-field")][.//div[normalize-space(.)="Company"]]'
+    )
+    company_field.find_element(By.CSS_SELECTOR, '.q-field__focusable-action').click()
+    button(driver, 'Save changes').click()
+    visible_text(driver, 'is the last company admin of Quokkaco')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-last-admin-moved-1440.png'))
+    resize_and_settle(driver, 390, 844)
+    driver.save_screenshot(str(ARTIFACTS / 'customer-last-admin-moved-390.png'))
+    assert no_horizontal_overflow(driver)
     assert driver.execute_script('return window.__x') is None

@@ -1,0 +1,159 @@
+"""A company keeps a company admin whatever staff do to its last one: moving them to another company (or making
+them private) from their form, the API, a bulk edit, an import or a revert is refused at the company field, as
+removing them is; banning them, moving them to the trash or merging them into another customer makes the company's
+longest-standing member company admin, audited on the company. A banned admin counts as no admin."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from backoffice import changes
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import AuditEntry, Customer
+from backoffice.resources import resource
+from backoffice.services import company_members, crud, customer_merge
+from backoffice.services.customers import ban_customer
+
+from .support.companies import actor, add_member, company_with, member_id
+from .support.factories import make_company, make_user
+
+NAME = 'Acmé "<script>x</script>": O\'Brien'
+
+
+def _customer(email: str) -> Customer:
+    with read_session() as session:
+        return session.exec(select(Customer).where(Customer.email == email)).one()
+
+
+def _roles(company_id: int) -> dict[str, str]:
+    with read_session() as session:
+        found = company_members.members(session=session, by=make_user('manager'), company_id=company_id)
+    return {m.email: m.role for m in found}
+
+
+def _said(company_id: int) -> list[tuple[str, str]]:
+    with read_session() as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(company_id))
+            .where(col(AuditEntry.action).in_(['company.admin_promoted', 'company.left_without_admin']))
+        ).all()
+    return [(e.action, e.summary) for e in entries]
+
+
+def _edit(email: str, **changes) -> None:
+    customer = _customer(email)
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=make_user('manager'),
+            resource=resource('customers'),
+            record_id=customer.id,
+            version=customer.version,
+            changes=changes,
+        )
+
+
+def test_moving_the_last_admin_out_of_the_company_is_refused_at_the_company_field() -> None:
+    acme = company_with(NAME, {'boss@keep.example': 'admin', 'early@keep.example': 'buyer'})
+    other = make_company('Globex: "<b>"')
+    for moved in ({'company_id': other.id}, {'company_id': None}):
+        with pytest.raises(ValidationFailed) as refused:
+            _edit('boss@keep.example', **moved)
+        assert set(refused.value.errors) == {'company_id'}
+        assert 'boss@keep.example' in refused.value.errors['company_id'] and NAME in refused.value.errors['company_id']
+    assert _customer('boss@keep.example').company_id == acme.id
+    assert _roles(acme.id)['boss@keep.example'] == 'admin'
+    _edit('early@keep.example', company_id=other.id)  # a buyer moves freely
+    assert _customer('early@keep.example').company_id == other.id
+
+
+def test_a_banned_admin_is_no_admin_the_other_cannot_step_down_nor_be_moved() -> None:
+    acme = company_with('Duo: "<i>"', {'one@duo.example': 'admin', 'two@duo.example': 'admin'})
+    manager = make_user('manager')
+    with session_scope() as session:
+        two = session.exec(select(Customer).where(Customer.email == 'two@duo.example')).one()
+        ban_customer(session=session, actor=manager, record_id=two.id, version=two.version, reason='"<script>": x')
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        company_members.change_role(
+            session=session,
+            by=actor('one@duo.example'),
+            member_id=member_id('one@duo.example'),
+            version=None,
+            role='buyer',
+        )
+    with pytest.raises(ValidationFailed):
+        _edit('one@duo.example', company_id=None)
+    assert _roles(acme.id)['one@duo.example'] == 'admin'
+
+
+@pytest.mark.parametrize('how', ['ban', 'trash'])
+def test_banning_or_trashing_the_last_admin_makes_the_longest_standing_member_admin(how: str) -> None:
+    acme = company_with(NAME, {'early@acme.example': 'viewer', 'boss@acme.example': 'admin'})
+    add_member(acme.id, 'later@acme.example', 'buyer')
+    manager = make_user('manager')
+    boss = _customer('boss@acme.example')
+    with session_scope() as session:
+        if how == 'ban':
+            ban_customer(session=session, actor=manager, record_id=boss.id, version=boss.version, reason="'<b>': x")
+        else:
+            crud.delete_record(
+                session=session, actor=manager, resource=resource('customers'), record_id=boss.id, version=boss.version
+            )
+    roles = _roles(acme.id)
+    assert (roles['early@acme.example'], roles['later@acme.example']) == ('admin', 'buyer')
+    [(action, said)] = _said(acme.id)
+    assert action == 'company.admin_promoted'
+    assert 'early@acme.example' in said and 'boss@acme.example' in said and NAME in said
+    assert ('banned' if how == 'ban' else 'trash') in said
+    assert actor('early@acme.example').company_admin
+
+
+def test_a_company_whose_only_member_is_its_banned_admin_is_flagged_in_its_log() -> None:
+    solo = company_with('Solo: "<i>"', {'solo@solo.example': 'admin'})
+    solo_customer = _customer('solo@solo.example')
+    with session_scope() as session:
+        ban_customer(
+            session=session,
+            actor=make_user('manager'),
+            record_id=solo_customer.id,
+            version=solo_customer.version,
+            reason='x',
+        )
+    [(action, said)] = _said(solo.id)
+    assert action == 'company.left_without_admin' and 'banned' in said
+
+
+def test_merging_the_last_admin_into_a_customer_of_another_company_makes_a_member_admin() -> None:
+    acme = company_with(NAME, {'twin@acme.example': 'admin', 'early@acme.example': 'buyer'})
+    globex = company_with('Globex', {'kept@globex.example': 'buyer'})
+    keep, twin = _customer('kept@globex.example'), _customer('twin@acme.example')
+    with session_scope() as session:
+        customer_merge.merge_customers(
+            session=session,
+            actor=make_user('manager'),
+            keep_id=keep.id,
+            keep_version=keep.version,
+            other_id=twin.id,
+            other_version=twin.version,
+        )
+    assert _roles(acme.id)['early@acme.example'] == 'admin'
+    [(action, said)] = _said(acme.id)
+    assert action == 'company.admin_promoted' and 'merged' in said and 'twin@acme.example' in said
+    assert _said(globex.id) == []
+
+
+def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_admin() -> None:
+    """Any other way a change reaches the customer (`apply_change` without the edit's rules: a service of later)
+    still leaves the company an admin: its longest-standing member, the log saying its last admin left."""
+    acme = company_with(NAME, {'boss@path.example': 'admin', 'early@path.example': 'viewer'})
+    manager = make_user('manager')
+    with session_scope() as session:
+        boss = session.exec(select(Customer).where(Customer.email == 'boss@path.example')).one()
+        changes.apply_change(session, manager, resource('customers'), boss, {'company_id': None}, 'updated')
+        session.commit()
+    assert _roles(acme.id)['early@path.example'] == 'admin'
+    [(action, said)] = _said(acme.id)
+    assert action == 'company.admin_promoted' and 'left the company' in said and 'boss@path.example' in said
