@@ -186,6 +186,9 @@ class Filter:
     # a date filter on what is no column of the list's table (customers by their first order's day): the condition
     # for the instants [start, end) in UTC (None: unbounded), in place of a column's
     condition: Callable[[datetime | None, datetime | None], ColumnElement[bool]] | None = None
+    # a related filter on what is no column of the list's table (an invoice's customer, through its order): the
+    # condition for the record's id (None: no record), read by the indexes of the rows it goes through
+    related_condition: Callable[[int | None], ColumnElement[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -688,6 +691,8 @@ def _problems(resource: Resource) -> list[str]:
     for spec in resource.filters:
         if spec.condition is not None and spec.kind != 'date_range':
             problems.append(f'filter {spec.name!r} has a condition but is not a date range')
+        elif spec.related_condition is not None and spec.kind != 'related':
+            problems.append(f'filter {spec.name!r} has a related condition but is not a related filter')
         elif spec.condition is None:
             attribute('filter', spec.column or spec.name)
     for name in resource.undeferred:
