@@ -75,6 +75,8 @@ async def test_an_invoice_is_found_by_number_customer_and_dates_added_up_and_exp
     assert rows[zoe_invoice.number]['order_id'] == zoe.number
     assert (rows[zoe_invoice.number]['kind'], rows[zoe_invoice.number]['payment_status']) == ('Invoice', 'Paid')
     assert rows[bob_credit.number]['kind'] == 'Credit note'
+    # €5 refunded, and as much credited: paid still (its open amount is read through its credit notes then)
+    assert rows[bob_invoice.number]['payment_status'] == 'Paid'
     assert rows[bob_credit.number]['signed_total'] == f'-€{bob_credit.total:.2f}'  # a credit note takes money back
 
     search = user.find(marker='search').elements.pop()

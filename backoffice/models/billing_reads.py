@@ -57,12 +57,15 @@ _credited = (
     .correlate(Invoice)
     .scalar_subquery()
 )
-_amount_open = (
-    Invoice.total
-    - _order_value(Invoice, Invoice.order_id, Order.paid_total)
-    + _order_value(Invoice, Invoice.order_id, Order.refunded_total)
-    - _credited
+# what the order's payments settle of it, net of its refunds: one read of the order (by its primary key)
+_settled = (
+    select(col(Order.paid_total) - col(Order.refunded_total))
+    .where(col(Order.id) == col(Invoice.order_id))
+    .correlate(Invoice)
+    .scalar_subquery()
 )
+_open_before_credits = col(Invoice.total) - _settled
+_amount_open = _open_before_credits - _credited
 
 
 def _signed(amount: Any) -> Any:
@@ -76,6 +79,9 @@ Invoice.signed_total = column_property(_signed(col(Invoice.total)), deferred=Tru
 Invoice.payment_status = column_property(
     case(
         (col(Invoice.kind) != InvoiceKind.invoice, literal(None, String)),
+        # settled by its payments alone, as nearly every invoice is: its credit notes (which only lower what is open)
+        # are not read. The status filter tests every row: one read per invoice instead of three (bench/invoices_list)
+        (_open_before_credits <= 0, literal('paid')),
         (_amount_open <= 0, literal('paid')),
         (
             and_(
