@@ -266,3 +266,13 @@ async def test_an_invoice_on_terms_reads_paid_once_a_colleague_records_the_payme
     await eventually(lambda: listed_rows(user)[0]['payment_status'] == 'Open')
     pay(manager, order)  # elsewhere: the list's status follows without a reload
     await eventually(lambda: listed_rows(user)[0]['payment_status'] == 'Paid', message=str(listed_rows(user)))
+
+
+def test_the_status_reads_the_credit_notes_only_for_an_invoice_its_payments_do_not_settle() -> None:
+    """The status filter tests every invoice: nearly all are settled by their order's payments, said by one read of
+    the order before any of the credit notes is read (three reads per invoice halved the filter's time)."""
+    sql = str(select(Invoice.payment_status).compile(compile_kwargs={'literal_binds': True}))
+    whens = sql.split(' WHEN ')[1:]  # after the credit note's own (no status)
+    assert 'orders' in whens[1] and 'corrects_id' not in whens[1], whens[1]
+    assert whens[1].count('FROM orders') == 1, whens[1]  # paid and refunded in one read
+    assert 'corrects_id' in whens[2]
