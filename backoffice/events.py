@@ -31,6 +31,8 @@ class Topic(StrEnum):
     content = 'content'
     legal_versions = 'legal-versions'
     orders = 'orders'
+    payments = 'payments'  # {'id', 'action'}: a payment was recorded on an order (the order's own event goes too)
+    refunds = 'refunds'  # {'id', 'action'}: a refund was booked or reversed, or its state at the gateway changed
     stock = 'stock'
     returns = 'returns'
     purchases = 'purchases'

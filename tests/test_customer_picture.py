@@ -9,12 +9,12 @@ from sqlmodel import select
 
 from backoffice import db
 from backoffice.db import read_session, session_scope
-from backoffice.models import Order
+from backoffice.models import Invoice, Order
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
 from backoffice.services import crud, customer_picture
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, pay
 from .support.lists import open_row, rows_show
 from .support.picture import COMPANY, EMAIL, NAME, SEGMENT, SUBJECT, a_customer_with_everything
 from .support.plans import plan_of, statements_of
@@ -35,7 +35,7 @@ def sections_for(actor, record_id: int, of=CUSTOMERS) -> dict:
 def test_the_picture_lists_each_kind_most_recent_first_with_counts_and_links() -> None:
     p = a_customer_with_everything()
     shown = sections_for(p.manager, p.customer.id)
-    assert list(shown) == ['orders', 'requests', 'returns', 'documents', 'activity', 'legal', 'segments']
+    assert list(shown) == ['orders', 'requests', 'returns', 'documents', 'payments', 'activity', 'legal', 'segments']
     orders_shown = shown['orders']
     assert [r.title for r in orders_shown.rows] == [f'Order {p.pending.number}', f'Order {p.paid.number}']
     assert [r.href for r in orders_shown.rows] == [f'/orders/{p.pending.number}', f'/orders/{p.paid.number}']
@@ -44,6 +44,11 @@ def test_the_picture_lists_each_kind_most_recent_first_with_counts_and_links() -
     assert [r.title for r in shown['returns'].rows] == [f'Return {p.rma.number}']
     assert shown['returns'].rows[0].href == f'/orders/{p.paid.number}'
     assert [r.title.split(' ')[0] for r in shown['documents'].rows] == ['Invoice']
+    assert shown['documents'].see_all == f'/invoices?customer_id={p.customer.id}'
+    assert [(r.detail, r.href) for r in shown['payments'].rows] == [
+        (f'Order {p.paid.number}', f'/orders/{p.paid.number}')
+    ]
+    assert shown['payments'].see_all == f'/payments?customer_id={p.customer.id}'
     assert [r.title for r in shown['activity'].rows] == ['Added to cart']
     assert [r.title for r in shown['segments'].rows] == [SEGMENT]
 
@@ -100,6 +105,24 @@ async def test_see_all_opens_the_list_filtered_to_the_customer(user: User) -> No
     await user.should_see(marker='see-all-orders', retries=40)
     user.find(marker='see-all-orders').click()
     await rows_show(user, p.paid.number, p.pending.number, absent=(p.other.number,), column='number')
+
+
+async def test_see_all_opens_the_invoices_and_payments_filtered_to_the_customer(user: User) -> None:
+    p = a_customer_with_everything()
+    pay(p.manager, p.other)  # someone else's invoice and payment: not theirs
+    with read_session() as session:
+        theirs, others = (
+            session.exec(select(Invoice.number).where(Invoice.order_id == order.id)).one()
+            for order in (p.paid, p.other)
+        )
+    await signed_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await user.should_see(marker='see-all-documents', retries=40)
+    user.find(marker='see-all-documents').click()
+    await rows_show(user, theirs, absent=(others,), column='number')
+    await user.open(f'/customers/{p.customer.id}')
+    await user.should_see(marker='see-all-payments', retries=40)
+    user.find(marker='see-all-payments').click()
+    await rows_show(user, p.paid.number, absent=(p.other.number,), column='order_id')
 
 
 async def test_an_agent_sees_the_customer_without_invoices(user: User) -> None:
@@ -174,7 +197,7 @@ def test_a_stored_customer_is_found_by_email() -> None:  # the factory links ord
         assert session.exec(select(Order.customer_id).where(Order.id == p.paid.id)).one() == p.customer.id
 
 
-BIG_TABLES = ('orders', 'tickets', 'returns', 'invoices', 'usage_events', 'customers')
+BIG_TABLES = ('orders', 'tickets', 'returns', 'invoices', 'payments', 'usage_events', 'customers')
 
 
 def test_every_section_reads_by_an_index() -> None:

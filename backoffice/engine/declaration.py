@@ -189,6 +189,9 @@ class Filter:
     # a 'choice' filter's choices whose meaning is more than the column's value (an order "Partly shipped": packed
     # with a parcel gone; "Packed": packed with none yet): each such choice's condition, in place of `column == value`
     meanings: Mapping[str, Callable[[], ColumnElement[bool]]] | None = None
+    # a related filter on what is no column of the list's table (an invoice's customer, through its order): the
+    # condition for the record's id (None: no record), read by the indexes of the rows it goes through
+    related_condition: Callable[[int | None], ColumnElement[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -702,6 +705,8 @@ def _problems(resource: Resource) -> list[str]:
             problems.append(f'filter {spec.name!r} gives meanings to what are not its choices')
         if spec.condition is not None and spec.kind != 'date_range':
             problems.append(f'filter {spec.name!r} has a condition but is not a date range')
+        elif spec.related_condition is not None and spec.kind != 'related':
+            problems.append(f'filter {spec.name!r} has a related condition but is not a related filter')
         elif spec.condition is None:
             attribute('filter', spec.column or spec.name)
     for name in resource.undeferred:

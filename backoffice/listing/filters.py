@@ -167,12 +167,12 @@ def day_range_address(first: date | None, last: date | None) -> str:
 
 def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if value == NONE:  # "assignee: nobody"
-        return [attribute.is_(None)]
+        return [spec.related_condition(None) if spec.related_condition else attribute.is_(None)]
     if isinstance(value, str) and value.strip().isdecimal():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed({spec.name: _('Choose a record')})
-    return [attribute == value]
+    return [spec.related_condition(value) if spec.related_condition else attribute == value]
 
 
 def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:

@@ -9,12 +9,14 @@ lists ask for them (`Resource.undeferred`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Numeric, String, and_, bindparam, case, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased, column_property
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
 from backoffice.models.gateway import GatewayRefund
@@ -55,12 +57,15 @@ _credited = (
     .correlate(Invoice)
     .scalar_subquery()
 )
-_amount_open = (
-    Invoice.total
-    - _order_value(Invoice, Invoice.order_id, Order.paid_total)
-    + _order_value(Invoice, Invoice.order_id, Order.refunded_total)
-    - _credited
+# what the order's payments settle of it, net of its refunds: one read of the order (by its primary key)
+_settled = (
+    select(col(Order.paid_total) - col(Order.refunded_total))
+    .where(col(Order.id) == col(Invoice.order_id))
+    .correlate(Invoice)
+    .scalar_subquery()
 )
+_open_before_credits = col(Invoice.total) - _settled
+_amount_open = _open_before_credits - _credited
 
 
 def _signed(amount: Any) -> Any:
@@ -74,6 +79,9 @@ Invoice.signed_total = column_property(_signed(col(Invoice.total)), deferred=Tru
 Invoice.payment_status = column_property(
     case(
         (col(Invoice.kind) != InvoiceKind.invoice, literal(None, String)),
+        # settled by its payments alone, as nearly every invoice is: its credit notes (which only lower what is open)
+        # are not read. The status filter tests every row: one read per invoice instead of three (bench/invoices_list)
+        (_open_before_credits <= 0, literal('paid')),
         (_amount_open <= 0, literal('paid')),
         (
             and_(
@@ -127,3 +135,15 @@ Refund.gateway_state = column_property(
     ),
     deferred=True,
 )
+
+
+def of_customer(model: type[Invoice] | type[Payment] | type[Refund]) -> Callable[[int | None], ColumnElement[bool]]:
+    """The lists' Customer filter: the records of the customer's orders (ix_orders_customer_placed_id, then the
+    table's order index), not `customer_id = 12` over the worked-out value, which tests every row of the table."""
+
+    def condition(customer_id: int | None) -> ColumnElement[bool]:
+        owner = col(Order.customer_id)
+        orders = select(col(Order.id)).where(owner.is_(None) if customer_id is None else owner == customer_id)
+        return col(model.order_id).in_(orders)
+
+    return condition

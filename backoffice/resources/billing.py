@@ -13,7 +13,7 @@ from backoffice.engine.declaration import Card, Column, Filter, FormField, Resou
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, Verbatim, ngettext
 from backoffice.models import Invoice, Payment, Refund
-from backoffice.models.billing_reads import PAYMENT_STATUSES
+from backoffice.models.billing_reads import PAYMENT_STATUSES, of_customer
 from backoffice.payment_providers.manual import ManualProvider
 from backoffice.payment_providers.stripe import StripeProvider
 from backoffice.resources.catalog import CURRENCIES
@@ -88,6 +88,10 @@ INVOICES = register(
         filters=(
             Filter('kind', N_('Kind'), 'choice', choices=DOCUMENT_KINDS),
             Filter('issued_at', N_('Issued'), 'date_range'),
+            # '/invoices?customer_id=12' (a customer's page's "See all"), as /orders?customer_id=12
+            Filter(
+                'customer_id', N_('Customer'), 'related', related='customers', related_condition=of_customer(Invoice)
+            ),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
             Filter('payment_status', N_('Status'), 'choice', choices=INVOICE_STATUSES),
         ),
@@ -99,7 +103,7 @@ INVOICES = register(
 
 PAYMENTS = register(
     Resource(
-        key='payments',
+        key=Topic.payments,
         link='/orders/{order_id}',
         label=N_('Payments'),
         singular=N_('payment'),
@@ -146,6 +150,10 @@ PAYMENTS = register(
         summed='amount',
         filters=(
             Filter('paid_at', N_('When'), 'date_range'),
+            # '/payments?customer_id=12' (a customer's page's "See all"), as /orders?customer_id=12
+            Filter(
+                'customer_id', N_('Customer'), 'related', related='customers', related_condition=of_customer(Payment)
+            ),
             Filter('method', N_('Method'), 'choice', choices=METHODS),
             Filter('provider', N_('Provider'), 'choice', choices=PROVIDERS),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
@@ -158,7 +166,7 @@ PAYMENTS = register(
 
 REFUNDS = register(
     Resource(
-        key='refunds',
+        key=Topic.refunds,
         link='/orders/{order_id}',
         label=N_('Refunds'),
         singular=N_('refund'),
@@ -203,6 +211,10 @@ REFUNDS = register(
         summed='amount',
         filters=(
             Filter('refunded_at', N_('When'), 'date_range'),
+            # '/refunds?customer_id=12' (a customer's page's "See all"), as /orders?customer_id=12
+            Filter(
+                'customer_id', N_('Customer'), 'related', related='customers', related_condition=of_customer(Refund)
+            ),
             Filter('kind', N_('Kind'), 'choice', choices=REFUND_KINDS),
             Filter('gateway_state', N_('Money back'), 'choice', choices=REFUND_STATES),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),

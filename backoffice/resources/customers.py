@@ -230,6 +230,7 @@ CUSTOMERS = register(
             ),
             RecordSection('returns', N_('Returns'), 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
             RecordSection('documents', N_('Invoices and credit notes'), 'invoices.read', picture.customer_documents),
+            RecordSection('payments', N_('Payments'), 'orders.read', picture.customer_payments),
             RecordSection('activity', N_('Recent activity'), 'customers.read', picture.customer_usage),
             RecordSection(
                 'legal',

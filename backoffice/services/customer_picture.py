@@ -12,7 +12,7 @@ from backoffice import formatting
 from backoffice.engine.declaration import SectionRow, SectionRows, shown
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, NP_, _
-from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
+from backoffice.models import Company, Customer, EventType, Invoice, Order, Payment, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
 from backoffice.services import invoices, orders, segments
 
@@ -134,7 +134,34 @@ def customer_documents(*, session: Session, actor: Any, record_id: int, limit: i
     counted = (
         select(col(Invoice.id)).join(Order, col(Order.id) == col(Invoice.order_id)).where(*where).limit(COUNT_CAP + 1)
     )
-    return _counted(session, rows, counted)
+    return _counted(session, rows, counted, see_all=f'/invoices?customer_id={record_id}')
+
+
+def customer_payments(*, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows:
+    """Payments received on the customer's orders (ix_orders_customer_placed_id, then ix_payments_order), the
+    latest first; each opens its order. "See all" is /payments filtered to them."""
+    require(actor, 'orders.read')
+    where: list[Any] = [Order.customer_id == record_id]
+    found = session.execute(
+        select(col(Payment.amount), col(Order.currency), col(Payment.paid_at), col(Order.number))
+        .join(Order, col(Order.id) == col(Payment.order_id))
+        .where(*where)
+        .order_by(col(Payment.id).desc())
+        .limit(limit)
+    ).all()
+    rows = [
+        SectionRow(
+            title=formatting.money(amount, currency),
+            detail=_('Order {number}').format(number=order_number),
+            at=paid_at,
+            href=f'/orders/{order_number}',
+        )
+        for amount, currency, paid_at, order_number in found
+    ]
+    counted = (
+        select(col(Payment.id)).join(Order, col(Order.id) == col(Payment.order_id)).where(*where).limit(COUNT_CAP + 1)
+    )
+    return _counted(session, rows, counted, see_all=f'/payments?customer_id={record_id}')
 
 
 def customer_usage(*, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows:

@@ -99,8 +99,13 @@ def record_payment(
                 invoice=issued.number,
             )
     session.flush()
+    events.after_commit(session, Topic.payments, {'id': payment.id, 'action': 'created'})
     if issued is not None:
         events.after_commit(session, Topic.invoices, {'id': issued.id, 'action': 'issued'})
+    else:  # an invoice issued on terms before: what is open on it changed (the list's status: open → paid)
+        invoiced = session.exec(select(Invoice.id).where(Invoice.order_id == order.id)).all()  # ix_invoices_order
+        if invoiced:
+            events.after_commit(session, Topic.invoices, {'id': None, 'ids': list(invoiced), 'action': 'paid'})
     orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     return payment
 
@@ -249,6 +254,7 @@ def book_refund(
     )
     session.add(record)
     session.flush()
+    events.after_commit(session, Topic.refunds, {'id': record.id, 'action': 'created'})
     if covered_by is None:
         note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
         events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
@@ -298,6 +304,8 @@ def reverse_refund(
     before = audit.snapshot(order)
     order.refunded_total -= refund.amount
     session.flush()
+    # the reversing row, and the refund it reverses, whose money is no longer back (failed at the bank)
+    events.after_commit(session, Topic.refunds, {'id': record.id, 'ids': [refund.id], 'action': 'created'})
     return_refunds.note(session, refund.return_id)
     orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
