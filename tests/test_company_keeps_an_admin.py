@@ -6,17 +6,17 @@ longest-standing member company admin, audited on the company. A banned admin co
 from __future__ import annotations
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from backoffice import changes
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import AuditEntry, Customer
+from backoffice.models import Customer
 from backoffice.resources import resource
 from backoffice.services import company_members, crud, customer_merge
 from backoffice.services.customers import ban_customer
 
-from .support.companies import actor, add_member, company_with, member_id
+from .support.companies import actor, add_member, admin_changes, company_with, member_id, roles_in
 from .support.factories import make_company, make_user
 
 NAME = 'Acmé "<script>x</script>": O\'Brien'
@@ -25,22 +25,6 @@ NAME = 'Acmé "<script>x</script>": O\'Brien'
 def _customer(email: str) -> Customer:
     with read_session() as session:
         return session.exec(select(Customer).where(Customer.email == email)).one()
-
-
-def _roles(company_id: int) -> dict[str, str]:
-    with read_session() as session:
-        found = company_members.members(session=session, by=make_user('manager'), company_id=company_id)
-    return {m.email: m.role for m in found}
-
-
-def _said(company_id: int) -> list[tuple[str, str]]:
-    with read_session() as session:
-        entries = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(company_id))
-            .where(col(AuditEntry.action).in_(['company.admin_promoted', 'company.left_without_admin']))
-        ).all()
-    return [(e.action, e.summary) for e in entries]
 
 
 def _edit(email: str, **changes) -> None:
@@ -65,7 +49,7 @@ def test_moving_the_last_admin_out_of_the_company_is_refused_at_the_company_fiel
         assert set(refused.value.errors) == {'company_id'}
         assert 'boss@keep.example' in refused.value.errors['company_id'] and NAME in refused.value.errors['company_id']
     assert _customer('boss@keep.example').company_id == acme.id
-    assert _roles(acme.id)['boss@keep.example'] == 'admin'
+    assert roles_in(acme.id)['boss@keep.example'] == 'admin'
     _edit('early@keep.example', company_id=other.id)  # a buyer moves freely
     assert _customer('early@keep.example').company_id == other.id
 
@@ -86,7 +70,7 @@ def test_a_banned_admin_is_no_admin_the_other_cannot_step_down_nor_be_moved() ->
         )
     with pytest.raises(ValidationFailed):
         _edit('one@duo.example', company_id=None)
-    assert _roles(acme.id)['one@duo.example'] == 'admin'
+    assert roles_in(acme.id)['one@duo.example'] == 'admin'
 
 
 @pytest.mark.parametrize('how', ['ban', 'trash'])
@@ -102,9 +86,9 @@ def test_banning_or_trashing_the_last_admin_makes_the_longest_standing_member_ad
             crud.delete_record(
                 session=session, actor=manager, resource=resource('customers'), record_id=boss.id, version=boss.version
             )
-    roles = _roles(acme.id)
+    roles = roles_in(acme.id)
     assert (roles['early@acme.example'], roles['later@acme.example']) == ('admin', 'buyer')
-    [(action, said)] = _said(acme.id)
+    [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted'
     assert 'early@acme.example' in said and 'boss@acme.example' in said and NAME in said
     assert ('banned' if how == 'ban' else 'trash') in said
@@ -122,7 +106,7 @@ def test_a_company_whose_only_member_is_its_banned_admin_is_flagged_in_its_log()
             version=solo_customer.version,
             reason='x',
         )
-    [(action, said)] = _said(solo.id)
+    [(action, said)] = admin_changes(solo.id)
     assert action == 'company.left_without_admin' and 'banned' in said
 
 
@@ -139,10 +123,10 @@ def test_merging_the_last_admin_into_a_customer_of_another_company_makes_a_membe
             other_id=twin.id,
             other_version=twin.version,
         )
-    assert _roles(acme.id)['early@acme.example'] == 'admin'
-    [(action, said)] = _said(acme.id)
+    assert roles_in(acme.id)['early@acme.example'] == 'admin'
+    [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted' and 'merged' in said and 'twin@acme.example' in said
-    assert _said(globex.id) == []
+    assert admin_changes(globex.id) == []
 
 
 def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_admin() -> None:
@@ -154,6 +138,6 @@ def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_ad
         boss = session.exec(select(Customer).where(Customer.email == 'boss@path.example')).one()
         changes.apply_change(session, manager, resource('customers'), boss, {'company_id': None}, 'updated')
         session.commit()
-    assert _roles(acme.id)['early@path.example'] == 'admin'
-    [(action, said)] = _said(acme.id)
+    assert roles_in(acme.id)['early@path.example'] == 'admin'
+    [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted' and 'left the company' in said and 'boss@path.example' in said

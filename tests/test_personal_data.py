@@ -11,7 +11,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from backoffice.api.orders import router as orders_router
 from backoffice.config import get_settings
@@ -36,12 +36,12 @@ from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import company_members, customer_addresses, documents, global_search, personal_data
+from backoffice.services import customer_addresses, documents, global_search, personal_data
 from backoffice.services.customers import ban_customer
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
-from .support.companies import actor, add_member, company_with
+from .support.companies import actor, add_member, admin_changes, company_with, roles_in
 from .support.factories import make_user
 from .support.privacy import ADDRESS, BODY, EMAIL, NAME, PHONE, a_customer_with_everything
 
@@ -309,22 +309,6 @@ def _erase(email: str) -> None:
         )
 
 
-def _roles(company_id: int) -> dict[str, str]:
-    with read_session() as session:
-        members = company_members.members(session=session, by=make_user('manager'), company_id=company_id)
-    return {m.email: m.role for m in members}
-
-
-def _company_entries(company_id: int) -> list[tuple[str, str]]:
-    with read_session() as session:
-        entries = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(company_id))
-            .where(col(AuditEntry.action).in_(['company.admin_promoted', 'company.left_without_admin']))
-        ).all()
-    return [(e.action, e.summary) for e in entries]
-
-
 def test_a_company_whose_last_admin_is_erased_gets_its_longest_standing_member_as_admin() -> None:
     """Erasure ends the admin's membership and cannot be refused: the company's longest-standing member (still its
     contact, not banned) becomes company admin, audited on the company without naming the erased person."""
@@ -338,14 +322,14 @@ def test_a_company_whose_last_admin_is_erased_gets_its_longest_standing_member_a
         banned = session.exec(select(Customer).where(Customer.email == 'banned@acme.example')).one()
         ban_customer(session=session, actor=manager, record_id=banned.id, version=banned.version, reason='<script>')
     _erase('boss@acme.example')
-    roles = _roles(company.id)
+    roles = roles_in(company.id)
     assert (roles['early@acme.example'], roles['later@acme.example'], roles['banned@acme.example']) == (
         'admin',
         'buyer',
         'buyer',
     )
     assert 'boss@acme.example' not in roles
-    [(action, said)] = _company_entries(company.id)
+    [(action, said)] = admin_changes(company.id)
     assert action == 'company.admin_promoted'
     assert 'early@acme.example' in said and 'Acmé "<b>": O\'Brien' in said and 'boss' not in said
     assert actor('early@acme.example').company_admin
@@ -356,10 +340,10 @@ def test_a_company_left_with_nobody_to_take_over_is_flagged_in_its_log_and_one_w
 ):
     alone = company_with('Solo: "<i>"', {'solo@solo.example': 'admin'})
     _erase('solo@solo.example')
-    assert [action for action, _ in _company_entries(alone.id)] == ['company.left_without_admin']
+    assert [action for action, _ in admin_changes(alone.id)] == ['company.left_without_admin']
     pair = company_with(
         'Pair', {'one@pair.example': 'admin', 'two@pair.example': 'admin', 'three@pair.example': 'buyer'}
     )
     _erase('one@pair.example')
-    assert _roles(pair.id) == {'two@pair.example': 'admin', 'three@pair.example': 'buyer'}
-    assert _company_entries(pair.id) == []
+    assert roles_in(pair.id) == {'two@pair.example': 'admin', 'three@pair.example': 'buyer'}
+    assert admin_changes(pair.id) == []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Company, CompanyRole, Customer
+from backoffice.models import AuditEntry, Company, CompanyRole, Customer
 from backoffice.services import company_members
 from backoffice.services.company_members import Member
 from backoffice.services.portal_scope import PortalActor, actor_of
@@ -43,3 +43,22 @@ def member_id(email: str) -> int:
         customer = session.exec(select(Customer).where(Customer.email == email)).one()
         found = company_members.members(session=session, by=make_user('manager'), company_id=customer.company_id)
     return next(m.id for m in found if m.email == email)
+
+
+def roles_in(company_id: int) -> dict[str, str]:
+    """The company's members and their roles, as staff read them: {email: role}."""
+    with read_session() as session:
+        members = company_members.members(session=session, by=make_user('manager'), company_id=company_id)
+    return {m.email: m.role for m in members}
+
+
+def admin_changes(company_id: int) -> list[tuple[str, str]]:
+    """What the audit log says of the company's admin changing hands: (action, summary), oldest first."""
+    with read_session() as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(company_id))
+            .where(col(AuditEntry.action).in_(['company.admin_promoted', 'company.left_without_admin']))
+            .order_by(col(AuditEntry.id))
+        ).all()
+    return [(e.action, e.summary) for e in entries]
