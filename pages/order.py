@@ -418,7 +418,7 @@ class OrderScreen:
     def _shipping_and_returns(self) -> None:
         data = self.data
         ui.label(_('Shipments and returns')).classes('font-medium')
-        with ui.column().classes('gap-1 text-sm'):
+        with ui.column().classes('gap-3 text-sm'):  # a parcel's items end before the next parcel starts
             several = len(data.parcels) > 1 or orders.partly_shipped(data.order)
             for number, parcel in enumerate(data.parcels, start=1):
                 shipment = parcel.shipment
