@@ -20,12 +20,14 @@ TITLE = N_('Page not found')
 MESSAGE = N_('There is no page at this address. It may have moved, or the link may be mistyped.')
 HOME = N_('Go to the dashboard')
 NO_ROUTE = N_('There is no API route at this address; the routes are listed at /docs.')
+NO_METHOD = N_('This API address does not take {method}; its methods are listed at /docs.')
 API_PATHS = ('/api/',)
 
 
 def wire() -> None:
     """main.py calls this once: every 404 of a page address shows this page."""
     app.exception_handler(404)(_not_found)
+    app.exception_handler(405)(_method_not_allowed)
 
 
 async def _not_found(request: Request, exception: Exception) -> Response:
@@ -41,6 +43,16 @@ async def _not_found(request: Request, exception: Exception) -> Response:
     with Client(page(''), request=request) as client:
         not_found_content()
     return client.build_response(request, 404)
+
+
+async def _method_not_allowed(request: Request, exception: Exception) -> Response:
+    """An API address asked with a method it does not take: said in the caller's language (Starlette's English
+    "Method Not Allowed" otherwise), its Allow header kept."""
+    if not request.url.path.startswith(API_PATHS) or not isinstance(exception, HTTPException):
+        return await http_exception_handler(request, exception)  # type: ignore[arg-type]
+    with i18n.use(language_of(request)):
+        detail = _(NO_METHOD).format(method=request.method)
+    return JSONResponse({'detail': detail}, status_code=405, headers=exception.headers)
 
 
 def not_found_content() -> None:

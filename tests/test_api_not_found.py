@@ -30,3 +30,15 @@ async def test_an_api_routes_own_404_keeps_its_words(user: User) -> None:
     assert answer.json() == {'detail': 'No request of this customer has this number.'}
     answer = await user.http_client.get('/api/customer/orders', params={'email': 'nobody@example.com'}, headers=headers)
     assert answer.status_code == 404 and answer.json() == {'detail': 'There is no customer with this email.'}
+
+
+async def test_a_method_an_api_address_does_not_take_is_said_in_the_callers_language(user: User) -> None:
+    """It answered Starlette's "Method Not Allowed" in English to every caller."""
+    answer = await user.http_client.get('/api/requests', headers={'Authorization': 'Bearer bo_x'})
+    assert answer.status_code == 405 and answer.headers['allow'] == 'POST'
+    assert answer.json() == {'detail': 'This API address does not take GET; its methods are listed at /docs.'}
+    french = await user.http_client.delete('/api/events', headers={'Accept-Language': 'fr'})
+    assert french.status_code == 405
+    assert french.json() == {
+        'detail': 'Cette adresse de l’API n’accepte pas DELETE\u00a0; ses méthodes sont listées sur /docs.'
+    }
