@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
+from backoffice import events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import GatewayRefund, Invoice, Refund, Return
 from backoffice.services import gateway_payments, orders, returns
 
@@ -115,7 +117,12 @@ def test_a_returns_refund_paid_by_hand_stays_a_manual_refund(admin) -> None:
 
 def test_a_refund_failing_after_it_succeeded_is_reversed_once_and_the_credit_note_stays(stripe, admin) -> None:
     order, _intent = card_order(stripe)
+    heard: list[dict] = []
+    events.subscribe(Topic.invoices, heard.append, key='test.reversal')
     row = refunded_then_failed(stripe, admin, order)
+    # /invoices is told: what the order's documents say is open changed (it was told of payments, not of reversals)
+    invoiced = {invoice.id for invoice in credit_notes(order.id)}
+    assert any(e['action'] == 'refund_reversed' and invoiced <= set(e['ids']) for e in heard), heard
     order = fresh(order.id)
     assert (order.paid_total, order.refunded_total) == (Decimal('60.00'), Decimal('0.00'))
     assert refund_rows(order.id) == [(Decimal('20.00'), None), (Decimal('-20.00'), None)]

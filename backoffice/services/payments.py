@@ -103,9 +103,7 @@ def record_payment(
     if issued is not None:
         events.after_commit(session, Topic.invoices, {'id': issued.id, 'action': 'issued'})
     else:  # an invoice issued on terms before: what is open on it changed (the list's status: open → paid)
-        invoiced = session.exec(select(Invoice.id).where(Invoice.order_id == order.id)).all()  # ix_invoices_order
-        if invoiced:
-            events.after_commit(session, Topic.invoices, {'id': None, 'ids': list(invoiced), 'action': 'paid'})
+        _invoices_changed(session, order, 'paid')
     orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     return payment
 
@@ -306,6 +304,7 @@ def reverse_refund(
     session.flush()
     # the reversing row, and the refund it reverses, whose money is no longer back (failed at the bank)
     events.after_commit(session, Topic.refunds, {'id': record.id, 'ids': [refund.id], 'action': 'created'})
+    _invoices_changed(session, order, 'refund_reversed')  # the money is owed again: what the invoices say is open
     return_refunds.note(session, refund.return_id)
     orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
@@ -378,3 +377,10 @@ def amount_in_words(value: Decimal, currency: str | None = None) -> str:
     """An amount inside a service's sentence, as every screen writes money (formatting.money): '€40.00' in English,
     '40,00 €' in French."""
     return formatting.money(value, currency)
+
+
+def _invoices_changed(session: Session, order: Order, action: str) -> None:
+    """The order's invoices and credit notes read differently on /invoices (paid, open) once the transaction commits."""
+    invoiced = session.exec(select(Invoice.id).where(Invoice.order_id == order.id)).all()  # ix_invoices_order
+    if invoiced:
+        events.after_commit(session, Topic.invoices, {'id': None, 'ids': list(invoiced), 'action': action})
