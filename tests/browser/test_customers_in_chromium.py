@@ -206,7 +206,19 @@ def test_a_clerk_without_orders_sees_what_else_moves_uncounted_and_finds_custome
     company_field = visible(driver, '.q-dialog').find_element(
         By.XPATH, './/label[contains(@class, "q-field")][.//div[normalize-space(.)="Company"]]'
     )
+
+    # the company shown first (the form fills it once read: a clear before that was undone by it, under a CI run's
+    # load), then cleared, and only then saved
+    def shown() -> str:  # the chosen company: the field's text, or its typeahead's input
+        inputs = company_field.find_elements(By.CSS_SELECTOR, 'input')
+        return (company_field.get_attribute('textContent') or '') + ' '.join(
+            i.get_attribute('value') or '' for i in inputs
+        )
+
+    WebDriverWait(driver, TIMEOUT).until(lambda _d: f'Quokkaco {mark}' in shown(), 'the company shows')
     company_field.find_element(By.CSS_SELECTOR, '.q-field__focusable-action').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda _d: f'Quokkaco {mark}' not in shown(), 'it is cleared')
+    settle(driver)
     button(driver, 'Save changes').click()
     visible_text(driver, 'is the last company admin of Quokkaco')
     settle(driver)
