@@ -11,10 +11,10 @@ from sqlmodel import select
 from backoffice import changes
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Customer
+from backoffice.models import AuditEntry, Customer
 from backoffice.resources import resource
 from backoffice.services import company_members, crud, customer_merge
-from backoffice.services.customers import ban_customer
+from backoffice.services.customers import ban_customer, unban_customer
 
 from .support.companies import actor, add_member, admin_changes, company_with, member_id, roles_in
 from .support.factories import make_company, make_user
@@ -141,3 +141,46 @@ def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_ad
     assert roles_in(acme.id)['early@path.example'] == 'admin'
     [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted' and 'left the company' in said and 'boss@path.example' in said
+
+
+@pytest.mark.parametrize('how', ['ban', 'trash'])
+def test_a_replaced_admin_unbanned_or_restored_comes_back_as_a_buyer_not_a_second_admin(how: str) -> None:
+    acme = company_with(NAME, {'early@back.example': 'viewer', 'boss@back.example': 'admin'})
+    manager = make_user('manager')
+    boss = _customer('boss@back.example')
+    with session_scope() as session:
+        if how == 'ban':
+            ban_customer(session=session, actor=manager, record_id=boss.id, version=boss.version, reason="'<b>': x")
+        else:
+            crud.delete_record(
+                session=session, actor=manager, resource=resource('customers'), record_id=boss.id, version=boss.version
+            )
+    boss = _customer('boss@back.example')
+    with session_scope() as session:
+        if how == 'ban':
+            unban_customer(session=session, actor=manager, record_id=boss.id, version=boss.version)
+        else:
+            crud.restore_record(session=session, actor=manager, resource=resource('customers'), record_id=boss.id)
+    roles = roles_in(acme.id)
+    assert (roles['early@back.example'], roles['boss@back.example']) == ('admin', 'buyer')
+    assert not actor('boss@back.example').company_admin
+    with read_session() as session:
+        said = session.exec(
+            select(AuditEntry.summary)
+            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(acme.id))
+            .where(AuditEntry.action == 'company.member_role_changed')
+        ).all()
+    assert len(said) == 1 and 'boss@back.example' in said[0] and 'early@back.example' in said[0] and NAME in said[0]
+
+
+def test_an_admin_banned_beside_another_admin_comes_back_as_admin() -> None:
+    """Nobody took their place: unbanned, they are company admin again, as before the ban."""
+    acme = company_with('Pair: "<i>"', {'one@pair.example': 'admin', 'two@pair.example': 'admin'})
+    manager = make_user('manager')
+    two = _customer('two@pair.example')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=two.id, version=two.version, reason='x')
+    two = _customer('two@pair.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=manager, record_id=two.id, version=two.version)
+    assert roles_in(acme.id) == {'one@pair.example': 'admin', 'two@pair.example': 'admin'}

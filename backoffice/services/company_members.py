@@ -617,7 +617,8 @@ def after_contact_change(session: Session, customer: Customer, changed: dict[str
     """After staff banned a company's last admin, moved them to the trash, or moved them out of the company by a way
     the form's refusal does not see (a revert): its longest-standing member is made company admin (keep_an_admin),
     audited on the company. A ban or the trash protects the shop and does not wait for the company's matters; the
-    person, banned or in the trash, could not sign in to manage anyone anyway. Customers' `after_change`."""
+    person, banned or in the trash, could not sign in to manage anyone anyway; replaced so, they are a buyer from then
+    on (unbanned or restored, they come back as one). Customers' `after_change`."""
     if 'company_id' in changed:
         before = changed['company_id'][0]
         company_id, because = (before, 'moved') if before is not None else (None, '')
@@ -633,7 +634,37 @@ def after_contact_change(session: Session, customer: Customer, changed: dict[str
         if _admin_membership(session, customer.id, company_id) is None:
             return
     session.flush()
-    keep_an_admin(session, None, company_id, because=because, email=customer.email)
+    promoted = keep_an_admin(session, None, company_id, because=because, email=customer.email)
+    if promoted is not None and because in ('banned', 'trashed'):
+        _replaced(session, customer, company_id, promoted)
+
+
+def _replaced(session: Session, customer: Customer, company_id: int, admin: Customer) -> None:
+    """A banned or trashed admin whose place another member took (keep_an_admin) is a buyer from then on, so that
+    unbanned or restored they come back as a member and the company does not find itself with two admins nobody
+    chose; audited on the company. Staff make them company admin again from the company page if they wish."""
+    member = _admin_membership(session, customer.id or 0, company_id)
+    company = session.get(Company, company_id)
+    if member is None or company is None:
+        return
+    member.role = CompanyRole.buyer
+    stamp(member)
+    session.add(member)
+    audit.record(
+        session,
+        None,
+        'company.member_role_changed',
+        'companies',
+        company_id,
+        summary=sentence(
+            N_('{email} is now {role} of {company}: {admin} is company admin in their place'),
+            email=customer.email,
+            role=word(ROLE_NAMES[CompanyRole.buyer], lower=True),
+            company=company.name,
+            admin=admin.email,
+        ),
+    )
+    events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
 
 
 def _admin_membership(session: Session, customer_id: int, company_id: int) -> CompanyMember | None:
