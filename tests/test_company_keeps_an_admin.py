@@ -184,3 +184,24 @@ def test_an_admin_banned_beside_another_admin_comes_back_as_admin() -> None:
     with session_scope() as session:
         unban_customer(session=session, actor=manager, record_id=two.id, version=two.version)
     assert roles_in(acme.id) == {'one@pair.example': 'admin', 'two@pair.example': 'admin'}
+
+
+@pytest.mark.parametrize('how', ['promoted', 'invited'])
+def test_an_admin_banned_with_nobody_to_take_over_comes_back_as_a_buyer_once_staff_chose_another(how: str) -> None:
+    acme = company_with('Lone: "<i>"', {'lone@lone.example': 'admin'})
+    manager = make_user('manager')
+    lone = _customer('lone@lone.example')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=lone.id, version=lone.version, reason='x')
+    if how == 'promoted':
+        add_member(acme.id, 'new@lone.example', 'viewer')
+        with session_scope() as session:
+            company_members.change_role(
+                session=session, by=manager, member_id=member_id('new@lone.example'), version=None, role='admin'
+            )
+    else:
+        add_member(acme.id, 'new@lone.example', 'admin')
+    lone = _customer('lone@lone.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=manager, record_id=lone.id, version=lone.version)
+    assert roles_in(acme.id) == {'new@lone.example': 'admin', 'lone@lone.example': 'buyer'}

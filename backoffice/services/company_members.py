@@ -269,6 +269,7 @@ def invite(
     except ValueError as error:
         raise ValidationFailed({'email': str(error)}) from None
     portal = isinstance(by, PortalActor)
+    leaderless = wanted == CompanyRole.admin and not portal and not _open_admins(session, company_id)
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == address.lower())).first()
     if customer is not None and portal and customer.company_id not in (None, company_id):
         raise ValidationFailed({'email': _(CANNOT_INVITE)})
@@ -317,6 +318,8 @@ def invite(
     member.invited_at, member.invited_by = now, _inviter(by)
     session.add(member)
     session.flush()
+    if leaderless:
+        _absent_admins_replaced(session, company_id, customer)
     _send_invitation(
         session,
         by,
@@ -380,10 +383,13 @@ def change_role(
         return _one(session, member.id or 0)
     if member.role == CompanyRole.admin and member.accepted_at is not None:
         _not_the_last_admin(session, member, company, customer, field='role')
+    leaderless = wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id)
     before = CompanyRole(member.role)
     member.role = wanted
     stamp(member)
     session.add(member)
+    if leaderless:
+        _absent_admins_replaced(session, company.id or 0, customer)
     _record(
         session,
         by,
@@ -640,9 +646,10 @@ def after_contact_change(session: Session, customer: Customer, changed: dict[str
 
 
 def _replaced(session: Session, customer: Customer, company_id: int, admin: Customer) -> None:
-    """A banned or trashed admin whose place another member took (keep_an_admin) is a buyer from then on, so that
-    unbanned or restored they come back as a member and the company does not find itself with two admins nobody
-    chose; audited on the company. Staff make them company admin again from the company page if they wish."""
+    """A banned or trashed admin whose place another member took (keep_an_admin, or staff making a member company
+    admin while the company had none who could sign in) is a buyer from then on, so that unbanned or restored they
+    come back as a member and the company does not find itself with two admins nobody chose; audited on the company.
+    Staff make them company admin again from the company page if they wish."""
     member = _admin_membership(session, customer.id or 0, company_id)
     company = session.get(Company, company_id)
     if member is None or company is None:
@@ -665,6 +672,27 @@ def _replaced(session: Session, customer: Customer, company_id: int, admin: Cust
         ),
     )
     events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
+
+
+def _absent_admins_replaced(session: Session, company_id: int, admin: Customer) -> None:
+    """Staff made `admin` company admin of a company whose admins are all banned or in the trash: those take no
+    second seat when they come back (see _replaced)."""
+    absent = session.exec(
+        select(Customer)
+        .join(CompanyMember, col(CompanyMember.customer_id) == Customer.id)
+        .where(
+            CompanyMember.company_id == company_id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            Customer.id != admin.id,
+            or_(col(Customer.deleted_at).is_not(None), Customer.status == CustomerStatus.banned),
+        )
+        .order_by(col(Customer.id))
+    ).all()
+    for customer in absent:
+        _replaced(session, customer, company_id, admin)
 
 
 def _admin_membership(session: Session, customer_id: int, company_id: int) -> CompanyMember | None:
