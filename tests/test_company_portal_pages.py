@@ -108,6 +108,8 @@ async def test_staff_manage_members_from_the_company_page(user: User) -> None:
     user.find(marker='invite-send').click()
     await user.should_see('The invitation is on its way to solo@private.com.', retries=200)
     assert actor('solo@private.com').company_role == CompanyRole.admin
+    # the next invitation starts again at the default role: nobody else is made company admin by an overlooked field
+    assert user.find(marker='invite-role', kind=ui.select).elements.pop().value == CompanyRole.buyer.value
     select_value(user, f'member-role-{actor("ada@acme.com").customer_id}', 'viewer')  # one of two admins now
     await user.should_see('is now Viewer.', retries=200)
     assert actor('ada@acme.com').company_role == CompanyRole.viewer
