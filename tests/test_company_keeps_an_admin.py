@@ -98,6 +98,9 @@ def test_banning_or_trashing_the_last_admin_makes_the_longest_standing_member_ad
 def test_a_company_whose_only_member_is_its_banned_admin_is_flagged_in_its_log() -> None:
     solo = company_with('Solo: "<i>"', {'solo@solo.example': 'admin'})
     solo_customer = _customer('solo@solo.example')
+    with read_session() as session:  # what the ban will say it did (the Ban button's message)
+        said = company_members.after_ban(session=session, actor=make_user('manager'), customer_id=solo_customer.id)
+    assert said == 'Solo: "<i>" has no company admin left: make one of its contacts company admin.'
     with session_scope() as session:
         ban_customer(
             session=session,

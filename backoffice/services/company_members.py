@@ -383,7 +383,9 @@ def change_role(
         return _one(session, member.id or 0)
     if member.role == CompanyRole.admin and member.accepted_at is not None:
         _not_the_last_admin(session, member, company, customer, field='role')
-    leaderless = wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id)
+    leaderless = (
+        wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id)
+    )
     before = CompanyRole(member.role)
     member.role = wanted
     stamp(member)
@@ -511,20 +513,7 @@ def keep_an_admin(
     company = session.get(Company, company_id)
     if company is None or _open_admins(session, company_id):
         return None
-    found = session.exec(
-        select(CompanyMember, Customer)
-        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == company_id,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
-        )
-        .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
-        .limit(1)
-    ).first()
+    found = _longest_standing(session, company_id)
     why = sentence(LEFT_BECAUSE[because], email=email) if because else None
     if found is None:
         audit.record(
@@ -582,6 +571,58 @@ def keep_an_admin(
     )
     events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
     return customer
+
+
+def _longest_standing(
+    session: Session, company_id: int, *, besides: int | None = None
+) -> tuple[CompanyMember, Customer] | None:
+    """The member keep_an_admin makes company admin: the earliest to have joined, still the company's contact, neither
+    banned nor in the trash (nor `besides`, a customer id)."""
+    return session.exec(
+        select(CompanyMember, Customer)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(
+            CompanyMember.company_id == company_id,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            col(Customer.deleted_at).is_(None),
+            Customer.status != CustomerStatus.banned,
+            col(Customer.id) != (besides or 0),
+        )
+        .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
+        .limit(1)
+    ).first()
+
+
+def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
+    """What banning this customer will do to their company, asked before the ban and said after it ('' when nothing):
+    the company's last admin who could sign in is replaced by its longest-standing member and is a buyer from then
+    on, or, nobody able to take over, the company is left without one (see after_contact_change)."""
+    require(actor, 'customers.write')
+    customer = session.get(Customer, customer_id)
+    if (
+        customer is None
+        or customer.id is None
+        or customer.company_id is None
+        or customer.deleted_at is not None
+        or customer.status == CustomerStatus.banned
+    ):
+        return ''
+    member = _admin_membership(session, customer.id, customer.company_id)
+    company = session.get(Company, customer.company_id)
+    if member is None or company is None or _other_admins(session, member):
+        return ''
+    name = customer.name or customer.email
+    found = _longest_standing(session, customer.company_id, besides=customer.id)
+    if found is None:
+        return _('{company} has no company admin left: make one of its contacts company admin.').format(
+            company=company.name
+        )
+    return _(
+        '{member} is now company admin of {company} in their place, and {name} a buyer (unbanned, they come back as '
+        'one).'
+    ).format(name=name, company=company.name, member=found[1].name or found[1].email)
 
 
 def _open_admins(session: Session, company_id: int) -> int:
