@@ -384,7 +384,7 @@ def change_role(
     if member.role == CompanyRole.admin and member.accepted_at is not None:
         _not_the_last_admin(session, member, company, customer, field='role')
     leaderless = (
-        wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id)
+        wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id or 0)
     )
     before = CompanyRole(member.role)
     member.role = wanted
