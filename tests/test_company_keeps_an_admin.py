@@ -208,3 +208,19 @@ def test_an_admin_banned_with_nobody_to_take_over_comes_back_as_a_buyer_once_sta
     with session_scope() as session:
         unban_customer(session=session, actor=manager, record_id=lone.id, version=lone.version)
     assert roles_in(acme.id) == {'new@lone.example': 'admin', 'lone@lone.example': 'buyer'}
+
+
+def test_moving_the_last_admin_to_the_trash_says_first_who_takes_over() -> None:
+    """The trash's question (the customers list's and page's) names who becomes company admin, and that the person
+    comes back as a buyer; nothing is said of a buyer."""
+    company_with(NAME, {'boss@said.example': 'admin', 'early@said.example': 'viewer'})
+    boss, early = _customer('boss@said.example'), _customer('early@said.example')
+    with read_session() as session:
+        said = crud.trash_consequences(
+            session=session, actor=make_user('manager'), resource=resource('customers'), ids=[boss.id, early.id]
+        )
+    assert said == [
+        f'boss@said.example is the last company admin of {NAME}: early@said.example, its longest-standing member, '
+        'becomes company admin in their place, and boss@said.example a buyer (restored from the trash, they come '
+        'back as one).'
+    ]

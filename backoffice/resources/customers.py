@@ -218,6 +218,7 @@ CUSTOMERS = register(
         unique=('email',),
         check_change=_change_allowed,
         after_change=company_members.after_contact_change,  # a company keeps an admin (ban, trash, a revert)
+        trash_said=company_members.before_trash,  # ...and who takes over is said before the trash
         own_consent=('marketing_consent',),
         erase_when_kept=personal_data.erase_when_kept,
         personal_data=PersonalData(

@@ -600,6 +600,44 @@ def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
     the company's last admin who could sign in is replaced by its longest-standing member and is a buyer from then
     on, or, nobody able to take over, the company is left without one (see after_contact_change)."""
     require(actor, 'customers.write')
+    leaving = _last_admin_leaving(session, customer_id)
+    if leaving is None:
+        return ''
+    name, company, member = leaving
+    if member is None:
+        return _('{company} has no company admin left: make one of its contacts company admin.').format(company=company)
+    return _(
+        '{member} is now company admin of {company} in their place, and {name} a buyer (unbanned, they come back as '
+        'one).'
+    ).format(name=name, company=company, member=member)
+
+
+def before_trash(session: Session, customer_ids: list[int]) -> list[str]:
+    """What moving these customers to the trash does to their companies, said before (customers' `trash_said`): a
+    company's last admin is replaced by its longest-standing member and comes back as a buyer if restored."""
+    said = []
+    for customer_id in customer_ids:
+        leaving = _last_admin_leaving(session, customer_id)
+        if leaving is None:
+            continue
+        name, company, member = leaving
+        said.append(
+            _(
+                '{name} is the last company admin of {company} and no other member can take over: the company will '
+                'have no company admin until you make one of its contacts company admin.'
+            ).format(name=name, company=company)
+            if member is None
+            else _(
+                '{name} is the last company admin of {company}: {member}, its longest-standing member, becomes '
+                'company admin in their place, and {name} a buyer (restored from the trash, they come back as one).'
+            ).format(name=name, company=company, member=member)
+        )
+    return said
+
+
+def _last_admin_leaving(session: Session, customer_id: int) -> tuple[str, str, str | None] | None:
+    """(their name, the company's name, who takes over or None) when this customer is the last company admin of their
+    company who can sign in; None otherwise."""
     customer = session.get(Customer, customer_id)
     if (
         customer is None
@@ -608,21 +646,14 @@ def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
         or customer.deleted_at is not None
         or customer.status == CustomerStatus.banned
     ):
-        return ''
+        return None
     member = _admin_membership(session, customer.id, customer.company_id)
     company = session.get(Company, customer.company_id)
     if member is None or company is None or _other_admins(session, member):
-        return ''
-    name = customer.name or customer.email
+        return None
     found = _longest_standing(session, customer.company_id, besides=customer.id)
-    if found is None:
-        return _('{company} has no company admin left: make one of its contacts company admin.').format(
-            company=company.name
-        )
-    return _(
-        '{member} is now company admin of {company} in their place, and {name} a buyer (unbanned, they come back as '
-        'one).'
-    ).format(name=name, company=company.name, member=found[1].name or found[1].email)
+    successor = (found[1].name or found[1].email) if found is not None else None
+    return customer.name or customer.email, company.name, successor
 
 
 def _open_admins(session: Session, company_id: int) -> int:
