@@ -167,6 +167,7 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                     if done is not FAILED:
                         ui.notify(_('The invitation is on its way to {email}.').format(email=done))
                         email.value = name.value = ''
+                        role.value = CompanyRole.buyer.value  # the next one too only if chosen again
                         listing.refresh()
 
                 ui.button(_('Send the invitation'), icon='mail', on_click=invite).classes('self-end').mark(

@@ -122,8 +122,11 @@ def roles_page(user: User) -> None:
                                 ticks[permission].mark(f'tick-{permission}')
                                 ui.label(permission).classes('text-xs text-gray-400 pl-10')
             message = error_line()
+            opened = [role]  # the role as this dialog last read it (Reload reads it again)
             with ui.row().classes('w-full justify-end gap-2').style('flex: none'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                reload_button = ui.button(_('Reload'), on_click=lambda: reload()).props('flat').mark('reload-role')
+                reload_button.set_visibility(False)
                 ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
 
             async def save() -> None:
@@ -155,20 +158,44 @@ def roles_page(user: User) -> None:
                     done = await call(
                         _update,
                         actor,
-                        role,
+                        opened[0] or role,
                         name_input.value or '',
                         description.value or '',
                         chosen,
                         two_factor_box.value,
                         fields=fields,
                         message=message,
-                        on_stale=lambda _error: stale(),
+                        on_stale=lambda error: stale(str(error)),
                     )
                 return done
 
-            def stale() -> None:
-                message.text = _('Someone changed this role after you opened it. Close and open it again.')
+            def stale(said: str) -> None:  # who changed it and when; Reload keeps what was typed here
+                message.text = said
                 message.set_visibility(True)
+                reload_button.set_visibility(True)
+
+            def reload() -> None:
+                """The colleague's change taken in, what this person changed kept: a field (or a permission's tick)
+                they left as they found it takes the role's value of now; one they changed stays theirs."""
+                before, actor = opened[0], acting_user()
+                if before is None or actor is None:
+                    return
+                with read_session() as session:
+                    now = next((r for r in roles.list_roles(session=session, actor=actor) if r.id == before.id), None)
+                if now is None:
+                    message.text = _('This role no longer exists.')
+                    return
+                for element, was, current in (
+                    (name_input, before.name, now.name),
+                    (description, before.description, now.description),
+                    (two_factor_box, before.two_factor, now.two_factor),
+                    *((box, key in before.permissions, key in now.permissions) for key, box in ticks.items()),
+                ):
+                    if element.value == was:
+                        element.value = current
+                opened[0] = now
+                message.set_visibility(False)
+                reload_button.set_visibility(False)
 
         dialog.open()
 

@@ -11,10 +11,10 @@ from sqlmodel import select
 from backoffice import changes
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Customer
+from backoffice.models import AuditEntry, Customer
 from backoffice.resources import resource
 from backoffice.services import company_members, crud, customer_merge
-from backoffice.services.customers import ban_customer
+from backoffice.services.customers import ban_customer, unban_customer
 
 from .support.companies import actor, add_member, admin_changes, company_with, member_id, roles_in
 from .support.factories import make_company, make_user
@@ -98,6 +98,9 @@ def test_banning_or_trashing_the_last_admin_makes_the_longest_standing_member_ad
 def test_a_company_whose_only_member_is_its_banned_admin_is_flagged_in_its_log() -> None:
     solo = company_with('Solo: "<i>"', {'solo@solo.example': 'admin'})
     solo_customer = _customer('solo@solo.example')
+    with read_session() as session:  # what the ban will say it did (the Ban button's message)
+        said = company_members.after_ban(session=session, actor=make_user('manager'), customer_id=solo_customer.id)
+    assert said == 'Solo: "<i>" has no company admin left: make one of its contacts company admin.'
     with session_scope() as session:
         ban_customer(
             session=session,
@@ -141,3 +144,83 @@ def test_a_move_by_a_path_without_the_forms_check_still_leaves_the_company_an_ad
     assert roles_in(acme.id)['early@path.example'] == 'admin'
     [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted' and 'left the company' in said and 'boss@path.example' in said
+
+
+@pytest.mark.parametrize('how', ['ban', 'trash'])
+def test_a_replaced_admin_unbanned_or_restored_comes_back_as_a_buyer_not_a_second_admin(how: str) -> None:
+    acme = company_with(NAME, {'early@back.example': 'viewer', 'boss@back.example': 'admin'})
+    manager = make_user('manager')
+    boss = _customer('boss@back.example')
+    with session_scope() as session:
+        if how == 'ban':
+            ban_customer(session=session, actor=manager, record_id=boss.id, version=boss.version, reason="'<b>': x")
+        else:
+            crud.delete_record(
+                session=session, actor=manager, resource=resource('customers'), record_id=boss.id, version=boss.version
+            )
+    boss = _customer('boss@back.example')
+    with session_scope() as session:
+        if how == 'ban':
+            unban_customer(session=session, actor=manager, record_id=boss.id, version=boss.version)
+        else:
+            crud.restore_record(session=session, actor=manager, resource=resource('customers'), record_id=boss.id)
+    roles = roles_in(acme.id)
+    assert (roles['early@back.example'], roles['boss@back.example']) == ('admin', 'buyer')
+    assert not actor('boss@back.example').company_admin
+    with read_session() as session:
+        said = session.exec(
+            select(AuditEntry.summary)
+            .where(AuditEntry.entity == 'companies', AuditEntry.entity_id == str(acme.id))
+            .where(AuditEntry.action == 'company.member_role_changed')
+        ).all()
+    assert len(said) == 1 and 'boss@back.example' in said[0] and 'early@back.example' in said[0] and NAME in said[0]
+
+
+def test_an_admin_banned_beside_another_admin_comes_back_as_admin() -> None:
+    """Nobody took their place: unbanned, they are company admin again, as before the ban."""
+    acme = company_with('Pair: "<i>"', {'one@pair.example': 'admin', 'two@pair.example': 'admin'})
+    manager = make_user('manager')
+    two = _customer('two@pair.example')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=two.id, version=two.version, reason='x')
+    two = _customer('two@pair.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=manager, record_id=two.id, version=two.version)
+    assert roles_in(acme.id) == {'one@pair.example': 'admin', 'two@pair.example': 'admin'}
+
+
+@pytest.mark.parametrize('how', ['promoted', 'invited'])
+def test_an_admin_banned_with_nobody_to_take_over_comes_back_as_a_buyer_once_staff_chose_another(how: str) -> None:
+    acme = company_with('Lone: "<i>"', {'lone@lone.example': 'admin'})
+    manager = make_user('manager')
+    lone = _customer('lone@lone.example')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=lone.id, version=lone.version, reason='x')
+    if how == 'promoted':
+        add_member(acme.id, 'new@lone.example', 'viewer')
+        with session_scope() as session:
+            company_members.change_role(
+                session=session, by=manager, member_id=member_id('new@lone.example'), version=None, role='admin'
+            )
+    else:
+        add_member(acme.id, 'new@lone.example', 'admin')
+    lone = _customer('lone@lone.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=manager, record_id=lone.id, version=lone.version)
+    assert roles_in(acme.id) == {'new@lone.example': 'admin', 'lone@lone.example': 'buyer'}
+
+
+def test_moving_the_last_admin_to_the_trash_says_first_who_takes_over() -> None:
+    """The trash's question (the customers list's and page's) names who becomes company admin, and that the person
+    comes back as a buyer; nothing is said of a buyer."""
+    company_with(NAME, {'boss@said.example': 'admin', 'early@said.example': 'viewer'})
+    boss, early = _customer('boss@said.example'), _customer('early@said.example')
+    with read_session() as session:
+        said = crud.trash_consequences(
+            session=session, actor=make_user('manager'), resource=resource('customers'), ids=[boss.id, early.id]
+        )
+    assert said == [
+        f'boss@said.example is the last company admin of {NAME}: early@said.example, its longest-standing member, '
+        'becomes company admin in their place, and boss@said.example a buyer (restored from the trash, they come '
+        'back as one).'
+    ]

@@ -108,6 +108,8 @@ async def test_staff_manage_members_from_the_company_page(user: User) -> None:
     user.find(marker='invite-send').click()
     await user.should_see('The invitation is on its way to solo@private.com.', retries=200)
     assert actor('solo@private.com').company_role == CompanyRole.admin
+    # the next invitation starts again at the default role: nobody else is made company admin by an overlooked field
+    assert user.find(marker='invite-role', kind=ui.select).elements.pop().value == CompanyRole.buyer.value
     select_value(user, f'member-role-{actor("ada@acme.com").customer_id}', 'viewer')  # one of two admins now
     await user.should_see('is now Viewer.', retries=200)
     assert actor('ada@acme.com').company_role == CompanyRole.viewer
@@ -274,3 +276,25 @@ def test_the_personal_data_zip_carries_the_requests_attachments() -> None:
     assert zipfile.ZipFile(io.BytesIO(data)).read(attached[0]) == tiny_png()
     saved = zipfile.ZipFile(io.BytesIO(data)).read('saved_addresses.csv').decode('utf-8-sig')
     assert [row['name'] for row in csv.DictReader(io.StringIO(saved))] == [HOSTILE]
+
+
+async def test_banning_a_company_s_last_admin_says_who_took_over(user: User) -> None:
+    """The ban's side effect on the company (its longest-standing member made admin, the banned one a buyer) is said
+    when the ban is done, not only in the company's log."""
+    company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin', 'bob@acme.com': 'viewer'})
+    ada = actor('ada@acme.com').customer_id
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/customers/{ada}')
+    user.find(marker='action-ban').click()
+    await user.should_see(marker='confirm-action')
+    user.find('Reason *').type('Fraud: "<script>x</script>"')
+    user.find(marker='confirm-action').click()
+    await user.should_see(
+        f'Customer banned. bob@acme.com is now company admin of Acme {HOSTILE} in their place, and ada@acme.com a buyer'
+        ' (unbanned, they come back as one).',
+        retries=200,
+    )
+    assert (actor('bob@acme.com').company_role, actor('ada@acme.com').company_role) == (
+        CompanyRole.admin,
+        CompanyRole.buyer,
+    )

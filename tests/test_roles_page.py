@@ -11,7 +11,7 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.models import CannedReply, StaffRole
 from backoffice.permissions import permissions_of
-from backoffice.services import app_settings
+from backoffice.services import app_settings, roles
 
 from .support.factories import grant_only, make_role, make_user
 from .support.lists import open_row, rows_show
@@ -193,3 +193,35 @@ async def test_the_admin_role_reads_all_permissions_not_one_short(user: User) ->
         'agent': '9 of 33 permissions · receives handed-out requests',
         role.key: '1 of 33 permissions · receives handed-out requests',
     }
+
+
+async def test_a_role_changed_by_a_colleague_meanwhile_says_who_and_reload_keeps_what_was_typed(user: User) -> None:
+    """Two admins edit the same role: the second save is refused saying who changed it; Reload takes the colleague's
+    change in where this admin changed nothing and keeps what they typed and ticked, and the save then goes through."""
+    admin = make_user('admin')
+    colleague = make_user('admin', email='other.admin@example.com')
+    role = make_role('tickets.read', name='Night desk')
+    await signed_in(user, admin.email, path='/roles')
+    await user.should_see(marker=f'edit-{role.key}')
+    user.find(marker=f'edit-{role.key}').click()
+    newest(user, 'role-name-input').clear().type(HOSTILE)
+    newest(user, 'tick-orders.read').click()
+    with session_scope() as session:  # meanwhile the colleague describes it and lets it write requests too
+        current = session.get(StaffRole, role.id)
+        roles.update_role(
+            session=session,
+            actor=colleague,
+            role_id=role.id,
+            version=current.version,
+            name='Night desk',
+            description=HOSTILE_TOO,
+            granted={'tickets.read', 'tickets.write'},
+        )
+    newest(user, 'save-role').click()
+    await user.should_see('was changed by other.admin@example.com')
+    newest(user, 'reload-role').click()
+    newest(user, 'save-role').click()
+    await eventually(lambda: [r.name for r in stored_roles()] == [HOSTILE])
+    (saved,) = stored_roles()
+    assert saved.description == HOSTILE_TOO
+    assert set(saved.permissions) == {'tickets.read', 'tickets.write', 'orders.read'}

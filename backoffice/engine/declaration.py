@@ -458,6 +458,9 @@ class Resource:
     # the work a saved change brings, in its transaction (session, record, diff {field: [before, after]}), whether a
     # form, an import or a revert saved it: a product stocked again reserves for the open orders holding it
     after_change: Callable[[Any, Any, dict[str, list[Any]]], None] | None = None
+    # what moving these records to the trash does beyond the links pointing at them, said before it is done
+    # (`(session, ids) → sentences`, crud.trash_consequences): a company's last admin is replaced
+    trash_said: Callable[[Any, list[int]], list[str]] | None = None
     # what a record's form says first, above its fields, when there is something to act on ('' for nothing): a
     # product not stocked with units still recorded on its shelf
     note: Callable[[Any], str] | None = None

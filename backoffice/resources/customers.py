@@ -15,6 +15,7 @@ from backoffice.engine.declaration import (
     Column,
     Filter,
     FormField,
+    Outcome,
     PersonalData,
     RecordSection,
     RelatedList,
@@ -23,7 +24,7 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_, NP_, ngettext
+from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.kpi import sources as kpi_sources
 from backoffice.models import (
     Company,
@@ -47,6 +48,13 @@ from backoffice.services.customers import (
     unban_customer,
 )
 from backoffice.services.personal_data_export import export_personal_data
+
+
+def _ban(*, session: Any, actor: Any, record_id: int, version: int, reason: str) -> Outcome:
+    """Ban, saying what it did to the customer's company when they were its last admin (who took over)."""
+    said = company_members.after_ban(session=session, actor=actor, customer_id=record_id)
+    banned = ban_customer(session=session, actor=actor, record_id=record_id, version=version, reason=reason)
+    return Outcome(banned, message=' '.join((_('Customer banned.'), said)) if said else '')
 
 
 def _change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
@@ -210,6 +218,7 @@ CUSTOMERS = register(
         unique=('email',),
         check_change=_change_allowed,
         after_change=company_members.after_contact_change,  # a company keeps an admin (ban, trash, a revert)
+        trash_said=company_members.before_trash,  # ...and who takes over is said before the trash
         own_consent=('marketing_consent',),
         erase_when_kept=personal_data.erase_when_kept,
         personal_data=PersonalData(
@@ -248,7 +257,7 @@ CUSTOMERS = register(
             Action(
                 'ban',
                 N_('Ban'),
-                ban_customer,
+                _ban,
                 'customers.write',
                 icon='block',
                 inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True),),

@@ -269,6 +269,7 @@ def invite(
     except ValueError as error:
         raise ValidationFailed({'email': str(error)}) from None
     portal = isinstance(by, PortalActor)
+    leaderless = wanted == CompanyRole.admin and not portal and not _open_admins(session, company_id)
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == address.lower())).first()
     if customer is not None and portal and customer.company_id not in (None, company_id):
         raise ValidationFailed({'email': _(CANNOT_INVITE)})
@@ -317,6 +318,8 @@ def invite(
     member.invited_at, member.invited_by = now, _inviter(by)
     session.add(member)
     session.flush()
+    if leaderless:
+        _absent_admins_replaced(session, company_id, customer)
     _send_invitation(
         session,
         by,
@@ -380,10 +383,15 @@ def change_role(
         return _one(session, member.id or 0)
     if member.role == CompanyRole.admin and member.accepted_at is not None:
         _not_the_last_admin(session, member, company, customer, field='role')
+    leaderless = (
+        wanted == CompanyRole.admin and member.accepted_at is not None and not _open_admins(session, company.id or 0)
+    )
     before = CompanyRole(member.role)
     member.role = wanted
     stamp(member)
     session.add(member)
+    if leaderless:
+        _absent_admins_replaced(session, company.id or 0, customer)
     _record(
         session,
         by,
@@ -505,20 +513,7 @@ def keep_an_admin(
     company = session.get(Company, company_id)
     if company is None or _open_admins(session, company_id):
         return None
-    found = session.exec(
-        select(CompanyMember, Customer)
-        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == company_id,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
-        )
-        .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
-        .limit(1)
-    ).first()
+    found = _longest_standing(session, company_id)
     why = sentence(LEFT_BECAUSE[because], email=email) if because else None
     if found is None:
         audit.record(
@@ -578,6 +573,89 @@ def keep_an_admin(
     return customer
 
 
+def _longest_standing(
+    session: Session, company_id: int, *, besides: int | None = None
+) -> tuple[CompanyMember, Customer] | None:
+    """The member keep_an_admin makes company admin: the earliest to have joined, still the company's contact, neither
+    banned nor in the trash (nor `besides`, a customer id)."""
+    return session.exec(
+        select(CompanyMember, Customer)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(
+            CompanyMember.company_id == company_id,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            col(Customer.deleted_at).is_(None),
+            Customer.status != CustomerStatus.banned,
+            col(Customer.id) != (besides or 0),
+        )
+        .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
+        .limit(1)
+    ).first()
+
+
+def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
+    """What banning this customer will do to their company, asked before the ban and said after it ('' when nothing):
+    the company's last admin who could sign in is replaced by its longest-standing member and is a buyer from then
+    on, or, nobody able to take over, the company is left without one (see after_contact_change)."""
+    require(actor, 'customers.write')
+    leaving = _last_admin_leaving(session, customer_id)
+    if leaving is None:
+        return ''
+    name, company, member = leaving
+    if member is None:
+        return _('{company} has no company admin left: make one of its contacts company admin.').format(company=company)
+    return _(
+        '{member} is now company admin of {company} in their place, and {name} a buyer (unbanned, they come back as '
+        'one).'
+    ).format(name=name, company=company, member=member)
+
+
+def before_trash(session: Session, customer_ids: list[int]) -> list[str]:
+    """What moving these customers to the trash does to their companies, said before (customers' `trash_said`): a
+    company's last admin is replaced by its longest-standing member and comes back as a buyer if restored."""
+    said = []
+    for customer_id in customer_ids:
+        leaving = _last_admin_leaving(session, customer_id)
+        if leaving is None:
+            continue
+        name, company, member = leaving
+        said.append(
+            _(
+                '{name} is the last company admin of {company} and no other member can take over: the company will '
+                'have no company admin until you make one of its contacts company admin.'
+            ).format(name=name, company=company)
+            if member is None
+            else _(
+                '{name} is the last company admin of {company}: {member}, its longest-standing member, becomes '
+                'company admin in their place, and {name} a buyer (restored from the trash, they come back as one).'
+            ).format(name=name, company=company, member=member)
+        )
+    return said
+
+
+def _last_admin_leaving(session: Session, customer_id: int) -> tuple[str, str, str | None] | None:
+    """(their name, the company's name, who takes over or None) when this customer is the last company admin of their
+    company who can sign in; None otherwise."""
+    customer = session.get(Customer, customer_id)
+    if (
+        customer is None
+        or customer.id is None
+        or customer.company_id is None
+        or customer.deleted_at is not None
+        or customer.status == CustomerStatus.banned
+    ):
+        return None
+    member = _admin_membership(session, customer.id, customer.company_id)
+    company = session.get(Company, customer.company_id)
+    if member is None or company is None or _other_admins(session, member):
+        return None
+    found = _longest_standing(session, customer.company_id, besides=customer.id)
+    successor = (found[1].name or found[1].email) if found is not None else None
+    return customer.name or customer.email, company.name, successor
+
+
 def _open_admins(session: Session, company_id: int) -> int:
     return session.exec(
         select(func.count())
@@ -617,7 +695,8 @@ def after_contact_change(session: Session, customer: Customer, changed: dict[str
     """After staff banned a company's last admin, moved them to the trash, or moved them out of the company by a way
     the form's refusal does not see (a revert): its longest-standing member is made company admin (keep_an_admin),
     audited on the company. A ban or the trash protects the shop and does not wait for the company's matters; the
-    person, banned or in the trash, could not sign in to manage anyone anyway. Customers' `after_change`."""
+    person, banned or in the trash, could not sign in to manage anyone anyway; replaced so, they are a buyer from then
+    on (unbanned or restored, they come back as one). Customers' `after_change`."""
     if 'company_id' in changed:
         before = changed['company_id'][0]
         company_id, because = (before, 'moved') if before is not None else (None, '')
@@ -633,7 +712,59 @@ def after_contact_change(session: Session, customer: Customer, changed: dict[str
         if _admin_membership(session, customer.id, company_id) is None:
             return
     session.flush()
-    keep_an_admin(session, None, company_id, because=because, email=customer.email)
+    promoted = keep_an_admin(session, None, company_id, because=because, email=customer.email)
+    if promoted is not None and because in ('banned', 'trashed'):
+        _replaced(session, customer, company_id, promoted)
+
+
+def _replaced(session: Session, customer: Customer, company_id: int, admin: Customer) -> None:
+    """A banned or trashed admin whose place another member took (keep_an_admin, or staff making a member company
+    admin while the company had none who could sign in) is a buyer from then on, so that unbanned or restored they
+    come back as a member and the company does not find itself with two admins nobody chose; audited on the company.
+    Staff make them company admin again from the company page if they wish."""
+    member = _admin_membership(session, customer.id or 0, company_id)
+    company = session.get(Company, company_id)
+    if member is None or company is None:
+        return
+    member.role = CompanyRole.buyer
+    stamp(member)
+    session.add(member)
+    audit.record(
+        session,
+        None,
+        'company.member_role_changed',
+        'companies',
+        company_id,
+        summary=sentence(
+            N_('{email} is now {role} of {company}: {admin} is company admin in their place'),
+            email=customer.email,
+            role=word(ROLE_NAMES[CompanyRole.buyer], lower=True),
+            company=company.name,
+            admin=admin.email,
+        ),
+    )
+    events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'updated'})
+
+
+def _absent_admins_replaced(session: Session, company_id: int, admin: Customer) -> None:
+    """Staff made `admin` company admin of a company whose admins are all banned or in the trash: those take no
+    second seat when they come back (see _replaced)."""
+    absent = session.exec(
+        select(Customer)
+        .join(CompanyMember, col(CompanyMember.customer_id) == Customer.id)
+        .where(
+            CompanyMember.company_id == company_id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            Customer.company_id == company_id,
+            Customer.id != admin.id,
+            or_(col(Customer.deleted_at).is_not(None), Customer.status == CustomerStatus.banned),
+        )
+        .order_by(col(Customer.id))
+    ).all()
+    for customer in absent:
+        _replaced(session, customer, company_id, admin)
 
 
 def _admin_membership(session: Session, customer_id: int, company_id: int) -> CompanyMember | None:

@@ -168,7 +168,7 @@ def trash_consequences(*, session: Session, actor: User, resource: Resource, ids
                 len(chosen),
             )
         )
-    return sentences
+    return (resource.trash_said(session, chosen) if resource.trash_said is not None else []) + sentences
 
 
 def _link_sentence(other: Resource, name: str, count: int, *, many: bool) -> str:
