@@ -673,3 +673,24 @@ async def test_an_agent_finds_a_customers_requests_by_typing_their_email_or_name
     user.find(marker='search').clear().type("o'hara: <script>")  # a fragment of the name, as text
     await rows_show(user, 'Forwarded for ' + name, 'Question 26', absent=('Where is my parcel?',), column='subject')
     await eventually(lambda: footer(user, 'subject') == '1–25 of 28')
+
+
+async def test_a_bulk_edit_applied_without_a_field_says_so_and_stays_open(user: User) -> None:
+    agent = make_user('agent')
+    first, second = submit_request('Parcel one'), submit_request('Parcel two', email='dan@example.com')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', 'Parcel two', column='subject')
+    table = user.find(ui.table)
+    rows = next(iter(table.elements)).rows
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    user.find('Edit a field').click()
+    await user.should_see('Edit a field on every selected record')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('Choose the field to change')  # it closed without a word, and nothing was changed
+    user.find(marker='bulk-field').elements.pop().set_value('priority')
+    newest = max(user.find(kind=ui.select, content='Priority').elements, key=lambda e: e.id)  # the dialog's
+    newest.set_value('urgent')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('2 updated')
+    assert [stored_request(t.number).priority.value for t in (first, second)] == ['urgent', 'urgent']

@@ -59,11 +59,11 @@ def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
     )
     assert summary.done == 2
     assert summary.skipped == [
-        (banned.id, 'status: This customer is banned: use Unban'),
+        (banned.id, 'Status: This customer is banned: use Unban'),
         (999, 'This customer no longer exists.'),
     ]
     assert summary.text('updated') == (
-        '2 updated; 1 skipped: status: This customer is banned: use Unban; 1 skipped: This customer no longer exists.'
+        '2 updated; 1 skipped: Status: This customer is banned: use Unban; 1 skipped: This customer no longer exists.'
     )
 
 

@@ -94,12 +94,19 @@ def _each(ids: Iterable[int], work, resource: Resource, actor: User) -> Summary:
                 work(session, record)
             summary.done += 1
         except ServiceError as error:
-            summary.skipped.append((record_id, _reason(error)))
+            summary.skipped.append((record_id, _reason(error, resource)))
     return summary
 
 
-def _reason(error: ServiceError) -> str:
+def _reason(error: ServiceError, resource: Resource) -> str:
+    """Why a record was skipped, each field named as the form names it ('Status: …', not the column's 'status')."""
     errors = getattr(error, 'errors', None)
-    if errors:
-        return '; '.join(f'{name}: {message}' if name else message for name, message in errors.items())
-    return str(error)
+    if not errors:
+        return str(error)
+    labels = {field.name: field.label for field in resource.fields}
+    return '; '.join(
+        _('{field}: {message}').format(field=_(labels[name]) if name in labels else name, message=message)
+        if name
+        else message
+        for name, message in errors.items()
+    )
