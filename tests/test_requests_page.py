@@ -16,13 +16,16 @@ from sqlmodel import select
 from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, TicketStatus, utcnow
 from backoffice.services import ticket_sla as sla
-from backoffice.services import tickets
+from backoffice.resources import resource
+from backoffice.services import tickets, views
 from components.resource_table import ResourceTable
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import ask_for, footer, listed, open_row, rows_show
 from .support.signin import signed_in
 from .support.waiting import eventually
+
+TICKETS = resource('tickets')
 
 
 def messages(ticket_id: int) -> list[TicketMessage]:
@@ -694,3 +697,32 @@ async def test_a_bulk_edit_applied_without_a_field_says_so_and_stays_open(user: 
     user.find(marker='bulk-apply').click()
     await user.should_see('2 updated')
     assert [stored_request(t.number).priority.value for t in (first, second)] == ['urgent', 'urgent']
+
+
+async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_one(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    hostile = 'Mine "urgent" <script>window.__x=1</script>: O\'Hara'
+    with session_scope() as session:
+        team = views.save_view(
+            session=session, actor=colleague, resource=TICKETS, name='Team queue', state={}, shared=True
+        )
+    submit_request('Parcel one')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    user.find(marker='save-view').click()
+    user.find(kind=ui.input, content='Name').type(hostile)
+    user.find(kind=ui.button, content='Save view').click()
+    await user.should_see(f'View "{hostile}" saved')
+    # their own view, chosen: they may delete it
+    delete = next(iter(await eventually(lambda: user.find(marker='delete-view').elements)))
+    user.find(marker='delete-view').click()
+    await user.should_see(f'Delete the view "{hostile}"? The list stays as it shows now.')
+    user.find(marker='confirm-yes').click()
+    await user.should_see(f'View "{hostile}" deleted')
+    select = user.find(marker='views').elements.pop()
+    assert select.value is None and list(select.options.values()) == ['Team queue (team)']
+    with session_scope() as session:
+        assert [v.name for v in views.list_views(session=session, actor=agent, resource=TICKETS)] == ['Team queue']
+    select.set_value(team.id)
+    await eventually(lambda: select.value == team.id)
+    assert not delete.visible  # a colleague's shared view is theirs to delete
