@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, TicketStatus, utcnow
-from backoffice.services import ticket_sla as sla
 from backoffice.resources import resource
+from backoffice.services import ticket_sla as sla
 from backoffice.services import tickets, views
 from components.resource_table import ResourceTable
 
