@@ -11,6 +11,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session
+from backoffice.engine.declaration import Action
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.permissions import can
@@ -182,6 +183,12 @@ class BulkBar:
                 'update',
                 lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource, ids=ids, changes=changes),
             )
+
+    async def run_action(self, action: Action) -> None:
+        """One of the resource's actions that asks nothing, on the selected records (a bar's tool: Assign to me)."""
+        await self._run(
+            'update', lambda user, ids: bulk.bulk_action(actor=user, resource=self.resource, ids=ids, action=action)
+        )
 
     async def _delete(self) -> None:
         await self._run(

@@ -726,3 +726,28 @@ async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_on
     select.set_value(team.id)
     await eventually(lambda: select.value == team.id)
     assert not delete.visible  # a colleague's shared view is theirs to delete
+
+
+async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: User) -> None:
+    agent = make_user('agent')
+    hostile = 'Refund "now" <script>window.__x=1</script>: O\'Hara'
+    first, second = submit_request(hostile), submit_request('Parcel two', email='dan@example.com')
+    left = submit_request('Left for a colleague', email='eve@example.com')
+    await signed_in(user, agent.email, path='/requests?queue=unassigned')
+    await rows_show(user, hostile, 'Parcel two', 'Left for a colleague', column='subject')
+    table = user.find(ui.table)
+    rows = [row for row in next(iter(table.elements)).rows if row['subject'] != 'Left for a colleague']
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    user.find(marker='bulk-assign-to-me').click()
+    await user.should_see('2 updated')
+    await rows_show(user, 'Left for a colleague', absent=(hostile, 'Parcel two'), column='subject')  # the queue's own
+    assert [stored_request(t.number).assignee_id for t in (first, second, left)] == [agent.id, agent.id, None]
+
+
+async def test_a_viewer_ticks_no_request_and_gets_no_assign_to_me(user: User) -> None:
+    viewer = make_user('viewer')
+    submit_request('Parcel one')
+    await signed_in(user, viewer.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    assert user.find(ui.table).elements.pop().props.get('selection') in (None, 'none')

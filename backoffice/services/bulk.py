@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backoffice.db import session_scope
-from backoffice.engine.declaration import Resource
+from backoffice.engine.declaration import Action, Resource
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
@@ -59,6 +59,23 @@ def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes:
         resource,
         actor,
     )
+
+
+def bulk_action(*, actor: User, resource: Resource, ids: Iterable[int], action: Action) -> Summary:
+    """One of the resource's declared actions that asks nothing (a request's Assign to me) on each record, at its
+    current version. A record it does not apply to now (a closed request) is skipped, saying so; one where it is done
+    already (a request that is the person's already) counts as done."""
+    require(actor, action.permission)
+    if action.inputs:
+        raise ValueError(f'{action.key} asks for inputs: it cannot run in bulk')
+
+    def run(session, record) -> None:
+        if not action.visible(record):
+            raise ValidationFailed({'': _('{action} does not apply to it now').format(action=_(action.label))})
+        if action.for_actor(record, actor):
+            action.run(session=session, actor=actor, record_id=record.id, version=record.version)
+
+    return _each(ids, run, resource, actor)
 
 
 def bulk_delete(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
