@@ -648,9 +648,11 @@ async def test_the_status_offers_only_where_the_request_may_go_next(user: User) 
     await user.should_see('It has been two weeks.')
     status = user.find(marker='status').elements.pop()
     assert list(status.options) == ['open', 'waiting', 'solved', 'closed']
+    user.find(marker='assign-to-me')  # nobody's yet: offered
     status.set_value('closed')
     await eventually(lambda: stored_request(ticket.number).status == TicketStatus.closed)
     await eventually(lambda: list(user.find(marker='status').elements.pop().options) == ['closed'])
+    await user.should_not_see(marker='assign-to-me')  # closed, final: nothing to take (the list offered it not either)
     assert tickets.next_statuses(stored_request(ticket.number)) == [TicketStatus.closed]
 
 
