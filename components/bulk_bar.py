@@ -11,6 +11,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session
+from backoffice.engine.declaration import Action
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.permissions import can
@@ -152,30 +153,42 @@ class BulkBar:
         }
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(_('Edit a field on every selected record')).classes('text-lg font-medium')
-            chooser = ui.select({n: _(f.label) for n, f in editable.items()}, label=_('Field')).classes('w-full')
+            chooser = (
+                ui.select({n: _(f.label) for n, f in editable.items()}, label=_('Field'))
+                .classes('w-full')
+                .mark('bulk-field')
+            )
             holder = ui.column().classes('w-full')
             box: dict[str, Any] = {}
 
             def chosen(e) -> None:
+                chooser.error = None
                 holder.clear()
                 with holder:
                     box['input'] = field_input(editable[e.value], None)
 
+            def apply() -> None:
+                if not chooser.value or 'input' not in box:  # Apply closed the dialog and nothing happened, unsaid
+                    chooser.error = _('Choose the field to change')
+                    return
+                dialog.submit({chooser.value: box['input'].value})
+
             chooser.on_value_change(chosen)
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=lambda: dialog.submit(None)).props('flat')
-                ui.button(
-                    _('Apply'),
-                    on_click=lambda: dialog.submit(
-                        {chooser.value: box['input'].value} if chooser.value and 'input' in box else None
-                    ),
-                )
+                ui.button(_('Apply'), on_click=apply).mark('bulk-apply')
         changes = await dialog
         if changes:
             await self._run(
                 'update',
                 lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource, ids=ids, changes=changes),
             )
+
+    async def run_action(self, action: Action) -> None:
+        """One of the resource's actions that asks nothing, on the selected records (a bar's tool: Assign to me)."""
+        await self._run(
+            'update', lambda user, ids: bulk.bulk_action(actor=user, resource=self.resource, ids=ids, action=action)
+        )
 
     async def _delete(self) -> None:
         await self._run(

@@ -1,5 +1,5 @@
-"""The Views menu of a list: apply a saved filter + sort + columns, save the current ones (for me or the team), or
-publish the chosen view as a spreadsheet feed."""
+"""The Views menu of a list: apply a saved filter + sort + columns, save the current ones (for me or the team), delete
+the chosen one (its owner, or an admin), or publish the chosen view as a spreadsheet feed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from backoffice.resources import Resource
 from backoffice.services import feeds, views
 
 from .feed_dialog import publish_dialog
-from .forms import FAILED, call_now, page_dialog
+from .forms import FAILED, call_now, confirm, page_dialog
 from .session import acting_user, once_connected
 
 
@@ -25,6 +25,7 @@ class SavedViews:
         self.resource, self.current, self.apply = resource, current, apply
         self.states: dict[int, dict] = {}
         self.names: dict[int, str] = {}
+        self.deletable: set[int] = set()  # the views this person may delete: their own (every one, for an admin)
         self._just_saved: int | None = None
         self.select = (
             ui.select({}, label=pgettext('saved view', 'View'), clearable=True, on_change=self._chosen)
@@ -37,6 +38,16 @@ class SavedViews:
         save = ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round')
         save.props['aria-label'] = _('Save view')
         save.tooltip(_('Save this view')).mark('save-view')
+        # at the foot of the views' menu once a view this person may delete is chosen (a view saved by mistake, or under
+        # a typo, stayed forever): in the menu, as a button beside the others it left the select no room on a phone
+        with self.select.add_slot('after-options'):
+            self.delete = (
+                ui.button(_('Delete the chosen view'), icon='bookmark_remove', on_click=self._delete)
+                .props('flat dense no-caps align=left')
+                .classes('w-full text-negative')
+                .mark('delete-view')
+            )
+        self.delete.set_visibility(False)
         user = acting_user()
         self.feed: ui.button | None = None
         if user is not None and can(user, feeds.PUBLISH):
@@ -58,6 +69,8 @@ class SavedViews:
             saved = views.list_views(session=session, actor=user, resource=self.resource)
         self.states = {view.id: view.state for view in saved}
         self.names = {view.id: view.name for view in saved}
+        self.deletable = {view.id for view in saved if view.owner_id == user.id or can(user, views.DELETE_ANY)}
+        self._show_delete()
         self.select.set_options(
             {view.id: _('{name} (team)').format(name=view.name) if view.shared else view.name for view in saved}
         )
@@ -73,7 +86,28 @@ class SavedViews:
         if self.select.value is not None:
             self.select.set_value(None)
 
+    def _show_delete(self) -> None:
+        self.delete.set_visibility(self.select.value in self.deletable)
+
+    async def _delete(self) -> None:
+        view_id = self.select.value
+        if view_id not in self.deletable:
+            return
+        self.select.run_method('hidePopup')  # the menu the button is in: not left open behind the question, nor after
+        name = self.names.get(view_id, '')
+        question = _('Delete the view "{name}"? The list stays as it shows now.').format(name=name)
+        if not await confirm(question, _('Delete view'), title=_('Delete view')):
+            return
+        user = acting_user()
+        if user is None or call_now(_delete_view, user, view_id) is FAILED:
+            return
+        self._just_saved = None
+        self.select.set_value(None)  # the list goes on showing what it shows: only the view's name goes
+        self.refresh(user)
+        ui.notify(_('View "{name}" deleted').format(name=name), type='positive')
+
     async def _chosen(self, event) -> None:
+        self._show_delete()
         if event.value == self._just_saved:  # the list already shows what the view holds
             self._just_saved = None
             return
@@ -106,6 +140,11 @@ class SavedViews:
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Save view'), on_click=save)
         dialog.open()
+
+
+def _delete_view(user, view_id: int) -> None:
+    with session_scope() as session:
+        views.delete_view(session=session, actor=user, view_id=view_id)
 
 
 def _save_view(user, resource, name: str, state: dict, shared: bool):

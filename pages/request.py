@@ -317,8 +317,10 @@ class RequestScreen:
                         on_change=lambda e: self._change(assignee_id=e.value) if e.value != current else None,
                     )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
-                    if ticket.assignee_id != self.user.id:
-                        ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat')
+                    if ASSIGN_TO_ME.offered(ticket, self.user):  # as the list offers it: not theirs, not closed
+                        ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat').mark(
+                            'assign-to-me'
+                        )
                     if returns.may_start_from_ticket(ticket) and self.order is not None:
                         ui.button(
                             _('Start a return'),
@@ -737,6 +739,7 @@ class RequestScreen:
         self.body.run_method('focus')  # picked by keyboard: the agent goes on typing in the reply
 
 
+ASSIGN_TO_ME = next(action for action in RESOURCES['tickets'].actions if action.key == 'assign-to-me')
 EMPTY_BOX_CSS = '.bo-collapse-empty:empty { display: none; }'
 
 # the canned replies' list: each reply's title and the start of its text on two lines at most, not its whole text

@@ -15,6 +15,7 @@ from backoffice.resources import resource
 from backoffice.resources.support import know_tags
 from backoffice.services import ticket_sla
 from components import live
+from components.bulk_bar import BulkTool
 from components.forms import FAILED, call
 from components.queue_count import QueueCount
 from components.resource_form import open_record
@@ -23,6 +24,7 @@ from components.screens import screen
 
 TICKETS = resource('tickets')
 OPEN = [status.value for status in OPEN_STATUSES]
+ASSIGN_TO_ME = next(action for action in TICKETS.actions if action.key == 'assign-to-me')
 CLOCK_RUNS = [status.value for status in ticket_sla.CLOCK_RUNS]
 
 
@@ -117,7 +119,20 @@ class RequestsList:
                     ),
                 )
         self.queue: str | None = None  # the queue the list shows, until the agent changes its filters by hand
-        self.table = ResourceTable(TICKETS, on_open=self.open, on_filters_changed=self._left_queue)
+        # triage: the requests ticked in a queue taken at once (one by one it was open, assign, back, for each)
+        tools = (
+            (
+                BulkTool(
+                    _('Assign to me'),
+                    'person_add',
+                    lambda _chosen: self.table.bulk.run_action(ASSIGN_TO_ME),
+                    'bulk-assign-to-me',
+                ),
+            )
+            if can(user, ASSIGN_TO_ME.permission)
+            else ()
+        )
+        self.table = ResourceTable(TICKETS, on_open=self.open, on_filters_changed=self._left_queue, bulk_tools=tools)
         ui.timer(0, self.count, once=True)
         live.resource_changed(Topic.tickets).subscribe(lambda _payload: self._recount())
         named = _queue_named(ui.context.client)

@@ -272,7 +272,7 @@ async def test_bulk_edit_over_all_matching_reports_what_was_skipped(user: User) 
     newest_status = max(user.find(kind=ui.select, content='Status').elements, key=lambda e: e.id)  # the dialog's
     newest_status.set_value('unfinished')
     user.find('Apply').click()
-    await user.should_see('3 updated; 1 skipped: status: This customer is banned: use Unban')
+    await user.should_see('3 updated; 1 skipped: Status: This customer is banned: use Unban')
     assert [stored(f'bulk{n}@example.com').status for n in range(3)] == ['unfinished'] * 3
 
 

@@ -15,14 +15,17 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, TicketStatus, utcnow
+from backoffice.resources import resource
 from backoffice.services import ticket_sla as sla
-from backoffice.services import tickets
+from backoffice.services import tickets, views
 from components.resource_table import ResourceTable
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import ask_for, footer, listed, open_row, rows_show
 from .support.signin import signed_in
 from .support.waiting import eventually
+
+TICKETS = resource('tickets')
 
 
 def messages(ticket_id: int) -> list[TicketMessage]:
@@ -645,9 +648,11 @@ async def test_the_status_offers_only_where_the_request_may_go_next(user: User) 
     await user.should_see('It has been two weeks.')
     status = user.find(marker='status').elements.pop()
     assert list(status.options) == ['open', 'waiting', 'solved', 'closed']
+    user.find(marker='assign-to-me')  # nobody's yet: offered
     status.set_value('closed')
     await eventually(lambda: stored_request(ticket.number).status == TicketStatus.closed)
     await eventually(lambda: list(user.find(marker='status').elements.pop().options) == ['closed'])
+    await user.should_not_see(marker='assign-to-me')  # closed, final: nothing to take (the list offered it not either)
     assert tickets.next_statuses(stored_request(ticket.number)) == [TicketStatus.closed]
 
 
@@ -673,3 +678,78 @@ async def test_an_agent_finds_a_customers_requests_by_typing_their_email_or_name
     user.find(marker='search').clear().type("o'hara: <script>")  # a fragment of the name, as text
     await rows_show(user, 'Forwarded for ' + name, 'Question 26', absent=('Where is my parcel?',), column='subject')
     await eventually(lambda: footer(user, 'subject') == '1–25 of 28')
+
+
+async def test_a_bulk_edit_applied_without_a_field_says_so_and_stays_open(user: User) -> None:
+    agent = make_user('agent')
+    first, second = submit_request('Parcel one'), submit_request('Parcel two', email='dan@example.com')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', 'Parcel two', column='subject')
+    table = user.find(ui.table)
+    rows = next(iter(table.elements)).rows
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    user.find('Edit a field').click()
+    await user.should_see('Edit a field on every selected record')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('Choose the field to change')  # it closed without a word, and nothing was changed
+    user.find(marker='bulk-field').elements.pop().set_value('priority')
+    newest = max(user.find(kind=ui.select, content='Priority').elements, key=lambda e: e.id)  # the dialog's
+    newest.set_value('urgent')
+    user.find(marker='bulk-apply').click()
+    await user.should_see('2 updated')
+    assert [stored_request(t.number).priority.value for t in (first, second)] == ['urgent', 'urgent']
+
+
+async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_one(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    hostile = 'Mine "urgent" <script>window.__x=1</script>: O\'Hara'
+    with session_scope() as session:
+        team = views.save_view(
+            session=session, actor=colleague, resource=TICKETS, name='Team queue', state={}, shared=True
+        )
+    submit_request('Parcel one')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    user.find(marker='save-view').click()
+    user.find(kind=ui.input, content='Name').type(hostile)
+    user.find(kind=ui.button, content='Save view').click()
+    await user.should_see(f'View "{hostile}" saved')
+    # their own view, chosen: they may delete it
+    delete = next(iter(await eventually(lambda: user.find(marker='delete-view').elements)))
+    user.find(marker='delete-view').click()
+    await user.should_see(f'Delete the view "{hostile}"? The list stays as it shows now.')
+    user.find(marker='confirm-yes').click()
+    await user.should_see(f'View "{hostile}" deleted')
+    select = user.find(marker='views').elements.pop()
+    assert select.value is None and list(select.options.values()) == ['Team queue (team)']
+    with session_scope() as session:
+        assert [v.name for v in views.list_views(session=session, actor=agent, resource=TICKETS)] == ['Team queue']
+    select.set_value(team.id)
+    await eventually(lambda: select.value == team.id)
+    assert not delete.visible  # a colleague's shared view is theirs to delete
+
+
+async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: User) -> None:
+    agent = make_user('agent')
+    hostile = 'Refund "now" <script>window.__x=1</script>: O\'Hara'
+    first, second = submit_request(hostile), submit_request('Parcel two', email='dan@example.com')
+    left = submit_request('Left for a colleague', email='eve@example.com')
+    await signed_in(user, agent.email, path='/requests?queue=unassigned')
+    await rows_show(user, hostile, 'Parcel two', 'Left for a colleague', column='subject')
+    table = user.find(ui.table)
+    rows = [row for row in next(iter(table.elements)).rows if row['subject'] != 'Left for a colleague']
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    user.find(marker='bulk-assign-to-me').click()
+    await user.should_see('2 updated')
+    await rows_show(user, 'Left for a colleague', absent=(hostile, 'Parcel two'), column='subject')  # the queue's own
+    assert [stored_request(t.number).assignee_id for t in (first, second, left)] == [agent.id, agent.id, None]
+
+
+async def test_a_viewer_ticks_no_request_and_gets_no_assign_to_me(user: User) -> None:
+    viewer = make_user('viewer')
+    submit_request('Parcel one')
+    await signed_in(user, viewer.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    assert user.find(ui.table).elements.pop().props.get('selection') in (None, 'none')

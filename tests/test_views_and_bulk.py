@@ -8,12 +8,13 @@ from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
 from backoffice.models import Customer
 from backoffice.resources import resource
-from backoffice.services import bulk, views
+from backoffice.services import bulk, tickets, views
 from backoffice.services.customers import ban_customer
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, stored_request, submit_request
 
 CUSTOMERS = resource('customers')
+TICKETS = resource('tickets')
 
 
 def test_a_view_is_private_unless_shared_and_saving_the_same_name_replaces_it() -> None:
@@ -59,11 +60,11 @@ def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
     )
     assert summary.done == 2
     assert summary.skipped == [
-        (banned.id, 'status: This customer is banned: use Unban'),
+        (banned.id, 'Status: This customer is banned: use Unban'),
         (999, 'This customer no longer exists.'),
     ]
     assert summary.text('updated') == (
-        '2 updated; 1 skipped: status: This customer is banned: use Unban; 1 skipped: This customer no longer exists.'
+        '2 updated; 1 skipped: Status: This customer is banned: use Unban; 1 skipped: This customer no longer exists.'
     )
 
 
@@ -92,3 +93,25 @@ def test_bulk_delete_and_restore_and_who_may() -> None:
     with session_scope() as session:
         assert all(session.get(Customer, i).deleted_at is not None for i in ids)
     assert bulk.bulk_restore(actor=manager, resource=CUSTOMERS, ids=ids).done == 3
+
+
+def test_an_agent_takes_the_ticked_requests_at_once_but_not_a_closed_one() -> None:
+    agent, colleague = make_user('agent'), make_user('agent')
+    hostile = 'Refund "now" <script>window.__x=1</script>: O\'Hara'
+    new, theirs, mine, closed = (submit_request(f'{hostile} {n}', email=f'c{n}@example.com') for n in range(4))
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=colleague, ticket_id=theirs.id, version=theirs.version)
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+        tickets.change(session=session, actor=agent, ticket_id=closed.id, version=closed.version, status='closed')
+    take = next(action for action in TICKETS.actions if action.key == 'assign-to-me')
+    summary = bulk.bulk_action(
+        actor=agent, resource=TICKETS, ids=[new.id, theirs.id, mine.id, closed.id, 999], action=take
+    )
+    assert summary.done == 3  # the one already theirs counts as done
+    assert summary.skipped == [
+        (closed.id, 'Assign to me does not apply to it now'),
+        (999, 'This request no longer exists.'),
+    ]
+    assert [stored_request(t.number).assignee_id for t in (new, theirs, mine, closed)] == [agent.id] * 3 + [None]
+    with pytest.raises(PermissionDenied):
+        bulk.bulk_action(actor=make_user('viewer'), resource=TICKETS, ids=[new.id], action=take)

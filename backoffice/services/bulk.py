@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backoffice.db import session_scope
-from backoffice.engine.declaration import Resource
+from backoffice.engine.declaration import Action, Resource
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
@@ -61,6 +61,23 @@ def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes:
     )
 
 
+def bulk_action(*, actor: User, resource: Resource, ids: Iterable[int], action: Action) -> Summary:
+    """One of the resource's declared actions that asks nothing (a request's Assign to me) on each record, at its
+    current version. A record it does not apply to now (a closed request) is skipped, saying so; one where it is done
+    already (a request that is the person's already) counts as done."""
+    require(actor, action.permission)
+    if action.inputs:
+        raise ValueError(f'{action.key} asks for inputs: it cannot run in bulk')
+
+    def run(session, record) -> None:
+        if not action.visible(record):
+            raise ValidationFailed({'': _('{action} does not apply to it now').format(action=_(action.label))})
+        if action.for_actor(record, actor):
+            action.run(session=session, actor=actor, record_id=record.id, version=record.version)
+
+    return _each(ids, run, resource, actor)
+
+
 def bulk_delete(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
     require(actor, resource.write_permission)
     return _each(
@@ -94,12 +111,19 @@ def _each(ids: Iterable[int], work, resource: Resource, actor: User) -> Summary:
                 work(session, record)
             summary.done += 1
         except ServiceError as error:
-            summary.skipped.append((record_id, _reason(error)))
+            summary.skipped.append((record_id, _reason(error, resource)))
     return summary
 
 
-def _reason(error: ServiceError) -> str:
+def _reason(error: ServiceError, resource: Resource) -> str:
+    """Why a record was skipped, each field named as the form names it ('Status: …', not the column's 'status')."""
     errors = getattr(error, 'errors', None)
-    if errors:
-        return '; '.join(f'{name}: {message}' if name else message for name, message in errors.items())
-    return str(error)
+    if not errors:
+        return str(error)
+    labels = {field.name: field.label for field in resource.fields}
+    return '; '.join(
+        _('{field}: {message}').format(field=_(labels[name]) if name in labels else name, message=message)
+        if name
+        else message
+        for name, message in errors.items()
+    )

@@ -15,6 +15,7 @@ from backoffice.services import audit
 from backoffice.stored_text import sentence, word
 from backoffice.validation import clean_name
 
+DELETE_ANY = 'users.manage'  # besides its owner, who may delete a view (an admin tidying the team's)
 STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}
 
 
@@ -73,7 +74,7 @@ def delete_view(*, session: Session, actor: User, view_id: int) -> None:
     view = session.get(SavedView, view_id)
     if view is None:
         raise NotFound(_('This view no longer exists.'))
-    if view.owner_id != actor.id and not can(actor, 'users.manage'):
+    if view.owner_id != actor.id and not can(actor, DELETE_ANY):
         raise ValidationFailed({'': _('Only the person who saved a view (or an admin) can delete it')})
     session.delete(view)
     audit.record(
