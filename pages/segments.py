@@ -127,11 +127,13 @@ def segments_page(user: User) -> None:
                                         i, n, v, pushes[i][0]
                                     ),
                                 )
-                                .props('flat round dense size=sm color=grey-7')
+                                .props('flat round dense size=sm')
                                 .mark(f'schedule-segment-{segment_id}')
                                 .on('click.stop', js_handler='() => {}')
                             )  # the card under it opens the members
                             timed.props['aria-label'] = _('Push segment {name} on a schedule').format(name=name)
+                            # the clock in the primary colour while the segment is pushed on a schedule
+                            timed.props['color'] = 'primary' if pushes[segment_id][0] else 'grey-7'
                     totals[f'saved-{segment_id}'] = counted_line(f'segment-total-saved-{segment_id}')
                     # what it selects, in words: a saved segment said only 'Custom segment'
                     ui.label(segments.describe(filters) or _('Every customer')).classes(

@@ -46,7 +46,7 @@ def schedule(
     frequency = frequency or None
     if frequency is not None and frequency not in FREQUENCIES:
         raise ValidationFailed({'frequency': _('Choose how often, or never')})
-    segment = session.get(Segment, segment_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    segment = session.get(Segment, segment_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
     if segment is None:
         raise NotFound(_('This segment no longer exists (someone deleted it).'))
     if segment.version != version:
@@ -127,13 +127,15 @@ def push_due(*, now: datetime | None = None) -> dict[str, int]:
     it. Returns the counts; raises PushesFailed, once all were tried, when any failed."""
     today = _today(now)
     with session_scope() as session:
-        due = list(
-            session.exec(
-                select(Segment.id)
+        due = [
+            segment_id
+            for segment_id in session.exec(
+                select(col(Segment.id))
                 .where(col(Segment.push_frequency).is_not(None), col(Segment.next_push_on) <= today)
                 .order_by(col(Segment.id))
             ).all()
-        )
+            if segment_id is not None
+        ]
     sent, failures = 0, []
     for segment_id in due:
         problem = _push_one(segment_id, today)
