@@ -172,6 +172,17 @@ def test_a_push_runs_as_its_scheduler_and_stops_when_they_may_no_longer_export(s
         segment_pushes.push_due(now=MONDAY)
     assert sent == []
     assert 'may no longer export segments' in segment_pushes.error_said(stored(segment.id))
+    with i18n.use('fr'):
+        assert 'ne peut plus exporter de segments' in segment_pushes.error_said(stored(segment.id))
+    with session_scope() as session:  # their account gone: said without a name, read in each language
+        row = session.get(Segment, segment.id)
+        row.push_by, row.push_error = 987654, None
+        session.add(row)
+        session.commit()
+    with pytest.raises(segment_pushes.PushesFailed):
+        segment_pushes.push_due(now=MONDAY)
+    with i18n.use('fr'):
+        assert segment_pushes.error_said(stored(segment.id)).startswith('La personne qui l’a programmé ne peut plus')
 
 
 def test_scheduling_is_refused_without_an_address_a_known_frequency_the_right_or_the_version_opened(

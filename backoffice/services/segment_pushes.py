@@ -29,6 +29,7 @@ FREQUENCIES = {
 }
 LINK = '/segments'
 NO_LONGER_ALLOWED = N_('{person} may no longer export segments: schedule it again as someone who may')
+SCHEDULER_GONE = N_('The person who scheduled it')
 FAILED = N_('The scheduled push of segment "{name}" failed: {error}')
 
 
@@ -158,7 +159,7 @@ def _push_one(segment_id: int, today: date) -> str:
         person = session.get(User, segment.push_by) if segment.push_by else None
         problem: Sentence | int
         if person is None or not person.is_active or not can(person, 'segments.export'):
-            who = person.name if person is not None else _('The person who scheduled it')
+            who = person.name if person is not None else stored_text.word(SCHEDULER_GONE)
             problem = sentence(NO_LONGER_ALLOWED, person=who)
         else:
             try:
@@ -187,7 +188,7 @@ def _push_one(segment_id: int, today: date) -> str:
         segment.push_error, segment.push_error_key, segment.push_error_params = stored_text.stored(problem)
         segment.push_error = (segment.push_error or '')[:500]
         session.add(segment)
-        if first and segment.push_by:
+        if first and person is not None:  # (an account deleted since: nobody to tell but the job's run)
             notifications.notify(
                 session,
                 user_id=segment.push_by,
