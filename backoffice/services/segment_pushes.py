@@ -191,7 +191,7 @@ def _push_one(segment_id: int, today: date) -> str:
         if first and person is not None:  # (an account deleted since: nobody to tell but the job's run)
             notifications.notify(
                 session,
-                user_id=segment.push_by,
+                user_id=person.id or 0,
                 text=sentence(FAILED, name=segment.name, error=problem),
                 link=LINK,
             )
