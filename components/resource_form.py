@@ -114,6 +114,7 @@ class RecordDialog:
             if self.is_new:
                 with ui.column().classes('w-full').style(SCROLLING_BODY).mark('record-body'):
                     self._form()
+                self._follow_kind()
             else:
                 related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
                 with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
@@ -164,7 +165,7 @@ class RecordDialog:
                     or _('{singular} #{id}').format(singular=shown(self.resource.singular), id=self.record.id)
                 )
             )
-            ui.label(title).classes('text-lg font-medium truncate')
+            self.title_label = ui.label(title).classes('text-lg font-medium truncate').mark('record-title')
             if self.record is not None and getattr(self.record, 'deleted_at', None):
                 ui.badge(_('in the trash'), color='negative')
             elif self.record is not None and self.resource.page:  # its whole picture: orders, requests…
@@ -212,11 +213,30 @@ class RecordDialog:
                     ):  # a legal document with published versions is refused: no button that always fails
                         ui.button(_('Delete'), icon='delete', on_click=self._delete).props('flat color=negative')
                 ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
-                ui.button(self.resource.said('create') if self.is_new else _('Save changes'), on_click=self._save)
+                self.save_button = ui.button(
+                    self.resource.said('create') if self.is_new else _('Save changes'), on_click=self._save
+                )
             else:
                 if self.resource.read_only and not self.is_new:
                     self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
+
+    def _follow_kind(self) -> None:
+        """A new record's title and button name what is being made as its kind is chosen ('New legal document',
+        'Create legal document'; it said 'Create page' for any content)."""
+        if self.resource.kind_words is None or self.resource.kind_words[0] not in self.inputs:
+            return
+        name = self.resource.kind_words[0]
+        kind = self.inputs[name]
+
+        def named() -> None:
+            chosen = {name: _value(kind)}
+            self.title_label.text = self.resource.said('new', chosen)
+            if hasattr(self, 'save_button'):
+                self.save_button.text = self.resource.said('create', chosen)
+
+        kind.on_value_change(named)
+        named()
 
     def _shown_value(self, name: str, *, editable: bool = True) -> Any:
         """A field's value as the form shows it: a text the app stored with its msgid (`<name>_key`) in the reader's

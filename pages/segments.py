@@ -16,7 +16,7 @@ from backoffice.kpi.definitions import ACTIVITY_TYPES, EVENT_LABELS
 from backoffice.models import CustomerStatus, User
 from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
-from backoffice.services import segments
+from backoffice.services import segment_pushes, segments
 from backoffice.services.segments import Filters
 from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
 from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog, scroll_into_view
@@ -56,7 +56,12 @@ def segments_page(user: User) -> None:
     @ui.refreshable
     def overview() -> None:
         with read_session() as session:
-            saved = [(s.id, s.name, s.filters, s.version) for s in segments.saved_segments(session=session)]
+            found = segments.saved_segments(session=session)
+            saved = [(s.id, s.name, s.filters, s.version) for s in found]
+            # each one's schedule, in words, and why its last scheduled push failed ('' for none)
+            pushes = {
+                s.id: (s.push_frequency or '', segment_pushes.said(s), segment_pushes.error_said(s)) for s in found
+            }
         totals: dict[str, tuple[ui.label, ui.label]] = {}
 
         def counted_line(marker: str) -> tuple[ui.label, ui.label]:
@@ -115,11 +120,34 @@ def segments_page(user: User) -> None:
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
+                            timed = (
+                                ui.button(
+                                    icon='schedule_send',
+                                    on_click=lambda i=segment_id, n=name, v=version: schedule_dialog(
+                                        i, n, v, pushes[i][0]
+                                    ),
+                                )
+                                .props('flat round dense size=sm')
+                                .mark(f'schedule-segment-{segment_id}')
+                                .on('click.stop', js_handler='() => {}')
+                            )  # the card under it opens the members
+                            timed.props['aria-label'] = _('Push segment {name} on a schedule').format(name=name)
+                            # the clock in the primary colour while the segment is pushed on a schedule
+                            timed.props['color'] = 'primary' if pushes[segment_id][0] else 'grey-7'
                     totals[f'saved-{segment_id}'] = counted_line(f'segment-total-saved-{segment_id}')
                     # what it selects, in words: a saved segment said only 'Custom segment'
                     ui.label(segments.describe(filters) or _('Every customer')).classes(
                         'text-xs text-gray-500 break-words'
                     ).mark(f'segment-filters-{segment_id}')
+                    _frequency, scheduled, failed = pushes[segment_id]
+                    if scheduled:
+                        ui.label(scheduled).classes('text-xs text-gray-600 break-words').mark(
+                            f'segment-schedule-{segment_id}'
+                        )
+                    if failed:
+                        ui.label(_('Last scheduled push failed: {reason}').format(reason=failed)).classes(
+                            'text-xs text-red-700 break-words'
+                        ).mark(f'segment-push-error-{segment_id}')
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
             counted = await call(_count_all, user, [(i, f) for i, _name, f, _version in saved])
@@ -352,6 +380,52 @@ def segments_page(user: User) -> None:
                     ui.button(_('Push'), on_click=push).mark('confirm-push')
         dialog.open()
 
+    def schedule_dialog(segment_id: int, name: str, version: int, frequency: str) -> None:
+        """How often the segment goes to the campaign tool without anyone pressing Push (as the person scheduling)."""
+        with read_session() as session:
+            address = segments.shown_address(session=session)
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
+            ui.label(_('Push "{name}" on a schedule').format(name=name)).classes('text-lg font-medium break-words')
+            if address:
+                ui.label(_('Its consenting customers are sent to')).classes('text-sm text-gray-600')
+                ui.label(address).classes('text-sm font-mono break-all')
+            else:
+                ui.label(_('No webhook address yet: an admin sets it in Settings → Segments.')).classes(
+                    'text-sm text-gray-600'
+                )
+            options = {'': _('Never'), **{key: _(label) for key, label in segment_pushes.FREQUENCIES.items()}}
+            how = (
+                ui.select(options, value=frequency, label=_('How often'))
+                .props('outlined')
+                .classes('w-full')
+                .mark('push-frequency')
+            )
+            ui.label(
+                _(
+                    'It is sent as you: your right to export segments is checked at each push. A failed push is tried '
+                    'again every hour and said in your notifications.'
+                )
+            ).classes('text-xs text-gray-500')
+            problem = error_line()  # someone else's edit meanwhile, or no address: said here
+
+            def save() -> None:
+                actor = acting_user()
+                if actor is None:
+                    return
+                done = call_now(
+                    _schedule, actor, segment_id, version, how.value, fields={'frequency': how}, message=problem
+                )
+                if done is FAILED:
+                    return
+                dialog.close()
+                ui.notify(_('Schedule saved') if how.value else _('No longer pushed on a schedule'), type='positive')
+                overview.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Save'), on_click=save).mark('confirm-schedule')
+        dialog.open()
+
     def delete_dialog(segment_id: int, name: str) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
             ui.label(_('Delete the segment "{name}"?').format(name=name)).classes('text-lg font-medium')
@@ -462,6 +536,13 @@ def _export(actor: User, which: str | Filters, name: str, separator: str):
         if separator == XLSX:
             return segments.export_xlsx(session=session, actor=actor, which=which, name=name)
         return segments.export_csv(session=session, actor=actor, which=which, name=name, separator=separator)
+
+
+def _schedule(actor: User, segment_id: int, version: int, frequency: str | None) -> Any:
+    with session_scope() as session:
+        return segment_pushes.schedule(
+            session=session, actor=actor, segment_id=segment_id, version=version, frequency=frequency
+        )
 
 
 def _push(actor: User, which: str | Filters, name: str) -> int:

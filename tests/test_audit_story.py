@@ -14,7 +14,7 @@ from backoffice.resources import resource
 from backoffice.resources.system import RECORD_TYPES, entity_permissions
 from backoffice.services import app_settings, audit_story, crud
 
-from .support.factories import advance, make_customer, make_product, make_user, pay, place, receive
+from .support.factories import advance, make_content, make_customer, make_product, make_user, pay, place, receive
 
 HOSTILE = 'Ann "A": <script>alert(1)</script>'
 
@@ -147,3 +147,13 @@ def test_the_record_type_filter_offers_every_audited_type() -> None:
     } <= offered
     assert {'Products', 'Content', 'Settings'} <= offered
     assert list(RECORD_TYPES.values()) == sorted(RECORD_TYPES.values(), key=str.lower)
+
+
+def test_a_legal_documents_entry_names_it_a_legal_document_not_a_page() -> None:
+    entry = make_content('cgv', title=HOSTILE, kind='legal', body='Article 1.')
+    story = tell(make_user('admin'), newest_entry('content'))
+    assert story.record_type == 'Legal document'
+    assert story.record == f'legal document {HOSTILE}', story.record
+    assert entry.kind == 'legal'
+    make_content('hours', title='Hours', kind='page')
+    assert tell(make_user('admin'), newest_entry('content')).record_type == 'Page'

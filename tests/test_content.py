@@ -105,6 +105,23 @@ def test_a_slug_is_unique_in_any_case_on_create_and_edit_and_a_trashed_one_says_
     assert refused.value.errors == {'slug': 'A page in the trash has this slug; restore it instead'}
 
 
+def test_a_slug_taken_by_a_legal_document_says_a_legal_document_has_it_not_a_page() -> None:
+    manager = make_user('manager')
+    terms = make_content('cgv', title='CGV: "v1" <script>', kind='legal')
+    make_content('notes', title='Notes', kind='text')
+    for slug, holder in (('cgv', 'legal document'), ('notes', 'text')):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            crud.create_record(
+                session=session, actor=manager, resource=CONTENT, data={'slug': slug, 'title': 'T', 'kind': 'legal'}
+            )
+        assert refused.value.errors == {'slug': f'Another {holder} already has this slug'}
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=CONTENT, record_id=terms.id)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': 'cgv', 'title': 'T'})
+    assert refused.value.errors == {'slug': 'A legal document in the trash has this slug; restore it instead'}
+
+
 def test_a_new_entry_is_a_draft_whatever_is_sent_and_required_fields_cannot_be_cleared() -> None:
     manager = make_user('manager')
     with session_scope() as session:

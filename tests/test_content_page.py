@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
+from backoffice.services import users
 
 from .support.factories import edit_content, make_content, make_user, publish_content
 from .support.signin import signed_in
@@ -292,8 +293,28 @@ async def test_a_new_legal_document_is_said_created_as_a_legal_document_not_a_pa
     user.find('Slug *').type('cgv-2027')
     kind = next(s for s in user.find(kind=ui.select).elements if s.props.get('label', '').startswith('Kind *'))
     kind.value = 'legal'
+    await user.should_see('New legal document')  # the form named what is made: it said "New page", "Create page"
+    await user.should_not_see('Create page')
     user.find('Text (Markdown)').type('Article 1.')
-    user.find(kind=ui.button, content='Create page').click()
+    user.find(kind=ui.button, content='Create legal document').click()
     await user.should_see(f'Legal document "{title}" created')  # it said "Page created"
     await user.should_not_see('Page created')
     assert stored('cgv-2027').kind == 'legal'
+
+
+async def test_a_new_text_is_named_a_text_in_its_form_and_in_french(user: User) -> None:
+    """The form's title and button follow the kind chosen, back and forth, in the reader's language."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    await signed_in(user, manager.email, path='/content')
+    user.find('Nouvelle page').click()
+    kind = next(s for s in user.find(kind=ui.select).elements if s.props.get('label', '').startswith('Type'))
+    kind.value = 'legal'
+    await user.should_see('Nouveau document légal')
+    await user.should_see('Créer le document légal')
+    kind.value = 'text'
+    await user.should_see('Nouveau texte')
+    await user.should_not_see('Nouveau document légal')
+    kind.value = 'page'
+    await user.should_see('Créer la page')

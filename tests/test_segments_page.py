@@ -411,3 +411,43 @@ async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_i
     await user.should_see(f'This segment was changed by {other.email}', retries=40)
     with read_session() as session:
         assert session.get(Segment, lapsed.id).name == 'Theirs'
+
+
+async def test_a_manager_schedules_a_saved_segment_every_monday_and_sees_it_on_its_card(user: User) -> None:
+    """A marketer wants the segment in the campaign tool every Monday without coming back to press Push."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            changes={'segments_webhook_url': 'https://mail-tool.example.com/import?list=7'},
+            loaded={},
+        )
+        saved = segments.save_segment(
+            session=session, actor=manager, name='Lapsed: "VIP" <script>l\'été', filters={'min_orders': 1}
+        )
+    await signed_in(user, manager.email, path='/segments')
+    await user.should_see(marker=f'schedule-segment-{saved.id}', retries=40)
+    user.find(marker=f'schedule-segment-{saved.id}').click()
+    await user.should_see('Push "Lapsed: "VIP" <script>l\'été" on a schedule')
+    user.find(marker='push-frequency').elements.pop().value = 'weekly'
+    user.find(marker='confirm-schedule').click()
+    await user.should_see('Schedule saved')
+    await user.should_see(marker=f'segment-schedule-{saved.id}')
+    shown = user.find(marker=f'segment-schedule-{saved.id}').elements.pop().text
+    assert shown.startswith('Pushed to the webhook every Monday · next on '), shown
+    with session_scope() as session:
+        stored = session.get(Segment, saved.id)
+        assert (stored.push_frequency, stored.push_by, stored.next_push_on.weekday()) == ('weekly', manager.id, 0)
+        stored.push_error = 'The webhook did not accept it: HTTP 503 <b>"busy"</b>'
+        session.add(stored)
+        session.commit()
+    await user.open('/segments')
+    await user.should_see('Last scheduled push failed: The webhook did not accept it: HTTP 503 <b>"busy"</b>')
+
+    user.find(marker=f'schedule-segment-{saved.id}').click()
+    await user.should_see('How often')
+    user.find(marker='push-frequency').elements.pop().value = ''
+    user.find(marker='confirm-schedule').click()
+    await user.should_see('No longer pushed on a schedule')
+    await user.should_not_see(marker=f'segment-schedule-{saved.id}')

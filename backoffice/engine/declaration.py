@@ -402,6 +402,17 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class KindWords:
+    """How one kind of a resource's records is named when a field's value decides what a record is (content holds
+    pages, texts and legal documents: a legal document's form said "Create page"); texts marked with N_."""
+
+    singular: str  # N_('legal document')
+    new: str  # N_('New legal document'): its form's title
+    create: str  # N_('Create legal document'): its form's button
+    created: str  # N_('Legal document created')
+
+
+@dataclass(frozen=True)
 class MoreExport:
     """Another file the list's Export menu offers besides its rows (the lines of the orders listed), made from the
     list's current search, filters and sort."""
@@ -470,6 +481,9 @@ class Resource:
     # what a notification says of one record when the wording's sentence would misname it ('created', 'trashed' or
     # 'restored' and the record → a sentence, '' for the wording's): content holds pages, texts and legal documents
     said_of: Callable[[str, Any], str] | None = None
+    # (field, {value: KindWords}): a record's own words by the value of that field (content's kind), in its form (as
+    # the kind is chosen), its notifications and the audit log; a value without words reads as the resource
+    kind_words: tuple[str, dict[str, KindWords]] | None = None
     # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
     # the generic service then validates nothing for them: their service does it all.
     create_with: CreateWith | None = None
@@ -526,15 +540,33 @@ class Resource:
         sentence = self.wording.arrived(n) if self.wording else ngettext('{n} new record', '{n} new records', n)
         return sentence.format(n=number(n))
 
-    def said(self, what: Literal['none_yet', 'new', 'create', 'created', 'trashed', 'restored']) -> str:
-        """One of the declared sentences (Wording), translated; a generic one when the resource declares none."""
-        declared = getattr(self.wording, what, '') if self.wording else ''
+    def said(
+        self, what: Literal['none_yet', 'new', 'create', 'created', 'trashed', 'restored'], record: Any = None
+    ) -> str:
+        """One of the declared sentences (Wording), translated; a generic one when the resource declares none. With a
+        record (or a new record's values), its kind's own words when it has them ('Create legal document')."""
+        words = self.words_of(record)
+        declared = getattr(words, what, '') if words is not None else ''
+        declared = declared or (getattr(self.wording, what, '') if self.wording else '')
         return shown(declared or GENERIC_WORDING[what])
+
+    def words_of(self, record: Any) -> KindWords | None:
+        """The words of this record's kind (a record, or a dict of a new record's values), None for the resource's."""
+        if self.kind_words is None or record is None:
+            return None
+        name, words = self.kind_words
+        value = record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+        return words.get(str(getattr(value, 'value', value) or ''))
+
+    def singular_of(self, record: Any) -> str:
+        """What one record is called (a msgid, translated where shown): its kind's noun, else the resource's."""
+        words = self.words_of(record)
+        return words.singular if words is not None else self.singular
 
     def said_about(self, what: Literal['created', 'trashed', 'restored'], record: Any) -> str:
         """The notification about this record: the resource's own words for it (said_of), else the wording's."""
         return (self.said_of(what, record) if self.said_of is not None and record is not None else '') or self.said(
-            what
+            what, record
         )
 
     @property

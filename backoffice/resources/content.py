@@ -10,6 +10,7 @@ from backoffice.engine.declaration import (
     Comparison,
     Filter,
     FormField,
+    KindWords,
     RelatedList,
     Resource,
     Wording,
@@ -48,6 +49,17 @@ SAID_OF = {
 }
 
 
+# a record named by its kind, in its form as the kind is chosen and in the audit log: a legal document's form said
+# "New page" and "Create page", its audit entries "Page …"
+KIND_WORDS = {
+    'page': KindWords(N_('page'), N_('New page'), N_('Create page'), N_('Page created')),
+    'text': KindWords(N_('text'), N_('New text'), N_('Create text'), N_('Text created')),
+    'legal': KindWords(
+        N_('legal document'), N_('New legal document'), N_('Create legal document'), N_('Legal document created')
+    ),
+}
+
+
 def said_of(what: str, entry: ContentEntry) -> str:
     sentence = SAID_OF.get((what, ContentKind(entry.kind)))
     return _(sentence).format(title=entry.title) if sentence else ''
@@ -70,6 +82,7 @@ CONTENT = register(
             restored=N_('Page restored'),
         ),
         plural=N_('pages and texts'),
+        kind_words=('kind', KIND_WORDS),
         model=ContentEntry,
         create=ContentCreate,
         update=ContentUpdate,

@@ -29,6 +29,7 @@ TITLES: dict[str, str] = {
     'automations': N_('Run automations'),
     'digests': N_('Send digests'),
     'customer-reports': N_('Send reports to companies'),
+    'segment-pushes': N_('Push segments to the campaign tool'),
 }
 
 

@@ -192,6 +192,14 @@ def send_customer_reports(settings: Settings) -> int:
     return customer_reports.send_due()
 
 
+def push_segments(settings: Settings) -> dict[str, int]:
+    """Push the saved segments whose scheduled day has come to the campaign tool's webhook (each once that day; a
+    failed one again at the next run)."""
+    from backoffice.services import segment_pushes
+
+    return segment_pushes.push_due()
+
+
 def run_automations(settings: Settings) -> dict[str, int]:
     """Run the automation triggers no worker ran yet (another process's, or one that died), then prune the run log."""
     from backoffice.services import automation_runner
@@ -217,6 +225,7 @@ JOBS: list[Job] = [
     Job('report-schedules', send_report_schedules, 'cron', {'minute': 47}),
     Job('digests', send_digests, 'cron', {'minute': 2}),
     Job('customer-reports', send_customer_reports, 'cron', {'minute': 33}),
+    Job('segment-pushes', push_segments, 'cron', {'minute': 13}),
     Job('mailboxes', poll_mailboxes, 'interval', {'minutes': 1}),
     Job('automations', run_automations, 'interval', {'seconds': 30}),
 ]

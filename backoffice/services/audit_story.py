@@ -82,6 +82,8 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
     other = OTHER_AUDITED_TYPES.get(entry.entity)
     singular = declared.singular if declared else other.singular if other else entry.entity.replace('_', ' ')
     record = _record(session, declared.model if declared else other.model if other else None, entry.entity_id)
+    if declared is not None and record is not None:  # a legal document is one, not a "page" (content's kinds)
+        singular = declared.singular_of(record)
     if entry.entity_id is None:
         named = ''
     elif record is not None:

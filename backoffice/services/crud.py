@@ -334,12 +334,13 @@ def check_unique_and_related(
         if clash is not None:
             label = _(next((f.label for f in resource.fields if f.name == name), name)).lower()
             in_trash = getattr(clash, 'deleted_at', None) is not None
+            singular = _(resource.singular_of(clash))  # what holds it: a legal document, not "a page"
             errors[name] = (
                 _('A {singular} in the trash has this {field}; restore it instead').format(
-                    singular=_(resource.singular), field=label
+                    singular=singular, field=label
                 )
                 if in_trash
-                else _('Another {singular} already has this {field}').format(singular=_(resource.singular), field=label)
+                else _('Another {singular} already has this {field}').format(singular=singular, field=label)
             )
     for form_field in resource.fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:

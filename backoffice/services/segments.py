@@ -26,7 +26,7 @@ from backoffice.models import Customer, CustomerStatus, EventType, Segment, User
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
 from backoffice.services.erased import ERASED_DOMAIN
-from backoffice.stored_text import sentence
+from backoffice.stored_text import Sentence, sentence
 from backoffice.transfer import accounting_files
 from backoffice.transfer.accounting_files import Sheet
 from backoffice.transfer.csv_out import SEPARATORS, csv_bytes
@@ -279,9 +279,25 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     """POST the consenting customers as JSON to the team's email tool, at the address stored in the settings (an
     admin's choice, validated and audited there, never typed at push time); the push is audited."""
     require(actor, 'segments.export')
+    pushed = deliver(session=session, actor=actor, which=which, name=name, timeout=timeout)
+    if isinstance(pushed, Sentence):
+        raise ValidationFailed({'url': stored_text.show(*stored_text.stored(pushed))})
+    return pushed
+
+
+NO_ADDRESS = N_('No webhook address yet: an admin sets it in Settings → Segments')
+NOT_ACCEPTED = N_('The webhook did not accept it: {error}')
+
+
+def deliver(
+    *, session: Session, actor: User, which: str | Filters, name: str, timeout: float = 10, scheduled: bool = False
+) -> int | Sentence:
+    """The push itself: how many customers were sent (audited, committed), or why not as a sentence to store or show
+    (no address, the receiver's refusal); the caller has checked the actor may export. `scheduled`: the audit entry
+    says it was the segment's schedule, not a press of the button."""
     url = webhook_address(session=session)
     if not url:
-        raise ValidationFailed({'url': _('No webhook address yet: an admin sets it in Settings → Segments')})
+        return sentence(NO_ADDRESS)
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     customers = [{'email': r['email'], 'name': r['name'], 'language': _language(r)} for r in rows]
     body = json.dumps({'segment': name, 'customers': customers})
@@ -290,9 +306,10 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     )
     if not answer.ok:
         # the app's own words ('could not connect') in the reader's language; the receiver's ('HTTP 503 …') as they came
-        error = _(answer.error) if answer.error in outbound.REASONS else answer.error
-        raise ValidationFailed({'url': _('The webhook did not accept it: {error}').format(error=error)})
-    _audit(session, actor, 'segments.pushed', name, which, len(rows), shown_address(session=session))
+        error = stored_text.word(answer.error) if answer.error in outbound.REASONS else (answer.error or '')
+        return sentence(NOT_ACCEPTED, error=error)
+    target = shown_address(session=session)
+    _audit(session, actor, 'segments.pushed', name, which, len(rows), target, scheduled=scheduled)
     session.commit()
     return len(rows)
 
@@ -465,20 +482,33 @@ def _built_in(session: Session, key: str, now: datetime) -> list[ColumnElement]:
     raise KeyError(key)
 
 
-def _audit(session: Session, actor: User, action: str, name: str, which: str | Filters, rows: int, target: str) -> None:
+def _audit(
+    session: Session,
+    actor: User,
+    action: str,
+    name: str,
+    which: str | Filters,
+    rows: int,
+    target: str,
+    *,
+    scheduled: bool = False,
+) -> None:
     described = which if isinstance(which, str) else which.model_dump(mode='json', exclude_none=True)
+    changes = {
+        'segment': [None, name],
+        'filters': [None, described],
+        'customers': [None, rows],
+        'to': [None, target],
+    }
+    if scheduled:
+        changes['scheduled'] = [None, True]
     audit.record(
         session,
         actor,
         action,
         'segments',
         None,
-        changes={
-            'segment': [None, name],
-            'filters': [None, described],
-            'customers': [None, rows],
-            'to': [None, target],
-        },
+        changes=changes,
         summary=sentence(
             N_('Segment {name}: {rows} consenting customers sent to {target}'),
             name=repr(name),

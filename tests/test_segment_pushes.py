@@ -1,0 +1,216 @@
+"""A saved segment pushed to the campaign tool on a schedule: every Monday (or day, or month) without anyone pressing
+Push, as the person who scheduled it — only consenting customers, never an erased one —, a failure said on the
+segment, told once to its scheduler, and the job's run failed on /system."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import col, select
+
+from backoffice import i18n, outbound
+from backoffice.db import read_session, session_scope
+from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.models import AuditEntry, Customer, JobRun, Notification, Segment, User
+from backoffice.runtime import job_titles, scheduler
+from backoffice.services import app_settings, job_runs, personal_data, segment_pushes, segments
+
+from .support.factories import make_customer, make_user
+
+HOSTILE = 'Lapsed "VIP": <script>alert(1)</script> l\'été'
+MONDAY = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # a Monday, noon (the same day in the shop's time zone)
+WEDNESDAY = date(2026, 12, 2)
+
+
+class Receiver(list):
+    """What the campaign tool received; `answer` is what it answers (200 unless a test says otherwise)."""
+
+    answer = outbound.Answer(200, None)
+
+    def post(self, url, body, headers, **kwargs) -> outbound.Answer:
+        if self.answer.ok:
+            self.append(json.loads(body))
+        return self.answer
+
+
+@pytest.fixture
+def sent(monkeypatch) -> Receiver:
+    receiver = Receiver()
+    monkeypatch.setattr(outbound, 'post', receiver.post)
+    return receiver
+
+
+def set_webhook(url: str = 'https://mail-tool.example.com/import?list=7') -> None:
+    with session_scope() as session:
+        app_settings.save(session=session, actor=make_user('admin'), changes={'segments_webhook_url': url}, loaded={})
+
+
+def saved_segment(actor, name: str = HOSTILE, filters: dict | None = None) -> Segment:
+    with session_scope() as session:
+        return segments.save_segment(session=session, actor=actor, name=name, filters=filters or {})
+
+
+def schedule(actor, segment_id: int, frequency: str | None, today: date = WEDNESDAY) -> Segment:
+    with session_scope() as session:
+        version = session.get(Segment, segment_id).version
+        return segment_pushes.schedule(
+            session=session, actor=actor, segment_id=segment_id, version=version, frequency=frequency, today=today
+        )
+
+
+def stored(segment_id: int) -> Segment:
+    with read_session() as session:
+        return session.get(Segment, segment_id)
+
+
+def notifications_of(user) -> list[Notification]:
+    with read_session() as session:
+        return list(session.exec(select(Notification).where(Notification.user_id == user.id)).all())
+
+
+def test_a_segment_scheduled_every_monday_is_pushed_on_monday_once_with_only_consenting_living_customers(
+    sent: Receiver,
+) -> None:
+    manager, admin = make_user('manager'), make_user('admin')
+    set_webhook()
+    make_customer('ann@example.com', name='Ann "A": <b>', consent=True)
+    make_customer('bo@example.com', name='Bo', consent=False)  # never agreed: never sent
+    gone = make_customer('gone@example.com', name='Gone', consent=True)
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session,
+            actor=admin,
+            record_id=gone.id,
+            version=session.get(Customer, gone.id).version,
+            confirmation='gone@example.com',
+        )
+    segment = saved_segment(manager)
+    scheduled = schedule(manager, segment.id, 'weekly')  # on a Wednesday: the first push is next Monday
+    assert scheduled.next_push_on == date(2026, 12, 7)
+    assert segment_pushes.said(scheduled) == 'Pushed to the webhook every Monday · next on 2026-12-07'
+
+    assert segment_pushes.push_due(now=datetime(2026, 12, 6, 12, tzinfo=UTC)) == {'sent': 0, 'failed': 0}
+    assert sent == []
+    assert segment_pushes.push_due(now=MONDAY) == {'sent': 1, 'failed': 0}
+    assert segment_pushes.push_due(now=MONDAY) == {'sent': 0, 'failed': 0}  # the hourly job: once that day
+    assert sent == [
+        {'segment': HOSTILE, 'customers': [{'email': 'ann@example.com', 'name': 'Ann "A": <b>', 'language': 'en'}]}
+    ]
+    after = stored(segment.id)
+    assert after.next_push_on == date(2026, 12, 14) and after.last_pushed_at is not None
+    assert after.version == scheduled.version  # a push is no edit: an editor open on the segment still saves
+    with read_session() as session:
+        actions = [
+            (e.action, e.actor_email, (e.changes or {}).get('scheduled'))
+            for e in session.exec(
+                select(AuditEntry).where(AuditEntry.entity == 'segments').order_by(col(AuditEntry.id))
+            )
+        ]
+    assert actions[-2:] == [
+        ('segments.push_scheduled', manager.email, None),
+        ('segments.pushed', manager.email, [None, True]),
+    ]
+
+
+def test_daily_and_monthly_schedules_name_their_next_day() -> None:
+    assert segment_pushes.next_day('daily', WEDNESDAY, include=True) == WEDNESDAY
+    assert segment_pushes.next_day('daily', WEDNESDAY) == date(2026, 12, 3)
+    assert segment_pushes.next_day('weekly', date(2026, 12, 7), include=True) == date(2026, 12, 7)
+    assert segment_pushes.next_day('weekly', date(2026, 12, 7)) == date(2026, 12, 14)
+    assert segment_pushes.next_day('monthly', WEDNESDAY) == date(2027, 1, 1)
+    assert segment_pushes.next_day('monthly', date(2027, 1, 1), include=True) == date(2027, 1, 1)
+    assert segment_pushes.next_day('monthly', date(2027, 1, 31)) == date(2027, 2, 1)
+
+
+def test_a_failed_push_is_said_on_the_segment_told_once_and_fails_the_jobs_run_then_a_retry_clears_it(
+    sent: Receiver,
+) -> None:
+    manager = make_user('manager')
+    set_webhook()
+    make_customer('ann@example.com', name='Ann', consent=True)
+    segment = saved_segment(manager)
+    schedule(manager, segment.id, 'daily', today=MONDAY.date())
+    sent.answer = outbound.Answer(None, outbound.COULD_NOT_CONNECT)
+    for _attempt in range(2):  # the hourly job tries again; its scheduler is told once
+        with pytest.raises(segment_pushes.PushesFailed) as failed:
+            job_runs.record('segment-pushes', lambda: segment_pushes.push_due(now=MONDAY))
+    assert HOSTILE in str(failed.value) and 'could not connect' in str(failed.value)
+    with read_session() as session:
+        runs = session.exec(select(JobRun).where(JobRun.job == 'segment-pushes')).all()
+    assert [run.outcome for run in runs] == ['failed', 'failed']  # /system shows the job failing
+    failing = stored(segment.id)
+    assert failing.next_push_on == MONDAY.date() and failing.last_pushed_at is None
+    assert segment_pushes.error_said(failing) == 'The webhook did not accept it: could not connect'
+    with i18n.use('fr'):
+        assert segment_pushes.error_said(failing) == 'Le webhook ne l’a pas accepté\u00a0: connexion impossible'
+    told = notifications_of(manager)
+    assert len(told) == 1 and told[0].link == '/segments'
+    assert (
+        told[0].text
+        == f'The scheduled push of segment "{HOSTILE}" failed: The webhook did not accept it: could not connect'
+    )
+
+    sent.answer = outbound.Answer(200, None)
+    assert segment_pushes.push_due(now=MONDAY) == {'sent': 1, 'failed': 0}
+    fixed = stored(segment.id)
+    assert segment_pushes.error_said(fixed) == '' and fixed.next_push_on == date(2026, 12, 8)
+
+
+def test_a_push_runs_as_its_scheduler_and_stops_when_they_may_no_longer_export(sent: Receiver) -> None:
+    manager = make_user('manager')
+    set_webhook()
+    segment = saved_segment(manager)
+    schedule(manager, segment.id, 'daily', today=MONDAY.date())
+    with session_scope() as session:
+        row = session.get(User, manager.id)  # as a deactivation leaves them
+        row.is_active = False
+        session.add(row)
+        session.commit()
+    with pytest.raises(segment_pushes.PushesFailed):
+        segment_pushes.push_due(now=MONDAY)
+    assert sent == []
+    assert 'may no longer export segments' in segment_pushes.error_said(stored(segment.id))
+    with i18n.use('fr'):
+        assert 'ne peut plus exporter de segments' in segment_pushes.error_said(stored(segment.id))
+    with session_scope() as session:  # their account gone: said without a name, read in each language
+        row = session.get(Segment, segment.id)
+        row.push_by, row.push_error = 987654, None
+        session.add(row)
+        session.commit()
+    with pytest.raises(segment_pushes.PushesFailed):
+        segment_pushes.push_due(now=MONDAY)
+    with i18n.use('fr'):
+        assert segment_pushes.error_said(stored(segment.id)).startswith('La personne qui l’a programmé ne peut plus')
+
+
+def test_scheduling_is_refused_without_an_address_a_known_frequency_the_right_or_the_version_opened(
+    sent: Receiver,
+) -> None:
+    manager, viewer = make_user('manager'), make_user('viewer')
+    segment = saved_segment(manager)
+    with pytest.raises(ValidationFailed) as no_address:
+        schedule(manager, segment.id, 'weekly')
+    assert 'an admin sets it in Settings' in no_address.value.errors['frequency']
+    set_webhook()
+    with pytest.raises(ValidationFailed) as unknown:
+        schedule(manager, segment.id, '<script>: "hourly"')
+    assert unknown.value.errors == {'frequency': 'Choose how often, or never'}
+    with pytest.raises(PermissionDenied):
+        schedule(viewer, segment.id, 'weekly')
+    with session_scope() as session, pytest.raises(StaleRecord):
+        segment_pushes.schedule(
+            session=session, actor=manager, segment_id=segment.id, version=0, frequency='weekly', today=WEDNESDAY
+        )
+    schedule(manager, segment.id, 'weekly')
+    off = schedule(manager, segment.id, None)
+    assert (off.push_frequency, off.next_push_on, off.push_by) == (None, None, None)
+    assert segment_pushes.said(off) == ''
+    assert segment_pushes.push_due(now=MONDAY) == {'sent': 0, 'failed': 0}
+
+
+def test_the_job_runs_every_hour_and_has_a_title_on_system() -> None:
+    job = next(job for job in scheduler.JOBS if job.name == 'segment-pushes')
+    assert (job.trigger, job.options) == ('cron', {'minute': 13})
+    assert job_titles.title('segment-pushes') == 'Push segments to the campaign tool'
