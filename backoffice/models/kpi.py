@@ -116,7 +116,7 @@ class Segment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime | None = None  # its last edit (None: as created)
     version: int = Field(default=1, nullable=False)  # bumped by every edit: a stale edit is refused (StaleRecord)
-    # a push to the campaign tool's webhook on a schedule (migration 0081): how often ('daily', 'weekly': Mondays,
+    # a push to the campaign tool's webhook on a schedule (migration 0076): how often ('daily', 'weekly': Mondays,
     # 'monthly': the 1st; None: never), as whom (the person who scheduled it: their permissions read at each push), the
     # shop's day of the next push (a failed push keeps it: the hourly job tries again), the last success and the last
     # failure's reason (None once a push went through), stored with its msgid to be read in each language

@@ -2,7 +2,7 @@
 month), as the person who scheduled it: how often, as whom, the day of the next push, the last success and the last
 failure's reason (with its msgid).
 
-Revision ID: 0081
+Revision ID: 0076
 Revises: 0075
 Create Date: 2026-12-06
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0081'
+revision: str = '0076'
 down_revision: str | None = '0075'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
