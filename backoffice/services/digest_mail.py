@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from backoffice import formatting, sparkline
-from backoffice.i18n import _
+from backoffice.i18n import _, ngettext
 from backoffice.services import app_settings, goals, staff_mail
 
 GOOD, BAD, MUTED, INK, LINE = '#15803d', '#b91c1c', '#6b7280', '#111827', '#e5e7eb'
@@ -198,7 +198,11 @@ def _change(change: float | None, *, points: bool = False) -> str:
     if change is None:
         return ''
     sign = '+' if change > 0 else ''
-    moved = _('{n} pts').format(n=formatting.number(change, 1)) if points else formatting.kpi_percent(change)
+    moved = (
+        ngettext('{n} pt', '{n} pts', formatting.plural_count(change, 1)).format(n=formatting.number(change, 1))
+        if points
+        else formatting.kpi_percent(change)
+    )
     return _('{change} vs the previous period').format(change=sign + moved)
 
 
