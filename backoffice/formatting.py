@@ -202,6 +202,16 @@ def _spaced(text: str, symbol: str) -> str:
     return text
 
 
+def plural_count(value: Any, decimals: int = 0) -> int:
+    """The n to hand ngettext for a quantity written with `decimals` places: gettext's rules read whole numbers, the
+    reader's language reads what is written — French puts 0,5 and 1,5 in the singular (1,5 jour, 0,3 pt), English
+    says 1.0 days and 0.5 pts. 1 for the language's 'one', else the whole part (at least 2)."""
+    written = Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if Locale.parse(i18n.current()).plural_form(abs(written)) == 'one':
+        return 1
+    return max(2, int(abs(written)))
+
+
 def number(value: Any, decimals: int | None = None) -> str:
     """A count or a quantity with the reader's separators: 12,345 (French: 12 345); `decimals` fixes the places."""
     if value is None:

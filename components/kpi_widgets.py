@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from backoffice import formatting, i18n
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.read import Card
 
 if TYPE_CHECKING:  # pandas is imported when the dashboard is computed (backoffice/kpi/read.py)
@@ -108,8 +108,8 @@ def change_text(card: Card) -> str:
 
 
 def points(value: float) -> str:
-    """A change of a rate, in percentage points with one decimal: 11.0 pts (French 11,0 pts)."""
-    return _('{n} pts').format(n=formatting.number(value, 1))
+    """A change of a rate, in percentage points with one decimal: 11.0 pts, 0.5 pts (French 11,0 pts, 0,5 pt)."""
+    return ngettext('{n} pt', '{n} pts', formatting.plural_count(value, 1)).format(n=formatting.number(value, 1))
 
 
 def sparkline(values: list[float | None], width: int = 96, height: int = 24, *, running: bool = False) -> str:

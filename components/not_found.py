@@ -14,6 +14,9 @@ from backoffice import i18n
 from backoffice.api.input_rules import language_of
 from backoffice.i18n import N_, _
 
+from .portal_session import current_actor
+from .session import current_user
+from .session_language import start_page_in
 from .shell import theme
 
 TITLE = N_('Page not found')
@@ -41,8 +44,22 @@ async def _not_found(request: Request, exception: Exception) -> Response:
         with i18n.use(language_of(request)):
             return JSONResponse({'detail': _(NO_ROUTE)}, status_code=404)
     with Client(page(''), request=request) as client:
+        start_page_in(*_reader_language(request))
         not_found_content()
     return client.build_response(request, 404)
+
+
+def _reader_language(request: Request) -> tuple[str | None, str | None]:
+    """(the language the signed-in reader chose, the browser's) as every other page decides it: a French agent who
+    follows a stale link reads 'Page introuvable', not English; a customer in the portal their own language; nobody
+    signed in, the browser's. The staff check is the one the middleware kept on this request (no second query)."""
+    accept_language = request.headers.get('accept-language')
+    storage = app.storage.user
+    if request.url.path == '/portal' or request.url.path.startswith('/portal/'):
+        actor = current_actor(storage)
+        return (actor.language if actor is not None else None), accept_language
+    user = current_user(storage, request=request)
+    return (user.language, None) if user is not None else (None, accept_language)
 
 
 async def _method_not_allowed(request: Request, exception: Exception) -> Response:

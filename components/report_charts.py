@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from backoffice import formatting
 from backoffice.i18n import _
 from backoffice.reports.base import Table, heading
 from components.kpi_widgets import COLORS, CONFIG, money_axis, money_config
@@ -70,12 +71,15 @@ def figure(table: Table) -> dict[str, Any]:
                     'mode': 'lines+markers',
                     'name': _short(str(row.get(chart.x) or '')),
                     'x': months,
-                    'y': [row.get(key) for key in chart.series],
+                    # in percent, the axis's sign from the reader's language (d3's '.0%' wrote 50% to a French reader)
+                    'y': [None if row.get(key) is None else 100 * _number(row.get(key)) for key in chart.series],
+                    'text': [formatting.percent(row.get(key), 1) for key in chart.series],  # 46,7 %
+                    'hovertemplate': '%{text}<extra>%{fullData.name}</extra>',
                     'line': {'color': PALETTE[index % len(PALETTE)]},
                 }
             )
         layout.update(
-            yaxis={'tickformat': '.0%', 'rangemode': 'tozero'},
+            yaxis={'ticksuffix': formatting.percent_sign(), 'rangemode': 'tozero'},
             xaxis={'dtick': 1, 'title': {'text': unit, 'font': {'size': 10}}},
             legend={'orientation': 'h', 'y': -0.3},
             margin={'l': 50, 'r': 10, 't': 10, 'b': 50},

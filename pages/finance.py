@@ -74,7 +74,13 @@ class FinanceScreen:
                 link=True,
             )
             card(_('Open receivables'), formatting.money(seen.open_amount, currency), 'open', '')
-            dso = _('{days} days').format(days=formatting.number(seen.dso, 1)) if seen.dso is not None else '—'
+            dso = (
+                ngettext('{days} day', '{days} days', formatting.plural_count(seen.dso, 1)).format(
+                    days=formatting.number(seen.dso, 1)
+                )
+                if seen.dso is not None
+                else '—'
+            )
             card(_('DSO'), dso, 'dso', _('Days of sales outstanding, over the last 90 days'))
         self.accounts.clear()
         with self.accounts:

@@ -7,7 +7,7 @@ from nicegui import ui
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.services import portal, portal_access
 from backoffice.services.portal_scope import PortalActor
 from components.address_book import address_book
@@ -121,9 +121,9 @@ def portal_account_page(actor: PortalActor) -> None:
             portal_access.sign_out(customer_id=who.customer_id, key=session_key())
         ui.navigate.to(portal_renewal_url(None))
 
-    ui.button(_('Sign out'), icon='logout', on_click=sign_out).props('outline').classes('self-start').mark(
-        'portal-sign-out'
-    )
+    ui.button(pgettext('oneself', 'Sign out'), icon='logout', on_click=sign_out).props('outline').classes(
+        'self-start'
+    ).mark('portal-sign-out')
 
 
 def _save_profile(

@@ -10,7 +10,7 @@ from nicegui import run, ui
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import ReminderStatus, User
 from backoffice.permissions import can
 from backoffice.services import dunning, payments, receivables
@@ -72,7 +72,13 @@ class ReceivablesScreen:
             card(_('Total open'), formatting.money(report.totals.total, currency), 'total')
             for key, label in receivables.BUCKETS.items():
                 card(_(label), formatting.money(report.totals.buckets[key], currency), key)
-            dso = _('{days} days').format(days=formatting.number(report.dso, 1)) if report.dso is not None else '—'
+            dso = (
+                ngettext('{days} day', '{days} days', formatting.plural_count(report.dso, 1)).format(
+                    days=formatting.number(report.dso, 1)
+                )
+                if report.dso is not None
+                else '—'
+            )
             card(_('DSO'), dso, 'dso', _(DSO_HELP))
         self.accounts.rows = [
             {

@@ -227,14 +227,15 @@ class SecretHint:
 
 
 def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
-    """A value as its input holds it: a decimal as its text with two places ('4.90'); a secret's box is empty."""
+    """A value as its input holds it: a decimal as the reader types it, two places ('4.90'; French '4,90', which the
+    service reads back); a secret's box is empty."""
     if spec.secret:
         return ''
     if spec.kind == 'image':
         return value or None  # the image input holds None for no image
     if spec.kind == 'decimal':
         try:
-            return str(spec.decimal(value))
+            return formatting.typed_amount(spec.decimal(value))
         except ValueError:
             return ''
     if spec.kind == 'number':  # its field holds text

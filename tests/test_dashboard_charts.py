@@ -205,6 +205,18 @@ def test_a_french_chart_writes_numbers_as_a_french_reader_does() -> None:
     assert money['data'][1]['hovertemplate'].startswith('%{x}<br>%{y:,.0f}')  # grouped with the separators above
     assert rate['layout']['yaxis']['ticksuffix'] == '\u00a0%' and rate['data'][0]['text'][12] == '12,0\u00a0%'
     assert localized(rate, 'fr')['layout']['separators'] == ',\u202f'
+    # the customer cohorts' curves: 50 % on the axis and 46,7 % in the hover (d3's '.0%' wrote 50%, 0.467 → 47%)
+    months = (Column('m0', 'Sign-up month', 'percent'), Column('m1', 'Month 1', 'percent'))
+    kept = Table(
+        columns=(Column('cohort', 'Cohort', 'month'), *months),
+        rows=[{'label': 'déc. 2025', 'm0': 0.467, 'm1': None}],
+        chart=Chart('curves', 'label', ('m0', 'm1'), unit='Months after signing up'),
+        currency='EUR',
+    )
+    with i18n.use('fr'):
+        curves = report_charts.figure(kept)
+    assert curves['layout']['yaxis']['ticksuffix'] == '\u00a0%' and 'tickformat' not in curves['layout']['yaxis']
+    assert curves['data'][0]['y'] == [46.7, None] and curves['data'][0]['text'] == ['46,7\u00a0%', '']
     with i18n.use('en'):
         english = kpi_widgets.turnover_and_orders(table, 'EUR')
     assert english['layout']['yaxis']['tickformatstops'] == kpi_widgets.MONEY_TICKS  # €5k, as English writes it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,6 +19,7 @@ from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, DigestChoice, DigestSend, StaffMail
+from backoffice.models import User as Staff
 from backoffice.services import app_settings, digest, staff_mail, stock, tickets
 
 from .support.factories import make_product, make_role, make_user, submit_request
@@ -98,6 +100,29 @@ def test_the_digest_holds_only_what_the_recipients_own_permissions_allow() -> No
             session=session, actor=support_only, frequency='daily', weekday=0, hour=8, kpis=['turnover'], version=1
         )
     assert 'kpis' in refused.value.errors  # a card they may not read is refused at its field
+
+
+def test_a_french_digest_writes_french_typography_and_agreement() -> None:
+    """A French manager's digest said 'Chiffre d’affaires: 150,00 €', '1 disponibles (minimum 5)' and 'Se désinscrire
+    de cette synthèse: http…': now a no-break space before each colon, and one unit available is singular."""
+    manager = make_user('manager', name=HOSTILE)
+    with session_scope() as session:
+        stored = session.get(Staff, manager.id)
+        stored.language = 'fr'
+        session.add(stored)
+        session.commit()
+    put_daily('turnover', {1: 100.0, 2: 50.0})
+    for sku, left in (('MUG', 1), ('BOL', 3)):
+        product = make_product(sku, '12.50', name=f'Bol {HOSTILE}', stock_on_hand=left, actor=manager)
+        with session_scope() as session:
+            stock.set_limits(session=session, actor=manager, product_id=product.id, min_qty=5, max_qty=20)
+    choose(manager, kpis=['turnover'])
+    with session_scope() as session:
+        made = digest.send_now(session=session, actor=session.get(Staff, manager.id))  # as they are now: French
+    assert '- Chiffre d’affaires\u00a0: 100,00\u00a0€' in made.body, made.body
+    assert '— 1 disponible (minimum 5)' in made.body and '— 3 disponibles (minimum 5)' in made.body
+    assert 'Se désinscrire de cette synthèse\u00a0: http' in made.body
+    assert not re.search(r'\S: ', made.body.replace(HOSTILE, '')), made.body  # no colon glued to its word
 
 
 def test_the_html_reads_on_a_phone_with_inline_sparklines_and_escaped_text() -> None:

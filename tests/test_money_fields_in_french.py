@@ -13,9 +13,10 @@ from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice import i18n
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, Product
 from backoffice.resources import FormField
+from backoffice.services import app_settings
 from components import resource_form
 
 from .support.factories import make_product, make_user
@@ -75,3 +76,27 @@ def test_a_money_field_is_filled_in_the_readers_way_and_other_decimals_are_not()
 def _stored(sku: str) -> Product:
     with read_session() as session:
         return session.exec(select(Product).where(Product.sku == sku)).one()
+
+
+async def test_a_french_admin_reads_and_types_the_settings_amounts_in_french(
+    user: User, in_french: Callable[[], None]
+) -> None:
+    """/settings showed a French admin '20.00' and '1000.00' (an English number in a French form): the VAT rate and the
+    amounts read 20,00 and 4,90 as they are typed; a changed rate typed in French is saved exactly, the untouched
+    amounts are not taken for changes, and the shop's name with hostile text saves beside them."""
+    admin = make_user('admin')
+    in_french()
+    await signed_in(user, admin.email, path='/settings')
+    await user.should_see('Taux de TVA (%)')
+    vat = user.find(kind=ui.input, content='Taux de TVA (%)').elements.pop()
+    shipping = user.find(kind=ui.input, content='Frais de livraison').elements.pop()
+    assert (vat.value, shipping.value) == ('20,00', '4,90')
+    vat.set_value('19,60')
+    user.find(kind=ui.input, content='Nom de l’entreprise').elements.pop().set_value(HOSTILE)
+    user.find('Enregistrer les paramètres').click()
+    await user.should_see('Paramètres enregistrés')
+    with session_scope() as session:
+        saved = app_settings.current_values(session=session)
+        changed = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).all()
+    assert (saved['vat_rate'], saved['company_name']) == ('19.60', HOSTILE)
+    assert changed and set(changed[-1].changes) == {'vat_rate', 'company_name'}, changed[-1].changes

@@ -2,6 +2,9 @@
 
 from nicegui.testing import User
 
+from backoffice.db import session_scope
+from backoffice.models import User as Staff
+
 from .support.factories import make_user
 from .support.signin import signed_in
 
@@ -21,3 +24,25 @@ async def test_an_unknown_api_record_still_answers_json(user: User) -> None:
     response = await user.http_client.get('/api/content/no-such-page')
     assert response.status_code == 404
     assert response.headers['content-type'].startswith('application/json')
+
+
+async def test_a_french_reader_reads_the_missing_page_in_french(user: User) -> None:
+    """A stale link followed by an agent whose language is French: the page says so in French (it was English), with
+    the way home in French; nobody signed in, the browser's Accept-Language decides."""
+    account = make_user('agent')
+    with session_scope() as session:
+        stored = session.get(Staff, account.id)
+        stored.language = 'fr'
+        session.add(stored)
+        session.commit()
+    await signed_in(user, account.email)
+    response = await user.http_client.get('/products/no-such-page')
+    assert response.status_code == 404
+    assert 'Page introuvable' in response.text
+    assert 'Aller au tableau de bord' in response.text
+    assert 'lang="fr"' in response.text
+    assert 'Page not found' not in response.text
+    user.http_client.cookies.clear()
+    asked = await user.http_client.get('/portal/no-such-page', headers={'Accept-Language': 'fr-FR,fr;q=0.9'})
+    assert asked.status_code == 404
+    assert 'Page introuvable' in asked.text

@@ -56,6 +56,25 @@ def test_a_card_value_in_each_language() -> None:
         assert formatting.size(3_400_000) == '3.2 MB' and formatting.size(1) == '1 byte'
 
 
+def test_a_quantity_under_two_is_singular_in_french() -> None:
+    """French puts a quantity below 2 in the singular, decimals and all: a rate that moved 0.5 point reads ▼ 0,5 pt (it
+    read 0,5 pts), a DSO of 1.5 days reads 1,5 jour; English writes 0.5 pts and 1.0 days (only a bare 1 is singular)."""
+    with i18n.use('fr'):
+        assert [kpi_widgets.points(v) for v in (0.5, 1.04, 1.96, 2.0, 11.0)] == [
+            '0,5 pt',
+            '1,0 pt',
+            '2,0 pts',
+            '2,0 pts',
+            '11,0 pts',
+        ]
+        days = [i18n.ngettext('{days} day', '{days} days', formatting.plural_count(v, 1)) for v in (0, 1.5, 2, 37.2)]
+        assert days == ['{days} jour', '{days} jour', '{days} jours', '{days} jours']
+    with i18n.use('en'):
+        assert [kpi_widgets.points(v) for v in (0.5, 1.0, 11.0)] == ['0.5 pts', '1.0 pts', '11.0 pts']
+        assert [formatting.plural_count(v) for v in (1, 1.2, 0, 3)] == [1, 1, 2, 3]  # written whole: 1 is singular
+        assert formatting.plural_count(Decimal('1.0'), 1) == 2  # '1.0 days'
+
+
 def test_the_funnel_counts_and_shares_in_each_language() -> None:
     steps = [('Visits', 4960.0), ('Orders', 497.0), ('Orders', 0.0)]
     with i18n.use('en'):

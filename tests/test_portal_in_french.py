@@ -61,6 +61,9 @@ async def test_every_portal_screen_in_french_has_its_translations(user: User) ->
             where.append(path)
             await user.open(path)
             await user.should_see(marker='portal-shop')
+        await user.should_see(
+            'Se déconnecter'
+        )  # the customer signs themself out ('Déconnecter' ends another's session)
         with session_scope() as session:
             stored = session.exec(select(Ticket).order_by(col(Ticket.id).desc())).first()
             tickets.change(session=session, actor=agent, ticket_id=stored.id, version=stored.version, status='solved')

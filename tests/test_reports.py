@@ -14,11 +14,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Return, ReturnLine, ReturnStatus
 from backoffice.permissions import PermissionDenied
-from backoffice.reports.base import Params
+from backoffice.reports.base import Params, heading
 from backoffice.services import app_settings, payments, purchases, reports
 
 from .support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
@@ -256,6 +257,8 @@ def test_support_performance_per_agent() -> None:
     assert table.totals['volume'] == 5 and table.totals['csat'] == pytest.approx(2 / 3)
     only_bob = run(admin, 'support', Params(JUNE.first, JUNE.last, agent_id=bob.id))
     assert [row['label'] for row in only_bob.rows] == ['Bob Agent']
+    with i18n.use('fr'):  # a count of requests: plural (it read 'Résolue', the status of one request)
+        assert [heading(column) for column in table.columns][1:3] == ['Demandes', 'Résolues']
 
 
 def test_cohorts_share_of_each_months_new_customers_who_order_in_month_n(shop) -> None:

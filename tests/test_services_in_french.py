@@ -20,15 +20,18 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed, field_errors
 from backoffice.kpi import registry
 from backoffice.kpi.definitions import Definitions
+from backoffice.listing import query
 from backoffice.models import AuditEntry, MessageKind, TicketMessage
 from backoffice.password_strength import password_problem
+from backoffice.resources import resource
 from backoffice.runtime import ratelimit
-from backoffice.services import audit_story, orders, payments, stock, tickets
+from backoffice.services import audit_story, crud, orders, payments, stock, tickets
 from backoffice.validation import clean_name, normalize_email
 
 from .support.factories import (
     advance,
     fresh,
+    make_category,
     make_product,
     make_user,
     pay,
@@ -37,6 +40,7 @@ from .support.factories import (
     stored_request,
     submit_request,
 )
+from .support.payables import make_supplier
 
 NBSP = '\u00a0'
 
@@ -233,3 +237,43 @@ def test_the_solved_notice_is_written_in_the_customers_language_not_the_agents()
     assert notice.body.startswith(
         f'Nous avons marqué votre demande #{ticket.number} «{NBSP}Où est mon colis ?{NBSP}» comme résolue.'
     )
+
+
+def test_a_french_reader_finds_names_typed_without_their_accents_in_every_list() -> None:
+    """'creme' finds 'Crème brûlée' in the products list, 'helene' the colleague 'Hélène', 'francois' the supplier
+    'François & Fils', 'reponse' the canned reply 'Réponse type', and typed with the accents they find the same;
+    hostile text is found as text, and a name that merely looks alike is not."""
+    manager = make_user('manager', name='Maria Lopez')
+    make_user('agent', name='Hélène Dubois: "<script>x</script>"', email='helene@example.com')
+    make_user('agent', name='Helena Costa', email='helena@example.com')
+    make_category('Pâtisserie fine')
+    make_product('CREME-1', name='Crème brûlée: "<b>x</b>" l\'originale')
+    make_product('CREMA-1', name='Crema catalana')
+    make_supplier('François & Fils')
+    with session_scope() as session:
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Réponse type « délai »', 'body': 'Nous expédions sous 48 h : merci !'},
+        )
+
+    def found(key: str, term: str, shown: str) -> list[str]:
+        with read_session() as session:
+            page = query.list_page(
+                session=session, actor=manager, resource=resource(key), request=query.ListRequest(search=term)
+            )
+        return sorted(getattr(row, shown) for row in page.rows)
+
+    assert found('products', 'creme brulee', 'sku') == ['CREME-1']
+    assert found('products', 'CRÈME BRÛLÉE: "<B>', 'sku') == ['CREME-1']
+    assert found('products', "l'originale", 'sku') == ['CREME-1']
+    assert found('products', 'crem', 'sku') == ['CREMA-1', 'CREME-1']
+    assert found('categories', 'patisserie', 'name') == ['Pâtisserie fine']
+    assert found('suppliers', 'francois', 'name') == ['François & Fils']
+    assert found('staff', 'helene', 'email') == ['helene@example.com']
+    assert found('staff', 'hélène', 'email') == ['helene@example.com']
+    assert found('staff', 'helen', 'email') == ['helena@example.com', 'helene@example.com']
+    assert found('canned-replies', 'reponse type « delai', 'title') == ['Réponse type « délai »']
+    assert found('canned-replies', 'expedions', 'title') == ['Réponse type « délai »']
+    assert found('products', 'crème glacée', 'sku') == []

@@ -188,7 +188,7 @@ def test_a_low_stock_notice_groups_its_numbers_in_french() -> None:
     assert notice.text == 'Low stock: BOLT Product BOLT has 1,200 available (minimum 1,500)'
     with i18n.use('fr'):
         assert notifications.shown(notice) == (
-            f'Stock bas{NBSP}: BOLT Product BOLT n’a plus que 1{NNBSP}200 disponible(s) (minimum 1{NNBSP}500)'
+            f'Stock bas{NBSP}: BOLT Product BOLT, disponible{NBSP}: 1{NNBSP}200 (minimum 1{NNBSP}500)'
         )
 
 

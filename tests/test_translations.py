@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 
 from backoffice.i18n import _, use
 from backoffice.resources.customers import STATUSES
+from backoffice.services import app_settings
 
 from .support.translations import LOCALE, NOT_YET_MARKED, NOT_YET_TRANSLATED, ROOT, french_catalog, marked_texts
 
@@ -324,3 +325,21 @@ def test_a_declared_word_with_its_context_is_shown_in_that_context() -> None:
         assert _('Merged') == 'Fusionnée'  # a request merged into another
     with use('en'):
         assert _(STATUSES['merged']) == 'Merged'
+
+
+def test_what_a_french_team_found_wrong_in_a_day_stays_fixed() -> None:
+    """Phrasings a French-speaking team flagged (session of 2026-12-06): a return's quantity read 'Combien reviennent',
+    low stock 'disponible(s)'; and settings labels a phone (390 px, ~32 characters in an empty field) cut before
+    their unit: 'Conserver les événements d’utilisa…'."""
+    with use('fr'):
+        assert _('How many come back') == 'Quantité retournée'
+        stock_notice = _('Low stock: {sku} {name} has {available} available (minimum {minimum})')
+        assert '(s)' not in stock_notice
+        cut = {
+            spec.key: _(spec.label)
+            for spec in app_settings.BY_KEY.values()
+            if spec.key in {'retention_events_months', 'retention_requests_months', 'stripe_webhook_secret'}
+            or spec.key.endswith('_events')
+        }
+    assert len(cut) == 7, cut
+    assert not {key: label for key, label in cut.items() if len(label) > 32}, cut

@@ -81,6 +81,24 @@ register_search_index('audit_log', 'actor_email', 'action', 'summary')
 # migrations 0053 and 0064 (the tags, as their JSON text: a tag is found by a search); the number is read as below
 register_search_index('tickets', 'subject', 'tags', folded=True)
 
+# words typed without their accents in the lists that have no search index (read by LIKE, each row folded only where
+# it holds a letter beyond ASCII on SQLite): a French team types 'creme' for the product 'Crème brûlée', 'helene'
+# for the colleague 'Hélène', 'francois' for the supplier 'François & Fils'; a SKU, an email or a code stays as typed
+FOLDED_WITHOUT_INDEX: dict[str, tuple[str, ...]] = {
+    'products': ('name',),
+    'categories': ('name',),
+    'suppliers': ('name',),
+    'purchases': ('supplier',),
+    'users': ('name',),
+    'canned_replies': ('title', 'body'),
+    'content_entries': ('title',),
+    'legal_versions': ('title',),
+    'carriers': ('name',),
+    'mailboxes': ('name',),
+    'mailbox_mails': ('subject',),
+    'loyalty_entries': ('reason',),
+}
+
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic filter: SQLite's FTS5 tables are made by migrations by hand, not from the models; leave them out."""
@@ -302,10 +320,12 @@ def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
 
 def _field_likes(resource: Resource, term: str, dialect: str) -> dict[str, ColumnElement[bool]]:
     """The LIKE of each search field that could hold the term: bo_fold(field) LIKE the folded term for a field of a
-    folded search index (as the index holds it), else lower(field) on PostgreSQL (SQLite's LIKE ignores ASCII case)."""
+    folded search index (as the index holds it) or of FOLDED_WITHOUT_INDEX, else lower(field) on PostgreSQL (SQLite's
+    LIKE ignores ASCII case)."""
     lower = dialect != 'sqlite'
     index = SEARCH_INDEXES.get(resource.model.__tablename__)
-    folded = index.columns if index is not None and index.folded else ()
+    table_name = resource.model.__tablename__
+    folded = (index.columns if index is not None and index.folded else ()) + FOLDED_WITHOUT_INDEX.get(table_name, ())
     likes = {}
     for name in resource.search:
         attribute = getattr(resource.model, name)

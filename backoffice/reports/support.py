@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, NP_, _
 from backoffice.models import Ticket, User
 from backoffice.reports.base import Chart, Column, Params, Table, frame, hours_between, span
 
@@ -38,7 +38,7 @@ def support(session: Session, params: Params, zone: str, currency: str) -> Table
     columns = (
         Column('label', N_('Agent')),
         Column('volume', N_('Requests'), 'number', phone=True),
-        Column('solved', N_('Solved'), 'number'),
+        Column('solved', NP_('requests counted', 'Solved'), 'number'),  # how many: French 'Résolues'
         Column('first_response_median', N_('First response, median'), 'hours', phone=True),
         Column('first_response_mean', N_('First response, mean'), 'hours'),
         Column('resolution_median', N_('Resolution, median'), 'hours'),

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from backoffice import changes, formatting, i18n
 from backoffice.config import get_settings
 from backoffice.errors import StaleRecord, ValidationFailed
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi import days
 from backoffice.kpi import read as kpi_read
 from backoffice.kpi.periods import shown
@@ -231,9 +231,11 @@ def _low_stock(session: Session) -> tuple[int, list[Named]]:
     lines = [
         Named(
             f'{level.sku} {name}'.strip(),
-            _('{available} available (minimum {minimum})').format(
-                available=formatting.number(level.available), minimum=formatting.number(level.min_qty)
-            ),
+            ngettext(
+                '{available} available (minimum {minimum})',
+                '{available} available (minimum {minimum})',
+                formatting.plural_count(level.available),
+            ).format(available=formatting.number(level.available), minimum=formatting.number(level.min_qty)),
             '/inventory',
         )
         for level, name in rows

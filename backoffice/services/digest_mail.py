@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from backoffice import formatting, sparkline
-from backoffice.i18n import _
+from backoffice.i18n import _, ngettext
 from backoffice.services import app_settings, goals, staff_mail
 
 GOOD, BAD, MUTED, INK, LINE = '#15803d', '#b91c1c', '#6b7280', '#111827', '#e5e7eb'
@@ -84,7 +84,8 @@ def render(digest: Digest, *, base_url: str, unsubscribe: str) -> Made:
             cid = f'spark-{card.key}@backoffice'
             parts.append(staff_mail.part(f'{card.key}.png', 'image/png', sparkline.png(card.spark), cid=cid))
             change = _change(card.change, points=card.points)
-            text.append(f'- {_(card.label)}: {card.value} {change}'.rstrip())
+            said = _('{name}: {value}').format(name=_(card.label), value=card.value)  # French: a space before ':'
+            text.append(f'- {said} {change}'.rstrip())
             colour = MUTED if card.good is None else GOOD if card.good else BAD
             rows.append(
                 '<tr>'
@@ -106,7 +107,9 @@ def render(digest: Digest, *, base_url: str, unsubscribe: str) -> Made:
         for line in digest.goals:
             state = _(goals.STATUSES[line.status])
             shown = formatting.percent(line.progress)
-            text.append(f'- {line.objective} — {line.result}: {shown} ({state})')
+            text.append(
+                '- ' + _('{name}: {value}').format(name=f'{line.objective} — {line.result}', value=f'{shown} ({state})')
+            )
             rows.append(
                 '<tr>'
                 f'<td style="padding:6px 0;border-bottom:1px solid {LINE};font-size:14px;color:{INK};">'
@@ -133,7 +136,11 @@ def render(digest: Digest, *, base_url: str, unsubscribe: str) -> Made:
     heading = _('Your digest')
     stop = _('Unsubscribe from this digest')
     change_it = _('Change what it holds or when it comes')
-    text += ['', f'{change_it}: {base}/account/security', f'{stop}: {unsubscribe}']
+    text += [
+        '',
+        _('{name}: {value}').format(name=change_it, value=f'{base}/account/security'),
+        _('{name}: {value}').format(name=stop, value=unsubscribe),
+    ]
     page = (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -198,7 +205,11 @@ def _change(change: float | None, *, points: bool = False) -> str:
     if change is None:
         return ''
     sign = '+' if change > 0 else ''
-    moved = _('{n} pts').format(n=formatting.number(change, 1)) if points else formatting.kpi_percent(change)
+    moved = (
+        ngettext('{n} pt', '{n} pts', formatting.plural_count(change, 1)).format(n=formatting.number(change, 1))
+        if points
+        else formatting.kpi_percent(change)
+    )
     return _('{change} vs the previous period').format(change=sign + moved)
 
 
