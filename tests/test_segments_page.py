@@ -366,7 +366,7 @@ async def test_a_french_reader_searches_a_segment_and_reads_more_in_french(user:
     search = next(iter(user.find(marker='segment-members-search').elements))
     assert search.props['placeholder'] == 'Rechercher par nom ou e-mail'
     search.value = 'personne'
-    await user.should_see('Aucun client de ce segment ne correspond à « personne ».')
+    await user.should_see('Aucun client de ce segment ne correspond à «\u00a0personne\u00a0».')
 
 
 async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_is_refused(user: User) -> None:

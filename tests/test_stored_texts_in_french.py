@@ -368,7 +368,7 @@ def test_an_alert_fired_in_english_reads_in_french_with_french_amounts_and_perce
     with read_session() as session, i18n.use('fr'):
         old, shown_change, shown_below = (f.message for f in alerts.history(session=session, actor=manager))
     assert shown_below == (
-        f'Alerte « {HOSTILE} »{NBSP}: Chiffre d’affaires est à 1{NNBSP}234,50{NBSP}€, '
+        f'Alerte «{NBSP}{HOSTILE}{NBSP}»{NBSP}: Chiffre d’affaires est à 1{NNBSP}234,50{NBSP}€, '
         f'en dessous de 2{NNBSP}000,00{NBSP}€.'
     )
     assert f'12,5{NBSP}%' in shown_change and f'10,0{NBSP}%' in shown_change and HOSTILE in shown_change
@@ -390,7 +390,7 @@ async def test_a_french_manager_reads_what_fired_on_the_alerts_page_in_french(
     await signed_in(user, manager.email, path='/alerts')
     in_french()
     await user.open('/alerts')
-    await user.should_see(f'Alerte « {HOSTILE} »{NBSP}: ')
+    await user.should_see(f'Alerte «{NBSP}{HOSTILE}{NBSP}»{NBSP}: ')
     await user.should_see(f'1{NNBSP}234,50{NBSP}€, en dessous de 2{NNBSP}000,00{NBSP}€.')
 
 

@@ -280,6 +280,7 @@ _GLUED_ON_PURPOSE = re.compile(
 
 
 def test_french_puts_a_non_breaking_space_before_colons_semicolons_and_question_marks() -> None:
+    """And inside « »: a phone must not break a line between a guillemet and its word (93 of 133 did so already)."""
     problems = []
     for path in sorted((LOCALE / 'fr' / 'LC_MESSAGES').glob('*.po')):
         with path.open('rb') as po:
@@ -290,9 +291,9 @@ def test_french_puts_a_non_breaking_space_before_colons_semicolons_and_question_
             french = message.string if isinstance(message.string, tuple) else (message.string,)
             for text in french:
                 text = _GLUED_ON_PURPOSE.sub('', text or '')
-                for found in re.finditer(r'(?:^|[^\u00a0\u202f])[:;?!]', text):
+                for found in re.finditer(r'(?:^|[^\u00a0\u202f])[:;?!»]|«[^\u00a0\u202f]', text):
                     problems.append(f'{path.name}: {text[max(0, found.start() - 30) : found.end() + 10]!r}')
-    assert not problems, 'Write U+00A0 before these signs:\n' + '\n'.join(problems)
+    assert not problems, 'Write U+00A0 before these signs (and inside « »):\n' + '\n'.join(problems)
 
 
 def test_no_marked_text_sits_inside_an_f_string() -> None:
