@@ -417,6 +417,9 @@ def confirm(
         raise ValidationFailed(errors)
     total = sum(parts.values(), Decimal('0.00')) + sum((amount for _order, amount in awaiting), Decimal('0.00'))
     if not parts and not awaiting:
+        listed = [f'invoice_{i}' for i in amounts] + [f'order_{i}' for i in order_amounts or {}]
+        if listed:  # invoices chosen with no part typed: say so at each, not "choose an invoice"
+            raise ValidationFailed({key: _('Type the part of the line this one takes') for key in listed})
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
     write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
     settled = parts or any(amount == order.total - order.paid_total for order, amount in awaiting)
