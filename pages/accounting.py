@@ -47,12 +47,15 @@ class AccountingScreen:
                 ui.button(text, icon='download', on_click=lambda f=fmt: self.download(f)).props('outline dense').mark(
                     f'export-{fmt}'
                 )
-        self.notes = ui.column().classes('w-full gap-0').mark('accounting-notes')
-        self.vat = section(_('VAT summary for the VAT return'), 'vat-summary', vat_columns())
-        self.sales = section(_('Sales and credit notes per VAT rate'), 'sales', sales_columns())
-        self.payments = section(_('Payments received per method'), 'payments', payment_columns())
-        self.refunds = section(_('Refunds'), 'refunds', refund_columns())
-        self.bank = section(_('Bank lines per category'), 'bank', bank_columns())
+        # hidden while the days are refused: the figures of the period read before must not stand under the error
+        self.figures = ui.column().classes('w-full gap-2 p-0').mark('accounting-figures')
+        with self.figures:
+            self.notes = ui.column().classes('w-full gap-0').mark('accounting-notes')
+            self.vat = section(_('VAT summary for the VAT return'), 'vat-summary', vat_columns())
+            self.sales = section(_('Sales and credit notes per VAT rate'), 'sales', sales_columns())
+            self.payments = section(_('Payments received per method'), 'payments', payment_columns())
+            self.refunds = section(_('Refunds'), 'refunds', refund_columns())
+            self.bank = section(_('Bank lines per category'), 'bank', bank_columns())
         ui.timer(0, self.show, once=True)
 
     def choose(self, first: date, last: date) -> None:
@@ -76,9 +79,11 @@ class AccountingScreen:
 
         with self.vat:
             figures = await call(read, fields=self.fields)
-        if figures is FAILED or self.vat.is_deleted:
+        if self.vat.is_deleted:
             return
-        self.draw(figures)
+        self.figures.set_visibility(figures is not FAILED)
+        if figures is not FAILED:
+            self.draw(figures)
 
     def draw(self, figures: accounting.Period) -> None:
         currency = figures.currency
