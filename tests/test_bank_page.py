@@ -96,6 +96,7 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
 
     user.find(marker='filter-status').elements.pop().set_value('all')
     await user.should_see(marker=f'undo-{credit.id}', retries=40)
+    await user.should_see(f'Paid: invoice {invoice.number} (€30.00)')  # what Undo takes back, said before it
     user.find(marker=f'undo-{credit.id}').click()
     await user.should_see('Undone: the line is to reconcile again.', retries=40)
     assert stored(credit.id).status == LineStatus.unmatched

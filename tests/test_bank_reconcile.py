@@ -111,6 +111,13 @@ def test_a_line_split_over_two_invoices_one_in_part(shop) -> None:
     assert (open_on(first), open_on(second)) == (D('0.00'), D('25.00'))
     with read_session() as session:
         assert len(session.exec(select(ReceiptAllocation)).all()) == 2
+        # what the matched line paid, as its card says it
+        assert bank_match.paid_by(session=session, actor=manager, lines=lines()) == {
+            line.id: [
+                bank_match.PaidPart('invoice', first.number, D('20.00')),
+                bank_match.PaidPart('invoice', second.number, D('25.00')),
+            ]
+        }
 
 
 def test_invoices_chosen_with_no_part_typed_are_told_at_their_fields(shop) -> None:
