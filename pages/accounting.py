@@ -3,6 +3,7 @@ notes per rate, payments received per method, refunds and the bank lines per cat
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ HIDDEN = {'classes': 'gt-xs', 'headerClasses': 'gt-xs'}
 class AccountingScreen:
     def __init__(self, user: User) -> None:
         self.user = user
+        self.reading = asyncio.Lock()
         first, last = accounting.preset('last_month', today(app_settings.time_zone()))
         ui.label(_(HELP)).classes('text-sm text-gray-600')
         with ui.row().classes('w-full items-start gap-2').mark('accounting-period'):
@@ -70,20 +72,23 @@ class AccountingScreen:
         actor = acting_user()
         if actor is None:
             return
-        values = self.values()
+        # one read at a time, in the order asked: a slower read of days typed before (a field cleared, then typed)
+        # answering last would put back its refusal, or its figures, over those of the days now shown
+        async with self.reading:
+            values = self.values()
 
-        def read() -> accounting.Period:
-            first, last = accounting.dates_from(values)
-            with read_session() as session:
-                return accounting.period(session=session, actor=actor, first=first, last=last)
+            def read() -> accounting.Period:
+                first, last = accounting.dates_from(values)
+                with read_session() as session:
+                    return accounting.period(session=session, actor=actor, first=first, last=last)
 
-        with self.vat:
-            figures = await call(read, fields=self.fields)
-        if self.vat.is_deleted:
-            return
-        self.figures.set_visibility(figures is not FAILED)
-        if figures is not FAILED:
-            self.draw(figures)
+            with self.vat:
+                figures = await call(read, fields=self.fields)
+            if self.vat.is_deleted:
+                return
+            self.figures.set_visibility(figures is not FAILED)
+            if figures is not FAILED:
+                self.draw(figures)
 
     def draw(self, figures: accounting.Period) -> None:
         currency = figures.currency

@@ -605,7 +605,7 @@ def annotate(*, session: Session, actor: User, line_id: int, version: int | None
 
 
 class PaidPart(NamedTuple):
-    """What a matched line paid: an invoice, an order awaiting payment or a supplier bill, by its number, and how much."""
+    """What a matched line paid: an invoice, an order awaiting payment or a supplier bill, by number, and how much."""
 
     kind: str  # 'invoice', 'order' or 'bill'
     number: str
@@ -623,8 +623,13 @@ def paid_by(*, session: Session, actor: User, lines: Sequence[BankLine]) -> dict
     line_of_receipt = {line.receipt_id: line.id for line in matched if line.receipt_id is not None}
     in_receipts: set[int] = set()
     if line_of_receipt:
-        for receipt_id, payment_id, number, amount in session.exec(
-            select(ReceiptAllocation.receipt_id, ReceiptAllocation.payment_id, Invoice.number, ReceiptAllocation.amount)
+        for receipt_id, payment_id, number, amount in session.execute(
+            select_columns(
+                col(ReceiptAllocation.receipt_id),
+                col(ReceiptAllocation.payment_id),
+                col(Invoice.number),
+                col(ReceiptAllocation.amount),
+            )
             .join(Invoice, col(Invoice.id) == col(ReceiptAllocation.invoice_id))
             .where(col(ReceiptAllocation.receipt_id).in_(list(line_of_receipt)))
             .order_by(col(ReceiptAllocation.id))
@@ -632,16 +637,16 @@ def paid_by(*, session: Session, actor: User, lines: Sequence[BankLine]) -> dict
             in_receipts.add(payment_id)
             found[_id(line_of_receipt[receipt_id])].append(PaidPart('invoice', number, amount))
     ids = [_id(line.id) for line in matched]
-    for line_id, payment_id, number, amount in session.exec(
-        select(Payment.bank_line_id, Payment.id, Order.number, Payment.amount)
+    for line_id, payment_id, number, amount in session.execute(
+        select_columns(col(Payment.bank_line_id), col(Payment.id), col(Order.number), col(Payment.amount))
         .join(Order, col(Order.id) == col(Payment.order_id))
         .where(col(Payment.bank_line_id).in_(ids))
         .order_by(col(Payment.id))
     ).all():
         if payment_id not in in_receipts:  # an order paid in full is also its invoice's part of the receipt
             found[_id(line_id)].append(PaidPart('order', number, amount))
-    for line_id, number, amount in session.exec(
-        select(BillPayment.bank_line_id, SupplierBill.number, BillPayment.amount)
+    for line_id, number, amount in session.execute(
+        select_columns(col(BillPayment.bank_line_id), col(SupplierBill.number), col(BillPayment.amount))
         .join(SupplierBill, col(SupplierBill.id) == col(BillPayment.bill_id))
         .where(col(BillPayment.bank_line_id).in_(ids))
         .order_by(col(BillPayment.id))

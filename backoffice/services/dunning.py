@@ -293,7 +293,7 @@ def send_reminders(settings: Settings, *, limit: int = 50) -> dict[str, int]:
                 continue
             pdf = documents.invoice_pdf(invoice, reminder.language)
             email = _email(reminder, invoice.number, pdf, sender, company)
-            counts[_mark(reminder.id, mail.send_one(server, email), text=(reminder.subject, reminder.body))] += 1
+            counts[_mark(reminder.id, mail.send_one(server, email), sent_text=(reminder.subject, reminder.body))] += 1
     return counts
 
 
@@ -313,14 +313,14 @@ def _mark(
     error: BaseException | None,
     *,
     cancelled: bool = False,
-    text: tuple[str, str] | None = None,
+    sent_text: tuple[str, str] | None = None,
 ) -> str:
     with session_scope() as session:
         reminder = session.get(Reminder, reminder_id)
         if reminder is None or reminder.status != ReminderStatus.queued:
             return 'retry'
-        if text is not None and error is None:  # the reminder keeps what was sent
-            reminder.subject, reminder.body = text
+        if sent_text is not None and error is None:  # the reminder keeps what was sent
+            reminder.subject, reminder.body = sent_text
         reminder.attempts += 0 if cancelled else 1
         if cancelled:
             outcome, reminder.status = 'cancelled', ReminderStatus.cancelled
