@@ -280,8 +280,11 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
                         return bank_match.open_invoice(session=session, actor=user, number=wanted)
 
                 found = await call(find, fields={'number': number})
-                if found is not FAILED:  # an order found by its number takes the line, or all that is due on it
-                    add_row(found, str(min(line.amount, Decimal(found['open']))) if 'order_id' in found else '')
+                if found is not FAILED:  # an order found by its number takes the line, or all that is due on it;
+                    # so does an invoice while no part is typed yet (an empty part was refused as "choose an invoice")
+                    takes = formatting.typed_amount(min(line.amount, Decimal(found['open'])))
+                    typed = any(field.value for field in fields.values())
+                    add_row(found, takes if 'order_id' in found or not typed else '')
                     number.value = ''
 
             ui.button(_('Add'), on_click=add).props('flat').mark('add-invoice')

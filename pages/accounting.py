@@ -3,6 +3,7 @@ notes per rate, payments received per method, refunds and the bank lines per cat
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ HIDDEN = {'classes': 'gt-xs', 'headerClasses': 'gt-xs'}
 class AccountingScreen:
     def __init__(self, user: User) -> None:
         self.user = user
+        self.reading = asyncio.Lock()
         first, last = accounting.preset('last_month', today(app_settings.time_zone()))
         ui.label(_(HELP)).classes('text-sm text-gray-600')
         with ui.row().classes('w-full items-start gap-2').mark('accounting-period'):
@@ -47,12 +49,15 @@ class AccountingScreen:
                 ui.button(text, icon='download', on_click=lambda f=fmt: self.download(f)).props('outline dense').mark(
                     f'export-{fmt}'
                 )
-        self.notes = ui.column().classes('w-full gap-0').mark('accounting-notes')
-        self.vat = section(_('VAT summary for the VAT return'), 'vat-summary', vat_columns())
-        self.sales = section(_('Sales and credit notes per VAT rate'), 'sales', sales_columns())
-        self.payments = section(_('Payments received per method'), 'payments', payment_columns())
-        self.refunds = section(_('Refunds'), 'refunds', refund_columns())
-        self.bank = section(_('Bank lines per category'), 'bank', bank_columns())
+        # hidden while the days are refused: the figures of the period read before must not stand under the error
+        self.figures = ui.column().classes('w-full gap-2 p-0').mark('accounting-figures')
+        with self.figures:
+            self.notes = ui.column().classes('w-full gap-0').mark('accounting-notes')
+            self.vat = section(_('VAT summary for the VAT return'), 'vat-summary', vat_columns())
+            self.sales = section(_('Sales and credit notes per VAT rate'), 'sales', sales_columns())
+            self.payments = section(_('Payments received per method'), 'payments', payment_columns())
+            self.refunds = section(_('Refunds'), 'refunds', refund_columns())
+            self.bank = section(_('Bank lines per category'), 'bank', bank_columns())
         ui.timer(0, self.show, once=True)
 
     def choose(self, first: date, last: date) -> None:
@@ -67,18 +72,23 @@ class AccountingScreen:
         actor = acting_user()
         if actor is None:
             return
-        values = self.values()
+        # one read at a time, in the order asked: a slower read of days typed before (a field cleared, then typed)
+        # answering last would put back its refusal, or its figures, over those of the days now shown
+        async with self.reading:
+            values = self.values()
 
-        def read() -> accounting.Period:
-            first, last = accounting.dates_from(values)
-            with read_session() as session:
-                return accounting.period(session=session, actor=actor, first=first, last=last)
+            def read() -> accounting.Period:
+                first, last = accounting.dates_from(values)
+                with read_session() as session:
+                    return accounting.period(session=session, actor=actor, first=first, last=last)
 
-        with self.vat:
-            figures = await call(read, fields=self.fields)
-        if figures is FAILED or self.vat.is_deleted:
-            return
-        self.draw(figures)
+            with self.vat:
+                figures = await call(read, fields=self.fields)
+            if self.vat.is_deleted:
+                return
+            self.figures.set_visibility(figures is not FAILED)
+            if figures is not FAILED:
+                self.draw(figures)
 
     def draw(self, figures: accounting.Period) -> None:
         currency = figures.currency

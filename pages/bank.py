@@ -28,6 +28,11 @@ STATUS_CHOICES = {
     'ignored': N_('Set aside'),
     'all': N_('All'),
 }
+PAID_PARTS = {  # what a matched line paid, said on its card
+    'invoice': N_('invoice {number} ({amount})'),
+    'order': N_('order {number} ({amount})'),
+    'bill': N_('bill {number} ({amount})'),
+}
 ANYWHERE = 'overflow-wrap: anywhere'  # a bank's long label or reference without spaces wraps instead of overflowing
 DIRECTIONS = {'all': N_('In and out'), 'in': N_('Money in'), 'out': N_('Money out')}
 
@@ -40,6 +45,7 @@ class BankScreen:
         self.shown = PAGE
         self.account_names: dict[int, str] = {}
         self.rule_names: dict[int, str] = {}
+        self.paid: dict[int, list[bank_match.PaidPart]] = {}
         with ui.row().classes('w-full items-center gap-2'):
             if self.manage:
                 ui.button(_('Import a statement'), icon='upload_file', on_click=self.open_import).mark('import')
@@ -118,7 +124,8 @@ class BankScreen:
             page = bank.lines(session=session, actor=self.user, limit=limit, **filters)
             recent = bank.statements(session=session, actor=self.user)
             rule_names = {r.id: r.name for r in bank_rules.rules(session=session, actor=self.user) if r.id}
-            return accounts, balances, counts, page, recent, rule_names
+            paid = bank_match.paid_by(session=session, actor=self.user, lines=page.rows)
+            return accounts, balances, counts, page, recent, rule_names, paid
 
     async def refilter(self) -> None:
         self.shown = PAGE
@@ -132,7 +139,7 @@ class BankScreen:
         read = await run.io_bound(self._read, self.filters(), self.shown)
         if read is None or self.lines.is_deleted:  # None: the app is shutting down
             return
-        accounts, balances, counts, page, recent, self.rule_names = read
+        accounts, balances, counts, page, recent, self.rule_names, self.paid = read
         self.account_names = {a.id: a.name for a in accounts if a.id is not None}
         self.account.set_options({0: _('All accounts'), **self.account_names}, value=self.account.value)
         self.accounts.clear()
@@ -203,6 +210,18 @@ class BankScreen:
             ui.badge(self.badge(line)).classes('max-w-full').style(ANYWHERE).mark(f'line-status-{line.id}')
             if line.note:
                 ui.label(_('Note: {note}').format(note=line.note)).classes('text-xs text-gray-600').style(ANYWHERE)
+            parts = self.paid.get(line.id or 0)
+            if parts:  # what Undo would take back
+                ui.label(
+                    _('Paid: {parts}').format(
+                        parts=', '.join(
+                            _(PAID_PARTS[part.kind]).format(
+                                number=part.number, amount=formatting.money(part.amount, line.currency)
+                            )
+                            for part in parts
+                        )
+                    )
+                ).classes('text-sm').style(ANYWHERE).mark(f'line-paid-{line.id}')
             if bank_match.may_match(line) and line.missed_rule_id is not None and line.rule_miss:
                 ui.label(
                     _('Rule “{rule}” did not apply: {reason}').format(

@@ -171,6 +171,19 @@ def amount(text: str) -> Decimal:
     return D(text.replace(',', '.'))
 
 
+def test_without_a_siren_the_period_says_the_fec_file_needs_one(books) -> None:
+    """A FEC is named after the SIREN: without the company registration number the file came out as FEC20261231.txt
+    without a word; the period now says what to enter, and a number too short to be a SIREN names nothing."""
+    admin, manager = books
+    needed = 'Enter the company registration number (SIREN) under Settings → Invoices: the FEC file is named after it.'
+    assert needed in figures(manager).notes
+    save(admin, seller_registration='HRB "12": <b>')
+    assert needed in figures(manager).notes
+    assert export(manager, 'fec')[1] == f'FEC{period_days()[1]:%Y%m%d}.txt'  # not '12FEC…'
+    save(admin, seller_registration='RCS Paris 123 456 789')
+    assert needed not in figures(manager).notes
+
+
 def test_the_fec_has_18_columns_and_every_entry_balances(books) -> None:
     admin, manager = books
     save(admin, seller_registration='RCS Paris 123 456 789', account_sales='706000')

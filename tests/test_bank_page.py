@@ -96,6 +96,7 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
 
     user.find(marker='filter-status').elements.pop().set_value('all')
     await user.should_see(marker=f'undo-{credit.id}', retries=40)
+    await user.should_see(f'Paid: invoice {invoice.number} (€30.00)')  # what Undo takes back, said before it
     user.find(marker=f'undo-{credit.id}').click()
     await user.should_see('Undone: the line is to reconcile again.', retries=40)
     assert stored(credit.id).status == LineStatus.unmatched
@@ -152,6 +153,30 @@ async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> 
     user.find(marker='split-save').click()
     await user.should_see('The parts add up to €40.00; the line is €45.00', retries=40)
     user.find(marker=f'part-{second.number}').clear().type('25.00')
+    user.find(marker='split-save').click()
+    await user.should_see('Matched: payment recorded.', retries=40)
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)
+
+
+async def test_an_invoice_added_by_its_number_takes_the_line_and_matches_it(user: User) -> None:
+    """A line no invoice is suggested for: the invoice added by its number comes with the line's amount as its part
+    (capped at what is open), so Match pays it; an empty part was refused as "choose an invoice"."""
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, invoice = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    import_file(manager, make_account(manager), camt053([Line('15.00', HOSTILE)]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{line.id}', retries=40)
+    user.find(marker=f'split-{line.id}').click()
+    await user.should_see(marker='split-dialog')
+    user.find(marker='add-number').type(invoice.number)
+    user.find(marker='add-invoice').click()
+    await user.should_see(marker=f'part-{invoice.number}', retries=40)
+    assert user.find(marker=f'part-{invoice.number}').elements.pop().value == '15.00'
     user.find(marker='split-save').click()
     await user.should_see('Matched: payment recorded.', retries=40)
     await eventually(lambda: stored(line.id).status == LineStatus.matched)

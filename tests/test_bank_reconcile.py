@@ -111,6 +111,31 @@ def test_a_line_split_over_two_invoices_one_in_part(shop) -> None:
     assert (open_on(first), open_on(second)) == (D('0.00'), D('25.00'))
     with read_session() as session:
         assert len(session.exec(select(ReceiptAllocation)).all()) == 2
+        # what the matched line paid, as its card says it
+        assert bank_match.paid_by(session=session, actor=manager, lines=lines()) == {
+            line.id: [
+                bank_match.PaidPart('invoice', first.number, D('20.00')),
+                bank_match.PaidPart('invoice', second.number, D('25.00')),
+            ]
+        }
+
+
+def test_invoices_chosen_with_no_part_typed_are_told_at_their_fields(shop) -> None:
+    """Pressing Match with the invoices listed and their parts left empty says so at each part, not "choose an
+    invoice" (the person did)."""
+    manager, account = shop
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    _o2, second = invoiced_on_terms(manager, 'ann@acme.example', 5)  # 50.00
+    import_file(manager, account, camt053([Line('45.00', 'Virement "Ann": <script>')]))
+    line = lines()[0]
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, line, amounts={first.id: '', second.id: ' '})
+    said = 'Type the part of the line this one takes'
+    assert refused.value.errors == {f'invoice_{first.id}': said, f'invoice_{second.id}': said}
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, line, amounts={})
+    assert refused.value.errors == {'invoices': 'Choose at least one invoice this line pays'}
+    assert lines()[0].status == LineStatus.unmatched
 
 
 def test_undo_reverses_the_receipt_the_match_made(shop) -> None:

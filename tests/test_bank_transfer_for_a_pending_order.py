@@ -143,7 +143,14 @@ def test_a_bank_line_pays_part_of_a_pending_order_then_the_rest() -> None:
     done = stored_order(order.id)
     assert (done.status, done.paid_total) == (OrderStatus.paid, Decimal('30.00'))
     with read_session() as session:
-        assert session.exec(select(Invoice).where(Invoice.order_id == order.id)).one().kind == 'invoice'
+        invoice = session.exec(select(Invoice).where(Invoice.order_id == order.id)).one()
+        assert invoice.kind == 'invoice'
+        both = [session.get(BankLine, line.id), session.get(BankLine, rest.id)]
+        # what each line paid, said on its card: a part of the order, then its invoice (once, not also the order)
+        assert bank_match.paid_by(session=session, actor=manager, lines=both) == {
+            line.id: [bank_match.PaidPart('order', order.number, Decimal('20.00'))],
+            rest.id: [bank_match.PaidPart('invoice', invoice.number, Decimal('10.00'))],
+        }
 
     with session_scope() as session:  # the first line undone: its part comes off; the order awaits €20.00 again
         bank_match.undo(session=session, actor=manager, line_id=line.id, version=first.version)

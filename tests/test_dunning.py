@@ -128,6 +128,30 @@ def test_the_outbox_sends_each_reminder_with_its_invoice_pdf(shop, smtp_server: 
     assert [r.status for r in stored()] == [ReminderStatus.sent, ReminderStatus.cancelled]
 
 
+def test_a_reminder_asks_for_what_is_open_when_read_and_sent_not_when_written(shop, smtp_server: FakeSmtp) -> None:
+    """Written for 20.00 overdue, then the customer pays 5.00 while it waits for review: the reviewer reads 15.00 and
+    the email asks for 15.00 (it asked for the 20.00 it was written with, money already received)."""
+    admin, manager = shop
+    set_settings(admin, reminder_review=True)
+    order, _invoice = invoiced_on_terms(manager, 'ann@example.com', 2, 15)  # 20.00, due in 15 days
+    [reminder_id] = run_job(20)
+    assert '€20.00' in stored()[0].body
+    pay(manager, order, '5,00')
+    with read_session() as session:
+        [row] = dunning.reminders(session=session, actor=manager, status=ReminderStatus.review)
+    assert '€15.00' in row.body and '€20.00' not in row.body
+    with session_scope() as session:
+        dunning.decide(session=session, actor=manager, reminder_id=reminder_id, approve=True)
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
+    assert dunning.send_reminders(settings)['sent'] == 1
+    [(_sender, _recipients, data)] = smtp_server.received
+    sent = email.message_from_bytes(data)
+    text = next(part for part in sent.walk() if part.get_content_type() == 'text/plain').get_payload(decode=True)
+    text = text.decode()
+    assert '€15.00 is still open' in text and '€20.00' not in text
+    assert '€15.00' in stored()[0].body  # the reminder keeps what was sent
+
+
 def test_the_scheduler_writes_reminders_daily_and_sends_them_every_minute() -> None:
     jobs = {job.name: job for job in JOBS}
     assert jobs['payment-reminders'].trigger == 'cron' and jobs['send-reminders'].options == {'minutes': 1}

@@ -110,8 +110,14 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
     fec_file = await user.download.next(timeout=20)
     assert fec_file.content.startswith(b'JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum')
 
+    figures = user.find(marker='accounting-figures').elements.pop()
     user.find('To').clear().type((today - timedelta(days=10)).isoformat())  # before the first day
     await user.should_see('The first day must be on or before the last day.', retries=40)
+    # the figures of the period read before are not left standing under the refused one
+    await eventually(lambda: not figures.visible)
+    user.find('To').clear().type(today.isoformat())
+    await eventually(lambda: figures.visible)
+    await user.should_not_see('The first day must be on or before the last day.', retries=40)
 
 
 async def test_without_bank_lines_the_weekly_chart_says_where_they_come_from(user: User) -> None:

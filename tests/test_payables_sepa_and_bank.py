@@ -123,6 +123,10 @@ def test_a_debit_line_is_suggested_its_bill_and_one_click_records_the_payment_th
         line = session.get(BankLine, line.id)
         payment = session.exec(select(BillPayment)).one()
     assert (line.status, payment.bank_line_id, payment.amount) == (LineStatus.matched, line.id, D('180.00'))
+    with read_session() as session:  # what the line paid, said on its card
+        assert bank_match.paid_by(session=session, actor=manager, lines=[line]) == {
+            line.id: [bank_match.PaidPart('bill', 'FM-2026-11', D('180.00'))]
+        }
     with session_scope() as session, pytest.raises(ValidationFailed):  # matched already: refused in words
         bank_match.confirm_bill(session=session, actor=manager, line_id=line.id, version=None, bill_id=bill.id)
     with session_scope() as session:

@@ -139,7 +139,15 @@ def period(*, session: Session, actor: User, first: date, last: date) -> Period:
             )
         )
     ]
-    return Period(first, last, currency, sales, summary, payments, refunds, bank_lines, notes=list(table.notes))
+    notes = list(table.notes)
+    if not fec.siren_of(session):  # a FEC is named after the SIREN: the file would be refused without it
+        notes.append(
+            _(
+                'Enter the company registration number (SIREN) under Settings → Invoices: '
+                'the FEC file is named after it.'
+            )
+        )
+    return Period(first, last, currency, sales, summary, payments, refunds, bank_lines, notes=notes)
 
 
 def export(*, session: Session, actor: User, first: date, last: date, fmt: Format) -> tuple[bytes, str, str]:

@@ -27,6 +27,7 @@ from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import (
     BankLine,
+    BillPayment,
     Company,
     Customer,
     Invoice,
@@ -36,6 +37,8 @@ from backoffice.models import (
     OrderStatus,
     Payment,
     Receipt,
+    ReceiptAllocation,
+    SupplierBill,
     User,
     utcnow,
 )
@@ -417,6 +420,9 @@ def confirm(
         raise ValidationFailed(errors)
     total = sum(parts.values(), Decimal('0.00')) + sum((amount for _order, amount in awaiting), Decimal('0.00'))
     if not parts and not awaiting:
+        listed = [f'invoice_{i}' for i in amounts] + [f'order_{i}' for i in order_amounts or {}]
+        if listed:  # invoices chosen with no part typed: say so at each, not "choose an invoice"
+            raise ValidationFailed({key: _('Type the part of the line this one takes') for key in listed})
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
     write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
     settled = parts or any(amount == order.total - order.paid_total for order, amount in awaiting)
@@ -596,6 +602,57 @@ def annotate(*, session: Session, actor: User, line_id: int, version: int | None
     line.note = ' '.join((note or '').split())[:500]
     line.version += 1
     return finish(session, actor, line, 'noted', {'note': line.note})
+
+
+class PaidPart(NamedTuple):
+    """What a matched line paid: an invoice, an order awaiting payment or a supplier bill, by number, and how much."""
+
+    kind: str  # 'invoice', 'order' or 'bill'
+    number: str
+    amount: Decimal
+
+
+def paid_by(*, session: Session, actor: User, lines: Sequence[BankLine]) -> dict[int, list[PaidPart]]:
+    """For each matched line of `lines` (by id), what its match paid, so a person sees it before undoing it: the
+    invoices of its receipt, the orders its parts paid, the bills it paid. Three queries for the whole page."""
+    require(actor, 'finance.read')
+    matched = [line for line in lines if line.id is not None and line.status == LineStatus.matched]
+    found: dict[int, list[PaidPart]] = defaultdict(list)
+    if not matched:
+        return found
+    line_of_receipt = {line.receipt_id: line.id for line in matched if line.receipt_id is not None}
+    in_receipts: set[int] = set()
+    if line_of_receipt:
+        for receipt_id, payment_id, number, amount in session.execute(
+            select_columns(
+                col(ReceiptAllocation.receipt_id),
+                col(ReceiptAllocation.payment_id),
+                col(Invoice.number),
+                col(ReceiptAllocation.amount),
+            )
+            .join(Invoice, col(Invoice.id) == col(ReceiptAllocation.invoice_id))
+            .where(col(ReceiptAllocation.receipt_id).in_(list(line_of_receipt)))
+            .order_by(col(ReceiptAllocation.id))
+        ).all():
+            in_receipts.add(payment_id)
+            found[_id(line_of_receipt[receipt_id])].append(PaidPart('invoice', number, amount))
+    ids = [_id(line.id) for line in matched]
+    for line_id, payment_id, number, amount in session.execute(
+        select_columns(col(Payment.bank_line_id), col(Payment.id), col(Order.number), col(Payment.amount))
+        .join(Order, col(Order.id) == col(Payment.order_id))
+        .where(col(Payment.bank_line_id).in_(ids))
+        .order_by(col(Payment.id))
+    ).all():
+        if payment_id not in in_receipts:  # an order paid in full is also its invoice's part of the receipt
+            found[_id(line_id)].append(PaidPart('order', number, amount))
+    for line_id, number, amount in session.execute(
+        select_columns(col(BillPayment.bank_line_id), col(SupplierBill.number), col(BillPayment.amount))
+        .join(SupplierBill, col(SupplierBill.id) == col(BillPayment.bill_id))
+        .where(col(BillPayment.bank_line_id).in_(ids))
+        .order_by(col(BillPayment.id))
+    ).all():
+        found[_id(line_id)].append(PaidPart('bill', number, amount))
+    return found
 
 
 def may_match(line: BankLine) -> bool:

@@ -128,14 +128,7 @@ def queue_reminders(*, session: Session, today: date | None = None) -> list[int]
 def _write(session: Session, item: receivables.OpenItem, level: Level, status: ReminderStatus) -> Reminder:
     customer = session.get(Customer, item.customer_id)
     with i18n.use(language_of(customer)) as language:
-        values = {
-            'invoice': item.number,
-            'amount': formatting.money(item.open, item.currency),
-            'due': formatting.day(item.due_on),
-            'days': formatting.number(item.days_overdue),
-        }
-        subject = fill(level.subject or _(DEFAULT_SUBJECT), values)
-        body = fill(level.body or _(DEFAULT_BODY), values)
+        subject, body = _text(item, level)
     reminder = Reminder(
         invoice_id=item.invoice_id,
         order_id=item.order_id,
@@ -152,6 +145,37 @@ def _write(session: Session, item: receivables.OpenItem, level: Level, status: R
         said = WAITS if status == ReminderStatus.review else QUEUED
         orders.log_event(session, order, 'reminder', sentence(said, level=level.level, invoice=item.number), None)
     return reminder
+
+
+def _text(item: receivables.OpenItem, level: Level) -> tuple[str, str]:
+    """The subject and body of a reminder about `item`, in the current language."""
+    values = {
+        'invoice': item.number,
+        'amount': formatting.money(item.open, item.currency),
+        'due': formatting.day(item.due_on),
+        'days': formatting.number(item.days_overdue),
+    }
+    return fill(level.subject or _(DEFAULT_SUBJECT), values)[:300], fill(level.body or _(DEFAULT_BODY), values)
+
+
+def current_text(session: Session, reminder: Reminder, today: date | None = None) -> tuple[str, str]:
+    """A reminder not sent yet as it reads today: written when the invoice fell overdue, it waits for a person's review
+    or the outbox while the customer may pay part of it, so its amount (and days overdue) are those of today, else it
+    would ask for money already received. Its stored text when the invoice is no longer open (the outbox cancels it)."""
+    if reminder.status not in (ReminderStatus.review, ReminderStatus.queued):
+        return reminder.subject, reminder.body
+    today = today or shop_today(app_settings.time_zone())
+    found = receivables.open_items(session, today=today, where=col(Invoice.id) == reminder.invoice_id)
+    if not found:
+        return reminder.subject, reminder.body
+    level = Level(
+        reminder.level,
+        0,
+        app_settings.value(session=session, key=f'reminder_{reminder.level}_subject') or '',
+        app_settings.value(session=session, key=f'reminder_{reminder.level}_body') or '',
+    )
+    with i18n.use(reminder.language):
+        return _text(found[0], level)
 
 
 @dataclass(frozen=True)
@@ -179,20 +203,24 @@ def reminders(*, session: Session, actor: User, status: ReminderStatus | None = 
     )
     if status is not None:
         query = query.where(Reminder.status == status)
-    return [
-        ReminderRow(
-            r.id or 0,
-            r.level,
-            r.status.value,
-            number,
-            order_number,
-            r.email,
-            r.subject,
-            r.body,
-            formatting.when(r.created_at),
+    today = shop_today(app_settings.time_zone())
+    rows = []
+    for r, number, order_number in session.exec(query).all():
+        subject, body = current_text(session, r, today)
+        rows.append(
+            ReminderRow(
+                r.id or 0,
+                r.level,
+                r.status.value,
+                number,
+                order_number,
+                r.email,
+                subject,
+                body,
+                formatting.when(r.created_at),
+            )
         )
-        for r, number, order_number in session.exec(query).all()
-    ]
+    return rows
 
 
 def decide(*, session: Session, actor: User, reminder_id: int, approve: bool) -> Reminder:
@@ -258,12 +286,14 @@ def send_reminders(settings: Settings, *, limit: int = 50) -> dict[str, int]:
             with read_session() as session:
                 invoice = session.get(Invoice, reminder.invoice_id)
                 paid = invoice is None or receivables.amount_open(session, invoice) <= 0
+                if not paid:  # what is open today, not when it was written (a part may have been paid since)
+                    reminder.subject, reminder.body = current_text(session, reminder)
             if invoice is None or paid:
                 counts[_mark(reminder.id, None, cancelled=True)] += 1
                 continue
             pdf = documents.invoice_pdf(invoice, reminder.language)
             email = _email(reminder, invoice.number, pdf, sender, company)
-            counts[_mark(reminder.id, mail.send_one(server, email))] += 1
+            counts[_mark(reminder.id, mail.send_one(server, email), sent_text=(reminder.subject, reminder.body))] += 1
     return counts
 
 
@@ -278,11 +308,19 @@ def _email(reminder: Reminder, number: str, pdf: bytes, sender: str, company: st
     return email
 
 
-def _mark(reminder_id: int | None, error: BaseException | None, *, cancelled: bool = False) -> str:
+def _mark(
+    reminder_id: int | None,
+    error: BaseException | None,
+    *,
+    cancelled: bool = False,
+    sent_text: tuple[str, str] | None = None,
+) -> str:
     with session_scope() as session:
         reminder = session.get(Reminder, reminder_id)
         if reminder is None or reminder.status != ReminderStatus.queued:
             return 'retry'
+        if sent_text is not None and error is None:  # the reminder keeps what was sent
+            reminder.subject, reminder.body = sent_text
         reminder.attempts += 0 if cancelled else 1
         if cancelled:
             outcome, reminder.status = 'cancelled', ReminderStatus.cancelled

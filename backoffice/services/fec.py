@@ -95,10 +95,15 @@ def fec_file(*, session: Session, actor: User, first: date, last: date) -> tuple
     require(actor, 'finance.read')
     entries = entries_of(session, first=first, last=last)
     settings = {key: setting(session, key) for key in (*ACCOUNT_NAMES, 'journal_sales', 'journal_bank')}
-    registration = str(app_settings.value(session=session, key='seller_registration') or '')
-    siren = ''.join(ch for ch in registration if ch.isdigit())  # the SIREN opens the file's name
-    name = f'{siren[:9]}FEC{last:%Y%m%d}.txt'
+    name = f'{siren_of(session)}FEC{last:%Y%m%d}.txt'
     return render(entries, settings), name, f'text/plain; charset={ENCODING}'
+
+
+def siren_of(session: Session) -> str:
+    """The SIREN that opens the file's name: the first 9 digits of the "Company registration number" ('' without)."""
+    registration = str(app_settings.value(session=session, key='seller_registration') or '')
+    siren = ''.join(ch for ch in registration if ch.isdigit())[:9]
+    return siren if len(siren) == 9 else ''
 
 
 def entries_of(session: Session, *, first: date, last: date) -> list[Entry]:
