@@ -345,7 +345,10 @@ def _orders(
         # one of the customers signed up by then (the first one if none was yet), so that a new customer's first
         # order follows their sign-up, as the dashboard's "New customers" and "New sign-ups" do in a real shop
         customer_id, email, customer_name, _ = customers[int(random_() * max(bisect_right(signed_up, placed), 1))]
-        currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
+        buyer = buyers.get(customer_id)
+        # a business customer on terms is invoiced in the shop's currency (the receivables add their amounts up)
+        on_terms = buyer is not None and buyer.terms is not None
+        currency = 'EUR' if 'EUR' in by_currency and (on_terms or random_() < 0.94) else choice(currencies)
         lines, subtotal, discount_total, tax = [], 0, 0, 0
         for product_id, sku, name, price in rng.sample(
             by_currency[currency], min(len(by_currency[currency]), 1 + int(random_() ** 2 * 4))
@@ -376,8 +379,6 @@ def _orders(
         total = goods + shipping + tax
         # each step happens a while after the one before; what has not happened by the anchor has not happened
         paid = placed + timedelta(seconds=rng.expovariate(1 / (0.4 * DAY)))
-        buyer = buyers.get(customer_id)
-        on_terms = buyer is not None and buyer.terms is not None
         if buyer is not None and buyer.terms is not None:  # invoiced when placed, paid within its terms or late
             paid = placed + timedelta(seconds=DAY * _days_to_pay(late, buyer.terms))
         shipped = paid + timedelta(seconds=DAY * (0.3 + rng.expovariate(1 / 1.2)))
