@@ -28,7 +28,7 @@ from backoffice.models import (
     SupplierBill,
     User,
 )
-from backoffice.services import app_settings, bank, bank_rules, dunning, orders, payments, receivables
+from backoffice.services import app_settings, bank, bank_rules, dunning, gateway_payments, orders, receivables
 
 IBAN = 'DE02120300000000202051'
 OPENING = Decimal('18250.00')
@@ -86,14 +86,15 @@ def _split_shipments(session: Session, manager: User) -> str:
             if done == 1:
                 shipped = session.get(Order, order.id)
                 assert shipped is not None
-                _order, value = orders.cancel_rest(
+                # as the order page's "Cancel what is not shipped" does with its refund box ticked
+                gateway_payments.cancel_rest_and_refund(
                     session=session,
                     actor=manager,
                     order_id=order.id,
                     version=shipped.version,
                     reason='Discontinued by the supplier',
+                    refund=True,
                 )
-                payments.refund(session=session, actor=manager, order_id=order.id, amount=value, reason='Not shipped')
         except ServiceError:
             session.rollback()
             continue
