@@ -34,10 +34,11 @@ from backoffice.models import (
     TicketType,
     User,
 )
+from backoffice.reports.base import Params
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.seed import demo as seed
 from backoffice.seed import people
-from backoffice.services import orders, receivables
+from backoffice.services import orders, receivables, reports
 
 from .support.factories import make_user
 
@@ -222,6 +223,20 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
             e.text.startswith('Shipped with ') and ', tracking JJD' in e.text for e in seeded_parcels
         )
     demo_finance_is_consistent(admin)
+    demo_reports_have_figures(admin)
+
+
+def demo_reports_have_figures(admin: User) -> None:
+    """/reports/stock values every stocked product (the opening stock was bought at a known cost) and
+    /reports/returns has more than one reason."""
+    today = datetime.now(UTC).date()
+    month = Params(today - timedelta(days=30), today)
+    with read_session() as session:
+        valued = reports.run(session=session, actor=admin, key='stock', params=month)
+        assert valued.rows and not valued.notes
+        assert all(row['value'] is not None for row in valued.rows if row['quantity'])
+        why = reports.run(session=session, actor=admin, key='returns', params=month)
+        assert len(why.rows) >= 2
 
 
 def demo_finance_is_consistent(admin: User) -> None:
