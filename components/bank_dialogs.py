@@ -294,6 +294,9 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
             user = acting_user()
             if user is None:
                 return
+            if (number.value or '').strip():  # a number typed but not added: added first (or refused at its field)
+                await add()
+                return
             amounts = {invoice_ids[key]: field.value for key, field in fields.items() if key in invoice_ids}
             order_amounts = {order_ids[key]: field.value for key, field in fields.items() if key in order_ids}
 

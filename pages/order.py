@@ -15,7 +15,7 @@ from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.formatting import money, when
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.models import Invoice, Order, Return, User
+from backoffice.models import Invoice, Order, OrderLine, Return, User
 from backoffice.permissions import can
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.services import (
@@ -241,7 +241,7 @@ class OrderScreen:
                 'id': line.id,
                 'sku': line.sku,
                 'name': line.name,
-                'quantity': formatting.number(line.quantity),
+                'quantity': _quantity(line),
                 'unit_price': money(line.unit_price, order.currency),  # in the order's currency, as its totals
                 'discount': money(line.discount, order.currency),
                 'line_total': money(line.line_total, order.currency),
@@ -975,6 +975,17 @@ ITEM_CELL = (
 def _parcel_items(items) -> str:
     """What a parcel held, or what is left to ship: '2 × MUG Mug, 1 × TEE T-shirt'."""
     return ', '.join(_('{quantity} × {item}').format(quantity=quantity, item=_item(line)) for line, quantity in items)
+
+
+def _quantity(line: OrderLine) -> str:
+    """How many were bought, and how many of them were called off by "Cancel what is not shipped" (they never left;
+    the invoice keeps what was bought)."""
+    bought = formatting.number(line.quantity)
+    if not line.cancelled_quantity:
+        return bought
+    return _('{quantity} ({cancelled} cancelled)').format(
+        quantity=bought, cancelled=formatting.number(line.cancelled_quantity)
+    )
 
 
 def _item(line) -> str:

@@ -17,12 +17,21 @@ from sqlalchemy import text
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Return, ReturnLine, ReturnStatus
+from backoffice.models import Order, Return, ReturnLine, ReturnStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.reports.base import Params, heading
-from backoffice.services import app_settings, payments, purchases, reports
+from backoffice.services import app_settings, orders, payments, purchases, reports
 
-from .support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
+from .support.factories import (
+    advance,
+    make_category,
+    make_customer,
+    make_product,
+    make_user,
+    pay,
+    place,
+    submit_request,
+)
 from .support.finance import round_prices
 from .support.instants import bound
 
@@ -337,6 +346,30 @@ def test_a_returns_refund_is_taken_from_the_returned_lines_only(shop) -> None:
     rows = by(run(admin, 'sales'))
     # the shirt's 20.00 back on top of its 8.00 share of the earlier 10.00: the mug keeps only its 2.00
     assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('28.00'), D('2.00'))
+
+
+def test_units_called_off_by_cancel_what_is_not_shipped_are_not_sold(shop) -> None:
+    """Order A's parcel took 1 shirt and the mug; the second shirt was called off ("Cancel what is not shipped"): the
+    report sells 1 shirt, by product, by category and by period (its money stays until it is refunded)."""
+    admin, _shirts, (a, _b, _c) = shop
+    advance(admin, a, 'pack')
+    with session_scope() as session:
+        lines = {line.sku: line.id for line in orders.order_lines(session, a.id)}
+        version = session.get(Order, a.id).version
+        orders.ship(
+            session=session, actor=admin, order_id=a.id, version=version, lines={lines['SHIRT']: 1, lines['MUG']: 1}
+        )
+    with session_scope() as session:
+        version = session.get(Order, a.id).version
+        orders.cancel_rest(session=session, actor=admin, order_id=a.id, version=version, reason='Sold out: <b>"x"</b>')
+    rows = by(run(admin, 'sales'))
+    assert (rows['Shirt (SHIRT)']['units'], rows['Shirt (SHIRT)']['sales']) == (1, D('40.00'))
+    assert rows['Mug (MUG)']['units'] == 2
+    assert run(admin, 'sales').totals['units'] == 3
+    categories = by(run(admin, 'sales', Params(JUNE.first, JUNE.last, group='category')))
+    assert categories['Shirts']['units'] == 1
+    months = run(admin, 'sales', Params(date(2026, 6, 1), date(2026, 7, 31), group='period', grain='month'))
+    assert [(row['period'], row['units']) for row in months.rows] == [(date(2026, 6, 1), 3), (date(2026, 7, 1), 1)]
 
 
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv() -> None:

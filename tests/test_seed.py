@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -14,22 +15,30 @@ from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query, search
 from backoffice.models import (
+    BankLine,
     Company,
     Customer,
     CustomerCreate,
+    Invoice,
+    InvoiceKind,
+    LineStatus,
     Order,
     OrderEvent,
+    OrderLine,
     Product,
     Purchase,
+    Reminder,
     Return,
     StockLevel,
     Ticket,
     TicketType,
     User,
 )
+from backoffice.reports.base import Params
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.seed import demo as seed
 from backoffice.seed import people
+from backoffice.services import orders, receivables, reports
 
 from .support.factories import make_user
 
@@ -163,7 +172,9 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`python -m backoffice seed` (in-process) twice: the shop once, the staff once. One test for the command line's
-    checks and the demo's contents (the demo seed is the costly part; test_cli.py used to seed it a second time)."""
+    checks and the demo's contents (the demo seed is the costly part; test_cli.py used to seed it a second time).
+    An admin exists first, as on the app's first start (the demo's bills are approved by an admin)."""
+    admin = make_user('admin', email='first.admin@example.com')
     assert main(['seed']) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert main(['seed']) == 0
@@ -182,7 +193,7 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
     with read_session() as session:
         assert len(session.exec(select(Customer)).all()) == 400
         assert len(session.exec(select(Company)).all()) == 30
-        assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF)  # the second seed added nobody
+        assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF) + 1  # the second seed added nobody
         # a demo return request names one of its customer's shipped orders, so "Start a return" works on it
         returns = session.exec(select(Ticket).where(Ticket.type == TicketType.return_exchange)).all()
         assert returns
@@ -205,7 +216,63 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
         shipped = session.exec(
             select(OrderEvent).where(OrderEvent.kind == 'shipped').order_by(col(OrderEvent.id))
         ).all()
-        assert shipped and all(e.text.startswith('Shipped with ') and ', tracking JJD' in e.text for e in shipped)
+        seeded_parcels = [
+            e for e in shipped if not e.text.startswith('Shipped; not shipped, cancelled')
+        ]  # cancel_rest's
+        assert seeded_parcels and all(
+            e.text.startswith('Shipped with ') and ', tracking JJD' in e.text for e in seeded_parcels
+        )
+    demo_finance_is_consistent(admin)
+    demo_reports_have_figures(admin)
+
+
+def demo_reports_have_figures(admin: User) -> None:
+    """/reports/stock values every stocked product (the opening stock was bought at a known cost) and
+    /reports/returns has more than one reason."""
+    today = datetime.now(UTC).date()
+    month = Params(today - timedelta(days=30), today)
+    with read_session() as session:
+        valued = reports.run(session=session, actor=admin, key='stock', params=month)
+        assert valued.rows and not valued.notes
+        assert all(row['value'] is not None for row in valued.rows if row['quantity'])
+        why = reports.run(session=session, actor=admin, key='returns', params=month)
+        assert len(why.rows) >= 2
+
+
+def demo_finance_is_consistent(admin: User) -> None:
+    """/receivables, /finance/bank and the order list on the fresh demo: invoices in every state, numbered in the order
+    they were issued; a bank statement with lines set aside by rules and lines to reconcile that name open invoices;
+    reminders for the overdue ones; an order partly shipped and one whose rest was called off and refunded."""
+    with read_session() as session:
+        report = receivables.report(session=session, actor=admin)
+        assert report.totals.count >= 20 and report.dso is not None
+        assert report.totals.buckets['not_due'] > 0
+        assert sum(1 for bucket, amount in report.totals.buckets.items() if bucket != 'not_due' and amount) >= 2
+        for year in {i.year for i in session.exec(select(Invoice)).all()}:
+            issued = session.exec(
+                select(Invoice.issued_at, Invoice.sequence)
+                .where(Invoice.year == year, Invoice.kind == InvoiceKind.invoice)
+                .order_by(col(Invoice.sequence))
+            ).all()
+            assert [s for _at, s in issued] == list(range(1, len(issued) + 1))
+            assert [at for at, _s in issued] == sorted(
+                at for at, _s in issued
+            )  # never a later number on an earlier day
+        on_terms = session.exec(select(Invoice).where(col(Invoice.payment_terms_days) > 0)).all()
+        assert on_terms and all(i.bill_to.get('company') for i in on_terms)
+        lines = session.exec(select(BankLine)).all()
+        assert {line.status for line in lines} == {LineStatus.ignored, LineStatus.unmatched}
+        waiting = [line for line in lines if line.status == LineStatus.unmatched]
+        suggested = [line for line in waiting if line.suggestions and line.suggestions != '[]']
+        assert len(waiting) >= 5 and len(suggested) >= 4
+        open_numbers = {item.number for item in report.items}
+        assert all(json.loads(line.suggestions)[0]['number'] in open_numbers for line in suggested if line.amount > 0)
+        assert session.exec(select(Reminder)).first() is not None
+        assert any(orders.partly_shipped(o) for o in session.exec(select(Order).where(Order.status == 'packed')))
+        called_off = session.exec(select(OrderLine).where(col(OrderLine.cancelled_quantity) > 0)).all()
+        assert len(called_off) >= 1
+        cut = session.get(Order, called_off[0].order_id)
+        assert cut.status == 'shipped' and cut.refunded_total > 0
 
 
 def test_the_seed_command_adds_customers_in_bulk(capsys: pytest.CaptureFixture[str]) -> None:

@@ -241,3 +241,7 @@ async def test_the_order_page_cancels_what_is_not_shipped(user: User, manager) -
     await user.should_see('What was not shipped is cancelled', retries=40)
     assert fresh(order.id).status == 'shipped'
     await user.should_not_see(marker='cancel-rest')
+    await user.open(f'/orders/{order.number}')  # the line says how many of it were called off
+    await user.should_see(marker='lines', retries=40)
+    rows = user.find(marker='lines').elements.pop().rows
+    assert [(row['sku'], row['quantity']) for row in rows] == [('MUG', '3 (1 cancelled)')]

@@ -212,8 +212,11 @@ def _sold_per_period(
 
 
 def _sold_query(start, end, currency: str, wanted: set[int] | None, *, by_product: bool):
-    """Units and sales before VAT of the lines of the orders paid in [start, end), per product or in all."""
-    columns: list[Any] = [func.sum(OrderLine.quantity), func.sum(OrderLine.line_total)]
+    """Units and sales before VAT of the lines of the orders paid in [start, end), per product or in all. The units
+    called off by "Cancel what is not shipped" (`cancelled_quantity`) never left: they are not sold. Their money
+    stays in the sales until it is refunded (the refund is deducted on its day, as any refund)."""
+    sold_units = col(OrderLine.quantity) - col(OrderLine.cancelled_quantity)
+    columns: list[Any] = [func.sum(sold_units), func.sum(OrderLine.line_total)]
     if by_product:
         columns = [col(OrderLine.product_id), col(OrderLine.sku), func.min(OrderLine.name), *columns]
     query = (

@@ -11,6 +11,7 @@ from backoffice import auth
 from backoffice.models import Company, Customer, Order, Role, User
 from backoffice.seed.catalog import seed_catalog
 from backoffice.seed.content import seed_content
+from backoffice.seed.finance import seed_finance
 from backoffice.seed.orders import seed_orders
 from backoffice.seed.payables import seed_payables
 from backoffice.seed.people import seed_customers
@@ -64,6 +65,7 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
     lines += seed_payables(session)  # before the purchases: a purchase names its supplier
     lines += seed_returns_and_purchases(session)  # after the requests: returns start from them
+    lines += seed_finance(session)  # after the bills: the bank pays one
     lines += seed_kpi_demo(session, seed)
     lines.append(
         f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password {password}'

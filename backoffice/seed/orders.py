@@ -23,6 +23,7 @@ from backoffice.i18n import N_
 from backoffice.listing.search import search_index_suspended
 from backoffice.models import (
     Carrier,
+    Company,
     Customer,
     Invoice,
     MovementKind,
@@ -106,8 +107,9 @@ def seed_orders_for_benchmark(
 def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetime | None = None) -> SeededOrders:
     """Add `orders` orders placed over the year before `anchor` (more lately), to existing customers and active
     products, in one transaction. Their status follows from their age: old ones are delivered, recent ones paid,
-    packed or on their way, about 4 % cancelled. Each paid order has its invoice, issued when it was paid and
-    numbered per year in order of payment, after any invoice of that year issued before (the numbering counters
+    packed or on their way, about 4 % cancelled. Each paid order has its invoice, issued when it was paid (when it
+    was placed for a company's member on payment terms, who pays within them, late or not yet: the receivables) and
+    numbered per year in order of issue, after any invoice of that year issued before (the numbering counters
     are moved on, so the next invoice issued live follows without a gap)."""
     anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
@@ -137,6 +139,7 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     carriers = list(
         session.exec(select(Carrier.id, Carrier.tracking_url_template, Carrier.name).order_by(col(Carrier.id)))
     )
+    buyers = _business_buyers(session)
     first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
     bulk = orders >= BULK
@@ -155,6 +158,8 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
         reserved,
         _terms(session),
         invoices,
+        buyers,
+        random.Random(seed + 1),
     )
     with big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
@@ -212,6 +217,29 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
                     for name in names
                 ]
             )
+
+
+@dataclass(frozen=True)
+class _Buyer:
+    """A company's member, as an invoice names them: the company, its VAT number and the payment terms in days (None:
+    pays before being invoiced)."""
+
+    company: str
+    vat_number: str
+    terms: int | None
+
+
+def _business_buyers(session: Session) -> dict[int, _Buyer]:
+    """The customers of a company, by id, with the terms they buy on (their own, else their company's)."""
+    rows = session.exec(
+        select(Customer.id, Company.name, Company.vat_number, Customer.payment_terms_days, Company.payment_terms_days)
+        .join(Company, col(Company.id) == Customer.company_id)
+        .order_by(col(Customer.id))
+    ).all()
+    return {
+        customer_id: _Buyer(name, vat or '', own if own is not None else company_terms)
+        for customer_id, name, vat, own, company_terms in rows
+    }
 
 
 def _aware(instant: datetime) -> datetime:
@@ -301,6 +329,8 @@ def _orders(
     reserved: dict[int, int],
     terms: tuple[int, int, int],
     invoices: _InvoiceQueue,
+    buyers: dict[int, _Buyer],
+    late: random.Random,
 ) -> Iterator[tuple]:
     random_, choice, randint = rng.random, rng.choice, rng.randint
     vat, shipping_fee, free_from = terms
@@ -315,7 +345,10 @@ def _orders(
         # one of the customers signed up by then (the first one if none was yet), so that a new customer's first
         # order follows their sign-up, as the dashboard's "New customers" and "New sign-ups" do in a real shop
         customer_id, email, customer_name, _ = customers[int(random_() * max(bisect_right(signed_up, placed), 1))]
-        currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
+        buyer = buyers.get(customer_id)
+        # a business customer on terms is invoiced in the shop's currency (the receivables add their amounts up)
+        on_terms = buyer is not None and buyer.terms is not None
+        currency = 'EUR' if 'EUR' in by_currency and (on_terms or random_() < 0.94) else choice(currencies)
         lines, subtotal, discount_total, tax = [], 0, 0, 0
         for product_id, sku, name, price in rng.sample(
             by_currency[currency], min(len(by_currency[currency]), 1 + int(random_() ** 2 * 4))
@@ -346,6 +379,8 @@ def _orders(
         total = goods + shipping + tax
         # each step happens a while after the one before; what has not happened by the anchor has not happened
         paid = placed + timedelta(seconds=rng.expovariate(1 / (0.4 * DAY)))
+        if buyer is not None and buyer.terms is not None:  # invoiced when placed, paid within its terms or late
+            paid = placed + timedelta(seconds=DAY * _days_to_pay(late, buyer.terms))
         shipped = paid + timedelta(seconds=DAY * (0.3 + rng.expovariate(1 / 1.2)))
         delivered = shipped + timedelta(seconds=DAY * (1 + rng.expovariate(1 / 1.5)))
         cancelled = random_() < 0.04 or (random_() < 0.02 and paid < anchor)
@@ -354,28 +389,47 @@ def _orders(
         if cancelled:
             status = 'cancelled'
             values['cancelled_at'] = min(anchor, placed + timedelta(seconds=random_() * DAY))
-        elif paid < anchor:
-            status, values['paid_at'] = 'paid', paid
-            payment = {
-                'order_id': order_id,
-                'provider': 'manual',
-                'method': choice(METHODS),
-                'reference': f'BANK-{order_id:08d}',
-                'amount': _money(total),
-                'paid_at': paid,
-            }
+        elif buyer is not None and buyer.terms is not None:
             invoices.add(
                 _invoice(
                     order_id,
-                    paid,
+                    placed,
                     currency,
                     lines,
                     customer_name,
                     email,
                     (subtotal, discount_total, tax, shipping, total),
                     str(first_number + i),
+                    buyer=buyer,
+                    paid=paid if paid < anchor else None,
+                    terms=buyer.terms,
                 )
             )
+        if not cancelled and paid < anchor:
+            status, values['paid_at'] = 'paid', paid
+            payment = {
+                'order_id': order_id,
+                'provider': 'manual',
+                'method': 'bank_transfer' if on_terms else choice(METHODS),
+                'reference': f'BANK-{order_id:08d}',
+                'amount': _money(total),
+                'paid_at': paid,
+            }
+            if not on_terms:
+                invoices.add(
+                    _invoice(
+                        order_id,
+                        paid,
+                        currency,
+                        lines,
+                        customer_name,
+                        email,
+                        (subtotal, discount_total, tax, shipping, total),
+                        str(first_number + i),
+                        buyer=buyer,
+                        paid=paid,
+                    )
+                )
             if shipped - timedelta(seconds=0.2 * DAY) < anchor:
                 status = 'packed'
             if shipped < anchor:
@@ -473,18 +527,33 @@ def _event(order_id: int, kind: str, said: tuple[str, str, dict[str, Any]], at: 
     }
 
 
+def _days_to_pay(late: random.Random, terms: int) -> float:
+    """How long after its invoice a business customer pays: most within their terms, some late, a few very late (the
+    receivables' ageing has something in each bucket)."""
+    roll = late.random()
+    if roll < 0.75:
+        return terms * (0.3 + 0.7 * late.random())
+    if roll < 0.92:
+        return terms + late.uniform(3, 60)
+    return terms + late.uniform(70, 200)
+
+
 def _invoice(
     order_id: int,
-    paid: datetime,
+    issued: datetime,
     currency: str,
     lines: list[dict],
     name: str,
     email: str,
     cents: tuple[int, int, int, int, int],
     order_number: str,
+    *,
+    buyer: _Buyer | None,
+    paid: datetime | None,
+    terms: int = 0,
 ) -> dict[str, Any]:
-    """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it and adds the
-    seller)."""
+    """The invoice issued on payment, or when the order was placed for a customer on terms (due at the end of their
+    terms), as services/invoices.py issues it (_InvoiceQueue numbers it and adds the seller)."""
     subtotal, discount, tax, shipping, total = (_money(c) for c in cents)
     copied = [
         {
@@ -502,26 +571,30 @@ def _invoice(
     return {
         'number': '',
         'kind': 'invoice',
-        'year': paid.year,
+        'year': issued.year,
         'sequence': 0,
         'order_id': order_id,
-        'issued_at': paid,
+        'issued_at': issued,
         'currency': currency,
         'subtotal': subtotal,
         'discount_total': discount,
         'tax_total': tax,
         'shipping_total': shipping,
         'total': total,
-        'bill_to': {'name': name, 'email': email, 'address': ''},
+        'bill_to': {'name': name, 'email': email, 'address': '', **_company_of(buyer)},
         'note': '',
         'lines': copied,
         'order_number': order_number,
         'vat_breakdown': invoice_service.vat_breakdown(copied, shipping, tax),
-        'supplied_at': paid,
-        'due_on': paid.date(),  # due on receipt, and paid
-        'payment_terms_days': 0,
+        'supplied_at': issued,
+        'due_on': issued.date() + timedelta(days=terms),  # on receipt (and paid), or at the end of the terms
+        'payment_terms_days': terms,
         'paid_at': paid,
     }
+
+
+def _company_of(buyer: _Buyer | None) -> dict[str, str]:
+    return {'company': buyer.company, 'vat_number': buyer.vat_number} if buyer is not None else {}
 
 
 def _stock_for(session: Session, rng: random.Random, product_ids: list[int], reserved: dict[int, int]) -> None:

@@ -416,6 +416,7 @@ NOTES = (
 )
 
 YEARS = 3
+TERMS = (30, None, None, 15, None, None, 60, None, None)  # companies' payment terms, in turn
 
 
 def _company_rows(rng: random.Random, count: int, anchor: datetime) -> Iterator[dict[str, Any]]:
@@ -429,6 +430,9 @@ def _company_rows(rng: random.Random, count: int, anchor: datetime) -> Iterator[
             'website': f'https://{_slug(name)}.example',
             'vat_number': vat,
             'notes': rng.choice(NOTES),
+            # one company in three buys on terms (invoiced when it orders, pays within 15, 30 or 60 days); from its
+            # index, not the random stream, so the rest of the shop stays as the seed made it before
+            'payment_terms_days': TERMS[i % len(TERMS)],
             'created_at': created,
             'updated_at': created,
             'version': 1,

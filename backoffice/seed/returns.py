@@ -4,16 +4,31 @@ exchanged) and purchase orders for the low-stock products (ordered, and one rece
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from backoffice.errors import ServiceError
-from backoffice.models import Product, Purchase, Return, Role, StockLevel, Ticket, TicketType, User
+from backoffice.models import (
+    Product,
+    Purchase,
+    PurchaseLine,
+    PurchaseStatus,
+    Return,
+    Role,
+    StockLevel,
+    StockMovement,
+    Ticket,
+    TicketType,
+    User,
+    utcnow,
+)
 from backoffice.services import orders, purchases, returns, tickets
 
 WHOLESALE = Decimal('0.45')
 RESOLUTIONS = (None, 'received', 'refund', 'exchange')  # what becomes of the demo returns, in turn
+LINE_REASONS = ('Wrong size', 'Arrived damaged', 'Wrong size', 'Not as described')  # why, in turn (/reports/returns)
 
 
 def seed_returns_and_purchases(session: Session) -> list[str]:
@@ -24,6 +39,7 @@ def seed_returns_and_purchases(session: Session) -> list[str]:
     if manager is None:
         return []
     made = _returns(session, manager)
+    _opening_purchase(session, manager)
     ordered = _purchases(session, manager)
     return [f'Returns: {made} from requests; purchase orders: {ordered} for low-stock products']
 
@@ -45,7 +61,7 @@ def _returns(session: Session, manager: User) -> int:
                 session=session,
                 actor=manager,
                 ticket_id=ticket.id,
-                lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Wrong size'}],
+                lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': LINE_REASONS[made]}],
             )
             outcome = RESOLUTIONS[made]
             if outcome is not None:
@@ -57,6 +73,45 @@ def _returns(session: Session, manager: User) -> int:
             continue
         made += 1
     return made
+
+
+def _opening_purchase(session: Session, manager: User) -> None:
+    """What the shelves held when the shop opened was bought, at a wholesale price: one received purchase order a year
+    back, a line per product's opening stock, so the stock valuation knows what each product cost (its movements
+    already hold that stock: receiving it again would double it)."""
+    opening = session.exec(
+        select(StockMovement.product_id, StockMovement.quantity, Product.price)
+        .join(Product, col(Product.id) == StockMovement.product_id)
+        .where(StockMovement.reason_key == 'Opening stock', col(StockMovement.quantity) > 0)
+        .order_by(col(StockMovement.product_id))
+    ).all()
+    if not opening:
+        return
+    bought_at = utcnow() - timedelta(days=365)
+    costs = [(pid, quantity, (price * WHOLESALE).quantize(Decimal('0.01'))) for pid, quantity, price in opening]
+    purchase = Purchase(
+        supplier='Opening stock',
+        reference='PO-OPENING',
+        status=PurchaseStatus.received,
+        ordered_at=bought_at,
+        received_at=bought_at,
+        line_count=len(costs),
+        total=sum((quantity * cost for _pid, quantity, cost in costs), Decimal('0.00')),
+        created_by=manager.id,
+    )
+    session.add(purchase)
+    session.flush()
+    for product_id, quantity, cost in costs:
+        session.add(
+            PurchaseLine(
+                purchase_id=purchase.id or 0,
+                product_id=product_id,
+                quantity=quantity,
+                unit_cost=cost,
+                received_quantity=quantity,
+            )
+        )
+    session.commit()
 
 
 def _purchases(session: Session, manager: User) -> int:
