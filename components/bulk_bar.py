@@ -184,10 +184,13 @@ class BulkBar:
                 lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource, ids=ids, changes=changes),
             )
 
-    async def run_action(self, action: Action) -> None:
-        """One of the resource's actions that asks nothing, on the selected records (a bar's tool: Assign to me)."""
+    async def run_action(self, action: Action, *, done: Callable[[int], str] | None = None) -> None:
+        """One of the resource's actions that asks nothing, on the selected records (a bar's tool: Assign to me).
+        `done(n)`: what was done in words ('{n} assigned to you'), instead of '{n} updated'."""
         await self._run(
-            'update', lambda user, ids: bulk.bulk_action(actor=user, resource=self.resource, ids=ids, action=action)
+            'update',
+            lambda user, ids: bulk.bulk_action(actor=user, resource=self.resource, ids=ids, action=action),
+            done=done,
         )
 
     async def _delete(self) -> None:
@@ -201,7 +204,12 @@ class BulkBar:
         await self._run('restore', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
 
     async def _run(
-        self, action: str, work: Callable, ask: Callable[[list[int]], Awaitable[bool]] | None = None
+        self,
+        action: str,
+        work: Callable,
+        ask: Callable[[list[int]], Awaitable[bool]] | None = None,
+        *,
+        done: Callable[[int], str] | None = None,
     ) -> None:
         user = acting_user()
         if user is None:
@@ -212,17 +220,17 @@ class BulkBar:
         summary = bulk.Summary()
         self.progress.set_visibility(True)
         for start in range(0, len(ids), CHUNK):
-            done = await call(work, user, ids[start : start + CHUNK])
-            if done is FAILED:
+            chunk = await call(work, user, ids[start : start + CHUNK])
+            if chunk is FAILED:
                 break
-            summary.merge(done)
+            summary.merge(chunk)
             self.progress.value = min(1.0, (start + CHUNK) / max(len(ids), 1))
         self.progress.set_visibility(False)
         self.table.selected = []
         self.all_matching = False
         self.update()
         ui.notify(
-            summary_text(summary, action),
+            summary_text(summary, action, done=done),
             type='positive' if not summary.skipped else 'warning',
             multi_line=True,
             timeout=10000 if summary.skipped else 5000,
@@ -230,15 +238,18 @@ class BulkBar:
         await self.done()
 
 
-def summary_text(summary: bulk.Summary, action: str) -> str:
-    """What a bulk action did, in words: '3 updated; 1 skipped: <the reason>' (action: update, delete or restore)."""
+def summary_text(summary: bulk.Summary, action: str, *, done: Callable[[int], str] | None = None) -> str:
+    """What a bulk action did, in words: '3 updated; 1 skipped: <the reason>' (action: update, delete or restore;
+    `done(n)`: the caller's own words for it, '3 assigned to you')."""
     n = summary.done
-    if action == 'update':
-        done = ngettext('{n} updated', '{n} updated', n)
+    if done is not None:
+        done_text = done(n)
+    elif action == 'update':
+        done_text = ngettext('{n} updated', '{n} updated', n)
     elif action == 'delete':
-        done = ngettext('{n} moved to the trash', '{n} moved to the trash', n)
+        done_text = ngettext('{n} moved to the trash', '{n} moved to the trash', n)
     else:
-        done = ngettext('{n} restored', '{n} restored', n)
+        done_text = ngettext('{n} restored', '{n} restored', n)
     reasons: dict[str, int] = {}
     for _id, reason in summary.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
@@ -248,4 +259,4 @@ def summary_text(summary: bulk.Summary, action: str) -> str:
         )
         for reason, count in reasons.items()
     ]
-    return '; '.join([done.format(n=formatting.number(n)), *skipped])
+    return '; '.join([done_text.format(n=formatting.number(n)), *skipped])

@@ -28,6 +28,7 @@ class ThreadEntry:
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
     attachments: tuple[TicketAttachment, ...] = ()  # its files (the portal's, a mail's, an agent's reply's or note's)
+    link: tuple[str, str] | None = None  # (text, path): what the note is about (a return started from the request)
 
 
 def _when(value: datetime | None) -> str:
@@ -80,6 +81,8 @@ def _entry(
             _customer_text(message.body)
         else:
             ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap wrap-anywhere').mark('thread-body')
+        if entry.link is not None:
+            ui.link(entry.link[0], entry.link[1]).classes('text-sm').mark('thread-link')
         if entry.attachments and fetch_attachment is not None:
             attachment_buttons(entry.attachments, fetch_attachment, acting_user)
         if message.kind in (MessageKind.reply, MessageKind.notice):

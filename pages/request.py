@@ -14,7 +14,7 @@ from backoffice.engine.declaration import SectionRows
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MessageKind, Ticket, User
+from backoffice.models import MessageKind, Ticket, TicketMessage, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
@@ -112,11 +112,14 @@ class RequestScreen:
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else _('Customer')
         files = ticket_attachments.by_message(session, ticket.id)
+        # the returns started from it, for the thread's "Return R-… started" notes to link to (where it is handled)
+        started = returns.returns_of_ticket(session, ticket.id) if can(user, 'orders.read') else {}
         self.entries = [
             ThreadEntry(
                 m,
                 customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')),
                 tuple(files.get(m.id, ())),
+                _return_link(m, started),
             )
             for m in messages
         ]
@@ -127,6 +130,12 @@ class RequestScreen:
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = tickets.canned_choices(session=session, actor=user)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
+        # "Start a return" only while something can still come back (the dialog said "everything returned" before)
+        self.returnable = (
+            self.order is not None
+            and returns.may_start_from_ticket(ticket)
+            and returns.anything_left_to_return(session, self.order)
+        )
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
         self.links = ticket_links.linked(session=session, actor=user, ticket_id=ticket.id)
@@ -273,6 +282,7 @@ class RequestScreen:
             ticket.type,
             ticket.assignee_id,
             self.assignee,
+            self.returnable,
         )
         if shown == self._header_shown:
             return
@@ -321,7 +331,7 @@ class RequestScreen:
                         ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat').mark(
                             'assign-to-me'
                         )
-                    if returns.may_start_from_ticket(ticket) and self.order is not None:
+                    if self.returnable and self.order is not None:
                         ui.button(
                             _('Start a return'),
                             icon='assignment_return',
@@ -767,6 +777,18 @@ def assignable(user: User) -> dict[int, str]:
     """Active staff who answer requests (the declared `staff` resource's type-ahead, first 200 by name)."""
     with read_session() as session:
         return crud.lookup(session=session, actor=user, resource=RESOURCES['staff'], limit=200)
+
+
+def _return_link(message: TicketMessage, started: dict[str, int]) -> tuple[str, str] | None:
+    """The "Return R-… started" note's link to the return, on its order's page (where returns are handled)."""
+    if message.body_key != RETURN_STARTED or not isinstance(message.body_params, dict):
+        return None
+    number = message.body_params.get('number')
+    order_id = started.get(number) if isinstance(number, str) else None
+    return None if order_id is None else (_('Open return {number}').format(number=number), f'/orders/{order_id}')
+
+
+RETURN_STARTED = 'Return {number} started for order {order}.'  # the note services/returns.py writes
 
 
 def _attachment(user: User, attachment_id: int) -> tuple[bytes, str, str]:

@@ -7,7 +7,7 @@ from nicegui import background_tasks, ui
 from backoffice.db import read_session
 from backoffice.events import Topic
 from backoffice.formatting import number
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
@@ -125,7 +125,9 @@ class RequestsList:
                 BulkTool(
                     _('Assign to me'),
                     'person_add',
-                    lambda _chosen: self.table.bulk.run_action(ASSIGN_TO_ME),
+                    lambda _chosen: self.table.bulk.run_action(
+                        ASSIGN_TO_ME, done=lambda n: ngettext('{n} assigned to you', '{n} assigned to you', n)
+                    ),
                     'bulk-assign-to-me',
                 ),
             )

@@ -269,7 +269,7 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see(marker='start-return', retries=40)
     user.find(marker='start-return').click()
-    user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
+    user.find(marker='return-quantity-MUG').elements.pop().set_value(2)
     user.find(marker='start-return-submit').click()
     await user.should_see('Return R-1001 started for order 100001', retries=40)
     # the agent stays on the request, whose thread says so (to tell the customer the return's number next)
@@ -278,6 +278,11 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     with read_session() as session:
         rma = session.exec(select(Return)).one()
     assert (rma.ticket_id, rma.reason, rma.status) == (ticket.id, 'The mug leaks', 'requested')
+    # everything is on its way back: no "Start a return" whose dialog would only say so
+    await user.should_not_see(marker='start-return', retries=40)
+    # the thread's note links to the return, on its order's page where it is handled
+    link = (await eventually(lambda: user.find(marker='thread-link').elements)).pop()
+    assert (link.text, link.props['href']) == ('Open return R-1001', f'/orders/{order.id}')
 
 
 async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User) -> None:

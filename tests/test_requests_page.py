@@ -489,6 +489,8 @@ async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_
     assert labels(user, 'subject') == [hostile]
     await user.should_see('Rang about: <b>order</b> "A-1"')  # its thread, as text
     assert user.find(marker='reply-body').elements  # where the agent carries on writing
+    # theirs: the agent on the phone follows it up (they may hand it on from the field right here)
+    await eventually(lambda: user.find(marker='assignee').elements.pop().value == agent.id)
 
 
 async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_without_accents(user: User) -> None:
@@ -742,7 +744,7 @@ async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: Use
     table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
     await user.should_see('2 selected')
     user.find(marker='bulk-assign-to-me').click()
-    await user.should_see('2 updated')
+    await user.should_see('2 assigned to you')  # what was done, not a generic "2 updated"
     await rows_show(user, 'Left for a colleague', absent=(hostile, 'Parcel two'), column='subject')  # the queue's own
     assert [stored_request(t.number).assignee_id for t in (first, second, left)] == [agent.id, agent.id, None]
 

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import events, i18n
 from backoffice.db import read_session, session_scope
@@ -773,3 +773,25 @@ def test_a_phone_call_is_logged_for_a_picked_customer_or_a_new_one_and_never_for
     with session_scope() as session, pytest.raises(ValidationFailed) as gone:
         tickets.log_request(session=session, actor=agent, data={**call, 'customer_id': 10**9})
     assert gone.value.errors == {'customer_id': 'This customer no longer exists'}
+
+
+def test_a_phone_call_is_the_logging_agents_unless_they_give_it_to_a_colleague() -> None:
+    """The agent on the phone follows the call up: it was handed out to whoever auto-assignment picked (or nobody)."""
+    agent, colleague, viewer = (
+        make_user('agent'),
+        make_user('agent', name='Cole "C" <b>League</b>'),
+        make_user('viewer'),
+    )
+    call = {'subject': 'Call: "refund" <script>x</script>', 'body': "Rang: l'été", 'email': 'caller@example.com'}
+    with session_scope() as session:
+        mine = tickets.log_request(session=session, actor=agent, data=call)
+        assert mine.assignee_id == agent.id
+    with session_scope() as session:
+        given = tickets.log_request(session=session, actor=agent, data={**call, 'assignee_id': colleague.id})
+        assert given.assignee_id == colleague.id
+    with session_scope() as session:  # the colleague learns it from the bell; the agent is not told of their own
+        told = session.exec(select(Notification.user_id).order_by(col(Notification.id))).all()
+        assert told == [colleague.id]
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.log_request(session=session, actor=agent, data={**call, 'assignee_id': viewer.id})
+    assert set(refused.value.errors) == {'assignee_id'}

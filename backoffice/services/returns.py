@@ -58,6 +58,22 @@ def may_start_from_ticket(ticket: Ticket) -> bool:
     return ticket.type == TicketType.return_exchange and bool(ticket.order_number)
 
 
+def anything_left_to_return(session: Session, order: Order) -> bool:
+    """Whether any of the order's goods can still come back (shipped, and not all in returns already): what the
+    request page asks before it offers "Start a return"."""
+    lines = orders.order_lines(session, order.id or 0)
+    return any(still_returnable(session, order.id or 0, lines).values())
+
+
+def returns_of_ticket(session: Session, ticket_id: int) -> dict[str, int]:
+    """{return number: its order's id} of the returns started from a request: its thread's "Return R-… started" notes
+    link to where each is handled (the order's page)."""
+    rows = session.exec(
+        select(Return.number, Return.order_id).where(Return.ticket_id == ticket_id).order_by(col(Return.id))
+    )
+    return {number: order_id for number, order_id in rows}
+
+
 def waits_for_order(ticket: Ticket) -> bool:
     """A return or exchange request that names no order yet: its order's number is what lets it start a return."""
     return ticket.type == TicketType.return_exchange and not ticket.order_number

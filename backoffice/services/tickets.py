@@ -182,7 +182,12 @@ def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticke
         values.update(email=customer.email, name=None)  # theirs as stored: a typed name does not rename them
     elif not (values['email'] or '').strip():
         raise ValidationFailed({'customer_id': _("Choose a customer, or give a new customer's email")})
-    return submit_request(session=session, actor=actor, source=TicketSource.staff, **values)
+    # theirs: the agent on the phone is the one who follows it up, unless they gave it to a colleague
+    assignee_id = data.get('assignee_id') or actor.id
+    assignee = session.get(User, assignee_id) if isinstance(assignee_id, int) else None
+    if assignee is None or not assignee.is_active or not can(assignee, 'tickets.write'):
+        raise ValidationFailed({'assignee_id': _('Choose an active member of staff who answers requests')})
+    return submit_request(session=session, actor=actor, source=TicketSource.staff, assignee_id=assignee.id, **values)
 
 
 def add_customer_message(
