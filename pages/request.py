@@ -18,11 +18,21 @@ from backoffice.models import MessageKind, Ticket, TicketMessage, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, ticket_sla, tickets
+from backoffice.services import (
+    crud,
+    customer_picture,
+    returns,
+    ticket_attachments,
+    ticket_links,
+    ticket_sla,
+    ticket_snooze,
+    tickets,
+)
 from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
-from components.forms import FAILED, call, confirm
+from components.date_input import DateInput
+from components.forms import FAILED, call, confirm, page_dialog
 from components.links import record_link
 from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
@@ -283,6 +293,7 @@ class RequestScreen:
             ticket.assignee_id,
             self.assignee,
             self.returnable,
+            ticket.snoozed_until,
         )
         if shown == self._header_shown:
             return
@@ -339,6 +350,76 @@ class RequestScreen:
                         ).props('flat').mark('start-return')
                 else:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
+            self._snooze_line(ticket)
+
+    def _snooze_line(self, ticket: Ticket) -> None:
+        """Snoozed until when (and Unsnooze), or Snooze with the usual times and a day to pick: put aside, the request
+        leaves the open queues until then or until the customer writes."""
+        snoozed = ticket.snoozed_until is not None
+        offered = self.may_write and ticket_snooze.may_snooze(ticket)
+        if not snoozed and not offered:
+            return
+        with ui.row().classes('w-full items-center gap-2'):
+            if snoozed:
+                ui.icon('snooze').classes('text-indigo-700')
+                when = formatting.when(ticket.snoozed_until)
+                ui.label(_('Snoozed until {when}').format(when=when)).classes('text-sm text-indigo-900').mark('snoozed')
+                if self.may_write:
+                    ui.button(_('Unsnooze'), icon='alarm_on', on_click=self._unsnooze).props('flat dense').mark(
+                        'unsnooze'
+                    )
+            if offered:
+                with (
+                    ui.button(_('Snooze') if not snoozed else _('Snooze until…'), icon='snooze')
+                    .props('flat dense')
+                    .mark('snooze')
+                ):
+                    with ui.menu().mark('snooze-menu'):
+                        choices = ticket_snooze.quick_choices()
+                        for key, label in (('tomorrow', _('Tomorrow morning')), ('monday', _('Next Monday'))):
+                            moment = choices[key]
+                            ui.menu_item(
+                                f'{label} · {formatting.when(moment)}',
+                                on_click=lambda m=moment: self._snooze(m),
+                            ).mark(f'snooze-{key}')
+                        ui.menu_item(_('Pick a day and time…'), on_click=self._snooze_dialog).mark('snooze-pick')
+
+    def _snooze_dialog(self) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
+            ui.label(_('Snooze until')).classes('text-lg font-medium')
+            ui.label(_('It leaves the open queues until then, or until the customer writes.')).classes(
+                'text-sm text-gray-600'
+            )
+            field = DateInput(_('Day and time'), with_time=True).props('outlined dense').classes('w-full')
+            field.mark('snooze-until')
+
+            async def submit() -> None:
+                if await self._snooze(field.value or '', field=field):
+                    dialog.close()
+
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Snooze'), icon='snooze', on_click=submit).mark('snooze-submit')
+        dialog.open()
+
+    async def _snooze(self, until: Any, *, field: ui.element | None = None) -> bool:
+        version, ticket_id = self.ticket.version, self.ticket.id
+        return await self._write(
+            lambda session, user: ticket_snooze.snooze(
+                session=session, actor=user, ticket_id=ticket_id, version=version, until=until
+            ),
+            _('Snoozed: it comes back by itself'),
+            fields={'snoozed_until': field} if field is not None else {},
+        )
+
+    async def _unsnooze(self) -> None:
+        version, ticket_id = self.ticket.version, self.ticket.id
+        await self._write(
+            lambda session, user: ticket_snooze.unsnooze(
+                session=session, actor=user, ticket_id=ticket_id, version=version
+            ),
+            _('Back in the queues'),
+        )
 
     def _detail(self, name: str, shown: Any, build: Callable[[], None]) -> None:
         """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed —

@@ -41,17 +41,23 @@ def queues(user: User) -> dict[str, dict]:
         'assignee_id',
         'updated_at',
     ]
+    # a snoozed request is out of the open queues until it comes back (services/ticket_snooze.py)
+    awake = {'status': OPEN, 'snoozed_until': False}
     return {
         name: {'columns': usual, **state}
         for name, state in {
-            'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
-            'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
-            'All open': {'filters': {'status': OPEN}},
+            'Unassigned': {'filters': {**awake, 'assignee_id': query.NONE}},
+            'Mine': {'filters': {**awake, 'assignee_id': user.id}},
+            'All open': {'filters': awake},
             # a request waiting on the customer is paused, not breaching
             'Breaching SLA': {'filters': {'status': CLOCK_RUNS, 'sla_breached_at': True}},
             'Waiting on customer': {'filters': {'status': ['waiting']}},
+            'Snoozed': {
+                'filters': {'status': OPEN, 'snoozed_until': True},
+                'columns': [*usual, 'snoozed_until'],
+            },
             'Solved': {'filters': {'status': ['solved']}},
-            'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
+            'Bugs': {'filters': {'type': ['bug'], **awake}, 'columns': bug_columns},
         }.items()
     }
 
@@ -63,6 +69,7 @@ QUEUE_IN_ADDRESS = {
     'All open': 'open',
     'Breaching SLA': 'breaching',
     'Waiting on customer': 'waiting',
+    'Snoozed': 'snoozed',
     'Solved': 'solved',
     'Bugs': 'bugs',
 }
@@ -76,6 +83,7 @@ def queue_label(name: str) -> str:
         'All open': pgettext('request queue', 'All open'),
         'Breaching SLA': pgettext('request queue', 'Breaching SLA'),
         'Waiting on customer': pgettext('request queue', 'Waiting on customer'),
+        'Snoozed': pgettext('request queue', 'Snoozed'),
         'Solved': pgettext('request queue', 'Solved'),
         'Bugs': pgettext('request queue', 'Bugs'),
     }
@@ -83,7 +91,7 @@ def queue_label(name: str) -> str:
 
 
 # the queues whose size an agent watches (how many wait for someone, are theirs, are late); Solved only grows
-COUNTED = ('Unassigned', 'Mine', 'All open', 'Breaching SLA', 'Waiting on customer', 'Bugs')
+COUNTED = ('Unassigned', 'Mine', 'All open', 'Breaching SLA', 'Waiting on customer', 'Snoozed', 'Bugs')
 
 
 class RequestsList:

@@ -87,6 +87,7 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_sla_due', 'sla_due_at', 'id'),  # the breach job, "due soonest"
         Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),  # bugs by their status
         Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),  # the Bugs queue, newest first
+        Index('ix_tickets_snoozed_until', 'snoozed_until', 'id'),  # the wake-up job, the Snoozed queue
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
         # search: trigram GIN indexes on PostgreSQL over the subject and the tags' text without accents (bo_fold,
@@ -127,6 +128,11 @@ class Ticket(EditableTable, table=True):
     # already added to the due times (a priority change sets them from the targets plus these)
     paused_at: datetime | None = None
     paused_seconds: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default='0'))
+    # put aside by an agent until then (services/ticket_snooze.py): out of the open queues, back by itself at that time
+    # or when the customer writes; the SLA clock goes on (the customer still waits on us). Who snoozed it is told when
+    # it comes back if nobody is assigned
+    snoozed_until: datetime | None = None
+    snoozed_by_id: int | None = None  # a user's id; no foreign key (migration 0077 says why): checked when used
     # bug reports
     severity: BugSeverity | None = Field(default=None, sa_type=string_enum(BugSeverity))
     steps: str | None = Field(default=None, sa_type=Text)

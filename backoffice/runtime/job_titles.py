@@ -11,6 +11,7 @@ from backoffice.i18n import N_, _, ngettext
 TITLES: dict[str, str] = {
     'purge-trash': N_('Empty the trash'),
     'sla-check': N_('Check request deadlines'),
+    'snooze-wake': N_('Bring back snoozed requests'),
     'send-outbox': N_('Send queued emails'),
     'payment-reminders': N_('Queue payment reminders'),
     'send-reminders': N_('Send payment reminders'),

@@ -57,6 +57,14 @@ def check_sla(settings: Settings) -> list[int]:
         return ticket_sla.flag_sla_breaches(session=session)
 
 
+def wake_snoozed(settings: Settings) -> list[int]:
+    """Bring back the snoozed requests whose time has come, and tell their agents."""
+    from backoffice.services import ticket_snooze
+
+    with session_scope() as session:
+        return ticket_snooze.wake_snoozed(session=session)
+
+
 def send_outbox(settings: Settings) -> dict[str, int]:
     """Send the replies and the staff emails waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
     from backoffice.services import mail, staff_mail
@@ -210,6 +218,7 @@ def run_automations(settings: Settings) -> dict[str, int]:
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
+    Job('snooze-wake', wake_snoozed, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
     Job('payment-reminders', queue_reminders, 'cron', {'hour': 6, 'minute': 7}),
     Job('send-reminders', send_reminders, 'interval', {'minutes': 1}),

@@ -218,8 +218,13 @@ def add_customer_message(
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
-    if ticket.assignee_id is not None:  # the agent in charge learns it from the bell, not by reloading the list
-        _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'))
+    # the agent in charge learns it from the bell, not by reloading the list (of a snoozed one with no assignee: who
+    # snoozed it, since it comes back now)
+    told = ticket.assignee_id or (ticket.snoozed_by_id if ticket.snoozed_until is not None else None)
+    if told is not None:
+        _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'), to=told)
+    if ticket.snoozed_until is not None:  # the customer wrote: it comes back now, not at the snooze's end
+        values.update(snoozed_until=None, snoozed_by_id=None)
     try:
         _save(
             session,
@@ -909,6 +914,8 @@ def _save(
     was = ticket.status
     for name, value in values.items():
         setattr(ticket, name, value)
+    if ticket.status in DONE:  # solved or closed: nothing to come back to
+        ticket.snoozed_until, ticket.snoozed_by_id = None, None
     ticket_sla.refresh_sla_due(ticket)
     diff = audit.diff(before, audit.snapshot(ticket))
     if not diff and not touched:
