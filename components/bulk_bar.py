@@ -14,6 +14,7 @@ from backoffice.db import read_session
 from backoffice.engine.declaration import Action
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
+from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import Resource
 from backoffice.services import bulk
@@ -192,6 +193,11 @@ class BulkBar:
             lambda user, ids: bulk.bulk_action(actor=user, resource=self.resource, ids=ids, action=action),
             done=done,
         )
+
+    async def run_each(self, work: Callable[[User, list[int]], bulk.Summary], *, done: Callable[[int], str]) -> None:
+        """A service's own change on the selected records, in chunks (`work(user, ids)`: a request's Snooze), its
+        result said in the caller's words."""
+        await self._run('update', work, done=done)
 
     async def _delete(self) -> None:
         await self._run(

@@ -18,6 +18,7 @@ from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMes
 from backoffice.services import tickets
 
 from .attachments import attachment_buttons
+from .links import site_link
 from .session import acting_user
 
 
@@ -82,7 +83,7 @@ def _entry(
         else:
             ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap wrap-anywhere').mark('thread-body')
         if entry.link is not None:
-            ui.link(entry.link[0], entry.link[1]).classes('text-sm').mark('thread-link')
+            site_link(entry.link[0], entry.link[1]).classes('text-sm').mark('thread-link')
         if entry.attachments and fetch_attachment is not None:
             attachment_buttons(entry.attachments, fetch_attachment, acting_user)
         if message.kind in (MessageKind.reply, MessageKind.notice):

@@ -377,7 +377,9 @@ class RequestScreen:
                     with ui.menu().mark('snooze-menu'):
                         choices = ticket_snooze.quick_choices()
                         for key, label in (('tomorrow', _('Tomorrow morning')), ('monday', _('Next Monday'))):
-                            moment = choices[key]
+                            moment = choices.get(key)
+                            if moment is None:  # on a Sunday, next Monday is tomorrow
+                                continue
                             ui.menu_item(
                                 f'{label} · {formatting.when(moment)}',
                                 on_click=lambda m=moment: self._snooze(m),

@@ -13,7 +13,7 @@ from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.resources.support import know_tags
-from backoffice.services import ticket_sla
+from backoffice.services import ticket_sla, ticket_snooze
 from components import live
 from components.bulk_bar import BulkTool
 from components.forms import FAILED, call
@@ -138,6 +138,9 @@ class RequestsList:
                     ),
                     'bulk-assign-to-me',
                 ),
+                # put aside until tomorrow morning in one go ("waiting for the warehouse"); a date per request is on
+                # its page
+                BulkTool(_('Snooze until tomorrow'), 'snooze', lambda _chosen: self._snooze_chosen(), 'bulk-snooze'),
             )
             if can(user, ASSIGN_TO_ME.permission)
             else ()
@@ -150,6 +153,13 @@ class RequestsList:
             ui.timer(0, lambda: self.show(named, address=False), once=True)
         else:  # the address gave a queue's very filters (the Open requests card's link): that queue is lit, as clicked
             self._light_matching_queue()
+
+    async def _snooze_chosen(self) -> None:
+        until = ticket_snooze.quick_choices()['tomorrow']
+        await self.table.bulk.run_each(
+            lambda user, ids: ticket_snooze.bulk_snooze(actor=user, ids=ids, until=until),
+            done=lambda n: ngettext('{n} snoozed until tomorrow', '{n} snoozed until tomorrow', n),
+        )
 
     def _light_matching_queue(self) -> None:
         shown = self.table.state['filters']

@@ -77,7 +77,7 @@ def test_a_snoozed_request_leaves_the_open_queues_until_it_comes_back_by_itself(
     sla_before = stored_request(ticket.number).sla_due_at
     seen: list[dict] = []
     events.subscribe('tickets', seen.append, key='test-snooze')
-    monday = ticket_snooze.quick_choices()['monday']
+    monday = ticket_snooze.quick_choices()['tomorrow'] + timedelta(days=2)
     snoozed = snooze(agent, ticket, monday)
     assert snoozed.snoozed_until == monday and snoozed.snoozed_by_id == agent.id
     assert {'id': ticket.id, 'action': 'snoozed'} in seen  # every agent's live table hears of it
@@ -154,12 +154,15 @@ def test_the_quick_choices_are_tomorrow_and_next_monday_at_nine() -> None:
     }
     monday = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # on a Monday, "next Monday" is a week on
     assert ticket_snooze.quick_choices(monday)['monday'] == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    sunday = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)  # tomorrow is next Monday: offered once
+    assert ticket_snooze.quick_choices(sunday) == {'tomorrow': datetime(2026, 12, 7, 9, 0, tzinfo=UTC)}
 
 
 async def test_an_agent_snoozes_a_request_from_its_page_and_it_leaves_their_queue(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit_request(HOSTILE)
+    ticket, other = submit_request(HOSTILE), submit_request('Parcel two', email='dan@example.com')
     change(agent, ticket, assignee_id=agent.id)
+    change(agent, other, assignee_id=agent.id)
     await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see(marker='snooze')
     user.find(marker='snooze-pick').click()
@@ -175,14 +178,30 @@ async def test_an_agent_snoozes_a_request_from_its_page_and_it_leaves_their_queu
     assert stored_request(ticket.number).snoozed_until == ticket_snooze.quick_choices()['tomorrow']
 
     await user.open('/requests?queue=mine')
-    await rows_show(user, absent=(HOSTILE,), column='subject')
-    user.find(marker='queue-Snoozed').click()
-    await rows_show(user, HOSTILE, column='subject')
+    await rows_show(user, 'Parcel two', absent=(HOSTILE,), column='subject')
+    await user.open('/requests?queue=snoozed')
+    await rows_show(user, HOSTILE, absent=('Parcel two',), column='subject')
     table = user.find(ui.table).elements.pop()
-    assert 'snoozed_until' in [column['name'] for column in table.columns]
+    await eventually(lambda: 'snoozed_until' in [column['name'] for column in table.columns])
 
     await user.open(f'/requests/{ticket.number}')
     user.find(marker='unsnooze').click()
     await user.should_see('Back in the queues')
     await eventually(lambda: stored_request(ticket.number).snoozed_until is None)
     await user.should_not_see(marker='snoozed')
+
+
+async def test_an_agent_snoozes_the_ticked_requests_until_tomorrow_and_a_closed_one_is_skipped(user: User) -> None:
+    agent = make_user('agent')
+    ticket, closed = submit_request(HOSTILE), submit_request('Long done', email='dan@example.com')
+    change(agent, closed, status='closed')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, HOSTILE, 'Long done', column='subject')
+    table = user.find(ui.table)
+    rows = next(iter(table.elements)).rows
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    user.find(marker='bulk-snooze').click()
+    await user.should_see('1 snoozed until tomorrow; 1 skipped: Snooze does not apply to it now')
+    tomorrow = ticket_snooze.quick_choices()['tomorrow']
+    assert [stored_request(t.number).snoozed_until for t in (ticket, closed)] == [tomorrow, None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
-from backoffice.i18n import N_, Verbatim, _, ngettext
+from backoffice.i18n import N_, NP_, Verbatim, _, ngettext
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import ticket_sla, tickets
 
@@ -169,7 +169,9 @@ TICKETS = register(
             Filter('customer_id', N_('Customer'), 'related', related='customers'),
             Filter('bug_status', N_('Bug status'), 'choice', choices=BUG_STATUSES),
             Filter('sla_breached_at', N_('SLA breached'), 'present'),
-            Filter('snoozed_until', N_('Snoozed until'), 'present'),  # put aside until a date: out of the open queues
+            Filter(
+                'snoozed_until', NP_('request', 'Snoozed'), 'present'
+            ),  # put aside until a date: out of the open queues
             # the day it was breached (the SLA breaches card's "See these in the list"), beside breached or not
             Filter('sla_breached_on', N_('SLA breach'), 'date_range', column='sla_breached_at'),
             Filter('sla_due_at', N_('SLA due'), 'date_range'),

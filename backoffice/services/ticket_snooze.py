@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from backoffice import events, formatting
-from backoffice.errors import ValidationFailed
+from backoffice.db import session_scope
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import Ticket, TicketStatus, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import audit, notifications, tickets
+from backoffice.services import audit, bulk, notifications, tickets
 from backoffice.stored_text import instant, sentence
 
 MORNING = time(9, 0)  # "tomorrow morning", "next Monday": at nine, the shop's time
@@ -35,11 +36,11 @@ def may_snooze(ticket: Ticket) -> bool:
 
 def quick_choices(now: datetime | None = None) -> dict[str, datetime]:
     """The usual times to snooze until, in the shop's time zone: tomorrow at nine, next Monday at nine (a week on when
-    today is Monday)."""
+    today is Monday; none on a Sunday, when it is tomorrow)."""
     zone = _zone()
     today = (now or utcnow()).astimezone(zone).date()
-    monday = today + timedelta(days=(7 - today.weekday()) or 7)
-    return {'tomorrow': _at_nine(today + timedelta(days=1), zone), 'monday': _at_nine(monday, zone)}
+    tomorrow, monday = today + timedelta(days=1), today + timedelta(days=(7 - today.weekday()) or 7)
+    return {'tomorrow': _at_nine(tomorrow, zone)} | ({'monday': _at_nine(monday, zone)} if monday != tomorrow else {})
 
 
 def snooze(*, session: Session, actor: User, ticket_id: int, version: int, until: datetime | str | None) -> Ticket:
@@ -60,6 +61,27 @@ def snooze(*, session: Session, actor: User, ticket_id: int, version: int, until
         'snoozed',
         summary=sentence(N_('Snoozed #{number} until {until}'), number=ticket.number, until=instant(moment)),
     )
+
+
+def bulk_snooze(*, actor: User, ids: list[int], until: datetime) -> bulk.Summary:
+    """Snooze each of these requests until `until` (the list's bulk bar), one transaction each; a solved or closed one
+    (or one gone meanwhile) is skipped, saying why."""
+    require(actor, 'tickets.write')
+    summary = bulk.Summary()
+    for ticket_id in ids:
+        try:
+            with session_scope() as session:
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is None:
+                    raise NotFound(_('This request no longer exists.'))
+                if not may_snooze(ticket):
+                    raise ValidationFailed({'': _('{action} does not apply to it now').format(action=_('Snooze'))})
+                snooze(session=session, actor=actor, ticket_id=ticket_id, version=ticket.version, until=until)
+            summary.done += 1
+        except ServiceError as error:
+            errors = getattr(error, 'errors', None)
+            summary.skipped.append((ticket_id, '; '.join(errors.values()) if errors else str(error)))
+    return summary
 
 
 def unsnooze(*, session: Session, actor: User, ticket_id: int, version: int) -> Ticket:
