@@ -222,6 +222,13 @@ def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
             made.append(returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=resolution))
     exchange = fresh(made[1].exchange_order_id)
     assert (exchange.status, exchange.source, exchange.total) == ('paid', 'exchange', Decimal('0.00'))
+    # its totals say what its line says: the mug's price, given back in full as a discount, no shipping charged
+    assert (exchange.subtotal, exchange.discount_total, exchange.shipping_total, exchange.tax_total) == (
+        Decimal('10.00'),
+        Decimal('10.00'),
+        Decimal('0.00'),
+        Decimal('0.00'),
+    )
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (5, 1)  # 5 − 2 sold + 2 back; 1 held for the exchange
     with read_session() as session:
         note = session.exec(select(Invoice).where(Invoice.kind == 'credit_note')).one()

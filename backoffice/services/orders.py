@@ -249,7 +249,7 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
         order.shipping_waived_reason = waived
     lines, totals, currency = price_lines(session, values['lines'], free_shipping=bool(waived))
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
-    _apply_totals(order, totals, currency)
+    apply_totals(order, totals, currency)
     for name in ('shipping_name', 'shipping_address', 'note'):
         setattr(order, name, values[name])
     for line in lines:
@@ -1238,7 +1238,7 @@ def _create(
         note=values['note'],
         shipping_waived_reason=waived,
     )
-    _apply_totals(order, totals, currency)
+    apply_totals(order, totals, currency)
     session.add(order)
     session.flush()
     for line in lines:
@@ -1283,7 +1283,7 @@ def _waiver_said(reason: str) -> Sentence:
     return sentence(N_('Shipping charged again'))
 
 
-def _apply_totals(order: Order, totals: Totals, currency: str) -> None:
+def apply_totals(order: Order, totals: Totals, currency: str) -> None:
     order.currency = currency
     order.subtotal, order.discount_total, order.tax_total = totals.subtotal, totals.discount_total, totals.tax_total
     order.shipping_total, order.total = totals.shipping_total, totals.total
