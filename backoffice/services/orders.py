@@ -15,7 +15,7 @@ from sqlalchemy import Connection, event, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import changes, events, stored_text
+from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
@@ -36,6 +36,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
+from backoffice.models.catalog import MAX_PRICE
 from backoffice.payment_providers.base import message_said
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
@@ -1136,6 +1137,14 @@ def price_lines(
     shipping_tax = (shipping * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)
     tax = sum((line.tax_amount for line in priced), Decimal('0')) + shipping_tax
     totals = Totals(subtotal, discount, tax, shipping, goods + tax + shipping)
+    if max(subtotal, totals.total) > MAX_PRICE:  # each line in range, the sum not: PostgreSQL refused the write
+        raise ValidationFailed(
+            {
+                'lines': _("This order's total would be over {amount}: split it into smaller orders").format(
+                    amount=formatting.number(MAX_PRICE, 2)
+                )
+            }
+        )
     return priced, totals, (currencies.pop() if currencies else 'EUR')
 
 
