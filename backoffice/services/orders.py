@@ -65,6 +65,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 RESERVING = stock.RESERVING  # their lines hold reserved stock
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
+PICKABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # placed, not shipped: a pick list has work
 # the action that takes an order to each status
 STEP_TO: dict[OrderStatus, str] = {
     OrderStatus.pending: 'confirm',
@@ -87,7 +88,9 @@ def allowed_actions(
     or before if its customer is `on_terms` (a business customer with payment terms). `returnable`: something of it can
     still come back (returns.anything_returnable); once everything has been returned, no return is offered."""
     status = order.status
-    allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    allowed = {STEP_TO[target] for target in TRANSITIONS[status]}
+    if status in PICKABLE:  # placed and not shipped yet: something is still to fetch from the shelves
+        allowed.add('pick_list')
     if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
         allowed -= {'pack', 'ship'}
     if partly_shipped(order):  # parcels left: the rest ships or is called off, the order is no longer cancelled
