@@ -800,11 +800,21 @@ class OrderScreen:
         def submit(values: dict[str, Any]) -> Callable:
             lines = {key.split('.', 1)[1]: value for key, value in values.items() if key.startswith('lines.')}
             chosen = {'carrier_id': values['carrier_id'], 'tracking_number': values['tracking_number']}
-            return lambda s, u: orders.ship(
-                session=s, actor=u, order_id=order.id, version=self.version(), lines=lines or None, **chosen
+            return lambda s, u: orders.whole_order_shipped(
+                s,
+                orders.ship(
+                    session=s, actor=u, order_id=order.id, version=self.version(), lines=lines or None, **chosen
+                ),
             )
 
-        self._form(_('Ship'), fields, submit, _('Shipped'))
+        def said(whole: bool) -> tuple[str, str]:  # a parcel of a part is not the order shipped
+            return (
+                (_('Shipped: nothing left to ship'), 'positive')
+                if whole
+                else (_('Parcel shipped: the rest is still to ship'), 'positive')
+            )
+
+        self._form(_('Ship'), fields, submit, said)
 
     def _tracking_dialog(self, shipment) -> None:
         """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""

@@ -389,6 +389,12 @@ def ship(
     return shipment
 
 
+def whole_order_shipped(session: Session, shipment: Shipment) -> bool:
+    """Whether the parcel `ship` just made was the order's last (the order is shipped), else some is still to ship."""
+    order = session.get(Order, shipment.order_id)
+    return order is not None and order.status == OrderStatus.shipped
+
+
 def _parcel(
     order: Order,
     bought: list[OrderLine],
