@@ -317,3 +317,26 @@ def test_money_given_back_once_is_not_given_again_as_store_credit_an_exchange_or
     with session_scope() as session:
         payments.refund(session=session, actor=manager, order_id=credited.id, amount='17.88', reason='The rest')
     assert fresh(credited.id).refunded_total == Decimal('17.88')
+
+
+def test_a_product_in_the_trash_is_not_reordered_nor_alerted_low_until_restored(manager) -> None:
+    """A discontinued product moved to the trash, its shelf run down below its minimum: the reorder list asked to buy
+    more of it and the low-stock job alerted about it. Neither does while it is in the trash; restored, both do."""
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    old = make_product('OLD-MUG', stock_on_hand=2, actor=manager, name="Mug 'classic': <script>x</script>")
+    with session_scope() as session:
+        stock.set_limits(session=session, actor=manager, product_id=old.id, min_qty=5, max_qty=20)
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == []
+    with read_session() as session:
+        assert stock.reorder_list(session=session, actor=manager) == []
+    with session_scope() as session:
+        crud.restore_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [old.id]
+    with read_session() as session:
+        assert [line.sku for line in stock.reorder_list(session=session, actor=manager)] == ['OLD-MUG']

@@ -536,12 +536,16 @@ class ReorderLine:
 def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
     plus one when no maximum is set), less what purchase orders not yet received bring: a product they already
-    bring back up is not listed (it was ordered twice from the list before)."""
+    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash."""
     require(actor, 'catalog.read')
     rows = session.exec(
         select(StockLevel, Product.name)
         .join(Product, Product.id == StockLevel.product_id)
-        .where(col(StockLevel.low_stock).is_(True), col(Product.stocked).is_(True))
+        .where(
+            col(StockLevel.low_stock).is_(True),
+            col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),  # a product in the trash is not bought again
+        )
         .order_by(col(StockLevel.sku))
     ).all()
     coming = on_order(session, [level.product_id for level, _name in rows])
@@ -608,7 +612,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     """The `low-stock` job: tell the staff who run stock (in the app), once per product until it is restocked above
     its minimum. One notification a run for each of them: a single product newly low opens its own stock; several are
     listed in one notice that opens the list filtered on low stock (a first run told of each product apart, by the
-    dozen). Products not stocked are never low. Returns the product ids alerted."""
+    dozen). Products not stocked, or in the trash, are never low. Returns the product ids alerted."""
     statement = (
         select(StockLevel)
         .join(Product, col(Product.id) == StockLevel.product_id)
@@ -616,6 +620,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
             col(StockLevel.low_stock).is_(True),
             col(StockLevel.low_alerted_at).is_(None),
             col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),  # in the trash: told once it is restored, if still low
         )
         .order_by(col(StockLevel.id))
         .limit(limit)
