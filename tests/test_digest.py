@@ -49,7 +49,6 @@ def built(actor, **kwargs):
         return digest.build(session=session, actor=actor, first=day - timedelta(days=6), last=day, **kwargs)
 
 
-
 def test_the_digests_low_stock_leaves_out_products_in_the_trash_or_no_longer_stocked() -> None:
     """The digest listed every stock row below its minimum: a product in the trash, and a product turned into a service
     (its old row kept, hidden everywhere else), read as low stock to buy. Only stocked products on sale are listed."""

@@ -1,5 +1,5 @@
-"""Migration 0080: an exchange order's subtotal and discounts are its lines' (they were 0); other orders, and an exchange
-order whose totals were already set, are untouched."""
+"""Migration 0080: an exchange order's subtotal and discounts are its lines' (they were 0); other orders, and an
+exchange order whose totals were already set, are untouched."""
 
 from __future__ import annotations
 

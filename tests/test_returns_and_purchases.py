@@ -124,7 +124,8 @@ def test_purchase_lines_are_validated_per_field(manager) -> None:
 
 def test_a_purchase_too_dear_to_store_is_refused_before_it_is_written(manager) -> None:
     """Each line's cost and quantity are in range, but the purchase's total does not fit its column (12 digits, 2
-    after the point): PostgreSQL failed the write with a server error, SQLite stored it; now it is refused, saying so."""
+    after the point): PostgreSQL failed the write with a server error, SQLite stored it; now it is refused, saying
+    so."""
     from backoffice.errors import ValidationFailed
 
     mug = make_product('MUG', actor=manager)

@@ -288,8 +288,8 @@ def test_the_pick_list_of_a_partly_shipped_order_holds_only_what_is_left(manager
 
 
 def test_a_batch_pick_list_leaves_out_the_orders_with_nothing_left_to_pick(manager) -> None:
-    """Ticking a day's orders ticks the cancelled and the shipped ones too: their items were listed to fetch again (goods
-    already sent, or that stay on the shelf). They are left out and the list says how many; an order alone with
+    """Ticking a day's orders ticks the cancelled and the shipped ones too: their items were listed to fetch again
+    (goods already sent, or that stay on the shelf). They are left out and the list says how many; an order alone with
     nothing to pick is refused with the reason, and its page offers no pick list."""
     make_product('MUG', stock_on_hand=20, actor=manager, name='Mug')
     make_product('TEE', stock_on_hand=20, actor=manager, name="Tee 'n' <script>alert(1)</script>")
