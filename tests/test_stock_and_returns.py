@@ -340,3 +340,45 @@ def test_a_product_in_the_trash_is_not_reordered_nor_alerted_low_until_restored(
         assert stock.alert_low_stock(session=session) == [old.id]
     with read_session() as session:
         assert [line.sku for line in stock.reorder_list(session=session, actor=manager)] == ['OLD-MUG']
+
+
+def test_orders_placed_before_a_new_products_first_stock_reserve_it_when_the_stock_arrives(manager) -> None:
+    """A stocked product created with nothing on the shelf yet has no stock row: orders for it (pre-orders) reserved
+    nothing. When its first goods arrived, all of them read as available and were sold again to the next customer,
+    whose order then could not ship. The first stock reserves what the open orders wait for, oldest first."""
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    with session_scope() as session:
+        new = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('products'),
+            data={'sku': 'NEW', 'name': "Pre-order 'mug': <script>x</script>", 'price': '5.00', 'currency': 'EUR'},
+        )
+    early = place(('NEW', 2))
+    with session_scope() as session:
+        purchases.receive_purchase(session=session, actor=manager, lines=[{'product_id': new.id, 'quantity': 5}])
+    assert (level(new.id).on_hand, level(new.id).reserved, level(new.id).available) == (5, 2, 3)
+    place(('NEW', 3), email='later@example.com')
+    with pytest.raises(stock.OutOfStock):  # 2 of the 5 are the early order's
+        place(('NEW', 1), email='third@example.com')
+    pay(manager, early)
+    advance(manager, early, 'pack', 'ship')
+    assert (level(new.id).on_hand, level(new.id).reserved) == (3, 3)
+    assert ledger_is_consistent()
+
+
+def test_units_found_are_added_to_a_product_short_of_what_its_orders_reserve(manager) -> None:
+    """A count found 1 where orders reserve 3 (short); one more turns up behind a box. Adding it was refused as if it
+    took reserved units ('on hand cannot go below that (it would become 2)'): only taking units out is held back."""
+    mug = make_product('MUG', stock_on_hand=3, actor=manager)
+    place(('MUG', 3))
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=1)
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=1, reason="Found 1 behind a box: 'x'")
+    assert (level(mug.id).on_hand, level(mug.id).reserved, level(mug.id).available) == (2, 3, -1)
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-1, reason='Broken')
+    assert ledger_is_consistent()

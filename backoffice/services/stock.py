@@ -190,8 +190,9 @@ def move(
 
 
 def level_for(session: Session, product: Product, *, create: bool = True) -> StockLevel | None:
-    """The product's stock row, locked; made (at zero) when missing and `create` — the product becomes tracked. A
-    product not stocked (a service, a plan) has none: adjusting, counting it or setting its limits is refused."""
+    """The product's stock row, locked; made (at zero, reserving what its open orders wait for) when missing and
+    `create` — the product becomes tracked. A product not stocked (a service, a plan) has none: adjusting, counting it
+    or setting its limits is refused."""
     if not product.stocked:
         raise NotStocked(
             _('{sku} is not stocked (a service or a plan): it has no stock to change or count').format(sku=product.sku)
@@ -201,6 +202,9 @@ def level_for(session: Session, product: Product, *, create: bool = True) -> Sto
         level = StockLevel(product_id=product.id, sku=product.sku)
         session.add(level)
         session.flush()
+        # orders placed before its first stock (pre-orders) reserved nothing, there being no row: they reserve now,
+        # or their units read as available and were sold twice
+        level = reserve_for_open_orders(session, product) or level
     return level
 
 
@@ -385,7 +389,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
     level = level_for(session, product)
-    if level.on_hand + quantity < level.reserved:
+    if quantity < 0 and level.on_hand + quantity < level.reserved:  # units found are welcome, short or not
         raise ValidationFailed(
             {
                 # a correction does not take reserved units; a count does, when the shelf really holds fewer
