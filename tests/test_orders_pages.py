@@ -112,6 +112,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     await user.should_see('Mark packed', retries=40)
     user.find('Mark packed').click()
     await eventually(lambda: fresh(order.id).status == 'packed')
+    await user.should_see('Order packed', retries=40)  # not "Mark packed: done"
     await user.should_see(marker='ship', retries=40)
     user.find(marker='ship').click()
     await user.should_see('Tracking number', retries=40)
@@ -123,6 +124,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     await user.should_see('Mark delivered', retries=40)
     user.find('Mark delivered').click()
     await eventually(lambda: fresh(order.id).status == 'delivered')
+    await user.should_see('Order delivered', retries=40)
     await user.should_see('Start a return', retries=40)
     await user.should_not_see('Cancel order')
 
