@@ -1,4 +1,4 @@
-"""Migration 0080: an exchange order's subtotal and discounts are its lines' (they were 0); other orders, and an
+"""Migration 0077: an exchange order's subtotal and discounts are its lines' (they were 0); other orders, and an
 exchange order whose totals were already set, are untouched."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
 def test_an_exchange_orders_subtotal_and_discounts_are_its_lines(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')  # no customer row: SQLite's foreign keys are off here
-    migrate_to(engine, '0075')
+    migrate_to(engine, '0076')
     with engine.begin() as connection:
         for id_, source, subtotal in ((1, 'exchange', 0), (2, 'api', 0), (3, 'exchange', 7)):
             connection.execute(
@@ -36,7 +36,7 @@ def test_an_exchange_orders_subtotal_and_discounts_are_its_lines(tmp_path: Path)
                     ),
                     {'id': id_, 'quantity': quantity, 'price': price, 'discount': str(Decimal(price) * quantity)},
                 )
-    migrate_to(engine, '0080')
+    migrate_to(engine, '0077')
     with engine.connect() as connection:
         rows = connection.execute(text('SELECT id, subtotal, discount_total, total FROM orders ORDER BY id')).all()
     assert [(id_, Decimal(str(a)), Decimal(str(b)), Decimal(str(c))) for id_, a, b, c in rows] == [
@@ -44,4 +44,4 @@ def test_an_exchange_orders_subtotal_and_discounts_are_its_lines(tmp_path: Path)
         (2, Decimal('0'), Decimal('0'), Decimal('0')),  # not an exchange
         (3, Decimal('7'), Decimal('0'), Decimal('0')),  # already set: left as it is
     ]
-    migrate_to(engine, '0075', down=True)
+    migrate_to(engine, '0076', down=True)

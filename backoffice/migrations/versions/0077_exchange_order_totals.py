@@ -2,8 +2,8 @@
 were left at 0 while each line showed its price, discounted in full); its total stays 0. Invoices already issued stay
 as they were issued.
 
-Revision ID: 0080
-Revises: 0075
+Revision ID: 0077
+Revises: 0076
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0080'
-down_revision: str | None = '0075'
+revision: str = '0077'
+down_revision: str | None = '0076'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
