@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
-from backoffice.kpi.days import today
 from backoffice.errors import ValidationFailed
+from backoffice.kpi.days import today
 from backoffice.models import Order, Return, ReturnLine, ReturnStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.reports.base import Params, heading
