@@ -11,6 +11,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backoffice import formatting, i18n, stored_text
@@ -127,7 +128,11 @@ def schedule(
             how=stored_text.word(_how(frequency, day_of_week)) if frequency else '',
         ),
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a built-in segment's first schedule saved by someone else at the same instant
+        session.rollback()
+        raise StaleRecord(N_('segment'), None, None, 1, sent_version=version) from None
     return row
 
 
