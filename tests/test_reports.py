@@ -6,7 +6,7 @@ filters refused at their field, and the CSV/XLSX/PDF files."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,10 +17,12 @@ from sqlalchemy import text
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
+from backoffice.kpi.days import today
 from backoffice.models import Order, Return, ReturnLine, ReturnStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.reports.base import Params, heading
 from backoffice.services import app_settings, orders, payments, purchases, reports
+from components.report_charts import figure
 
 from .support.factories import (
     advance,
@@ -290,6 +292,30 @@ def test_cohorts_share_of_each_months_new_customers_who_order_in_month_n(shop) -
     assert may['customers'] == 2
     assert (may['m0'], may['m1'], may['m2'], may['m3']) == (0.5, 0.5, 0.5, 0.0)
     assert rows[date(2026, 6, 1)]['customers'] == 1 and rows[date(2026, 6, 1)]['m0'] == 0.0
+
+
+def test_the_cohorts_chart_draws_every_cohort_of_the_default_year_and_the_latest_of_a_longer_period() -> None:
+    admin = make_user('admin')
+    now = today(app_settings.time_zone())
+    default = reports.default_params('cohorts', now)
+    months = [default.first]
+    while months[-1] < now.replace(day=1):
+        months.append((months[-1] + timedelta(days=32)).replace(day=1))
+    assert len(months) == 13  # this month and the 12 before it: the oldest cohort has its month 12
+    for n, month in enumerate(months):
+        customer = make_customer(f'cohort{n}@example.com')
+        set_column('customers', 'signed_up_at', at(month.isoformat()), customer.id)
+    table = run(admin, 'cohorts', default)
+    curves = [trace['name'] for trace in figure(table)['data']]
+    # the chart drew the latest 12 of the table's 13: the oldest, the one with a whole year, was missing
+    assert curves == [row['label'] for row in table.rows] and len(curves) == 13
+    longer = run(admin, 'cohorts', Params(first=months[0] - timedelta(days=365), last=now))
+    assert len(longer.rows) == 13  # nobody signed up in the year before
+    earlier = make_customer('earlier@example.com')
+    set_column('customers', 'signed_up_at', at((months[0] - timedelta(days=200)).isoformat()), earlier.id)
+    longer = run(admin, 'cohorts', Params(first=months[0] - timedelta(days=365), last=now))
+    assert len(longer.rows) == 14
+    assert [trace['name'] for trace in figure(longer)['data']] == [row['label'] for row in longer.rows[-13:]]
 
 
 def test_only_readers_of_reports_may_run_them_and_filters_are_refused_at_their_field(shop) -> None:
