@@ -1,8 +1,8 @@
 """A built-in segment (Inactive for 30 days, At risk…) can be pushed to the campaign tool on a schedule, as a saved one
 can: a row per built-in segment scheduled; and a weekly push's weekday, for both (None: Monday, as before).
 
-Revision ID: 0081
-Revises: 0076
+Revision ID: 0078
+Revises: 0077
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0081'
-down_revision: str | None = '0076'
+revision: str = '0078'
+down_revision: str | None = '0077'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
