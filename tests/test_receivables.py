@@ -4,6 +4,7 @@ settles several invoices, refused in words when it pays more than is open, audit
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +17,9 @@ from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import app_settings, orders, receivables, statement
+from backoffice.services import app_settings, orders, receivables, returns, statement
 
-from .support.factories import fresh, make_company, make_user, pay
+from .support.factories import advance, fresh, make_company, make_user, pay, receive_return, start_return
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.pdf import pdf_words
 
@@ -197,3 +198,59 @@ def test_a_statement_lists_the_open_items_and_the_ageing_in_the_customers_langua
     assert 'Relevé de compte' in text and 'Solde dû' in text and '35,00 €' in text
     with read_session() as session, pytest.raises(PermissionDenied):
         statement.statement_pdf(session=session, actor=make_user('agent'), company_id=acme.id)
+
+
+def store_credited(manager, order, invoice, quantity: int = 1) -> None:
+    """The invoice paid in full, the order delivered, `quantity` mugs sent back and given as store credit (a credit
+    note, no refund), then the payment undone (the transfer bounced): the invoice is owed again, less the credit."""
+    receipt = settle(manager, {invoice.id: str(invoice.total)})
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    rma = receive_return(manager, start_return(manager, order, quantity, reason='Chipped "mug": <script>x</script>'))
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')
+    with session_scope() as session:
+        receivables.undo_receipt(session=session, actor=manager, receipt_id=receipt.id, reason='Bounced: "<b>"')
+
+
+def test_an_invoice_reduced_by_store_credit_is_open_for_the_rest_only(shop) -> None:
+    _admin, manager = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 3, 30)  # 30.00
+    store_credited(manager, order, invoice)  # 10.00 credited: 20.00 open
+    assert [i.open for i in report(manager).items] == [D('20.00')]
+    with pytest.raises(ValidationFailed) as refused:  # the order page's payment reads the same amount open
+        pay(manager, fresh(order.id), '30.00')
+    assert refused.value.errors == {'amount': f'Only €20.00 is due on order {order.number}'}
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {invoice.id: '20.01'})
+    assert refused.value.errors == {f'invoice_{invoice.id}': f'Only €20.00 is open on invoice {invoice.number}'}
+    settle(manager, {invoice.id: '20.00'})
+    assert report(manager).items == []
+    with pytest.raises(ValidationFailed) as refused:
+        pay(manager, fresh(order.id), '0.01')
+    assert refused.value.errors == {'amount': f'Order {order.number} is paid in full'}
+    assert fresh(order.id).paid_total == D('20.00')
+
+
+def test_two_people_settling_an_invoice_reduced_by_store_credit_at_once_never_overpay_it(shop) -> None:
+    admin, manager = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 3, 30)  # 30.00
+    store_credited(manager, order, invoice)  # 20.00 open
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def one(actor) -> None:
+        start.wait()
+        try:
+            settle(actor, {invoice.id: '15.00'})
+            outcomes.append('paid')
+        except ValidationFailed as error:
+            outcomes.append(error.errors[f'invoice_{invoice.id}'])
+
+    threads = [threading.Thread(target=one, args=(actor,)) for actor in (admin, manager)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == sorted(['paid', f'Only €5.00 is open on invoice {invoice.number}'])
+    assert fresh(order.id).paid_total == D('15.00')
+    assert [i.open for i in report(manager).items] == [D('5.00')]

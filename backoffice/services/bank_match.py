@@ -498,18 +498,16 @@ def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, 
         except ValidationFailed as error:
             errors.update(error.errors)
             continue
-        order = session.get(Order, int(order_id))
-        if order is None:
-            raise NotFound(_('This order no longer exists.'))
+        order = orders.locked(session, int(order_id), None)  # locked before what is due is read
         if not awaits_payment(session, order):
             errors[key] = _('Order {number} is not awaiting payment').format(number=order.number)
             continue
         try:  # the order page's rule for a part payment
-            payments.check_due(order, amount, key)
+            payments.check_due(session, order, amount, key)
         except ValidationFailed as error:
             errors.update(error.errors)
             continue
-        found.append((orders.locked(session, _id(order.id), None), amount))
+        found.append((order, amount))
     return found
 
 

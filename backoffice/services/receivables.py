@@ -341,10 +341,18 @@ def settle(
     parts: list[tuple[Invoice, Decimal]] = []
     accounts: set[tuple[int | None, int | None]] = set()
     currencies: set[str] = set()
-    for invoice_id, value in amounts.items():
+    chosen: dict[int, Invoice] = {}
+    for invoice_id in amounts:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.kind != InvoiceKind.invoice:
             raise NotFound(_('This invoice does not exist.'))
+        chosen[invoice_id] = invoice
+    # what is open is read with the orders locked (in one order, so two receipts never wait on each other): two
+    # people settling one invoice at once then see each other's payment, and never pay it twice
+    for order_id in sorted({invoice.order_id for invoice in chosen.values()}):
+        orders.locked(session, order_id, None)
+    for invoice_id, value in amounts.items():
+        invoice = chosen[invoice_id]
         key = f'invoice_{invoice.id}'
         try:
             amount = payments.money(value, key)
