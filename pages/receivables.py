@@ -66,12 +66,11 @@ class ReceivablesScreen:
         self.report = report
         for table in (self.accounts, self.items):
             table.props(remove='loading')
-        currency = report.currency
         self.summary.clear()
-        with self.summary:
-            card(_('Total open'), formatting.money(report.totals.total, currency), 'total')
+        with self.summary:  # per currency, never added up across currencies: '€1,234.50 · $300.00'
+            card(_('Total open'), in_each_currency(report.totals_in(lambda a: a.total)), 'total')
             for key, label in receivables.BUCKETS.items():
-                card(_(label), formatting.money(report.totals.buckets[key], currency), key)
+                card(_(label), in_each_currency(report.totals_in(lambda a, k=key: a.buckets[k])), key)
             dso = (
                 ngettext('{days} day', '{days} days', formatting.plural_count(report.dso, 1)).format(
                     days=formatting.number(report.dso, 1)
@@ -87,8 +86,8 @@ class ReceivablesScreen:
                 'link': f'/companies/{account.company_id}'
                 if account.company_id
                 else f'/customers/{account.customer_id}',
-                **{key: formatting.money(account.buckets[key], currency) for key in receivables.BUCKETS},
-                'total': formatting.money(account.total, currency),
+                **{key: formatting.money(account.buckets[key], account.currency) for key in receivables.BUCKETS},
+                'total': formatting.money(account.total, account.currency),
                 'customer_id': account.customer_id,
                 'company_id': account.company_id,
             }
@@ -227,6 +226,10 @@ class ReceivablesScreen:
 
                 ui.button(_('Record'), on_click=go).mark('dialog-submit')
         dialog.open()
+
+
+def in_each_currency(amounts: tuple[tuple[str, Any], ...]) -> str:
+    return ' · '.join(formatting.money(amount, currency) for currency, amount in amounts)
 
 
 def card(label: str, value: str, key: str, hint: str = '') -> None:

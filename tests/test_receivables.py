@@ -19,7 +19,16 @@ from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocatio
 from backoffice.permissions import PermissionDenied
 from backoffice.services import app_settings, orders, receivables, returns, statement
 
-from .support.factories import advance, fresh, make_company, make_user, pay, receive_return, start_return
+from .support.factories import (
+    advance,
+    fresh,
+    make_company,
+    make_product,
+    make_user,
+    pay,
+    receive_return,
+    start_return,
+)
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.pdf import pdf_words
 
@@ -254,3 +263,29 @@ def test_two_people_settling_an_invoice_reduced_by_store_credit_at_once_never_ov
     assert sorted(outcomes) == sorted(['paid', f'Only €5.00 is open on invoice {invoice.number}'])
     assert fresh(order.id).paid_total == D('15.00')
     assert [i.open for i in report(manager).items] == [D('5.00')]
+
+
+def test_totals_and_ageing_are_per_currency_never_added_across_currencies(shop) -> None:
+    _admin, manager = shop
+    make_product('CAP', '7.00', stock_on_hand=100, actor=manager, currency='USD')
+    _o1, euros = invoiced_on_terms(manager, 'ann@example.com', 3, 15, name='Ann "A": <b>')  # €30.00
+    _o2, dollars = invoiced_on_terms(manager, 'ann@example.com', 1, 60, sku='CAP')  # $7.00, same customer
+    seen = report(manager, 30)  # the euro invoice 15 days late, the dollar one not due
+    assert (seen.currency, seen.totals.total) == ('EUR', D('30.00'))  # the shop's currency, euros only
+    assert {code: (a.total, a.count) for code, a in seen.by_currency.items()} == {
+        'EUR': (D('30.00'), 1),
+        'USD': (D('7.00'), 1),
+    }
+    assert list(seen.by_currency) == ['EUR', 'USD']
+    assert seen.by_currency['EUR'].buckets['d1_30'] == D('30.00') and seen.by_currency['EUR'].buckets['not_due'] == 0
+    assert seen.by_currency['USD'].buckets['not_due'] == D('7.00') and seen.by_currency['USD'].buckets['d1_30'] == 0
+    assert seen.totals_in(lambda a: a.total) == (('EUR', D('30.00')), ('USD', D('7.00')))
+    # one customer owing in two currencies: a row in each
+    assert [(a.name, a.currency, a.total) for a in seen.accounts] == [
+        ('Ann "A": <b>', 'EUR', D('30.00')),
+        ('Ann "A": <b>', 'USD', D('7.00')),
+    ]
+    assert seen.sales == D('30.00') and seen.dso == D('90.0')  # euros open over euros invoiced
+    assert {(i.number, i.currency) for i in seen.items} == {(euros.number, 'EUR'), (dollars.number, 'USD')}
+    empty = report(manager, 30, customer_id=-1)
+    assert empty.totals_in(lambda a: a.total) == (('EUR', D('0.00')),)

@@ -120,10 +120,11 @@ def _draw(report: receivables.Report, seller: dict, name: str, address: str) -> 
         line_height=5,
     ) as table:
         table.row([pdf_base.text(pdf, _(label)) for label in receivables.BUCKETS.values()] + [_('Balance due')])
-        table.row(
-            [formatting.money(report.totals.buckets[key], currency) for key in receivables.BUCKETS]
-            + [formatting.money(report.totals.total, currency)]
-        )
+        for code, ageing in report.by_currency.items() or [(currency, report.totals)]:  # a row per currency
+            table.row(
+                [formatting.money(ageing.buckets[key], code) for key in receivables.BUCKETS]
+                + [formatting.money(ageing.total, code)]
+            )
     pdf.ln(6)
     if seller.get('iban'):
         _say(
