@@ -17,7 +17,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import app_settings, orders, receivables, returns, statement
+from backoffice.services import app_settings, customer_addresses, invoices, orders, receivables, returns, statement
 
 from .support.factories import (
     advance,
@@ -26,11 +26,12 @@ from .support.factories import (
     make_product,
     make_user,
     pay,
+    place,
     receive_return,
     start_return,
 )
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.pdf import pdf_words
+from .support.pdf import pdf_text, pdf_words
 
 D = Decimal
 
@@ -289,3 +290,52 @@ def test_totals_and_ageing_are_per_currency_never_added_across_currencies(shop) 
     assert {(i.number, i.currency) for i in seen.items} == {(euros.number, 'EUR'), (dollars.number, 'USD')}
     empty = report(manager, 30, customer_id=-1)
     assert empty.totals_in(lambda a: a.total) == (('EUR', D('0.00')),)
+
+
+def statement_words(manager, **whose) -> str:
+    with read_session() as session:
+        pdf, _name = statement.statement_pdf(session=session, actor=manager, **whose)
+    Path('/tmp/statement-address.pdf').write_bytes(pdf)
+    return pdf_text(pdf)
+
+
+def test_a_statement_is_addressed_to_the_latest_orders_address_when_the_customer_keeps_none(shop) -> None:
+    _admin, manager = shop
+    acme = make_company('Acme "Labs": <script>x</script>')
+    old, _i = invoiced_on_terms(manager, 'ann@acme.example', 1, 30, company_id=acme.id)
+    latest = place(
+        ('MUG', 2),
+        email='ann@acme.example',
+        shipping_name='Ann <b>"Léa"</b>',
+        shipping_address="2 rue de l'Église: <script>x</script>\n75001 Paris",
+    )
+    with session_scope() as session:
+        invoices.issue_invoice(session=session, actor=manager, order_id=latest.id)
+        session.commit()
+    assert old.shipping_address == '1 Main St\n10115 Berlin'
+    for whose in ({'customer_id': latest.customer_id}, {'company_id': acme.id}):
+        text = statement_words(manager, **whose)
+        assert 'Ann <b>"Léa"</b>\n2 rue de l\'Église: <script>x</script>\n75001 Paris' in text
+        assert 'Berlin' not in text
+    assert statement_words(manager, customer_id=latest.customer_id).count('ann@acme.example') == 1  # the name here
+    # an address of their own comes first: the billing one
+    with session_scope() as session:
+        for label, billing in (('Ship "here"', False), ('Bill: <i>', True)):
+            customer_addresses.save(
+                session=session,
+                by=manager,
+                customer_id=latest.customer_id,
+                address_id=None,
+                version=None,
+                data={
+                    'label': label,
+                    'name': f'{label} Ann',
+                    'line1': '9 Quai "Voltaire"',
+                    'postcode': '69002',
+                    'city': 'Lyon',
+                    'country': 'France',
+                    'default_billing': billing,
+                },
+            )
+    text = statement_words(manager, customer_id=latest.customer_id)
+    assert 'Bill: <i> Ann\n9 Quai "Voltaire"\n69002 Lyon\nFrance' in text and 'Paris' not in text
