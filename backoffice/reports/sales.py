@@ -290,7 +290,7 @@ def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame
     for line in lines:
         by_refund.setdefault(line[0], []).append(line)
     rest = _RestCancelled(session, start, [(r[0], r[5]) for r in refunds if r[1] is None], by_refund)
-    out = []
+    out: list[tuple] = []
     for refund_id, return_id, amount, at, order_total, order_id in refunds:
         own = by_refund.get(refund_id, [])
         amount = float(amount)
