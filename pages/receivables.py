@@ -67,10 +67,10 @@ class ReceivablesScreen:
         for table in (self.accounts, self.items):
             table.props(remove='loading')
         self.summary.clear()
-        with self.summary:  # per currency, never added up across currencies: '€1,234.50 · $300.00'
-            card(_('Total open'), in_each_currency(report.totals_in(lambda a: a.total)), 'total')
+        with self.summary:  # per currency, never added up across currencies: a line each
+            card(_('Total open'), in_each_currency(report, report.totals_in(lambda a: a.total)), 'total')
             for key, label in receivables.BUCKETS.items():
-                card(_(label), in_each_currency(report.totals_in(lambda a, k=key: a.buckets[k])), key)
+                card(_(label), in_each_currency(report, report.totals_in(lambda a, k=key: a.buckets[k])), key)
             dso = (
                 ngettext('{days} day', '{days} days', formatting.plural_count(report.dso, 1)).format(
                     days=formatting.number(report.dso, 1)
@@ -228,14 +228,16 @@ class ReceivablesScreen:
         dialog.open()
 
 
-def in_each_currency(amounts: tuple[tuple[str, Any], ...]) -> str:
-    return ' · '.join(formatting.money(amount, currency) for currency, amount in amounts)
+def in_each_currency(report: receivables.Report, amounts: tuple[tuple[str, Any], ...]) -> list[str]:
+    """The amounts of a card, the report's currency always, another only where something is open in it."""
+    return [formatting.money(amount, code) for code, amount in amounts if amount or code == report.currency]
 
 
-def card(label: str, value: str, key: str, hint: str = '') -> None:
+def card(label: str, value: str | list[str], key: str, hint: str = '') -> None:
     with ui.card().props('flat bordered').classes('gap-0 p-3').mark(f'ageing-{key}'):
         ui.label(label).classes('text-xs text-gray-600')
-        ui.label(value).classes('text-lg font-medium')
+        for line in [value] if isinstance(value, str) else value:
+            ui.label(line).classes('text-lg font-medium')
         if hint:
             ui.label(hint).classes('text-xs text-gray-500')
 
