@@ -489,7 +489,7 @@ def confirm(
 def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
     """The orders awaiting payment a line pays (see confirm), each for at most what is due on it; refusals by field."""
     found: list[tuple[Order, Decimal]] = []
-    for order_id, value in wanted.items():
+    for order_id, value in sorted(wanted.items(), key=lambda pair: int(pair[0])):  # locked in one order
         if value in (None, '') or str(value).strip() in ('', '0', '0.00', '0,00'):
             continue
         key = f'order_{order_id}'
