@@ -398,6 +398,50 @@ def test_units_called_off_by_cancel_what_is_not_shipped_are_not_sold(shop) -> No
     assert [(row['period'], row['units']) for row in months.rows] == [(date(2026, 6, 1), 3), (date(2026, 7, 1), 1)]
 
 
+def test_a_refund_after_cancel_what_is_not_shipped_is_taken_from_the_cancelled_items(shop) -> None:
+    """Order A (2 shirts, 1 mug: 50.00; 10.00 refunded on 10 June, spread) shipped 1 shirt and the mug; the second
+    shirt (20.00) was called off on 11 June, then 25.00 refunded on 12 June: 20.00 of it is the cancelled shirt's, the
+    other 5.00 spread over the order like any refund. The 10 June refund, made before, stays spread."""
+    admin, _shirts, (a, _b, _c) = shop
+    advance(admin, a, 'pack')
+    with session_scope() as session:
+        lines = {line.sku: line.id for line in orders.order_lines(session, a.id)}
+        version = session.get(Order, a.id).version
+        orders.ship(
+            session=session, actor=admin, order_id=a.id, version=version, lines={lines['SHIRT']: 1, lines['MUG']: 1}
+        )
+    with session_scope() as session:
+        version = session.get(Order, a.id).version
+        orders.cancel_rest(session=session, actor=admin, order_id=a.id, version=version, reason='Sold out: <b>"x"</b>')
+    with read_session() as session:
+        cancelled = session.execute(
+            text("SELECT id FROM order_events WHERE order_id = :o AND text LIKE 'Shipped; not shipped, cancelled%'"),
+            {'o': a.id},
+        ).scalar_one()
+    set_column('order_events', 'created_at', at('2026-06-11'), cancelled)
+    with session_scope() as session:
+        refund = payments.refund(session=session, actor=admin, order_id=a.id, amount='25.00', reason='Sold out: "x"')
+        session.commit()
+        refund_id = refund.id
+    set_column('refunds', 'refunded_at', at('2026-06-12'), refund_id)
+    table = run(admin, 'sales')
+    rows = by(table)
+    # shirt: 8.00 of the 10.00, the 20.00 cancelled shirt, 4.00 of the other 5.00; mug: 2.00 and 1.00
+    assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('32.00'), D('3.00'))
+    assert table.totals['refunds'] == D('35.00')
+    assert sum(row['refunds'] for row in run(admin, 'sales', Params(JUNE.first, JUNE.last, group='category')).rows) == (
+        D('35.00')
+    )
+    # a report starting after the cancellation's refund knows it gave the shirt's money back: a refund after it spreads
+    with session_scope() as session:
+        later = payments.refund(session=session, actor=admin, order_id=a.id, amount='5.00', reason='Goodwill: <i>')
+        session.commit()
+        later_id = later.id
+    set_column('refunds', 'refunded_at', at('2026-06-20'), later_id)
+    rows = by(run(admin, 'sales', Params(date(2026, 6, 15), JUNE.last)))
+    assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('4.00'), D('1.00'))
+
+
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv() -> None:
     admin = make_user('admin')
     round_prices(admin)

@@ -557,20 +557,19 @@ def cancel_rest(
     reason = ' '.join(str(reason or '').split())[:300]
     said = {'items': items_said(by_id, rest), 'value': money(value, order.currency), 'reason': reason}
     owed = order.paid_total - order.refunded_total > 0
-    if reason:
-        key = (
-            N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund')
-            if owed
-            else N_('Shipped; not shipped, cancelled: {items} ({reason})')
-        )
-    else:
-        key = (
-            N_('Shipped; not shipped, cancelled: {items} — {value} to refund')
-            if owed
-            else N_('Shipped; not shipped, cancelled: {items}')
-        )
+    key = REST_CANCELLED[(0 if reason else 2) + (0 if owed else 1)]
     save(session, actor, order, before, 'shipped', sentence(key, **said), topics=(Topic.stock,))
     return order, value
+
+
+# the timeline entry of "Cancel what is not shipped" (with a reason or not, money to refund or not): when the sales
+# report finds it, a refund made after it is for the cancelled items (reports/sales.py)
+REST_CANCELLED = (
+    N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items} ({reason})'),
+    N_('Shipped; not shipped, cancelled: {items} — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items}'),
+)
 
 
 def partly_shipped(order: Order) -> bool:
