@@ -12,9 +12,10 @@ from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import money
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.resources import resource
-from backoffice.services import crud, customers, orders, tickets
+from backoffice.services import crud, customers, orders, payments, tickets
 
 from .support.factories import PASSWORD, advance, fresh, make_customer, make_product, make_user, pay, place, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
@@ -163,6 +164,41 @@ async def test_a_customer_sees_each_parcel_of_an_order_shipped_in_two_with_its_i
     await user.should_see('Parcel 2')
     items = sorted(label.text for label in user.find(marker='portal-parcel-item').elements)
     assert items == ['1 × Mug', f'1 × Tee {HOSTILE}', '2 × Mug']
+
+
+async def test_a_customer_sees_what_of_each_line_was_cancelled_and_whether_it_was_refunded(user: User) -> None:
+    """The rest of an order cancelled ("Cancel what is not shipped"): the portal read as if everything were coming."""
+    manager = make_user('manager')
+    make_product('MUG-3', '10.00', name=f'Mug {HOSTILE}', stock_on_hand=10, actor=manager)
+    make_product('TEE-3', '20.00', name='Tee', stock_on_hand=10, actor=manager)
+    order = advance(manager, paid(place(('MUG-3', 3), ('TEE-3', 1), email='jun@example.com'), manager), 'pack')
+    with read_session() as session:
+        mug, tee = orders.order_lines(session, order.id)
+    with session_scope() as session:
+        orders.ship(
+            session=session, actor=manager, order_id=order.id, version=fresh(order.id).version, lines={mug.id: 2}
+        )
+    with session_scope() as session:
+        orders.cancel_rest(session=session, actor=manager, order_id=order.id, version=fresh(order.id).version)
+    await enter_portal(user, 'jun@example.com', name='Jun')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'3 × Mug {HOSTILE}')
+    said = sorted(label.text for label in user.find(marker='portal-line-cancelled').elements)
+    mug_value = orders.value_of([mug, tee], {mug.id: 1})
+    tee_value = orders.value_of([mug, tee], {tee.id: 1})
+    assert said == [
+        f'1 cancelled: not shipped, {money(mug_value, "EUR")} to be refunded',
+        f'1 cancelled: not shipped, {money(tee_value, "EUR")} to be refunded',
+    ]
+    await user.should_see('Shipped; what was not shipped yet is cancelled and will not come')
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount=mug_value, reason=HOSTILE)
+    await user.open(f'/portal/orders/{order.number}')
+    said = sorted(label.text for label in user.find(marker='portal-line-cancelled').elements)
+    assert said == [  # the first line's paid back; the refunds do not cover the second yet
+        f'1 cancelled: not shipped, {money(mug_value, "EUR")} refunded',
+        f'1 cancelled: not shipped, {money(tee_value, "EUR")} to be refunded',
+    ]
 
 
 def paid(order: Order, manager) -> Order:
