@@ -67,6 +67,7 @@ async def test_an_unknown_email_gets_the_same_answer_and_no_email(user: User) ->
 async def test_a_customer_sets_a_password_and_signs_in_with_it(user: User) -> None:
     await enter_portal(user, 'eve@example.com', name='Eve')
     await user.open('/portal/account')
+    await user.should_see('Choose a password to sign in without waiting for an email link.')
     user.find(marker='portal-new-password').type('short')
     user.find(marker='portal-save-password').click()
     await user.should_see('Use at least', retries=200)
@@ -74,6 +75,9 @@ async def test_a_customer_sets_a_password_and_signs_in_with_it(user: User) -> No
     user.find(marker='portal-new-password').type(PASSWORD)
     user.find(marker='portal-save-password').click()
     await user.should_see('Your password is saved.', retries=200)
+    await user.should_see('You have a password: sign in with it or with an email link. A new password replaces it.')
+    await user.open('/portal/account')  # and so it says once they come back (it said "Choose a password")
+    await user.should_see('You have a password: sign in with it or with an email link. A new password replaces it.')
     user.find(marker='portal-sign-out').click()
     await user.should_see(marker='portal-sign-in')
     user.find(marker='portal-email').type('eve@example.com')

@@ -230,6 +230,12 @@ def sign_in(*, email: str, password: str, address: str | None) -> Answer:
     return Answer(_(auth.WRONG_CREDENTIALS))
 
 
+def has_password(*, session: Session, customer_id: int) -> bool:
+    """Whether the customer chose a password (their account page says so, and that a new one replaces it)."""
+    account = _account(session, customer_id)
+    return account is not None and bool(account.password_hash)
+
+
 def set_password(*, session: Session, customer_id: int, password: str, keep_session_id: int | None) -> None:
     """The customer chooses (or changes) their password; every other browser signed in as them is signed out."""
     customer = session.get(Customer, customer_id)
