@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import changes, db
 from backoffice.changes import get_for_update, stamp
@@ -177,10 +177,12 @@ def _cancelled(session: Session, order: Order, lines: list[OrderLine]) -> dict[i
     called_off = [line for line in lines if line.cancelled_quantity > 0 and line.id is not None]
     if not called_off:
         return {}
-    refunds = session.exec(
-        select(Refund.amount).where(Refund.order_id == order.id, col(Refund.return_id).is_(None))
-    ).all()
-    left = sum(refunds, Decimal('0.00'))
+    given_back = session.exec(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.order_id == order.id, col(Refund.return_id).is_(None)
+        )
+    ).one()
+    left = Decimal(str(given_back))
     paid = order.paid_total > 0
     said: dict[int, Cancelled] = {}
     for line in called_off:
