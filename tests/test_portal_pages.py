@@ -242,6 +242,17 @@ async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(
     await user.open(f'/portal/requests/{ticket.number}')
     await user.should_see('Thanks: any news?')
     await user.should_not_see('Internal: customer seems upset')
+    with session_scope() as session:
+        stored = session.get(Ticket, ticket.id)
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=stored.version, status='solved')
+    await user.should_see(marker='portal-score', retries=200)
+    user.find(marker='portal-score').elements.pop().set_value(2)
+    user.find(marker='portal-send-rating').click()
+    await user.should_see('Thank you for your rating!', retries=200)
+    await user.should_see('You rated our help 2 out of 5. Thank you!', retries=200)  # the form gone, the rating said
+    await user.open(f'/portal/requests/{ticket.number}')
+    await user.should_see('You rated our help 2 out of 5. Thank you!')
+    await user.should_not_see(marker='portal-rating')
 
 
 async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> None:
