@@ -41,7 +41,10 @@ def get_for_update(
 
     `entity` is the name its audit entries use; `label` how a message names it (default: the entity)."""
     label = label or entity
-    record = session.get(model, record_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    lock = session.bind.dialect.name != 'sqlite'  # SQLite: the transaction holds the database's write lock already
+    # populate_existing: a record this session read before it waited for the lock is read again, as committed by
+    # whoever held the lock, so nothing is computed from (and written back over) the values it had before
+    record = session.get(model, record_id, with_for_update=lock, populate_existing=lock)
     if record is None:
         raise NotFound(_('This {label} no longer exists.').format(label=_(label)))
     if version is not None and record.version != version:

@@ -20,10 +20,14 @@ from backoffice.runtime import job_titles, scheduler
 
 if TYPE_CHECKING:  # FastAPI is imported when the API is put together (routers()), not by the CLI's commands
     from fastapi import APIRouter
+    from sqlmodel import Session
+
+DemoSeeder = Callable[['Session', int], list[str]]
 
 _routers: list[tuple[str, APIRouter | str]] = []  # the extensions' API routers (see routers())
 _page_modules: list[tuple[str, str]] = []  # the extensions' page modules: main.py imports them after the core's
 _installed: list[Extension] = []
+_demo_seeders: list[tuple[str, DemoSeeder]] = []  # the extensions' demo data (see Hooks.demo_data)
 
 
 class Hooks:
@@ -64,6 +68,13 @@ class Hooks:
     def pages(self, module: str) -> None:
         """The module declaring its screens with components.screens.screen (menu entries come with them)."""
         _page_modules.append((self.extension.name, module))
+
+    def demo_data(self, seed: DemoSeeder) -> None:
+        """Demo data of its own: `seed(session, seed)` runs when the demo shop is seeded (the first start, `python -m
+        backoffice seed`), after the core's shop, orders, team and finance and before the KPIs are computed, so a KPI
+        of its own has a history on a fresh demo. It returns the lines to print (what it made), and makes nothing when
+        its data is there already (the command runs again)."""
+        _demo_seeders.append((self.extension.name, seed))
 
     def translations(self, folder: Path) -> None:
         """Its catalogs: `<folder>/<language>/LC_MESSAGES/*.po`."""
@@ -118,6 +129,19 @@ def import_pages() -> None:
             importlib.import_module(module)
         except Exception as error:
             raise ExtensionError(f'Extension {name!r}: its pages {module!r} could not be loaded: {error}') from error
+
+
+def seed_demo(session: Session, seed: int) -> list[str]:
+    """Every extension's demo data (backoffice/seed/demo.py); one that fails stops the seed with its name."""
+    lines = []
+    for name, seeder in _demo_seeders:
+        try:
+            lines += seeder(session, seed)
+        except Exception as error:
+            raise ExtensionError(
+                f'Extension {name!r}: its demo data could not be made: {type(error).__name__}: {error}'
+            ) from error
+    return lines
 
 
 def installed() -> list[Extension]:

@@ -205,7 +205,7 @@ def typed_money(value: Any) -> Decimal:
                 )
             )
         raise ValueError(_('Use at most two decimals'))
-    return amount.quantize(Decimal('0.01'))
+    return amount.quantize(Decimal('0.01')) + 0  # + 0: '-0' (a spreadsheet's) is 0.00, never shown as -€0.00
 
 
 def typed_decimal(value):

@@ -96,9 +96,12 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                     listing.refresh()
 
                 role.on_value_change(change)
-                again = ui.button(icon='forward_to_inbox', on_click=lambda r=row: resend(r)).props('flat round dense')
-                again.props['aria-label'] = _('Resend the invitation')
-                again.tooltip(_('Resend the invitation')).mark('member-resend', f'member-resend-{row.customer_id}')
+                if me is None or row.customer_id != me:  # the admin looking is signed in: no invitation to resend
+                    again = ui.button(icon='forward_to_inbox', on_click=lambda r=row: resend(r)).props(
+                        'flat round dense'
+                    )
+                    again.props['aria-label'] = _('Resend the invitation')
+                    again.tooltip(_('Resend the invitation')).mark('member-resend', f'member-resend-{row.customer_id}')
                 out = ui.button(icon='person_remove', on_click=lambda r=row: remove(r)).props('flat round dense')
                 out.props['aria-label'] = _('Remove from the company')
                 out.tooltip(_('Remove from the company')).mark('member-remove', f'member-remove-{row.customer_id}')

@@ -13,7 +13,6 @@ from components.kpi_widgets import COLORS, CONFIG, money_axis, money_config
 
 PALETTE = [COLORS['primary'], COLORS['accent'], COLORS['warn'], COLORS['bad'], '#7048e8', '#1098ad', '#d6336c']
 TOP = 20  # bars of a horizontal chart; the table lists every row
-CURVES = 12  # the latest cohorts drawn
 # the values across a horizontal chart: beside long labels a phone leaves the bars ~130 px, where Plotly's own choice
 # of ticks (€0, €500 … €2,000) tilted to fit; at most four ticks step by a rounder amount (€0, €1k, €2k), written
 # short, and stand upright at every width
@@ -64,7 +63,7 @@ def figure(table: Table) -> dict[str, Any]:
         )
     elif chart.kind == 'curves':
         months = list(range(len(chart.series)))  # 0 = the sign-up month: short ticks that fit a phone
-        for index, row in enumerate(rows[-CURVES:]):
+        for index, row in enumerate(rows):  # the report chose them (cohorts.CHARTED)
             data.append(
                 {
                     'type': 'scatter',
@@ -78,11 +77,14 @@ def figure(table: Table) -> dict[str, Any]:
                     'line': {'color': PALETTE[index % len(PALETTE)]},
                 }
             )
+        # the legend (a year of cohorts: seven rows on a phone) stands above the plot, which Plotly moves down to make
+        # room: below it, anchored at y −0.3 of the plot's height, it grew upwards over the months axis's title
         layout.update(
+            height=380,
             yaxis={'ticksuffix': formatting.percent_sign(), 'rangemode': 'tozero'},
             xaxis={'dtick': 1, 'title': {'text': unit, 'font': {'size': 10}}},
-            legend={'orientation': 'h', 'y': -0.3},
-            margin={'l': 50, 'r': 10, 't': 10, 'b': 50},
+            legend={'orientation': 'h', 'y': 1.02, 'yanchor': 'bottom', 'x': 0},
+            margin={'l': 50, 'r': 10, 't': 10, 'b': 40},
         )
     else:
         for index, key in enumerate(chart.series):

@@ -543,10 +543,10 @@ class OrderScreen:
             on_terms=self.data.on_terms,
             returnable=self.data.returnable,
         )
-        steps = {
-            'confirm': (_('Confirm'), orders.confirm),
-            'pack': (_('Mark packed'), orders.pack),
-            'deliver': (_('Mark delivered'), orders.deliver),
+        steps = {  # the button, the service, and what is said once done ("Mark packed: done" read oddly)
+            'confirm': (_('Confirm'), orders.confirm, _('Order confirmed')),
+            'pack': (_('Mark packed'), orders.pack, _('Order packed')),
+            'deliver': (_('Mark delivered'), orders.deliver, _('Order delivered')),
         }
         with ui.row().classes('gap-2 flex-wrap'):
             if 'edit_draft' in allowed:
@@ -555,13 +555,13 @@ class OrderScreen:
                     icon='edit',
                     on_click=lambda: DraftDialog(self.user, order, on_saved=lambda _: self.reload()),
                 ).props('outline').mark('edit-draft')
-            for key, (label, action) in steps.items():
+            for key, (label, action, done) in steps.items():
                 if key in allowed:
                     ui.button(
                         label,
-                        on_click=lambda label=label, action=action: self._do(
+                        on_click=lambda action=action, done=done: self._do(
                             lambda s, u: action(session=s, actor=u, order_id=order.id, version=self.version()),
-                            _('{action}: done').format(action=label),
+                            done,
                         ),
                     ).mark('advance')
             if 'record_payment' in allowed:
@@ -800,11 +800,21 @@ class OrderScreen:
         def submit(values: dict[str, Any]) -> Callable:
             lines = {key.split('.', 1)[1]: value for key, value in values.items() if key.startswith('lines.')}
             chosen = {'carrier_id': values['carrier_id'], 'tracking_number': values['tracking_number']}
-            return lambda s, u: orders.ship(
-                session=s, actor=u, order_id=order.id, version=self.version(), lines=lines or None, **chosen
+            return lambda s, u: orders.whole_order_shipped(
+                s,
+                orders.ship(
+                    session=s, actor=u, order_id=order.id, version=self.version(), lines=lines or None, **chosen
+                ),
             )
 
-        self._form(_('Ship'), fields, submit, _('Shipped'))
+        def said(whole: bool) -> tuple[str, str]:  # a parcel of a part is not the order shipped
+            return (
+                (_('Shipped: nothing left to ship'), 'positive')
+                if whole
+                else (_('Parcel shipped: the rest is still to ship'), 'positive')
+            )
+
+        self._form(_('Ship'), fields, submit, said)
 
     def _tracking_dialog(self, shipment) -> None:
         """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""

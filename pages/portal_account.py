@@ -16,6 +16,9 @@ from components.portal_pages import portal_page
 from components.portal_session import acting_actor, current_actor, session_id, session_key
 from components.session_renewal import portal_renewal_url
 
+NO_PASSWORD = N_('Choose a password to sign in without waiting for an email link.')
+HAS_PASSWORD = N_('You have a password: sign in with it or with an email link. A new password replaces it.')
+
 
 @portal_page('/portal/account', N_('Your account'))
 def portal_account_page(actor: PortalActor) -> None:
@@ -69,7 +72,11 @@ def portal_account_page(actor: PortalActor) -> None:
     address_book(acting_actor, customer_id=actor.customer_id, may_write=True)
     with ui.card().classes('w-full p-4 gap-3'):
         ui.label(_('Password')).classes('text-lg font-medium')
-        ui.label(_('Choose a password to sign in without waiting for an email link.')).classes('text-sm text-gray-600')
+        with read_session() as session:
+            chosen = portal_access.has_password(session=session, customer_id=actor.customer_id)
+        # a customer with a password read "Choose a password", as if they had none
+        said = ui.label(_(HAS_PASSWORD if chosen else NO_PASSWORD)).classes('text-sm text-gray-600')
+        said.mark('portal-password-said')
         password = (
             ui.input(_('New password'), password=True, password_toggle_button=True)
             .props('outlined autocomplete=new-password')
@@ -92,6 +99,7 @@ def portal_account_page(actor: PortalActor) -> None:
             )
             if done is not FAILED:
                 password.value = ''
+                said.text = _(HAS_PASSWORD)
                 ui.notify(_('Your password is saved. Other browsers signed in as you were signed out.'))
 
         ui.button(_('Save password'), on_click=save).classes('self-end').mark('portal-save-password')

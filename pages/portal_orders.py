@@ -7,7 +7,7 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import day, label, money, when
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Invoice
 from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
@@ -81,6 +81,10 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
             with ui.row().classes('w-full justify-between no-wrap gap-2'):
                 ui.label(f'{line.quantity} × {line.name}').classes('break-words min-w-0')
                 ui.label(money(line.line_total, order.currency)).classes('whitespace-nowrap')
+            if (called_off := view.cancelled.get(line.id or 0)) is not None:
+                ui.label(_cancelled_said(called_off, order.currency)).classes(
+                    'text-sm text-gray-600 break-words -mt-2'
+                ).mark('portal-line-cancelled')
         ui.separator()
         for caption, value in (
             (_('Shipping'), order.shipping_total),
@@ -222,6 +226,24 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
 def _start_return(actor: PortalActor, number: str, lines: list[dict], reason: str) -> str:
     with session_scope() as session:
         return portal.start_return(session=session, actor=actor, number=number, lines=lines, reason=reason).number
+
+
+def _cancelled_said(called_off: portal.Cancelled, currency: str) -> str:
+    """What of a line will never come (the rest of the order was cancelled), and what became of its money."""
+    n, amount = called_off.quantity, money(called_off.value, currency)
+    if not called_off.paid:
+        return ngettext('{n} cancelled: not shipped', '{n} cancelled: not shipped', n).format(n=n)
+    if called_off.refunded:
+        said = ngettext(
+            '{n} cancelled: not shipped, {amount} refunded', '{n} cancelled: not shipped, {amount} refunded', n
+        )
+    else:
+        said = ngettext(
+            '{n} cancelled: not shipped, {amount} to be refunded',
+            '{n} cancelled: not shipped, {amount} to be refunded',
+            n,
+        )
+    return said.format(n=n, amount=amount)
 
 
 def _status(status: str) -> None:

@@ -155,13 +155,18 @@ class RequestThread:
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
                     attachment_buttons(entry.attached, _attachment, acting_actor)
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
-        if getattr(self, '_drawn_after', None) == (view.closed, view.rateable, view.continues_in):
+        drawn = (view.closed, view.rateable, view.continues_in, view.ticket.rating)
+        if getattr(self, '_drawn_after', None) == drawn:
             return
-        self._drawn_after = (view.closed, view.rateable, view.continues_in)
+        self._drawn_after = drawn
         self.after.clear()
         with self.after:
             if view.rateable and not self.actor.read_only:
                 self._rating()
+            elif view.ticket.rating:  # once rated, the form went and nothing said what they had given
+                ui.label(_('You rated our help {score} out of 5. Thank you!').format(score=view.ticket.rating)).classes(
+                    'text-sm text-gray-600'
+                ).mark('portal-rated')
             if view.continues_in is not None:  # merged into another of their requests: where to write now
                 with ui.row().classes('items-center gap-1 text-gray-700').mark('portal-continues-in'):
                     ui.label(_('This conversation continues in'))

@@ -15,6 +15,7 @@ from components.forms import in_language
 from components.portal_pages import portal_frame, portal_page
 from components.portal_session import current_actor
 from components.session import safe_redirect
+from components.session_language import start_page_in
 from components.session_renewal import PORTAL_HOME, portal_renewal_url
 
 
@@ -100,6 +101,10 @@ async def portal_sign_in_page(request: Request):
 @portal_page('/portal/link', N_('Sign in to your account'), public=True)
 def portal_link_page(request: Request) -> None:
     token = request.query_params.get('token', '')
+    # the customer's own language, as their email was (a French invitation opened in an English browser read English)
+    if language := portal_access.link_language(token=token):
+        start_page_in(language, request.headers.get('accept-language'))
+        ui.context.client.title = _('Sign in to your account')
 
     async def enter() -> None:
         answer = await run.io_bound(in_language, i18n.current(), portal_access.open_link, token=token)

@@ -66,12 +66,11 @@ class ReceivablesScreen:
         self.report = report
         for table in (self.accounts, self.items):
             table.props(remove='loading')
-        currency = report.currency
         self.summary.clear()
-        with self.summary:
-            card(_('Total open'), formatting.money(report.totals.total, currency), 'total')
+        with self.summary:  # per currency, never added up across currencies: a line each
+            card(_('Total open'), in_each_currency(report, report.totals_in(lambda a: a.total)), 'total')
             for key, label in receivables.BUCKETS.items():
-                card(_(label), formatting.money(report.totals.buckets[key], currency), key)
+                card(_(label), in_each_currency(report, report.totals_in(lambda a, k=key: a.buckets[k])), key)
             dso = (
                 ngettext('{days} day', '{days} days', formatting.plural_count(report.dso, 1)).format(
                     days=formatting.number(report.dso, 1)
@@ -87,8 +86,8 @@ class ReceivablesScreen:
                 'link': f'/companies/{account.company_id}'
                 if account.company_id
                 else f'/customers/{account.customer_id}',
-                **{key: formatting.money(account.buckets[key], currency) for key in receivables.BUCKETS},
-                'total': formatting.money(account.total, currency),
+                **{key: formatting.money(account.buckets[key], account.currency) for key in receivables.BUCKETS},
+                'total': formatting.money(account.total, account.currency),
                 'customer_id': account.customer_id,
                 'company_id': account.company_id,
             }
@@ -229,10 +228,16 @@ class ReceivablesScreen:
         dialog.open()
 
 
-def card(label: str, value: str, key: str, hint: str = '') -> None:
+def in_each_currency(report: receivables.Report, amounts: tuple[tuple[str, Any], ...]) -> list[str]:
+    """The amounts of a card, the report's currency always, another only where something is open in it."""
+    return [formatting.money(amount, code) for code, amount in amounts if amount or code == report.currency]
+
+
+def card(label: str, value: str | list[str], key: str, hint: str = '') -> None:
     with ui.card().props('flat bordered').classes('gap-0 p-3').mark(f'ageing-{key}'):
         ui.label(label).classes('text-xs text-gray-600')
-        ui.label(value).classes('text-lg font-medium')
+        for line in [value] if isinstance(value, str) else value:
+            ui.label(line).classes('text-lg font-medium')
         if hint:
             ui.label(hint).classes('text-xs text-gray-500')
 

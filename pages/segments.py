@@ -59,9 +59,12 @@ def segments_page(user: User) -> None:
             found = segments.saved_segments(session=session)
             saved = [(s.id, s.name, s.filters, s.version) for s in found]
             # each one's schedule, in words, and why its last scheduled push failed ('' for none)
-            pushes = {
-                s.id: (s.push_frequency or '', segment_pushes.said(s), segment_pushes.error_said(s)) for s in found
+            pushes: dict[int | str, tuple[str, int | None, str, str, int]] = {
+                s.id or 0: (s.push_frequency or '', s.push_weekday, *_said(s)) for s in found
             }
+            # a built-in segment is scheduled as a saved one is (its own row: nothing to save first)
+            for key, row in segment_pushes.built_in_schedules(session=session).items():
+                pushes[key] = (row.push_frequency or '', row.push_weekday, *_said(row))
         totals: dict[str, tuple[ui.label, ui.label]] = {}
 
         def counted_line(marker: str) -> tuple[ui.label, ui.label]:
@@ -71,6 +74,33 @@ def segments_page(user: User) -> None:
                 reach = ui.label().classes('text-xs text-gray-500').mark(marker.replace('-total-', '-reach-', 1))
             return total, reach
 
+        def schedule_button(which: int | str, name: str) -> None:
+            """The clock on a card (a saved segment's id or a built-in one's key): its schedule's dialog."""
+            frequency, weekday, _said_text, _failed, version = pushes.get(which, ('', None, '', '', 0))
+            timed = (
+                ui.button(
+                    icon='schedule_send',
+                    on_click=lambda: schedule_dialog(which, name, version, frequency, weekday),
+                )
+                .props('flat round dense size=sm')
+                .classes('ml-auto' if isinstance(which, str) else '')  # a saved card's edit button pushes them right
+                .mark(f'schedule-segment-{which}')
+                .on('click.stop', js_handler='() => {}')
+            )  # the card under it opens the members
+            timed.props['aria-label'] = _('Push segment {name} on a schedule').format(name=name)
+            # the clock in the primary colour while the segment is pushed on a schedule
+            timed.props['color'] = 'primary' if frequency else 'grey-7'
+
+        def schedule_lines(which: int | str) -> None:
+            """The schedule in words under a card, and why its last scheduled push failed."""
+            _frequency, _weekday, scheduled, failed, _version = pushes.get(which, ('', None, '', '', 0))
+            if scheduled:
+                ui.label(scheduled).classes('text-xs text-gray-600 break-words').mark(f'segment-schedule-{which}')
+            if failed:
+                ui.label(_('Last scheduled push failed: {reason}').format(reason=failed)).classes(
+                    'text-xs text-red-700 break-words'
+                ).mark(f'segment-push-error-{which}')
+
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for segment in segments.BUILT_IN:
                 with (
@@ -79,9 +109,13 @@ def segments_page(user: User) -> None:
                     .mark(f'segment-{segment.key}')
                     .on('click', lambda k=segment.key, n=_(segment.name): show_members(k, n))
                 ):
-                    ui.label(_(segment.name)).classes('text-sm text-gray-600')
+                    with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
+                        ui.label(_(segment.name)).classes('text-sm text-gray-600')
+                        if may_export:
+                            schedule_button(segment.key, _(segment.name))
                     totals[segment.key] = counted_line(f'segment-total-{segment.key}')
                     ui.label(_(segment.description)).classes('text-xs text-gray-500')
+                    schedule_lines(segment.key)
             for segment_id, name, filters, version in saved:
                 with (
                     ui.card()
@@ -120,34 +154,13 @@ def segments_page(user: User) -> None:
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
-                            timed = (
-                                ui.button(
-                                    icon='schedule_send',
-                                    on_click=lambda i=segment_id, n=name, v=version: schedule_dialog(
-                                        i, n, v, pushes[i][0]
-                                    ),
-                                )
-                                .props('flat round dense size=sm')
-                                .mark(f'schedule-segment-{segment_id}')
-                                .on('click.stop', js_handler='() => {}')
-                            )  # the card under it opens the members
-                            timed.props['aria-label'] = _('Push segment {name} on a schedule').format(name=name)
-                            # the clock in the primary colour while the segment is pushed on a schedule
-                            timed.props['color'] = 'primary' if pushes[segment_id][0] else 'grey-7'
+                            schedule_button(segment_id, name)
                     totals[f'saved-{segment_id}'] = counted_line(f'segment-total-saved-{segment_id}')
                     # what it selects, in words: a saved segment said only 'Custom segment'
                     ui.label(segments.describe(filters) or _('Every customer')).classes(
                         'text-xs text-gray-500 break-words'
                     ).mark(f'segment-filters-{segment_id}')
-                    _frequency, scheduled, failed = pushes[segment_id]
-                    if scheduled:
-                        ui.label(scheduled).classes('text-xs text-gray-600 break-words').mark(
-                            f'segment-schedule-{segment_id}'
-                        )
-                    if failed:
-                        ui.label(_('Last scheduled push failed: {reason}').format(reason=failed)).classes(
-                            'text-xs text-red-700 break-words'
-                        ).mark(f'segment-push-error-{segment_id}')
+                    schedule_lines(segment_id)
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
             counted = await call(_count_all, user, [(i, f) for i, _name, f, _version in saved])
@@ -380,7 +393,7 @@ def segments_page(user: User) -> None:
                     ui.button(_('Push'), on_click=push).mark('confirm-push')
         dialog.open()
 
-    def schedule_dialog(segment_id: int, name: str, version: int, frequency: str) -> None:
+    def schedule_dialog(which: int | str, name: str, version: int, frequency: str, weekday: int | None) -> None:
         """How often the segment goes to the campaign tool without anyone pressing Push (as the person scheduling)."""
         with read_session() as session:
             address = segments.shown_address(session=session)
@@ -400,6 +413,14 @@ def segments_page(user: User) -> None:
                 .classes('w-full')
                 .mark('push-frequency')
             )
+            days = {number: _(label) for number, label in segment_pushes.WEEKDAYS.items()}
+            day = (
+                ui.select(days, value=weekday or 0, label=_('Day of the week'))
+                .props('outlined')
+                .classes('w-full')
+                .mark('push-weekday')
+                .bind_visibility_from(how, 'value', value='weekly')
+            )
             ui.label(
                 _(
                     'It is sent as you: your right to export segments is checked at each push. A failed push is tried '
@@ -413,7 +434,14 @@ def segments_page(user: User) -> None:
                 if actor is None:
                     return
                 done = call_now(
-                    _schedule, actor, segment_id, version, how.value, fields={'frequency': how}, message=problem
+                    _schedule,
+                    actor,
+                    which,
+                    version,
+                    how.value,
+                    day.value,
+                    fields={'frequency': how, 'weekday': day},
+                    message=problem,
                 )
                 if done is FAILED:
                     return
@@ -538,11 +566,23 @@ def _export(actor: User, which: str | Filters, name: str, separator: str):
         return segments.export_csv(session=session, actor=actor, which=which, name=name, separator=separator)
 
 
-def _schedule(actor: User, segment_id: int, version: int, frequency: str | None) -> Any:
+def _schedule(actor: User, which: int | str, version: int, frequency: str | None, weekday: int | None) -> Any:
+    """A saved segment's (its id) or a built-in one's (its key) schedule."""
     with session_scope() as session:
         return segment_pushes.schedule(
-            session=session, actor=actor, segment_id=segment_id, version=version, frequency=frequency
+            session=session,
+            actor=actor,
+            segment_id=which if isinstance(which, int) else None,
+            built_in=which if isinstance(which, str) else None,
+            version=version,
+            frequency=frequency,
+            weekday=weekday,
         )
+
+
+def _said(row: Any) -> tuple[str, str, int]:
+    """A schedule's words on its card, why its last push failed, and the version its dialog saves at."""
+    return segment_pushes.said(row), segment_pushes.error_said(row), row.version
 
 
 def _push(actor: User, which: str | Filters, name: str) -> int:

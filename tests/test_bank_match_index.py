@@ -40,8 +40,14 @@ def test_suggestions_are_those_of_ranking_against_every_open_invoice() -> None:
                 .order_by(col(Invoice.id))
             )
         )
+        awaiting = every_awaiting_order(session)
+    assert awaiting  # orders paid by transfer and not yet invoiced: a line names one by its number
+    lines_sent = statement_lines(random.Random(11), invoices)
+    lines_sent.append(
+        Line(f'{awaiting[0].open:.2f}', f'Commande {awaiting[0].order_number}', awaiting[0].customer_name)
+    )
     account = make_account(manager)
-    import_file(manager, account, camt053(statement_lines(random.Random(11), invoices), opening='50000.00'))
+    import_file(manager, account, camt053(lines_sent, opening='50000.00'))
 
     with read_session() as session:
         lines = list(session.exec(select(BankLine).order_by(col(BankLine.id))))

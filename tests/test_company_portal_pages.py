@@ -49,6 +49,8 @@ async def test_a_company_admin_invites_re_roles_and_removes_colleagues(user: Use
     assert actor('carl@acme.com').company_role is None  # until Carl accepts (tests/test_company_invitations.py)
     # Ada tries to step down while she is the only admin: told in words, nothing changed
     ada, bob = actor('ada@acme.com').customer_id, actor('bob@acme.com').customer_id
+    await user.should_see(marker=f'member-resend-{bob}')
+    await user.should_not_see(marker=f'member-resend-{ada}')  # she is signed in: no invitation of her own to resend
     user.find(marker=f'member-role-{ada}', kind=ui.select).elements.pop().set_value('buyer')
     await user.should_see('is the last company admin of Acme: make another member company admin first.', retries=200)
     assert actor('ada@acme.com').company_role == CompanyRole.admin

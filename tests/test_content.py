@@ -453,3 +453,23 @@ def test_edits_saved_with_publish_are_one_transaction_checked_against_the_versio
         assert (entry.title, entry.body, entry.legal_version) == ('Terms of sale', 'New "text": <b>', 2)
     assert [v.number for v in versions(terms)] == [1, 2]
     assert published.message
+
+
+def test_a_legal_document_is_not_called_a_page_in_its_status_help_nor_once_gone() -> None:
+    """The Status field said "saving an edit keeps a published page published" of a legal document (whose saved edit
+    is not live at all), and its comparison with the published version "This page no longer exists"."""
+    manager = make_user('manager')
+    terms = make_content('cgv', title='CGV: "v1" <script>', kind='legal', body='A.', published=True)
+    notes = make_content('notes', title="Notes: it's", kind='text')
+    faq = make_content('faq', title='FAQ')
+    status = next(field for field in CONTENT.fields if field.name == 'status')
+    assert status.note is not None
+    assert status.note(terms) == (
+        'Publish version and Unpublish are actions; a saved edit goes live only once published as a new version'
+    )
+    assert status.note(notes) == 'Publish and Unpublish are actions; saving an edit keeps a published text published'
+    assert status.note(faq) == ''  # a page reads the field's help, which speaks of a page
+    with i18n.use('fr'):
+        assert 'version' in status.note(terms) and 'page' not in status.note(terms)
+    with session_scope() as session, pytest.raises(NotFound, match='This legal document no longer exists.'):
+        content.changes_since_published(session=session, actor=manager, record_id=terms.id + 1000)

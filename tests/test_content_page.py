@@ -309,7 +309,9 @@ async def test_a_new_text_is_named_a_text_in_its_form_and_in_french(user: User) 
         users.set_language(session=session, actor=manager, language='fr')
     await signed_in(user, manager.email, path='/content')
     user.find('Nouvelle page').click()
-    kind = next(s for s in user.find(kind=ui.select).elements if s.props.get('label', '').startswith('Type'))
+    kind = next(
+        s for s in user.find(kind=ui.select).elements if s.props.get('label') == 'Type *'
+    )  # the form's (the list has a Type filter)
     kind.value = 'legal'
     await user.should_see('Nouveau document légal')
     await user.should_see('Créer le document légal')

@@ -51,6 +51,35 @@ def built(actor, **kwargs):
         return digest.build(session=session, actor=actor, first=day - timedelta(days=6), last=day, **kwargs)
 
 
+def test_the_digests_low_stock_leaves_out_products_in_the_trash_or_no_longer_stocked() -> None:
+    """The digest listed every stock row below its minimum: a product in the trash, and a product turned into a service
+    (its old row kept, hidden everywhere else), read as low stock to buy. Only stocked products on sale are listed."""
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    admin = make_user('admin')
+    products = resource('products')
+    for sku in ('MUG', 'OLD', 'GIFT'):
+        made = make_product(sku, actor=admin, name=f"{sku} 'x': <script>y</script>")
+        with session_scope() as session:
+            stock.set_limits(session=session, actor=admin, product_id=made.id, min_qty=5, max_qty=20)
+        if sku == 'OLD':
+            with session_scope() as session:
+                crud.delete_record(session=session, actor=admin, resource=products, record_id=made.id)
+        if sku == 'GIFT':
+            with session_scope() as session:
+                crud.update_record(
+                    session=session,
+                    actor=admin,
+                    resource=products,
+                    record_id=made.id,
+                    version=made.version,
+                    changes={'stocked': False},
+                )
+    count, listed = built(admin).low_stock
+    assert (count, [line.title.split()[0] for line in listed]) == (1, ['MUG'])
+
+
 def mails_to(address: str) -> list[StaffMail]:
     with read_session() as session:
         return list(session.exec(select(StaffMail).where(StaffMail.to_address == address)))

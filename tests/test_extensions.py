@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.kpi import refresh
 from backoffice.kpi.registry import BY_KEY
-from backoffice.models import AuditEntry, AutomationRule, KpiDaily
+from backoffice.models import AuditEntry, AutomationRule, KpiDaily, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import JOBS
 from backoffice.services import api_keys, automation_runner, automations, crud
@@ -32,6 +33,7 @@ from backoffice.services import api_keys, automation_runner, automations, crud
 from .support.api import api_client, bearer
 from .support.automations import make_automation, runs_of
 from .support.factories import make_customer, make_product, make_role, make_user, pay, place
+from .support.instants import bound
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -324,3 +326,31 @@ async def test_the_job_runs_with_the_core_jobs_and_keeps_its_history() -> None:
         await eventually(lambda: recorded() == [('loyalty-award', 'ok')], message='its run recorded')
     finally:
         await runner.stop()
+
+
+def test_the_demo_seed_gives_points_for_paid_orders_on_the_day_each_was_paid_once() -> None:
+    """A fresh demo showed "Points issued" 0: the extension gives its demo data through the core's demo hook."""
+    admin = make_user('admin')
+    make_product('SKU-1', '30.50', stock_on_hand=9, actor=admin)
+    order = place(('SKU-1', 2), email='ana@example.com')
+    pay(admin, order)
+    paid_on = (utcnow() - timedelta(days=5)).replace(hour=12, minute=0, second=0, microsecond=0)
+    with session_scope() as session:
+        session.execute(
+            bound('UPDATE orders SET paid_at = :at, placed_at = :at WHERE id = :id', at=paid_on, id=order.id)
+        )
+        session.commit()
+    with session_scope() as session:
+        lines = extension_hooks.seed_demo(session, 1)
+    assert lines[0].startswith('Loyalty points: 1 paid orders awarded, 24 adjustments by hand')
+    awarded = [e for e in entries() if e.kind == 'order']
+    assert [(e.order_id, e.points, e.created_at) for e in awarded] == [(order.id, int(order.total), paid_on)]
+    assert len([e for e in entries() if e.kind == 'manual']) == 24
+    with session_scope() as session:
+        assert extension_hooks.seed_demo(session, 1) == []  # seeded again: nothing more
+    refresh.recompute(keys=['loyalty_points_issued'])
+    with read_session() as session:
+        that_day = session.exec(
+            select(KpiDaily.value).where(KpiDaily.kpi == 'loyalty_points_issued', KpiDaily.day == paid_on.date())
+        ).all()
+    assert that_day and that_day[0] >= int(order.total)  # the KPI's history, not all on the day of the seed

@@ -61,6 +61,12 @@ ALLOWED = {
     ('backoffice/services/fec.py', 'FEC{last:%Y%m%d}.txt'),  # the FEC's file name the law sets (SIRENFECAAAAMMJJ)
     ('backoffice/services/fec.py', "day = f'{entry.day:%Y%m%d}'"),  # the FEC's dates: AAAAMMJJ, as the law sets
     ('components/cashflow_charts.py', 'week.monday.isoformat() for week in weeks'),  # Plotly's x axis
+    ('backoffice/seed/finance.py', 'isoformat()}</Dt>'),  # the demo bank statement: CAMT.053's ISO days
+    ('backoffice/seed/finance.py', "f'{reference}-{booked:%Y%m}'"),  # a demo transfer's reference
+    ('backoffice/seed/finance.py', '<AcctSvcrRef>DEMO{day:%Y%m%d}'),  # CAMT.053: the bank's entry reference
+    ('backoffice/seed/finance.py', '<MsgId>DEMO-{today:%Y%m%d}</MsgId>'),  # CAMT.053: the message's id
+    ('backoffice/seed/finance.py', '<Ntry><NtryRef>{number}</NtryRef>'),  # CAMT.053: an entry (ISO days)
+    ('backoffice/seed/finance.py', '<?xml version="1.0" encoding="UTF-8"?>'),  # CAMT.053: the statement (ISO days)
 }
 
 

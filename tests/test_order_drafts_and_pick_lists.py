@@ -310,3 +310,15 @@ async def test_an_operator_ticks_free_shipping_on_a_phone_order(user: User, mana
     user.find(marker='edit-draft').click()  # opened again: ticked, with its reason
     assert newest(user, 'draft-free-shipping').value is True
     assert newest(user, 'draft-free-shipping-reason').value == WAIVED
+
+
+def test_a_draft_too_dear_to_store_is_refused_at_its_lines(manager) -> None:
+    """Each line's price and quantity are in range, the order's total is not (12 digits, 2 after the point):
+    PostgreSQL failed the write with a server error, SQLite stored it; now the draft is refused, saying why."""
+    make_product('YACHT', '9000000000.00', stock_on_hand=5, actor=manager)
+    data = {'email': 'ann@example.com', 'lines': [{'sku': 'YACHT', 'quantity': 2}]}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        orders.create_draft(session=session, actor=manager, data=data)
+    assert refused.value.errors == {
+        'lines': "This order's total would be over 9,999,999,999.99: split it into smaller orders"
+    }

@@ -112,6 +112,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     await user.should_see('Mark packed', retries=40)
     user.find('Mark packed').click()
     await eventually(lambda: fresh(order.id).status == 'packed')
+    await user.should_see('Order packed', retries=40)  # not "Mark packed: done"
     await user.should_see(marker='ship', retries=40)
     user.find(marker='ship').click()
     await user.should_see('Tracking number', retries=40)
@@ -123,6 +124,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     await user.should_see('Mark delivered', retries=40)
     user.find('Mark delivered').click()
     await eventually(lambda: fresh(order.id).status == 'delivered')
+    await user.should_see('Order delivered', retries=40)
     await user.should_see('Start a return', retries=40)
     await user.should_not_see('Cancel order')
 
@@ -463,6 +465,7 @@ async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
     user.find(marker='ship-tracking').type('<script>alert(1)</script>: "1Z"')
     user.find(marker='dialog-submit').click()
     await user.should_see('Partly shipped', retries=40)
+    await user.should_see('Parcel shipped: the rest is still to ship')  # not "Shipped": the order is not, yet
     await user.should_see('Still to ship: 1 × MUG Product MUG, 1 × TEE Product TEE', retries=40)
     await user.should_see('<script>alert(1)</script>:"1Z"')  # as typed (its spaces out), as text
     assert fresh(order.id).status == 'packed'
@@ -474,6 +477,7 @@ async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
     assert (field(mug_line).value, field(tee_line).value) == (1, 1)
     user.find(marker='dialog-submit').click()
     await eventually(lambda: fresh(order.id).status == 'shipped')
+    await user.should_see('Shipped: nothing left to ship', retries=40)
     await user.should_see('Parcel 2', retries=40)
     await user.should_see('2 × MUG Product MUG')
     await user.should_see('1 × MUG Product MUG, 1 × TEE Product TEE')

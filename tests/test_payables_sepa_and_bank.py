@@ -75,6 +75,28 @@ def test_the_transfer_file_validates_against_the_pain_001_001_03_schema_and_mark
     assert 'bill.transfer_exported' in actions and actions.count('bill.payment_sent') == 2
 
 
+def test_names_and_remittance_text_keep_to_the_sepa_basic_latin_set(people) -> None:
+    """Banks take names and remittance text in EPC's basic Latin set only: accents transliterated, '&' as '+', quotes
+    as an apostrophe, anything else a full stop; what the shop typed is kept as typed everywhere else."""
+    admin, manager = people
+    acme = make_supplier('Faïencerie "Zoé" & Fils <SARL>', iban=SUPPLIER_IBAN, bic=SUPPLIER_BIC)
+    odd = make_supplier('L’Œuvre_Straße: <script>alert(1)</script>', iban='FR1420041010050500013M02606')
+    first = approved_bill(manager, admin, acme.id, 'F-"1"&<2>', lines=ONE, **due_in(2))
+    second = approved_bill(manager, admin, odd.id, 'Ö/7', lines=ONE, **due_in(3))
+    data, _name = export(manager, [first.id, second.id])
+    document = etree.fromstring(data)
+    etree.XMLSchema(etree.parse(str(XSD))).assertValid(document)
+    names = [t.findtext('p:Cdtr/p:Nm', namespaces=NS) for t in document.iterfind('.//p:CdtTrfTxInf', namespaces=NS)]
+    texts = [t.findtext('.//p:Ustrd', namespaces=NS) for t in document.iterfind('.//p:CdtTrfTxInf', namespaces=NS)]
+    assert names == ["Faiencerie 'Zoe' + Fils .SARL.", "L'OEuvre-Strasse: .script.alert(1)./script."]
+    assert texts == ["F-'1'+.2. Faiencerie 'Zoe' + Fils .SARL.", "O/7 L'OEuvre-Strasse: .script.alert(1)./script."]
+    assert document.findtext('.//p:Dbtr/p:Nm', namespaces=NS) == 'Boutique Zoe SARL'
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+    for node in document.iter('{*}Nm', '{*}Ustrd'):
+        assert set(node.text) <= allowed, node.text
+    assert stored(first.id).number == 'F-"1"&<2>'  # the bill itself keeps what was typed
+
+
 def test_suppliers_without_an_iban_are_refused_by_name_and_nothing_is_marked(people) -> None:
     admin, manager = people
     acme = make_supplier('Acme', iban=SUPPLIER_IBAN)

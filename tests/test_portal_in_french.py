@@ -12,8 +12,8 @@ from backoffice.db import session_scope
 from backoffice.models import Customer, Ticket
 from backoffice.services import tickets
 
-from .support.factories import make_user
-from .support.portal import delivered_order, enter_portal
+from .support.factories import make_customer, make_user
+from .support.portal import delivered_order, enter_portal, invite
 
 
 async def test_every_portal_screen_in_french_has_its_translations(user: User) -> None:
@@ -75,3 +75,20 @@ async def test_every_portal_screen_in_french_has_its_translations(user: User) ->
     assert not missing, 'Shown in French without a translation:\n' + '\n'.join(
         f'{text!r} on {path}' for text, path in sorted(missing.items())
     )
+
+
+async def test_the_page_a_link_opens_speaks_the_customers_language_not_the_browsers(user: User) -> None:
+    """The invitation was French; the page its link opened followed the browser's language (here none: English)."""
+    customer = make_customer('zoe@example.com', name='Zoé')
+    with session_scope() as session:
+        stored = session.get(Customer, customer.id)
+        stored.language = 'fr'
+        session.add(stored)
+        session.commit()
+    await user.open(invite(customer))
+    await user.should_see('Appuyez sur le bouton pour ouvrir votre espace client. Le lien n’est valable qu’une fois.')
+    await user.should_see('Ouvrir mon espace client')
+    user.find(marker='portal-open').click()
+    await user.should_see('Vos commandes')
+    await user.open('/portal/link?token=not-a-link')  # a link that is none: the browser's language, as before
+    await user.should_see('Open my account')

@@ -12,9 +12,10 @@ from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import money
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.resources import resource
-from backoffice.services import crud, customers, orders, tickets
+from backoffice.services import crud, customers, orders, payments, tickets
 
 from .support.factories import PASSWORD, advance, fresh, make_customer, make_product, make_user, pay, place, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
@@ -66,6 +67,7 @@ async def test_an_unknown_email_gets_the_same_answer_and_no_email(user: User) ->
 async def test_a_customer_sets_a_password_and_signs_in_with_it(user: User) -> None:
     await enter_portal(user, 'eve@example.com', name='Eve')
     await user.open('/portal/account')
+    await user.should_see('Choose a password to sign in without waiting for an email link.')
     user.find(marker='portal-new-password').type('short')
     user.find(marker='portal-save-password').click()
     await user.should_see('Use at least', retries=200)
@@ -73,6 +75,9 @@ async def test_a_customer_sets_a_password_and_signs_in_with_it(user: User) -> No
     user.find(marker='portal-new-password').type(PASSWORD)
     user.find(marker='portal-save-password').click()
     await user.should_see('Your password is saved.', retries=200)
+    await user.should_see('You have a password: sign in with it or with an email link. A new password replaces it.')
+    await user.open('/portal/account')  # and so it says once they come back (it said "Choose a password")
+    await user.should_see('You have a password: sign in with it or with an email link. A new password replaces it.')
     user.find(marker='portal-sign-out').click()
     await user.should_see(marker='portal-sign-in')
     user.find(marker='portal-email').type('eve@example.com')
@@ -165,6 +170,41 @@ async def test_a_customer_sees_each_parcel_of_an_order_shipped_in_two_with_its_i
     assert items == ['1 × Mug', f'1 × Tee {HOSTILE}', '2 × Mug']
 
 
+async def test_a_customer_sees_what_of_each_line_was_cancelled_and_whether_it_was_refunded(user: User) -> None:
+    """The rest of an order cancelled ("Cancel what is not shipped"): the portal read as if everything were coming."""
+    manager = make_user('manager')
+    make_product('MUG-3', '10.00', name=f'Mug {HOSTILE}', stock_on_hand=10, actor=manager)
+    make_product('TEE-3', '20.00', name='Tee', stock_on_hand=10, actor=manager)
+    order = advance(manager, paid(place(('MUG-3', 3), ('TEE-3', 1), email='jun@example.com'), manager), 'pack')
+    with read_session() as session:
+        mug, tee = orders.order_lines(session, order.id)
+    with session_scope() as session:
+        orders.ship(
+            session=session, actor=manager, order_id=order.id, version=fresh(order.id).version, lines={mug.id: 2}
+        )
+    with session_scope() as session:
+        orders.cancel_rest(session=session, actor=manager, order_id=order.id, version=fresh(order.id).version)
+    await enter_portal(user, 'jun@example.com', name='Jun')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'3 × Mug {HOSTILE}')
+    said = sorted(label.text for label in user.find(marker='portal-line-cancelled').elements)
+    mug_value = orders.value_of([mug, tee], {mug.id: 1})
+    tee_value = orders.value_of([mug, tee], {tee.id: 1})
+    assert said == [
+        f'1 cancelled: not shipped, {money(mug_value, "EUR")} to be refunded',
+        f'1 cancelled: not shipped, {money(tee_value, "EUR")} to be refunded',
+    ]
+    await user.should_see('Shipped; what was not shipped yet is cancelled and will not come')
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount=mug_value, reason=HOSTILE)
+    await user.open(f'/portal/orders/{order.number}')
+    said = sorted(label.text for label in user.find(marker='portal-line-cancelled').elements)
+    assert said == [  # the first line's paid back; the refunds do not cover the second yet
+        f'1 cancelled: not shipped, {money(mug_value, "EUR")} refunded',
+        f'1 cancelled: not shipped, {money(tee_value, "EUR")} to be refunded',
+    ]
+
+
 def paid(order: Order, manager) -> Order:
     pay(manager, order)
     return order
@@ -202,6 +242,17 @@ async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(
     await user.open(f'/portal/requests/{ticket.number}')
     await user.should_see('Thanks: any news?')
     await user.should_not_see('Internal: customer seems upset')
+    with session_scope() as session:
+        stored = session.get(Ticket, ticket.id)
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=stored.version, status='solved')
+    await user.should_see(marker='portal-score', retries=200)
+    user.find(marker='portal-score').elements.pop().set_value(2)
+    user.find(marker='portal-send-rating').click()
+    await user.should_see('Thank you for your rating!', retries=200)
+    await user.should_see('You rated our help 2 out of 5. Thank you!', retries=200)  # the form gone, the rating said
+    await user.open(f'/portal/requests/{ticket.number}')
+    await user.should_see('You rated our help 2 out of 5. Thank you!')
+    await user.should_not_see(marker='portal-rating')
 
 
 async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> None:

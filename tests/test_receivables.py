@@ -4,6 +4,7 @@ settles several invoices, refused in words when it pays more than is open, audit
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,11 +17,21 @@ from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import app_settings, orders, receivables, statement
+from backoffice.services import app_settings, customer_addresses, invoices, orders, receivables, returns, statement
 
-from .support.factories import fresh, make_company, make_user, pay
+from .support.factories import (
+    advance,
+    fresh,
+    make_company,
+    make_product,
+    make_user,
+    pay,
+    place,
+    receive_return,
+    start_return,
+)
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.pdf import pdf_words
+from .support.pdf import pdf_text, pdf_words
 
 D = Decimal
 
@@ -197,3 +208,134 @@ def test_a_statement_lists_the_open_items_and_the_ageing_in_the_customers_langua
     assert 'Relevé de compte' in text and 'Solde dû' in text and '35,00 €' in text
     with read_session() as session, pytest.raises(PermissionDenied):
         statement.statement_pdf(session=session, actor=make_user('agent'), company_id=acme.id)
+
+
+def store_credited(manager, order, invoice, quantity: int = 1) -> None:
+    """The invoice paid in full, the order delivered, `quantity` mugs sent back and given as store credit (a credit
+    note, no refund), then the payment undone (the transfer bounced): the invoice is owed again, less the credit."""
+    receipt = settle(manager, {invoice.id: str(invoice.total)})
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    rma = receive_return(manager, start_return(manager, order, quantity, reason='Chipped "mug": <script>x</script>'))
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')
+    with session_scope() as session:
+        receivables.undo_receipt(session=session, actor=manager, receipt_id=receipt.id, reason='Bounced: "<b>"')
+
+
+def test_an_invoice_reduced_by_store_credit_is_open_for_the_rest_only(shop) -> None:
+    _admin, manager = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 3, 30)  # 30.00
+    store_credited(manager, order, invoice)  # 10.00 credited: 20.00 open
+    assert [i.open for i in report(manager).items] == [D('20.00')]
+    with pytest.raises(ValidationFailed) as refused:  # the order page's payment reads the same amount open
+        pay(manager, fresh(order.id), '30.00')
+    assert refused.value.errors == {'amount': f'Only €20.00 is due on order {order.number}'}
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {invoice.id: '20.01'})
+    assert refused.value.errors == {f'invoice_{invoice.id}': f'Only €20.00 is open on invoice {invoice.number}'}
+    settle(manager, {invoice.id: '20.00'})
+    assert report(manager).items == []
+    with pytest.raises(ValidationFailed) as refused:
+        pay(manager, fresh(order.id), '0.01')
+    assert refused.value.errors == {'amount': f'Order {order.number} is paid in full'}
+    assert fresh(order.id).paid_total == D('20.00')
+
+
+def test_two_people_settling_an_invoice_reduced_by_store_credit_at_once_never_overpay_it(shop) -> None:
+    admin, manager = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 3, 30)  # 30.00
+    store_credited(manager, order, invoice)  # 20.00 open
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def one(actor) -> None:
+        start.wait()
+        try:
+            settle(actor, {invoice.id: '15.00'})
+            outcomes.append('paid')
+        except ValidationFailed as error:
+            outcomes.append(error.errors[f'invoice_{invoice.id}'])
+
+    threads = [threading.Thread(target=one, args=(actor,)) for actor in (admin, manager)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == sorted(['paid', f'Only €5.00 is open on invoice {invoice.number}'])
+    assert fresh(order.id).paid_total == D('15.00')
+    assert [i.open for i in report(manager).items] == [D('5.00')]
+
+
+def test_totals_and_ageing_are_per_currency_never_added_across_currencies(shop) -> None:
+    _admin, manager = shop
+    make_product('CAP', '7.00', stock_on_hand=100, actor=manager, currency='USD')
+    _o1, euros = invoiced_on_terms(manager, 'ann@example.com', 3, 15, name='Ann "A": <b>')  # €30.00
+    _o2, dollars = invoiced_on_terms(manager, 'ann@example.com', 1, 60, sku='CAP')  # $7.00, same customer
+    seen = report(manager, 30)  # the euro invoice 15 days late, the dollar one not due
+    assert (seen.currency, seen.totals.total) == ('EUR', D('30.00'))  # the shop's currency, euros only
+    assert {code: (a.total, a.count) for code, a in seen.by_currency.items()} == {
+        'EUR': (D('30.00'), 1),
+        'USD': (D('7.00'), 1),
+    }
+    assert list(seen.by_currency) == ['EUR', 'USD']
+    assert seen.by_currency['EUR'].buckets['d1_30'] == D('30.00') and seen.by_currency['EUR'].buckets['not_due'] == 0
+    assert seen.by_currency['USD'].buckets['not_due'] == D('7.00') and seen.by_currency['USD'].buckets['d1_30'] == 0
+    assert seen.totals_in(lambda a: a.total) == (('EUR', D('30.00')), ('USD', D('7.00')))
+    # one customer owing in two currencies: a row in each
+    assert [(a.name, a.currency, a.total) for a in seen.accounts] == [
+        ('Ann "A": <b>', 'EUR', D('30.00')),
+        ('Ann "A": <b>', 'USD', D('7.00')),
+    ]
+    assert seen.sales == D('30.00') and seen.dso == D('90.0')  # euros open over euros invoiced
+    assert {(i.number, i.currency) for i in seen.items} == {(euros.number, 'EUR'), (dollars.number, 'USD')}
+    empty = report(manager, 30, customer_id=-1)
+    assert empty.totals_in(lambda a: a.total) == (('EUR', D('0.00')),)
+
+
+def statement_words(manager, **whose) -> str:
+    with read_session() as session:
+        pdf, _name = statement.statement_pdf(session=session, actor=manager, **whose)
+    Path('/tmp/statement-address.pdf').write_bytes(pdf)
+    return pdf_text(pdf)
+
+
+def test_a_statement_is_addressed_to_the_latest_orders_address_when_the_customer_keeps_none(shop) -> None:
+    _admin, manager = shop
+    acme = make_company('Acme "Labs": <script>x</script>')
+    old, _i = invoiced_on_terms(manager, 'ann@acme.example', 1, 30, company_id=acme.id)
+    latest = place(
+        ('MUG', 2),
+        email='ann@acme.example',
+        shipping_name='Ann <b>"Léa"</b>',
+        shipping_address="2 rue de l'Église: <script>x</script>\n75001 Paris",
+    )
+    with session_scope() as session:
+        invoices.issue_invoice(session=session, actor=manager, order_id=latest.id)
+        session.commit()
+    assert old.shipping_address == '1 Main St\n10115 Berlin'
+    for whose in ({'customer_id': latest.customer_id}, {'company_id': acme.id}):
+        text = statement_words(manager, **whose)
+        assert 'Ann <b>"Léa"</b>\n2 rue de l\'Église: <script>x</script>\n75001 Paris' in text
+        assert 'Berlin' not in text
+    assert statement_words(manager, customer_id=latest.customer_id).count('ann@acme.example') == 1  # the name here
+    # an address of their own comes first: the billing one
+    with session_scope() as session:
+        for label, billing in (('Ship "here"', False), ('Bill: <i>', True)):
+            customer_addresses.save(
+                session=session,
+                by=manager,
+                customer_id=latest.customer_id,
+                address_id=None,
+                version=None,
+                data={
+                    'label': label,
+                    'name': f'{label} Ann',
+                    'line1': '9 Quai "Voltaire"',
+                    'postcode': '69002',
+                    'city': 'Lyon',
+                    'country': 'France',
+                    'default_billing': billing,
+                },
+            )
+    text = statement_words(manager, customer_id=latest.customer_id)
+    assert 'Bill: <i> Ann\n9 Quai "Voltaire"\n69002 Lyon\nFrance' in text and 'Paris' not in text

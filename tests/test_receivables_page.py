@@ -16,7 +16,7 @@ from backoffice.kpi.days import today as shop_today
 from backoffice.models import Reminder, ReminderStatus
 from backoffice.services import app_settings, dunning
 
-from .support.factories import make_company, make_user
+from .support.factories import make_company, make_product, make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -126,3 +126,25 @@ async def test_a_french_manager_confirms_the_open_amount_as_they_type_it(
     user.find(marker='dialog-submit').click()
     await user.should_see('40,00\u00a0€', retries=40)
     await eventually(lambda: table(user, 'open-invoices').rows == [])
+
+
+async def test_the_totals_and_ageing_read_per_currency(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    make_product('CAP', '7.00', stock_on_hand=100, actor=manager, currency='USD')
+    invoiced_on_terms(manager, 'ann@example.com', 3, 30, name=HOSTILE)  # €30.00
+    invoiced_on_terms(manager, 'ann@example.com', 1, 30, sku='CAP')  # $7.00
+    await signed_in(user, manager.email, path='/finance/receivables')
+    await user.should_see(marker='ageing-total', retries=40)
+    # the total open, and the "not due" bucket, a line per currency; nothing is 1–30 days late in dollars
+    for key in ('total', 'not_due'):
+        card = user.find(marker=f'ageing-{key}').elements.pop()
+        assert [label.text for label in card.descendants() if isinstance(label, ui.label)][1:] == ['€30.00', '$7.00']
+    late = user.find(marker='ageing-d1_30').elements.pop()
+    assert [label.text for label in late.descendants() if isinstance(label, ui.label)][1:] == ['€0.00']
+    accounts = table(user, 'accounts')
+    assert sorted((row['name'], row['total'], row['not_due']) for row in accounts.rows) == [
+        (HOSTILE, '$7.00', '$7.00'),
+        (HOSTILE, '€30.00', '€30.00'),
+    ]

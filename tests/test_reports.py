@@ -6,7 +6,7 @@ filters refused at their field, and the CSV/XLSX/PDF files."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,10 +17,12 @@ from sqlalchemy import text
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
+from backoffice.kpi.days import today
 from backoffice.models import Order, Return, ReturnLine, ReturnStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.reports.base import Params, heading
 from backoffice.services import app_settings, orders, payments, purchases, reports
+from components.report_charts import figure
 
 from .support.factories import (
     advance,
@@ -292,6 +294,30 @@ def test_cohorts_share_of_each_months_new_customers_who_order_in_month_n(shop) -
     assert rows[date(2026, 6, 1)]['customers'] == 1 and rows[date(2026, 6, 1)]['m0'] == 0.0
 
 
+def test_the_cohorts_chart_draws_every_cohort_of_the_default_year_and_the_latest_of_a_longer_period() -> None:
+    admin = make_user('admin')
+    now = today(app_settings.time_zone())
+    default = reports.default_params('cohorts', now)
+    months = [default.first]
+    while months[-1] < now.replace(day=1):
+        months.append((months[-1] + timedelta(days=32)).replace(day=1))
+    assert len(months) == 13  # this month and the 12 before it: the oldest cohort has its month 12
+    for n, month in enumerate(months):
+        customer = make_customer(f'cohort{n}@example.com')
+        set_column('customers', 'signed_up_at', at(month.isoformat()), customer.id)
+    table = run(admin, 'cohorts', default)
+    curves = [trace['name'] for trace in figure(table)['data']]
+    # the chart drew the latest 12 of the table's 13: the oldest, the one with a whole year, was missing
+    assert curves == [row['label'] for row in table.rows] and len(curves) == 13
+    longer = run(admin, 'cohorts', Params(first=months[0] - timedelta(days=365), last=now))
+    assert len(longer.rows) == 13  # nobody signed up in the year before
+    earlier = make_customer('earlier@example.com')
+    set_column('customers', 'signed_up_at', at((months[0] - timedelta(days=200)).isoformat()), earlier.id)
+    longer = run(admin, 'cohorts', Params(first=months[0] - timedelta(days=365), last=now))
+    assert len(longer.rows) == 14
+    assert [trace['name'] for trace in figure(longer)['data']] == [row['label'] for row in longer.rows[-13:]]
+
+
 def test_only_readers_of_reports_may_run_them_and_filters_are_refused_at_their_field(shop) -> None:
     agent = make_user('agent')
     with pytest.raises(PermissionDenied):
@@ -370,6 +396,50 @@ def test_units_called_off_by_cancel_what_is_not_shipped_are_not_sold(shop) -> No
     assert categories['Shirts']['units'] == 1
     months = run(admin, 'sales', Params(date(2026, 6, 1), date(2026, 7, 31), group='period', grain='month'))
     assert [(row['period'], row['units']) for row in months.rows] == [(date(2026, 6, 1), 3), (date(2026, 7, 1), 1)]
+
+
+def test_a_refund_after_cancel_what_is_not_shipped_is_taken_from_the_cancelled_items(shop) -> None:
+    """Order A (2 shirts, 1 mug: 50.00; 10.00 refunded on 10 June, spread) shipped 1 shirt and the mug; the second
+    shirt (20.00) was called off on 11 June, then 25.00 refunded on 12 June: 20.00 of it is the cancelled shirt's, the
+    other 5.00 spread over the order like any refund. The 10 June refund, made before, stays spread."""
+    admin, _shirts, (a, _b, _c) = shop
+    advance(admin, a, 'pack')
+    with session_scope() as session:
+        lines = {line.sku: line.id for line in orders.order_lines(session, a.id)}
+        version = session.get(Order, a.id).version
+        orders.ship(
+            session=session, actor=admin, order_id=a.id, version=version, lines={lines['SHIRT']: 1, lines['MUG']: 1}
+        )
+    with session_scope() as session:
+        version = session.get(Order, a.id).version
+        orders.cancel_rest(session=session, actor=admin, order_id=a.id, version=version, reason='Sold out: <b>"x"</b>')
+    with read_session() as session:
+        cancelled = session.execute(
+            text("SELECT id FROM order_events WHERE order_id = :o AND text LIKE 'Shipped; not shipped, cancelled%'"),
+            {'o': a.id},
+        ).scalar_one()
+    set_column('order_events', 'created_at', at('2026-06-11'), cancelled)
+    with session_scope() as session:
+        refund = payments.refund(session=session, actor=admin, order_id=a.id, amount='25.00', reason='Sold out: "x"')
+        session.commit()
+        refund_id = refund.id
+    set_column('refunds', 'refunded_at', at('2026-06-12'), refund_id)
+    table = run(admin, 'sales')
+    rows = by(table)
+    # shirt: 8.00 of the 10.00, the 20.00 cancelled shirt, 4.00 of the other 5.00; mug: 2.00 and 1.00
+    assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('32.00'), D('3.00'))
+    assert table.totals['refunds'] == D('35.00')
+    assert sum(row['refunds'] for row in run(admin, 'sales', Params(JUNE.first, JUNE.last, group='category')).rows) == (
+        D('35.00')
+    )
+    # a report starting after the cancellation's refund knows it gave the shirt's money back: a refund after it spreads
+    with session_scope() as session:
+        later = payments.refund(session=session, actor=admin, order_id=a.id, amount='5.00', reason='Goodwill: <i>')
+        session.commit()
+        later_id = later.id
+    set_column('refunds', 'refunded_at', at('2026-06-20'), later_id)
+    rows = by(run(admin, 'sales', Params(date(2026, 6, 15), JUNE.last)))
+    assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('4.00'), D('1.00'))
 
 
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv() -> None:

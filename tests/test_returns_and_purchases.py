@@ -113,10 +113,30 @@ def test_purchase_lines_are_validated_per_field(manager) -> None:
             ],
         )
     assert refused.value.errors == {
-        'lines.0.quantity': 'Receive at least 1',
+        'lines.0.quantity': 'Order at least 1',  # an order, not a receipt: said as such
         'lines.1.product_id': 'Choose a product',
         'lines.2.unit_cost': 'Enter an amount of 0 or more',
     }
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        purchases.create_purchase(session=session, actor=manager, lines=[{'product_id': mug.id, 'quantity': 0}])
+    assert refused.value.errors == {'lines.0.quantity': 'Receive at least 1'}
+
+
+def test_a_purchase_too_dear_to_store_is_refused_before_it_is_written(manager) -> None:
+    """Each line's cost and quantity are in range, but the purchase's total does not fit its column (12 digits, 2
+    after the point): PostgreSQL failed the write with a server error, SQLite stored it; now it is refused, saying
+    so."""
+    from backoffice.errors import ValidationFailed
+
+    mug = make_product('MUG', actor=manager)
+    lines = [{'product_id': mug.id, 'quantity': 1_000_000, 'unit_cost': '50000'}]
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        purchases.create_purchase(session=session, actor=manager, received=False, lines=lines)
+    assert refused.value.errors == {
+        'lines': "This purchase's total would be over 9,999,999,999.99: split it into smaller purchases"
+    }
+    with read_session() as session:
+        assert session.exec(select(Purchase)).all() == []
 
 
 async def test_the_returns_list_filters_by_status_and_a_row_opens_the_order(user: User, manager) -> None:

@@ -181,6 +181,8 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
     again = capsys.readouterr().out.strip().splitlines()
 
     assert lines[0] == 'Demo shop: 30 companies, 400 customers'
+    # the loyalty extension's demo data, through the core's demo hook: its dashboard card "Points issued" was 0
+    assert any(line.startswith('Loyalty points: ') and 'paid orders awarded' in line for line in lines), lines
     assert lines[-1].startswith('Demo staff (') and again[-1].startswith('Demo staff (')
     assert len(again) == 1  # the shop is not added twice
     password = lines[-1].rsplit(' ', 1)[1]

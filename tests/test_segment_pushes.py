@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from backoffice import i18n, outbound
 from backoffice.db import read_session, session_scope
-from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
-from backoffice.models import AuditEntry, Customer, JobRun, Notification, Segment, User
+from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.models import AuditEntry, BuiltInSegmentPush, Customer, JobRun, Notification, Segment, User
 from backoffice.runtime import job_titles, scheduler
 from backoffice.services import app_settings, job_runs, personal_data, segment_pushes, segments
 
@@ -214,3 +214,108 @@ def test_the_job_runs_every_hour_and_has_a_title_on_system() -> None:
     job = next(job for job in scheduler.JOBS if job.name == 'segment-pushes')
     assert (job.trigger, job.options) == ('cron', {'minute': 13})
     assert job_titles.title('segment-pushes') == 'Push segments to the campaign tool'
+
+
+def test_a_built_in_segment_is_scheduled_as_it_is_and_pushed_afresh_each_time_in_its_schedulers_language(
+    sent: Receiver,
+) -> None:
+    manager = make_user('manager')
+    set_webhook()
+    with session_scope() as session:  # the scheduler reads French: the campaign tool gets the name they see
+        row = session.get(User, manager.id)
+        row.language = 'fr'
+        session.add(row)
+        session.commit()
+    quiet = make_customer('quiet@example.com', name='Quiet "Q": <b>', consent=True)
+    make_customer('fresh@example.com', name='Fresh', consent=True)  # signed up today: not inactive
+    set_last_seen(quiet.id, datetime(2026, 10, 1, tzinfo=UTC))
+    with session_scope() as session:
+        scheduled = segment_pushes.schedule(
+            session=session, actor=manager, built_in='inactive', version=0, frequency='daily', today=MONDAY.date()
+        )
+        assert scheduled.key == 'inactive' and scheduled.next_push_on == MONDAY.date()
+        with i18n.use('fr'):
+            assert segment_pushes.said(scheduled) == 'Envoyé au webhook chaque jour · prochain envoi le 07/12/2026'
+    with read_session() as session:
+        assert not segments.saved_segments(session=session)  # no copy among the saved segments
+        entry = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert (entry.action, entry.actor_email, entry.changes['built_in']) == (
+        'segments.push_scheduled',
+        manager.email,
+        [None, 'inactive'],
+    )
+    assert segment_pushes.push_due(now=MONDAY) == {'sent': 1, 'failed': 0}
+    assert sent == [
+        {
+            'segment': 'Inactifs depuis 30 jours',
+            'customers': [{'email': 'quiet@example.com', 'name': 'Quiet "Q": <b>', 'language': 'en'}],
+        }
+    ]
+    with read_session() as session:
+        after = session.get(BuiltInSegmentPush, 'inactive')
+        pushed = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert after.next_push_on == date(2026, 12, 8) and after.last_pushed_at is not None
+    assert (pushed.action, pushed.changes['scheduled'], pushed.changes['filters']) == (
+        'segments.pushed',
+        [None, True],
+        [None, 'inactive'],
+    )
+    with session_scope() as session, pytest.raises(StaleRecord):  # someone scheduled it since the dialog opened
+        segment_pushes.schedule(session=session, actor=manager, built_in='inactive', version=0, frequency='monthly')
+    with session_scope() as session, pytest.raises(NotFound):
+        segment_pushes.schedule(session=session, actor=manager, built_in='<script>', version=0, frequency='daily')
+    with session_scope() as session:
+        off = segment_pushes.schedule(
+            session=session, actor=manager, built_in='inactive', version=after.version, frequency=None
+        )
+    assert (off.push_frequency, off.next_push_on) == (None, None)
+    assert segment_pushes.push_due(now=datetime(2026, 12, 9, 12, tzinfo=UTC)) == {'sent': 0, 'failed': 0}
+
+
+def test_a_weekly_push_goes_on_the_weekday_chosen_monday_unless_said(sent: Receiver) -> None:
+    manager = make_user('manager')
+    set_webhook()
+    segment = saved_segment(manager)
+    with session_scope() as session:
+        version = session.get(Segment, segment.id).version
+        friday = segment_pushes.schedule(
+            session=session,
+            actor=manager,
+            segment_id=segment.id,
+            version=version,
+            frequency='weekly',
+            weekday='4',
+            today=WEDNESDAY,
+        )
+    assert (friday.push_weekday, friday.next_push_on) == (4, date(2026, 12, 4))
+    assert segment_pushes.said(friday) == 'Pushed to the webhook every Friday · next on 2026-12-04'
+    with i18n.use('fr'):
+        assert segment_pushes.said(friday) == 'Envoyé au webhook chaque vendredi · prochain envoi le 04/12/2026'
+    assert segment_pushes.push_due(now=datetime(2026, 12, 3, 12, tzinfo=UTC)) == {'sent': 0, 'failed': 0}
+    assert segment_pushes.push_due(now=datetime(2026, 12, 4, 12, tzinfo=UTC)) == {'sent': 1, 'failed': 0}
+    assert stored(segment.id).next_push_on == date(2026, 12, 11)  # the next Friday
+    with session_scope() as session, pytest.raises(ValidationFailed) as bad:
+        segment_pushes.schedule(
+            session=session,
+            actor=manager,
+            segment_id=segment.id,
+            version=stored(segment.id).version,
+            frequency='weekly',
+            weekday='<script>: "7"',
+        )
+    assert bad.value.errors == {'weekday': 'Choose a day of the week.'}
+    monday = schedule(manager, segment.id, 'weekly')  # no day said: Monday, as before
+    assert (monday.push_weekday, monday.next_push_on) == (0, date(2026, 12, 7))
+    daily = schedule(manager, segment.id, 'daily')
+    assert daily.push_weekday is None  # a day of the week only for a weekly push
+    assert segment_pushes.next_day('weekly', date(2026, 12, 7), weekday=6) == date(2026, 12, 13)
+    assert segment_pushes.next_day('weekly', date(2026, 12, 13), include=True, weekday=6) == date(2026, 12, 13)
+
+
+def set_last_seen(customer_id: int, at: datetime) -> None:
+    with session_scope() as session:
+        row = session.get(Customer, customer_id)
+        row.last_seen_at = at
+        row.signed_up_at = at
+        session.add(row)
+        session.commit()

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, Segment, utcnow
+from backoffice.models import BuiltInSegmentPush, Customer, Segment, utcnow
 from backoffice.services import app_settings, segments, users
 
 from .support.factories import make_customer, make_user
@@ -451,3 +451,39 @@ async def test_a_manager_schedules_a_saved_segment_every_monday_and_sees_it_on_i
     user.find(marker='confirm-schedule').click()
     await user.should_see('No longer pushed on a schedule')
     await user.should_not_see(marker=f'segment-schedule-{saved.id}')
+
+
+async def test_a_marketer_schedules_inactive_for_30_days_every_thursday_straight_from_its_card(user: User) -> None:
+    """The built-in segment itself, no copy to save first; the weekday chosen in the same dialog."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            changes={'segments_webhook_url': 'https://mail-tool.example.com/import?list=7'},
+            loaded={},
+        )
+    await signed_in(user, manager.email, path='/segments')
+    await user.should_see(marker='schedule-segment-inactive', retries=40)
+    user.find(marker='schedule-segment-inactive').click()
+    await user.should_see('Push "Inactive for 30 days" on a schedule')
+    user.find(marker='push-frequency').elements.pop().value = 'weekly'
+    user.find(marker='push-weekday').elements.pop().value = 3
+    user.find(marker='confirm-schedule').click()
+    await user.should_see('Schedule saved')
+    await user.should_see(marker='segment-schedule-inactive')
+    shown = user.find(marker='segment-schedule-inactive').elements.pop().text
+    assert shown.startswith('Pushed to the webhook every Thursday · next on '), shown
+    with read_session() as session:
+        stored = session.get(BuiltInSegmentPush, 'inactive')
+        assert (stored.push_frequency, stored.push_weekday, stored.push_by) == ('weekly', 3, manager.id)
+        assert stored.next_push_on.weekday() == 3
+        assert not segments.saved_segments(session=session)  # no copy among the saved segments
+    await user.open('/segments')  # (the first dialog, closed, is still in the page: one dialog to find)
+    await user.should_see(marker='schedule-segment-inactive', retries=40)
+    user.find(marker='schedule-segment-inactive').click()
+    await user.should_see('How often')
+    user.find(marker='push-frequency').elements.pop().value = ''
+    user.find(marker='confirm-schedule').click()
+    await user.should_see('No longer pushed on a schedule')
+    await user.should_not_see(marker='segment-schedule-inactive')

@@ -285,3 +285,32 @@ def test_the_pick_list_of_a_partly_shipped_order_holds_only_what_is_left(manager
         text = pdf_words(documents.pick_list_pdf(session=session, actor=manager, order_ids=[order.id]))
         assert [line.quantity for line in orders.order_lines(session, order.id)] == [3, 1]  # stored lines untouched
     assert 'MUG Mug 1' in text and 'TEE' not in text
+
+
+def test_a_batch_pick_list_leaves_out_the_orders_with_nothing_left_to_pick(manager) -> None:
+    """Ticking a day's orders ticks the cancelled and the shipped ones too: their items were listed to fetch again
+    (goods already sent, or that stay on the shelf). They are left out and the list says how many; an order alone with
+    nothing to pick is refused with the reason, and its page offers no pick list."""
+    make_product('MUG', stock_on_hand=20, actor=manager, name='Mug')
+    make_product('TEE', stock_on_hand=20, actor=manager, name="Tee 'n' <script>alert(1)</script>")
+    waiting = place(('MUG', 1), email='wait@example.com')
+    gone = packed_order(manager, ('TEE', 4))
+    gone = advance(manager, gone, 'ship')
+    called_off = place(('TEE', 3), email='off@example.com')
+    with session_scope() as session:
+        orders.cancel(session=session, actor=manager, order_id=called_off.id, version=called_off.version)
+    with read_session() as session:
+        text = pdf_words(
+            documents.pick_list_pdf(session=session, actor=manager, order_ids=[waiting.id, gone.id, called_off.id])
+        )
+    assert 'TEE' not in text and 'MUG Mug 1' in text
+    assert f'Order {gone.number}' not in text and f'Order {called_off.number}' not in text
+    assert 'Pick list — 1 order' in text and '2 orders left out: nothing to pick (shipped or cancelled)' in text
+    with read_session() as session, pytest.raises(ValidationFailed) as refused:
+        documents.pick_list_pdf(session=session, actor=manager, order_ids=[gone.id])
+    assert refused.value.errors == {
+        'orders': f'Nothing to pick: order {gone.number} is shipped (an order is picked until it is shipped)'
+    }
+    assert 'pick_list' not in orders.allowed_actions(fresh(gone.id))
+    assert 'pick_list' not in orders.allowed_actions(fresh(called_off.id))
+    assert 'pick_list' in orders.allowed_actions(fresh(waiting.id))

@@ -222,6 +222,13 @@ def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
             made.append(returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=resolution))
     exchange = fresh(made[1].exchange_order_id)
     assert (exchange.status, exchange.source, exchange.total) == ('paid', 'exchange', Decimal('0.00'))
+    # its totals say what its line says: the mug's price, given back in full as a discount, no shipping charged
+    assert (exchange.subtotal, exchange.discount_total, exchange.shipping_total, exchange.tax_total) == (
+        Decimal('10.00'),
+        Decimal('10.00'),
+        Decimal('0.00'),
+        Decimal('0.00'),
+    )
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (5, 1)  # 5 − 2 sold + 2 back; 1 held for the exchange
     with read_session() as session:
         note = session.exec(select(Invoice).where(Invoice.kind == 'credit_note')).one()
@@ -310,3 +317,68 @@ def test_money_given_back_once_is_not_given_again_as_store_credit_an_exchange_or
     with session_scope() as session:
         payments.refund(session=session, actor=manager, order_id=credited.id, amount='17.88', reason='The rest')
     assert fresh(credited.id).refunded_total == Decimal('17.88')
+
+
+def test_a_product_in_the_trash_is_not_reordered_nor_alerted_low_until_restored(manager) -> None:
+    """A discontinued product moved to the trash, its shelf run down below its minimum: the reorder list asked to buy
+    more of it and the low-stock job alerted about it. Neither does while it is in the trash; restored, both do."""
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    old = make_product('OLD-MUG', stock_on_hand=2, actor=manager, name="Mug 'classic': <script>x</script>")
+    with session_scope() as session:
+        stock.set_limits(session=session, actor=manager, product_id=old.id, min_qty=5, max_qty=20)
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == []
+    with read_session() as session:
+        assert stock.reorder_list(session=session, actor=manager) == []
+    with session_scope() as session:
+        crud.restore_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [old.id]
+    with read_session() as session:
+        assert [line.sku for line in stock.reorder_list(session=session, actor=manager)] == ['OLD-MUG']
+
+
+def test_orders_placed_before_a_new_products_first_stock_reserve_it_when_the_stock_arrives(manager) -> None:
+    """A stocked product created with nothing on the shelf yet has no stock row: orders for it (pre-orders) reserved
+    nothing. When its first goods arrived, all of them read as available and were sold again to the next customer,
+    whose order then could not ship. The first stock reserves what the open orders wait for, oldest first."""
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    with session_scope() as session:
+        new = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('products'),
+            data={'sku': 'NEW', 'name': "Pre-order 'mug': <script>x</script>", 'price': '5.00', 'currency': 'EUR'},
+        )
+    early = place(('NEW', 2))
+    with session_scope() as session:
+        purchases.receive_purchase(session=session, actor=manager, lines=[{'product_id': new.id, 'quantity': 5}])
+    assert (level(new.id).on_hand, level(new.id).reserved, level(new.id).available) == (5, 2, 3)
+    place(('NEW', 3), email='later@example.com')
+    with pytest.raises(stock.OutOfStock):  # 2 of the 5 are the early order's
+        place(('NEW', 1), email='third@example.com')
+    pay(manager, early)
+    advance(manager, early, 'pack', 'ship')
+    assert (level(new.id).on_hand, level(new.id).reserved) == (3, 3)
+    assert ledger_is_consistent()
+
+
+def test_units_found_are_added_to_a_product_short_of_what_its_orders_reserve(manager) -> None:
+    """A count found 1 where orders reserve 3 (short); one more turns up behind a box. Adding it was refused as if it
+    took reserved units ('on hand cannot go below that (it would become 2)'): only taking units out is held back."""
+    mug = make_product('MUG', stock_on_hand=3, actor=manager)
+    place(('MUG', 3))
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=1)
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=1, reason="Found 1 behind a box: 'x'")
+    assert (level(mug.id).on_hand, level(mug.id).reserved, level(mug.id).available) == (2, 3, -1)
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-1, reason='Broken')
+    assert ledger_is_consistent()

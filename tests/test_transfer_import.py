@@ -629,3 +629,53 @@ def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeyp
     assert import_read.read_table(buffer.getvalue(), 'export.xlsx') == [
         {'Email': 'w@example.com', 'Name': 'W: "quoted" <script>'}
     ]
+
+
+def test_reverting_an_import_does_not_stop_stocking_a_product_whose_shelf_or_orders_hold_units(manager) -> None:
+    """An import made a service a stocked product; goods were then received and an order reserved some. Reverting the
+    import put 'not stocked' back around the rule the form and the import keep (a product with units on its shelf or
+    reserved cannot stop being stocked): the reserved units were never released nor shipped from the shelf. The
+    product is now left as it is, and the revert says why."""
+    from backoffice.services import purchases, stock
+
+    from .support.factories import level, place
+
+    products = resource('products')
+    with session_scope() as session:
+        gift = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            data={
+                'sku': 'GIFT',
+                'name': "Gift 'wrap': <script>x</script>",
+                'price': '5.00',
+                'currency': 'EUR',
+                'stocked': False,
+            },
+        )
+    rows = import_read.read_table(f'ID,SKU,Stocked\n{gift.id},GIFT,Yes\n'.encode(), 'products.csv')
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    with session_scope() as session:
+        batch = import_apply.apply(session=session, actor=manager, resource=products, plan=plan, file_name='p.csv')
+    with session_scope() as session:
+        purchases.receive_purchase(session=session, actor=manager, lines=[{'product_id': gift.id, 'quantity': 5}])
+    place(('GIFT', 2))
+    summary = revert(manager, batch.id)
+    assert summary['restored'] == 0 and [entry['id'] for entry in summary['skipped']] == [gift.id]
+    assert summary['skipped'][0]['reason'] == (
+        'Its earlier values are no longer valid (GIFT still has stock — on the shelf: 5, reserved by open orders: 2. '
+        'Ship or cancel those orders, then count the rest out (Count stock: 0, saying where it went); it can then stop '
+        'being stocked.)'
+    )
+    with read_session() as session:
+        assert session.get(type(gift), gift.id).stocked is True
+        assert stock.ledger_mismatches(session=session) == []
+    assert (level(gift.id).on_hand, level(gift.id).reserved) == (5, 2)

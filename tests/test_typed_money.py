@@ -133,3 +133,12 @@ def test_a_shipping_fee_and_a_free_shipping_threshold_typed_with_currency_and_gr
     with read_session() as session:
         saved = app_settings.current_values(session=session)
     assert (saved['shipping_fee'], saved['free_shipping_from']) == ('4.90', '1234.50')
+
+
+def test_minus_zero_is_zero() -> None:
+    """A price imported or typed as '-0' (a spreadsheet's) was kept as −0.00 and shown as "-€0.00" on the product, its
+    orders and invoices."""
+    assert [str(typed_money(typed)) for typed in ('-0', '-0,00', '−0.00', Decimal('-0'))] == ['0.00'] * 4
+    assert str(ProductCreate.model_validate({'sku': 'A', 'name': 'A', 'price': '-0', 'currency': 'EUR'}).price) == (
+        '0.00'
+    )

@@ -38,7 +38,16 @@ from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, Remi
 from backoffice.models.gateway import GatewayEvent, GatewayIntent, GatewayRefund
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
-from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
+from backoffice.models.kpi import (
+    BuiltInSegmentPush,
+    EventType,
+    KpiDaily,
+    KpiDefinition,
+    KpiJobRun,
+    KpiWatermark,
+    Segment,
+    UsageEvent,
+)
 from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome
 from backoffice.models.payables import (
     BillPayment,
@@ -242,6 +251,7 @@ __all__ = [
     'SavedView',
     'SheetFeed',
     'Segment',
+    'BuiltInSegmentPush',
     'SoftDeletable',
     'Ticket',
     'TicketAttachment',

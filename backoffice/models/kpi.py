@@ -127,3 +127,24 @@ class Segment(SQLModel, table=True):
     push_error: str | None = Field(default=None, max_length=500)
     push_error_key: str | None = Field(default=None, max_length=300)
     push_error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    push_weekday: int | None = None  # a weekly push's day (0 Monday … 6 Sunday; None: Monday), migration 0078
+
+
+class BuiltInSegmentPush(SQLModel, table=True):
+    """A built-in segment ('inactive', 'at_risk'…) pushed to the campaign tool's webhook on a schedule: the same
+    schedule as a saved segment's (see Segment), one row per built-in segment scheduled; the segment itself stays the
+    built-in one, selected afresh at each push (migration 0078)."""
+
+    __tablename__ = 'built_in_segment_pushes'
+
+    key: str = Field(primary_key=True, max_length=40)
+    version: int = Field(default=1, nullable=False)
+    updated_at: datetime | None = None
+    push_frequency: str | None = Field(default=None, max_length=10)
+    push_weekday: int | None = None
+    push_by: int | None = None
+    next_push_on: date | None = None
+    last_pushed_at: datetime | None = None
+    push_error: str | None = Field(default=None, max_length=500)
+    push_error_key: str | None = Field(default=None, max_length=300)
+    push_error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # pandas is imported when a report is computed (reports/base.
     import pandas as pd
 
 MONTHS = 12  # month 0 to month 12 after signing up
+# the curves drawn: the latest 13 cohorts, the report's default period whole (this month and the 12 before it, so
+# the oldest cohort has its month 12). Drawing 12 dropped that oldest cohort, the only one with a whole year.
+CHARTED = MONTHS + 1
 
 
 def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table:
@@ -71,7 +74,10 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
         for n in range(MONTHS + 1):
             row[f'm{n}'] = None if cohort + n > now else int(counts.get((cohort, n), 0)) / int(size)
         rows.append(row)
-    return Table(columns=columns + month_columns, rows=rows, chart=chart, currency=currency)
+    table = Table(columns=columns + month_columns, rows=rows, chart=chart, currency=currency)
+    if len(rows) > CHARTED:  # a longer period: the table lists every cohort, the chart (its legend) the latest
+        table.chart_rows = rows[-CHARTED:]
+    return table
 
 
 def _month_index(local: pd.Series) -> pd.Series:

@@ -2,8 +2,9 @@
 
 A sale counts on the day its order was paid (orders in another currency are left out, and said so); a refund counts
 on the day it was made, taken from the lines it refunds: a return's refund from the returned lines (their share of
-what was paid for them), any other refund from every line in proportion to the order's total — so shipping and VAT
-take their part and the lines' part is before VAT, like the sales."""
+what was paid for them), a refund after "Cancel what is not shipped" from the cancelled items (up to what they cost),
+any other refund (or the rest of one) from every line in proportion to the order's total — so shipping and VAT take
+their part and the lines' part is before VAT, like the sales."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from backoffice import formatting
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
 from backoffice.kpi.sources import HOUR_IN_MICROSECONDS
-from backoffice.models import Category, Order, OrderLine, Product, Refund, ReturnLine
+from backoffice.models import Category, Order, OrderEvent, OrderLine, Product, Refund, ReturnLine
 from backoffice.reports.base import (
     Chart,
     Column,
@@ -247,9 +248,17 @@ def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame
     import pandas as pd
 
     refunds = session.execute(
-        select(col(Refund.id), col(Refund.return_id), col(Refund.amount), col(Refund.refunded_at), col(Order.total))
+        select(
+            col(Refund.id),
+            col(Refund.return_id),
+            col(Refund.amount),
+            col(Refund.refunded_at),
+            col(Order.total),
+            col(Refund.order_id),
+        )
         .join(Order, col(Order.id) == col(Refund.order_id))
         .where(col(Refund.refunded_at) >= start, col(Refund.refunded_at) < end, col(Order.currency) == currency)
+        .order_by(col(Refund.refunded_at), col(Refund.id))
     ).all()
     columns = ['product_id', 'sku', 'name', 'amount', 'at']
     if not refunds:
@@ -264,9 +273,11 @@ def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame
             col(OrderLine.quantity),
             col(OrderLine.line_total),
             col(OrderLine.tax_amount),
+            col(OrderLine.cancelled_quantity),
         )
         .join(OrderLine, col(OrderLine.order_id) == col(Refund.order_id))
         .where(col(Refund.refunded_at) >= start, col(Refund.refunded_at) < end)
+        .order_by(col(OrderLine.id))
     ).all()
     returned = session.execute(
         select(col(Refund.id), col(ReturnLine.order_line_id), func.sum(ReturnLine.quantity))
@@ -278,8 +289,9 @@ def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame
     by_refund: dict[int, list] = {}
     for line in lines:
         by_refund.setdefault(line[0], []).append(line)
-    out = []
-    for refund_id, return_id, amount, at, order_total in refunds:
+    rest = _RestCancelled(session, start, [(r[0], r[5]) for r in refunds if r[1] is None], by_refund)
+    out: list[tuple] = []
+    for refund_id, return_id, amount, at, order_total, order_id in refunds:
         own = by_refund.get(refund_id, [])
         amount = float(amount)
         weights = []
@@ -288,17 +300,86 @@ def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame
                 back = returned_qty.get((refund_id, line[1]), 0)
                 gross = float(line[6]) + float(line[7])
                 weights.append(back / line[5] * gross if line[5] else 0.0)
+        elif rest.applies(order_id, at):  # after "Cancel what is not shipped": first the cancelled items' money
+            weights = [line[8] / line[5] * (float(line[6]) + float(line[7])) if line[5] else 0.0 for line in own]
+            taken = rest.take(order_id, amount)
+            _spread(out, own, weights, taken, at)
+            amount -= taken
+            weights = []  # what is left of it (more than the cancelled items cost): as any other refund
         if sum(weights) > 0:  # a return's refund: the returned lines' share of what was paid, before VAT
-            total_weight = sum(weights)
-            for line, weight in zip(own, weights, strict=True):
-                gross = float(line[6]) + float(line[7])
-                if weight:
-                    part = amount * weight / total_weight * (float(line[6]) / gross if gross else 1.0)
-                    out.append((line[2], line[3], line[4], part, at))
-        elif order_total:  # any other refund: every line in proportion to the order's total
+            _spread(out, own, weights, amount, at)
+        elif order_total and amount:  # any other refund: every line in proportion to the order's total
             for line in own:
                 out.append((line[2], line[3], line[4], amount * float(line[6]) / float(order_total), at))
     return pd.DataFrame(out, columns=columns)
+
+
+def _spread(out: list, own: list, weights: list[float], amount: float, at) -> None:
+    """`amount` (with VAT) over the lines by their weights (what they cost with VAT), each line's part before VAT."""
+    total_weight = sum(weights)
+    if not amount or total_weight <= 0:
+        return
+    for line, weight in zip(own, weights, strict=True):
+        gross = float(line[6]) + float(line[7])
+        if weight:
+            part = amount * weight / total_weight * (float(line[6]) / gross if gross else 1.0)
+            out.append((line[2], line[3], line[4], part, at))
+
+
+class _RestCancelled:
+    """The orders some of whose items "Cancel what is not shipped" called off: what those items cost (with VAT), when
+    (its timeline entry; none found, an older order: any time) and how much of it the refunds before already gave
+    back. A refund made after it (not a return's) is for those items first, up to what is left of their cost."""
+
+    def __init__(self, session: Session, start, refunds: list[tuple[int, int]], by_refund: dict[int, list]) -> None:
+        self.left: dict[int, float] = {}  # per order: what the cancelled items cost, less what was given back for them
+        self.given: dict[int, float] = {}
+        for refund_id, order_id in refunds:
+            cost = sum(
+                line[8] / line[5] * (float(line[6]) + float(line[7]))
+                for line in by_refund.get(refund_id, [])
+                if line[5]
+            )
+            if cost > 0:
+                self.left[order_id] = cost
+        self.since: dict[int, Any] = {}
+        if not self.left:
+            return
+        from backoffice.services.orders import REST_CANCELLED
+
+        ids = sorted(self.left)
+        self.since = dict(
+            session.execute(
+                select(col(OrderEvent.order_id), func.min(OrderEvent.created_at))
+                .where(col(OrderEvent.order_id).in_(ids), col(OrderEvent.text_key).in_(REST_CANCELLED))
+                .group_by(col(OrderEvent.order_id))
+            ).all()
+        )
+        earlier = session.execute(  # given back before the period, after the cancellation: no longer to give
+            select(col(Refund.order_id), col(Refund.amount), col(Refund.refunded_at))
+            .where(col(Refund.order_id).in_(ids), col(Refund.return_id).is_(None), col(Refund.refunded_at) < start)
+            .order_by(col(Refund.refunded_at), col(Refund.id))
+        ).all()
+        for order_id, amount, at in earlier:
+            if self.applies(order_id, at):
+                self.take(order_id, float(amount))
+
+    def applies(self, order_id: int, at) -> bool:
+        if order_id not in self.left:
+            return False
+        since = self.since.get(order_id)
+        return since is None or at >= since
+
+    def take(self, order_id: int, amount: float) -> float:
+        """How much of a refund (a reversal: below 0) is for the cancelled items, and that much less left of them."""
+        left = self.left[order_id]
+        if amount >= 0:
+            taken = min(amount, left)
+        else:  # a refund reversed (failed at the bank): the cancelled items' money is owed again, up to what was given
+            taken = -min(-amount, self.given.get(order_id, 0.0))
+        self.left[order_id] = left - taken
+        self.given[order_id] = self.given.get(order_id, 0.0) + taken
+        return taken
 
 
 def _products(session: Session, ids: set) -> dict[int, tuple[str, int | None]]:

@@ -60,6 +60,21 @@ KIND_WORDS = {
 }
 
 
+# what the Status field says of a text and a legal document (its help speaks of a page): a legal document's saved edit
+# is not live at all until it is published as a new version
+STATUS_NOTES = {
+    ContentKind.text: N_('Publish and Unpublish are actions; saving an edit keeps a published text published'),
+    ContentKind.legal: N_(
+        'Publish version and Unpublish are actions; a saved edit goes live only once published as a new version'
+    ),
+}
+
+
+def status_note(entry: ContentEntry) -> str:
+    said = STATUS_NOTES.get(ContentKind(entry.kind))
+    return _(said) if said else ''
+
+
 def said_of(what: str, entry: ContentEntry) -> str:
     sentence = SAID_OF.get((what, ContentKind(entry.kind)))
     return _(sentence).format(title=entry.title) if sentence else ''
@@ -130,6 +145,7 @@ CONTENT = register(
                 on_create=False,
                 on_edit=False,
                 help=N_('Publish and Unpublish are actions; saving an edit keeps a published page published'),
+                note=status_note,  # a text's and a legal document's own words
             ),
             FormField('published_at', N_('Last published'), kind='datetime', on_create=False, on_edit=False),
             FormField('legal_version', N_('Latest version'), kind='number', on_create=False, on_edit=False),

@@ -7,7 +7,7 @@ import random
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from backoffice import auth
+from backoffice import auth, extension_hooks
 from backoffice.models import Company, Customer, Order, Role, User
 from backoffice.seed.catalog import seed_catalog
 from backoffice.seed.content import seed_content
@@ -66,6 +66,7 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
     lines += seed_payables(session)  # before the purchases: a purchase names its supplier
     lines += seed_returns_and_purchases(session)  # after the requests: returns start from them
     lines += seed_finance(session)  # after the bills: the bank pays one
+    lines += extension_hooks.seed_demo(session, seed)  # the extensions' own: before the KPIs that count them
     lines += seed_kpi_demo(session, seed)
     lines.append(
         f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password {password}'

@@ -489,7 +489,7 @@ def confirm(
 def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
     """The orders awaiting payment a line pays (see confirm), each for at most what is due on it; refusals by field."""
     found: list[tuple[Order, Decimal]] = []
-    for order_id, value in wanted.items():
+    for order_id, value in sorted(wanted.items(), key=lambda pair: int(pair[0])):  # locked in one order
         if value in (None, '') or str(value).strip() in ('', '0', '0.00', '0,00'):
             continue
         key = f'order_{order_id}'
@@ -498,18 +498,16 @@ def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, 
         except ValidationFailed as error:
             errors.update(error.errors)
             continue
-        order = session.get(Order, int(order_id))
-        if order is None:
-            raise NotFound(_('This order no longer exists.'))
+        order = orders.locked(session, int(order_id), None)  # locked before what is due is read
         if not awaits_payment(session, order):
             errors[key] = _('Order {number} is not awaiting payment').format(number=order.number)
             continue
         try:  # the order page's rule for a part payment
-            payments.check_due(order, amount, key)
+            payments.check_due(session, order, amount, key)
         except ValidationFailed as error:
             errors.update(error.errors)
             continue
-        found.append((orders.locked(session, _id(order.id), None), amount))
+        found.append((order, amount))
     return found
 
 

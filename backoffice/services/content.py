@@ -114,8 +114,8 @@ def changes_since_published(*, session: Session, actor: User, record_id: int) ->
     version would change, read before publishing it."""
     require(actor, 'content.read')
     entry = session.get(ContentEntry, record_id)
-    if entry is None:
-        raise NotFound(_('This page no longer exists.'))
+    if entry is None:  # only a legal document is compared with its versions
+        raise NotFound(_('This legal document no longer exists.'))
     latest = session.exec(
         select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number).desc())
     ).first()

@@ -216,17 +216,22 @@ def _sla(session: Session) -> tuple[int, list[Named]]:
 
 
 def _low_stock(session: Session) -> tuple[int, list[Named]]:
+    # as the low-stock alert reads it: a product not stocked (its old row kept) or in the trash is not low
+    low = (col(StockLevel.low_stock).is_(True), col(Product.stocked).is_(True), col(Product.deleted_at).is_(None))
     rows = session.exec(
         select(StockLevel, Product.name)
         .join(Product, col(Product.id) == StockLevel.product_id)
-        .where(col(StockLevel.low_stock).is_(True))
+        .where(*low)
         .order_by(col(StockLevel.available), col(StockLevel.id))
         .limit(LISTED)
     ).all()
     total = len(rows)
     if total == LISTED:
         total = session.exec(
-            select(func.count()).select_from(StockLevel).where(col(StockLevel.low_stock).is_(True))
+            select(func.count())
+            .select_from(StockLevel)
+            .join(Product, col(Product.id) == StockLevel.product_id)
+            .where(*low)
         ).one()
     lines = [
         Named(

@@ -14,7 +14,7 @@ from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.models import Invoice, Order, OrderLine, OrderStatus, ShipmentLine, User
 from backoffice.permissions import require
-from backoffice.services import invoice_layout, pdf_base
+from backoffice.services import invoice_layout, orders, pdf_base
 
 MAX_PICK_ORDERS = 2000
 PICK_COLUMNS = (10, 35, 110, 15)  # box to tick, SKU, item, quantity (mm)
@@ -39,11 +39,16 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
                 ).format(maximum=formatting.number(MAX_PICK_ORDERS), count=formatting.number(len(order_ids)))
             }
         )
-    found = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
+    chosen = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
+    # a day's orders ticked together hold cancelled and shipped ones too: their items are not fetched again
+    found = [order for order in chosen if order.status in orders.PICKABLE]
+    left_out = len(chosen) - len(found)
+    if not found:
+        raise ValidationFailed({'orders': _nothing_to_pick(chosen)})
     lines = list(
         session.exec(
             select(OrderLine)
-            .where(col(OrderLine.order_id).in_(order_ids))
+            .where(col(OrderLine.order_id).in_([order.id for order in found]))
             .order_by(col(OrderLine.order_id), col(OrderLine.sku))
         )
     )
@@ -57,6 +62,14 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     pdf.set_font(font, size=16)
     heading = ngettext('Pick list — {count} order', 'Pick list — {count} orders', len(found))
     pdf.cell(0, 10, _text(pdf, heading.format(count=len(found))), new_x='LMARGIN', new_y='NEXT')
+    if left_out:
+        pdf.set_font(font, size=9)
+        said = ngettext(
+            '{count} order left out: nothing to pick (shipped or cancelled)',
+            '{count} orders left out: nothing to pick (shipped or cancelled)',
+            left_out,
+        )
+        pdf.cell(0, 5, _text(pdf, said.format(count=formatting.number(left_out))), new_x='LMARGIN', new_y='NEXT')
     if len(found) > 1:  # a batch: the shelves are walked once, for every order's items together
         pdf.set_font(font, size=12)
         pdf.cell(0, 7, _text(pdf, _('To fetch for these orders')), new_x='LMARGIN', new_y='NEXT')
@@ -92,6 +105,14 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
                 pdf.cell(width, 5.5, _fitted(pdf, _text(pdf, text), width - 2), border=1, align=align)
             pdf.ln()
     return bytes(pdf.output())
+
+
+def _nothing_to_pick(chosen: list[Order]) -> str:
+    if len(chosen) == 1:
+        return _('Nothing to pick: order {number} is {status} (an order is picked until it is shipped)').format(
+            number=chosen[0].number, status=orders.said(chosen[0].status)
+        )
+    return _('Nothing to pick: these orders are shipped, delivered, cancelled or drafts')
 
 
 def _still_to_ship(session: Session, found: list[Order], lines: list[OrderLine]) -> list[OrderLine]:
@@ -130,12 +151,12 @@ def _to_fetch(lines: list[OrderLine]) -> list[tuple[str, str, int]]:
 def pick_list_matching(*, session: Session, actor: User, request: query.ListRequest) -> tuple[bytes, int]:
     """The pick list of every order the orders list shows with this search and filters (all its pages), and how
     many orders it holds; refused past MAX_PICK_ORDERS without reading them all."""
-    orders = resource('orders')
+    listed = resource('orders')
     ids = list(
-        islice(query.matching_ids(session=session, actor=actor, resource=orders, request=request), MAX_PICK_ORDERS + 1)
+        islice(query.matching_ids(session=session, actor=actor, resource=listed, request=request), MAX_PICK_ORDERS + 1)
     )
     if len(ids) > MAX_PICK_ORDERS:
-        found = query.list_page(session=session, actor=actor, resource=orders, request=replace(request, page_size=1))
+        found = query.list_page(session=session, actor=actor, resource=listed, request=replace(request, page_size=1))
         raise ValidationFailed(
             {
                 'orders': (

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, event, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import changes, events, stored_text
+from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
@@ -36,6 +36,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
+from backoffice.models.catalog import MAX_PRICE
 from backoffice.payment_providers.base import message_said
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
@@ -64,6 +65,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 RESERVING = stock.RESERVING  # their lines hold reserved stock
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
+PICKABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # placed, not shipped: a pick list has work
 # the action that takes an order to each status
 STEP_TO: dict[OrderStatus, str] = {
     OrderStatus.pending: 'confirm',
@@ -86,7 +88,9 @@ def allowed_actions(
     or before if its customer is `on_terms` (a business customer with payment terms). `returnable`: something of it can
     still come back (returns.anything_returnable); once everything has been returned, no return is offered."""
     status = order.status
-    allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    allowed = {STEP_TO[target] for target in TRANSITIONS[status]}
+    if status in PICKABLE:  # placed and not shipped yet: something is still to fetch from the shelves
+        allowed.add('pick_list')
     if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
         allowed -= {'pack', 'ship'}
     if partly_shipped(order):  # parcels left: the rest ships or is called off, the order is no longer cancelled
@@ -249,7 +253,7 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
         order.shipping_waived_reason = waived
     lines, totals, currency = price_lines(session, values['lines'], free_shipping=bool(waived))
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
-    _apply_totals(order, totals, currency)
+    apply_totals(order, totals, currency)
     for name in ('shipping_name', 'shipping_address', 'note'):
         setattr(order, name, values[name])
     for line in lines:
@@ -383,6 +387,12 @@ def ship(
             )
     save(session, actor, order, before, action, text, topics=(Topic.stock,), shipment=shipment)
     return shipment
+
+
+def whole_order_shipped(session: Session, shipment: Shipment) -> bool:
+    """Whether the parcel `ship` just made was the order's last (the order is shipped), else some is still to ship."""
+    order = session.get(Order, shipment.order_id)
+    return order is not None and order.status == OrderStatus.shipped
 
 
 def _parcel(
@@ -547,20 +557,19 @@ def cancel_rest(
     reason = ' '.join(str(reason or '').split())[:300]
     said = {'items': items_said(by_id, rest), 'value': money(value, order.currency), 'reason': reason}
     owed = order.paid_total - order.refunded_total > 0
-    if reason:
-        key = (
-            N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund')
-            if owed
-            else N_('Shipped; not shipped, cancelled: {items} ({reason})')
-        )
-    else:
-        key = (
-            N_('Shipped; not shipped, cancelled: {items} — {value} to refund')
-            if owed
-            else N_('Shipped; not shipped, cancelled: {items}')
-        )
+    key = REST_CANCELLED[(0 if reason else 2) + (0 if owed else 1)]
     save(session, actor, order, before, 'shipped', sentence(key, **said), topics=(Topic.stock,))
     return order, value
+
+
+# the timeline entry of "Cancel what is not shipped" (with a reason or not, money to refund or not): when the sales
+# report finds it, a refund made after it is for the cancelled items (reports/sales.py)
+REST_CANCELLED = (
+    N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items} ({reason})'),
+    N_('Shipped; not shipped, cancelled: {items} — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items}'),
+)
 
 
 def partly_shipped(order: Order) -> bool:
@@ -1136,6 +1145,14 @@ def price_lines(
     shipping_tax = (shipping * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)
     tax = sum((line.tax_amount for line in priced), Decimal('0')) + shipping_tax
     totals = Totals(subtotal, discount, tax, shipping, goods + tax + shipping)
+    if max(subtotal, totals.total) > MAX_PRICE:  # each line in range, the sum not: PostgreSQL refused the write
+        raise ValidationFailed(
+            {
+                'lines': _("This order's total would be over {amount}: split it into smaller orders").format(
+                    amount=formatting.number(MAX_PRICE, 2)
+                )
+            }
+        )
     return priced, totals, (currencies.pop() if currencies else 'EUR')
 
 
@@ -1238,7 +1255,7 @@ def _create(
         note=values['note'],
         shipping_waived_reason=waived,
     )
-    _apply_totals(order, totals, currency)
+    apply_totals(order, totals, currency)
     session.add(order)
     session.flush()
     for line in lines:
@@ -1283,7 +1300,7 @@ def _waiver_said(reason: str) -> Sentence:
     return sentence(N_('Shipping charged again'))
 
 
-def _apply_totals(order: Order, totals: Totals, currency: str) -> None:
+def apply_totals(order: Order, totals: Totals, currency: str) -> None:
     order.currency = currency
     order.subtotal, order.discount_total, order.tax_total = totals.subtotal, totals.discount_total, totals.tax_total
     order.shipping_total, order.total = totals.shipping_total, totals.total

@@ -177,7 +177,7 @@ def export_transfer(
     if currency != 'EUR' or any(bill.currency != 'EUR' for bill, _s in rows):
         raise ValidationFailed({'bills': _('A SEPA transfer is in euros: these bills are in another currency')})
     config = {
-        'name': debtor_name or 'Shop',
+        'name': sepa_text(debtor_name, 70) or 'Shop',
         'IBAN': debtor_iban,
         'batch': True,
         'currency': 'EUR',
@@ -189,11 +189,11 @@ def export_transfer(
     for bill, supplier in rows:
         amount = bill.total - bill.paid
         payment = {
-            'name': supplier.name,
+            'name': sepa_text(supplier.name, 70) or '.',
             'IBAN': supplier.iban,
             'amount': int((amount * 100).to_integral_value()),
             'execution_date': execution_date,
-            'description': f'{bill.number} {supplier.name}',
+            'description': sepa_text(f'{bill.number} {supplier.name}', 140),
             'endtoend_id': f'BILL{bill.id}',
         }
         if supplier.bic:
@@ -239,3 +239,20 @@ def export_transfer(
 
 def spaced(iban: str) -> str:
     return business_ids.spaced_iban(iban)
+
+
+# EPC's basic Latin set (EPC217-08): what every bank takes in a SEPA file's names and remittance text
+SEPA_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+SEPA_REPLACED = {'&': '+', '"': "'", '\u2019': "'", '\u2018': "'", '\u201c': "'", '\u201d': "'", '_': '-'}
+
+
+def sepa_text(text: str, limit: int) -> str:
+    """A name or a remittance text as the SEPA basic Latin set writes it, at most `limit` characters: letters with
+    accents transliterated ('Zoé' → 'Zoe', 'ß' → 'ss', 'Œ' → 'OE'), '&' → '+', quotes → ', anything else outside the set
+    a full stop (EPC's conversion for a character it has no replacement for), spaces collapsed."""
+    from text_unidecode import unidecode  # sepaxml's own transliteration (a dependency of it)
+
+    plain = ''.join(SEPA_REPLACED.get(ch, ch) for ch in text)
+    latin = unidecode(plain)
+    kept = ''.join(ch if ch in SEPA_CHARACTERS else (' ' if ch.isspace() else '.') for ch in latin)
+    return ' '.join(kept.split())[:limit].strip()

@@ -66,7 +66,7 @@ def record_payment(
                 number=order.number, status=orders.said(order.status)
             )
         )
-    check_due(order, amount, 'amount')
+    credited = check_due(session, order, amount, 'amount')
     reference = ' '.join((reference or '').split())[:120]
     reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
     now = paid_at or utcnow()
@@ -89,7 +89,7 @@ def record_payment(
     }
     text = sentence(N_('Payment of {amount} ({method}, {reference})'), **paid)
     issued = None
-    if order.paid_total >= order.total and order.status == OrderStatus.pending:
+    if order.paid_total + credited >= order.total and order.status == OrderStatus.pending:
         order.status, order.paid_at = OrderStatus.paid, now
         if invoices.invoice_of(session, order.id) is None:
             issued = invoices.issue(session, order, InvoiceKind.invoice, actor=actor)
@@ -108,10 +108,14 @@ def record_payment(
     return payment
 
 
-def check_due(order: Order, amount: Decimal, field: str) -> None:
-    """A payment of an order is at most what is still due on it: the order page's part payment and a bank line's part
-    of an order not invoiced yet follow this one rule (refused in words at `field`)."""
-    due = order.total - order.paid_total
+def check_due(session: Session, order: Order, amount: Decimal, field: str) -> Decimal:
+    """A payment of an order is at most what is still due on it: the order page's part payment, a bank line's part
+    of an order not invoiced yet and each invoice a receipt settles follow this one rule (refused in words at `field`).
+    Due: the total less what was paid and less the store credit given on it (a credit note no refund paid out: what
+    the receivables count as open on its invoice). The order is locked by the caller, so two payments at once never
+    both fit in what is due. Returns that store credit."""
+    credited = store_credit(session, order.id or 0)
+    due = order.total - order.paid_total - credited
     if amount > due:
         raise ValidationFailed(
             {
@@ -122,6 +126,7 @@ def check_due(order: Order, amount: Decimal, field: str) -> None:
                 else _('Order {number} is paid in full').format(number=order.number)
             }
         )
+    return credited
 
 
 def take_back(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import changes, db
 from backoffice.changes import get_for_update, stamp
@@ -27,6 +28,7 @@ from backoffice.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    Refund,
     Return,
     Ticket,
     TicketAttachment,
@@ -88,6 +90,16 @@ class ReturnOffer:
 
 
 @dataclass(frozen=True)
+class Cancelled:
+    """What of one line was called off before it left ("Cancel what is not shipped"): it never comes."""
+
+    quantity: int
+    value: Decimal  # what those items cost the customer, tax included
+    refunded: bool  # given back: the order's refunds other than returns' cover it
+    paid: bool  # the order was paid: False, nothing is owed back
+
+
+@dataclass(frozen=True)
 class OrderView:
     order: Order
     lines: list[OrderLine]
@@ -96,6 +108,7 @@ class OrderView:
     documents: list[Invoice]
     returns: list[Return]
     offer: ReturnOffer | None
+    cancelled: dict[int, Cancelled]  # by order line id: what of it will never ship (its rest cancelled)
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,31 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
-    return OrderView(order, lines, tracking, timeline, papers, sent_back, _offer(session, order, lines))
+    offer = _offer(session, order, lines)
+    return OrderView(order, lines, tracking, timeline, papers, sent_back, offer, _cancelled(session, order, lines))
+
+
+def _cancelled(session: Session, order: Order, lines: list[OrderLine]) -> dict[int, Cancelled]:
+    """Each line's items called off by "Cancel what is not shipped", with what they cost and whether that was given
+    back: the refunds not made for a return pay back the cancelled lines in their order (the portal said everything
+    was coming)."""
+    called_off = [line for line in lines if line.cancelled_quantity > 0 and line.id is not None]
+    if not called_off:
+        return {}
+    given_back = session.exec(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.order_id == order.id, col(Refund.return_id).is_(None)
+        )
+    ).one()
+    left = Decimal(str(given_back))
+    paid = order.paid_total > 0
+    said: dict[int, Cancelled] = {}
+    for line in called_off:
+        value = orders.value_of(lines, {line.id or 0: line.cancelled_quantity})
+        refunded = paid and left >= value
+        left = left - value if refunded else Decimal('0.00')  # the refunds are spent on the lines in order
+        said[line.id or 0] = Cancelled(line.cancelled_quantity, value, refunded, paid)
+    return said
 
 
 def start_return(

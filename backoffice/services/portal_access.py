@@ -163,6 +163,20 @@ def request_link(*, email: str, address: str | None, base_url: str) -> Answer:
     return Answer(_(SENT))
 
 
+def link_language(*, token: str) -> str | None:
+    """The language of the customer a one-time link was made for, without using it up: the page it opens speaks it
+    (the invitation was in their language; the browser's may be another). None for a link that is not one."""
+    if not token or len(token) > 100:
+        return None
+    with read_session() as session:
+        found = session.exec(
+            select(Customer.language)
+            .join(PortalLink, col(PortalLink.customer_id) == Customer.id)
+            .where(PortalLink.token_hash == _hash(token))
+        ).first()
+    return found or None
+
+
 def open_link(*, token: str) -> Answer:
     """The customer a one-time link lets in (it is used up), or the reason it does not."""
     refused = Answer(_(BAD_LINK))
@@ -214,6 +228,12 @@ def sign_in(*, email: str, password: str, address: str | None) -> Answer:
         message = _('Email or password is incorrect. Too many failed sign-ins: try again in {duration}.')
         return Answer(message.format(duration=auth.duration(wait)))
     return Answer(_(auth.WRONG_CREDENTIALS))
+
+
+def has_password(*, session: Session, customer_id: int) -> bool:
+    """Whether the customer chose a password (their account page says so, and that a new one replaces it)."""
+    account = _account(session, customer_id)
+    return account is not None and bool(account.password_hash)
 
 
 def set_password(*, session: Session, customer_id: int, password: str, keep_session_id: int | None) -> None:

@@ -29,9 +29,17 @@ CUSTOMER_WORDS = {
 }
 
 
+# "Cancel what is not shipped" ships the order with what its parcels took: its entry is a 'shipped' one whose words
+# (the shop's: "Shipped; not shipped, cancelled: …") start so; the customer reads that the rest will not come
+REST_CANCELLED = 'Shipped; not shipped, cancelled'
+SHIPPED_REST_CANCELLED = N_('Shipped; what was not shipped yet is cancelled and will not come')
+
+
 def customer_words(event: OrderEvent) -> str:
     """The entry as the customer reads it (in the current language), or '' when it is not for them."""
     said = CUSTOMER_WORDS.get(event.kind)
+    if event.kind == 'shipped' and (event.text_key or '').startswith(REST_CANCELLED):
+        said = SHIPPED_REST_CANCELLED
     if said is None:
         return ''
     if '{number}' in said:

@@ -35,6 +35,7 @@ RECEIVED_LINES = N_('Received purchase {purchase} from {supplier}: {lines}')
 RECEIVED_PART = N_('Received part of purchase {purchase} from {supplier}: {items}')
 LINES = (N_('{n} line'), '{n} lines')
 ITEMS = (N_('{n} item'), '{n} items')
+MAX_TOTAL = Decimal('9999999999.99')  # a purchase's total column: Numeric(12, 2)
 # entries written before said '{lines} lines' ('1 lines'): read as the sentences above
 stored_text.reworded(
     N_('Ordered purchase {purchase} from {supplier}: {lines} lines'), ORDERED_LINES, counted_as={'lines': LINES}
@@ -77,9 +78,17 @@ def create_purchase(
     alone is kept as typed and linked to the supplier of that name if there is one."""
     require(actor, 'catalog.write')
     chosen = _supplier_of(session, supplier_id, supplier)
-    wanted = _valid_lines(session, lines)
+    wanted = _valid_lines(session, lines, received=received)
     now = utcnow()
     costs = [unit_cost * quantity for _, quantity, unit_cost in wanted if unit_cost is not None]
+    if sum(costs, Decimal('0.00')) > MAX_TOTAL:  # each line in range, the sum not: PostgreSQL refused the write
+        raise ValidationFailed(
+            {
+                'lines': _("This purchase's total would be over {amount}: split it into smaller purchases").format(
+                    amount=formatting.number(MAX_TOTAL, 2)
+                )
+            }
+        )
     purchase = Purchase(
         supplier=chosen.name[:120] if chosen else ' '.join(supplier.split())[:120],
         supplier_id=chosen.id if chosen else None,
@@ -462,7 +471,9 @@ def _supplier_of(session: Session, supplier_id: Any, name: str) -> Supplier | No
     ).first()
 
 
-def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Product, int, Decimal | None]]:
+def _valid_lines(
+    session: Session, lines: list[dict[str, Any]], *, received: bool = True
+) -> list[tuple[Product, int, Decimal | None]]:
     if not lines:
         raise ValidationFailed({'lines': _('Add at least one product and quantity')})
     errors: dict[str, str] = {}
@@ -475,7 +486,7 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
             errors[f'lines.{i}.product_id'] = _('Choose a product')
             continue
         if quantity is not None and quantity <= 0:
-            errors[f'lines.{i}.quantity'] = _('Receive at least 1')
+            errors[f'lines.{i}.quantity'] = _('Receive at least 1') if received else _('Order at least 1')
         unit_cost = None
         if line.get('unit_cost') not in (None, ''):
             try:

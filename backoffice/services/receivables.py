@@ -115,6 +115,7 @@ class AccountAgeing(Ageing):
     customer_id: int | None = None
     company_id: int | None = None
     oldest_days: int = 0
+    currency: str = ''  # an account owing in two currencies has a row in each: amounts are never added across them
 
 
 @dataclass
@@ -122,10 +123,18 @@ class Report:
     today: date
     items: list[OpenItem]
     accounts: list[AccountAgeing]
-    totals: Ageing
-    dso: Decimal | None  # days; None when nothing was invoiced over the period
-    sales: Decimal  # invoiced over the DSO period, credit notes deducted
-    currency: str
+    totals: Ageing  # in `currency` only
+    dso: Decimal | None  # days, in `currency`; None when nothing was invoiced over the period
+    sales: Decimal  # invoiced in `currency` over the DSO period, credit notes deducted
+    currency: str  # the shop's currency when anything is open in it (or nothing is open), else the first item's
+    by_currency: dict[str, Ageing] = field(default_factory=dict)  # the ageing in each currency, shop's first
+
+    def totals_in(self, pick: Callable[[Ageing], Decimal]) -> tuple[tuple[str, Decimal], ...]:
+        """One figure of the ageing per currency, the report's own first: ((currency, amount), ...) — added up without
+        converting, so never across currencies (an empty report: its currency, 0)."""
+        if not self.by_currency:
+            return ((self.currency, pick(self.totals)),)
+        return tuple((code, pick(ageing)) for code, ageing in self.by_currency.items())
 
 
 def report(
@@ -143,27 +152,32 @@ def report(
     require(actor, 'finance.read')
     today = today or shop_today(app_settings.time_zone())
     items = open_items(session, today=today, customer_id=customer_id, company_id=company_id, where=where)
-    totals = Ageing()
+    shop = app_settings.cached('currency')
+    currency = shop if not items or any(item.currency == shop for item in items) else items[0].currency
+    by_currency: dict[str, Ageing] = {currency: Ageing()} if items else {}
     accounts: dict[str, AccountAgeing] = {}
     for item in items:
-        totals.add(item)
-        account = accounts.get(item.account)
+        by_currency.setdefault(item.currency, Ageing()).add(item)
+        key = item.account if item.currency == currency else f'{item.account}:{item.currency}'
+        account = accounts.get(key)
         if account is None:
-            account = accounts[item.account] = AccountAgeing(
-                key=item.account,
+            account = accounts[key] = AccountAgeing(
+                key=key,
                 name=item.account_name,
                 customer_id=None if item.company_id else item.customer_id,
                 company_id=item.company_id,
+                currency=item.currency,
             )
         account.add(item)
         account.oldest_days = max(account.oldest_days, item.days_overdue)
-    ranked = sorted(accounts.values(), key=lambda a: (-a.oldest_days, -a.total, a.name.lower()))
-    sales = invoiced_since(session, today - timedelta(days=DSO_DAYS))
+    ranked = sorted(accounts.values(), key=lambda a: (-a.oldest_days, -a.total, a.name.lower(), a.currency))
+    ordered = dict(sorted(by_currency.items(), key=lambda pair: (pair[0] != currency, pair[0])))
+    totals = ordered.get(currency) or Ageing()
+    sales = invoiced_since(session, today - timedelta(days=DSO_DAYS), currency)
     dso = None
     if sales > 0 and customer_id is None and company_id is None:
         dso = (totals.total / sales * DSO_DAYS).quantize(Decimal('0.1'))
-    currency = items[0].currency if items else app_settings.cached('currency')
-    return Report(today, items, ranked, totals, dso, sales, currency)
+    return Report(today, items, ranked, totals, dso, sales, currency, ordered)
 
 
 def open_items(
@@ -293,12 +307,13 @@ def open_invoices_query(*columns: Any) -> Any:
     )
 
 
-def invoiced_since(session: Session, first_day: date) -> Decimal:
-    """Sales invoiced from a day on, credit notes deducted: what the DSO divides by."""
+def invoiced_since(session: Session, first_day: date, currency: str) -> Decimal:
+    """Sales invoiced in a currency from a day on, credit notes deducted: what the DSO divides by (what is open in that
+    currency)."""
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=utcnow().tzinfo)
     rows = session.exec(
         select(Invoice.kind, func.coalesce(func.sum(Invoice.total), 0))
-        .where(Invoice.issued_at >= since)
+        .where(Invoice.issued_at >= since, Invoice.currency == currency)
         .group_by(Invoice.kind)
     ).all()
     sums = {kind: Decimal(total) for kind, total in rows}
@@ -341,10 +356,18 @@ def settle(
     parts: list[tuple[Invoice, Decimal]] = []
     accounts: set[tuple[int | None, int | None]] = set()
     currencies: set[str] = set()
-    for invoice_id, value in amounts.items():
+    chosen: dict[int, Invoice] = {}
+    for invoice_id in amounts:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.kind != InvoiceKind.invoice:
             raise NotFound(_('This invoice does not exist.'))
+        chosen[invoice_id] = invoice
+    # what is open is read with the orders locked (in one order, so two receipts never wait on each other): two
+    # people settling one invoice at once then see each other's payment, and never pay it twice
+    for order_id in sorted({invoice.order_id for invoice in chosen.values()}):
+        orders.locked(session, order_id, None)
+    for invoice_id, value in amounts.items():
+        invoice = chosen[invoice_id]
         key = f'invoice_{invoice.id}'
         try:
             amount = payments.money(value, key)

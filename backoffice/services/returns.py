@@ -624,13 +624,16 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
     """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due). Its
     origin is said by its timeline's first entry, read in each reader's language; the note stays empty (on an order it
     holds the customer's words, and an English sentence stored there read English to everyone)."""
-    priced, _totals, currency = orders.price_lines(
+    # its totals are those of its lines (the price, all of it discounted; no shipping charged), so the order's page and
+    # the reports say what the lines say rather than a subtotal of 0 above a line priced in full
+    priced, totals, currency = orders.price_lines(
         session,
         [
             {'product_id': line.product_id, 'quantity': line.quantity, 'discount_percent': Decimal('100')}
             for line in lines
             if line.product_id is not None
         ],
+        free_shipping=True,
     )
     stock.reserve(session, orders.reserved_by(priced), {line.product_id: line.sku for line in priced})
     now = utcnow()
@@ -649,6 +652,7 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         shipping_name=order.shipping_name,
         shipping_address=order.shipping_address,
     )
+    orders.apply_totals(exchange, totals, currency)
     session.add(exchange)
     session.flush()
     for line in priced:

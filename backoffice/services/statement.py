@@ -4,14 +4,14 @@ company with its due date, days overdue and amount open, and the totals by agein
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
 from backoffice import formatting, i18n
 from backoffice.errors import NotFound
 from backoffice.i18n import _
-from backoffice.models import Company, Customer, User
+from backoffice.models import Company, Customer, CustomerAddress, Order, OrderStatus, User
 from backoffice.permissions import require
 from backoffice.services import pdf_base, receivables
 from backoffice.services.invoice_issue import language_of, seller_identity
@@ -40,13 +40,16 @@ def statement_pdf(
         first = session.exec(
             select(Customer).where(col(Customer.company_id) == company_id).order_by(col(Customer.id))
         ).first()
-        name, address, file_key = company.name, '', f'company-{company_id}'
+        name, file_key = company.name, f'company-{company_id}'
+        address = postal_address(session, col(Customer.company_id) == company_id)
         language = language or language_of(first)
     else:
         customer = session.get(Customer, customer_id) if customer_id else None
         if customer is None:
             raise NotFound(_('This customer does not exist.'))
-        name, address, file_key = customer.name or customer.email, customer.email, f'customer-{customer_id}'
+        name, file_key = customer.name or customer.email, f'customer-{customer_id}'
+        found = postal_address(session, col(Customer.id) == customer.id)
+        address = '\n'.join(line for line in (found, customer.email if customer.name else '') if line)
         language = language or language_of(customer)
     report = receivables.report(
         session=session, actor=actor, today=today, customer_id=customer_id, company_id=company_id
@@ -56,6 +59,35 @@ def statement_pdf(
         pdf = _draw(report, seller, name, address)
     day = report.today
     return pdf, f'statement-{file_key}-{day.year:04d}{day.month:02d}{day.day:02d}.pdf'
+
+
+def postal_address(session: Session, whose: Any) -> str:
+    """Where a statement is sent, one line after another, for the customers `whose` picks (one, or a company's): their
+    own billing address (else their shipping one, else any they keep), or, when they keep none, the address their
+    latest order went to ('' when there is none either)."""
+    kept = session.exec(
+        select(CustomerAddress)
+        .join(Customer, col(Customer.id) == CustomerAddress.customer_id)
+        .where(whose)
+        .order_by(
+            col(CustomerAddress.default_billing).desc(),
+            col(CustomerAddress.default_shipping).desc(),
+            col(CustomerAddress.id),
+        )
+    ).first()
+    if kept is not None:
+        town = f'{kept.postcode} {kept.city}'.strip()
+        return '\n'.join(line for line in (kept.name, kept.line1, kept.line2, town, kept.country) if line)
+    latest = session.exec(
+        select(Order.shipping_name, Order.shipping_address)
+        .join(Customer, col(Customer.id) == Order.customer_id)
+        .where(whose, col(Order.status) != OrderStatus.draft, col(Order.shipping_address) != '')
+        .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
+    ).first()
+    if latest is None:
+        return ''
+    lines = [latest[0], *latest[1].splitlines()]
+    return '\n'.join(line.strip() for line in lines if line.strip())
 
 
 def _draw(report: receivables.Report, seller: dict, name: str, address: str) -> bytes:
@@ -120,10 +152,11 @@ def _draw(report: receivables.Report, seller: dict, name: str, address: str) -> 
         line_height=5,
     ) as table:
         table.row([pdf_base.text(pdf, _(label)) for label in receivables.BUCKETS.values()] + [_('Balance due')])
-        table.row(
-            [formatting.money(report.totals.buckets[key], currency) for key in receivables.BUCKETS]
-            + [formatting.money(report.totals.total, currency)]
-        )
+        for code, ageing in report.by_currency.items() or [(currency, report.totals)]:  # a row per currency
+            table.row(
+                [formatting.money(ageing.buckets[key], code) for key in receivables.BUCKETS]
+                + [formatting.money(ageing.total, code)]
+            )
     pdf.ln(6)
     if seller.get('iban'):
         _say(

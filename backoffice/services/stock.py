@@ -190,8 +190,9 @@ def move(
 
 
 def level_for(session: Session, product: Product, *, create: bool = True) -> StockLevel | None:
-    """The product's stock row, locked; made (at zero) when missing and `create` — the product becomes tracked. A
-    product not stocked (a service, a plan) has none: adjusting, counting it or setting its limits is refused."""
+    """The product's stock row, locked; made (at zero, reserving what its open orders wait for) when missing and
+    `create` — the product becomes tracked. A product not stocked (a service, a plan) has none: adjusting, counting it
+    or setting its limits is refused."""
     if not product.stocked:
         raise NotStocked(
             _('{sku} is not stocked (a service or a plan): it has no stock to change or count').format(sku=product.sku)
@@ -201,6 +202,9 @@ def level_for(session: Session, product: Product, *, create: bool = True) -> Sto
         level = StockLevel(product_id=product.id, sku=product.sku)
         session.add(level)
         session.flush()
+        # orders placed before its first stock (pre-orders) reserved nothing, there being no row: they reserve now,
+        # or their units read as available and were sold twice
+        level = reserve_for_open_orders(session, product) or level
     return level
 
 
@@ -385,7 +389,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
     level = level_for(session, product)
-    if level.on_hand + quantity < level.reserved:
+    if quantity < 0 and level.on_hand + quantity < level.reserved:  # units found are welcome, short or not
         raise ValidationFailed(
             {
                 # a correction does not take reserved units; a count does, when the shelf really holds fewer
@@ -536,12 +540,16 @@ class ReorderLine:
 def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
     plus one when no maximum is set), less what purchase orders not yet received bring: a product they already
-    bring back up is not listed (it was ordered twice from the list before)."""
+    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash."""
     require(actor, 'catalog.read')
     rows = session.exec(
         select(StockLevel, Product.name)
         .join(Product, Product.id == StockLevel.product_id)
-        .where(col(StockLevel.low_stock).is_(True), col(Product.stocked).is_(True))
+        .where(
+            col(StockLevel.low_stock).is_(True),
+            col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),  # a product in the trash is not bought again
+        )
         .order_by(col(StockLevel.sku))
     ).all()
     coming = on_order(session, [level.product_id for level, _name in rows])
@@ -608,7 +616,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     """The `low-stock` job: tell the staff who run stock (in the app), once per product until it is restocked above
     its minimum. One notification a run for each of them: a single product newly low opens its own stock; several are
     listed in one notice that opens the list filtered on low stock (a first run told of each product apart, by the
-    dozen). Products not stocked are never low. Returns the product ids alerted."""
+    dozen). Products not stocked, or in the trash, are never low. Returns the product ids alerted."""
     statement = (
         select(StockLevel)
         .join(Product, col(Product.id) == StockLevel.product_id)
@@ -616,6 +624,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
             col(StockLevel.low_stock).is_(True),
             col(StockLevel.low_alerted_at).is_(None),
             col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),  # in the trash: told once it is restored, if still low
         )
         .order_by(col(StockLevel.id))
         .limit(limit)

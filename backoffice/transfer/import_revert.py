@@ -120,6 +120,9 @@ def _restore_updated(
         crud.check_unique_and_related(session, resource, values, record_id=record.id)
     except ValidationFailed as error:
         return _('Its earlier values are no longer valid ({error})').format(error=error)
+    # the form's and the import's own rules on a change (a product whose shelf or orders hold units stays stocked)
+    if resource.check_change and (problems := resource.check_change(record, values)):
+        return _('Its earlier values are no longer valid ({error})').format(error=' '.join(problems.values()))
     crud.apply_change(
         session,
         actor,

@@ -123,6 +123,20 @@ def shop() -> None:
                     )
                 )
                 session.commit()
+    # a whole year of cohorts, as on the demo: this month and the 12 before it (13 curves, a legend of several rows)
+    months = [now.replace(day=1, hour=12, minute=0, second=0, microsecond=0)]
+    while len(months) < 13:
+        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+    for months_ago in range(13):
+        customer = make_customer(f'cohort-year{months_ago}@example.com')
+        with session_scope() as session:
+            session.execute(
+                bound(
+                    'UPDATE customers SET signed_up_at = :at WHERE id = :id',
+                    {'at': months[months_ago], 'id': customer.id},
+                )
+            )
+            session.commit()
 
 
 def test_every_report_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
@@ -153,6 +167,31 @@ def test_every_report_at_390_and_1440(driver: WebDriver, server: RunningServer) 
             if key:
                 assert no_horizontal_overflow(driver), f'the {key} report overflows sideways at {width} px'
                 assert driver.execute_script('return window.__x') is None
+            if key == 'cohorts':
+                assert cohorts_drawn_apart(driver) == 13, f'13 cohorts in the table and its chart at {width} px'
         if key == 'returns':
             WebDriverWait(driver, 20).until(lambda d: HOSTILE in d.find_element(By.CSS_SELECTOR, '.q-table').text)
             assert driver.execute_script('return window.__x') is None  # a reason typed as markup reads as typed
+
+
+def cohorts_drawn_apart(driver: WebDriver) -> int:
+    """The cohorts' chart: its legend's entries, counted once none overlaps the months axis's title or its ticks."""
+    boxes = driver.execute_script(
+        """
+        const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const plot = document.querySelector('.js-plotly-plot');
+        return {
+            title: [...plot.querySelectorAll('.g-xtitle text')].map(box),
+            ticks: [...plot.querySelectorAll('.xtick text')].map(box),
+            legend: [...plot.querySelectorAll('.legend .traces')].map(box),
+            rows: document.querySelectorAll('.q-table tbody tr').length,
+        };
+        """
+    )
+    assert boxes['title'], 'the months axis has its title'
+    for entry in boxes['legend']:
+        for other in boxes['title'] + boxes['ticks']:
+            apart = entry[2] <= other[0] or other[2] <= entry[0] or entry[3] <= other[1] or other[3] <= entry[1]
+            assert apart, f'a legend entry {entry} lies over the axis title or a tick {other}'
+    assert len(boxes['legend']) == boxes['rows']
+    return len(boxes['legend'])

@@ -9,7 +9,7 @@ from backoffice.config import Settings
 from backoffice.db import session_scope
 from backoffice.i18n import N_, _
 from backoffice.kpi.registry import Kpi
-from backoffice_loyalty import HERE, ledger
+from backoffice_loyalty import HERE, demo, ledger
 from backoffice_loyalty.declaration import LOYALTY
 
 AREA = N_('Loyalty')
@@ -45,6 +45,7 @@ def register(hooks: Any) -> None:
     hooks.router('backoffice_loyalty.api:router')  # imported once every resource is declared
     hooks.pages('backoffice_loyalty.pages')
     hooks.translations(HERE / 'locale')
+    hooks.demo_data(demo.seed_demo)  # points for the demo shop's paid orders: its KPI is not 0 on a fresh demo
 
 
 def award_job(settings: Settings) -> int:
