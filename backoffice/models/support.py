@@ -132,7 +132,7 @@ class Ticket(EditableTable, table=True):
     # or when the customer writes; the SLA clock goes on (the customer still waits on us). Who snoozed it is told when
     # it comes back if nobody is assigned
     snoozed_until: datetime | None = None
-    snoozed_by_id: int | None = None  # a user's id; no foreign key (migration 0077 says why): checked when used
+    snoozed_by_id: int | None = None  # a user's id; no foreign key (migration 0079 says why): checked when used
     # bug reports
     severity: BugSeverity | None = Field(default=None, sa_type=string_enum(BugSeverity))
     steps: str | None = Field(default=None, sa_type=Text)

@@ -2,8 +2,8 @@
 comes back by itself, its agent told. Who snoozed it is kept, to tell them when it has no assignee: a plain id, no
 foreign key (adding one copies the table on SQLite, which its search view forbids; the service checks the user).
 
-Revision ID: 0077
-Revises: 0076
+Revision ID: 0079
+Revises: 0078
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0077'
-down_revision: str | None = '0076'
+revision: str = '0079'
+down_revision: str | None = '0078'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
