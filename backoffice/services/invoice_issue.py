@@ -196,11 +196,14 @@ def refunded_items(session: Session, order: Order, refund: Refund, lines: list[O
     if since is None:
         return ''
     value = sum(
-        (((line.line_total + line.tax_amount) / line.quantity * line.cancelled_quantity).quantize(CENT))
-        for line in called_off
+        (
+            ((line.line_total + line.tax_amount) / line.quantity * line.cancelled_quantity).quantize(CENT)
+            for line in called_off
+        ),
+        Decimal('0.00'),
     )
     given = session.exec(
-        select(Refund.amount).where(
+        select(col(Refund.amount)).where(
             Refund.order_id == order.id,
             col(Refund.return_id).is_(None),
             col(Refund.refunded_at) >= since,
