@@ -90,9 +90,8 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             actor = acting_user()
             if actor is None:
                 return
-            chosen = [
-                {'product_id': p.value, 'quantity': q.number, 'unit_cost': c.value} for p, q, c in lines if p.value
-            ]
+            filled = [line for line in lines if line[0].value]
+            chosen = [{'product_id': p.value, 'quantity': q.number, 'unit_cost': c.value} for p, q, c in filled]
 
             def create() -> Purchase:
                 with session_scope() as session:
@@ -105,10 +104,14 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         reference=reference.value or '',
                     )
 
-            # a refusal shows at the first product (no lines) or the supplier, else in the dialog's message line
+            # a refusal shows at its field (a line's, the supplier) or the first product (no lines), else in the
+            # message line
             fields: dict[str, ui.element] = {'supplier': supplier, 'reference': reference}
             if lines:
                 fields['lines'] = lines[0][0]
+            for i, (product, quantity, cost) in enumerate(filled):  # a line's refusal at its own field (12.345)
+                fields.update({f'lines.{i}.product_id': product, f'lines.{i}.quantity': quantity})
+                fields[f'lines.{i}.unit_cost'] = cost
             if await call(create, fields=fields, message=message) is FAILED:
                 return
             dialog.close()

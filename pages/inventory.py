@@ -11,6 +11,7 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.services import stock
+from components.forms import call_now
 from components.purchase_dialog import new_purchase
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
@@ -46,10 +47,14 @@ class InventoryScreen:
                 self.ledger = ResourceTable(MOVEMENTS, on_open=self.open_movement)
 
     def open_movement(self, record_id: int) -> None:
-        """A movement of an order (a sale, a return) opens that order."""
-        row = next((r for r in self.ledger.table.rows if r['id'] == record_id), None)
-        if row is not None and row.get('order_id') and can(self.user, 'orders.read'):
-            ui.navigate.to(f'/orders/{row["order_id"]}')
+        """A movement of an order (a sale, a return) opens that order; a receipt opens its purchase."""
+        user = acting_user()
+        if user is None:
+            return
+        with read_session() as session:
+            target = call_now(stock.movement_opens, session=session, actor=user, movement_id=record_id)
+        if isinstance(target, str):
+            ui.navigate.to(target)
 
     async def reload(self) -> None:
         await self.levels.load()

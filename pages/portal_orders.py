@@ -8,7 +8,7 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import day, label, money, when
 from backoffice.i18n import N_, _, ngettext
-from backoffice.models import Invoice
+from backoffice.models import Invoice, Return
 from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.services import invoices, portal
@@ -119,14 +119,10 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
     if view.documents:
         ui.label(_('Invoices and credit notes')).classes('text-lg font-medium')
         _documents(actor, view.documents)
-    if view.returns:
-        ui.label(_('Returns')).classes('text-lg font-medium')
-        for sent_back in view.returns:
-            with ui.row().classes('w-full justify-between items-center').mark('portal-return'):
-                ui.label(_('Return {number}').format(number=sent_back.number))
-                ui.badge(label(sent_back.status, RETURN_STATUSES), color='grey').props('outline')
+    returned = ui.column().classes('w-full gap-2').mark('portal-returns')
+    _returns(returned, view.returns)
     if view.offer is not None and not actor.read_only:
-        _return_form(order.number, view.offer)
+        _return_form(order.number, view.offer, returned)
     if view.timeline:
         ui.label(_('History')).classes('text-lg font-medium')
         with ui.column().classes('w-full gap-1').mark('portal-timeline'):
@@ -178,7 +174,19 @@ def _pdf(actor: PortalActor, invoice_id: int) -> tuple[bytes, str]:
         return portal.document_pdf(session=session, actor=actor, invoice_id=invoice_id)
 
 
-def _return_form(number: str, offer: portal.ReturnOffer) -> None:
+def _returns(box: ui.column, sent_back: list[Return]) -> None:
+    """The order's returns with their status (drawn again once the customer requests one)."""
+    box.clear()
+    box.set_visibility(bool(sent_back))
+    with box:
+        ui.label(_('Returns')).classes('text-lg font-medium')
+        for rma in sent_back:
+            with ui.row().classes('w-full justify-between items-center').mark('portal-return'):
+                ui.label(_('Return {number}').format(number=rma.number))
+                ui.badge(label(rma.status, RETURN_STATUSES), color='grey').props('outline')
+
+
+def _return_form(number: str, offer: portal.ReturnOffer, returned: ui.column) -> None:
     requested = ui.label().classes('text-positive').props('role=status').mark('portal-return-requested')
     requested.set_visibility(False)
     form = ui.expansion(_('Return items'), icon='assignment_return').classes('w-full border rounded')
@@ -219,6 +227,9 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
                     number=made
                 )
                 requested.set_visibility(True)
+                listed = await call(_returns_of, actor, number, message=message)
+                if listed is not FAILED:  # the new return in the order's Returns list, without a reload
+                    _returns(returned, listed)
 
         ui.button(_('Request a return'), on_click=send).classes('self-end').mark('portal-request-return')
 
@@ -226,6 +237,11 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
 def _start_return(actor: PortalActor, number: str, lines: list[dict], reason: str) -> str:
     with session_scope() as session:
         return portal.start_return(session=session, actor=actor, number=number, lines=lines, reason=reason).number
+
+
+def _returns_of(actor: PortalActor, number: str) -> list[Return]:
+    with read_session() as session:
+        return portal.order_returns(session=session, actor=actor, number=number)
 
 
 def _cancelled_said(called_off: portal.Cancelled, currency: str) -> str:

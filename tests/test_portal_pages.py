@@ -332,6 +332,10 @@ async def test_a_customer_returns_part_of_a_delivered_order_within_the_window(us
     with read_session() as session:
         stored = session.exec(select(Return).where(Return.order_id == order.id)).one()
     assert stored.reason == f'Too small {HOSTILE}' and stored.created_by is None
+    await user.should_see(marker='portal-return', retries=200)  # listed under Returns at once, not after a reload
+    [row] = user.find(marker='portal-return').elements
+    shown = [getattr(element, 'text', '') for element in row.descendants()]
+    assert [text for text in shown if text] == [f'Return {stored.number}', 'Requested']
     await user.open(f'/portal/orders/{order.number}')
     await user.should_see(f'Return {stored.number}')
     await user.should_see('Requested')

@@ -20,6 +20,7 @@ from .support.factories import advance, fresh, level, make_product, make_user, p
 from .support.lists import open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 
 @pytest.fixture
@@ -110,12 +111,18 @@ def test_purchase_lines_are_validated_per_field(manager) -> None:
                 {'product_id': mug.id, 'quantity': 0},
                 {'product_id': 999, 'quantity': 1},
                 {'product_id': mug.id, 'quantity': 1, 'unit_cost': '-1'},
+                {'product_id': mug.id, 'quantity': 1, 'unit_cost': '12.345'},  # kept to the cent: never rounded
+                {'product_id': mug.id, 'quantity': 1, 'unit_cost': '<script>"1"</script>: \'x\''},
             ],
         )
     assert refused.value.errors == {
         'lines.0.quantity': 'Order at least 1',  # an order, not a receipt: said as such
         'lines.1.product_id': 'Choose a product',
         'lines.2.unit_cost': 'Enter an amount of 0 or more',
+        'lines.3.unit_cost': (
+            'Use at most two decimals (in English, the point separates decimals: for 12,345, type 12345)'
+        ),
+        'lines.4.unit_cost': 'Enter an amount, e.g. 12.50',
     }
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         purchases.create_purchase(session=session, actor=manager, lines=[{'product_id': mug.id, 'quantity': 0}])
@@ -210,6 +217,29 @@ async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user:
     await user.should_see('Purchase PO-77 received: its goods are in stock', retries=40)
     await rows_show(user, 'Received', column='status')
     assert level(mug.id).on_hand == 12
+
+
+async def test_a_unit_cost_with_three_decimals_is_refused_at_its_field(user: User, manager) -> None:
+    mug = make_product('MUG', actor=manager)
+    await signed_in(user, manager.email, path='/purchases')
+    await user.should_see(marker='new-purchase', retries=40)
+    user.find(marker='new-purchase').click()
+    user.find(marker='reference').type('PO "7" : <script>x</script>')
+    user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
+    user.find(marker='receive-quantity-0').elements.pop().set_value(2)
+    cost = user.find(marker='receive-cost-0').elements.pop()
+    cost.set_value('12.345')
+    user.find(marker='order').click()
+    await eventually(lambda: (cost.error or '').startswith('Use at most two decimals (in English, the point'))
+    with read_session() as session:
+        assert session.exec(select(Purchase)).all() == []  # not stored as 12.34
+    cost.set_value('12.34')
+    user.find(marker='order').click()
+    await user.should_see('Ordered 2 items', retries=40)
+    with read_session() as session:
+        purchase = session.exec(select(Purchase)).one()
+        [(line, _sku, _name)] = purchases.lines_of(session=session, actor=manager, purchase_id=purchase.id)
+    assert line.unit_cost == Decimal('12.34')
 
 
 def _table(user: User) -> ui.table:

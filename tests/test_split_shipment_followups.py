@@ -5,17 +5,19 @@ what is not shipped"): its stock freed, the order shipped, its refund offered as
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.api.resources import router
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
-from backoffice.models import AuditEntry, OrderEvent
-from backoffice.services import gateway_payments, orders, portal, returns
+from backoffice.models import AuditEntry, Invoice, InvoiceKind, OrderEvent
+from backoffice.services import gateway_payments, orders, payments, portal, returns
 
 from .support import lists
 from .support.api import api_client, bearer, key_for
@@ -220,6 +222,30 @@ def test_cancelling_what_is_not_shipped_refunds_it_when_asked(manager) -> None:
     assert fresh(order.id).refunded_total == done.value
     said, _kind = gateway_payments.rest_cancelled_said(done)
     assert 'the order is shipped' in said
+
+
+def credit_notes(order) -> list[str]:
+    with read_session() as session:
+        notes = session.exec(
+            select(Invoice)
+            .where(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.credit_note)
+            .order_by(col(Invoice.id))
+        ).all()
+        return [note.lines[0]['name'] for note in notes]
+
+
+def test_the_credit_note_of_a_cancelled_rest_names_the_items_never_the_reason(manager) -> None:
+    make_product('MUG', '10.00', name='Mug', stock_on_hand=20, actor=manager)
+    order = packed_order(manager, ('MUG', 3))
+    ship(manager, order, {line_id(order, 'MUG'): 1})
+    done = cancel_rest(manager, order, refund=True)  # the staff's reason is hostile and internal
+    assert done.refund is not None
+    [named] = credit_notes(order)
+    assert named == f'Refund on order {order.number}: items not shipped: 2 × Mug'
+    assert 'script' not in named
+    with session_scope() as session:  # a later refund (a goodwill gesture) is not for the cancelled items
+        payments.refund(session=session, actor=manager, order_id=order.id, amount=Decimal('1.00'), reason=HOSTILE)
+    assert credit_notes(order)[1] == f'Refund on order {order.number}'
 
 
 def lines_of_order(order):

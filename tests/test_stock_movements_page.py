@@ -1,4 +1,5 @@
-"""The stock movements ledger names the order of each sale (and return), and a row of an order opens it."""
+"""The stock movements ledger names the order of each sale (and return), and a row of an order opens it; a receipt's
+row opens its purchase."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import MovementKind, StockMovement
+from backoffice.services import purchases
 
 from .support.factories import advance, make_product, make_user, pay, place
 from .support.signin import signed_in
@@ -41,3 +43,27 @@ async def test_a_sale_movement_names_its_order_and_opens_it(user: User) -> None:
     table.elements = {ledger(user)}
     table.trigger('rowClick', [{}, sale_row(), 0])
     await eventually(lambda: user.back_history[-1].endswith(f'/orders/{order.number}'))
+
+
+async def test_a_receipt_movement_opens_its_purchase(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', '10.00', actor=manager)
+    with session_scope() as session:
+        purchase = purchases.receive_purchase(
+            session=session,
+            actor=manager,
+            lines=[{'product_id': mug.id, 'quantity': 4, 'unit_cost': '3.50'}],
+            supplier='Acme "A" : <script>x</script>',
+            reference="PO-'1'",
+        )
+    await signed_in(user, manager.email, path='/inventory')
+    user.find('Movements').click()
+
+    def receipt_row() -> dict | None:
+        return next((row for row in ledger(user).rows if row['kind'] == 'Receipt'), None)
+
+    await eventually(receipt_row)
+    table = user.find(kind=ui.table)
+    table.elements = {ledger(user)}
+    table.trigger('rowClick', [{}, receipt_row(), 0])
+    await eventually(lambda: user.back_history[-1].endswith(f'/purchases?open={purchase.id}'))

@@ -25,6 +25,7 @@ from backoffice.models import (
     InvoiceKind,
     InvoiceSeller,
     Order,
+    OrderEvent,
     OrderLine,
     Refund,
     Return,
@@ -36,6 +37,15 @@ from backoffice.services import app_settings, audit, numbering
 from backoffice.stored_text import Sentence, money, sentence
 
 CENT = Decimal('0.01')
+
+# the timeline entry of "Cancel what is not shipped" (services/orders.cancel_rest, with a reason or not, money to refund
+# or not): a refund made after it, not a return's, is for the cancelled items first (its credit note names them)
+REST_CANCELLED = (
+    N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items} ({reason})'),
+    N_('Shipped; not shipped, cancelled: {items} — {value} to refund'),
+    N_('Shipped; not shipped, cancelled: {items}'),
+)
 
 
 PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
@@ -101,7 +111,7 @@ def issue(
                 what = _('Store credit on order {number}').format(number=order.number)
             # the customer reads what was given back: the returned items, never the refund's reason (what staff typed
             # when refunding is the shop's own note: the order page and the refunds list keep it)
-            why = returned_items(session, refund.return_id) if refund is not None else noted
+            why = refunded_items(session, order, refund, order_lines) if refund is not None else noted
             named = _('{what}: {why}').format(what=what, why=why) if why else what
         rate = max((line.tax_rate for line in order_lines), default=Decimal('0'))
         lines = [
@@ -167,6 +177,45 @@ def issue(
         ),
     )
     return invoice
+
+
+def refunded_items(session: Session, order: Order, refund: Refund, lines: list[OrderLine]) -> str:
+    """What a refund gives back as its credit note names it: a return's items, or the items "Cancel what is not
+    shipped" called off ('items not shipped: 1 × Mug') when the refund follows it and what the refunds since gave
+    back does not cover them yet; never the staff's typed reason. '' for any other refund."""
+    if refund.return_id:
+        return returned_items(session, refund.return_id)
+    called_off = [line for line in lines if line.cancelled_quantity > 0 and line.quantity]
+    if not called_off:
+        return ''
+    since = session.exec(
+        select(OrderEvent.created_at)
+        .where(OrderEvent.order_id == order.id, col(OrderEvent.text_key).in_(REST_CANCELLED))
+        .order_by(col(OrderEvent.id))
+    ).first()
+    if since is None:
+        return ''
+    value = sum(
+        (
+            ((line.line_total + line.tax_amount) / line.quantity * line.cancelled_quantity).quantize(CENT)
+            for line in called_off
+        ),
+        Decimal('0.00'),
+    )
+    given = session.exec(
+        select(col(Refund.amount)).where(
+            Refund.order_id == order.id,
+            col(Refund.return_id).is_(None),
+            col(Refund.refunded_at) >= since,
+            Refund.id != refund.id,
+        )
+    ).all()
+    if sum(given, Decimal('0.00')) >= value:
+        return ''
+    items = ', '.join(
+        _('{quantity} × {name}').format(quantity=line.cancelled_quantity, name=line.name) for line in called_off
+    )
+    return _('items not shipped: {items}').format(items=items)
 
 
 def returned_items(session: Session, return_id: int | None) -> str:

@@ -562,14 +562,9 @@ def cancel_rest(
     return order, value
 
 
-# the timeline entry of "Cancel what is not shipped" (with a reason or not, money to refund or not): when the sales
-# report finds it, a refund made after it is for the cancelled items (reports/sales.py)
-REST_CANCELLED = (
-    N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} to refund'),
-    N_('Shipped; not shipped, cancelled: {items} ({reason})'),
-    N_('Shipped; not shipped, cancelled: {items} — {value} to refund'),
-    N_('Shipped; not shipped, cancelled: {items}'),
-)
+# the timeline entry of "Cancel what is not shipped" (its msgids live in invoice_issue, whose credit note names what
+# was cancelled): when the sales report finds it, a refund made after it is for the cancelled items (reports/sales.py)
+REST_CANCELLED = invoice_issue.REST_CANCELLED
 
 
 def partly_shipped(order: Order) -> bool:

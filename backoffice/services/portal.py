@@ -165,9 +165,18 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
         TimelineEntry(event.created_at, text) for event in events if (text := portal_timeline.customer_words(event))
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
-    sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
+    sent_back = _returns_of(session, order)
     offer = _offer(session, order, lines)
     return OrderView(order, lines, tracking, timeline, papers, sent_back, offer, _cancelled(session, order, lines))
+
+
+def order_returns(*, session: Session, actor: PortalActor, number: str) -> list[Return]:
+    """The returns of one of the reader's orders, oldest first (the order page's list, drawn again after a request)."""
+    return _returns_of(session, scope.order(session, actor, number))
+
+
+def _returns_of(session: Session, order: Order) -> list[Return]:
+    return list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
 
 
 def _cancelled(session: Session, order: Order, lines: list[OrderLine]) -> dict[int, Cancelled]:

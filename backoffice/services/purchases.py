@@ -4,7 +4,7 @@ at once when goods arrive without an order. Each public function is one transact
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -27,7 +27,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.services import audit, stock
 from backoffice.stored_text import counted, sentence
-from backoffice.validation import decimal_text
+from backoffice.validation import typed_money
 
 # audit summaries; their counts in the reader's plural form ('1 line', '2 lines'; plurals in declared-plurals.po)
 ORDERED_LINES = N_('Ordered purchase {purchase} from {supplier}: {lines}')
@@ -489,12 +489,14 @@ def _valid_lines(
             errors[f'lines.{i}.quantity'] = _('Receive at least 1') if received else _('Order at least 1')
         unit_cost = None
         if line.get('unit_cost') not in (None, ''):
+            # kept to the cent (the column is Numeric(12, 2)): 12.345 is refused in words, never rounded silently
             try:
-                unit_cost = Decimal(decimal_text(str(line['unit_cost']))).quantize(Decimal('0.01'))
-                if unit_cost < 0 or unit_cost >= Decimal('1e10'):
-                    raise InvalidOperation
-            except (InvalidOperation, ValueError):
-                errors[f'lines.{i}.unit_cost'] = _('Enter an amount of 0 or more')
+                unit_cost = typed_money(line['unit_cost'])
+            except ValueError as refused:
+                errors[f'lines.{i}.unit_cost'] = str(refused)
+            else:
+                if unit_cost < 0:
+                    errors[f'lines.{i}.unit_cost'] = _('Enter an amount of 0 or more')
         wanted.append((product, quantity, unit_cost))
     if errors:
         raise ValidationFailed(errors)

@@ -31,7 +31,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import Sentence, count, sentence, stored
 from backoffice.transfer.csv_out import csv_bytes
@@ -506,6 +506,21 @@ def ledger(*, session: Session, actor: User, product_id: int | None = None, limi
     if product_id is not None:
         statement = statement.where(StockMovement.product_id == product_id)
     return list(session.exec(statement))
+
+
+def movement_opens(*, session: Session, actor: User, movement_id: int) -> str | None:
+    """Where a row of the movements ledger leads: a sale's or a return's order, a receipt's purchase (as the app
+    links purchases elsewhere: /purchases?open=…); None for an adjustment, a count, or what the reader may not see."""
+    require(actor, 'catalog.read')
+    movement = session.get(StockMovement, movement_id)
+    if movement is None:
+        return None
+    if movement.order_id is not None and can(actor, 'orders.read'):
+        order = session.get(Order, movement.order_id)
+        return f'/orders/{order.number}' if order is not None else None
+    if movement.purchase_id is not None and session.get(Purchase, movement.purchase_id) is not None:
+        return f'/purchases?open={movement.purchase_id}'
+    return None
 
 
 def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
