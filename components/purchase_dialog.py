@@ -64,24 +64,25 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
         box = ui.column().classes('w-full gap-1')
 
         def add_line() -> None:
-            # on a phone the product takes the line and its quantity and cost go under it
-            with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
+            # on a phone the product takes the line and its quantity and cost go under it; an error (a cost of 12.345)
+            # is in the flow and pushes the next line down (hide-bottom-space), not over "Add a product"
+            with box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
                 product = (
                     ui.select(products, label=_('Product'), with_input=True)
-                    .props('outlined dense')
+                    .props('outlined dense hide-bottom-space')
                     .classes('w-full sm:w-auto sm:grow min-w-0')
                     .mark(f'receive-product-{len(lines)}')
                 )
                 quantity = (
                     WholeNumberInput(_('Qty'), value=1)
-                    .props('outlined dense')
+                    .props('outlined dense hide-bottom-space')
                     .classes('w-20')
                     .mark(f'receive-quantity-{len(lines)}')
                 )
                 cost = (
                     ui.input(_('Unit cost'))  # text: a number input drops a decimal comma (3,20 became 320)
-                    .props('outlined dense inputmode=decimal')
-                    .classes('w-28')
+                    .props('outlined dense hide-bottom-space inputmode=decimal')
+                    .classes('w-28 sm:w-40')
                     .mark(f'receive-cost-{len(lines)}')
                 )
             lines.append((product, quantity, cost))
