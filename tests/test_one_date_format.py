@@ -48,6 +48,7 @@ ALLOWED = {
     ('backoffice/services/audit.py', 'value.isoformat()'),  # the audit log's stored diff
     ('backoffice/services/api_keys.py', 'key.revoked_at.isoformat()'),  # the audit log's stored diff
     ('backoffice/services/ticket_sla.py', 'now.isoformat()'),  # the audit log's stored diff
+    ('backoffice/services/ticket_snooze.py', "'snoozed_until': [until.isoformat()"),  # the audit log's stored diff
     ('backoffice/stored_text.py', "{'instant': value.isoformat()}"),  # a stored text's value, formatted when shown
     ('backoffice/stored_text.py', "{'day': value.isoformat()}"),  # a stored text's value, formatted when shown
     ('components/date_input.py', 'return day.isoformat()  # the value'),  # the ISO value forms and filters read
