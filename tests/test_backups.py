@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from backoffice import db, i18n
@@ -159,6 +160,31 @@ def test_each_backup_is_verified_when_taken_against_the_rows_the_database_held(d
     with read_session() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).one()
     assert entry.summary.endswith(', verified')
+
+
+def test_a_backup_whose_audit_entry_meets_busy_writers_waits_for_them_instead_of_failing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nightly backup under writers (a CI run under load): the file was written and verified, then its audit
+    entry's commit met 'database is locked' after the 5-s busy timeout and the command failed. It tries again."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    refusals = iter([OperationalError('COMMIT', {}, Exception('database is locked'))] * 2)
+    with db.session_scope() as session:
+        real_commit = session.commit
+
+        def busy_then_free() -> None:
+            refusal = next(refusals, None)
+            if refusal is not None:
+                raise refusal
+            real_commit()
+
+        monkeypatch.setattr(session, 'commit', busy_then_free)
+        taken = backups.take_backup(session=session, actor=admin, settings=settings)
+    assert taken.verified
+    with read_session() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).all()
+    assert len(entries) == 1 and entries[0].summary.endswith(', verified')
 
 
 def test_a_backups_check_reads_in_french_for_a_french_reader_and_an_older_check_file_as_written() -> None:
