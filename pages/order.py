@@ -109,6 +109,7 @@ class OrderScreen:
         self.box = ui.column().classes('w-full gap-4')
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self._typed_note = ''  # the timeline's note being written
+        self._note_error: str | None = None  # what refused it, kept like the text across a live re-render
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -200,18 +201,32 @@ class OrderScreen:
             .classes('w-full')
             .mark('order-note-text')
         )
-        note.on_value_change(lambda event: setattr(self, '_typed_note', event.value or ''))
+        if self._note_error:
+            note.error = self._note_error
+
+        def typed(event: Any) -> None:
+            self._typed_note = event.value or ''
+            self._note_error = None
+
+        note.on_value_change(typed)
 
         def added(_event: Any) -> tuple[str, str]:
             self._typed_note = ''  # before the page is drawn again with the note in its timeline
             return _('Note added'), 'positive'
 
         async def add() -> None:
-            await self._do(
+            self._note_error = None
+            done = await self._do(
                 lambda s, u: orders.add_note(session=s, actor=u, order_id=order.id, text=self._typed_note),
                 added,
                 {'text': note},
             )
+            if not done and note.error:
+                # a live re-render (this page's own last change arriving late, a colleague's) must not wipe the
+                # message: it is drawn again with the field, and at once if the field was replaced meanwhile
+                self._note_error = note.error
+                if note.is_deleted and not self.box.is_deleted:
+                    self.render()
 
         ui.button(_('Add note'), icon='note_add', on_click=add).props('flat dense').mark('add-note')
 

@@ -379,6 +379,10 @@ async def test_a_note_for_the_team_survives_a_colleagues_change_and_lands_signed
     assert fresh(order.id).version == version  # a note changes nobody's open dialog into a stale one
     user.find(marker='add-note').click()
     await user.should_see('Write the note', retries=40)
+    with session_scope() as session:  # a colleague's change draws the page again: the message stays at its field
+        orders.add_note(session=session, actor=colleague, order_id=order.id, text='Gate code: 42')
+    await user.should_see('Note: Gate code: 42', retries=40)
+    assert user.find(marker='order-note-text').elements.pop().error == 'Write the note'
 
 
 async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_is_still_owed(user: User) -> None:
