@@ -207,3 +207,36 @@ async def test_a_json_body_sent_without_its_content_type_is_refused_saying_so(
             'type': 'malformed_input',
         }
     ]
+
+
+async def test_every_json_body_of_the_api_refuses_a_field_it_does_not_know(client: httpx.AsyncClient) -> None:
+    """A misspelt field (an order line's "discount" for discount_percent, a batch's "evnets") dropped unseen leaves the
+    caller believing it was taken: every object a route reads from a JSON body is closed, so it is refused at its name.
+    An event's `props` is the one free-form object (its own field, open by design)."""
+    described = (await client.get('/openapi.json')).json()
+    schemas = described['components']['schemas']
+    read_from_bodies: set[str] = set()
+    pending = [
+        operation['requestBody']
+        for path in described['paths'].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and 'requestBody' in operation
+    ]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            reference = item.get('$ref', '')
+            name = reference.rsplit('/', 1)[-1]
+            if name and name not in read_from_bodies:
+                read_from_bodies.add(name)
+                pending.append(schemas[name])
+            pending += list(item.values())
+        elif isinstance(item, list):
+            pending += item
+    open_objects = [
+        name
+        for name in sorted(read_from_bodies)
+        if schemas[name].get('type') == 'object' and schemas[name].get('additionalProperties') is not False
+    ]
+    assert {'NewOrder', 'NewOrderLine', 'EventBatch', 'NewRequest'} <= read_from_bodies
+    assert open_objects == []

@@ -97,6 +97,11 @@ async def test_totals_in_the_body_are_refused_not_trusted(client, secret) -> Non
             'There is no product NOPE',
         ),
         ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
+        (  # a misspelt discount_percent: dropped, the line was placed at full price
+            {'lines': [{'sku': 'TEE', 'quantity': 1, 'discount': '10'}]},
+            ['body', 'lines', 0, 'discount'],
+            'Extra inputs are not permitted',
+        ),
     ],
 )
 async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret, change, location, message) -> None:

@@ -30,6 +30,9 @@ bearer = HTTPBearer(auto_error=False, description='An API key with the orders:wr
 
 
 class NewOrderLine(BaseModel):
+    # a misspelt field ("discount", "qty") is refused at its name: dropped, the line would be placed at full price
+    model_config = {'extra': 'forbid'}
+
     sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
     quantity: int = Field(ge=1, le=orders.MAX_QUANTITY)
     discount_percent: Decimal = Field(
