@@ -112,6 +112,25 @@ async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret
     assert orders_count() == 0
 
 
+async def test_a_blank_external_id_is_refused_so_a_resend_never_places_the_order_twice(client, secret) -> None:
+    """The service reads a blank id as none: a shop sending '  ' (a template that lost its value) got 201 twice, two
+    orders for one purchase."""
+    blank = {**ORDER, 'external_id': '  ', 'lines': [{'sku': 'MUG', 'quantity': 1}]}
+    answers = [await client.post('/api/orders', json=blank, headers=bearer(secret)) for _ in range(2)]
+    french = await client.post('/api/orders', json=blank, headers=bearer(secret, **{'Accept-Language': 'fr'}))
+
+    assert [answer.status_code for answer in answers] == [422, 422]
+    [error] = answers[0].json()['detail']
+    assert (error['loc'], error['msg']) == (
+        ['body', 'external_id'],
+        "Give the shop's own order id: a resend of this order is recognised by it",
+    )
+    assert french.json()['detail'][0]['msg'] == (
+        'Donnez l’identifiant de commande de la boutique\u00a0: c’est à lui qu’un renvoi de cette commande est reconnu'
+    )
+    assert orders_count() == 0
+
+
 async def test_not_enough_stock_is_409_naming_the_short_line(client, secret) -> None:
     response = await client.post(
         '/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 4}]}, headers=bearer(secret)

@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, OrderSource
 from backoffice.runtime import ratelimit
 from backoffice.services import orders, stock
@@ -58,6 +58,14 @@ class NewOrder(BaseModel):
     shipping_name: str = Field(default='', max_length=120)
     shipping_address: str = Field(default='', max_length=1000)
     note: str = Field(default='', max_length=2000)
+
+    @field_validator('external_id')
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # the service reads a blank id as none: the order was placed without it, and each resend placed another
+        if not value.strip():
+            raise ValueError(N_("Give the shop's own order id: a resend of this order is recognised by it"))
+        return value
 
     model_config = {
         'extra': 'forbid',
