@@ -159,6 +159,24 @@ async def test_a_misspelt_key_beside_the_events_is_refused_at_its_name_and_nothi
     ] == 1
 
 
+async def test_an_event_naming_nobody_but_blanks_is_refused(client: httpx.AsyncClient, secret: str) -> None:
+    """A snippet whose id or email came out blank sent "  " or a tab: stored, each counted a visitor nobody was."""
+    batch = [
+        event('blank-1', anonymous_id='  '),
+        event('blank-2', anonymous_id=None, customer_email=' '),
+        event('blank-3', anonymous_id='\n', customer_email='\t'),
+        event('named', anonymous_id=' "<script>":x ', customer_email=' '),
+    ]
+    answer = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+
+    body = answer.json()
+    assert (answer.status_code, body['accepted'], body['rejected']) == (202, 1, 3)
+    assert [(e['index'], e['id'], e['reason']) for e in body['errors']] == [
+        (index, f'blank-{index + 1}', 'give customer_email or anonymous_id') for index in range(3)
+    ]
+    assert [(row.client_id, row.anonymous_id) for row in stored()] == [('named', ' "<script>":x ')]
+
+
 async def test_a_browser_on_the_shop_may_send_events(client: httpx.AsyncClient) -> None:
     preflight = await client.options(
         '/api/events', headers={'Origin': 'https://shop.example', 'Access-Control-Request-Method': 'POST'}
