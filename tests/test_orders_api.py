@@ -97,6 +97,11 @@ async def test_totals_in_the_body_are_refused_not_trusted(client, secret) -> Non
             'There is no product NOPE',
         ),
         ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
+        (  # pydantic read true as 1: one item ordered
+            {'lines': [{'sku': 'MUG', 'quantity': True}]},
+            ['body', 'lines', 0, 'quantity'],
+            'Input should be a valid integer',
+        ),
         (  # a misspelt discount_percent: dropped, the line was placed at full price
             {'lines': [{'sku': 'TEE', 'quantity': 1, 'discount': '10'}]},
             ['body', 'lines', 0, 'discount'],

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import HTTPException, Request, params
 from fastapi.dependencies.models import Dependant
@@ -22,6 +22,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
@@ -36,6 +38,34 @@ _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 _ESCAPED_BAD_TEXT = re.compile(r'\\u(?:0000|[dD][89a-fA-F])')
 _INTEGER = re.compile(r'\s*[+-]?\d+\s*')
 MAX_ECHOED_INPUT = 200  # characters: a refusal says what was wrong with a long value without sending it back
+
+
+def _not_true_or_false(value: Any) -> Any:
+    """JSON's true and false where a whole number is expected: pydantic reads them as 1 and 0 (a customer sent with
+    `"company_id": true` was linked to company 1, an order line's `"quantity": true` ordered one)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError('int_type', 'Input should be a valid integer')
+    return value
+
+
+NOT_A_BOOLEAN = BeforeValidator(_not_true_or_false)
+# a whole number in a JSON body: what pydantic's int takes (digits in a string too), except true and false
+Whole = Annotated[int, NOT_A_BOOLEAN]
+
+
+def whole_numbers_only(annotation: Any) -> Any:
+    """`annotation` refusing true and false when it takes an integer (int, int | None, a constrained int)."""
+    return Annotated[annotation, NOT_A_BOOLEAN] if _takes_int(annotation) else annotation
+
+
+def _takes_int(annotation: Any) -> bool:
+    """Whether a type is or holds int (`Annotated[int, …] | None`), not a bool (`bool` would refuse its own values)."""
+    if annotation is int:
+        return True
+    if annotation is bool:
+        return False
+    members = get_args(annotation)
+    return any(_takes_int(member) for member in members) and bool not in members
 
 
 class MalformedInput(ValueError):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
+from backoffice.api.input_rules import Whole
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import N_, _
@@ -34,7 +35,7 @@ class NewOrderLine(BaseModel):
     model_config = {'extra': 'forbid'}
 
     sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
-    quantity: int = Field(ge=1, le=orders.MAX_QUANTITY)
+    quantity: Whole = Field(ge=1, le=orders.MAX_QUANTITY)
     discount_percent: Decimal = Field(
         default=Decimal('0'),
         ge=0,
