@@ -132,6 +132,51 @@ async def test_the_contract_status_codes(client: httpx.AsyncClient, secret: str)
     assert statuses == [202, 202, 429]
 
 
+async def test_a_misspelt_key_beside_the_events_is_refused_at_its_name_and_nothing_is_stored(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A batch's second list sent under a typo ("evnets") was dropped unseen with a 202: the developer believed those
+    events sent. Now the whole batch is refused, naming the key, so nothing is half sent either."""
+    typo = {'events': [event('kept-1')], 'evnets': [event('lost-1'), event('lost-2')]}
+    answer = await client.post('/api/events', json=typo, headers=bearer(secret))
+    hostile = {'events': [event('kept-2')], '"<script>":x\'': 1}
+    refused_hostile = await client.post(
+        '/api/events', json=hostile, headers=bearer(secret, **{'Accept-Language': 'fr'})
+    )
+
+    assert answer.status_code == 422
+    assert [(error['loc'], error['type']) for error in answer.json()['detail']] == [
+        (['body', 'evnets'], 'extra_forbidden')
+    ]
+    assert answer.headers['Access-Control-Allow-Origin'] == '*'  # the shop page's script reads the reason too
+    assert refused_hostile.status_code == 422
+    [error] = refused_hostile.json()['detail']
+    assert error['loc'] == ['body', '"<script>":x\'']  # the key named as sent
+    assert error['msg'] == 'Ce champ n’est pas attendu'
+    assert stored() == []
+    assert (await client.post('/api/events', json={'events': [event('kept-1')]}, headers=bearer(secret))).json()[
+        'accepted'
+    ] == 1
+
+
+async def test_an_event_naming_nobody_but_blanks_is_refused(client: httpx.AsyncClient, secret: str) -> None:
+    """A snippet whose id or email came out blank sent "  " or a tab: stored, each counted a visitor nobody was."""
+    batch = [
+        event('blank-1', anonymous_id='  '),
+        event('blank-2', anonymous_id=None, customer_email=' '),
+        event('blank-3', anonymous_id='\n', customer_email='\t'),
+        event('named', anonymous_id=' "<script>":x ', customer_email=' '),
+    ]
+    answer = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+
+    body = answer.json()
+    assert (answer.status_code, body['accepted'], body['rejected']) == (202, 1, 3)
+    assert [(e['index'], e['id'], e['reason']) for e in body['errors']] == [
+        (index, f'blank-{index + 1}', 'give customer_email or anonymous_id') for index in range(3)
+    ]
+    assert [(row.client_id, row.anonymous_id) for row in stored()] == [('named', ' "<script>":x ')]
+
+
 async def test_a_browser_on_the_shop_may_send_events(client: httpx.AsyncClient) -> None:
     preflight = await client.options(
         '/api/events', headers={'Origin': 'https://shop.example', 'Access-Control-Request-Method': 'POST'}

@@ -95,6 +95,32 @@ async def test_what_cannot_have_been_accepted_is_refused_at_its_field(
         assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
 
 
+async def test_a_customer_left_out_is_asked_for_and_one_given_twice_is_refused_saying_so(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """Neither the email nor the id was answered "…, not both.": the developer looked for a second customer field."""
+    terms_with_versions('api-who', 1)
+    customer = make_customer('api-who@example.com', name=HOSTILE)
+    body = {'document': 'api-who', 'version': 1}
+
+    nobody = await client.post(PATH, json=body, headers=bearer(secret))
+    personne = await client.post(PATH, json=body, headers=bearer(secret, **{'Accept-Language': 'fr'}))
+    both = await client.post(
+        PATH, json={**body, 'email': 'api-who@example.com', 'customer_id': customer.id}, headers=bearer(secret)
+    )
+
+    assert [(e['loc'], e['msg']) for e in nobody.json()['detail']] == [
+        (['body', 'email'], "Give the customer's email or their id.")
+    ]
+    assert [e['msg'] for e in personne.json()['detail']] == ['Indiquez l’e-mail du client ou son identifiant.']
+    assert [(e['loc'], e['msg']) for e in both.json()['detail']] == [
+        (['body', 'email'], "Give the customer's email or their id, not both.")
+    ]
+    assert (nobody.status_code, both.status_code) == (422, 422)
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
+
+
 async def test_a_key_needs_the_scope(client: httpx.AsyncClient) -> None:
     terms_with_versions('api-scope', 1)
     make_customer('api-scope@example.com')

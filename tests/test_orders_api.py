@@ -97,6 +97,16 @@ async def test_totals_in_the_body_are_refused_not_trusted(client, secret) -> Non
             'There is no product NOPE',
         ),
         ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
+        (  # pydantic read true as 1: one item ordered
+            {'lines': [{'sku': 'MUG', 'quantity': True}]},
+            ['body', 'lines', 0, 'quantity'],
+            'Input should be a valid integer',
+        ),
+        (  # a misspelt discount_percent: dropped, the line was placed at full price
+            {'lines': [{'sku': 'TEE', 'quantity': 1, 'discount': '10'}]},
+            ['body', 'lines', 0, 'discount'],
+            'Extra inputs are not permitted',
+        ),
     ],
 )
 async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret, change, location, message) -> None:
@@ -104,6 +114,25 @@ async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret
     assert response.status_code == 422
     [error] = response.json()['detail']
     assert (error['loc'], error['msg']) == (location, message)
+    assert orders_count() == 0
+
+
+async def test_a_blank_external_id_is_refused_so_a_resend_never_places_the_order_twice(client, secret) -> None:
+    """The service reads a blank id as none: a shop sending '  ' (a template that lost its value) got 201 twice, two
+    orders for one purchase."""
+    blank = {**ORDER, 'external_id': '  ', 'lines': [{'sku': 'MUG', 'quantity': 1}]}
+    answers = [await client.post('/api/orders', json=blank, headers=bearer(secret)) for _ in range(2)]
+    french = await client.post('/api/orders', json=blank, headers=bearer(secret, **{'Accept-Language': 'fr'}))
+
+    assert [answer.status_code for answer in answers] == [422, 422]
+    [error] = answers[0].json()['detail']
+    assert (error['loc'], error['msg']) == (
+        ['body', 'external_id'],
+        "Give the shop's own order id: a resend of this order is recognised by it",
+    )
+    assert french.json()['detail'][0]['msg'] == (
+        'Donnez l’identifiant de commande de la boutique\u00a0: c’est à lui qu’un renvoi de cette commande est reconnu'
+    )
     assert orders_count() == 0
 
 

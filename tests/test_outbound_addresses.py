@@ -92,6 +92,35 @@ def test_the_development_allowance_lets_a_webhook_reach_this_machine_but_never_p
         webhooks.create_endpoint(session=session, actor=admin, data={'name': NAME, 'url': 'http://shop.example.com/'})
 
 
+@pytest.mark.parametrize(
+    'url',
+    [
+        'https://exa mple.com/hook',
+        'https://"<script>".example.com/',
+        'https://shop..example.com/',
+        'https://-shop-.example.com/',
+        'https://shop<example>.com/hook',
+    ],
+)
+def test_an_address_whose_host_no_resolver_reads_is_refused_when_saved(admin, monkeypatch, url: str) -> None:
+    """A space or a quote in the host was saved (201 over the API) and failed at every send, retried for 15 hours."""
+    allow_private(monkeypatch)  # not a rule about private networks: refused with the allowance too
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        webhooks.create_endpoint(session=session, actor=admin, data={'name': NAME, 'url': url})
+    assert refused.value.errors == {'url': 'Enter a full address, like https://shop.example.com/hooks/backoffice'}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        app_settings.save(session=session, actor=admin, changes={'segments_webhook_url': url}, loaded={})
+    assert set(refused.value.errors) == {'segments_webhook_url'}
+    with read_session() as session:
+        assert session.exec(select(WebhookEndpoint)).all() == []
+
+
+def test_an_international_name_an_underscore_and_an_ip_literal_are_still_addresses() -> None:
+    for url in ('https://exämple.com/hook', 'https://my_shop.example.com/in', 'https://93.184.216.34/in'):
+        assert outbound.address_problem(url, allow_private=False) is None, url
+    assert outbound.address_problem('https://[2606:2800:220:1::]/in', allow_private=False) is None
+
+
 def test_a_stored_address_on_this_machine_or_a_name_resolving_to_it_is_refused_at_send_time(admin, monkeypatch) -> None:
     real = socket.getaddrinfo
 

@@ -17,7 +17,7 @@ from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, tickets, users
 
 from .support.api import api_client, bearer, key_for, make_key
-from .support.factories import make_customer, make_role, make_user, stored_request, submit_request
+from .support.factories import make_company, make_customer, make_role, make_user, stored_request, submit_request
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
 
@@ -362,6 +362,44 @@ async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language(
     (error,) = terms.json()['detail']
     assert error['loc'] == ['body', 'payment_terms_days']
     assert error['msg'] == 'Choisissez l’une des conditions de paiement proposées' and 'ctx' not in error
+
+
+async def test_true_sent_for_an_id_or_a_version_is_refused_not_read_as_1() -> None:
+    """pydantic reads JSON's true as 1: a customer sent with `"company_id": true` joined company 1 (another shop's
+    customers' company), a change sent with `"version": true` passed as version 1."""
+    first = make_company(HOSTILE)
+    customer = make_customer('versioned@example.com', name=HOSTILE)
+    _key, secret = key_for('manager', 'write:customers')
+    async with api_client(router) as client:
+        joined = await client.post(
+            '/api/v1/customers',
+            json={'email': 'joins@example.com', 'name': HOSTILE, 'company_id': True},
+            headers=bearer(secret),
+        )
+        french = await client.post(
+            '/api/v1/customers',
+            json={'email': 'rejoint@example.com', 'company_id': True},
+            headers=bearer(secret, **{'Accept-Language': 'fr'}),
+        )
+        changed = await client.patch(
+            f'/api/v1/customers/{customer.id}', json={'version': True, 'name': 'Changed'}, headers=bearer(secret)
+        )
+        by_number = await client.post(
+            '/api/v1/customers', json={'email': 'number@example.com', 'company_id': first.id}, headers=bearer(secret)
+        )
+
+    assert first.id == 1
+    assert (joined.status_code, [(e['loc'], e['msg']) for e in joined.json()['detail']]) == (
+        422,
+        [(['body', 'company_id'], 'Input should be a valid integer')],
+    )
+    assert [e['msg'] for e in french.json()['detail']] == ['Saisissez un nombre entier']
+    assert (changed.status_code, changed.json()['detail'][0]['loc']) == (422, ['body', 'version'])
+    assert by_number.status_code == 201 and by_number.json()['company_id'] == first.id  # an id still joins
+    with read_session() as session:
+        emails = set(session.exec(select(Customer.email)))
+        assert session.get(Customer, customer.id).name == HOSTILE
+    assert 'joins@example.com' not in emails and 'rejoint@example.com' not in emails
 
 
 async def test_a_page_past_the_last_is_empty_so_a_loop_over_pages_ends() -> None:

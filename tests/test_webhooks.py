@@ -473,6 +473,27 @@ def test_after_a_failed_delivery_the_ones_queued_after_it_wait_and_arrive_in_ord
         assert subjects == ['Parcel 0', 'Parcel 0', 'Parcel 1', 'Parcel 2']
 
 
+def test_the_deliveries_waiting_behind_a_retry_say_when_they_go_not_overdue(admin) -> None:
+    """The log showed "overdue" in red for each delivery queued behind one waiting its retry: they wait for it, by
+    design, and go with it."""
+    with webhook_receiver() as shop:
+        shop.answers = [503]
+        add_endpoint(admin, shop.url, 'request.created', name='Shop "<script>": x')
+        for n in range(3):
+            submit(f'Parcel "<b>": {n}')
+        webhooks.dispatch_due()
+        first, *behind = deliveries()
+
+        retry_at = webhooks.next_attempt(first)
+        assert retry_at is not None and retry_at > utcnow()
+        assert [webhooks.next_attempt(waiting) for waiting in behind] == [retry_at, retry_at]
+        assert [webhooks.next_attempt_said(waiting) for waiting in behind] == [webhooks.next_attempt_said(first)] * 2
+        assert webhooks.next_attempt_said(first) != 'due now'
+
+        webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2))
+        assert [webhooks.next_attempt(sent) for sent in deliveries()] == [None, None, None]  # delivered, in order
+
+
 def test_endpoints_are_served_side_by_side_each_in_order_and_a_failing_one_is_not_hammered(admin) -> None:
     with webhook_receiver() as healthy, webhook_receiver() as down:
         down.answers = [503] * 10

@@ -183,6 +183,24 @@ def _open(user: User, column: str, row: dict) -> None:
     UserInteraction(user, {table_with(user, column)}, None).trigger('rowClick', [{}, row, 0])
 
 
+async def test_a_delivery_given_up_shows_in_red_in_the_log_and_on_a_phone(user: User) -> None:
+    """A failed delivery waits for someone to Resend it; in the log it looked like any delivered one, and on a phone
+    (no attempts or error shown) nothing told it apart."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': 'Shop "x": <script>', 'url': 'https://hooks.example.com/in'}
+        )
+        for status, event in (('failed', 'order.paid'), ('delivered', 'order.created')):
+            session.add(
+                WebhookDelivery(endpoint_id=endpoint.id, event=event, dedup_key=f'{event}:1', status=status, attempts=6)
+            )
+        session.commit()
+    await signed_in(user, admin.email, path='/webhooks')
+    rows = await rows_of(user, 'attempts', 'order.paid', 'event')
+    assert {row['event']: row['_late_status'] for row in rows} == {'order.paid': True, 'order.created': False}
+
+
 async def test_a_role_managing_webhooks_alone_sees_a_delivery_and_its_next_attempt_but_not_its_payload(
     user: User,
 ) -> None:

@@ -85,7 +85,11 @@ class EventBatch(BaseModel):
         'listed in `errors` with its index and reason)',
     )
 
-    model_config = {'json_schema_extra': lambda schema: schema.update(examples=[_example_batch()])}
+    model_config = {
+        # a misspelt key beside `events` (a batch's "evnets", "event") is refused at its name, never dropped unseen
+        'extra': 'forbid',
+        'json_schema_extra': lambda schema: schema.update(examples=[_example_batch()]),
+    }
 
 
 def _example_batch() -> dict[str, Any]:
@@ -153,7 +157,10 @@ def events_key(request: Request, _credentials: Annotated[object, Depends(bearer)
             '`Retry-After` says how many seconds to wait',
         },
         403: {'model': Problem, 'description': 'The key lacks the `events:write` scope'},
-        422: {'description': f'Not a batch: no `events` list, or more than {capture.MAX_BATCH} events'},
+        422: {
+            'description': f'Not a batch: no `events` list, more than {capture.MAX_BATCH} events, or a key other than '
+            '`events` (at its name)'
+        },
     },
 )
 def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]) -> JSONResponse:

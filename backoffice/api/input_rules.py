@@ -1,11 +1,11 @@
 """Strict reading of API input at the edge, for every route: malformed input is refused with 422 and a sentence saying
 what is wrong, before any endpoint, database or log sees it.
 
-Refused anywhere in a JSON body: NaN and Infinity, numbers too large for a 64-bit float (1e400), integers outside
-signed 64 bits, and strings (keys too) holding a lone UTF-16 surrogate or a NUL character, which no database column
-stores. Path, query and header values are held to the same rules for text, and integer parameters to 64 bits.
-A database too busy to take a write in time answers 503 with Retry-After, a full disk 507 (nothing written either
-way), never 500."""
+Refused anywhere in a JSON body: a key given twice in one object (a reader keeps only the last one), NaN and Infinity,
+numbers too large for a 64-bit float (1e400), integers outside signed 64 bits, and strings (keys too) holding a lone
+UTF-16 surrogate or a NUL character, which no database column stores. Path, query and header values are held to the
+same rules for text, and integer parameters to 64 bits. A database too busy to take a write in time answers 503 with
+Retry-After, a full disk 507 (nothing written either way), never 500."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import HTTPException, Request, params
 from fastapi.dependencies.models import Dependant
@@ -22,6 +22,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
@@ -36,6 +38,34 @@ _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 _ESCAPED_BAD_TEXT = re.compile(r'\\u(?:0000|[dD][89a-fA-F])')
 _INTEGER = re.compile(r'\s*[+-]?\d+\s*')
 MAX_ECHOED_INPUT = 200  # characters: a refusal says what was wrong with a long value without sending it back
+
+
+def _not_true_or_false(value: Any) -> Any:
+    """JSON's true and false where a whole number is expected: pydantic reads them as 1 and 0 (a customer sent with
+    `"company_id": true` was linked to company 1, an order line's `"quantity": true` ordered one)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError('int_type', 'Input should be a valid integer')
+    return value
+
+
+NOT_A_BOOLEAN = BeforeValidator(_not_true_or_false)
+# a whole number in a JSON body: what pydantic's int takes (digits in a string too), except true and false
+Whole = Annotated[int, NOT_A_BOOLEAN]
+
+
+def whole_numbers_only(annotation: Any) -> Any:
+    """`annotation` refusing true and false when it takes an integer (int, int | None, a constrained int)."""
+    return Annotated[annotation, NOT_A_BOOLEAN] if _takes_int(annotation) else annotation
+
+
+def _takes_int(annotation: Any) -> bool:
+    """Whether a type is or holds int (`Annotated[int, …] | None`), not a bool (`bool` would refuse its own values)."""
+    if annotation is int:
+        return True
+    if annotation is bool:
+        return False
+    members = get_args(annotation)
+    return any(_takes_int(member) for member in members) and bool not in members
 
 
 class MalformedInput(ValueError):
@@ -53,7 +83,13 @@ def read_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise MalformedInput(['body'], _('The body is not valid UTF-8.')) from None
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_int64)
+        value = json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_int64,
+            object_pairs_hook=_no_repeated_key,
+        )
     except MalformedInput:
         raise
     except (ValueError, RecursionError) as error:
@@ -285,6 +321,22 @@ def _check_text(value: Any, location: list[str | int]) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_text(item, [*location, index])
+
+
+def _no_repeated_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object, refused when a key comes twice: JSON readers keep the last one, so `{"events": [A], "events": [B]}`
+    dropped A unseen with a 202. Cost measured: a batch of 1,000 events read in 5.7 ms instead of 3.1 ms."""
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    seen: set[str] = set()
+    for key, _item in pairs:
+        if key in seen:
+            raise MalformedInput(
+                ['body', key[:MAX_ECHOED_INPUT]], _('The key appears twice in one object: send it once.')
+            )
+        seen.add(key)
+    return value  # not reached: a shorter dict means a key came twice
 
 
 def _no_constant(name: str) -> Any:

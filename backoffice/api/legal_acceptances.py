@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX
+from backoffice.api.input_rules import INT32_MAX, Whole
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute, _http_error
 from backoffice.i18n import _
 from backoffice.models import AcceptanceSource, ApiKey
@@ -42,9 +42,9 @@ class NewAcceptance(BaseModel):
     }
 
     email: str | None = Field(default=None, max_length=254, description="The customer's email (or give customer_id)")
-    customer_id: int | None = Field(default=None, ge=1, le=INT32_MAX, description="The customer's id (or email)")
+    customer_id: Whole | None = Field(default=None, ge=1, le=INT32_MAX, description="The customer's id (or email)")
     document: str = Field(max_length=120, description="The legal document's slug, as in /api/content/{slug}")
-    version: int = Field(ge=1, le=INT32_MAX, description='The number of the version accepted, as served')
+    version: Whole = Field(ge=1, le=INT32_MAX, description='The number of the version accepted, as served')
     accepted_at: datetime | None = Field(
         default=None, description='When, with its time zone; default: now. Not before the version was published'
     )

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
+from backoffice.api.input_rules import Whole
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, OrderSource
 from backoffice.runtime import ratelimit
 from backoffice.services import orders, stock
@@ -30,8 +31,11 @@ bearer = HTTPBearer(auto_error=False, description='An API key with the orders:wr
 
 
 class NewOrderLine(BaseModel):
+    # a misspelt field ("discount", "qty") is refused at its name: dropped, the line would be placed at full price
+    model_config = {'extra': 'forbid'}
+
     sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
-    quantity: int = Field(ge=1, le=orders.MAX_QUANTITY)
+    quantity: Whole = Field(ge=1, le=orders.MAX_QUANTITY)
     discount_percent: Decimal = Field(
         default=Decimal('0'),
         ge=0,
@@ -55,6 +59,14 @@ class NewOrder(BaseModel):
     shipping_name: str = Field(default='', max_length=120)
     shipping_address: str = Field(default='', max_length=1000)
     note: str = Field(default='', max_length=2000)
+
+    @field_validator('external_id')
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # the service reads a blank id as none: the order was placed without it, and each resend placed another
+        if not value.strip():
+            raise ValueError(N_("Give the shop's own order id: a resend of this order is recognised by it"))
+        return value
 
     model_config = {
         'extra': 'forbid',

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from backoffice import i18n
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from backoffice.api.input_rules import INT32_MAX, StrictRoute, language_of, refuse_unknown_query
+from backoffice.api.input_rules import INT32_MAX, StrictRoute, Whole, language_of, refuse_unknown_query
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import _
@@ -161,7 +161,7 @@ class Rating(BaseModel):
     model_config = {'extra': 'forbid'}
 
     token: str = Field(max_length=64, description='The token from the link the customer received')
-    score: int = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
+    score: Whole = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
     comment: str | None = Field(default=None, max_length=2000)
 
 

@@ -15,7 +15,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 from pydantic.fields import FieldInfo
 
-from backoffice.api.input_rules import INT32_MAX
+from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, whole_numbers_only
 from backoffice.engine.declaration import Action, FormField, Resource, shown, withheld
 from backoffice.i18n import _
 from backoffice.listing.filters import NONE
@@ -25,8 +25,10 @@ from backoffice.services.audit import SECRET_FIELDS
 # never shown over the API, whatever a declaration lists: hashes, encrypted secrets and what guards sign-in
 HIDDEN_FIELDS = SECRET_FIELDS | {'hash', 'totp_last_step', 'session_epoch', 'token'}
 TEXT_LIMIT = 20_000
-Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
-Version = Annotated[int, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")]
+Id = Annotated[int, NOT_A_BOOLEAN, Field(ge=1, le=INT32_MAX)]
+Version = Annotated[
+    int, NOT_A_BOOLEAN, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")
+]
 
 
 def _id_or_none(value: object) -> int | str:
@@ -198,7 +200,7 @@ def _body_model(resource: Resource, schema: type[BaseModel], name: str, *, versi
             continue
         if not info.description and said.get(field_name):
             info = FieldInfo.merge_field_infos(info, description=said[field_name])
-        fields[field_name] = (info.annotation, info)
+        fields[field_name] = (whole_numbers_only(info.annotation), info)  # `"company_id": true` is not company 1
     if version:
         fields['version'] = (Version, ...)
     return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
@@ -211,7 +213,7 @@ def _said(form_field: FormField) -> str:
 
 _KIND_TYPES: dict[str, Any] = {
     'bool': bool,
-    'number': Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX)],
+    'number': Annotated[int, NOT_A_BOOLEAN, Field(ge=-INT32_MAX, le=INT32_MAX)],
     'money': Annotated[Decimal, Field(ge=-(10**9), le=10**9, max_digits=14, decimal_places=2)],
     'date': date,
     'datetime': datetime,

@@ -77,7 +77,8 @@ class IncomingEvent(BaseModel):
 
     @model_validator(mode='after')
     def _someone(self) -> IncomingEvent:
-        if not self.customer_email and not self.anonymous_id:
+        # blank text names nobody either: such an event counted a visitor no one can be
+        if not (self.customer_email or '').strip() and not (self.anonymous_id or '').strip():
             raise ValueError(_('give customer_email or anonymous_id'))
         return self
 

@@ -199,7 +199,8 @@ DELIVERIES = register(
             Column('created_at', N_('Queued'), kind='datetime'),
             Column('endpoint_id', N_('Webhook'), kind='related', related=Topic.webhooks, on_phone=False),
             Column('event', N_('Event'), kind='choice', choices=EVENTS),
-            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            # a delivery given up waits for someone to Resend it: red, on a phone's card too (its error is not shown)
+            Column('status', N_('Status'), kind='choice', choices=STATUSES, alarming=(DeliveryStatus.failed.value,)),
             Column('attempts', N_('Attempts'), kind='number', on_phone=False),
             Column('last_status_code', N_('Answer'), on_phone=False),  # an HTTP status (404), not a quantity
             # why it was not delivered (could not connect, a timeout), in the list: no opening each pending one to see

@@ -274,7 +274,9 @@ def of_customer(session: Session, customer_id: int | None) -> list[dict[str, obj
 
 
 def _customer(session: Session, email: str | None, customer_id: int | None) -> Customer:
-    if (email is None) == (customer_id is None):
+    if email is None and customer_id is None:  # "not both" read as a refusal of something that was not sent
+        raise ValidationFailed({'email': _("Give the customer's email or their id.")})
+    if email is not None and customer_id is not None:
         raise ValidationFailed({'email': _("Give the customer's email or their id, not both.")})
     if customer_id is not None:
         customer, field = session.get(Customer, customer_id), 'customer_id'

@@ -821,8 +821,25 @@ def payload_needs(delivery: WebhookDelivery) -> frozenset[str]:
 
 
 def next_attempt(delivery: WebhookDelivery) -> datetime | None:
-    """When a pending delivery is tried again; None once delivered or given up (its stored time means nothing then)."""
-    return delivery.next_attempt_at if delivery.status == DeliveryStatus.pending else None
+    """When a pending delivery is tried again; None once delivered or given up (its stored time means nothing then).
+    One whose own time has come but that waits behind an earlier delivery of its endpoint (that one waits its retry:
+    dispatch_due keeps each endpoint's order) goes when that one does: the log said "overdue" in red for every
+    delivery queued behind a receiver that failed once, as if the dispatcher had stopped. Read only for those (a
+    delivery is due for at most the 10 s between dispatcher runs otherwise), so a list asks nothing more per row."""
+    if delivery.status != DeliveryStatus.pending:
+        return None
+    at = delivery.next_attempt_at
+    if at > utcnow() or delivery.id is None:
+        return at
+    with read_session() as session:
+        ahead = session.exec(
+            select(func.max(WebhookDelivery.next_attempt_at)).where(
+                WebhookDelivery.endpoint_id == delivery.endpoint_id,
+                WebhookDelivery.status == DeliveryStatus.pending,
+                col(WebhookDelivery.id) < delivery.id,
+            )
+        ).one()
+    return max(at, ahead) if ahead is not None else at
 
 
 def next_attempt_said(delivery: WebhookDelivery, now: datetime | None = None) -> str | None:
