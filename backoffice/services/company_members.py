@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, not_, or_, select
 
 from backoffice import changes, events, formatting
 from backoffice.changes import get_for_update, stamp
@@ -586,8 +586,7 @@ def _longest_standing(
             col(CompanyMember.accepted_at).is_not(None),
             col(CompanyMember.ended_at).is_(None),
             Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
+            *_can_sign_in(),
             col(Customer.id) != (besides or 0),
         )
         .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
@@ -657,20 +656,30 @@ def _last_admin_leaving(session: Session, customer_id: int) -> tuple[str, str, s
 
 
 def _open_admins(session: Session, company_id: int) -> int:
+    """How many company admins of the company can act (see _admin_seat, _can_sign_in)."""
     return session.exec(
         select(func.count())
         .select_from(CompanyMember)
         .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,  # cannot sign in: manages nobody
-        )
+        .where(*_admin_seat(company_id), *_can_sign_in())
     ).one()
+
+
+def _admin_seat(company_id: int) -> tuple[Any, ...]:
+    """A company admin's seat (CompanyMember joined to Customer): an accepted admin membership, not ended, of a
+    customer still the company's contact. Who holds one can act when they can also sign in (_can_sign_in)."""
+    return (
+        CompanyMember.company_id == company_id,
+        CompanyMember.role == CompanyRole.admin,
+        col(CompanyMember.accepted_at).is_not(None),
+        col(CompanyMember.ended_at).is_(None),
+        Customer.company_id == company_id,
+    )
+
+
+def _can_sign_in() -> tuple[Any, ...]:
+    """A customer who can sign in to the portal: not in the trash (gone), not banned (manages nobody)."""
+    return (col(Customer.deleted_at).is_(None), Customer.status != CustomerStatus.banned)
 
 
 def contact_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
@@ -752,15 +761,7 @@ def _absent_admins_replaced(session: Session, company_id: int, admin: Customer) 
     absent = session.exec(
         select(Customer)
         .join(CompanyMember, col(CompanyMember.customer_id) == Customer.id)
-        .where(
-            CompanyMember.company_id == company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            Customer.id != admin.id,
-            or_(col(Customer.deleted_at).is_not(None), Customer.status == CustomerStatus.banned),
-        )
+        .where(*_admin_seat(company_id), Customer.id != admin.id, not_(and_(*_can_sign_in())))
         .order_by(col(Customer.id))
     ).all()
     for customer in absent:
@@ -910,16 +911,7 @@ def _other_admins(session: Session, member: CompanyMember) -> int:
         select(func.count())
         .select_from(CompanyMember)
         .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == member.company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == member.company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
-            CompanyMember.id != member.id,
-        )
+        .where(*_admin_seat(member.company_id), *_can_sign_in(), CompanyMember.id != member.id)
     ).one()
 
 
