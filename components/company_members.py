@@ -68,6 +68,10 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                         seen.append(_('last signed in {when}').format(when=when(row.last_login_at)))
                     if seen:
                         ui.label(' · '.join(seen)).classes('text-xs text-gray-600')
+                    if row.took_over:  # staff only: an admin nobody chose, and since when
+                        ui.label(row.took_over).classes('text-xs text-gray-600 break-words').mark('member-took-over')
+                    if row.replaced:  # staff only: a second admin left from before replaced admins became buyers
+                        ui.label(row.replaced).classes('text-xs text-amber-800 break-words').mark('member-replaced')
                 if not may_manage:
                     ui.badge(company_members.role_name(row.role)).props('outline').mark('member-role')
                     return

@@ -18,7 +18,7 @@ trashed customer's waits in the list like any other, but no link is sent and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, and_, col, func, not_, or_, select
 
-from backoffice import changes, events, formatting
+from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -81,6 +81,9 @@ class Member:
     banned: bool
     pending: bool = False  # invited by a company admin, not accepted yet
     invited_by: str = ''
+    # staff only, from the company's log: how this admin came to be one when no person chose it (see admin_notes)
+    took_over: str = ''  # made company admin automatically: when, and why
+    replaced: str = ''  # replaced automatically while banned or in the trash, yet still company admin
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,84 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
         _shown(member, customer, account, told=isinstance(by, User) or member.accepted_at is not None)
         for member, customer, account in rows
     ]
+    if isinstance(by, User):
+        found = admin_notes(session, company_id, found)
     return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
+
+
+RESENT = N_('{who} sent {email} the invitation to {company} again')
+# the log entries on a company that set a member's role (a resend names them too, and sets nothing)
+ROLE_SET = ('company.admin_promoted', 'company.member_role_changed', 'company.member_invited', 'company.member_joined')
+
+
+def admin_notes(session: Session, company_id: int, found: list[Member]) -> list[Member]:
+    """Staff's members with what the company's log says of the admins nobody chose: one made company admin
+    automatically (keep_an_admin: when, and why) and still so, and one replaced so while banned or in the trash who
+    still holds the role. Since replaced admins became buyers (after_contact_change), the second is only a company
+    repaired before that, whose former admin came back, or will come back, as a second company admin: whether the
+    company keeps both is staff's decision (the log proves what the automation did, not what the company wants now,
+    and the returned admin may have managed the company since), so it is said on their row, not undone."""
+    admins = {m.email.lower(): m for m in found if m.role == CompanyRole.admin and not m.pending}
+    if not admins:
+        return found
+    entries = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == 'companies',
+            AuditEntry.entity_id == str(company_id),
+            col(AuditEntry.action).in_(ROLE_SET),
+        )
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    ).all()
+    last: dict[str, AuditEntry] = {}  # the latest entry that set each person's role, by email
+    for entry in entries:
+        named = _named(entry)
+        if named and entry.summary_key != RESENT:
+            last[named] = entry
+    notes: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        if entry.action != 'company.admin_promoted':
+            continue
+        params = entry.summary_params or {}
+        why = params.get('why') if isinstance(params.get('why'), dict) else None
+        promoted = _named(entry)
+        if promoted in admins and last.get(promoted) is entry:
+            notes.setdefault(promoted, {})['took_over'] = _('Company admin automatically since {when}: {why}').format(
+                when=formatting.when(entry.at),
+                why=stored_text.show('', why['key'], why.get('params')) if why and why.get('key') else _(ERASED),
+            )
+        if not why or why.get('key') not in (LEFT_BECAUSE['banned'], LEFT_BECAUSE['trashed']):
+            continue
+        left = str((why.get('params') or {}).get('email', '')).lower()
+        if left in admins and promoted in admins and left != promoted and _not_after(last.get(left), entry):
+            notes.setdefault(left, {})['replaced'] = _(
+                '{admin} took over as company admin automatically on {when} ({why}), yet {name} kept the role: '
+                'replaced before replaced admins became buyers. Make one of them a buyer unless the company keeps '
+                'both.'
+            ).format(
+                admin=admins[promoted].name or admins[promoted].email,
+                when=formatting.when(entry.at),
+                why=stored_text.show('', why['key'], why.get('params')),
+                name=admins[left].name or admins[left].email,
+            )
+    return [replace(m, **notes[m.email.lower()]) if m.email.lower() in notes else m for m in found]
+
+
+ERASED = N_("its last admin's personal data was erased")
+
+
+def _named(entry: AuditEntry) -> str:
+    """Whose role a company's log entry set (its `email`; one said with "no link sent" holds it one level down)."""
+    params = entry.summary_params or {}
+    inner = params.get('said')
+    if 'email' not in params and isinstance(inner, dict) and isinstance(inner.get('params'), dict):
+        params = inner['params']
+    return str(params.get('email') or '').lower()
+
+
+def _not_after(entry: AuditEntry | None, than: AuditEntry) -> bool:
+    """Was this entry (None: none) written before `than`?"""
+    return entry is None or (entry.at, entry.id or 0) < (than.at, than.id or 0)
 
 
 @dataclass(frozen=True)
@@ -445,7 +525,7 @@ def resend(*, session: Session, by: Acting, member_id: int, base_url: str) -> No
         customer,
         base_url,
         sentence(
-            N_('{who} sent {email} the invitation to {company} again'),
+            RESENT,
             who=_who(by),
             email=customer.email,
             company=company.name,
