@@ -354,3 +354,20 @@ async def test_the_footer_counts_as_the_caption_does_exactly_or_about_on_every_p
     await rows_show(user, 'late@example.com')
     await eventually(lambda: (footer(user), caption(user)) == ('1–10 of about 990,000', 'about 990,000 customers'))
     assert listed(user, 'name')[0] == 'Late: "<b>bold</b>"'  # as typed
+
+
+async def test_a_banned_customers_page_says_why_under_the_status_until_the_ban_is_lifted(user: User) -> None:
+    troll = make_customer('why.banned@example.com', name=HOSTILE)
+    agent = make_user('agent')
+    reason = 'Abusive "messages": <script>window.__x=1</script>'
+    with session_scope() as session:
+        ban_customer(session=session, actor=agent, record_id=troll.id, version=troll.version, reason=reason)
+    await signed_in(user, agent.email, path=f'/customers/{troll.id}')
+    await user.should_see(marker='fact-status-detail')
+    [said] = [e.text for e in user.find(marker='fact-status-detail').elements]
+    assert said == f'Reason: {reason}'
+    user.find(kind=ui.button, content='Unban').click()
+    await user.should_see('Lift the ban on this customer?')
+    user.find(marker='confirm-action').click()
+    await user.should_see('Unban: done')
+    await user.should_not_see(marker='fact-status-detail')

@@ -116,6 +116,9 @@ class Column:
     # the API answers the derived value too, where it is the field's meaning made exact (a delivery's next attempt:
     # null once delivered or given up, not the stored time of a try that will not come); its type: the field's or null
     api_derived: bool = False
+    # a line under the value on the record's own page, worked out from the record ('' for none): why it stands so (a
+    # banned customer's reason); lists, cards, exports and the API show the value alone
+    detail: Callable[[Any], str] | None = None
 
     def value(self, record: Any) -> Any:
         """This column's value of a record: the derived one where declared, else the record's field."""

@@ -50,6 +50,13 @@ from backoffice.services.customers import (
 from backoffice.services.personal_data_export import export_personal_data
 
 
+def _why_banned(customer: Customer) -> str:
+    """Under a banned customer's status on their page: the reason the ban was given with (kept with it)."""
+    if customer.status != CustomerStatus.banned or not customer.ban_reason:
+        return ''
+    return _('Reason: {reason}').format(reason=customer.ban_reason)
+
+
 def _ban(*, session: Any, actor: Any, record_id: int, version: int, reason: str) -> Outcome:
     """Ban, saying what it did to the customer's company when they were its last admin (who took over)."""
     said = company_members.after_ban(session=session, actor=actor, customer_id=record_id)
@@ -165,7 +172,7 @@ CUSTOMERS = register(
             Column('name', N_('Name'), on_phone=False),
             # on the customer's page beside the name (a number found by phone is seen there); a list column on demand
             Column('phone', N_('Phone'), sortable=False, on_phone=False, shown=False),
-            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES, detail=_why_banned),
             Column('company_id', N_('Company'), kind='related', related='companies', sortable=False, on_phone=False),
             Column('marketing_consent', N_('Consent'), kind='bool', on_phone=False),
             Column('signed_up_at', N_('Signed up'), kind='datetime', on_phone=False),
