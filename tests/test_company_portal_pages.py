@@ -22,6 +22,7 @@ from .support.companies import actor, ban_replaced_as_before_the_fix, company_wi
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, last_link
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: ünïcode'
 
@@ -321,3 +322,17 @@ async def test_the_company_page_says_which_admin_took_over_automatically_and_who
     select_value(user, f'member-role-{boss.id}', 'buyer')
     await user.should_see('Boss: "<b>x</b>" is now Buyer.')
     await user.should_not_see(marker='member-replaced')
+
+
+async def test_a_person_staff_invite_shows_among_the_company_contacts_at_once(user: User) -> None:
+    company = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/companies/{company.id}')
+    await user.should_see(marker='company-members')
+    assert [e.text for e in user.find(marker='count-contacts').elements] == ['1']
+    user.find(marker='invite-email').type('new.contact@acme.com')
+    user.find(marker='invite-name').type(HOSTILE)
+    user.find(marker='invite-send').click()
+    await user.should_see('The invitation is on its way to new.contact@acme.com.', retries=200)
+    await eventually(lambda: [e.text for e in user.find(marker='count-contacts').elements] == ['2'])
+    await user.should_see(HOSTILE, marker='row-contacts')
