@@ -11,6 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 
+from .support.companies import company_with, roles_in
 from .support.factories import make_company, make_customer, make_user
 from .support.lists import as_if_counted, ask_for, caption, footer, listed, open_row, rows_show, the_list
 from .support.signin import signed_in
@@ -371,3 +372,26 @@ async def test_a_banned_customers_page_says_why_under_the_status_until_the_ban_i
     user.find(marker='confirm-action').click()
     await user.should_see('Unban: done')
     await user.should_not_see(marker='fact-status-detail')
+
+
+async def test_the_ban_dialog_says_before_who_takes_over_a_company_whose_last_admin_is_banned(user: User) -> None:
+    boss = make_customer('boss@foresee.example', name=HOSTILE)
+    make_customer('early@foresee.example', name='Early "<b>E</b>": bird')
+    acme = company_with('Acme "<i>x</i>": Ltd', {'early@foresee.example': 'viewer', 'boss@foresee.example': 'admin'})
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/customers/{boss.id}')
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    [said] = [e.text for e in user.find(marker='action-foreseen').elements]
+    assert said == (
+        f'{HOSTILE} is the last company admin of Acme "<i>x</i>": Ltd: Early "<b>E</b>": bird, its longest-standing '
+        f'member, becomes company admin in their place, and {HOSTILE} a buyer (unbanned, they come back as one).'
+    )
+    user.find('Reason *').type('Fraud: "<script>"')
+    user.find(marker='confirm-action').click()
+    await user.should_see('Customer banned.')
+    assert roles_in(acme.id) == {'early@foresee.example': 'admin', 'boss@foresee.example': 'buyer'}
+    await user.open(f'/customers/{make_customer("nobody@foresee.example").id}')  # no company: nothing to foresee
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    await user.should_not_see(marker='action-foreseen')

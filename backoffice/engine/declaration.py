@@ -375,6 +375,10 @@ class Action:
     # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
     # confirms it, `run` gets confirmed=True
     warn: Callable[..., str | None] | None = None
+    # what running it does beyond the record, said in its dialog before the person confirms (`foresee(session=,
+    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned); the
+    # API does not ask it, the outcome's message says it again
+    foresee: Callable[..., str] | None = None
     # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
     # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
     # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"

@@ -57,6 +57,10 @@ def _why_banned(customer: Customer) -> str:
     return _('Reason: {reason}').format(reason=customer.ban_reason)
 
 
+def _ban_foreseen(*, session: Any, actor: Any, record_id: int) -> str:
+    return company_members.before_ban(session=session, actor=actor, customer_id=record_id)
+
+
 def _ban(*, session: Any, actor: Any, record_id: int, version: int, reason: str) -> Outcome:
     """Ban, saying what it did to the customer's company when they were its last admin (who took over)."""
     said = company_members.after_ban(session=session, actor=actor, customer_id=record_id)
@@ -269,6 +273,7 @@ CUSTOMERS = register(
                 icon='block',
                 inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True),),
                 visible=lambda c: c.status != CustomerStatus.banned,
+                foresee=_ban_foreseen,  # a company's last admin: who takes over, said before
             ),
             Action(
                 'unban',

@@ -691,6 +691,25 @@ def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
     ).format(name=name, company=company, member=member)
 
 
+def before_ban(*, session: Session, actor: User, customer_id: int) -> str:
+    """What banning this customer will do to their company, said in the Ban dialog before staff confirm it ('' when
+    nothing): as after_ban says it once done, and before_trash before the trash."""
+    require(actor, 'customers.write')
+    leaving = _last_admin_leaving(session, customer_id)
+    if leaving is None:
+        return ''
+    name, company, member = leaving
+    if member is None:
+        return _(
+            '{name} is the last company admin of {company} and no other member can take over: the company will have '
+            'no company admin until you make one of its contacts company admin.'
+        ).format(name=name, company=company)
+    return _(
+        '{name} is the last company admin of {company}: {member}, its longest-standing member, becomes company admin '
+        'in their place, and {name} a buyer (unbanned, they come back as one).'
+    ).format(name=name, company=company, member=member)
+
+
 def before_trash(session: Session, customer_ids: list[int]) -> list[str]:
     """What moving these customers to the trash does to their companies, said before (customers' `trash_said`): a
     company's last admin is replaced by its longest-standing member and comes back as a buyer if restored."""
