@@ -178,7 +178,13 @@ def admin_notes(session: Session, company_id: int, found: list[Member]) -> list[
                 why=stored_text.show('', why['key'], why.get('params')),
                 name=admins[left].name or admins[left].email,
             )
-    return [replace(m, **notes[m.email.lower()]) if m.email.lower() in notes else m for m in found]
+    said = {email: (note.get('took_over', ''), note.get('replaced', '')) for email, note in notes.items()}
+    return [
+        replace(m, took_over=said[m.email.lower()][0], replaced=said[m.email.lower()][1])
+        if m.email.lower() in said
+        else m
+        for m in found
+    ]
 
 
 ERASED = N_("its last admin's personal data was erased")
