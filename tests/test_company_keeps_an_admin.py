@@ -252,6 +252,11 @@ def test_the_company_page_says_who_took_over_automatically_and_when() -> None:
     assert took_over.endswith(': its last admin, boss@said.example, was banned') and not replaced
     assert notes['boss@said.example'] == ('', '')  # a buyer now: nothing to decide
     assert _notes(acme.id, by=actor('early@said.example'))['early@said.example'] == ('', '')  # staff's only
+    with session_scope() as session:  # a resend names them, and sets no role
+        company_members.resend(
+            session=session, by=make_user('manager'), member_id=member_id('early@said.example'), base_url='http://x'
+        )
+    assert _notes(acme.id)['early@said.example'][0] == took_over
     boss = _customer('boss@said.example')
     with session_scope() as session:
         unban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version)

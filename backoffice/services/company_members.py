@@ -150,7 +150,9 @@ def admin_notes(session: Session, company_id: int, found: list[Member]) -> list[
     last: dict[str, AuditEntry] = {}  # the latest entry that set each person's role, by email
     for entry in entries:
         named = _named(entry)
-        if named and entry.summary_key != RESENT:
+        inner = (entry.summary_params or {}).get('said')
+        resent = RESENT in (entry.summary_key, inner.get('key') if isinstance(inner, dict) else None)
+        if named and not resent:
             last[named] = entry
     notes: dict[str, dict[str, str]] = {}
     for entry in entries:
