@@ -4,7 +4,7 @@ invitation. The same panel on the staff's company page and in the portal's Compa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import ui
@@ -24,8 +24,17 @@ def role_choices() -> dict[str, str]:
     return {role.value: company_members.role_name(role) for role in CompanyRole}
 
 
-def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: bool, me: int | None = None) -> None:
-    """`acting`: who acts, checked afresh at each click; `me`: the portal member looking (their own row says so)."""
+def members_panel(
+    acting: Callable[[], Any],
+    *,
+    company_id: int,
+    may_manage: bool,
+    me: int | None = None,
+    joined: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """`acting`: who acts, checked afresh at each click; `me`: the portal member looking (their own row says so);
+    `joined`: called after an invitation, which may have made the person a contact of the company (staff's joins at
+    once), so that the page's contacts show them."""
     with ui.card().classes('w-full p-4 gap-2').mark('company-members'):
         ui.label(_('Portal members')).classes('text-lg font-medium')
         with ui.column().classes('w-full gap-0 text-xs text-gray-600').mark('member-roles-help'):
@@ -68,6 +77,10 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                         seen.append(_('last signed in {when}').format(when=when(row.last_login_at)))
                     if seen:
                         ui.label(' · '.join(seen)).classes('text-xs text-gray-600')
+                    if row.took_over:  # staff only: an admin nobody chose, and since when
+                        ui.label(row.took_over).classes('text-xs text-gray-600 break-words').mark('member-took-over')
+                    if row.replaced:  # staff only: a second admin left from before replaced admins became buyers
+                        ui.label(row.replaced).classes('text-xs text-amber-800 break-words').mark('member-replaced')
                 if not may_manage:
                     ui.badge(company_members.role_name(row.role)).props('outline').mark('member-role')
                     return
@@ -172,6 +185,8 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                         email.value = name.value = ''
                         role.value = CompanyRole.buyer.value  # the next one too only if chosen again
                         listing.refresh()
+                        if joined is not None:
+                            await joined()
 
                 ui.button(_('Send the invitation'), icon='mail', on_click=invite).classes('self-end').mark(
                     'invite-send'

@@ -516,6 +516,7 @@ class RecordDialog:
         what it refuses shows at the input (an empty ban reason), or in the dialog's message line."""
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
+            foreseen(action, self.record.id)
             if self._edited():  # only an action that saves edits, or one asked to, gets here with some (see _action)
                 ui.label(_('Your unsaved changes are saved first, as part of it.')).classes('text-sm').mark(
                     'saves-edits-first'
@@ -780,6 +781,7 @@ async def run_on_record(resource: Resource, record: Any, action: Action, on_done
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
+        foreseen(action, record.id)
         inputs = {f.name: field_input(f, None) for f in action.inputs}
         for element in inputs.values():
             element.props('outlined stack-label')
@@ -794,6 +796,17 @@ async def run_on_record(resource: Resource, record: Any, action: Action, on_done
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
             ui.button(shown(action.label), on_click=confirmed).mark('confirm-action')
     dialog.open()
+
+
+def foreseen(action: Action, record_id: int) -> None:
+    """In an action's dialog: what it will do beyond the record, when its declaration says (Action.foresee)."""
+    user = acting_user()
+    if action.foresee is None or user is None:
+        return
+    foresee = action.foresee
+    said = call_now(_in_session, lambda s: foresee(session=s, actor=user, record_id=record_id))
+    if said and said is not FAILED:
+        ui.label(str(said)).classes('text-sm break-words').mark('action-foreseen')
 
 
 def done(action: Action) -> str:

@@ -117,6 +117,10 @@ class RecordPage:
                         ui.label('—')
                     else:
                         ui.label(column.text(record) or '—').classes('break-words min-w-0 max-w-full')
+                    if column.detail is not None and (detail := column.detail(record)):
+                        ui.label(detail).classes('text-xs text-gray-600 break-words min-w-0 max-w-full').mark(
+                            f'fact-{column.name}-detail'
+                        )
 
 
 def _section(section: RecordSection, found: SectionRows) -> None:

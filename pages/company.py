@@ -29,4 +29,4 @@ def company_page(user: User, id: str) -> None:  # noqa: A002  (the path's parame
     if page.found and not page.in_trash:
         statement_button(user, company_id=int(id))
         customer_report_panel(user, company_id=int(id))
-        members_panel(acting_user, company_id=int(id), may_manage=can(user, 'customers.write'))
+        members_panel(acting_user, company_id=int(id), may_manage=can(user, 'customers.write'), joined=page.reload)

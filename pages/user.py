@@ -49,6 +49,8 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
     def actions() -> None:  # the declared actions (Deactivate, Reset password…), not only inside the edit dialog
         with read_session() as session:
             current = session.get(User, shown.id)
+        if current is not None and not current.is_active:  # said, not only told by a Reactivate button
+            ui.label(_('Deactivated: cannot sign in')).classes('text-sm text-red-700').mark('user-deactivated')
         if current is not None:
             with ui.row().classes('items-center gap-2 flex-wrap').mark('record-action-buttons'):
                 action_buttons(USERS, current, user, actions.refresh)

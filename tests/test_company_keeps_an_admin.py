@@ -16,7 +16,15 @@ from backoffice.resources import resource
 from backoffice.services import company_members, crud, customer_merge
 from backoffice.services.customers import ban_customer, unban_customer
 
-from .support.companies import actor, add_member, admin_changes, company_with, member_id, roles_in
+from .support.companies import (
+    actor,
+    add_member,
+    admin_changes,
+    ban_replaced_as_before_the_fix,
+    company_with,
+    member_id,
+    roles_in,
+)
 from .support.factories import make_company, make_user
 
 NAME = 'Acmé "<script>x</script>": O\'Brien'
@@ -224,3 +232,92 @@ def test_moving_the_last_admin_to_the_trash_says_first_who_takes_over() -> None:
         'becomes company admin in their place, and boss@said.example a buyer (restored from the trash, they come '
         'back as one).'
     ]
+
+
+def _notes(company_id: int, by=None) -> dict[str, tuple[str, str]]:
+    """What the company page says of each member's admin role: {email: (took over, replaced)}."""
+    with read_session() as session:
+        found = company_members.members(session=session, by=by or make_user('manager'), company_id=company_id)
+    return {m.email: (m.took_over, m.replaced) for m in found}
+
+
+def test_the_company_page_says_who_took_over_automatically_and_when() -> None:
+    acme = company_with(NAME, {'early@said.example': 'viewer', 'boss@said.example': 'admin'})
+    boss = _customer('boss@said.example')
+    with session_scope() as session:
+        ban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version, reason='x')
+    notes = _notes(acme.id)
+    took_over, replaced = notes['early@said.example']
+    assert took_over.startswith('Company admin automatically since 20')
+    assert took_over.endswith(': its last admin, boss@said.example, was banned') and not replaced
+    assert notes['boss@said.example'] == ('', '')  # a buyer now: nothing to decide
+    assert _notes(acme.id, by=actor('early@said.example'))['early@said.example'] == ('', '')  # staff's only
+    with session_scope() as session:  # a resend names them, and sets no role
+        company_members.resend(
+            session=session, by=make_user('manager'), member_id=member_id('early@said.example'), base_url='http://x'
+        )
+    assert _notes(acme.id)['early@said.example'][0] == took_over
+    boss = _customer('boss@said.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version)
+    for email, role in (
+        ('boss@said.example', 'admin'),
+        ('early@said.example', 'buyer'),
+        ('early@said.example', 'admin'),
+    ):
+        with session_scope() as session:  # staff chose: the role is theirs from then on, no longer automatic
+            company_members.change_role(
+                session=session, by=make_user('manager'), member_id=member_id(email), version=None, role=role
+            )
+    assert _notes(acme.id) == {'early@said.example': ('', ''), 'boss@said.example': ('', '')}
+
+
+def test_an_admin_replaced_before_the_fix_and_back_is_pointed_out_until_staff_choose() -> None:
+    """Replaced before replaced admins became buyers, the former admin came back as a second admin: the log proves
+    the automatic replacement, not what the company wants now, so the company page says it and staff choose."""
+    acme = company_with(NAME, {'early@old.example': 'viewer', 'boss@old.example': 'admin'})
+    ban_replaced_as_before_the_fix('boss@old.example')
+    boss = _customer('boss@old.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version)
+    assert roles_in(acme.id) == {'early@old.example': 'admin', 'boss@old.example': 'admin'}  # nothing undone
+    notes = _notes(acme.id)
+    assert notes['early@old.example'][0].endswith(': its last admin, boss@old.example, was banned')
+    took_over, replaced = notes['boss@old.example']
+    assert not took_over
+    assert replaced.startswith('early@old.example took over as company admin automatically on 20')
+    assert replaced.endswith(
+        '(its last admin, boss@old.example, was banned), yet boss@old.example kept the role: replaced before replaced '
+        'admins became buyers. Make one of them a buyer unless the company keeps both.'
+    )
+    assert _notes(acme.id, by=actor('early@old.example'))['boss@old.example'] == ('', '')  # staff's, not the portal's
+    with session_scope() as session:
+        company_members.change_role(
+            session=session,
+            by=make_user('manager'),
+            member_id=member_id('boss@old.example'),
+            version=None,
+            role='buyer',
+        )
+    assert _notes(acme.id)['boss@old.example'] == ('', '')
+    assert roles_in(acme.id) == {'early@old.example': 'admin', 'boss@old.example': 'buyer'}
+
+
+def test_a_replaced_admin_kept_while_still_banned_is_pointed_out_until_the_one_who_took_over_steps_down() -> None:
+    """Still banned, they would come back as a second admin when unbanned: said already; once staff made the one who
+    took over a buyer (the returned admin leads again), nothing is left to decide."""
+    acme = company_with(NAME, {'early@down.example': 'viewer', 'boss@down.example': 'admin'})
+    ban_replaced_as_before_the_fix('boss@down.example')
+    assert _notes(acme.id)['boss@down.example'][1].startswith('early@down.example took over as company admin')
+    boss = _customer('boss@down.example')
+    with session_scope() as session:
+        unban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version)
+    with session_scope() as session:
+        company_members.change_role(
+            session=session,
+            by=make_user('manager'),
+            member_id=member_id('early@down.example'),
+            version=None,
+            role='buyer',
+        )
+    assert _notes(acme.id) == {'early@down.example': ('', ''), 'boss@down.example': ('', '')}

@@ -18,10 +18,11 @@ from backoffice.models import CompanyRole, Customer, CustomerAddress
 from backoffice.services import company_members, customer_addresses, portal
 from backoffice.services.portal_scope import READ_ONLY
 
-from .support.companies import actor, company_with, member_id
+from .support.companies import actor, ban_replaced_as_before_the_fix, company_with, member_id
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, last_link
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: ünïcode'
 
@@ -300,3 +301,38 @@ async def test_banning_a_company_s_last_admin_says_who_took_over(user: User) -> 
         CompanyRole.admin,
         CompanyRole.buyer,
     )
+
+
+async def test_the_company_page_says_which_admin_took_over_automatically_and_who_kept_the_role(user: User) -> None:
+    make_customer('early@took.example', name=HOSTILE)
+    make_customer('boss@took.example', name='Boss: "<b>x</b>"')
+    acme = company_with('Took: "<i>"', {'early@took.example': 'viewer', 'boss@took.example': 'admin'})
+    ban_replaced_as_before_the_fix('boss@took.example')  # replaced as the app did before: still company admin
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/companies/{acme.id}')
+    await user.should_see(marker='member-took-over')
+    [took_over] = [e.text for e in user.find(marker='member-took-over').elements]
+    assert took_over.startswith('Company admin automatically since ')
+    assert took_over.endswith(': its last admin, boss@took.example, was banned')
+    [replaced] = [e.text for e in user.find(marker='member-replaced').elements]
+    assert replaced.startswith(f'{HOSTILE} took over as company admin automatically on ')
+    assert 'yet Boss: "<b>x</b>" kept the role' in replaced
+    with read_session() as session:
+        boss = session.exec(select(Customer).where(Customer.email == 'boss@took.example')).one()
+    select_value(user, f'member-role-{boss.id}', 'buyer')
+    await user.should_see('Boss: "<b>x</b>" is now Buyer.')
+    await user.should_not_see(marker='member-replaced')
+
+
+async def test_a_person_staff_invite_shows_among_the_company_contacts_at_once(user: User) -> None:
+    company = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/companies/{company.id}')
+    await user.should_see(marker='company-members')
+    assert [e.text for e in user.find(marker='count-contacts').elements] == ['1']
+    user.find(marker='invite-email').type('new.contact@acme.com')
+    user.find(marker='invite-name').type(HOSTILE)
+    user.find(marker='invite-send').click()
+    await user.should_see('The invitation is on its way to new.contact@acme.com.', retries=200)
+    await eventually(lambda: [e.text for e in user.find(marker='count-contacts').elements] == ['2'])
+    await user.should_see(HOSTILE, marker='row-contacts')

@@ -11,6 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 
+from .support.companies import company_with, roles_in
 from .support.factories import make_company, make_customer, make_user
 from .support.lists import as_if_counted, ask_for, caption, footer, listed, open_row, rows_show, the_list
 from .support.signin import signed_in
@@ -354,3 +355,43 @@ async def test_the_footer_counts_as_the_caption_does_exactly_or_about_on_every_p
     await rows_show(user, 'late@example.com')
     await eventually(lambda: (footer(user), caption(user)) == ('1–10 of about 990,000', 'about 990,000 customers'))
     assert listed(user, 'name')[0] == 'Late: "<b>bold</b>"'  # as typed
+
+
+async def test_a_banned_customers_page_says_why_under_the_status_until_the_ban_is_lifted(user: User) -> None:
+    troll = make_customer('why.banned@example.com', name=HOSTILE)
+    agent = make_user('agent')
+    reason = 'Abusive "messages": <script>window.__x=1</script>'
+    with session_scope() as session:
+        ban_customer(session=session, actor=agent, record_id=troll.id, version=troll.version, reason=reason)
+    await signed_in(user, agent.email, path=f'/customers/{troll.id}')
+    await user.should_see(marker='fact-status-detail')
+    [said] = [e.text for e in user.find(marker='fact-status-detail').elements]
+    assert said == f'Reason: {reason}'
+    user.find(kind=ui.button, content='Unban').click()
+    await user.should_see('Lift the ban on this customer?')
+    user.find(marker='confirm-action').click()
+    await user.should_see('Unban: done')
+    await user.should_not_see(marker='fact-status-detail')
+
+
+async def test_the_ban_dialog_says_before_who_takes_over_a_company_whose_last_admin_is_banned(user: User) -> None:
+    boss = make_customer('boss@foresee.example', name=HOSTILE)
+    make_customer('early@foresee.example', name='Early "<b>E</b>": bird')
+    acme = company_with('Acme "<i>x</i>": Ltd', {'early@foresee.example': 'viewer', 'boss@foresee.example': 'admin'})
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/customers/{boss.id}')
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    [said] = [e.text for e in user.find(marker='action-foreseen').elements]
+    assert said == (
+        f'{HOSTILE} is the last company admin of Acme "<i>x</i>": Ltd: Early "<b>E</b>": bird, its longest-standing '
+        f'member, becomes company admin in their place, and {HOSTILE} a buyer (unbanned, they come back as one).'
+    )
+    user.find('Reason *').type('Fraud: "<script>"')
+    user.find(marker='confirm-action').click()
+    await user.should_see('Customer banned.')
+    assert roles_in(acme.id) == {'early@foresee.example': 'admin', 'boss@foresee.example': 'buyer'}
+    await user.open(f'/customers/{make_customer("nobody@foresee.example").id}')  # no company: nothing to foresee
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    await user.should_not_see(marker='action-foreseen')

@@ -265,6 +265,25 @@ async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> Non
     assert '/portal/link?token=' in last_link('jo@example.com')
 
 
+async def test_a_banned_customers_page_says_they_cannot_be_invited_instead_of_offering_it(user: User) -> None:
+    """Banned (here by a colleague, while the page is open), the customer is said not invitable in place of the
+    button, which was offered and refused once pressed; unbanned, it is offered again."""
+    customer = make_customer('no.portal@example.com', name='Nell "<script>x</script>": O\'Hara')
+    agent = make_user('agent')
+    await signed_in(user, agent.email, path=f'/customers/{customer.id}')
+    await user.should_see('Invite to the customer portal')
+    with session_scope() as session:
+        customers.ban_customer(session=session, actor=agent, record_id=customer.id, version=1, reason='Spam: "<b>"')
+    await user.should_see('This customer is banned: they cannot be invited to the portal.', retries=200)
+    await user.should_not_see(marker='portal-invite-button')
+    with session_scope() as session:
+        customers.unban_customer(session=session, actor=agent, record_id=customer.id, version=2)
+    await user.should_not_see('This customer is banned: they cannot be invited to the portal.', retries=200)
+    await user.should_see(marker='portal-invite-button')
+    await user.open(f'/customers/{customer.id}')
+    await user.should_see('Invite to the customer portal')
+
+
 async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_data(user: User) -> None:
     customer = await enter_portal(user, 'kai@example.com', name='Kai')
     await user.open('/portal/account')

@@ -317,3 +317,20 @@ async def test_a_staff_manager_opens_an_admins_record_read_only_without_actions_
             version=staff_named(admin.email).version,
             active=False,
         )
+
+
+async def test_a_deactivated_staff_members_page_says_so_until_reactivated(user: User) -> None:
+    agent = make_user('agent', email='gone.quiet@example.com', name='Gus "Gone" <script>x</script>: ü')
+    await open_users_as_admin(user)
+    await user.open(f'/users/{agent.id}')
+    await user.should_see(marker='action-deactivate', retries=40)
+    await user.should_not_see(marker='user-deactivated')
+    user.find(marker='action-deactivate').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
+    await user.should_see('Deactivated: cannot sign in', retries=40)
+    await user.open(f'/users/{agent.id}')  # and so it stays
+    await user.should_see('Deactivated: cannot sign in', retries=40)
+    user.find(marker='action-reactivate').click()
+    await user.should_see(marker='action-deactivate', retries=40)
+    await user.should_not_see('Deactivated: cannot sign in')

@@ -116,6 +116,9 @@ class Column:
     # the API answers the derived value too, where it is the field's meaning made exact (a delivery's next attempt:
     # null once delivered or given up, not the stored time of a try that will not come); its type: the field's or null
     api_derived: bool = False
+    # a line under the value on the record's own page, worked out from the record ('' for none): why it stands so (a
+    # banned customer's reason); lists, cards, exports and the API show the value alone
+    detail: Callable[[Any], str] | None = None
 
     def value(self, record: Any) -> Any:
         """This column's value of a record: the derived one where declared, else the record's field."""
@@ -372,6 +375,10 @@ class Action:
     # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
     # confirms it, `run` gets confirmed=True
     warn: Callable[..., str | None] | None = None
+    # what running it does beyond the record, said in its dialog before the person confirms (`foresee(session=,
+    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned); the
+    # API does not ask it, the outcome's message says it again
+    foresee: Callable[..., str] | None = None
     # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
     # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
     # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"

@@ -50,6 +50,17 @@ from backoffice.services.customers import (
 from backoffice.services.personal_data_export import export_personal_data
 
 
+def _why_banned(customer: Customer) -> str:
+    """Under a banned customer's status on their page: the reason the ban was given with (kept with it)."""
+    if customer.status != CustomerStatus.banned or not customer.ban_reason:
+        return ''
+    return _('Reason: {reason}').format(reason=customer.ban_reason)
+
+
+def _ban_foreseen(*, session: Any, actor: Any, record_id: int) -> str:
+    return company_members.before_ban(session=session, actor=actor, customer_id=record_id)
+
+
 def _ban(*, session: Any, actor: Any, record_id: int, version: int, reason: str) -> Outcome:
     """Ban, saying what it did to the customer's company when they were its last admin (who took over)."""
     said = company_members.after_ban(session=session, actor=actor, customer_id=record_id)
@@ -165,7 +176,7 @@ CUSTOMERS = register(
             Column('name', N_('Name'), on_phone=False),
             # on the customer's page beside the name (a number found by phone is seen there); a list column on demand
             Column('phone', N_('Phone'), sortable=False, on_phone=False, shown=False),
-            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES, detail=_why_banned),
             Column('company_id', N_('Company'), kind='related', related='companies', sortable=False, on_phone=False),
             Column('marketing_consent', N_('Consent'), kind='bool', on_phone=False),
             Column('signed_up_at', N_('Signed up'), kind='datetime', on_phone=False),
@@ -262,6 +273,7 @@ CUSTOMERS = register(
                 icon='block',
                 inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True),),
                 visible=lambda c: c.status != CustomerStatus.banned,
+                foresee=_ban_foreseen,  # a company's last admin: who takes over, said before
             ),
             Action(
                 'unban',

@@ -18,16 +18,16 @@ trashed customer's waits in the list like any other, but no link is sent and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, not_, or_, select
 
-from backoffice import changes, events, formatting
+from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -81,6 +81,9 @@ class Member:
     banned: bool
     pending: bool = False  # invited by a company admin, not accepted yet
     invited_by: str = ''
+    # staff only, from the company's log: how this admin came to be one when no person chose it (see admin_notes)
+    took_over: str = ''  # made company admin automatically: when, and why
+    replaced: str = ''  # replaced automatically while banned or in the trash, yet still company admin
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,92 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
         _shown(member, customer, account, told=isinstance(by, User) or member.accepted_at is not None)
         for member, customer, account in rows
     ]
+    if isinstance(by, User):
+        found = admin_notes(session, company_id, found)
     return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
+
+
+RESENT = N_('{who} sent {email} the invitation to {company} again')
+# the log entries on a company that set a member's role (a resend names them too, and sets nothing)
+ROLE_SET = ('company.admin_promoted', 'company.member_role_changed', 'company.member_invited', 'company.member_joined')
+
+
+def admin_notes(session: Session, company_id: int, found: list[Member]) -> list[Member]:
+    """Staff's members with what the company's log says of the admins nobody chose: one made company admin
+    automatically (keep_an_admin: when, and why) and still so, and one replaced so while banned or in the trash who
+    still holds the role. Since replaced admins became buyers (after_contact_change), the second is only a company
+    repaired before that, whose former admin came back, or will come back, as a second company admin: whether the
+    company keeps both is staff's decision (the log proves what the automation did, not what the company wants now,
+    and the returned admin may have managed the company since), so it is said on their row, not undone."""
+    admins = {m.email.lower(): m for m in found if m.role == CompanyRole.admin and not m.pending}
+    if not admins:
+        return found
+    entries = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == 'companies',
+            AuditEntry.entity_id == str(company_id),
+            col(AuditEntry.action).in_(ROLE_SET),
+        )
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    ).all()
+    last: dict[str, AuditEntry] = {}  # the latest entry that set each person's role, by email
+    for entry in entries:
+        named = _named(entry)
+        inner = (entry.summary_params or {}).get('said')
+        resent = RESENT in (entry.summary_key, inner.get('key') if isinstance(inner, dict) else None)
+        if named and not resent:
+            last[named] = entry
+    notes: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        if entry.action != 'company.admin_promoted':
+            continue
+        params = entry.summary_params or {}
+        why = params.get('why') if isinstance(params.get('why'), dict) else None
+        promoted = _named(entry)
+        if promoted in admins and last.get(promoted) is entry:
+            notes.setdefault(promoted, {})['took_over'] = _('Company admin automatically since {when}: {why}').format(
+                when=formatting.when(entry.at),
+                why=stored_text.show('', why['key'], why.get('params')) if why and why.get('key') else _(ERASED),
+            )
+        if not why or why.get('key') not in (LEFT_BECAUSE['banned'], LEFT_BECAUSE['trashed']):
+            continue
+        left = str((why.get('params') or {}).get('email', '')).lower()
+        if left in admins and promoted in admins and left != promoted and _not_after(last.get(left), entry):
+            notes.setdefault(left, {})['replaced'] = _(
+                '{admin} took over as company admin automatically on {when} ({why}), yet {name} kept the role: '
+                'replaced before replaced admins became buyers. Make one of them a buyer unless the company keeps '
+                'both.'
+            ).format(
+                admin=admins[promoted].name or admins[promoted].email,
+                when=formatting.when(entry.at),
+                why=stored_text.show('', why['key'], why.get('params')),
+                name=admins[left].name or admins[left].email,
+            )
+    said = {email: (note.get('took_over', ''), note.get('replaced', '')) for email, note in notes.items()}
+    return [
+        replace(m, took_over=said[m.email.lower()][0], replaced=said[m.email.lower()][1])
+        if m.email.lower() in said
+        else m
+        for m in found
+    ]
+
+
+ERASED = N_("its last admin's personal data was erased")
+
+
+def _named(entry: AuditEntry) -> str:
+    """Whose role a company's log entry set (its `email`; one said with "no link sent" holds it one level down)."""
+    params = entry.summary_params or {}
+    inner = params.get('said')
+    if 'email' not in params and isinstance(inner, dict) and isinstance(inner.get('params'), dict):
+        params = inner['params']
+    return str(params.get('email') or '').lower()
+
+
+def _not_after(entry: AuditEntry | None, than: AuditEntry) -> bool:
+    """Was this entry (None: none) written before `than`?"""
+    return entry is None or (entry.at, entry.id or 0) < (than.at, than.id or 0)
 
 
 @dataclass(frozen=True)
@@ -445,7 +533,7 @@ def resend(*, session: Session, by: Acting, member_id: int, base_url: str) -> No
         customer,
         base_url,
         sentence(
-            N_('{who} sent {email} the invitation to {company} again'),
+            RESENT,
             who=_who(by),
             email=customer.email,
             company=company.name,
@@ -586,8 +674,7 @@ def _longest_standing(
             col(CompanyMember.accepted_at).is_not(None),
             col(CompanyMember.ended_at).is_(None),
             Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
+            *_can_sign_in(),
             col(Customer.id) != (besides or 0),
         )
         .order_by(col(CompanyMember.accepted_at), col(CompanyMember.id))
@@ -609,6 +696,25 @@ def after_ban(*, session: Session, actor: User, customer_id: int) -> str:
     return _(
         '{member} is now company admin of {company} in their place, and {name} a buyer (unbanned, they come back as '
         'one).'
+    ).format(name=name, company=company, member=member)
+
+
+def before_ban(*, session: Session, actor: User, customer_id: int) -> str:
+    """What banning this customer will do to their company, said in the Ban dialog before staff confirm it ('' when
+    nothing): as after_ban says it once done, and before_trash before the trash."""
+    require(actor, 'customers.write')
+    leaving = _last_admin_leaving(session, customer_id)
+    if leaving is None:
+        return ''
+    name, company, member = leaving
+    if member is None:
+        return _(
+            '{name} is the last company admin of {company} and no other member can take over: the company will have '
+            'no company admin until you make one of its contacts company admin.'
+        ).format(name=name, company=company)
+    return _(
+        '{name} is the last company admin of {company}: {member}, its longest-standing member, becomes company admin '
+        'in their place, and {name} a buyer (unbanned, they come back as one).'
     ).format(name=name, company=company, member=member)
 
 
@@ -657,20 +763,30 @@ def _last_admin_leaving(session: Session, customer_id: int) -> tuple[str, str, s
 
 
 def _open_admins(session: Session, company_id: int) -> int:
+    """How many company admins of the company can act (see _admin_seat, _can_sign_in)."""
     return session.exec(
         select(func.count())
         .select_from(CompanyMember)
         .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,  # cannot sign in: manages nobody
-        )
+        .where(*_admin_seat(company_id), *_can_sign_in())
     ).one()
+
+
+def _admin_seat(company_id: int) -> tuple[Any, ...]:
+    """A company admin's seat (CompanyMember joined to Customer): an accepted admin membership, not ended, of a
+    customer still the company's contact. Who holds one can act when they can also sign in (_can_sign_in)."""
+    return (
+        CompanyMember.company_id == company_id,
+        CompanyMember.role == CompanyRole.admin,
+        col(CompanyMember.accepted_at).is_not(None),
+        col(CompanyMember.ended_at).is_(None),
+        Customer.company_id == company_id,
+    )
+
+
+def _can_sign_in() -> tuple[Any, ...]:
+    """A customer who can sign in to the portal: not in the trash (gone), not banned (manages nobody)."""
+    return (col(Customer.deleted_at).is_(None), Customer.status != CustomerStatus.banned)
 
 
 def contact_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
@@ -752,15 +868,7 @@ def _absent_admins_replaced(session: Session, company_id: int, admin: Customer) 
     absent = session.exec(
         select(Customer)
         .join(CompanyMember, col(CompanyMember.customer_id) == Customer.id)
-        .where(
-            CompanyMember.company_id == company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == company_id,
-            Customer.id != admin.id,
-            or_(col(Customer.deleted_at).is_not(None), Customer.status == CustomerStatus.banned),
-        )
+        .where(*_admin_seat(company_id), Customer.id != admin.id, not_(and_(*_can_sign_in())))
         .order_by(col(Customer.id))
     ).all()
     for customer in absent:
@@ -910,16 +1018,7 @@ def _other_admins(session: Session, member: CompanyMember) -> int:
         select(func.count())
         .select_from(CompanyMember)
         .join(Customer, col(Customer.id) == CompanyMember.customer_id)
-        .where(
-            CompanyMember.company_id == member.company_id,
-            CompanyMember.role == CompanyRole.admin,
-            col(CompanyMember.accepted_at).is_not(None),
-            col(CompanyMember.ended_at).is_(None),
-            Customer.company_id == member.company_id,
-            col(Customer.deleted_at).is_(None),
-            Customer.status != CustomerStatus.banned,
-            CompanyMember.id != member.id,
-        )
+        .where(*_admin_seat(member.company_id), *_can_sign_in(), CompanyMember.id != member.id)
     ).one()
 
 

@@ -126,6 +126,18 @@ def invitation_of(*, session: Session, actor: User, customer_id: int) -> PortalA
     return session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer_id)).first()
 
 
+def not_invitable(*, session: Session, actor: User, customer_id: int) -> str:
+    """Why this customer cannot be invited to the portal now ('' when they can): the refusal `invite` would give, said
+    on their page in place of the button."""
+    require(actor, 'customers.read')
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.deleted_at is not None:
+        return _('This customer no longer exists.')
+    if customer.status == CustomerStatus.banned:
+        return _('This customer is banned: they cannot be invited to the portal.')
+    return ''
+
+
 # --- customers: signing in --------------------------------------------------------------------------------------------
 
 

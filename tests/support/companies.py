@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import AuditEntry, Company, CompanyRole, Customer
+from backoffice.models import AuditEntry, Company, CompanyMember, CompanyRole, Customer
 from backoffice.services import company_members
 from backoffice.services.company_members import Member
+from backoffice.services.customers import ban_customer
 from backoffice.services.portal_scope import PortalActor, actor_of
 
 from .factories import make_company, make_user
@@ -62,3 +63,28 @@ def admin_changes(company_id: int) -> list[tuple[str, str]]:
             .order_by(col(AuditEntry.id))
         ).all()
     return [(e.action, e.summary) for e in entries]
+
+
+def ban_replaced_as_before_the_fix(email: str) -> None:
+    """Ban this company's last admin as the app did before replaced admins became buyers: its longest-standing member
+    takes over (company.admin_promoted), and the banned admin keeps the admin role (no role change logged)."""
+    with read_session() as session:
+        customer = session.exec(select(Customer).where(Customer.email == email)).one()
+    with session_scope() as session:
+        ban_customer(
+            session=session, actor=make_user('manager'), record_id=customer.id, version=customer.version, reason='x'
+        )
+    with session_scope() as session:
+        member = session.exec(select(CompanyMember).where(CompanyMember.customer_id == customer.id)).one()
+        member.role = CompanyRole.admin
+        session.add(member)
+        for entry in session.exec(
+            select(AuditEntry).where(
+                AuditEntry.entity == 'companies',
+                AuditEntry.action == 'company.member_role_changed',
+                AuditEntry.entity_id == str(member.company_id),
+            )
+        ).all():
+            if (entry.summary_params or {}).get('email') == email:
+                session.delete(entry)
+        session.commit()
