@@ -34,8 +34,9 @@ def manager():
 
 
 def ledger_is_consistent() -> bool:
+    """The ledger sums to on hand, and what is reserved is what open orders still wait for."""
     with read_session() as session:
-        return stock.ledger_mismatches(session=session) == []
+        return stock.ledger_mismatches(session=session) == [] and stock.reservation_mismatches(session=session) == []
 
 
 def delivered(manager, *lines) -> Order:

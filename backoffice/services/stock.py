@@ -538,6 +538,26 @@ def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
     return [(pid, on_hand, int(total)) for pid, on_hand, total in rows if on_hand != int(total)]
 
 
+def reservation_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
+    """(product_id, reserved, what open orders still wait for) for every stocked product whose reservations are not
+    its open orders' lines less what parcels took and what was called off (should be none: migration 0081 recounted
+    them so)."""
+    waiting = (
+        select(OrderLine.product_id, func.sum(unshipped()).label('total'))
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(col(Order.status).in_(RESERVING))
+        .group_by(col(OrderLine.product_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(StockLevel.product_id, StockLevel.reserved, func.coalesce(waiting.c.total, 0))
+        .join(waiting, waiting.c.product_id == StockLevel.product_id, isouter=True)
+        .where(*stocked_rows())
+        .order_by(col(StockLevel.product_id))
+    )
+    return [(pid, reserved, int(total)) for pid, reserved, total in rows if reserved != int(total)]
+
+
 @dataclass(frozen=True)
 class ReorderLine:
     product_id: int
