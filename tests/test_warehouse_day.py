@@ -167,6 +167,32 @@ def test_a_batch_pick_list_starts_with_how_many_of_each_item_to_fetch() -> None:
     assert 'To fetch' not in ' '.join(page.extract_text() for page in PdfReader(BytesIO(single)).pages)
 
 
+def test_a_pick_list_names_services_on_the_order_without_sending_anyone_to_fetch_them() -> None:
+    """A workshop or a maintenance plan is on no shelf: the pick list named it among the items to fetch, with a box
+    to tick, and counted it in the batch's totals; it now says, under its order, that there is nothing to fetch."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from backoffice.services import documents
+
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    make_product('WS-LATTE', name='Latte "art": <script>', stocked=False)
+    both = place(('MUG', 2), ('WS-LATTE', 1), shipping_name=HOSTILE)
+    workshop = place(('WS-LATTE', 3), email='dan@example.com')
+    with read_session() as session:
+        pdf = documents.pick_list_pdf(session=session, actor=manager, order_ids=[both.id, workshop.id])
+    text = ' '.join(' '.join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    totals = text[text.index('To fetch') : text.index(f'Order {both.number}')]
+    assert 'MUG' in totals and 'WS-LATTE' not in totals
+    first = text[text.index(f'Order {both.number}') : text.index(f'Order {workshop.number}')]
+    assert 'Not stocked, nothing to fetch: 1 × WS-LATTE Latte "art": <script>' in first
+    assert first.count('WS-LATTE') == 1 and 'MUG' in first
+    last = text[text.index(f'Order {workshop.number}') :]
+    assert 'Not stocked, nothing to fetch: 3 × WS-LATTE' in last and 'SKU' not in last
+
+
 def _returned(manager, quantity: int):
     from backoffice.services import returns
 
