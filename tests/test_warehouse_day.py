@@ -232,6 +232,35 @@ def test_a_return_where_only_some_items_can_be_sold_again_restocks_those() -> No
     assert said[-1] == f'Return {rma.number} received: 2 of 3 items put back in stock, the rest not'
 
 
+def test_a_return_of_a_product_never_counted_yet_puts_it_on_the_shelf() -> None:
+    """A new product sold before its first stock came in (shipped with no stock row) came back: the return said '2 of 2'
+    restocked, yet nothing went on the shelf and the inventory did not list it. Its stock starts with the return."""
+    from backoffice.services import returns
+
+    manager = make_user('manager')
+    new = make_product('NEW', name=HOSTILE)  # stocked, never received nor counted
+    order = place(('NEW', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=HOSTILE,
+            lines=[{'order_line_id': line.id, 'quantity': 2}],
+        )
+    with session_scope() as session:
+        received = returns.receive(session=session, actor=manager, return_id=rma.id)
+    assert received.restocked_quantity == 2
+    assert (level(new.id).on_hand, level(new.id).reserved, level(new.id).available) == (2, 0, 2)
+    with read_session() as session:
+        assert stock.ledger_mismatches(session=session) == []
+        [movement] = stock.ledger(session=session, actor=manager, product_id=new.id)
+    assert (movement.kind, movement.quantity, stock_movement_text(movement)) == ('return', 2, f'Return {rma.number}')
+
+
 async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: User) -> None:
     manager = make_user('manager')
     cup, order, rma, line = _returned(manager, 3)
