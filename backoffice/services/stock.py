@@ -575,7 +575,8 @@ class ReorderLine:
 def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
     plus one when no maximum is set), less what purchase orders not yet received bring: a product they already
-    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash."""
+    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash. A product
+    open orders wait for before its first stock came in (pre-orders) is listed with what they wait for."""
     require(actor, 'catalog.read')
     rows = session.exec(
         select(StockLevel, Product.name)
@@ -587,6 +588,27 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
         )
         .order_by(col(StockLevel.sku))
     ).all()
+    # sold before their first stock came in (pre-orders): no stock row yet, so never low, yet orders wait for them
+    # (they reserve once it arrives, `level_for`); read as a row at 0 on hand holding what those orders wait for
+    waiting = session.exec(
+        select(Product.id, Product.sku, Product.name, func.sum(unshipped()))
+        .join(OrderLine, col(OrderLine.product_id) == Product.id)
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(
+            col(Order.status).in_(RESERVING),
+            col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),
+            ~select(StockLevel.id).where(StockLevel.product_id == Product.id).exists(),
+        )
+        .group_by(col(Product.id), col(Product.sku), col(Product.name))
+    ).all()
+    awaited = [
+        (StockLevel(product_id=pid, sku=sku, reserved=int(wanted), available=-int(wanted)), name)
+        for pid, sku, name, wanted in waiting
+        if wanted and wanted > 0
+    ]
+    if awaited:
+        rows = sorted([*rows, *awaited], key=lambda row: row[0].sku)
     coming = on_order(session, [level.product_id for level, _name in rows])
     lines = []
     for level, name in rows:
