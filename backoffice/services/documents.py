@@ -105,7 +105,7 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
         if order.id in unpicked:
             items = ', '.join(f'{line.quantity} × {line.sku} {line.name}' for line in unpicked[order.id])
             said = _('Not stocked, nothing to fetch: {items}').format(items=items)
-            pdf.multi_cell(0, 4, _text(pdf, said), new_x='LMARGIN', new_y='NEXT')
+            pdf.multi_cell(0, 4, _text(pdf, said), align='L', new_x='LMARGIN', new_y='NEXT')
         if order.id not in by_order:
             continue
         # plain cells, not fpdf2's table: a 2,000-order batch renders in seconds, not tens of seconds
