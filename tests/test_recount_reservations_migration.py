@@ -1,7 +1,7 @@
 """Migration 0081: each stocked product's reservations are recounted from what its open orders still wait for — a
 pre-order that reserved nothing reserves now (the product reads as short: its units were sold again), what parcels
 took and what was called off is not reserved, a reservation no open order holds goes; a product not stocked, and one
-already right, are untouched."""
+already right, are untouched. A stock row holding a product's old SKU gets its new one."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ PRODUCTS = {
     4: ('PLAN', 0, 0, 0, 0),  # not stocked: reserves nothing
     5: ('OLD', 1, 1, 0, 0),  # a packed order shipped before parcels had lines: the whole order left
     6: ('RIGHT', 1, 3, 2, 0),  # already right
+    7: ('MUG-BLUE', 1, 4, 0, 0),  # relabelled: its stock row still said MUG
 }
+STALE_SKUS = {7: 'MUG'}
 # order id, status, [(line id, product id, quantity, called off)]
 ORDERS = [
     (1, 'pending', [(1, 1, 5, 0), (2, 4, 2, 0)]),  # the pre-order: reserved nothing, its product had no stock yet
@@ -64,6 +66,7 @@ def test_reservations_are_recounted_from_what_open_orders_still_wait_for(tmp_pat
         ('PLAN', 0, 0, 0, 0, 1, 1),
         ('OLD', 1, 0, 1, 0, 1, 1),
         ('RIGHT', 3, 2, 1, 0, 1, 1),
+        ('MUG-BLUE', 4, 0, 4, 0, 1, 2),
     ]
     migrate_to(engine, '0079', down=True)
 
@@ -86,7 +89,7 @@ def _broken_shop(connection) -> None:  # noqa: ANN001 - a SQLAlchemy connection
             ),
             {
                 'id': id_,
-                'sku': sku,
+                'sku': STALE_SKUS.get(id_, sku),
                 'on_hand': on_hand,
                 'reserved': reserved,
                 'available': available,

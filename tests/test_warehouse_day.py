@@ -193,6 +193,31 @@ def test_a_pick_list_names_services_on_the_order_without_sending_anyone_to_fetch
     assert 'Not stocked, nothing to fetch: 3 × WS-LATTE' in last and 'SKU' not in last
 
 
+def test_a_product_given_a_new_sku_is_found_and_said_by_it_in_the_inventory() -> None:
+    """The shop relabelled MUG as MUG-BLUE: the inventory still listed, sorted and searched its stock as MUG, and its
+    shortage, its low-stock notice and a refused parcel named a SKU that no longer exists."""
+    from backoffice.engine.declaration import resource
+    from backoffice.services import crud
+
+    manager = make_user('manager')
+    mug = make_product('MUG', name=HOSTILE, stock_on_hand=5, actor=manager)
+    place(('MUG', 3))
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=1, reason=HOSTILE)
+    with session_scope() as session:
+        version = session.get(type(mug), mug.id).version
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=resource('products'),
+            record_id=mug.id,
+            version=version,
+            changes={'sku': 'mug-blue'},
+        )
+    assert level(mug.id).sku == 'MUG-BLUE'
+    assert stock.shortage_said(level(mug.id)) == 'MUG-BLUE: 3 reserved by open orders, 1 on the shelf (2 short)'
+
+
 def _returned(manager, quantity: int):
     from backoffice.services import returns
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, formatting
+from backoffice import changes, events, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
@@ -318,6 +318,22 @@ def left_unstocked_said(units: int) -> str:
         'they went) or stock the product again',
         abs(units),
     ).format(n=formatting.number(units))
+
+
+def rename(session: Session, product: Product) -> None:
+    """A product's new SKU on its stock row (a copy, for the stock list's sort and search), stocked or not. Inside the
+    save's transaction."""
+    if product.id is None:
+        return
+    statement = select(StockLevel).where(StockLevel.product_id == product.id)
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update()
+    level = session.exec(statement).first()
+    if level is not None and level.sku != product.sku:
+        level.sku = product.sku
+        stamp(level)
+        session.add(level)
+        events.after_commit(session, Topic.stock, {'id': level.id, 'action': 'renamed'})  # the stock list shows it
 
 
 def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | None:

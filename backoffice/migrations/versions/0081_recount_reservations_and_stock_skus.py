@@ -9,6 +9,9 @@ parcels could be split, took the whole order, as services/orders.shipped_by_line
 holds fewer than that reads as short (available below 0, low stock), as after a count that found units missing: the
 oldest orders are served first. Products not stocked keep no reservation (migration 0058). On hand is not touched.
 
+And each stock row's SKU is its product's again: a product given a new SKU kept the old one on its stock row, where
+the stock list sorted and searched it and shortages named it (a save now copies it: services/stock.rename).
+
 Revision ID: 0081
 Revises: 0079
 Create Date: 2026-12-06
@@ -26,7 +29,9 @@ depends_on: str | Sequence[str] | None = None
 
 RESERVING = ('pending', 'paid', 'packed')  # services/stock.RESERVING, as stored
 
-products = sa.table('products', sa.column('id', sa.Integer()), sa.column('stocked', sa.Boolean()))
+products = sa.table(
+    'products', sa.column('id', sa.Integer()), sa.column('sku', sa.String()), sa.column('stocked', sa.Boolean())
+)
 orders = sa.table('orders', sa.column('id', sa.Integer()), sa.column('status', sa.String()))
 order_lines = sa.table(
     'order_lines',
@@ -48,6 +53,7 @@ levels = sa.table(
     'stock_levels',
     sa.column('id', sa.Integer()),
     sa.column('product_id', sa.Integer()),
+    sa.column('sku', sa.String()),
     sa.column('on_hand', sa.Integer()),
     sa.column('reserved', sa.Integer()),
     sa.column('available', sa.Integer()),
@@ -70,6 +76,12 @@ def upgrade() -> None:
         if not low:  # back above its minimum: the next time it falls, staff are told again
             values['low_alerted_at'] = None
         connection.execute(levels.update().where(levels.c.id == level_id).values(**values))
+    named = sa.select(products.c.sku).where(products.c.id == levels.c.product_id).scalar_subquery()
+    connection.execute(
+        levels.update()
+        .where(levels.c.sku != named)
+        .values(sku=named, version=levels.c.version + 1)
+    )
 
 
 def downgrade() -> None:
