@@ -464,23 +464,28 @@ class RecordDialog:
         the form's buttons (a notice said it and left the person to find Save, then the action again)."""
         self._hide_saving_offer()
         with self.actions:
+            # the sentence and the button side by side where both fit; on a phone the button goes under the sentence,
+            # whole (beside it, it was squeezed to one word a line: "Save / and / continue")
             with (
                 ui.row()
-                .classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900 no-wrap')
+                .classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900')
                 .mark('save-first') as self.saving_offer
             ):
-                ui.icon('edit_note')
-                ui.label(
-                    _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label))
-                ).classes('grow text-sm')
+                with ui.row().classes('items-center gap-2 no-wrap').style('flex: 1 1 16rem'):
+                    ui.icon('edit_note')
+                    ui.label(
+                        _('Save your changes first: {action} works on the saved record.').format(
+                            action=shown(action.label)
+                        )
+                    ).classes('grow text-sm')
 
                 async def save_and_continue() -> None:
                     self.saving_asked = action.key
                     await self._action(action)
 
-                ui.button(_('Save and continue'), on_click=save_and_continue).props('dense no-caps').mark(
-                    'save-and-continue'
-                )
+                ui.button(_('Save and continue'), on_click=save_and_continue).props('dense no-caps no-wrap').classes(
+                    'ml-auto'
+                ).mark('save-and-continue')
         self.saving_offer.move(self.actions, target_index=0)
 
     def _hide_saving_offer(self) -> None:

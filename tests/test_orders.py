@@ -136,6 +136,7 @@ def test_the_flow_pays_packs_ships_with_a_tracking_link_and_delivers(manager) ->
         ).all()
         assert kinds == ['created', 'paid', 'packed', 'shipped', 'delivered']
         assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
 
 
 def test_a_parcel_keeps_its_tracking_link_when_the_carrier_changes_its_template(manager) -> None:

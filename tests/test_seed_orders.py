@@ -42,6 +42,7 @@ def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, mon
         # a parcel goes somewhere: the packer reads its name and address on the order (the demo's were empty)
         assert some.shipping_name and '\n' in some.shipping_address
         assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
         statuses = {o.status for o in session.exec(select(Order))}
         assert {'delivered', 'cancelled'} <= statuses
         manager = make_user('manager')

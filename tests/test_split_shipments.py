@@ -112,6 +112,7 @@ def test_two_parcels_ship_an_order_each_taking_its_own_stock(manager) -> None:
             'A parcel was shipped; the rest follows'
         ]
         assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
     assert kinds(order)[-2:] == ['parcel-shipped', 'shipped']
 
     # each parcel is delivered on its own; the order once every parcel arrived

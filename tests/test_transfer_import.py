@@ -678,4 +678,5 @@ def test_reverting_an_import_does_not_stop_stocking_a_product_whose_shelf_or_ord
     with read_session() as session:
         assert session.get(type(gift), gift.id).stocked is True
         assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
     assert (level(gift.id).on_hand, level(gift.id).reserved) == (5, 2)

@@ -167,6 +167,57 @@ def test_a_batch_pick_list_starts_with_how_many_of_each_item_to_fetch() -> None:
     assert 'To fetch' not in ' '.join(page.extract_text() for page in PdfReader(BytesIO(single)).pages)
 
 
+def test_a_pick_list_names_services_on_the_order_without_sending_anyone_to_fetch_them() -> None:
+    """A workshop or a maintenance plan is on no shelf: the pick list named it among the items to fetch, with a box
+    to tick, and counted it in the batch's totals; it now says, under its order, that there is nothing to fetch."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from backoffice.services import documents
+
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    make_product('WS-LATTE', name='Latte "art": <script>', stocked=False)
+    both = place(('MUG', 2), ('WS-LATTE', 1), shipping_name=HOSTILE)
+    workshop = place(('WS-LATTE', 3), email='dan@example.com')
+    with read_session() as session:
+        pdf = documents.pick_list_pdf(session=session, actor=manager, order_ids=[both.id, workshop.id])
+    text = ' '.join(' '.join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    totals = text[text.index('To fetch') : text.index(f'Order {both.number}')]
+    assert 'MUG' in totals and 'WS-LATTE' not in totals
+    first = text[text.index(f'Order {both.number}') : text.index(f'Order {workshop.number}')]
+    assert 'Not stocked, nothing to fetch: 1 × WS-LATTE Latte "art": <script>' in first
+    assert first.count('WS-LATTE') == 1 and 'MUG' in first
+    last = text[text.index(f'Order {workshop.number}') :]
+    assert 'Not stocked, nothing to fetch: 3 × WS-LATTE' in last and 'SKU' not in last
+
+
+def test_a_product_given_a_new_sku_is_found_and_said_by_it_in_the_inventory() -> None:
+    """The shop relabelled MUG as MUG-BLUE: the inventory still listed, sorted and searched its stock as MUG, and its
+    shortage, its low-stock notice and a refused parcel named a SKU that no longer exists."""
+    from backoffice.engine.declaration import resource
+    from backoffice.services import crud
+
+    manager = make_user('manager')
+    mug = make_product('MUG', name=HOSTILE, stock_on_hand=5, actor=manager)
+    place(('MUG', 3))
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=1, reason=HOSTILE)
+    with session_scope() as session:
+        version = session.get(type(mug), mug.id).version
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=resource('products'),
+            record_id=mug.id,
+            version=version,
+            changes={'sku': 'mug-blue'},
+        )
+    assert level(mug.id).sku == 'MUG-BLUE'
+    assert stock.shortage_said(level(mug.id)) == 'MUG-BLUE: 3 reserved by open orders, 1 on the shelf (2 short)'
+
+
 def _returned(manager, quantity: int):
     from backoffice.services import returns
 
@@ -204,6 +255,35 @@ def test_a_return_where_only_some_items_can_be_sold_again_restocks_those() -> No
     with read_session() as session:
         said = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)]
     assert said[-1] == f'Return {rma.number} received: 2 of 3 items put back in stock, the rest not'
+
+
+def test_a_return_of_a_product_never_counted_yet_puts_it_on_the_shelf() -> None:
+    """A new product sold before its first stock came in (shipped with no stock row) came back: the return said '2 of 2'
+    restocked, yet nothing went on the shelf and the inventory did not list it. Its stock starts with the return."""
+    from backoffice.services import returns
+
+    manager = make_user('manager')
+    new = make_product('NEW', name=HOSTILE)  # stocked, never received nor counted
+    order = place(('NEW', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=HOSTILE,
+            lines=[{'order_line_id': line.id, 'quantity': 2}],
+        )
+    with session_scope() as session:
+        received = returns.receive(session=session, actor=manager, return_id=rma.id)
+    assert received.restocked_quantity == 2
+    assert (level(new.id).on_hand, level(new.id).reserved, level(new.id).available) == (2, 0, 2)
+    with read_session() as session:
+        assert stock.ledger_mismatches(session=session) == []
+        [movement] = stock.ledger(session=session, actor=manager, product_id=new.id)
+    assert (movement.kind, movement.quantity, stock_movement_text(movement)) == ('return', 2, f'Return {rma.number}')
 
 
 async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: User) -> None:

@@ -89,6 +89,10 @@ def product_change_allowed(product: Product, values: dict[str, Any]) -> dict[str
 
 
 def stocked_again(session: Session, product: Product, diff: dict[str, list[Any]]) -> None:
+    """After a product's change, in its transaction: stocked again, it reserves for the open orders placed while it
+    was not; a new SKU is the one its stock row goes by (listed, sorted, searched and named in shortages by it)."""
+    if 'sku' in diff:
+        stock.rename(session, product)
     if diff.get('stocked') == [False, True]:
         stock.reserve_for_open_orders(session, product)
 
@@ -240,7 +244,7 @@ PRODUCTS = register(
         create=ProductCreate,
         update=ProductUpdate,
         check_change=product_change_allowed,  # not stocked while units are on its shelf or reserved
-        after_change=stocked_again,  # reserves for the open orders placed while it was not stocked
+        after_change=stocked_again,  # reserves for orders placed while not stocked; a new SKU onto its stock row
         note=product_note,  # units left on the shelf of a product not stocked
         saved_note=product_saved_note,
         permission='catalog',

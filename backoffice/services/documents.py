@@ -12,7 +12,7 @@ from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
-from backoffice.models import Invoice, Order, OrderLine, OrderStatus, ShipmentLine, User
+from backoffice.models import Invoice, Order, OrderLine, OrderStatus, Product, ShipmentLine, User
 from backoffice.permissions import require
 from backoffice.services import invoice_layout, orders, pdf_base
 
@@ -53,9 +53,14 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
         )
     )
     lines = _still_to_ship(session, found, lines)
+    # a service or a plan on the order (a workshop, a maintenance plan) is on no shelf: it is named, not fetched
+    lines, not_fetched = _on_shelves(session, lines)
     by_order: dict[int, list[OrderLine]] = {}
     for line in lines:
         by_order.setdefault(line.order_id, []).append(line)
+    unpicked: dict[int, list[OrderLine]] = {}
+    for line in not_fetched:
+        unpicked.setdefault(line.order_id, []).append(line)
     pdf = _document()
     font = _font(pdf)
     box = '☐' if font == 'DejaVu' else '[ ]'
@@ -97,6 +102,12 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
         pdf.set_font(font, size=9)
         if order.shipping_address:
             pdf.multi_cell(0, 4, _text(pdf, order.shipping_address), new_x='LMARGIN', new_y='NEXT')
+        if order.id in unpicked:
+            items = ', '.join(f'{line.quantity} × {line.sku} {line.name}' for line in unpicked[order.id])
+            said = _('Not stocked, nothing to fetch: {items}').format(items=items)
+            pdf.multi_cell(0, 4, _text(pdf, said), align='L', new_x='LMARGIN', new_y='NEXT')
+        if order.id not in by_order:
+            continue
         # plain cells, not fpdf2's table: a 2,000-order batch renders in seconds, not tens of seconds
         for cells in [('', _('SKU'), _('Item'), _('Qty'))] + [
             (box, line.sku, line.name, str(line.quantity)) for line in by_order.get(order.id, [])
@@ -137,6 +148,21 @@ def _still_to_ship(session: Session, found: list[Order], lines: list[OrderLine])
         if rest > 0:
             left.append(line if rest == line.quantity else line.model_copy(update={'quantity': rest}))
     return left
+
+
+def _on_shelves(session: Session, lines: list[OrderLine]) -> tuple[list[OrderLine], list[OrderLine]]:
+    """The lines split into those fetched from the shelves and those of products not stocked (a service, a plan).
+    A line whose product is gone stays fetched: what it was, only the shelf can say."""
+    ids = {line.product_id for line in lines if line.product_id is not None}
+    unstocked = (
+        set(session.exec(select(Product.id).where(col(Product.id).in_(ids), col(Product.stocked).is_(False))).all())
+        if ids
+        else set()
+    )
+    return (
+        [line for line in lines if line.product_id not in unstocked],
+        [line for line in lines if line.product_id in unstocked],
+    )
 
 
 def _to_fetch(lines: list[OrderLine]) -> list[tuple[str, str, int]]:

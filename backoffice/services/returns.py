@@ -264,6 +264,11 @@ def receive(
             wanted[line.product_id] = wanted.get(line.product_id, 0) + back[line.id]
     levels = stock.locked_levels(session, wanted) if wanted else {}
     for product_id, quantity in wanted.items():
+        product = session.get(Product, product_id) if product_id not in levels else None
+        if product is not None and product.stocked:
+            # stocked, yet never received nor counted (sold before its first stock came in): its stock starts here,
+            # reserving what its open orders wait for, as a first receipt's does
+            levels[product_id] = stock.level_for(session, product)
         if product_id in levels:
             stock.move(
                 session,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, formatting
+from backoffice import changes, events, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
@@ -320,6 +320,22 @@ def left_unstocked_said(units: int) -> str:
     ).format(n=formatting.number(units))
 
 
+def rename(session: Session, product: Product) -> None:
+    """A product's new SKU on its stock row (a copy, for the stock list's sort and search), stocked or not. Inside the
+    save's transaction."""
+    if product.id is None:
+        return
+    statement = select(StockLevel).where(StockLevel.product_id == product.id)
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update()
+    level = session.exec(statement).first()
+    if level is not None and level.sku != product.sku:
+        level.sku = product.sku
+        stamp(level)
+        session.add(level)
+        events.after_commit(session, Topic.stock, {'id': level.id, 'action': 'renamed'})  # the stock list shows it
+
+
 def reserve_for_open_orders(session: Session, product: Product) -> StockLevel | None:
     """A product stocked again: the open orders placed while it was not stocked reserved nothing of it, yet shipping or
     cancelling them takes their quantities off its reservations. They reserve now, the whole of each line (shipping and
@@ -538,6 +554,26 @@ def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
     return [(pid, on_hand, int(total)) for pid, on_hand, total in rows if on_hand != int(total)]
 
 
+def reservation_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
+    """(product_id, reserved, what open orders still wait for) for every stocked product whose reservations are not
+    its open orders' lines less what parcels took and what was called off (should be none: migration 0081 recounted
+    them so)."""
+    waiting = (
+        select(OrderLine.product_id, func.sum(unshipped()).label('total'))
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(col(Order.status).in_(RESERVING))
+        .group_by(col(OrderLine.product_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(StockLevel.product_id, StockLevel.reserved, func.coalesce(waiting.c.total, 0))
+        .join(waiting, waiting.c.product_id == StockLevel.product_id, isouter=True)
+        .where(*stocked_rows())
+        .order_by(col(StockLevel.product_id))
+    )
+    return [(pid, reserved, int(total)) for pid, reserved, total in rows if reserved != int(total)]
+
+
 @dataclass(frozen=True)
 class ReorderLine:
     product_id: int
@@ -555,7 +591,8 @@ class ReorderLine:
 def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
     plus one when no maximum is set), less what purchase orders not yet received bring: a product they already
-    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash."""
+    bring back up is not listed (it was ordered twice from the list before); nor is a product in the trash. A product
+    open orders wait for before its first stock came in (pre-orders) is listed with what they wait for."""
     require(actor, 'catalog.read')
     rows = session.exec(
         select(StockLevel, Product.name)
@@ -567,6 +604,27 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
         )
         .order_by(col(StockLevel.sku))
     ).all()
+    # sold before their first stock came in (pre-orders): no stock row yet, so never low, yet orders wait for them
+    # (they reserve once it arrives, `level_for`); read as a row at 0 on hand holding what those orders wait for
+    waiting = session.exec(
+        select(Product.id, Product.sku, Product.name, func.sum(unshipped()))
+        .join(OrderLine, col(OrderLine.product_id) == Product.id)
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(
+            col(Order.status).in_(RESERVING),
+            col(Product.stocked).is_(True),
+            col(Product.deleted_at).is_(None),
+            ~select(StockLevel.id).where(StockLevel.product_id == Product.id).exists(),
+        )
+        .group_by(col(Product.id), col(Product.sku), col(Product.name))
+    ).all()
+    awaited = [
+        (StockLevel(product_id=pid, sku=sku, reserved=int(wanted), available=-int(wanted)), name)
+        for pid, sku, name, wanted in waiting
+        if wanted and wanted > 0
+    ]
+    if awaited:
+        rows = sorted([*rows, *awaited], key=lambda row: row[0].sku)
     coming = on_order(session, [level.product_id for level, _name in rows])
     lines = []
     for level, name in rows:

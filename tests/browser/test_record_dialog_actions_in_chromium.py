@@ -60,6 +60,11 @@ COVERED = """
     }).map(b => b.innerText.trim() || b.getAttribute('aria-label'));
     return {toasts: toasts.length, covered};
 """
+# a button's height against the line height of its label
+ONE_LINE = """
+    const label = arguments[0].querySelector('.block') || arguments[0];
+    return {height: label.getBoundingClientRect().height, line: parseFloat(getComputedStyle(label).lineHeight) || 20};
+"""
 # three notifications sent as ui.notify sends one (Quasar.Notify.create with the page's defaults), hostile words
 NOTICES = (
     ('Saved "Mug": <img src=x onerror="window.__x=1">', 'positive'),
@@ -138,6 +143,9 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         button(driver, 'Adjust stock').click()
         visible_text(driver, 'Save your changes first')
         go_on = in_reach(driver, 'Save and continue', f'save-first-{width}')
+        # whole on one line, not squeezed beside the sentence to a word a line ("Save / and / continue") on a phone
+        lines = driver.execute_script(ONE_LINE, go_on)
+        assert lines['height'] < 2 * lines['line'], f'"Save and continue" wraps at {width}: {lines}'
         assert not driver.find_elements(By.CSS_SELECTOR, '.q-notification'), 'said in place, not in a notice'
         where = driver.execute_script(IN_REACH, save)
         assert where['inside'] and where['reached'], f'the offer pushes Save changes out of reach at {width}: {where}'
