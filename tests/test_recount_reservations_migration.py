@@ -1,4 +1,4 @@
-"""Migration 0081: each stocked product's reservations are recounted from what its open orders still wait for — a
+"""Migration 0080: each stocked product's reservations are recounted from what its open orders still wait for — a
 pre-order that reserved nothing reserves now (the product reads as short: its units were sold again), what parcels
 took and what was called off is not reserved, a reservation no open order holds goes; a product not stocked, and one
 already right, are untouched. A stock row holding a product's old SKU gets its new one."""
@@ -51,7 +51,7 @@ def test_reservations_are_recounted_from_what_open_orders_still_wait_for(tmp_pat
     migrate_to(engine, '0079')
     with engine.begin() as connection:
         _broken_shop(connection)
-    migrate_to(engine, '0081')
+    migrate_to(engine, '0080')
     with engine.connect() as connection:
         rows = connection.execute(
             text(

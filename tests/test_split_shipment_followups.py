@@ -175,7 +175,7 @@ def test_cancelling_what_is_not_shipped_frees_its_stock_and_ships_the_order(mana
     ship(manager, order, {line_id(order, 'MUG'): 2})
     assert 'cancel_rest' in orders.allowed_actions(fresh(order.id))
     assert (level(mug.id).reserved, level(tee.id).reserved) == (1, 1)
-    with read_session() as session:  # what is reserved is what the open order still waits for (migration 0081)
+    with read_session() as session:  # what is reserved is what the open order still waits for (migration 0080)
         assert stock.reservation_mismatches(session=session) == []
     done = cancel_rest(manager, order)
     now = fresh(order.id)

@@ -556,7 +556,7 @@ def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
 
 def reservation_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
     """(product_id, reserved, what open orders still wait for) for every stocked product whose reservations are not
-    its open orders' lines less what parcels took and what was called off (should be none: migration 0081 recounted
+    its open orders' lines less what parcels took and what was called off (should be none: migration 0080 recounted
     them so)."""
     waiting = (
         select(OrderLine.product_id, func.sum(unshipped()).label('total'))

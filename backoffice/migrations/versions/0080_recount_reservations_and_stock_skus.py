@@ -12,7 +12,7 @@ oldest orders are served first. Products not stocked keep no reservation (migrat
 And each stock row's SKU is its product's again: a product given a new SKU kept the old one on its stock row, where
 the stock list sorted and searched it and shortages named it (a save now copies it: services/stock.rename).
 
-Revision ID: 0081
+Revision ID: 0080
 Revises: 0079
 Create Date: 2026-12-06
 """
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0081'
+revision: str = '0080'
 down_revision: str | None = '0079'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
