@@ -424,17 +424,24 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
             _count(session, select(t.number).where(condition)),
             (status, rating) if key != 'csat' else (status,),
         )
-    if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
-        s = src.stock_levels.c
-        low = (s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
+    if key == 'low_stock' and src.has_tables(session, 'stock_levels', 'products'):
+        s, p = src.stock_levels.c, src.products.c
+        joined, low = src.low_in_stock()  # as the card counts them
         rows = session.execute(
-            select(s.product_id, s.on_hand, s.reserved, s.min_qty).where(*low).order_by(s.product_id).limit(limit)
+            select(s.sku, p.name, s.on_hand, s.reserved, s.min_qty)
+            .select_from(joined)
+            .where(*low)
+            .order_by(s.sku)
+            .limit(limit)
         ).all()
         product, on_hand, reserved, minimum = _('Product'), _('On hand'), _('Reserved'), _('Minimum')
-        return Behind(
+        return Behind(  # the product by its SKU and name, as the inventory list and the digest name it (not its id)
             [product, on_hand, reserved, minimum],
-            [{product: r.product_id, on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty} for r in rows],
-            _count(session, select(s.product_id).where(*low)),
+            [
+                {product: f'{r.sku} {r.name}', on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty}
+                for r in rows
+            ],
+            _count(session, select(s.product_id).select_from(joined).where(*low)),
         )
     e = src.events.c
     kinds = {

@@ -336,18 +336,13 @@ def new_customers(day: Day) -> DayValue:
 
 
 def low_stock(day: Day) -> DayValue:
-    if not src.has_tables(day.session, 'stock_levels'):
+    """Products low in stock as the inventory list's Low stock filter, the alert, the reorder list and the digest say
+    it: the stored flag (at or below the minimum, or fewer on the shelf than reserved whatever the minimum), of products
+    still stocked and not in the trash (a product turned into a service keeps its old row, shown nowhere)."""
+    if not src.has_tables(day.session, 'stock_levels', 'products'):
         return DayValue(None)
-    s = src.stock_levels.c
-    return DayValue(
-        float(
-            day.session.execute(
-                select(func.count())
-                .select_from(src.stock_levels)
-                .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
-            ).scalar_one()
-        )
-    )
+    joined, low = src.low_in_stock()
+    return DayValue(float(day.session.execute(select(func.count()).select_from(joined).where(*low)).scalar_one()))
 
 
 # --- requests --------------------------------------------------------------------------------------------------------
@@ -563,7 +558,10 @@ KPIS: list[Kpi] = [
         'low_stock',
         N_('Low-stock products'),
         'count',
-        N_('Products whose available stock (on hand minus reserved) is at or below their minimum.'),
+        N_(
+            'Products whose available stock (on hand minus reserved) is at or below their minimum, or below zero; '
+            'products in the trash or no longer stocked are left out.'
+        ),
         low_stock,
         ('stock',),
         period='last',
