@@ -68,6 +68,8 @@ class Card:
     # the period ends with today's so far: the previous one is counted up to this instant, the same time of day on
     # its last day (like with like: a morning's turnover against whole days fell every morning); None: whole days
     previous_until: datetime | None = None
+    # a money card from orders (turnover, basket): the period's paid orders in another currency, which it leaves out
+    left_out: int = 0
 
 
 def period_ending_today(length: int, *, session: Session) -> Period:
@@ -211,6 +213,7 @@ def cards(
     defs = definitions.current(session=session)
     index = pd.Index(days.span(period.first, period.last))
     so_far = _DaySoFar(session, earlier.last, until, shown, defs) if until is not None else None
+    elsewhere = _within(data[data.kpi == 'paid_other_currencies'], period)['value'].sum()
     result = []
     for kpi in (k for k in KPIS if k.card):
         mine = data[data.kpi == kpi.key]
@@ -244,6 +247,7 @@ def cards(
                 [None if pd.isna(v) else float(v) for v in spark],
                 kpi.describe(defs),
                 until if cut and previous is not None else None,
+                int(elsewhere) if kpi.key in MONEY_FROM_ORDERS else 0,
             )
         )
     return result
