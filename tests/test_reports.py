@@ -343,6 +343,21 @@ def test_the_cohorts_chart_stops_before_the_month_not_over_and_the_report_says_s
     assert any('n’est pas terminé' in note for note in french.notes)
 
 
+def test_the_cohorts_size_column_is_not_called_as_the_dashboards_new_customers() -> None:
+    """The cohort's size counts who signed up that month, buyers or not; it was headed "New customers", the name of
+    the dashboard's card counting first orders, and a founder compared the two numbers."""
+    from backoffice.kpi.registry import BY_KEY
+
+    admin = make_user('admin')
+    now = today(app_settings.time_zone())
+    for language in ('en', 'fr'):
+        with i18n.use(language):
+            table = run(admin, 'cohorts', Params(now.replace(day=1), now))
+            size = next(column for column in table.columns if column.key == 'customers')
+            assert heading(size) != i18n.gettext(BY_KEY['new_customers'].label)
+            assert heading(size) == {'en': 'Customers signed up', 'fr': 'Clients inscrits'}[language]
+
+
 def test_only_readers_of_reports_may_run_them_and_filters_are_refused_at_their_field(shop) -> None:
     agent = make_user('agent')
     with pytest.raises(PermissionDenied):

@@ -42,7 +42,12 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
         Column(f'm{n}', N_('Month {n}') if n else N_('Sign-up month'), 'percent', n=n, phone=True)
         for n in range(MONTHS + 1)
     )
-    columns = (Column('cohort', N_('Cohort'), 'month'), Column('customers', N_('New customers'), 'number', phone=True))
+    # who signed up that month, ordering or not: not the dashboard's "New customers" (a first order), whose number
+    # a founder compared it with
+    columns = (
+        Column('cohort', N_('Cohort'), 'month'),
+        Column('customers', N_('Customers signed up'), 'number', phone=True),
+    )
     chart = Chart('curves', 'label', tuple(column.key for column in month_columns), unit=N_('Months after signing up'))
     if customers.empty:
         return Table(columns=columns + month_columns, rows=[], chart=chart, currency=currency)
