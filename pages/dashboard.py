@@ -233,6 +233,14 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
                 ui.label(
                     _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
                 ).classes('font-medium')
+                if card.left_out:  # an amount in another currency is not in the shop's money (sales report: the same)
+                    ui.label(
+                        ngettext(
+                            '{n} paid order in another currency is not in this figure.',
+                            '{n} paid orders in other currencies are not in this figure.',
+                            card.left_out,
+                        ).format(n=formatting.number(card.left_out))
+                    ).classes('text-sm text-gray-600').mark('left-out')
                 if card.previous is not None:  # what the change on the card is against
                     ui.label(_previous_line(card, period, shown_with)).classes('text-sm text-gray-600').mark(
                         'previous-period'

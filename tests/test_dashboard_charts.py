@@ -3,6 +3,7 @@ and no second measuring of tick labels (issue 20: the charts drawn fast on a pho
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -221,3 +222,26 @@ def test_a_french_chart_writes_numbers_as_a_french_reader_does() -> None:
         english = kpi_widgets.turnover_and_orders(table, 'EUR')
     assert english['layout']['yaxis']['tickformatstops'] == kpi_widgets.MONEY_TICKS  # €5k, as English writes it
     assert 'separators' not in localized(english, 'en')['layout']  # Plotly's own English: 1,234.5
+
+
+def test_a_horizontal_bar_chart_gives_each_row_its_own_bar_under_its_short_name() -> None:
+    """The names beside horizontal bars are cut shorter (a phone's bars had ~100 px beside names of 32 characters);
+    two products alike in their first characters still get a bar each, told apart by their end (the SKU), and the
+    hover says each whole name."""
+    net = Column('net', 'Net sales excl. VAT', 'money')
+    names = [
+        'Home maintenance plan (12 months) (PLAN-HOME)',
+        'Home maintenance plan Plus (12 months) (PLAN-HOME-PLUS)',
+        'Mug "classic": <script>x</script>',
+    ]
+    sales = Table(
+        columns=(net,),
+        rows=[{'label': name, 'net': 100.0 * (n + 1)} for n, name in enumerate(names)],
+        chart=Chart('hbar', 'label', ('net',)),
+        currency='EUR',
+    )
+    bars = report_charts.figure(sales)['data'][0]
+    assert len(set(bars['y'])) == 3  # a category axis draws equal names as one bar
+    assert all(len(html.unescape(name)) <= report_charts.BAR_NAME for name in bars['y'])
+    assert html.unescape(bars['y'][-1]) == 'Mug "classic": <scrip…'  # the largest on top (drawn last), tags as typed
+    assert [html.unescape(text) for text in bars['hovertext']] == names

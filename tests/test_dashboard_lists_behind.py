@@ -21,7 +21,7 @@ from backoffice.resources import RESOURCES
 from backoffice.services import app_settings, stock, ticket_snooze
 
 from .support import lists
-from .support.factories import make_customer, make_product, make_user, paid_order, submit_request
+from .support.factories import make_customer, make_product, make_user, paid_order, place, submit_request
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -222,3 +222,53 @@ async def test_the_turnover_list_holds_the_orders_in_the_shops_currency_only(use
     with read_session() as session:
         assert 'currency=USD' in (read.list_behind_today(session=session, key='average_basket', user=manager) or '')
     assert listed_count('average_basket', manager) == 1  # DI-USD
+
+
+def test_the_low_stock_card_counts_the_products_its_list_the_alert_and_the_digest_call_low() -> None:
+    """The Low-stock card counted every stock row at or below a minimum: a product in the trash and one turned into a
+    service (its old row, shown nowhere) made the card say 3 beside a list, an alert and a digest of 1; a product
+    counted below what open orders reserve, with no minimum, is low for them all and was not on the card. Its rows
+    named the product by its database id."""
+    from backoffice.resources import resource
+    from backoffice.services import crud, digest
+
+    manager = make_user('manager', email='stock.keeper@example.com')
+    products = resource('products')
+    made = {}
+    for sku in ('LOW', 'TRASHED', 'SERVICE', 'PLENTY'):
+        made[sku] = make_product(sku, stock_on_hand=1 if sku != 'PLENTY' else 50, actor=manager, name=HOSTILE_NAME)
+        with session_scope() as session:
+            stock.set_limits(session=session, actor=manager, product_id=made[sku].id, min_qty=5, max_qty=0)
+    short = make_product('SHORT', stock_on_hand=3, actor=manager, name=HOSTILE_NAME)  # no minimum
+    place(('SHORT', 3), email='buyer@example.com')  # reserves the three
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=short.id, counted=1, reason='Shelf "A": <b>')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=products, record_id=made['TRASHED'].id)
+    with session_scope() as session:  # counted out, then turned into a service: its row stays, at 0 below 5
+        stock.record_count(session=session, actor=manager, product_id=made['SERVICE'].id, counted=0, reason='Sold off')
+    with session_scope() as session:
+        service = session.get(type(made['SERVICE']), made['SERVICE'].id)
+        assert service is not None
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            record_id=service.id,
+            version=service.version,
+            changes={'stocked': False},
+        )
+    refresh.refresh_incremental()
+
+    assert todays('low_stock').value == 2  # LOW and SHORT
+    assert listed_count('low_stock', manager) == 2
+    with read_session() as session:
+        day = days.today(app_settings.value(session=session, key='time_zone'))
+        told = digest.build(session=session, actor=manager, first=day, last=day).low_stock
+        behind = read.behind_today(session=session, key='low_stock')
+    assert told is not None and told[0] == 2
+    assert behind.total == 2
+    assert [row[behind.columns[0]] for row in behind.rows] == [f'LOW {HOSTILE_NAME}', f'SHORT {HOSTILE_NAME}']
+
+
+HOSTILE_NAME = 'Mug "classic": <script>x</script>'

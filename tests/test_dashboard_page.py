@@ -253,3 +253,23 @@ async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User)
     user.find('Show').click()
     await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
     await user.should_see('€500.00')
+
+
+async def test_the_money_cards_opened_say_how_many_paid_orders_in_other_currencies_they_leave_out(user: User) -> None:
+    """Turnover added the euro orders only and said nothing of the pound and franc ones (the sales report says so):
+    a founder selling abroad read a total without them. The Turnover and Average basket cards opened say how many
+    paid orders of the period they leave out; Orders counts them all and says nothing."""
+    now = utcnow() - timedelta(minutes=5)
+    customer = make_customer('abroad@example.com', name='Zoë "Z": <script>x</script>')
+    paid_order(customer, now, '40.00', number='EUR-1')
+    paid_order(customer, now - timedelta(days=2), '30.00', number='GBP-1', currency='GBP')
+    paid_order(customer, now, '20.00', number='CHF-1', currency='CHF')
+    paid_order(customer, now, '90.00', number='CHF-2', currency='CHF', status='pending')  # not paid: not said
+    refresh.refresh_incremental()
+    await signed_in(user, make_user('manager').email)
+    user.find(marker='kpi-turnover').click()
+    await user.should_see('€40.00 over the period')
+    await user.should_see('2 paid orders in other currencies are not in this figure.')
+    user.find(marker='kpi-orders').click()
+    await user.should_see(marker='kpi-csv')
+    assert len(user.find(marker='left-out').elements) == 1  # the turnover's dialog only, not the Orders card's

@@ -77,6 +77,8 @@ def shop() -> dict[str, int]:
                     reserved=reserved,
                     available=on_hand - reserved,
                     min_qty=minimum,
+                    # as services/stock.py keeps it with the quantities (what the card and the list read)
+                    low_stock=minimum > 0 and on_hand - reserved <= minimum,
                 )
             )
         session.commit()

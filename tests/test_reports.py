@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from backoffice import i18n
+from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today
@@ -316,6 +316,46 @@ def test_the_cohorts_chart_draws_every_cohort_of_the_default_year_and_the_latest
     longer = run(admin, 'cohorts', Params(first=months[0] - timedelta(days=365), last=now))
     assert len(longer.rows) == 14
     assert [trace['name'] for trace in figure(longer)['data']] == [row['label'] for row in longer.rows[-13:]]
+
+
+def test_the_cohorts_chart_stops_before_the_month_not_over_and_the_report_says_so() -> None:
+    """A week into a month, each cohort's figure for it counts a quarter of a month's orders: every curve fell at its
+    last point (60 % to 13 %), read as customers leaving. The table keeps the month so far and says so; the chart
+    stops before it."""
+    admin = make_user('admin')
+    now = today(app_settings.time_zone())
+    this_month = now.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    make_product('MUG', '10.00', name='Mug "A": <script>x</script>', stock_on_hand=10, actor=admin)
+    buyer = make_customer('cohort.a@example.com', name='Cleo "C": <script>y</script>')
+    set_column('customers', 'signed_up_at', at(last_month.isoformat()), buyer.id)
+    for day in (last_month, now):
+        order = place(('MUG', 1), email=buyer.email)
+        set_column('orders', 'placed_at', at(day.isoformat()), order.id)
+    table = run(admin, 'cohorts', Params(last_month, now))
+    row = next(row for row in table.rows if row['cohort'] == last_month)
+    assert (row['m0'], row['m1']) == (1.0, 1.0)  # the table: this month so far
+    curve = next(trace for trace in figure(table)['data'] if trace['name'] == row['label'])
+    assert curve['y'][:2] == [100.0, None]  # the chart: not this month
+    assert any(note.startswith(f'{formatting.month(this_month)} is not over') for note in table.notes)
+    with i18n.use('fr'):
+        french = run(admin, 'cohorts', Params(last_month, now))
+    assert any('n’est pas terminé' in note for note in french.notes)
+
+
+def test_the_cohorts_size_column_is_not_called_as_the_dashboards_new_customers() -> None:
+    """The cohort's size counts who signed up that month, buyers or not; it was headed "New customers", the name of
+    the dashboard's card counting first orders, and a founder compared the two numbers."""
+    from backoffice.kpi.registry import BY_KEY
+
+    admin = make_user('admin')
+    now = today(app_settings.time_zone())
+    for language in ('en', 'fr'):
+        with i18n.use(language):
+            table = run(admin, 'cohorts', Params(now.replace(day=1), now))
+            size = next(column for column in table.columns if column.key == 'customers')
+            assert heading(size) != i18n.gettext(BY_KEY['new_customers'].label)
+            assert heading(size) == {'en': 'Customers signed up', 'fr': 'Clients inscrits'}[language]
 
 
 def test_only_readers_of_reports_may_run_them_and_filters_are_refused_at_their_field(shop) -> None:

@@ -190,7 +190,8 @@ class Filter:
     # for the instants [start, end) in UTC (None: unbounded), in place of a column's
     condition: Callable[[datetime | None, datetime | None], ColumnElement[bool]] | None = None
     # a 'choice' filter's choices whose meaning is more than the column's value (an order "Partly shipped": packed
-    # with a parcel gone; "Packed": packed with none yet): each such choice's condition, in place of `column == value`
+    # with a parcel gone; "Packed": packed with none yet): each such choice's condition, in place of `column == value`;
+    # a 'bool' filter's 'yes' and 'no' likewise (stock "Low": flagged low, of a product not in the trash)
     meanings: Mapping[str, Callable[[], ColumnElement[bool]]] | None = None
     # a related filter on what is no column of the list's table (an invoice's customer, through its order): the
     # condition for the record's id (None: no record), read by the indexes of the rows it goes through
@@ -743,7 +744,8 @@ def _problems(resource: Resource) -> list[str]:
                 'or a filter (they show it to every reader)'
             )
     for spec in resource.filters:
-        if spec.meanings and (spec.kind != 'choice' or not set(spec.meanings) <= set(spec.choices or ())):
+        offered = set(spec.choices or ()) if spec.kind == 'choice' else {'yes', 'no'} if spec.kind == 'bool' else set()
+        if spec.meanings and not set(spec.meanings) <= offered:
             problems.append(f'filter {spec.name!r} gives meanings to what are not its choices')
         if spec.condition is not None and spec.kind != 'date_range':
             problems.append(f'filter {spec.name!r} has a condition but is not a date range')

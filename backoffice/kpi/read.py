@@ -68,6 +68,8 @@ class Card:
     # the period ends with today's so far: the previous one is counted up to this instant, the same time of day on
     # its last day (like with like: a morning's turnover against whole days fell every morning); None: whole days
     previous_until: datetime | None = None
+    # a money card from orders (turnover, basket): the period's paid orders in another currency, which it leaves out
+    left_out: int = 0
 
 
 def period_ending_today(length: int, *, session: Session) -> Period:
@@ -211,6 +213,7 @@ def cards(
     defs = definitions.current(session=session)
     index = pd.Index(days.span(period.first, period.last))
     so_far = _DaySoFar(session, earlier.last, until, shown, defs) if until is not None else None
+    elsewhere = _within(data[data.kpi == 'paid_other_currencies'], period)['value'].sum()
     result = []
     for kpi in (k for k in KPIS if k.card):
         mine = data[data.kpi == kpi.key]
@@ -244,6 +247,7 @@ def cards(
                 [None if pd.isna(v) else float(v) for v in spark],
                 kpi.describe(defs),
                 until if cut and previous is not None else None,
+                int(elsewhere) if kpi.key in MONEY_FROM_ORDERS else 0,
             )
         )
     return result
@@ -424,17 +428,24 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
             _count(session, select(t.number).where(condition)),
             (status, rating) if key != 'csat' else (status,),
         )
-    if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
-        s = src.stock_levels.c
-        low = (s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
+    if key == 'low_stock' and src.has_tables(session, 'stock_levels', 'products'):
+        s, p = src.stock_levels.c, src.products.c
+        joined, low = src.low_in_stock()  # as the card counts them
         rows = session.execute(
-            select(s.product_id, s.on_hand, s.reserved, s.min_qty).where(*low).order_by(s.product_id).limit(limit)
+            select(s.sku, p.name, s.on_hand, s.reserved, s.min_qty)
+            .select_from(joined)
+            .where(*low)
+            .order_by(s.sku)
+            .limit(limit)
         ).all()
         product, on_hand, reserved, minimum = _('Product'), _('On hand'), _('Reserved'), _('Minimum')
-        return Behind(
+        return Behind(  # the product by its SKU and name, as the inventory list and the digest name it (not its id)
             [product, on_hand, reserved, minimum],
-            [{product: r.product_id, on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty} for r in rows],
-            _count(session, select(s.product_id).where(*low)),
+            [
+                {product: f'{r.sku} {r.name}', on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty}
+                for r in rows
+            ],
+            _count(session, select(s.product_id).select_from(joined).where(*low)),
         )
     e = src.events.c
     kinds = {

@@ -202,8 +202,8 @@ def start_recompute_after_settings(changed: Iterable[str], *, actor: str) -> tup
 
 
 def money_kpis() -> list[str]:
-    """The KPIs stored in the shop's currency (an extension's money KPI too)."""
-    return [kpi.key for kpi in KPIS if kpi.unit == 'money']
+    """The KPIs stored in the shop's currency (an extension's money KPI too), and those counted by it."""
+    return [kpi.key for kpi in KPIS if kpi.unit == 'money' or kpi.key in registry.BY_THE_SHOPS_CURRENCY]
 
 
 def run_job(job: str, work: Callable[[], int]) -> int:

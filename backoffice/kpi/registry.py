@@ -321,6 +321,25 @@ def average_basket(day: Day) -> DayValue:
     return DayValue(round(float(total) / count, 2) if count else None, float(total), float(count))
 
 
+def paid_in_other_currencies(day: Day) -> DayValue:
+    """The day's paid orders in another currency than the shop's, which turnover and the average basket leave out
+    (their amounts are not in the shop's money): the cards say how many, as the sales report does."""
+    if not src.has_tables(day.session, 'orders'):
+        return DayValue(None)
+    o = src.orders.c
+    return DayValue(
+        float(
+            day.session.execute(
+                select(func.count()).where(_placed_in(day, src.PAID), o.currency != _currency(day))
+            ).scalar_one()
+        )
+    )
+
+
+# counted by the shop's currency though not money: recomputed with the money KPIs when the currency changes
+BY_THE_SHOPS_CURRENCY = ('paid_other_currencies',)
+
+
 def conversion(day: Day) -> DayValue:
     orders = orders_count(day).value
     visits = event_count(EventType.visit)(day).value
@@ -336,18 +355,13 @@ def new_customers(day: Day) -> DayValue:
 
 
 def low_stock(day: Day) -> DayValue:
-    if not src.has_tables(day.session, 'stock_levels'):
+    """Products low in stock as the inventory list's Low stock filter, the alert, the reorder list and the digest say
+    it: the stored flag (at or below the minimum, or fewer on the shelf than reserved whatever the minimum), of products
+    still stocked and not in the trash (a product turned into a service keeps its old row, shown nowhere)."""
+    if not src.has_tables(day.session, 'stock_levels', 'products'):
         return DayValue(None)
-    s = src.stock_levels.c
-    return DayValue(
-        float(
-            day.session.execute(
-                select(func.count())
-                .select_from(src.stock_levels)
-                .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
-            ).scalar_one()
-        )
-    )
+    joined, low = src.low_in_stock()
+    return DayValue(float(day.session.execute(select(func.count()).select_from(joined).where(*low)).scalar_one()))
 
 
 # --- requests --------------------------------------------------------------------------------------------------------
@@ -563,13 +577,28 @@ KPIS: list[Kpi] = [
         'low_stock',
         N_('Low-stock products'),
         'count',
-        N_('Products whose available stock (on hand minus reserved) is at or below their minimum.'),
+        N_(
+            'Products whose available stock (on hand minus reserved) is at or below their minimum, or below zero; '
+            'products in the trash or no longer stocked are left out.'
+        ),
         low_stock,
         ('stock',),
         period='last',
         snapshot=True,
         good='down',
         listed=Listed('/inventory', 'stock', None, (('low_stock', ('yes',)),)),
+    ),
+    Kpi(  # what the money cards leave out, said when one is opened
+        'paid_other_currencies',
+        N_('Paid orders in other currencies'),
+        'count',
+        N_(
+            "Orders paid that day (by the day they were placed) in another currency than the shop's: turnover and "
+            'the average basket leave them out.'
+        ),
+        paid_in_other_currencies,
+        ('orders',),
+        card=False,
     ),
     # for the funnel chart
     Kpi(

@@ -4,8 +4,9 @@ may be absent (a KPI over a missing table has no value), so nothing here imports
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, Numeric, Select, String, column, exists, inspect, select, table, type_coerce
+from sqlalchemy import Boolean, Integer, Numeric, Select, String, column, exists, inspect, select, table, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -41,10 +42,19 @@ order_events = table('order_events', column('id', Integer), column('order_id', I
 stock_levels = table(
     'stock_levels',
     column('product_id', Integer),
+    column('sku', String),
     column('on_hand', Integer),
     column('reserved', Integer),
     column('min_qty', Integer),
     column('max_qty', Integer),
+    column('low_stock', Boolean),  # kept by services/stock.py with the quantities: what every list and alert reads
+)
+products = table(
+    'products',
+    column('id', Integer),
+    column('name', String),
+    column('stocked', Boolean),
+    column('deleted_at', UTCTimestamp()),
 )
 
 HOUR_IN_MICROSECONDS = 3_600_000_000
@@ -74,6 +84,18 @@ def first_buyers(start: datetime | None, end: datetime | None) -> Select:
         earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < start, earlier.c.status.in_(PLACED)
     )
     return statement.where(~before)
+
+
+def low_in_stock() -> tuple[Any, list[ColumnElement[bool]]]:
+    """The stock rows low in stock, as the inventory list's Low stock filter, the alert, the reorder list and the digest
+    say it (the Low-stock KPI and the rows behind it): the stored flag (at or below the minimum, or fewer on the shelf
+    than reserved whatever the minimum), of a product still stocked and not in the trash. The tables and conditions."""
+    s, p = stock_levels.c, products.c
+    return stock_levels.join(products, p.id == s.product_id), [
+        s.low_stock.is_(True),
+        p.stocked.is_(True),
+        p.deleted_at.is_(None),
+    ]
 
 
 def has_tables(session: Session, *names: str) -> bool:

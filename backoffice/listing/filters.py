@@ -90,6 +90,9 @@ def _yes_no(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
         value = _WORDS[value.lower()]
     if not isinstance(value, bool):
         raise ValidationFailed({spec.name: _('Choose yes or no')})
+    meaning = (spec.meanings or {}).get('yes' if value else 'no')
+    if meaning is not None:  # more than the column's value (a product in the trash is not low in stock)
+        return [meaning()]
     return [attribute.is_(true()) if value else attribute.is_(false())]
 
 

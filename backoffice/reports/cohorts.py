@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from backoffice import formatting
-from backoffice.i18n import N_
+from backoffice.i18n import N_, _
 from backoffice.kpi.days import today
 from backoffice.models import Customer, Order, OrderStatus
 from backoffice.reports.base import Chart, Column, Params, Table, frame, local_times, span
@@ -42,7 +42,12 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
         Column(f'm{n}', N_('Month {n}') if n else N_('Sign-up month'), 'percent', n=n, phone=True)
         for n in range(MONTHS + 1)
     )
-    columns = (Column('cohort', N_('Cohort'), 'month'), Column('customers', N_('New customers'), 'number', phone=True))
+    # who signed up that month, ordering or not: not the dashboard's "New customers" (a first order), whose number
+    # a founder compared it with
+    columns = (
+        Column('cohort', N_('Cohort'), 'month'),
+        Column('customers', N_('Customers signed up'), 'number', phone=True),
+    )
     chart = Chart('curves', 'label', tuple(column.key for column in month_columns), unit=N_('Months after signing up'))
     if customers.empty:
         return Table(columns=columns + month_columns, rows=[], chart=chart, currency=currency)
@@ -75,9 +80,26 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
             row[f'm{n}'] = None if cohort + n > now else int(counts.get((cohort, n), 0)) / int(size)
         rows.append(row)
     table = Table(columns=columns + month_columns, rows=rows, chart=chart, currency=currency)
-    if len(rows) > CHARTED:  # a longer period: the table lists every cohort, the chart (its legend) the latest
-        table.chart_rows = rows[-CHARTED:]
+    # the current month is not over: its cells count the orders so far (a week into it, about a quarter of a month's),
+    # and every curve drawn to it fell there, read as customers leaving; the table keeps them, said so, the chart
+    # stops before it
+    charted = [_before_this_month(row, now) for row in rows]
+    if any(drawn is not row for drawn, row in zip(charted, rows, strict=True)):
+        table.notes.append(
+            _(
+                "{month} is not over: each cohort's figure for it (the last of its row) counts the orders placed so "
+                'far, and the chart stops before it.'
+            ).format(month=formatting.month(_from_index(now)))
+        )
+    # a longer period: the table lists every cohort, the chart (its legend) the latest
+    table.chart_rows = charted[-CHARTED:]
     return table
+
+
+def _before_this_month(row: dict, now: int) -> dict:
+    """A cohort's row as the chart draws it: without its cell for the current month, which is not over."""
+    n = now - _index(row['cohort'])
+    return {**row, f'm{n}': None} if 0 <= n <= MONTHS else row
 
 
 def _month_index(local: pd.Series) -> pd.Series:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import and_
+from sqlalchemy import and_, not_
 from sqlmodel import col
 
 from backoffice.engine.declaration import (
@@ -61,6 +61,7 @@ ORDER_STATUS_MEANINGS = {
         col(Order.status).in_((OrderStatus.paid, OrderStatus.packed)), col(Order.shipped_at).is_not(None)
     ),
 }
+LOW_STOCK_MEANINGS = {'yes': lambda: stock.low_on_sale(), 'no': lambda: not_(stock.low_on_sale())}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
 
 SHIP_INPUTS = (
@@ -265,7 +266,8 @@ STOCK = register(
         ),
         search=('sku',),
         filters=(
-            Filter('low_stock', N_('Low stock'), 'bool'),
+            # low as the dashboard's card, the alert and the reorder list count it: not a product in the trash
+            Filter('low_stock', N_('Low stock'), 'bool', meanings=LOW_STOCK_MEANINGS),
             Filter('product_id', N_('Product'), 'related', related='products'),
         ),
         default_sort='sku',

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from backoffice import changes, events, formatting
@@ -67,6 +69,15 @@ def stocked_rows() -> list[Any]:
     """Conditions keeping the stock rows of stocked products only: a product turned into a service keeps its old row
     (should it be stocked again), shown nowhere."""
     return [col(StockLevel.product_id).in_(select(Product.id).where(col(Product.stocked).is_(True)))]
+
+
+def low_on_sale() -> ColumnElement[bool]:
+    """Stock rows low in stock that count as such: the flag (at or below the minimum, or fewer on the shelf than
+    reserved), of a product not in the trash — as the alert, the reorder list, the digest and the dashboard's card."""
+    return and_(
+        col(StockLevel.low_stock).is_(True),
+        col(StockLevel.product_id).in_(select(Product.id).where(col(Product.deleted_at).is_(None))),
+    )
 
 
 # --- inside an order's or a return's transaction ----------------------------------------------------------------------
