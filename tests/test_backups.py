@@ -22,6 +22,7 @@ from backoffice.__main__ import main as cli_main
 from backoffice.config import Settings, reload_settings
 from backoffice.db import read_session
 from backoffice.models import AuditEntry, User
+from backoffice.runtime import scheduler
 from backoffice.services import backups
 
 from .support.app_process import app_environment, start_app
@@ -185,6 +186,37 @@ def test_a_backup_whose_audit_entry_meets_busy_writers_waits_for_them_instead_of
     with read_session() as session:
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).all()
     assert len(entries) == 1 and entries[0].summary.endswith(', verified')
+
+
+def test_a_backup_that_fails_its_check_fails_the_command_and_the_nightly_job_and_removes_no_older_backup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to count as done: the command line said "Backup written" and exited 0 (the systemd unit succeeded), the
+    nightly job's run read "done", and the failed file pruned a good one (14 failing nights: no good backup left)."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    first_second = backups.utcnow().replace(microsecond=0)
+    monkeypatch.setattr(backups, 'utcnow', lambda: first_second)
+    with db.session_scope() as session:
+        good = backups.take_backup(session=session, actor=admin, settings=settings, keep=1)
+    real_compare = backups.compare
+    # the database moved on under the copy: one more user than the backup holds
+    monkeypatch.setattr(backups, 'compare', lambda path, live: real_compare(path, {**live, 'users': live['users'] + 1}))
+    monkeypatch.setattr(backups, 'utcnow', lambda: first_second + timedelta(seconds=1))
+    with pytest.raises(backups.BackupUnverified, match='failed its check') as refused, db.session_scope() as session:
+        backups.take_backup(session=session, actor=admin, settings=settings, keep=1)
+    assert 'users: 1 in the backup, 2 in the database' in str(refused.value)
+    assert 'Older backups were all kept.' in str(refused.value)
+
+    assert cli_main(['backup']) == 1
+    said = capsys.readouterr()
+    assert 'failed its check' in said.err and 'Backup written' not in said.out
+    with pytest.raises(backups.BackupFailed, match='failed its check'):
+        scheduler.nightly_backup(settings)
+
+    listed = backups.list_backups(settings)
+    assert good.name in {b.name for b in listed} and good.path.exists()  # the good one is never pruned by them
+    assert [b.verified for b in listed if b.name != good.name] == [False] * 3  # kept, listed as failing
 
 
 def test_a_backups_check_reads_in_french_for_a_french_reader_and_an_older_check_file_as_written() -> None:

@@ -40,6 +40,19 @@ class BackupFailed(ServiceError):
     """The backup or restore could not be made; the message says why."""
 
 
+class BackupUnverified(BackupFailed):
+    """The backup was written but failed its check: the nightly job fails, the command line exits 1, Back up now says
+    so. The file stays (listed with what the check found, for someone to look at) and no older backup was removed."""
+
+    def __init__(self, backup: Backup) -> None:
+        super().__init__(
+            _('The backup {name} was written but failed its check: {check} Older backups were all kept.').format(
+                name=backup.name, check=backup.check_text()
+            )
+        )
+        self.backup = backup
+
+
 @dataclass(frozen=True)
 class Backup:
     name: str
@@ -133,9 +146,10 @@ def take_backup(
         check,
         found.as_json(),
     )
-    for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
-        old.path.unlink(missing_ok=True)
-        _check_file(old.path).unlink(missing_ok=True)
+    if verified:  # a backup that failed its check replaces none: two weeks of failing nights would leave no good one
+        for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
+            old.path.unlink(missing_ok=True)
+            _check_file(old.path).unlink(missing_ok=True)
     if session is not None:
         for attempt in range(AUDIT_TRIES):  # the file is written and checked: its audit entry waits for busy writers
             record_taken(session, actor, backup, found)
@@ -146,6 +160,8 @@ def take_backup(
                 session.rollback()
                 if 'database is locked' not in str(error) or attempt == AUDIT_TRIES - 1:
                     raise
+    if not verified:  # written, listed with what its check found, audited: and a failure for whoever asked for it
+        raise BackupUnverified(backup)
     return backup
 
 
@@ -182,13 +198,14 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=chosen.name, problem=problem))
     _refuse_a_newer_schema(chosen.path)
-    safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
-    if not safety.verified:
+    try:
+        safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
+    except BackupUnverified as unverified:
         raise BackupFailed(
             _('Nothing was restored: the backup of the current state failed its check ({check})').format(
-                check=safety.check_text()
+                check=unverified.backup.check_text()
             )
-        )
+        ) from None
     engine = db.get_engine()
     engine.dispose()  # no pooled connection keeps plans or pages of the database being replaced
     try:
