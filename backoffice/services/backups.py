@@ -63,6 +63,11 @@ class Backup:
     check: str = ''  # what the check found, in English words: 'Verified: 42 tables, 1,234 rows' or what is wrong
     check_said: dict[str, Any] | None = None  # the same as a msgid and its values (stored_text); None: older files
 
+    def fits(self, settings: Settings) -> bool:
+        """Whether it is a backup of this kind of database: after a move to PostgreSQL (copy-database) the SQLite
+        backups taken before stay in the folder, but restore onto SQLite only."""
+        return _fits(self.path, settings)
+
     def check_text(self) -> str:
         """What the check found, in the reader's language (a check file written before: as it was written)."""
         return stored_text.show_json(self.check, self.check_said)
@@ -194,6 +199,7 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     chosen = next((b for b in list_backups(settings) if b.name == name), None)
     if chosen is None:
         raise BackupFailed(_('There is no backup named {name}.').format(name=name))
+    _refuse_another_kind(chosen.path, settings)  # before the safety backup, which would prune a kept one for nothing
     problem = verify(chosen.path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=chosen.name, problem=problem))
@@ -265,10 +271,7 @@ def restore(path: Path, settings: Settings) -> None:
     problem = verify(path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=path.name, problem=problem))
-    if settings.is_sqlite and path.suffix != '.db':
-        raise BackupFailed(_('This is a PostgreSQL dump; the app runs on SQLite.'))
-    if not settings.is_sqlite and path.suffix != '.dump':
-        raise BackupFailed(_('This is a SQLite backup; the app runs on PostgreSQL.'))
+    _refuse_another_kind(path, settings)
     _refuse_a_newer_schema(path)
     if settings.is_sqlite:
         database = Path(make_url(settings.database_url).database or '')
@@ -307,6 +310,19 @@ def restore(path: Path, settings: Settings) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _fits(path: Path, settings: Settings) -> bool:
+    return path.suffix == ('.db' if settings.is_sqlite else '.dump')
+
+
+def _refuse_another_kind(path: Path, settings: Settings) -> None:
+    if not _fits(path, settings):
+        raise BackupFailed(
+            _('This is a PostgreSQL dump; the app runs on SQLite.')
+            if settings.is_sqlite
+            else _('This is a SQLite backup; the app runs on PostgreSQL.')
+        )
 
 
 def _refuse_a_newer_schema(path: Path) -> None:
