@@ -199,6 +199,8 @@ def _restore(args: argparse.Namespace, settings) -> int:
         return 1
     db.configure(settings.database_url)
     db.migrate()
+    with db.session_scope() as session:
+        backups.record_restored_by_command(session, path.name)
     print(f'Restored {path.name}; the schema is up to date. Start the app again.')
     return 0
 

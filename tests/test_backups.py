@@ -123,8 +123,13 @@ def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str, r
         engine = db.create_database_engine(restore_target)
         with engine.connect() as connection:
             emails = {row[0] for row in connection.exec_driver_sql('SELECT email FROM users')}
+            restored = connection.exec_driver_sql(
+                "SELECT actor_email, summary FROM audit_log WHERE action = 'system.restore'"
+            ).all()
         engine.dispose()
         assert 'before@example.com' in emails
+        # the audit log says why the data went back in time, as after a restore from /system
+        assert [tuple(row) for row in restored] == [('system', f'Restored backup {backup.name} with the command line')]
     finally:
         del os.environ['BACKOFFICE_DATA_DIR']
 

@@ -236,6 +236,20 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     return safety
 
 
+def record_restored_by_command(session: Session, name: str) -> None:
+    """The audit entry of the command line's restore, in the restored database (as a restore from /system leaves one):
+    whoever reads the audit log afterwards sees why the data went back in time."""
+    audit.record(
+        session,
+        None,
+        'system.restore',
+        'system',
+        None,
+        summary=sentence(N_('Restored backup {name} with the command line'), name=name),
+    )
+    session.commit()
+
+
 def backup_path(*, actor: User, settings: Settings, name: str) -> Path:
     """A backup's file, for a download by someone allowed to manage the system (never a path outside the folder)."""
     require(actor, 'system.manage')
