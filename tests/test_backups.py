@@ -134,6 +134,28 @@ def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str, r
         del os.environ['BACKOFFICE_DATA_DIR']
 
 
+def test_a_restore_with_the_command_line_keeps_the_current_state_first(capsys: pytest.CaptureFixture[str]) -> None:
+    """As a restore from /system does: restoring the wrong file (last month's instead of last night's) had no way
+    back but the nightly backup, and what was written since it was lost."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    with db.session_scope() as session:
+        earlier = backups.take_backup(session=session, actor=admin, settings=settings)
+    make_user('agent', email='since-the-backup@example.com', name='Zoë "Z": <script>alert(1)</script>')
+
+    assert cli_main(['restore', str(earlier.path), '--yes']) == 0
+    said = capsys.readouterr().out
+    assert 'Kept the current state first, the way back: ' in said
+    [kept] = [b for b in backups.list_backups(settings) if b.name != earlier.name]
+    assert str(kept.path) in said and kept.verified
+    with read_session() as session:  # restored: the later member of staff is gone, and kept in the safety backup
+        assert session.exec(select(User).where(User.email == 'since-the-backup@example.com')).first() is None
+    assert cli_main(['restore', str(kept.path), '--yes']) == 0
+    with read_session() as session:
+        back = session.exec(select(User).where(User.email == 'since-the-backup@example.com')).one()
+    assert back.name == 'Zoë "Z": <script>alert(1)</script>'
+
+
 @pytest.fixture
 def restore_target(database_url: str, tmp_path) -> Iterator[str]:
     """An empty database to restore into (PostgreSQL: `<db>_restore`, dropped afterwards)."""

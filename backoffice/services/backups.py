@@ -152,7 +152,7 @@ def take_backup(
         found.as_json(),
     )
     if verified:  # a backup that failed its check replaces none: two weeks of failing nights would leave no good one
-        for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
+        for old in [b for b in list_backups(settings) if spare is None or b.path.resolve() != spare.resolve()][keep:]:
             old.path.unlink(missing_ok=True)
             _check_file(old.path).unlink(missing_ok=True)
     if session is not None:
@@ -236,6 +236,15 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     return safety
 
 
+def keep_current_state(settings: Settings, *, restoring: Path) -> Backup | None:
+    """Before the command line's restore replaces the database: a backup of it, as a restore from /system takes first
+    (the way back from restoring the wrong file). None when no Backoffice database is there to keep (a new machine, an
+    empty database); BackupFailed when it cannot be kept (a damaged database: the caller restores all the same)."""
+    if not _holds_a_database(settings.database_url):
+        return None
+    return take_backup(session=None, actor=None, settings=settings, spare=restoring)
+
+
 def record_restored_by_command(session: Session, name: str) -> None:
     """The audit entry of the command line's restore, in the restored database (as a restore from /system leaves one):
     whoever reads the audit log afterwards sees why the data went back in time."""
@@ -279,14 +288,20 @@ def verify(path: Path) -> str:
     return 'ok' if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout else NO_USERS_TABLE
 
 
-def restore(path: Path, settings: Settings) -> None:
-    """Replace the database with a backup (the command line's `restore`; stop the app first). The file is verified
-    before anything is touched."""
+def check_restorable(path: Path, settings: Settings) -> None:
+    """BackupFailed, saying why, for a file that cannot be restored here: damaged, not a Backoffice database, of the
+    other kind of database, or of a schema this version does not know."""
     problem = verify(path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=path.name, problem=problem))
     _refuse_another_kind(path, settings)
     _refuse_a_newer_schema(path)
+
+
+def restore(path: Path, settings: Settings) -> None:
+    """Replace the database with a backup (the command line's `restore`; stop the app first). The file is verified
+    before anything is touched."""
+    check_restorable(path, settings)
     if settings.is_sqlite:
         database = Path(make_url(settings.database_url).database or '')
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -324,6 +339,29 @@ def restore(path: Path, settings: Settings) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _holds_a_database(url: str) -> bool:
+    """Whether the configured database exists and has the app's users table."""
+    if make_url(url).get_backend_name() == 'sqlite':
+        database = Path(make_url(url).database or '')
+        if not database.is_file():
+            return False
+        try:
+            connection = _sqlite(f'file:{database}?mode=ro', uri=True)
+            try:
+                return connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'users'").fetchone()[0] > 0
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return True  # there, but unreadable: the backup says why
+    import psycopg
+
+    try:
+        with psycopg.connect(_libpq_url(url)) as connection:
+            return _scalar(connection.execute("SELECT to_regclass('public.users') IS NOT NULL"))
+    except psycopg.Error:
+        return True  # the backup says why
 
 
 def _fits(path: Path, settings: Settings) -> bool:
