@@ -358,8 +358,8 @@ def _holds_a_database(url: str) -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(_libpq_url(url)) as connection:
-            return _scalar(connection.execute("SELECT to_regclass('public.users') IS NOT NULL"))
+        with psycopg.connect(_libpq_url(url)) as server:
+            return bool(_scalar(server.execute("SELECT to_regclass('public.users') IS NOT NULL")))
     except psycopg.Error:
         return True  # the backup says why
 
