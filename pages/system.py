@@ -116,6 +116,7 @@ class SystemScreen:
         backup = await call(take)
         self.backup_button.props(remove='loading')
         if backup is FAILED:
+            self.show(user)  # one that failed its check is listed with what was wrong, and the Backups check says so
             return
         ui.notify(_('Backup written: {name}').format(name=backup.name), type='positive')
         self.show(user)

@@ -48,6 +48,24 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see('1 backup kept, latest')  # said '1 kept' (in French '1 conservées')
 
 
+async def test_back_up_now_whose_check_fails_says_so_and_lists_it_as_failing(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "Backup written" in green; failing now, it left the list and the Backups check as before the click."""
+    admin = make_user('admin')
+    real_compare = backups.compare
+    # the database moved on under the copy: one more user than the backup holds
+    monkeypatch.setattr(backups, 'compare', lambda path, live: real_compare(path, {**live, 'users': live['users'] + 1}))
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see('No backup yet: take one now')
+    user.find(marker='back-up').click()
+    await user.should_see('was written but failed its check', retries=100)
+    await user.should_not_see('Backup written')
+    await user.should_see(marker='backup')  # listed, with what its check found
+    await user.should_see('Not verified: rows differ (users: ')
+    await user.should_see(': it failed its check.')  # the Backups check
+
+
 async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
