@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         '--as', dest='acting_as', help="the staff member's email whose permissions its /api/v1 calls use"
     )
     commands.add_parser('backup', help='copy the whole database into <data>/backups (online; keeps the last 14)')
-    restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
+    restore = commands.add_parser(
+        'restore', help='replace the database with a backup file, the current one kept first (stop the app first)'
+    )
     restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')
     restore.add_argument('--yes', action='store_true', help='do not ask for confirmation')
     copy = commands.add_parser(
@@ -193,12 +195,26 @@ def _restore(args: argparse.Namespace, settings) -> int:
             print('Nothing changed.')
             return 1
     try:
+        backups.check_restorable(path, settings)  # a file refused touches nothing, and takes no backup
+    except backups.BackupFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        kept = backups.keep_current_state(settings, restoring=path)
+    except backups.BackupFailed as error:  # a damaged database is what a restore is for: restored all the same
+        print(f'The current database could not be kept first ({error}); restoring all the same.', file=sys.stderr)
+    else:
+        if kept is not None:
+            print(f'Kept the current state first, the way back: {kept.path}')
+    try:
         backups.restore(path, settings)
     except backups.BackupFailed as error:
         print(error, file=sys.stderr)
         return 1
     db.configure(settings.database_url)
     db.migrate()
+    with db.session_scope() as session:
+        backups.record_restored_by_command(session, path.name)
     print(f'Restored {path.name}; the schema is up to date. Start the app again.')
     return 0
 

@@ -83,7 +83,9 @@ class SystemScreen:
             if not kept:
                 ui.label(_('No backup yet.')).classes('text-gray-500')
             for backup in kept:
-                backup_row(backup, download=self.download, restore=self.ask_restore)
+                backup_row(
+                    backup, download=self.download, restore=self.ask_restore if backup.fits(self.settings) else None
+                )
         with read_session() as session:
             histories = job_runs.overview(session=session, actor=user, jobs=[job.name for job in JOBS])
         self.jobs.clear()
@@ -114,6 +116,7 @@ class SystemScreen:
         backup = await call(take)
         self.backup_button.props(remove='loading')
         if backup is FAILED:
+            self.show(user)  # one that failed its check is listed with what was wrong, and the Backups check says so
             return
         ui.notify(_('Backup written: {name}').format(name=backup.name), type='positive')
         self.show(user)
@@ -246,6 +249,10 @@ RESTORE_SIGN_IN = N_(
     'passwords the backup holds.'
 )
 RESTORED = N_('Restored {name}. The state before was kept as {safety}.')
+OTHER_KIND = N_(
+    'A {kind} backup, from before the database moved: it cannot be restored here. Download it to restore it onto '
+    '{kind} with the command line.'
+)
 
 
 def backup_row(backup: backups.Backup, *, download, restore) -> None:
@@ -261,9 +268,15 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
             ui.label(f'{backup.name} · {formatting.size(backup.size)}').classes('font-mono text-xs break-words')
             check = ui.label(backup.check_text()).classes('text-xs break-words').mark('backup-check')
             check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
+            if restore is None:
+                ui.label(_(OTHER_KIND).format(kind='SQLite' if backup.path.suffix == '.db' else 'PostgreSQL')).classes(
+                    'text-xs text-gray-600 break-words'
+                ).mark('backup-other-kind')
         fetch = ui.button(icon='download', on_click=lambda: download(backup.name)).props('flat round dense')
         fetch.props['aria-label'] = _('Download')
         fetch.tooltip(_('Download'))
+        if restore is None:  # a backup of the database before a move to PostgreSQL: downloaded, restored elsewhere
+            return
         back = ui.button(icon='settings_backup_restore', on_click=lambda: restore(backup)).props('flat round dense')
         back.props['aria-label'] = _('Restore')
         back.tooltip(_('Restore')).mark('restore')

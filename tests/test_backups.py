@@ -22,6 +22,7 @@ from backoffice.__main__ import main as cli_main
 from backoffice.config import Settings, reload_settings
 from backoffice.db import read_session
 from backoffice.models import AuditEntry, User
+from backoffice.runtime import scheduler
 from backoffice.services import backups
 
 from .support.app_process import app_environment, start_app
@@ -122,10 +123,37 @@ def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str, r
         engine = db.create_database_engine(restore_target)
         with engine.connect() as connection:
             emails = {row[0] for row in connection.exec_driver_sql('SELECT email FROM users')}
+            restored = connection.exec_driver_sql(
+                "SELECT actor_email, summary FROM audit_log WHERE action = 'system.restore'"
+            ).all()
         engine.dispose()
         assert 'before@example.com' in emails
+        # the audit log says why the data went back in time, as after a restore from /system
+        assert [tuple(row) for row in restored] == [('system', f'Restored backup {backup.name} with the command line')]
     finally:
         del os.environ['BACKOFFICE_DATA_DIR']
+
+
+def test_a_restore_with_the_command_line_keeps_the_current_state_first(capsys: pytest.CaptureFixture[str]) -> None:
+    """As a restore from /system does: restoring the wrong file (last month's instead of last night's) had no way
+    back but the nightly backup, and what was written since it was lost."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    with db.session_scope() as session:
+        earlier = backups.take_backup(session=session, actor=admin, settings=settings)
+    make_user('agent', email='since-the-backup@example.com', name='Zoë "Z": <script>alert(1)</script>')
+
+    assert cli_main(['restore', str(earlier.path), '--yes']) == 0
+    said = capsys.readouterr().out
+    assert 'Kept the current state first, the way back: ' in said
+    [kept] = [b for b in backups.list_backups(settings) if b.name != earlier.name]
+    assert str(kept.path) in said and kept.verified
+    with read_session() as session:  # restored: the later member of staff is gone, and kept in the safety backup
+        assert session.exec(select(User).where(User.email == 'since-the-backup@example.com')).first() is None
+    assert cli_main(['restore', str(kept.path), '--yes']) == 0
+    with read_session() as session:
+        back = session.exec(select(User).where(User.email == 'since-the-backup@example.com')).one()
+    assert back.name == 'Zoë "Z": <script>alert(1)</script>'
 
 
 @pytest.fixture
@@ -185,6 +213,37 @@ def test_a_backup_whose_audit_entry_meets_busy_writers_waits_for_them_instead_of
     with read_session() as session:
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).all()
     assert len(entries) == 1 and entries[0].summary.endswith(', verified')
+
+
+def test_a_backup_that_fails_its_check_fails_the_command_and_the_nightly_job_and_removes_no_older_backup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to count as done: the command line said "Backup written" and exited 0 (the systemd unit succeeded), the
+    nightly job's run read "done", and the failed file pruned a good one (14 failing nights: no good backup left)."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    first_second = backups.utcnow().replace(microsecond=0)
+    monkeypatch.setattr(backups, 'utcnow', lambda: first_second)
+    with db.session_scope() as session:
+        good = backups.take_backup(session=session, actor=admin, settings=settings, keep=1)
+    real_compare = backups.compare
+    # the database moved on under the copy: one more user than the backup holds
+    monkeypatch.setattr(backups, 'compare', lambda path, live: real_compare(path, {**live, 'users': live['users'] + 1}))
+    monkeypatch.setattr(backups, 'utcnow', lambda: first_second + timedelta(seconds=1))
+    with pytest.raises(backups.BackupUnverified, match='failed its check') as refused, db.session_scope() as session:
+        backups.take_backup(session=session, actor=admin, settings=settings, keep=1)
+    assert 'users: 1 in the backup, 2 in the database' in str(refused.value)
+    assert 'Older backups were all kept.' in str(refused.value)
+
+    assert cli_main(['backup']) == 1
+    said = capsys.readouterr()
+    assert 'failed its check' in said.err and 'Backup written' not in said.out
+    with pytest.raises(backups.BackupFailed, match='failed its check'):
+        scheduler.nightly_backup(settings)
+
+    listed = backups.list_backups(settings)
+    assert good.name in {b.name for b in listed} and good.path.exists()  # the good one is never pruned by them
+    assert [b.verified for b in listed if b.name != good.name] == [False] * 3  # kept, listed as failing
 
 
 def test_a_backups_check_reads_in_french_for_a_french_reader_and_an_older_check_file_as_written() -> None:

@@ -156,6 +156,39 @@ def test_a_mailbox_read_for_the_first_time_leaves_the_mail_already_read_there(do
         assert session.get(Mailbox, mailbox_id).last_uid == 4
 
 
+def test_a_folder_named_with_accents_or_an_ampersand_is_read_and_tested(dovecot: Dovecot, box) -> None:
+    """IMAP names folders in modified UTF-7 (RFC 3501 5.1.3: 'Réclamations' is 'R&AOk-clamations', '&' is '&-'). The
+    name was sent as typed: an accent stopped Test connection and every poll with UnicodeEncodeError (imaplib writes
+    ASCII), an '&' asked the server for another folder."""
+    account, mailbox_id = box
+    admin = make_user('admin')
+    folders = {  # as a person types it: as the server holds it, quoted
+        'Réclamations "VIP": <script>': '"R&AOk-clamations \\"VIP\\": <script>"',
+        'Returns & refunds': '"Returns &- refunds"',
+    }
+    server = dovecot.client(*account)
+    try:
+        for held in folders.values():
+            status, answer = server.create(held)
+            assert status == 'OK', answer
+    finally:
+        server.logout()
+    for typed, held in folders.items():
+        dovecot.append(account, a_mail(subject=f'Filed in {typed}'), folder=held)
+        with session_scope() as session:
+            version = session.get(Mailbox, mailbox_id).version
+            mailboxes.update_mailbox(
+                session=session, actor=admin, mailbox_id=mailbox_id, version=version, changes={'folder': typed}
+            )
+        with session_scope() as session:
+            said = mailboxes.test_connection(session=session, actor=admin, mailbox_id=mailbox_id)
+        assert said == f'Signed in; {typed} holds 1 message'
+        assert mail_intake.poll_all() == {'opened': 1}
+        assert requests()[-1].subject == f'Filed in {typed}'
+        with read_session() as session:
+            assert session.get(Mailbox, mailbox_id).last_error is None
+
+
 def test_the_mailbox_password_is_stored_encrypted_and_never_in_the_audit_log(box) -> None:
     account, mailbox_id = box
     with read_session() as session:

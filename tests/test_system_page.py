@@ -26,6 +26,7 @@ from backoffice.services import (
 from .support.factories import make_customer, make_user, submit_request
 from .support.lists import rows_show
 from .support.newer_backup import FUTURE_REVISION, backup_from_a_newer_version, schema_revisions
+from .support.other_kind_backup import backup_of_the_other_kind
 from .support.plans import let_the_page_run, reading, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -45,6 +46,24 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see(marker='backup')
     await user.should_not_see('No backup yet: take one now')
     await user.should_see('1 backup kept, latest')  # said '1 kept' (in French '1 conservées')
+
+
+async def test_back_up_now_whose_check_fails_says_so_and_lists_it_as_failing(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "Backup written" in green; failing now, it left the list and the Backups check as before the click."""
+    admin = make_user('admin')
+    real_compare = backups.compare
+    # the database moved on under the copy: one more user than the backup holds
+    monkeypatch.setattr(backups, 'compare', lambda path, live: real_compare(path, {**live, 'users': live['users'] + 1}))
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see('No backup yet: take one now')
+    user.find(marker='back-up').click()
+    await user.should_see('was written but failed its check', retries=100)
+    await user.should_not_see('Backup written')
+    await user.should_see(marker='backup')  # listed, with what its check found
+    await user.should_see('Not verified: rows differ (users: ')
+    await user.should_see(': it failed its check.')  # the Backups check
 
 
 async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
@@ -161,6 +180,26 @@ async def test_a_backup_from_a_newer_version_is_refused_with_the_reason_and_noth
     assert FUTURE_REVISION not in schema_revisions()
     await signed_in(user, admin.email, path='/customers')  # still signed in, on the same database
     await rows_show(user, 'made-after@example.com')
+
+
+async def test_after_a_move_to_another_database_its_old_backups_are_not_offered_for_restore(user: User) -> None:
+    """The SQLite backups taken before copy-database onto PostgreSQL stay in the folder: the Backups check took the
+    newest of them for a backup of this database, and Restore took a safety backup (pruning a kept one) before
+    refusing the file for its kind."""
+    admin = make_user('admin')
+    settings = reload_settings()
+    other = backup_of_the_other_kind(settings)
+    other_kind, this_kind = ('PostgreSQL', 'SQLite') if settings.is_sqlite else ('SQLite', 'PostgreSQL')
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see(f'No backup of this database yet (those kept were taken on {other_kind}): take one now')
+    await user.should_see(marker='backup-other-kind')
+    await user.should_see(f'A {other_kind} backup, from before the database moved: it cannot be restored here.')
+    await user.should_not_see(marker='restore')
+    with pytest.raises(
+        backups.BackupFailed, match=f'This is a {other_kind} (dump|backup); the app runs on {this_kind}'
+    ):
+        backups.restore_backup(actor=admin, settings=settings, name=other.name)
+    assert [b.name for b in backups.list_backups(settings)] == [other.name]  # no safety backup taken for nothing
 
 
 async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) -> None:

@@ -40,6 +40,19 @@ class BackupFailed(ServiceError):
     """The backup or restore could not be made; the message says why."""
 
 
+class BackupUnverified(BackupFailed):
+    """The backup was written but failed its check: the nightly job fails, the command line exits 1, Back up now says
+    so. The file stays (listed with what the check found, for someone to look at) and no older backup was removed."""
+
+    def __init__(self, backup: Backup) -> None:
+        super().__init__(
+            _('The backup {name} was written but failed its check: {check} Older backups were all kept.').format(
+                name=backup.name, check=backup.check_text()
+            )
+        )
+        self.backup = backup
+
+
 @dataclass(frozen=True)
 class Backup:
     name: str
@@ -49,6 +62,11 @@ class Backup:
     verified: bool | None = None  # None: taken before backups were verified when taken
     check: str = ''  # what the check found, in English words: 'Verified: 42 tables, 1,234 rows' or what is wrong
     check_said: dict[str, Any] | None = None  # the same as a msgid and its values (stored_text); None: older files
+
+    def fits(self, settings: Settings) -> bool:
+        """Whether it is a backup of this kind of database: after a move to PostgreSQL (copy-database) the SQLite
+        backups taken before stay in the folder, but restore onto SQLite only."""
+        return _fits(self.path, settings)
 
     def check_text(self) -> str:
         """What the check found, in the reader's language (a check file written before: as it was written)."""
@@ -133,9 +151,10 @@ def take_backup(
         check,
         found.as_json(),
     )
-    for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
-        old.path.unlink(missing_ok=True)
-        _check_file(old.path).unlink(missing_ok=True)
+    if verified:  # a backup that failed its check replaces none: two weeks of failing nights would leave no good one
+        for old in [b for b in list_backups(settings) if spare is None or b.path.resolve() != spare.resolve()][keep:]:
+            old.path.unlink(missing_ok=True)
+            _check_file(old.path).unlink(missing_ok=True)
     if session is not None:
         for attempt in range(AUDIT_TRIES):  # the file is written and checked: its audit entry waits for busy writers
             record_taken(session, actor, backup, found)
@@ -146,6 +165,8 @@ def take_backup(
                 session.rollback()
                 if 'database is locked' not in str(error) or attempt == AUDIT_TRIES - 1:
                     raise
+    if not verified:  # written, listed with what its check found, audited: and a failure for whoever asked for it
+        raise BackupUnverified(backup)
     return backup
 
 
@@ -178,17 +199,19 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     chosen = next((b for b in list_backups(settings) if b.name == name), None)
     if chosen is None:
         raise BackupFailed(_('There is no backup named {name}.').format(name=name))
+    _refuse_another_kind(chosen.path, settings)  # before the safety backup, which would prune a kept one for nothing
     problem = verify(chosen.path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=chosen.name, problem=problem))
     _refuse_a_newer_schema(chosen.path)
-    safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
-    if not safety.verified:
+    try:
+        safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
+    except BackupUnverified as unverified:
         raise BackupFailed(
             _('Nothing was restored: the backup of the current state failed its check ({check})').format(
-                check=safety.check_text()
+                check=unverified.backup.check_text()
             )
-        )
+        ) from None
     engine = db.get_engine()
     engine.dispose()  # no pooled connection keeps plans or pages of the database being replaced
     try:
@@ -211,6 +234,29 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
         )
         session.commit()
     return safety
+
+
+def keep_current_state(settings: Settings, *, restoring: Path) -> Backup | None:
+    """Before the command line's restore replaces the database: a backup of it, as a restore from /system takes first
+    (the way back from restoring the wrong file). None when no Backoffice database is there to keep (a new machine, an
+    empty database); BackupFailed when it cannot be kept (a damaged database: the caller restores all the same)."""
+    if not _holds_a_database(settings.database_url):
+        return None
+    return take_backup(session=None, actor=None, settings=settings, spare=restoring)
+
+
+def record_restored_by_command(session: Session, name: str) -> None:
+    """The audit entry of the command line's restore, in the restored database (as a restore from /system leaves one):
+    whoever reads the audit log afterwards sees why the data went back in time."""
+    audit.record(
+        session,
+        None,
+        'system.restore',
+        'system',
+        None,
+        summary=sentence(N_('Restored backup {name} with the command line'), name=name),
+    )
+    session.commit()
 
 
 def backup_path(*, actor: User, settings: Settings, name: str) -> Path:
@@ -242,17 +288,20 @@ def verify(path: Path) -> str:
     return 'ok' if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout else NO_USERS_TABLE
 
 
-def restore(path: Path, settings: Settings) -> None:
-    """Replace the database with a backup (the command line's `restore`; stop the app first). The file is verified
-    before anything is touched."""
+def check_restorable(path: Path, settings: Settings) -> None:
+    """BackupFailed, saying why, for a file that cannot be restored here: damaged, not a Backoffice database, of the
+    other kind of database, or of a schema this version does not know."""
     problem = verify(path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=path.name, problem=problem))
-    if settings.is_sqlite and path.suffix != '.db':
-        raise BackupFailed(_('This is a PostgreSQL dump; the app runs on SQLite.'))
-    if not settings.is_sqlite and path.suffix != '.dump':
-        raise BackupFailed(_('This is a SQLite backup; the app runs on PostgreSQL.'))
+    _refuse_another_kind(path, settings)
     _refuse_a_newer_schema(path)
+
+
+def restore(path: Path, settings: Settings) -> None:
+    """Replace the database with a backup (the command line's `restore`; stop the app first). The file is verified
+    before anything is touched."""
+    check_restorable(path, settings)
     if settings.is_sqlite:
         database = Path(make_url(settings.database_url).database or '')
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -290,6 +339,42 @@ def restore(path: Path, settings: Settings) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _holds_a_database(url: str) -> bool:
+    """Whether the configured database exists and has the app's users table."""
+    if make_url(url).get_backend_name() == 'sqlite':
+        database = Path(make_url(url).database or '')
+        if not database.is_file():
+            return False
+        try:
+            connection = _sqlite(f'file:{database}?mode=ro', uri=True)
+            try:
+                return connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'users'").fetchone()[0] > 0
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return True  # there, but unreadable: the backup says why
+    import psycopg
+
+    try:
+        with psycopg.connect(_libpq_url(url)) as server:
+            return bool(_scalar(server.execute("SELECT to_regclass('public.users') IS NOT NULL")))
+    except psycopg.Error:
+        return True  # the backup says why
+
+
+def _fits(path: Path, settings: Settings) -> bool:
+    return path.suffix == ('.db' if settings.is_sqlite else '.dump')
+
+
+def _refuse_another_kind(path: Path, settings: Settings) -> None:
+    if not _fits(path, settings):
+        raise BackupFailed(
+            _('This is a PostgreSQL dump; the app runs on SQLite.')
+            if settings.is_sqlite
+            else _('This is a SQLite backup; the app runs on PostgreSQL.')
+        )
 
 
 def _refuse_a_newer_schema(path: Path) -> None:

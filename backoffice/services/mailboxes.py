@@ -3,6 +3,7 @@ encrypted, never shown again), the folder, the type and assignee of the requests
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from pydantic import BaseModel
@@ -163,8 +164,33 @@ def account(mailbox: Mailbox) -> imap_client.Account:
 
 
 def quote_folder(folder: str) -> str:
-    """A folder name as an IMAP quoted string (spaces, quotes and backslashes escaped)."""
-    return '"' + folder.replace('\\', '\\\\').replace('"', '\\"') + '"'
+    """A folder name as a person types it ('Réclamations', 'Returns & refunds'), as an IMAP quoted string of its
+    modified UTF-7 form (RFC 3501 5.1.3: how servers name folders; imaplib sends ASCII only), spaces, quotes and
+    backslashes escaped."""
+    held = modified_utf7(folder)
+    return '"' + held.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def modified_utf7(name: str) -> str:
+    """IMAP's modified UTF-7: printable ASCII as itself ('&' as '&-'), any other run of characters as '&', its UTF-16
+    in base64 with ',' for '/' and no padding, then '-'."""
+    parts: list[str] = []
+    other: list[str] = []
+
+    def encode_other() -> None:
+        if other:
+            encoded = base64.b64encode(''.join(other).encode('utf-16-be')).decode('ascii')
+            parts.append('&' + encoded.rstrip('=').replace('/', ',') + '-')
+            other.clear()
+
+    for character in name:
+        if ' ' <= character <= '~':
+            encode_other()
+            parts.append('&-' if character == '&' else character)
+        else:
+            other.append(character)
+    encode_other()
+    return ''.join(parts)
 
 
 def mark_checked(*, session: Session, mailbox_id: int, error: str | Sentence | None) -> None:

@@ -218,7 +218,17 @@ def _webhooks(session: Session) -> Check:
 
 
 def _backups(settings: Settings) -> Check:
-    found = backups.list_backups(settings)
+    # the backups of this database only: after a move onto PostgreSQL the SQLite ones stay listed, restorable elsewhere
+    kept = backups.list_backups(settings)
+    found = [backup for backup in kept if backup.fits(settings)]
+    if not found and kept:
+        return Check(
+            N_('Backups'),
+            'warning',
+            _('No backup of this database yet (those kept were taken on {kind}): take one now').format(
+                kind='PostgreSQL' if settings.is_sqlite else 'SQLite'
+            ),
+        )
     if not found:
         return Check(N_('Backups'), 'warning', _('No backup yet: take one now'))
     latest = found[0]
