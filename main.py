@@ -50,6 +50,7 @@ from components.notices import place_notifications  # noqa: E402
 from components.portal_pages import register_portal_pages  # noqa: E402
 from components.portal_pages import router as portal_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
+from components.select_picks import install as picks_read_by_label  # noqa: E402
 from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
 from components.session_language import resolver as reader_language  # noqa: E402
@@ -86,6 +87,7 @@ ui.button.default_props('no-caps')
 place_notifications()  # at the top: never over a dialog's action buttons at its foot
 product_colors()  # every page's colours, sent with Quasar's configuration (not an element of each page)
 cheaper_choice_options()  # a select's options rebuilt when they or its value change, not at every prop set
+picks_read_by_label()  # a select's pick is the option clicked, even if its options changed meanwhile
 remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element
 keep_handlers_in_their_page()  # a click's handler whose element a live update rebuilds meanwhile goes on in the page
 app.add_middleware(AuthMiddleware)

@@ -95,3 +95,34 @@ async def test_a_customer_or_company_in_the_trash_opens_with_its_record_and_no_s
     await user.should_not_see('Add an address')
     await user.open(f'/companies/{firm.id}')
     await user.should_see('Gone "Firm" <b>: SA')
+
+
+async def test_the_duplicate_clicked_is_the_one_picked_even_if_the_list_changed_under_the_click(user: User) -> None:
+    """The list follows typing: a click on the browser's older list must pick what was clicked, not whatever sits at
+    that place in the newer list (or nothing, with a server error, when the newer list is shorter)."""
+    manager = make_user('manager')
+    jane = make_customer('jane@example.com', name='Jane Doe')
+    first = make_customer('first.twin@example.com', name='First: "<b>Twin</b>"')
+    second = make_customer('second.twin@example.com', name=HOSTILE)
+    await signed_in(user, manager.email, path=f'/customers/{jane.id}')
+    user.find(marker='merge-with').click()
+    await user.should_see('Merge a duplicate into this customer')
+    picker = user.find(marker='merge-duplicate')
+    select = next(iter(picker.elements))
+    assert isinstance(select, ui.select)
+    shown = dict(select.options)  # what the browser lists before the person types
+    place, label = list(shown).index(second.id), shown[second.id]
+    assert place > 0 and shown[first.id] != label
+    picker.trigger('inputValue', 'second.twin')  # the server narrows the list to one …
+    await eventually(lambda: list(select.options) == [second.id])
+    picker.trigger('update:modelValue', {'value': place, 'label': label})  # … as the click on the older list arrives
+    await user.should_see('Will move to Jane Doe')
+    assert select.value == second.id
+    await user.should_see('second.twin@example.com')
+
+    picker.trigger('inputValue', '')
+    await eventually(lambda: first.id in select.options)
+    gone = {'value': 0, 'label': 'Someone since erased <script>alert(1)</script>'}
+    picker.trigger('update:modelValue', gone)  # a label no longer offered: the pick stays as it was
+    await user.should_see('Will move to Jane Doe')
+    assert select.value == second.id
