@@ -266,6 +266,23 @@ def test_the_command_line_makes_a_resource_key_acting_as_a_staff_member(capsys: 
     assert (key.scopes, key.user_id) == (['read:orders'], person.id)
 
 
+def test_the_command_line_gives_no_scope_the_staff_member_may_not_use(capsys: pytest.CaptureFixture) -> None:
+    """A key acting as a manager with write:webhooks would only be refused at each call: refused when made, saying
+    whose role lacks what."""
+    from backoffice.__main__ import main
+
+    make_user('manager', email='maria@example.com')
+    name = 'ERP "<script>alert(1)</script>": nightly'
+    assert main(['create-api-key', '--name', name, '--scopes', 'write:webhooks', '--as', 'maria@example.com']) == 1
+    assert (
+        "maria@example.com may not use the scope 'write:webhooks': their role does not allow it (webhooks.manage)."
+        in capsys.readouterr().err
+    )
+    assert main(['create-api-key', '--name', name, '--scopes', 'read:customers', '--as', 'maria@example.com']) == 0
+    with read_session() as session:
+        assert [key.scopes for key in session.exec(select(ApiKey)).all()] == [['read:customers']]
+
+
 def test_the_migration_gives_keys_made_at_settings_their_maker_and_keeps_their_scopes(tmp_path) -> None:
     from alembic import command
     from sqlalchemy import create_engine, text

@@ -123,7 +123,11 @@ def create_key(
     elif name_problem(name):
         errors['name'] = name_problem(name)
     known = known_scopes()
-    if problem := _scopes_problem(chosen, acts_for_someone=acting_as is not None, giver=None if system else actor):
+    # the command line gives no scope beyond what the person the key acts as may do: its calls would only be refused
+    holder = acting_as if system and acting_as is not None else None
+    if problem := _scopes_problem(
+        chosen, acts_for_someone=acting_as is not None, giver=None if system else actor, holder=holder
+    ):
         errors['scopes'] = problem
     if errors:
         raise ValidationFailed(errors)
@@ -221,7 +225,9 @@ def change_scopes(
     return key
 
 
-def _scopes_problem(chosen: list[str], *, acts_for_someone: bool, giver: User | None) -> str | None:
+def _scopes_problem(
+    chosen: list[str], *, acts_for_someone: bool, giver: User | None, holder: User | None = None
+) -> str | None:
     known = known_scopes()
     unknown = [scope for scope in chosen if scope not in known]
     if unknown:
@@ -233,7 +239,21 @@ def _scopes_problem(chosen: list[str], *, acts_for_someone: bool, giver: User | 
     beyond = [scope for scope in chosen if giver is not None and not can(giver, SCOPE_PERMISSIONS.get(scope))]
     if beyond:
         return _('You may not give the scope {scope}: it reads what your role may not.').format(scope=repr(beyond[0]))
+    denied = [scope for scope in chosen if holder is not None and not can(holder, _needs(scope))]
+    if denied:
+        return _('{email} may not use the scope {scope}: their role does not allow it ({permission}).').format(
+            email=holder.email if holder is not None else '', scope=repr(denied[0]), permission=_needs(denied[0])
+        )
     return None
+
+
+def _needs(scope: str) -> str | None:
+    """The permission a key's calls need for the scope to be of any use: a resource's read or write permission."""
+    access, _colon, resource_key = scope.partition(':')
+    resource = declaration.RESOURCES.get(resource_key)
+    if access in RESOURCE_ACCESS and resource is not None:
+        return resource.read_permission if access == 'read' else resource.write_permission
+    return SCOPE_PERMISSIONS.get(scope)
 
 
 def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
