@@ -22,7 +22,7 @@ from .support.bank import Line, camt053, fixture, import_file, make_account
 from .support.factories import make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.signin import signed_in
-from .support.stale_page import click_in_the_browser
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -244,12 +244,13 @@ async def test_a_click_on_a_line_sent_as_a_colleagues_change_refreshes_the_list_
     colleague = make_user('manager')
     await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'split-{line.id}', retries=40)
-    split = user.find(marker=f'split-{line.id}').elements.pop()  # the button as the browser shows it
+    # the button as the browser shows it, clicked later
+    split = click_as_shown(user, user.find(marker=f'split-{line.id}').elements.pop())
     with read_session() as session:
         account = session.exec(select(BankAccount)).one()
     import_file(colleague, account, camt053([Line('12.00', HOSTILE, bank_reference='B-2')], statement_id='STMT-2'))
     await user.should_see(HOSTILE, retries=40)  # the list was drawn again, with the colleague's line
-    click_in_the_browser(user, split)
+    split()
     await user.should_see(marker='split-dialog', retries=40)
     await user.should_see(f'{invoice.number} (open €30.00)')
 

@@ -3,6 +3,8 @@ was deactivated or signed out elsewhere (a browser that ignores being sent to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import events, helpers, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -26,10 +28,15 @@ async def click_and_finish(found: UserInteraction) -> None:
                     await result
 
 
-def click_in_the_browser(user: User, element: ui.element) -> None:
-    """The click the browser's socket delivers for this element, by its id, as it was on screen: the server runs it if
-    it still has that element, and drops it if a refresh replaced the element meanwhile (the simulated `.click()`
-    skips the socket layer and would run it anyway)."""
+def click_as_shown(user: User, element: ui.element) -> Callable[[], None]:
+    """The click the browser's socket delivers for this element as it is on screen now (by its id and listener), to
+    send later: the server runs it if it still has that element, and drops it if a refresh replaced the element
+    meanwhile (the simulated `.click()` skips the socket layer and would run it anyway)."""
     listener_id = next(key for key, listener in element._event_listeners.items() if listener.type == 'click')  # noqa: SLF001
-    assert user.client is not None
-    user.client.handle_event({'id': element.id, 'listener_id': listener_id, 'args': []})
+    client = user.client
+    assert client is not None
+
+    def click() -> None:
+        client.handle_event({'id': element.id, 'listener_id': listener_id, 'args': []})
+
+    return click
