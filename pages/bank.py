@@ -3,6 +3,7 @@ by account, status, money in or out, words), each unmatched line with its ranked
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nicegui import run, ui
@@ -46,6 +47,8 @@ class BankScreen:
         self.account_names: dict[int, str] = {}
         self.rule_names: dict[int, str] = {}
         self.paid: dict[int, list[bank_match.PaidPart]] = {}
+        self._reads = 0  # reads started; only the latest one shows what it read (see `show`)
+        self._cards: dict[str, ui.card] = {}  # the cards shown, by what they show (see `show_lines`)
         with ui.row().classes('w-full items-center gap-2'):
             if self.manage:
                 ui.button(_('Import a statement'), icon='upload_file', on_click=self.open_import).mark('import')
@@ -136,8 +139,12 @@ class BankScreen:
         await self.show()
 
     async def show(self) -> None:
+        # a search typed, a filter chosen and a colleague's change each start a read; one that read earlier may answer
+        # later: only the latest started shows, or the list would go back to lines the filters no longer ask for
+        self._reads += 1
+        this_read = self._reads
         read = await run.io_bound(self._read, self.filters(), self.shown)
-        if read is None or self.lines.is_deleted:  # None: the app is shutting down
+        if read is None or this_read != self._reads or self.lines.is_deleted:  # None: the app is shutting down
             return
         accounts, balances, counts, page, recent, self.rule_names, self.paid = read
         self.account_names = {a.id: a.name for a in accounts if a.id is not None}
@@ -170,12 +177,7 @@ class BankScreen:
             matched=formatting.number(counts['matched']),
             ignored=formatting.number(counts['ignored']),
         )
-        self.lines.clear()
-        with self.lines:
-            if not page.rows:
-                ui.label(_('No line matches these filters.')).classes('text-gray-500').mark('no-lines')
-            for line in page.rows:
-                self.line_card(line)
+        self.show_lines(page.rows)
         self.more.set_visibility(len(page.rows) < page.total)
         self.statements.rows = [
             {
@@ -191,9 +193,41 @@ class BankScreen:
             for s in recent
         ]
 
-    def line_card(self, line: BankLine) -> None:
+    def show_lines(self, rows: list[BankLine]) -> None:
+        """The lines' cards: a card whose line shows the same as before is kept as it is, not drawn again. A refresh
+        that changes nothing on it (a search that keeps it, a colleague's change to another line, this page's own
+        change heard back) would otherwise replace its buttons under a click already on its way, and the browser's
+        click on a button the server no longer has does nothing: "Split or choose…" clicked, no dialog."""
+        keys = [self.card_key(line) for line in rows]
+        kept, self._cards = self._cards, {}
+        if not rows or not kept:  # nothing to keep: "No line matches" goes, or comes
+            self.lines.clear()
+            kept = {}
+        for key, card in kept.items():
+            if key not in keys and not card.is_deleted:
+                card.delete()
+        with self.lines:
+            if not rows:
+                ui.label(_('No line matches these filters.')).classes('text-gray-500').mark('no-lines')
+                return
+            for index, (key, line) in enumerate(zip(keys, rows, strict=True)):
+                card = kept.get(key)
+                if card is None or card.is_deleted:
+                    card = self.line_card(line)
+                if self.lines.default_slot.children.index(card) != index:
+                    card.move(self.lines, target_index=index)
+                self._cards[key] = card
+
+    def card_key(self, line: BankLine) -> str:
+        """Everything a line's card shows or acts on: the line as stored (its version, status, suggestions, note), what
+        it paid, the names of its rules."""
+        parts = self.paid.get(line.id or 0, [])
+        rules = [self.rule_names.get(rule) for rule in (line.rule_id, line.missed_rule_id) if rule is not None]
+        return json.dumps([line.model_dump(mode='json'), parts, rules], default=str, sort_keys=True)
+
+    def line_card(self, line: BankLine) -> ui.card:
         money_in = line.amount > 0
-        with ui.card().props('flat bordered').classes('w-full gap-1 p-3').mark(f'line-{line.id}'):
+        with ui.card().props('flat bordered').classes('w-full gap-1 p-3').mark(f'line-{line.id}') as card:
             with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
                 with ui.column().classes('gap-0 min-w-0 flex-1'):
                     ui.label(line.counterpart or line.label or '—').classes('font-medium').style(ANYWHERE)
@@ -235,6 +269,7 @@ class BankScreen:
                 ui.button(_('Undo'), icon='undo', on_click=lambda ln=line: self.undo(ln)).props('flat dense').mark(
                     f'undo-{line.id}'
                 )
+        return card
 
     def badge(self, line: BankLine) -> str:
         """The line's status, and which rule matched it or set it aside."""

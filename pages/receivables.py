@@ -25,6 +25,8 @@ class ReceivablesScreen:
     def __init__(self, user: User) -> None:
         self.user = user
         self.report: receivables.Report | None = None
+        self._reads = 0  # reads started; only the latest one shows what it read (see `show`)
+        self._reminders_shown: list | None = None  # the reminders drawn (see `show_reminders`)
         self.summary = ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-7 gap-2')
         ui.label(_('By customer')).classes('text-lg font-medium')
         self.accounts = ui.table(columns=account_columns(), rows=[], row_key='key').classes('w-full')
@@ -59,8 +61,12 @@ class ReceivablesScreen:
             )
 
     async def show(self) -> None:
+        # every order, invoice and payment of the shop starts a read; one that read earlier may answer later: only the
+        # latest started shows, or the page would go back to an older state (a reminder just sent, waiting again)
+        self._reads += 1
+        this_read = self._reads
         read = await run.io_bound(self._read)
-        if read is None or self.summary.is_deleted:  # None: the app is shutting down (NiceGUI runs nothing then)
+        if read is None or this_read != self._reads or self.summary.is_deleted:  # None: the app is shutting down
             return
         report, waiting = read
         self.report = report
@@ -118,6 +124,11 @@ class ReceivablesScreen:
         self.show_reminders(waiting)
 
     def show_reminders(self, waiting: list) -> None:
+        # drawn again only when they changed: every order of the shop refreshes this page, and a redraw replaces the
+        # buttons under a click already on its way ("Approve and send" pressed, and nothing happened)
+        if waiting == self._reminders_shown:
+            return
+        self._reminders_shown = waiting
         self.reminders.clear()
         with self.reminders:
             ui.label(_('Reminders to review')).classes('text-lg font-medium')

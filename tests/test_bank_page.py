@@ -16,11 +16,13 @@ from backoffice.db import read_session
 from backoffice.models import BankAccount, BankLine, LineStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.services import bank, bank_match
+from pages import bank as bank_screen
 
 from .support.bank import Line, camt053, fixture, import_file, make_account
 from .support.factories import make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -231,3 +233,69 @@ async def test_a_match_whose_card_is_rebuilt_while_it_is_recorded_still_says_so(
     go_on.set()
     await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
     await eventually(lambda: stored(line.id).status == LineStatus.matched)
+
+
+async def test_a_click_on_a_line_sent_as_a_colleagues_change_refreshes_the_list_still_opens_its_dialog(
+    user: User,
+) -> None:
+    """The browser sends "Split or choose…" from the list it shows while the server redraws that list for a colleague's
+    import: the line's card is the same as before, so the click still reaches it and its dialog opens."""
+    manager, invoice, line = a_line_naming_an_invoice()
+    colleague = make_user('manager')
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{line.id}', retries=40)
+    # the button as the browser shows it, clicked later
+    split = click_as_shown(user, user.find(marker=f'split-{line.id}').elements.pop())
+    with read_session() as session:
+        account = session.exec(select(BankAccount)).one()
+    import_file(colleague, account, camt053([Line('12.00', HOSTILE, bank_reference='B-2')], statement_id='STMT-2'))
+    await user.should_see(HOSTILE, retries=40)  # the list was drawn again, with the colleague's line
+    split()
+    await user.should_see(marker='split-dialog', retries=40)
+    await user.should_see(f'{invoice.number} (open €30.00)')
+
+
+async def test_a_search_shows_its_lines_even_when_a_refresh_started_before_it_answers_last(
+    user: User, monkeypatch
+) -> None:
+    """A colleague's import starts a read of every line; the search typed meanwhile reads and shows its one line; the
+    older read answering last does not bring back the line the search leaves out."""
+    manager, invoice, line = a_line_naming_an_invoice()
+    colleague = make_user('manager')
+    started, go_on = threading.Event(), threading.Event()
+    hold = [False]
+    read = bank_screen.BankScreen._read  # noqa: SLF001
+
+    def held(screen: bank_screen.BankScreen, filters: dict, limit: int) -> tuple:
+        if hold[0] and not filters['search']:  # the colleague's refresh (no search yet): it will answer last
+            hold[0] = False
+            started.set()
+            go_on.wait(10)  # before its database session: the search's read goes on meanwhile
+        return read(screen, filters, limit)
+
+    shows = {'started': 0, 'done': 0}
+    show = bank_screen.BankScreen.show
+
+    async def counted(screen: bank_screen.BankScreen) -> None:
+        shows['started'] += 1
+        try:
+            await show(screen)
+        finally:
+            shows['done'] += 1
+
+    monkeypatch.setattr(bank_screen.BankScreen, '_read', held)
+    monkeypatch.setattr(bank_screen.BankScreen, 'show', counted)
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{line.id}', retries=40)
+    with read_session() as session:
+        account = session.exec(select(BankAccount)).one()
+    hold[0] = True
+    import_file(colleague, account, camt053([Line('12.00', HOSTILE, bank_reference='B-2')], statement_id='STMT-2'))
+    await eventually(started.is_set)
+    user.find(marker='filter-search').type(invoice.number)
+    await user.should_see('1 of 1 lines · to reconcile 2', retries=40)  # the search's answer
+    go_on.set()
+    await eventually(lambda: shows['done'] == shows['started'])  # the older read answered
+    await user.should_see('1 of 1 lines · to reconcile 2')
+    await user.should_not_see(HOSTILE)
+    await user.should_see(marker=f'split-{line.id}')

@@ -19,6 +19,7 @@ from backoffice.services import app_settings, dunning
 from .support.factories import make_company, make_product, make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 HOSTILE = 'Acme "Labs": <script>alert(1)</script>'
@@ -148,3 +149,25 @@ async def test_the_totals_and_ageing_read_per_currency(user: User) -> None:
         (HOSTILE, '$7.00', '$7.00'),
         (HOSTILE, '€30.00', '€30.00'),
     ]
+
+
+async def test_a_reminder_approved_as_a_colleagues_order_refreshes_the_page_is_approved(user: User) -> None:
+    """The browser sends "Approve and send" from the reminders it shows while the page reads again for a colleague's
+    new invoice (every order, invoice and payment of the shop refreshes it): the reminders are the same, so their
+    buttons stay and the click lands."""
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 15, name=HOSTILE)
+    with session_scope() as session:
+        dunning.queue_reminders(session=session, today=shop_today(app_settings.time_zone()) + timedelta(days=20))
+
+    await signed_in(user, manager.email, path='/finance/receivables')
+    await user.should_see(f'Reminder 1 for invoice {i1.number} to ann@example.com', retries=40)
+    # the button as the browser shows it, clicked later
+    approve = click_as_shown(user, user.find(marker=f'approve-{i1.number}').elements.pop())
+    _o2, i2 = invoiced_on_terms(make_user('manager'), 'bob@example.com', 4, 30)  # a colleague's invoice, live
+    await eventually(lambda: i2.number in [row['number'] for row in table(user, 'open-invoices').rows])
+    approve()
+    await user.should_see('Reminder approved: it is sent shortly.', retries=40)
+    await user.should_see('No reminder waits for review.', retries=40)

@@ -3,7 +3,10 @@ was deactivated or signed out elsewhere (a browser that ignores being sent to th
 
 from __future__ import annotations
 
-from nicegui import events, helpers
+from collections.abc import Callable
+
+from nicegui import events, helpers, ui
+from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 
@@ -23,3 +26,17 @@ async def click_and_finish(found: UserInteraction) -> None:
                 result = handler(arguments) if helpers.expects_arguments(handler) else handler()
                 if helpers.should_await(result):
                     await result
+
+
+def click_as_shown(user: User, element: ui.element) -> Callable[[], None]:
+    """The click the browser's socket delivers for this element as it is on screen now (by its id and listener), to
+    send later: the server runs it if it still has that element, and drops it if a refresh replaced the element
+    meanwhile (the simulated `.click()` skips the socket layer and would run it anyway)."""
+    listener_id = next(key for key, listener in element._event_listeners.items() if listener.type == 'click')  # noqa: SLF001
+    client = user.client
+    assert client is not None
+
+    def click() -> None:
+        client.handle_event({'id': element.id, 'listener_id': listener_id, 'args': []})
+
+    return click
