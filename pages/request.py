@@ -374,17 +374,37 @@ class RequestScreen:
                     .props('flat dense')
                     .mark('snooze')
                 ):
-                    with ui.menu().mark('snooze-menu'):
-                        choices = ticket_snooze.quick_choices()
-                        for key, label in (('tomorrow', _('Tomorrow morning')), ('monday', _('Next Monday'))):
-                            moment = choices.get(key)
-                            if moment is None:  # on a Sunday, next Monday is tomorrow
-                                continue
-                            ui.menu_item(
-                                f'{label} · {formatting.when(moment)}',
-                                on_click=lambda m=moment: self._snooze(m),
-                            ).mark(f'snooze-{key}')
-                        ui.menu_item(_('Pick a day and time…'), on_click=self._snooze_dialog).mark('snooze-pick')
+                    with ui.menu().mark('snooze-menu') as menu:
+                        self._snooze_shown: dict[str, Any] | None = None
+                        self._snooze_choices(menu)
+                    # a page left open overnight: the times offered are those of the moment the menu opens
+                    menu.on('before-show', lambda: self._snooze_choices(menu))
+
+    def _snooze_choices(self, menu: ui.menu) -> None:
+        """Tomorrow morning and next Monday as they are now (redrawn when the day changed since), and a day to pick.
+        The time a choice snoozes until is worked out when it is clicked, not when the menu was drawn."""
+        labels = {'tomorrow': _('Tomorrow morning'), 'monday': _('Next Monday')}
+        choices = ticket_snooze.quick_choices()
+        if choices == self._snooze_shown:
+            return
+        self._snooze_shown = choices
+        menu.clear()
+        with menu:
+            for key, moment in choices.items():  # on a Sunday, next Monday is tomorrow: one choice
+                ui.menu_item(
+                    f'{labels[key]} · {formatting.when(moment)}', on_click=lambda k=key: self._snooze_choice(k)
+                ).mark(f'snooze-{key}')
+            ui.menu_item(_('Pick a day and time…'), on_click=self._snooze_dialog).mark('snooze-pick')
+
+    async def _snooze_choice(self, key: str) -> bool:
+        version, ticket_id = self.ticket.version, self.ticket.id
+        return await self._write(
+            lambda session, user: ticket_snooze.snooze(
+                session=session, actor=user, ticket_id=ticket_id, version=version, until=ticket_snooze.choice(key)
+            ),
+            _('Snoozed: it comes back by itself'),
+            fields={},
+        )
 
     def _snooze_dialog(self) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
