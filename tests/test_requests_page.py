@@ -732,6 +732,47 @@ async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_on
     assert not delete.visible  # a colleague's shared view is theirs to delete
 
 
+async def test_an_agent_renames_a_view_they_saved_keeping_what_it_shows_but_not_a_colleagues(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    hostile = 'Mine "urgent" <script>window.__x=1</script>: O\'Hara'
+    with session_scope() as session:
+        team = views.save_view(
+            session=session, actor=colleague, resource=TICKETS, name='Team queue', state={}, shared=True
+        )
+        views.save_view(session=session, actor=agent, resource=TICKETS, name='Taken', state={})
+        mine = views.save_view(
+            session=session, actor=agent, resource=TICKETS, name='Urgnet', state={'search': 'parcel'}
+        )
+    submit_request('Parcel one')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    select = user.find(marker='views').elements.pop()
+    await eventually(lambda: mine.id in select.options)
+    select.set_value(mine.id)
+    rename = next(iter(await eventually(lambda: user.find(marker='rename-view').elements)))
+    await eventually(lambda: rename.visible)
+    user.find(marker='rename-view').click()
+    await user.should_see('Rename view')
+    name = user.find(kind=ui.input, content='Name')
+    field = next(iter(name.elements))
+    assert field.value == 'Urgnet'
+    field.value = ''
+    name.type('Taken')  # another of theirs on this list: said at the field, nothing renamed
+    user.find(marker='rename-view-submit').click()
+    await user.should_see('You already have a view named "Taken" on this list')
+    field.value = ''
+    name.type(hostile)
+    user.find(marker='rename-view-submit').click()
+    await user.should_see(f'View renamed "{hostile}"')
+    assert select.value == mine.id and select.options[mine.id] == hostile  # still chosen, under its new name
+    with session_scope() as session:
+        renamed = next(v for v in views.list_views(session=session, actor=agent, resource=TICKETS) if v.id == mine.id)
+    assert (renamed.name, renamed.state['search']) == (hostile, 'parcel')
+    select.set_value(team.id)
+    await eventually(lambda: select.value == team.id)
+    await eventually(lambda: not rename.visible)  # a colleague's shared view is theirs to rename
+
+
 async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: User) -> None:
     agent = make_user('agent')
     hostile = 'Refund "now" <script>window.__x=1</script>: O\'Hara'
