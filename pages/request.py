@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import SectionRows
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import MessageKind, Ticket, TicketMessage, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -90,6 +90,12 @@ class RequestScreen:
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
+        if self.may_write:
+            # a colleague writing in their reply box shows above this one, and this agent's writing shows on theirs:
+            # two answers to one customer are avoided before either is sent, not only told after (_replied_meanwhile)
+            self.writing = presence.Writing(f'tickets/{self.ticket.id}/writing', user)
+            self.writing.set(bool((self.body.value or '').strip()))  # a draft kept from before is being written
+            presence.watch(f'tickets/{self.ticket.id}/writing', user, self._show_writers)
 
     # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -540,6 +546,18 @@ class RequestScreen:
             for name in others:
                 ui.chip(name, icon='person').props('dense outline color=primary').mark('present')
 
+    def _typed(self, text: str) -> None:
+        reply_drafts.keep(self.number, text)
+        if hasattr(self, 'writing'):  # the box is filled with a kept draft before the page announces anything
+            self.writing.set(bool(text.strip()))
+
+    def _show_writers(self, others: list[str]) -> None:
+        """Colleagues with unsent text in this request's reply box, named above this agent's box."""
+        names = ', '.join(others)
+        said = ngettext('{names} is writing a reply or a note', '{names} are writing a reply or a note', len(others))
+        self.writers.set_text(said.format(names=names) if others else '')
+        self.writers.set_visibility(bool(others))
+
     def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
         select = ui.select(
             {key: _(text) for key, text in options.items()},
@@ -559,6 +577,10 @@ class RequestScreen:
             ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
         )
         self.meanwhile.set_visibility(False)
+        self.writers = (
+            ui.label().classes('text-sm text-indigo-900 bg-indigo-50 p-2 rounded w-full').mark('colleague-writing')
+        )
+        self.writers.set_visibility(False)
         # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
         ui.add_css(CANNED_MENU_CSS)
         self.canned_select = (
@@ -577,7 +599,7 @@ class RequestScreen:
             ui.textarea(
                 _('Reply or note'),
                 value=reply_drafts.draft(self.number),  # typed here before and not sent
-                on_change=lambda e: reply_drafts.keep(self.number, e.value or ''),
+                on_change=lambda e: self._typed(e.value or ''),
             )
             .props('outlined autogrow')
             .classes('w-full')
