@@ -578,7 +578,7 @@ class RequestScreen:
         )
         self.meanwhile.set_visibility(False)
         self.writers = (
-            ui.label().classes('text-sm text-indigo-900 bg-indigo-50 p-2 rounded w-full').mark('colleague-writing')
+            ui.label().classes('text-sm text-indigo-900 bg-blue-50 p-2 rounded w-full').mark('colleague-writing')
         )
         self.writers.set_visibility(False)
         # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
