@@ -185,21 +185,25 @@ class RequestScreen:
             self._replied_meanwhile(user, shown_before)
 
     def _replied_meanwhile(self, user: User, shown_before: set[int]) -> None:
-        """A colleague's reply arrived while this agent was writing one: say so above the box, before a second answer
-        goes to the customer (their text stays; sending it is still theirs to decide)."""
+        """A colleague's reply (or the customer's new message) arrived while this agent was writing one: say so above
+        the box, before a second answer (or one to an old question) goes to the customer (their text stays; sending it
+        is still theirs to decide)."""
         if not self.may_write or not (self.body.value or '').strip():
             return
+        arrived = [entry for entry in self.entries if entry.message.id not in shown_before]
         others = [
             entry.author
-            for entry in self.entries
-            if entry.message.id not in shown_before
-            and entry.message.kind == MessageKind.reply
-            and entry.message.author_id != user.id
+            for entry in arrived
+            if entry.message.kind == MessageKind.reply and entry.message.author_id != user.id
         ]
-        if not others:
+        if others:
+            said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
+            text = said.format(name=others[-1])
+        elif any(entry.message.kind == MessageKind.customer for entry in arrived):
+            # what they are answering may have changed: a new question, or "never mind, it arrived"
+            text = _('The customer wrote again while you were writing: read their message before sending your reply.')
+        else:
             return
-        said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
-        text = said.format(name=others[-1])
         self.meanwhile.set_text(text)
         self.meanwhile.set_visibility(True)
         ui.notify(text, type='warning', multi_line=True)

@@ -507,6 +507,25 @@ async def test_a_colleagues_reply_while_the_agent_writes_is_said_before_a_second
     await user.should_not_see(marker='replied-meanwhile')
 
 
+async def test_the_customer_writing_again_while_the_agent_writes_is_said_above_the_box(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('Your parcel "ships" <script>alert(1)</script>: tomorrow')
+    with session_scope() as session:
+        tickets.add_customer_message(
+            session=session,
+            number=ticket.number,
+            body='Never mind: it "arrived" <b>today</b>',
+            email='cora@example.com',
+        )
+    await user.should_see('Never mind: it "arrived" <b>today</b>')
+    said = 'The customer wrote again while you were writing: read their message before sending your reply.'
+    await user.should_see(said)
+    assert box.value == 'Your parcel "ships" <script>alert(1)</script>: tomorrow'  # theirs to change or send
+
+
 async def test_a_colleagues_reply_while_the_box_is_empty_says_nothing(user: User) -> None:
     agent, colleague = make_user('agent'), make_user('agent', name='Lea Colleague')
     ticket = submit_request()
