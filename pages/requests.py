@@ -145,12 +145,21 @@ class RequestsList:
             if can(user, ASSIGN_TO_ME.permission)
             else ()
         )
-        self.table = ResourceTable(TICKETS, on_open=self.open, on_filters_changed=self._left_queue, bulk_tools=tools)
+        named = _queue_named(ui.context.client)
+        self.table = ResourceTable(
+            TICKETS,
+            on_open=self.open,
+            on_filters_changed=self._left_queue,
+            bulk_tools=tools,
+            # the queue's rows are the first ones, served with the page: Back from a request showed every request
+            # (solved, snoozed…) for a moment before the queue's, rows moving under the agent's finger
+            view={'search': '', **queues(user)[named]} if named is not None else None,
+        )
         ui.timer(0, self.count, once=True)
         live.resource_changed(Topic.tickets).subscribe(lambda _payload: self._recount())
-        named = _queue_named(ui.context.client)
         if named is not None:
-            ui.timer(0, lambda: self.show(named, address=False), once=True)
+            self.queue = named
+            self._highlight(named)
         else:  # the address gave a queue's very filters (the Open requests card's link): that queue is lit, as clicked
             self._light_matching_queue()
 

@@ -269,6 +269,25 @@ async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
     assert other.number in {int(n) for n in listed(user, 'number')}
 
 
+async def test_back_to_a_queue_serves_its_rows_first_never_every_request_for_a_moment(user: User) -> None:
+    """The page's first rows (served with it) are the queue's: they were every request's (solved, snoozed, a
+    colleague's) until the queue was applied a moment later, rows moving under the agent's finger."""
+    agent = make_user('agent')
+    mine = submit_request('Mine: "to do" <b>x</b>')
+    submit_request('Long solved', email='s@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    solved = stored_request(mine.number + 1)
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
+    await signed_in(user, agent.email, path='/requests')
+    await user.open('/requests?queue=mine')  # Back from the request
+    table = user.find(ui.table).elements.pop()
+    await eventually(lambda: table.rows)  # served with the page, unless the machine is slow
+    assert [row['subject'] for row in table.rows] == ['Mine: "to do" <b>x</b>']  # the first rows shown
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+
+
 async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_changes_the_filters(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
