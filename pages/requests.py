@@ -54,7 +54,9 @@ def queues(user: User) -> dict[str, dict]:
             'Waiting on customer': {'filters': {'status': ['waiting']}},
             'Snoozed': {
                 'filters': {'status': OPEN, 'snoozed_until': True},
-                'columns': [*usual, 'snoozed_until'],
+                # when each comes back, in the place of when it last changed: with both, a laptop's table scrolled
+                # sideways once the rows had an assignee, and the column the queue is for was the one cut off
+                'columns': [name if name != 'updated_at' else 'snoozed_until' for name in usual],
             },
             'Solved': {'filters': {'status': ['solved']}},
             'Bugs': {'filters': {'type': ['bug'], **awake}, 'columns': bug_columns},
