@@ -29,7 +29,8 @@ CLOCK_RUNS = [status.value for status in ticket_sla.CLOCK_RUNS]
 
 
 def queues(user: User) -> dict[str, dict]:
-    """Each queue as the table state it sets (filters, and the columns it shows)."""
+    """Each queue as the table state it sets (filters, the columns it shows and its order: the newest change first,
+    the Snoozed queue the soonest back first)."""
     usual = [c.name for c in TICKETS.columns if c.shown]
     bug_columns = [
         'number',
@@ -43,8 +44,9 @@ def queues(user: User) -> dict[str, dict]:
     ]
     # a snoozed request is out of the open queues until it comes back (services/ticket_snooze.py)
     awake = {'status': OPEN, 'snoozed_until': False}
+    ordered = {'sort': TICKETS.default_sort, 'descending': TICKETS.default_descending}
     return {
-        name: {'columns': usual, **state}
+        name: {'columns': usual, **ordered, **state}
         for name, state in {
             'Unassigned': {'filters': {**awake, 'assignee_id': query.NONE}},
             'Mine': {'filters': {**awake, 'assignee_id': user.id}},
@@ -57,6 +59,8 @@ def queues(user: User) -> dict[str, dict]:
                 # when each comes back, in the place of when it last changed: with both, a laptop's table scrolled
                 # sideways once the rows had an assignee, and the column the queue is for was the one cut off
                 'columns': [name if name != 'updated_at' else 'snoozed_until' for name in usual],
+                'sort': 'snoozed_until',  # what comes back next at the top
+                'descending': False,
             },
             'Solved': {'filters': {'status': ['solved']}},
             'Bugs': {'filters': {'type': ['bug'], **awake}, 'columns': bug_columns},

@@ -19,6 +19,7 @@ from backoffice.resources import resource
 from backoffice.services import ticket_snooze, tickets
 from pages.requests import queues
 
+from .support import lists
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import rows_show
 from .support.signin import signed_in
@@ -205,6 +206,20 @@ async def test_an_agent_snoozes_the_ticked_requests_until_tomorrow_and_a_closed_
     await user.should_see('1 snoozed until tomorrow; 1 skipped: Snooze does not apply to it now')
     tomorrow = ticket_snooze.quick_choices()['tomorrow']
     assert [stored_request(t.number).snoozed_until for t in (ticket, closed)] == [tomorrow, None]
+
+
+async def test_the_snoozed_queue_shows_the_soonest_back_first_and_the_next_queue_its_own_order(user: User) -> None:
+    agent = make_user('agent')
+    later, sooner = submit_request(HOSTILE), submit_request('Back "sooner"', email='dan@example.com')
+    snooze(agent, sooner, utcnow() + timedelta(days=1))
+    snooze(agent, later, utcnow() + timedelta(days=5))  # changed last, and back last
+    awake = submit_request('Awake', email='eve@example.com')
+    await signed_in(user, agent.email, path='/requests?queue=snoozed')
+    await eventually(lambda: lists.listed(user, 'subject') == ['Back "sooner"', HOSTILE])
+    user.find(marker='queue-All open').click()  # the newest change first again, not by a snooze nobody has there
+    await eventually(lambda: lists.listed(user, 'subject') == [awake.subject])
+    table = user.find(ui.table).elements.pop()
+    assert (table.pagination['sortBy'], table.pagination['descending']) == ('updated_at', True)
 
 
 async def test_a_page_left_open_overnight_snoozes_until_the_new_tomorrow(
