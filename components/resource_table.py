@@ -190,7 +190,10 @@ class ResourceTable:
         bulk_tools: tuple[BulkTool, ...] = (),
         create: Callable[[], Any] | None = None,
         on_filters_changed: Callable[[], Any] | None = None,
+        view: dict | None = None,
     ) -> None:
+        """`view`: a saved view's state to start from (a queue named in the page's address), so that the first rows,
+        served with the page, are already the view's, not every record's until `apply_view` comes."""
         self.resource = resource
         self.on_filters_changed = on_filters_changed  # a filter changed by hand (not by `apply_view`)
         self.create = create  # offered on an empty list, as the first thing to do
@@ -205,6 +208,8 @@ class ResourceTable:
             'columns': [c.name for c in resource.columns if c.shown],
             'trash': trash,
         }
+        if view is not None:
+            self.state.update(self._view_state(view))
         self.arrived = 0  # records created since this view was shown, counted while they may be out of sight
         self.cursor: query.Cursor | None = None
         self.page = 1
@@ -810,13 +815,8 @@ class ResourceTable:
         """Show a saved view: its search, filters, sort and columns, in the controls too."""
         self._applying = True
         try:
-            filters = {
-                name: tuple(date.fromisoformat(v) if v else None for v in value)
-                if self._filter_kind(name) == 'date_range'
-                else value
-                for name, value in (state.get('filters') or {}).items()
-            }
-            self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
+            self.state.update(self._view_state(state))
+            filters = self.state['filters']
             self._say_filters_set()
             self.controls['search'].value = self.state['search']
             self._show_filters(filters)
@@ -826,6 +826,16 @@ class ResourceTable:
         finally:
             self._applying = False
         await self.reload()
+
+    def _view_state(self, state: dict) -> dict:
+        """What of a saved view's state the list takes (not its trash), a date filter's days as dates."""
+        filters = {
+            name: tuple(date.fromisoformat(v) if v else None for v in value)
+            if self._filter_kind(name) == 'date_range'
+            else value
+            for name, value in (state.get('filters') or {}).items()
+        }
+        return {k: v for k, v in state.items() if k in self.state and k != 'trash'} | {'filters': filters}
 
     def _show_filters(self, filters: dict) -> None:
         """The filter fields (those built) show `filters`. A select shows only a value among its options: a saved

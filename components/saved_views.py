@@ -1,5 +1,5 @@
-"""The Views menu of a list: apply a saved filter + sort + columns, save the current ones (for me or the team), delete
-the chosen one (its owner, or an admin), or publish the chosen view as a spreadsheet feed."""
+"""The Views menu of a list: apply a saved filter + sort + columns, save the current ones (for me or the team), rename
+the chosen one (its owner), delete it (its owner, or an admin), or publish the chosen view as a spreadsheet feed."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class SavedViews:
         self.states: dict[int, dict] = {}
         self.names: dict[int, str] = {}
         self.deletable: set[int] = set()  # the views this person may delete: their own (every one, for an admin)
+        self.renamable: set[int] = set()  # their own
         self._just_saved: int | None = None
         self.select = (
             ui.select({}, label=pgettext('saved view', 'View'), clearable=True, on_change=self._chosen)
@@ -41,6 +42,12 @@ class SavedViews:
         # at the foot of the views' menu once a view this person may delete is chosen (a view saved by mistake, or under
         # a typo, stayed forever): in the menu, as a button beside the others it left the select no room on a phone
         with self.select.add_slot('after-options'):
+            self.rename = (
+                ui.button(_('Rename the chosen view'), icon='edit', on_click=self._rename_dialog)
+                .props('flat dense no-caps align=left')
+                .classes('w-full')
+                .mark('rename-view')
+            )
             self.delete = (
                 ui.button(_('Delete the chosen view'), icon='bookmark_remove', on_click=self._delete)
                 .props('flat dense no-caps align=left')
@@ -48,6 +55,7 @@ class SavedViews:
                 .mark('delete-view')
             )
         self.delete.set_visibility(False)
+        self.rename.set_visibility(False)
         user = acting_user()
         self.feed: ui.button | None = None
         if user is not None and can(user, feeds.PUBLISH):
@@ -70,6 +78,7 @@ class SavedViews:
         self.states = {view.id: view.state for view in saved}
         self.names = {view.id: view.name for view in saved}
         self.deletable = {view.id for view in saved if view.owner_id == user.id or can(user, views.DELETE_ANY)}
+        self.renamable = {view.id for view in saved if view.owner_id == user.id}
         self._show_delete()
         self.select.set_options(
             {view.id: _('{name} (team)').format(name=view.name) if view.shared else view.name for view in saved}
@@ -88,6 +97,33 @@ class SavedViews:
 
     def _show_delete(self) -> None:
         self.delete.set_visibility(self.select.value in self.deletable)
+        self.rename.set_visibility(self.select.value in self.renamable)
+
+    def _rename_dialog(self) -> None:
+        view_id = self.select.value
+        if view_id not in self.renamable:
+            return
+        self.select.run_method('hidePopup')  # the menu the button is in: not left open behind the dialog
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
+            ui.label(_('Rename view')).classes('text-lg font-medium')
+            fields = {'name': ui.input(_('Name'), value=self.names.get(view_id, '')).classes('w-full')}
+
+            def rename() -> None:
+                user = acting_user()
+                if user is None:
+                    return
+                view = call_now(_rename_view, user, view_id, fields['name'].value, fields=fields)
+                if view is FAILED:
+                    return
+                dialog.close()
+                self.refresh(user)  # the chosen view stays chosen, under its new name
+                ui.notify(_('View renamed "{name}"').format(name=view.name), type='positive')
+
+            fields['name'].on('keydown.enter', rename)
+            with ui.row().classes('w-full justify-end'):
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Rename'), on_click=rename).mark('rename-view-submit')
+        dialog.open()
 
     async def _delete(self) -> None:
         view_id = self.select.value
@@ -140,6 +176,11 @@ class SavedViews:
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Save view'), on_click=save)
         dialog.open()
+
+
+def _rename_view(user, view_id: int, name: str):
+    with session_scope() as session:
+        return views.rename_view(session=session, actor=user, view_id=view_id, name=name)
 
 
 def _delete_view(user, view_id: int) -> None:

@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import SectionRows
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import MessageKind, Ticket, TicketMessage, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -90,6 +90,12 @@ class RequestScreen:
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
+        if self.may_write:
+            # a colleague writing in their reply box shows above this one, and this agent's writing shows on theirs:
+            # two answers to one customer are avoided before either is sent, not only told after (_replied_meanwhile)
+            self.writing = presence.Writing(f'tickets/{self.ticket.id}/writing', user)
+            self.writing.set(bool((self.body.value or '').strip()))  # a draft kept from before is being written
+            presence.watch(f'tickets/{self.ticket.id}/writing', user, self._show_writers)
 
     # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -179,21 +185,25 @@ class RequestScreen:
             self._replied_meanwhile(user, shown_before)
 
     def _replied_meanwhile(self, user: User, shown_before: set[int]) -> None:
-        """A colleague's reply arrived while this agent was writing one: say so above the box, before a second answer
-        goes to the customer (their text stays; sending it is still theirs to decide)."""
+        """A colleague's reply (or the customer's new message) arrived while this agent was writing one: say so above
+        the box, before a second answer (or one to an old question) goes to the customer (their text stays; sending it
+        is still theirs to decide)."""
         if not self.may_write or not (self.body.value or '').strip():
             return
+        arrived = [entry for entry in self.entries if entry.message.id not in shown_before]
         others = [
             entry.author
-            for entry in self.entries
-            if entry.message.id not in shown_before
-            and entry.message.kind == MessageKind.reply
-            and entry.message.author_id != user.id
+            for entry in arrived
+            if entry.message.kind == MessageKind.reply and entry.message.author_id != user.id
         ]
-        if not others:
+        if others:
+            said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
+            text = said.format(name=others[-1])
+        elif any(entry.message.kind == MessageKind.customer for entry in arrived):
+            # what they are answering may have changed: a new question, or "never mind, it arrived"
+            text = _('The customer wrote again while you were writing: read their message before sending your reply.')
+        else:
             return
-        said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
-        text = said.format(name=others[-1])
         self.meanwhile.set_text(text)
         self.meanwhile.set_visibility(True)
         ui.notify(text, type='warning', multi_line=True)
@@ -374,17 +384,37 @@ class RequestScreen:
                     .props('flat dense')
                     .mark('snooze')
                 ):
-                    with ui.menu().mark('snooze-menu'):
-                        choices = ticket_snooze.quick_choices()
-                        for key, label in (('tomorrow', _('Tomorrow morning')), ('monday', _('Next Monday'))):
-                            moment = choices.get(key)
-                            if moment is None:  # on a Sunday, next Monday is tomorrow
-                                continue
-                            ui.menu_item(
-                                f'{label} · {formatting.when(moment)}',
-                                on_click=lambda m=moment: self._snooze(m),
-                            ).mark(f'snooze-{key}')
-                        ui.menu_item(_('Pick a day and time…'), on_click=self._snooze_dialog).mark('snooze-pick')
+                    with ui.menu().mark('snooze-menu') as menu:
+                        self._snooze_shown: dict[str, Any] | None = None
+                        self._snooze_choices(menu)
+                    # a page left open overnight: the times offered are those of the moment the menu opens
+                    menu.on('before-show', lambda: self._snooze_choices(menu))
+
+    def _snooze_choices(self, menu: ui.menu) -> None:
+        """Tomorrow morning and next Monday as they are now (redrawn when the day changed since), and a day to pick.
+        The time a choice snoozes until is worked out when it is clicked, not when the menu was drawn."""
+        labels = {'tomorrow': _('Tomorrow morning'), 'monday': _('Next Monday')}
+        choices = ticket_snooze.quick_choices()
+        if choices == self._snooze_shown:
+            return
+        self._snooze_shown = choices
+        menu.clear()
+        with menu:
+            for key, moment in choices.items():  # on a Sunday, next Monday is tomorrow: one choice
+                ui.menu_item(
+                    f'{labels[key]} · {formatting.when(moment)}', on_click=lambda k=key: self._snooze_choice(k)
+                ).mark(f'snooze-{key}')
+            ui.menu_item(_('Pick a day and time…'), on_click=self._snooze_dialog).mark('snooze-pick')
+
+    async def _snooze_choice(self, key: str) -> bool:
+        version, ticket_id = self.ticket.version, self.ticket.id
+        return await self._write(
+            lambda session, user: ticket_snooze.snooze(
+                session=session, actor=user, ticket_id=ticket_id, version=version, until=ticket_snooze.choice(key)
+            ),
+            _('Snoozed: it comes back by itself'),
+            fields={},
+        )
 
     def _snooze_dialog(self) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
@@ -520,6 +550,18 @@ class RequestScreen:
             for name in others:
                 ui.chip(name, icon='person').props('dense outline color=primary').mark('present')
 
+    def _typed(self, text: str) -> None:
+        reply_drafts.keep(self.number, text)
+        if hasattr(self, 'writing'):  # the box is filled with a kept draft before the page announces anything
+            self.writing.set(bool(text.strip()))
+
+    def _show_writers(self, others: list[str]) -> None:
+        """Colleagues with unsent text in this request's reply box, named above this agent's box."""
+        names = ', '.join(others)
+        said = ngettext('{names} is writing a reply or a note', '{names} are writing a reply or a note', len(others))
+        self.writers.set_text(said.format(names=names) if others else '')
+        self.writers.set_visibility(bool(others))
+
     def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
         select = ui.select(
             {key: _(text) for key, text in options.items()},
@@ -539,6 +581,10 @@ class RequestScreen:
             ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
         )
         self.meanwhile.set_visibility(False)
+        self.writers = (
+            ui.label().classes('text-sm text-indigo-900 bg-blue-50 p-2 rounded w-full').mark('colleague-writing')
+        )
+        self.writers.set_visibility(False)
         # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
         ui.add_css(CANNED_MENU_CSS)
         self.canned_select = (
@@ -557,7 +603,7 @@ class RequestScreen:
             ui.textarea(
                 _('Reply or note'),
                 value=reply_drafts.draft(self.number),  # typed here before and not sent
-                on_change=lambda e: reply_drafts.keep(self.number, e.value or ''),
+                on_change=lambda e: self._typed(e.value or ''),
             )
             .props('outlined autogrow')
             .classes('w-full')

@@ -29,7 +29,8 @@ CLOCK_RUNS = [status.value for status in ticket_sla.CLOCK_RUNS]
 
 
 def queues(user: User) -> dict[str, dict]:
-    """Each queue as the table state it sets (filters, and the columns it shows)."""
+    """Each queue as the table state it sets (filters, the columns it shows and its order: the newest change first,
+    the Snoozed queue the soonest back first)."""
     usual = [c.name for c in TICKETS.columns if c.shown]
     bug_columns = [
         'number',
@@ -43,8 +44,9 @@ def queues(user: User) -> dict[str, dict]:
     ]
     # a snoozed request is out of the open queues until it comes back (services/ticket_snooze.py)
     awake = {'status': OPEN, 'snoozed_until': False}
+    ordered = {'sort': TICKETS.default_sort, 'descending': TICKETS.default_descending}
     return {
-        name: {'columns': usual, **state}
+        name: {'columns': usual, **ordered, **state}
         for name, state in {
             'Unassigned': {'filters': {**awake, 'assignee_id': query.NONE}},
             'Mine': {'filters': {**awake, 'assignee_id': user.id}},
@@ -54,7 +56,11 @@ def queues(user: User) -> dict[str, dict]:
             'Waiting on customer': {'filters': {'status': ['waiting']}},
             'Snoozed': {
                 'filters': {'status': OPEN, 'snoozed_until': True},
-                'columns': [*usual, 'snoozed_until'],
+                # when each comes back, in the place of when it last changed: with both, a laptop's table scrolled
+                # sideways once the rows had an assignee, and the column the queue is for was the one cut off
+                'columns': [name if name != 'updated_at' else 'snoozed_until' for name in usual],
+                'sort': 'snoozed_until',  # what comes back next at the top
+                'descending': False,
             },
             'Solved': {'filters': {'status': ['solved']}},
             'Bugs': {'filters': {'type': ['bug'], **awake}, 'columns': bug_columns},
@@ -145,12 +151,21 @@ class RequestsList:
             if can(user, ASSIGN_TO_ME.permission)
             else ()
         )
-        self.table = ResourceTable(TICKETS, on_open=self.open, on_filters_changed=self._left_queue, bulk_tools=tools)
+        named = _queue_named(ui.context.client)
+        self.table = ResourceTable(
+            TICKETS,
+            on_open=self.open,
+            on_filters_changed=self._left_queue,
+            bulk_tools=tools,
+            # the queue's rows are the first ones, served with the page: Back from a request showed every request
+            # (solved, snoozed…) for a moment before the queue's, rows moving under the agent's finger
+            view={'search': '', **queues(user)[named]} if named is not None else None,
+        )
         ui.timer(0, self.count, once=True)
         live.resource_changed(Topic.tickets).subscribe(lambda _payload: self._recount())
-        named = _queue_named(ui.context.client)
         if named is not None:
-            ui.timer(0, lambda: self.show(named, address=False), once=True)
+            self.queue = named
+            self._highlight(named)
         else:  # the address gave a queue's very filters (the Open requests card's link): that queue is lit, as clicked
             self._light_matching_queue()
 

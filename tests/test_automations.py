@@ -38,6 +38,7 @@ from backoffice.services import (
     automations,
     job_runs,
     stock,
+    ticket_snooze,
     tickets,
     users,
     webhooks,
@@ -226,6 +227,36 @@ def test_round_robin_assigns_in_turn_among_those_who_answer_requests() -> None:
     assert len(set(assignees)) == 3 and None not in assignees  # manager, first and second in turn
     assert assignees[0] != assignees[1] != assignees[2] and assignees[3] == assignees[0]
     assert {first.id, second.id} <= set(assignees)
+
+
+def test_a_rule_may_leave_a_snoozed_request_alone_when_the_snooze_sets_it_off() -> None:
+    """Snoozing is a change ('Request updated'): a rule handing out unassigned requests would give away the one an agent
+    just put aside for Monday (its wake-up then tells someone else). The Snoozed condition lets the rule leave it."""
+    manager, agent = make_user('manager'), make_user('agent')
+    sample = submit_request('Sample')
+    make_automation(
+        manager,
+        event='request.updated',
+        conditions=[
+            {'field': 'assigned', 'operator': 'false'},
+            {'field': 'snoozed', 'operator': 'false'},
+        ],
+        actions=[{'kind': 'assign', 'target': 'round_robin'}],
+        enable_on=sample.id,
+    )
+    put_aside, changed = submit_request(HOSTILE), submit_request('Typo in "subject"', email='dan@example.com')
+    with session_scope() as session:
+        ticket_snooze.snooze(
+            session=session,
+            actor=agent,
+            ticket_id=put_aside.id,
+            version=put_aside.version,
+            until=ticket_snooze.choice('tomorrow'),
+        )
+    change_request(agent, changed.number, priority='high')
+    automation_runner.run_pending()
+    assert stored_request(put_aside.number).assignee_id is None  # still the snoozer's to take back on Monday
+    assert stored_request(changed.number).assignee_id is not None
 
 
 def test_a_failed_action_is_logged_the_others_run_and_the_triggering_save_stands() -> None:

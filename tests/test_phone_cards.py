@@ -6,9 +6,10 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing import User
 
+from backoffice import formatting
 from backoffice.db import session_scope
 from backoffice.resources import resource
-from backoffice.services import crud
+from backoffice.services import crud, ticket_snooze
 
 from .support.factories import make_company, make_customer, make_product, make_user, place, submit_request
 from .support.lists import cards, cards_show, tap_card
@@ -87,6 +88,21 @@ async def test_a_request_card_counts_down_its_deadline(user: User) -> None:
     (card,) = await cards_show(user, 'Lid "loose": <script>window.__x=2</script>')
     assert card['status'] == 'New'
     assert (line(card, 'SLA due') or '').startswith('in '), card
+
+
+async def test_a_snoozed_request_card_says_when_it_comes_back(user: User) -> None:
+    """The Snoozed queue's column on a desktop, on the phone's card: an agent sees when each comes back."""
+    agent = make_user('agent')
+    snoozed, awake = submit_request('Lid "loose": <script>window.__x=2</script>'), submit_request('Awake')
+    until = ticket_snooze.choice('tomorrow')
+    with session_scope() as session:
+        ticket_snooze.snooze(session=session, actor=agent, ticket_id=snoozed.id, version=snoozed.version, until=until)
+    await signed_in(user, agent.email, path='/requests?queue=snoozed')
+    (card,) = await cards_show(user, snoozed.subject, absent=('Awake',))
+    assert line(card, 'Snoozed until') == formatting.when(until)
+    await user.open('/requests?queue=open')
+    (card,) = await cards_show(user, awake.subject, absent=(snoozed.subject,))
+    assert line(card, 'Snoozed until') is None  # a line only once snoozed
 
 
 async def test_cards_are_sorted_by_a_choice_instead_of_column_headers(user: User) -> None:

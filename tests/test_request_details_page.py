@@ -245,6 +245,34 @@ async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_
     await other.should_see('Alex Agent')
 
 
+async def test_an_agent_sees_a_colleague_writing_in_the_request_before_either_sends(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    """Two agents answering one customer: each sees the other writing (their box holds unsent text), before a second
+    answer goes; it goes once the text is sent or emptied."""
+    alex, blair = make_user('agent', name='Alex "A" <b>Agent</b>: x'), make_user('agent', name='Blair Agent')
+    ticket = submit_request()
+    await open_request(user, alex.email, ticket.number)
+    other = create_user()
+    await open_request(other, blair.email, ticket.number)
+    await user.should_see('Blair Agent')  # looking, not writing
+    await user.should_not_see(marker='colleague-writing')
+
+    user.find(marker='reply-body').type('Sorry: it ships <script>alert(1)</script> tomorrow')
+    await other.should_see('Alex "A" <b>Agent</b>: x is writing a reply or a note')
+    await user.should_not_see(marker='colleague-writing')  # not told about themselves
+
+    box = other.find(marker='reply-body').elements.pop()
+    box.set_value('Refunded today.')
+    await user.should_see('Blair Agent is writing a reply or a note')
+    box.set_value('  ')  # Blair thinks better of it
+    await user.should_not_see(marker='colleague-writing')
+
+    user.find(marker='send-reply').click()
+    await user.should_see('Reply queued')
+    await other.should_not_see(marker='colleague-writing')
+
+
 async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: User) -> None:
     from .support.factories import make_product, place
 
@@ -477,6 +505,25 @@ async def test_a_colleagues_reply_while_the_agent_writes_is_said_before_a_second
     user.find(marker='send-reply').click()  # theirs to decide
     await user.should_see('Reply queued')
     await user.should_not_see(marker='replied-meanwhile')
+
+
+async def test_the_customer_writing_again_while_the_agent_writes_is_said_above_the_box(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('Your parcel "ships" <script>alert(1)</script>: tomorrow')
+    with session_scope() as session:
+        tickets.add_customer_message(
+            session=session,
+            number=ticket.number,
+            body='Never mind: it "arrived" <b>today</b>',
+            email='cora@example.com',
+        )
+    await user.should_see('Never mind: it "arrived" <b>today</b>')
+    said = 'The customer wrote again while you were writing: read their message before sending your reply.'
+    await user.should_see(said)
+    assert box.value == 'Your parcel "ships" <script>alert(1)</script>: tomorrow'  # theirs to change or send
 
 
 async def test_a_colleagues_reply_while_the_box_is_empty_says_nothing(user: User) -> None:

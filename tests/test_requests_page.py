@@ -269,6 +269,25 @@ async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
     assert other.number in {int(n) for n in listed(user, 'number')}
 
 
+async def test_back_to_a_queue_serves_its_rows_first_never_every_request_for_a_moment(user: User) -> None:
+    """The page's first rows (served with it) are the queue's: they were every request's (solved, snoozed, a
+    colleague's) until the queue was applied a moment later, rows moving under the agent's finger."""
+    agent = make_user('agent')
+    mine = submit_request('Mine: "to do" <b>x</b>')
+    submit_request('Long solved', email='s@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    solved = stored_request(mine.number + 1)
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
+    await signed_in(user, agent.email, path='/requests')
+    await user.open('/requests?queue=mine')  # Back from the request
+    table = user.find(ui.table).elements.pop()
+    await eventually(lambda: table.rows)  # served with the page, unless the machine is slow
+    assert [row['subject'] for row in table.rows] == ['Mine: "to do" <b>x</b>']  # the first rows shown
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props
+
+
 async def test_a_queue_is_no_longer_lit_nor_in_the_address_once_the_agent_changes_the_filters(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -730,6 +749,47 @@ async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_on
     select.set_value(team.id)
     await eventually(lambda: select.value == team.id)
     assert not delete.visible  # a colleague's shared view is theirs to delete
+
+
+async def test_an_agent_renames_a_view_they_saved_keeping_what_it_shows_but_not_a_colleagues(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    hostile = 'Mine "urgent" <script>window.__x=1</script>: O\'Hara'
+    with session_scope() as session:
+        team = views.save_view(
+            session=session, actor=colleague, resource=TICKETS, name='Team queue', state={}, shared=True
+        )
+        views.save_view(session=session, actor=agent, resource=TICKETS, name='Taken', state={})
+        mine = views.save_view(
+            session=session, actor=agent, resource=TICKETS, name='Urgnet', state={'search': 'parcel'}
+        )
+    submit_request('Parcel one')
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel one', column='subject')
+    select = user.find(marker='views').elements.pop()
+    await eventually(lambda: mine.id in select.options)
+    select.set_value(mine.id)
+    rename = next(iter(await eventually(lambda: user.find(marker='rename-view').elements)))
+    await eventually(lambda: rename.visible)
+    user.find(marker='rename-view').click()
+    await user.should_see('Rename view')
+    name = user.find(kind=ui.input, content='Name')
+    field = next(iter(name.elements))
+    assert field.value == 'Urgnet'
+    field.value = ''
+    name.type('Taken')  # another of theirs on this list: said at the field, nothing renamed
+    user.find(marker='rename-view-submit').click()
+    await user.should_see('You already have a view named "Taken" on this list')
+    field.value = ''
+    name.type(hostile)
+    user.find(marker='rename-view-submit').click()
+    await user.should_see(f'View renamed "{hostile}"')
+    assert select.value == mine.id and select.options[mine.id] == hostile  # still chosen, under its new name
+    with session_scope() as session:
+        renamed = next(v for v in views.list_views(session=session, actor=agent, resource=TICKETS) if v.id == mine.id)
+    assert (renamed.name, renamed.state['search']) == (hostile, 'parcel')
+    select.set_value(team.id)
+    await eventually(lambda: select.value == team.id)
+    await eventually(lambda: not rename.visible)  # a colleague's shared view is theirs to rename
 
 
 async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: User) -> None:

@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing.query import ListRequest, list_page
@@ -19,6 +19,7 @@ from backoffice.resources import resource
 from backoffice.services import ticket_snooze, tickets
 from pages.requests import queues
 
+from .support import lists
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import rows_show
 from .support.signin import signed_in
@@ -205,3 +206,38 @@ async def test_an_agent_snoozes_the_ticked_requests_until_tomorrow_and_a_closed_
     await user.should_see('1 snoozed until tomorrow; 1 skipped: Snooze does not apply to it now')
     tomorrow = ticket_snooze.quick_choices()['tomorrow']
     assert [stored_request(t.number).snoozed_until for t in (ticket, closed)] == [tomorrow, None]
+
+
+async def test_the_snoozed_queue_shows_the_soonest_back_first_and_the_next_queue_its_own_order(user: User) -> None:
+    agent = make_user('agent')
+    later, sooner = submit_request(HOSTILE), submit_request('Back "sooner"', email='dan@example.com')
+    snooze(agent, sooner, utcnow() + timedelta(days=1))
+    snooze(agent, later, utcnow() + timedelta(days=5))  # changed last, and back last
+    awake = submit_request('Awake', email='eve@example.com')
+    await signed_in(user, agent.email, path='/requests?queue=snoozed')
+    await eventually(lambda: lists.listed(user, 'subject') == ['Back "sooner"', HOSTILE])
+    user.find(marker='queue-All open').click()  # the newest change first again, not by a snooze nobody has there
+    await eventually(lambda: lists.listed(user, 'subject') == [awake.subject])
+    table = user.find(ui.table).elements.pop()
+    assert (table.pagination['sortBy'], table.pagination['descending']) == ('updated_at', True)
+
+
+async def test_a_page_left_open_overnight_snoozes_until_the_new_tomorrow(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The menu was drawn yesterday: its "Tomorrow morning" is worked out when it is chosen (it said, and snoozed until,
+    yesterday's tomorrow: this morning, already gone), and the menu says the new day when it opens."""
+    agent = make_user('agent')
+    ticket = submit_request(HOSTILE)
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see(marker='snooze-tomorrow')
+    drawn = ticket_snooze.quick_choices()['tomorrow']
+    now = utcnow()
+    monkeypatch.setattr(ticket_snooze, 'utcnow', lambda: now + timedelta(days=1))  # the night went by
+    assert ticket_snooze.quick_choices()['tomorrow'] == drawn + timedelta(days=1)
+
+    user.find(marker='snooze-menu').trigger('beforeShow')  # the agent opens the menu the next morning
+    await user.should_see(f'Tomorrow morning · {formatting.when(drawn + timedelta(days=1))}')
+    user.find(marker='snooze-tomorrow').click()
+    await user.should_see('Snoozed: it comes back by itself')
+    assert stored_request(ticket.number).snoozed_until == drawn + timedelta(days=1)

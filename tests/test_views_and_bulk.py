@@ -50,6 +50,31 @@ def test_a_view_needs_a_name_and_only_its_owner_deletes_it() -> None:
         views.delete_view(session=session, actor=ana, view_id=shared.id)
 
 
+def test_only_its_owner_renames_a_view_to_a_name_they_do_not_already_use_on_that_list() -> None:
+    ana, ben = make_user('manager', email='ana@example.com'), make_user('admin', email='ben@example.com')
+    with session_scope() as session:
+        team = views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Team', state={}, shared=True)
+        views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='VIP', state={})
+        views.save_view(session=session, actor=ana, resource=TICKETS, name='Elsewhere', state={})
+    for actor, name, errors in (
+        (ben, 'Mine now', {'': 'Only the person who saved a view can rename it'}),  # an admin deletes, never renames
+        (ana, 'VIP', {'name': 'You already have a view named "VIP" on this list'}),
+        (
+            ana,
+            ' \u200b ',
+            {'name': 'Use letters, digits, spaces and punctuation only (no control or invisible characters)'},
+        ),
+    ):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            views.rename_view(session=session, actor=actor, view_id=team.id, name=name)
+        assert refused.value.errors == errors
+    with session_scope() as session:  # a name used on another list is free here
+        renamed = views.rename_view(session=session, actor=ana, view_id=team.id, name=' Elsewhere: "x" <b> ')
+    assert (renamed.name, renamed.shared) == ('Elsewhere: "x" <b>', True)
+    with session_scope() as session:
+        assert [v.name for v in views.list_views(session=session, actor=ben, resource=CUSTOMERS)] == [renamed.name]
+
+
 def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
     agent = make_user('agent')
     ok_one, ok_two, banned = (make_customer(f'{n}@example.com') for n in ('one', 'two', 'banned'))

@@ -541,7 +541,7 @@ KPIS: list[Kpi] = [
         'open_requests',
         N_('Open requests'),
         'count',
-        N_('Customer requests received and not solved by the end of the day.'),
+        N_('Customer requests received and not solved by the end of the day, snoozed ones included.'),
         open_requests,
         ('tickets',),
         period='last',

@@ -180,7 +180,12 @@ TICKETS = register(
             Filter('tags', N_('Tags'), 'tags', choices=TAGS_IN_USE),  # "all requests tagged 'refund'"
         ),
         default_sort='updated_at',
-        card=Card(title='subject', status='status', secondary=('sla_due_at', 'priority', 'customer_id')),
+        card=Card(
+            title='subject',
+            status='status',
+            secondary=('sla_due_at', 'priority', 'customer_id'),
+            once_set=('snoozed_until',),  # the Snoozed queue on a phone says when each comes back, as its column does
+        ),
         default_descending=True,
         actions=(
             Action(

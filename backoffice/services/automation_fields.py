@@ -108,6 +108,8 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
             FieldSpec('priority', N_('Priority'), 'choice', PRIORITIES),
             FieldSpec('status', N_('Status'), 'choice', STATUSES),
             FieldSpec('assigned', N_('Assigned'), 'bool'),
+            # a snooze is a change too ('Request updated'): a rule may leave requests put aside alone
+            FieldSpec('snoozed', N_('Snoozed'), 'bool'),
             FieldSpec('tags', N_('Tags'), 'tags'),
             FieldSpec('order_number', N_('Order number'), 'text'),
         ),
@@ -262,6 +264,7 @@ def as_record(session: Session, record_type: str, row: Any) -> Record:
         customer = session.get(Customer, row.customer_id)
         values['customer_email'] = customer.email if customer else ''
         values['assigned'] = row.assignee_id is not None
+        values['snoozed'] = row.snoozed_until is not None
         return Record('request', row.id, values, f'#{row.number} {row.subject}', f'/requests/{row.number}')
     if record_type == 'order':
         return Record('order', row.id, values, str(row.number), f'/orders/{row.number}')

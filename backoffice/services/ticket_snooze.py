@@ -43,6 +43,15 @@ def quick_choices(now: datetime | None = None) -> dict[str, datetime]:
     return {'tomorrow': _at_nine(tomorrow, zone)} | ({'monday': _at_nine(monday, zone)} if monday != tomorrow else {})
 
 
+def choice(key: str) -> datetime:
+    """The time a quick choice ('tomorrow', 'monday') stands for now: worked out when it is chosen, so that a menu drawn
+    yesterday does not snooze until what was "tomorrow" then (today)."""
+    moment = quick_choices().get(key)
+    if moment is None:  # next Monday on a Sunday is tomorrow, a choice of its own
+        raise ValidationFailed({'snoozed_until': _('Choose the day and time it should come back')})
+    return moment
+
+
 def snooze(*, session: Session, actor: User, ticket_id: int, version: int, until: datetime | str | None) -> Ticket:
     """Put a request aside until `until` (an instant, or the ISO text a form sends, UTC): in the future, within a
     year; refused for a solved or closed request."""

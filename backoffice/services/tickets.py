@@ -794,6 +794,9 @@ def _auto_assignee(session: Session) -> int | None:
     if not agents:
         return None
     if mode == 'least_loaded':
+        # a snoozed request counts in its agent's load: it is theirs and comes back to them (the bell tells them), so an
+        # agent who put ten aside for Monday is not handed the next ten as if free. Only new requests are handed out
+        # here: a snoozed one is never picked (automations may test Snoozed before assigning one)
         open_work = (
             select(Ticket.assignee_id, func.count())
             .where(col(Ticket.assignee_id).in_(agents), col(Ticket.status).in_(OPEN_STATUSES))

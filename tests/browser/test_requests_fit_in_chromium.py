@@ -1,5 +1,6 @@
 """The requests list as an agent opens it on a 1440 px laptop: every column of the default queue in sight, the subject
-wrapped over lines, no sideways scroll in the table or the page; on a 390 px phone, cards without sideways scroll."""
+wrapped over lines, no sideways scroll in the table or the page (the Snoozed queue's "Snoozed until" too); on a 390 px
+phone, cards without sideways scroll."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from backoffice import db
 from backoffice.db import session_scope
 from backoffice.models import Role, Ticket
 from backoffice.models.base import utcnow
-from backoffice.services import tickets
+from backoffice.services import ticket_snooze, tickets
 
 from ..support.browser import (
     ARTIFACTS,
@@ -98,7 +99,21 @@ def requests_made(server: RunningServer) -> None:
                     status='waiting',
                     priority='urgent',
                 )
+    for made in list_made(agent):  # put aside: the Snoozed queue shows them, with when each comes back
+        with session_scope() as session:
+            ticket_snooze.snooze(
+                session=session,
+                actor=agent,
+                ticket_id=made.id,
+                version=made.version,
+                until=utcnow() + timedelta(days=2),
+            )
     french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
+
+
+def list_made(agent) -> list[Ticket]:
+    with session_scope() as session:
+        return list(session.exec(select(Ticket).where(col(Ticket.subject).startswith(MARK)).order_by(col(Ticket.id))))
 
 
 def only_this_files_requests(driver: WebDriver) -> None:
@@ -145,6 +160,17 @@ def test_the_requests_list_fits_a_laptop_and_a_phone(driver: WebDriver, base_url
         'a click on "No." sorts the list by number',
     )
     assert number.find_element(By.CSS_SELECTOR, '.bo-head-end .q-table__sort-icon').is_displayed()
+
+    # the Snoozed queue: when each comes back is in sight, the table still fits
+    driver.get(f'{base_url}/requests?queue=snoozed')
+    visible_text(driver, MARK)
+    only_this_files_requests(driver)
+    settle(driver)
+    fit = WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script(TABLE_FIT), 'the Snoozed queue is empty')
+    driver.save_screenshot(str(ARTIFACTS / 'requests-fit-1440-snoozed.png'))
+    assert fit['scroll'] <= fit['width'], f'the Snoozed queue scrolls sideways at 1440 px: {fit}'
+    snoozed = next(h for h in fit['headings'] if h['text'].startswith('Snoozed until'))
+    assert snoozed['right'] <= min(fit['right'], fit['window']), f'"Snoozed until" is cut at 1440 px: {fit}'
 
     # a French reader's words are longer ('Échéance SLA', 'En attente du client'): the same table still fits
     driver.delete_all_cookies()

@@ -1,5 +1,6 @@
 """Two agents, each in their own Chromium, have /requests open; a front office POSTs a request to the API with a Bearer
-key; it appears on both screens without a reload, and the markup in its subject shows as text and never runs."""
+key; it appears on both screens without a reload, and the markup in its subject shows as text and never runs. Both
+open it: what one types in the reply box shows on the other's screen as them writing, gone once the box is empty."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
@@ -73,3 +75,18 @@ def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(
         assert browser.execute_script('return window.__loaded') == 'once', 'the page was reloaded'
         assert browser.execute_script('return window.__x') is None, 'markup from the subject ran'
         assert not browser.find_elements(By.CSS_SELECTOR, 'tbody script, tbody img'), 'the subject became elements'
+
+    # both open it; Ada starts a reply: Bo sees her writing before either sends (keystrokes, as a browser sends them)
+    for browser in screens:
+        browser.get(f'{base_url}/requests/{created["number"]}')
+        wait_for_path(browser, f'/requests/{created["number"]}')
+    box = WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_element(By.CSS_SELECTOR, 'textarea'))
+    box.send_keys(f'Refunded "today" {SCRIPT}')
+    writing = 'Agent Ada is writing a reply or a note'
+    visible_text(second_browser, writing)
+    box.send_keys(Keys.CONTROL, 'a', Keys.DELETE)  # she thinks better of it
+    WebDriverWait(second_browser, TIMEOUT).until(
+        lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, f'//*[text()="{writing}"]')),
+        'the colleague still shows as writing with an empty box',
+    )
+    assert second_browser.execute_script('return window.__x') is None
