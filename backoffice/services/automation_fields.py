@@ -12,7 +12,7 @@ from urllib.parse import quote
 from sqlmodel import Session, col, select
 
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, NP_, _
 from backoffice.models import AlertRule, Customer, Order, StockLevel, Ticket, User
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
@@ -109,7 +109,7 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
             FieldSpec('status', N_('Status'), 'choice', STATUSES),
             FieldSpec('assigned', N_('Assigned'), 'bool'),
             # a snooze is a change too ('Request updated'): a rule may leave requests put aside alone
-            FieldSpec('snoozed', N_('Snoozed'), 'bool'),
+            FieldSpec('snoozed', NP_('request', 'Snoozed'), 'bool'),
             FieldSpec('tags', N_('Tags'), 'tags'),
             FieldSpec('order_number', N_('Order number'), 'text'),
         ),
