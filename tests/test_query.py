@@ -224,6 +224,23 @@ def test_search_finds_a_fragment_of_email_or_name_in_any_case(viewer: User) -> N
     assert matching(viewer, search='zzz') == []
 
 
+@pytest.mark.usefixtures('search_path')
+def test_several_words_find_the_records_holding_each_somewhere_in_any_order(viewer: User) -> None:
+    jane_doe, jane_smith, john_doe = add_customers(
+        {'email': 'jane.doe@mail.example', 'name': 'Jane Doe'},
+        {'email': 'j.smith@nordwind.example', 'name': 'Jane Smith: "<script>alert(1)</script>"'},
+        {'email': 'doe@mail.example', 'name': "John O'Doe"},
+    )
+
+    assert matching(viewer, search='doe jane') == [jane_doe]  # in any order
+    assert matching(viewer, search='jane  nordwind') == [jane_smith]  # one word in the name, one in the email
+    assert matching(viewer, search='Jane Doe') == [jane_doe]  # the phrase too
+    assert matching(viewer, search='smith "<script>') == [jane_smith]
+    assert matching(viewer, search="o'doe john") == [john_doe]
+    assert matching(viewer, search='jane zzz') == []
+    assert sorted(matching(viewer, search='doe doe')) == sorted([jane_doe, john_doe])  # a word twice counts once
+
+
 def test_a_live_list_learns_which_changed_records_its_search_and_filters_match(viewer: User) -> None:
     anna, ben, clara = add_customers(
         {'email': 'anna@mail.example', 'name': 'Anna "A" <b>x</b>', 'status': 'active'},

@@ -60,6 +60,19 @@ def test_a_request_is_found_by_its_customers_email_or_name_as_well_as_its_subjec
 
 
 @pytest.mark.usefixtures('search_path')
+def test_several_words_find_a_request_holding_each_in_its_subject_or_its_customer_in_any_order() -> None:
+    agent = make_user('agent')
+    submit_request('Refund "now": the mug broke', email=EMAIL, name=NAME)
+    submit_request('Mug arrived', email='cora@example.com', name='Cora Customer')
+    submit_request('Refund please', email='percy@example.com', name='Percy')
+    assert subjects(agent, 'refund now') == ['Refund "now": the mug broke']  # not a phrase: each word somewhere
+    assert subjects(agent, 'mug refund') == ['Refund "now": the mug broke']
+    assert subjects(agent, "mug o'hara") == ['Refund "now": the mug broke']  # one in the subject, one the customer
+    assert subjects(agent, 'mug cora') == ['Mug arrived']
+    assert subjects(agent, 'refund zzz') == []
+
+
+@pytest.mark.usefixtures('search_path')
 def test_a_word_in_a_subject_and_in_a_customers_name_finds_both() -> None:
     agent = make_user('agent')
     submit_request('Marsh mud on the parcel', email='ann@example.com', name='Ann Other')
