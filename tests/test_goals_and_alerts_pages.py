@@ -19,6 +19,7 @@ from pages import alerts as alerts_page
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Grow "fast": <script>alert(1)</script>'
@@ -128,3 +129,20 @@ async def test_muting_a_rule_a_colleague_deletes_meanwhile_says_so(user: User, m
     user.find(marker=f'mute-{rule.id}').click()
     await user.should_see('This alert rule no longer exists.', retries=30)
     await user.should_see('No alert rules yet.', retries=30)
+
+
+async def test_a_mute_clicked_as_another_rule_fires_still_mutes(user: User) -> None:
+    """The browser sends "Mute" on one rule from the cards it shows while the server redraws them for another rule
+    firing: the muted rule's card shows the same as before, so the click still reaches it."""
+    manager = make_user('manager')
+    quiet = make_rule(manager, name=HOSTILE, threshold=1000)
+    make_rule(manager, name='Turnover: "too" <b>high</b>', threshold=10, recipients=[manager.id])
+    await signed_in(user, manager.email, path='/alerts')
+    await user.should_see(HOSTILE, retries=30)
+    mute = click_as_shown(user, user.find(marker=f'mute-{quiet.id}').elements.pop())  # as the browser shows it
+    put_daily('turnover', {0: 50.0})
+    alert_checks.evaluate()  # the other rule fires: the page hears of it
+    await user.should_see('Firing', retries=30)
+    mute()
+    await user.should_see('Muted', retries=30)
+    assert user.find(marker=f'mute-{quiet.id}').elements.pop().text == 'Unmute'
