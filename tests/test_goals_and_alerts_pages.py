@@ -13,7 +13,7 @@ from nicegui.testing import User
 
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.services import alert_checks, alerts, app_settings
+from backoffice.services import alert_checks, alerts, app_settings, goals
 from pages import alerts as alerts_page
 
 from .support.factories import make_user
@@ -146,3 +146,18 @@ async def test_a_mute_clicked_as_another_rule_fires_still_mutes(user: User) -> N
     mute()
     await user.should_see('Muted', retries=30)
     assert user.find(marker=f'mute-{quiet.id}').elements.pop().text == 'Unmute'
+
+
+async def test_add_a_key_result_clicked_as_a_colleague_adds_an_objective_still_opens_its_dialog(user: User) -> None:
+    """The browser sends "Add a key result" from the board it shows while the server redraws the board for a
+    colleague's new objective: the clicked objective's card is the same as before, so the click still reaches it."""
+    manager, colleague = make_user('manager'), make_user('manager')
+    first, last = goals.quarter(today())
+    mine, _ids = make_objective(manager, HOSTILE, first, last)
+    await signed_in(user, manager.email, path='/goals')
+    await user.should_see(HOSTILE, retries=30)
+    add = click_as_shown(user, user.find(marker=f'add-key-result-{mine.id}').elements.pop())  # as the browser shows it
+    make_objective(colleague, 'Ship: "faster" <b>now</b>', first, last)
+    await user.should_see('Ship: "faster" <b>now</b>', retries=30)  # the board was drawn again
+    add()
+    await user.should_see(marker='key-result-title', retries=30)
