@@ -8,7 +8,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.formatting import ago
 from backoffice.i18n import _
-from backoffice.models import User
+from backoffice.models import Notification, User
 from backoffice.services import notifications
 
 from . import live
@@ -32,6 +32,7 @@ class NotificationBell:
             self.button, self._build_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"')
         )
         self.items: ui.column | None = None
+        self.lines: dict[int, tuple[ui.item, ui.item_label, ui.item_label]] = {}  # the open menu's, by notification
         once_connected(self._connected)  # its first read: after the page's first paint, not before it
         live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
@@ -42,7 +43,14 @@ class NotificationBell:
     def _build_menu(self) -> None:
         # no minimum width: on a phone Quasar gives the menu only the room left of the bell (~280 px), and a wider
         # column scrolled sideways, cutting "Mark all read" and every line's end
-        self.items = ui.column().classes('gap-0 w-full max-w-sm')
+        with ui.column().classes('gap-0 w-full max-w-sm') as self.items:
+            self.nothing_new = ui.label(_('Nothing new.')).classes('p-4 text-gray-500')
+            with ui.row().classes('w-full items-center justify-between px-3 py-1') as self.heading:
+                ui.label(_('Notifications')).classes('font-medium')
+                ui.button(_('Mark all read'), on_click=self.mark_all_read).props('flat dense no-caps size=sm').mark(
+                    'mark-all-read'
+                )
+            self.notices = ui.column().classes('gap-0 w-full')
         self.show()
 
     def show(self, user: User | None = None) -> None:
@@ -53,29 +61,44 @@ class NotificationBell:
             unread = notifications.unread_for(session=session, user=user, limit=20)
         self.badge.text = str(len(unread)) if len(unread) < 20 else '20+'
         self.badge.set_visibility(bool(unread))
-        if self.items is None:  # the menu is not built yet: its first opening reads them
+        if self.items is None or self.items.is_deleted:  # the menu is not built yet: its first opening reads them
             return
-        self.items.clear()
-        with self.items:
-            if not unread:
-                ui.label(_('Nothing new.')).classes('p-4 text-gray-500')
-                return
-            with ui.row().classes('w-full items-center justify-between px-3 py-1'):
-                ui.label(_('Notifications')).classes('font-medium')
-                ui.button(_('Mark all read'), on_click=self.mark_all_read).props('flat dense no-caps size=sm').mark(
-                    'mark-all-read'
-                )
-            for notice in unread:
-                with (
-                    ui.item(on_click=lambda n=notice: self.open(n.id, n.link))
-                    .props('clickable')
-                    .classes('w-full')
-                    .mark('notification')
-                ):
-                    with ui.item_section():
-                        # in the reader's language; a customer's subject inside is text only
-                        ui.item_label(notifications.shown(notice)).classes('break-words')
-                        ui.item_label(ago(notice.created_at)).props('caption')
+        self.nothing_new.set_visibility(not unread)
+        self.heading.set_visibility(bool(unread))
+        self.show_notices(unread)
+
+    def show_notices(self, unread: list[Notification]) -> None:
+        """A notification already in the open menu keeps its line (its texts updated in place): a new notification
+        for this person, or one read in another tab, redraws the menu while a click on a line may be on its way, and
+        the browser's click on a line the server no longer has does nothing (the request did not open)."""
+        wanted = {notice.id: notice for notice in unread if notice.id is not None}
+        for notice_id in [n for n in self.lines if n not in wanted]:
+            item = self.lines.pop(notice_id)[0]
+            if not item.is_deleted:
+                item.delete()
+        for index, (notice_id, notice) in enumerate(wanted.items()):
+            line = self.lines.get(notice_id)
+            if line is None or line[0].is_deleted:
+                with self.notices:
+                    line = self.lines[notice_id] = self.notice_line(notice)
+            item, text, when = line
+            # in the reader's language; a customer's subject inside is text only
+            text.text = notifications.shown(notice)
+            when.text = ago(notice.created_at)
+            if self.notices.default_slot.children.index(item) != index:
+                item.move(self.notices, target_index=index)
+
+    def notice_line(self, notice: Notification) -> tuple[ui.item, ui.item_label, ui.item_label]:
+        with (
+            ui.item(on_click=lambda n=notice: self.open(n.id, n.link))
+            .props('clickable')
+            .classes('w-full')
+            .mark('notification') as item
+        ):
+            with ui.item_section():
+                text = ui.item_label().classes('break-words')
+                when = ui.item_label().props('caption')
+        return item, text, when
 
     def _on_change(self, payload: dict) -> None:
         if payload.get('user_id') == self.user_id:

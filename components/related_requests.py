@@ -115,8 +115,16 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
             if await pick(number, field):
                 dialog.close()
 
+        looks = [0]  # searches started; only the latest one shows what it found
+
         async def look() -> None:
+            # each letter typed starts a search, and one of fewer letters may answer last: it would show requests the
+            # words typed no longer find (and Enter, which looks again, would disagree with the screen)
+            looks[0] += 1
+            this_look = looks[0]
             results = await search(field.value or '')
+            if this_look != looks[0] or found.is_deleted:
+                return
             found.clear()
             with found:
                 for other in results.requests:
@@ -141,7 +149,7 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
 
         async def enter() -> None:
             """Enter takes a number as it is; words, the one request they find (looked up now, not the results on
-            screen, which may be those of fewer letters); several found: the agent chooses."""
+            screen, which may not yet be those of the last letters typed); several found: the agent chooses."""
             typed = (field.value or '').strip()
             if not typed or typed.lstrip('#').strip().isdigit():
                 await choose(typed)

@@ -18,6 +18,7 @@ from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMes
 from backoffice.services import tickets
 
 from .attachments import attachment_buttons
+from .kept_cards import KeptCards, key_of
 from .links import site_link
 from .session import acting_user
 
@@ -37,24 +38,41 @@ def _when(value: datetime | None) -> str:
 
 
 def ticket_thread(
+    cards: KeptCards,
     entries: list[ThreadEntry],
     *,
     on_retry: Callable[[int], Any] | None = None,
     fetch_attachment: Callable[[User, int], tuple[bytes, str, str]] | None = None,
 ) -> None:
-    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it;
-    `fetch_attachment(user, id)`: a file's bytes, name and type (run in a worker thread, checking who asks)."""
-    if not entries:
-        ui.label(_('No messages yet.')).classes('text-gray-500')
-    for entry in entries:
-        _entry(entry, on_retry, fetch_attachment)
+    """The thread, oldest first, in `cards` (whose empty text says there is no message yet). `on_retry(message_id)`:
+    shown on a failed reply when the user may resend it; `fetch_attachment(user, id)`: a file's bytes, name and type
+    (run in a worker thread, checking who asks).
+
+    A message shown as before keeps its card: the thread is read again on every change of the request (a colleague's
+    note, the customer's message, a delivery), and a card drawn again would drop a click already on its way on its
+    file or its "Retry" (and fold its quoted text the agent had opened)."""
+    cards.show(
+        [
+            (_key(entry, on_retry is not None), lambda entry=entry: _entry(entry, on_retry, fetch_attachment))
+            for entry in entries
+        ]
+    )
+
+
+def no_messages() -> None:
+    ui.label(_('No messages yet.')).classes('text-gray-500')
+
+
+def _key(entry: ThreadEntry, may_retry: bool) -> str:
+    attachments = [attachment.model_dump(mode='json') for attachment in entry.attachments]
+    return key_of(entry.message.model_dump(mode='json'), entry.author, attachments, entry.link, may_retry)
 
 
 def _entry(
     entry: ThreadEntry,
     on_retry: Callable[[int], Any] | None,
     fetch_attachment: Callable[[User, int], tuple[bytes, str, str]] | None = None,
-) -> None:
+) -> ui.card:
     message = entry.message
     if message.kind == MessageKind.note:
         card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
@@ -88,6 +106,7 @@ def _entry(
             attachment_buttons(entry.attachments, fetch_attachment, acting_user)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
+    return card
 
 
 def _customer_text(body: str) -> None:

@@ -21,6 +21,7 @@ from backoffice.services.alerts import CHANNELS, KINDS
 from components import live
 from components.delivery_log import DeliveryLog
 from components.forms import FAILED, call, error_line, page_dialog
+from components.kept_cards import KeptCards, key_of
 from components.kpi_widgets import points
 from components.screens import screen
 from components.session import acting_user
@@ -53,22 +54,21 @@ def alerts_page(user: User) -> None:
                 )
                 ui.button(_('New rule'), icon='add', on_click=lambda: rule_dialog()).mark('new-rule')
 
-    @ui.refreshable
-    def rules() -> None:
+    def show_rules() -> None:
         reader = acting_user()  # every handler and refresh acts with the rights of now, not of the page's build
         if reader is None:
             return
         with read_session() as session:
             shown = alerts.rules(session=session, actor=reader)
-        if not shown:
-            ui.label(_('No alert rules yet.')).classes('text-gray-500').mark('no-rules')
-        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            for rule in shown:
-                rule_card(rule)
+        # a card that shows the same is kept: alerts fire, resolve and are delivered (or retried) while a manager
+        # looks, and a card drawn again for it would drop the click on its "Mute" already on its way
+        rule_cards.show(
+            [(key_of(rule.model_dump(mode='json'), _state(rule)), lambda r=rule: rule_card(r)) for rule in shown]
+        )
 
-    def rule_card(rule: AlertRule) -> None:
+    def rule_card(rule: AlertRule) -> ui.card:
         state = _state(rule)
-        with ui.card().classes('w-full gap-1').mark(f'rule-{rule.id}'):
+        with ui.card().classes('w-full gap-1').mark(f'rule-{rule.id}') as card:
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 ui.label(rule.name).classes('font-medium break-words min-w-0')
                 ui.badge(_STATE_WORDS()[state], color=STATE_COLORS[state]).props('outline')
@@ -102,6 +102,7 @@ def alerts_page(user: User) -> None:
                     ui.button(_('Delete'), on_click=lambda r=rule: act(_delete, r.id)).props(
                         'flat dense no-caps color=grey-7'
                     )
+        return card
 
     async def act(fn, *args: Any) -> None:
         # a colleague's change refreshes the cards (and deletes the clicked button) while the call runs: what it says
@@ -109,7 +110,7 @@ def alerts_page(user: User) -> None:
         with page:
             actor = acting_user()
             if actor is not None and await call(fn, actor, *args) is not FAILED:
-                rules.refresh()
+                show_rules()
 
     @ui.refreshable
     def fired() -> None:
@@ -212,7 +213,7 @@ def alerts_page(user: User) -> None:
                 if done is not FAILED:
                     dialog.close()
                     ui.notify(_('Rule saved.') if rule else _('Rule added.'), type='positive')
-                    rules.refresh()
+                    show_rules()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -244,13 +245,17 @@ def alerts_page(user: User) -> None:
                 ui.button(_('Send'), on_click=send).mark('send-test')
         dialog.open()
 
-    rules()
+    rule_cards = KeptCards(
+        ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'),
+        lambda: ui.label(_('No alert rules yet.')).classes('text-gray-500').mark('no-rules'),
+    )
+    show_rules()
     ui.label(_('What fired')).classes('text-lg font-medium mt-4')
     fired()
     log = DeliveryLog(user) if may_manage else None
 
     def changed(_payload: dict) -> None:  # a rule fired or resolved after a refresh, or a colleague changed one
-        rules.refresh()
+        show_rules()
         fired.refresh()
         if log is not None:  # a message was queued, sent, retried or given up
             log.show.refresh()

@@ -17,6 +17,7 @@ from backoffice.services.automation_fields import EVENTS, RECORD_TYPES, link_of,
 from components import live
 from components.automation_form import rule_dialog
 from components.forms import FAILED, call, confirm, error_line, page_dialog
+from components.kept_cards import KeptCards, key_of
 from components.links import site_link
 from components.screens import screen
 from components.session import acting_user
@@ -36,22 +37,28 @@ def automations_page(user: User) -> None:
         ui.label(_(HELP)).classes('text-sm text-gray-600 max-w-3xl')
         ui.button(_('New rule'), icon='add', on_click=lambda: open_rule(None)).mark('new-automation')
 
-    @ui.refreshable
-    def rules() -> None:
+    def show_rules() -> None:
         reader = acting_user()
         if reader is None:
             return
         with read_session() as session:
             shown = automations.rules(session=session, actor=reader)
             words = {rule.id: automations.describe_rule(session, rule) for rule in shown}
-        if not shown:
-            ui.label(_('No automation rules yet.')).classes('text-gray-500').mark('no-automations')
-        for place, rule in enumerate(shown, start=1):
-            rule_card(rule, place, len(shown), words[rule.id])
+        # a card that shows the same is kept: every rule that runs tells the page, and a card drawn again for it would
+        # drop the click on its "Switch off" or "Edit" already on its way
+        rule_cards.show(
+            [
+                (
+                    key_of(rule.model_dump(mode='json'), place, len(shown), words[rule.id]),
+                    lambda r=rule, p=place: rule_card(r, p, len(shown), words[r.id]),
+                )
+                for place, rule in enumerate(shown, start=1)
+            ]
+        )
 
-    def rule_card(rule: AutomationRule, place: int, count: int, words: tuple[str, list[str], list[str]]) -> None:
+    def rule_card(rule: AutomationRule, place: int, count: int, words: tuple[str, list[str], list[str]]) -> ui.card:
         event, conditions, actions = words
-        with ui.card().classes('w-full gap-1').mark(f'automation-{rule.id}'):
+        with ui.card().classes('w-full gap-1').mark(f'automation-{rule.id}') as card:
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 with ui.row().classes('items-center gap-2 no-wrap min-w-0'):
                     ui.label(str(place)).classes('text-gray-500 font-mono')
@@ -91,13 +98,14 @@ def automations_page(user: User) -> None:
                 ui.button(_('Delete'), on_click=lambda r=rule: delete(r)).props('flat dense no-caps color=grey-7').mark(
                     f'delete-{rule.id}'
                 )
+        return card
 
     async def act(fn, *args: Any) -> None:
         # the answer shows from the page's header, not from the button: a live refresh may replace the list meanwhile
         with anchor:
             actor = acting_user()
             if actor is not None and await call(fn, actor, *args) is not FAILED:
-                rules.refresh()
+                show_rules()
 
     async def delete(rule: AutomationRule) -> None:
         question = _('Delete the rule “{name}”? It stops acting at once; its runs stay in the log.').format(
@@ -108,7 +116,7 @@ def automations_page(user: User) -> None:
                 await act(_delete, rule.id)
 
     def saved() -> None:
-        rules.refresh()
+        show_rules()
 
     def open_rule(rule: AutomationRule | None) -> None:
         opener = acting_user()  # every handler acts with the rights of now, not of the page's build
@@ -148,7 +156,7 @@ def automations_page(user: User) -> None:
                 result.clear()
                 with result:
                     show_dry_run(found)
-                rules.refresh()
+                show_rules()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
@@ -167,13 +175,17 @@ def automations_page(user: User) -> None:
         for run in found:
             run_row(run)
 
-    rules()
+    rule_cards = KeptCards(
+        ui.column().classes('w-full gap-4'),
+        lambda: ui.label(_('No automation rules yet.')).classes('text-gray-500').mark('no-automations'),
+    )
+    show_rules()
     ui.label(_('Runs')).classes('text-lg font-medium mt-4')
     ui.label(_(RUNS_HELP)).classes('text-sm text-gray-600')
     runs()
 
     def changed(_payload: dict) -> None:  # a rule ran, or a colleague changed one
-        rules.refresh()
+        show_rules()
         runs.refresh()
 
     live.resource_changed(Topic.automations).subscribe(changed)

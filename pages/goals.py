@@ -3,6 +3,7 @@ each stands against what is expected by today, and check-ins; past periods stay 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from components import live
 from components.date_input import DateInput
 from components.forms import FAILED, call, error_line, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
+from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
 
@@ -59,11 +61,10 @@ def goals_page(user: User) -> None:
 
     def chosen(event) -> None:
         state['period'] = event.value
-        board.refresh()
+        board()
 
     period.on_value_change(chosen)
 
-    @ui.refreshable
     def board() -> None:
         reader = acting_user()  # every handler and refresh acts with the rights of now, not of the page's build
         if reader is None:
@@ -76,14 +77,12 @@ def goals_page(user: User) -> None:
                 shown = [
                     g for g in goals.board(session=session, actor=reader) if (g.first_day, g.last_day) == (first, last)
                 ]
-        if not shown:
-            ui.label(_('No objectives for this period yet.')).classes('text-gray-500').mark('no-goals')
-        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            for goal in shown:
-                objective_card(goal)
+        # an objective that shows the same keeps its card: a colleague's check-in on another one redraws the board, and
+        # a card drawn again would drop the click on its "Check in" already on its way
+        objective_cards.show([(key_of(asdict(goal)), lambda g=goal: objective_card(g)) for goal in shown])
 
-    def objective_card(goal: Goal) -> None:
-        with ui.card().classes('w-full gap-2').mark(f'objective-{goal.id}'):
+    def objective_card(goal: Goal) -> ui.card:
+        with ui.card().classes('w-full gap-2').mark(f'objective-{goal.id}') as card:
             with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
                 with ui.column().classes('gap-0 min-w-0'):
                     ui.label(goal.title).classes('text-lg font-medium break-words')
@@ -104,6 +103,7 @@ def goals_page(user: User) -> None:
                 ui.label(_('No key results yet.')).classes('text-sm text-gray-500')
             for result in goal.results:
                 result_row(goal, result)
+        return card
 
     def result_row(goal: Goal, result: Result) -> None:
         with ui.column().classes('w-full gap-1 border-t pt-2').mark(f'key-result-{result.id}'):
@@ -174,7 +174,7 @@ def goals_page(user: User) -> None:
                 if await call(_create_objective, actor, data, fields=fields, message=message) is not FAILED:
                     dialog.close()
                     ui.notify(_('Objective added.'), type='positive')
-                    board.refresh()
+                    board()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -229,7 +229,7 @@ def goals_page(user: User) -> None:
                     dialog.close()
                     if result is not None:
                         ui.notify(_('Key result saved.'), type='positive')
-                    board.refresh()
+                    board()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -268,7 +268,7 @@ def goals_page(user: User) -> None:
                 if done is not FAILED:
                     dialog.close()
                     ui.notify(_('Check-in saved.'), type='positive')
-                    board.refresh()
+                    board()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -279,10 +279,14 @@ def goals_page(user: User) -> None:
         actor = acting_user()
         if actor is not None and await call(_delete_objective, actor, goal.id) is not FAILED:
             ui.notify(_('Objective deleted.'), type='positive')
-            board.refresh()
+            board()
 
+    objective_cards = KeptCards(
+        ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'),
+        lambda: ui.label(_('No objectives for this period yet.')).classes('text-gray-500').mark('no-goals'),
+    )
     board()
-    live.resource_changed(Topic.goals).subscribe(lambda _payload: board.refresh())  # a colleague's change
+    live.resource_changed(Topic.goals).subscribe(lambda _payload: board())  # a colleague's change
 
 
 KPI_LABELS = {kpi.key: kpi.label for kpi in KPIS}

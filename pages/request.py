@@ -33,6 +33,7 @@ from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.date_input import DateInput
 from components.forms import FAILED, call, confirm, page_dialog
+from components.kept_cards import KeptCards
 from components.links import record_link
 from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
@@ -49,7 +50,7 @@ from components.ticket_details import (
     order_link,
     rating_view,
 )
-from components.ticket_thread import ThreadEntry, ticket_thread
+from components.ticket_thread import ThreadEntry, no_messages, ticket_thread
 
 
 class RequestScreen:
@@ -75,6 +76,7 @@ class RequestScreen:
         self.header = ui.column().classes('w-full gap-2 wrap-anywhere')
         with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap wrap-anywhere'):
             self.thread_box = ui.column().classes('w-full lg:w-2/3 gap-2')
+            self.thread_cards = KeptCards(self.thread_box, no_messages)
             with ui.column().classes('w-full lg:w-1/3 gap-3'):
                 self._reply_box()
                 self.details = ui.column().classes('w-full gap-3')
@@ -244,13 +246,12 @@ class RequestScreen:
             self.send_button.set_visibility(answerable)
             self.closed_line.set_visibility(not answerable)
         self._header(ticket)
-        self.thread_box.clear()
-        with self.thread_box:
-            ticket_thread(
-                self.entries,
-                on_retry=self._retry if self.may_write else None,
-                fetch_attachment=_attachment,
-            )
+        ticket_thread(
+            self.thread_cards,
+            self.entries,
+            on_retry=self._retry if self.may_write else None,
+            fetch_attachment=_attachment,
+        )
         # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
         # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
         for name, shown, build in (

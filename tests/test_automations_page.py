@@ -15,6 +15,7 @@ from backoffice.services import automation_runner
 from .support.automations import make_automation
 from .support.factories import make_user, stored_request, submit_request
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 HOSTILE = 'Triage "fast": <script>alert(1)</script>'
@@ -151,3 +152,29 @@ async def test_renaming_a_rule_keeps_it_on_and_changing_what_it_does_switches_it
     await user.should_see('Dry-run it against a record to switch it on.')
     with read_session() as session:
         assert not session.get(AutomationRule, rule.id).enabled
+
+
+async def test_a_switch_off_clicked_as_a_rule_runs_still_switches_it_off(user: User) -> None:
+    """The browser sends "Switch off" from the cards it shows while the server hears of a rule's run and redraws the
+    page: the rule's card shows the same as before, so the click still reaches it."""
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        name=HOSTILE,
+        event='request.created',
+        actions=[{'kind': 'add_note', 'text': 'Seen: "this" <script>alert(2)</script>'}],
+        enable_on=sample.id,
+    )
+    await signed_in(user, manager.email, path='/automations')
+    await user.should_see(HOSTILE, retries=30)
+    switch = user.find(marker=f'switch-{rule.id}').elements.pop()
+    assert switch.text == 'Switch off'
+    switch_off = click_as_shown(user, switch)  # as the browser shows it
+    ran = submit_request('Parcel: "late" <b>', email='r@example.com')
+    automation_runner.run_pending()  # the rule runs: the page hears of it
+    await user.should_see(f'#{ran.number} Parcel: "late" <b>', retries=30)
+    switch_off()
+    await eventually(lambda: user.find(marker=f'switch-{rule.id}').elements.pop().text == 'Switch on')
+    with read_session() as session:
+        assert session.get(AutomationRule, rule.id).enabled is False

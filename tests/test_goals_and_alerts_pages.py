@@ -13,12 +13,13 @@ from nicegui.testing import User
 
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.services import alert_checks, alerts, app_settings
+from backoffice.services import alert_checks, alerts, app_settings, goals
 from pages import alerts as alerts_page
 
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Grow "fast": <script>alert(1)</script>'
@@ -128,3 +129,35 @@ async def test_muting_a_rule_a_colleague_deletes_meanwhile_says_so(user: User, m
     user.find(marker=f'mute-{rule.id}').click()
     await user.should_see('This alert rule no longer exists.', retries=30)
     await user.should_see('No alert rules yet.', retries=30)
+
+
+async def test_a_mute_clicked_as_another_rule_fires_still_mutes(user: User) -> None:
+    """The browser sends "Mute" on one rule from the cards it shows while the server redraws them for another rule
+    firing: the muted rule's card shows the same as before, so the click still reaches it."""
+    manager = make_user('manager')
+    quiet = make_rule(manager, name=HOSTILE, threshold=1000)
+    make_rule(manager, name='Turnover: "too" <b>high</b>', threshold=10, recipients=[manager.id])
+    await signed_in(user, manager.email, path='/alerts')
+    await user.should_see(HOSTILE, retries=30)
+    mute = click_as_shown(user, user.find(marker=f'mute-{quiet.id}').elements.pop())  # as the browser shows it
+    put_daily('turnover', {0: 50.0})
+    alert_checks.evaluate()  # the other rule fires: the page hears of it
+    await user.should_see('Firing', retries=30)
+    mute()
+    await user.should_see('Muted', retries=30)
+    assert user.find(marker=f'mute-{quiet.id}').elements.pop().text == 'Unmute'
+
+
+async def test_add_a_key_result_clicked_as_a_colleague_adds_an_objective_still_opens_its_dialog(user: User) -> None:
+    """The browser sends "Add a key result" from the board it shows while the server redraws the board for a
+    colleague's new objective: the clicked objective's card is the same as before, so the click still reaches it."""
+    manager, colleague = make_user('manager'), make_user('manager')
+    first, last = goals.quarter(today())
+    mine, _ids = make_objective(manager, HOSTILE, first, last)
+    await signed_in(user, manager.email, path='/goals')
+    await user.should_see(HOSTILE, retries=30)
+    add = click_as_shown(user, user.find(marker=f'add-key-result-{mine.id}').elements.pop())  # as the browser shows it
+    make_objective(colleague, 'Ship: "faster" <b>now</b>', first, last)
+    await user.should_see('Ship: "faster" <b>now</b>', retries=30)  # the board was drawn again
+    add()
+    await user.should_see(marker='key-result-title', retries=30)

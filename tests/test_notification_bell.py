@@ -13,6 +13,7 @@ from backoffice.services import notifications, ticket_sla, tickets
 from .support.factories import make_user, submit_request
 from .support.lists import rows_show
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 
@@ -65,3 +66,25 @@ async def test_mark_all_read_empties_the_bell(user: User) -> None:
     user.find(marker='mark-all-read').click()
     await eventually(lambda: count(user) is None)
     await user.should_see('Nothing new.')
+
+
+async def test_a_click_on_a_notification_sent_as_another_one_arrives_still_opens_its_request(user: User) -> None:
+    """The browser sends the click on a notification from the menu it shows while the server adds a new one to that
+    menu: the line clicked is the same as before, so the click still reaches it and the request opens."""
+    agent = make_user('agent')
+    ticket = submit_request('Parcel "lost": <script>alert(1)</script>')
+    with session_scope() as session:
+        notifications.notify(session, user_id=agent.id, text='Look: "this" <script>', link=f'/requests/{ticket.number}')
+        session.commit()
+    await signed_in(user, agent.email, path='/requests')
+    await eventually(lambda: count(user) == '1')
+    user.find(marker='bell').click()
+    await user.should_see('Look: "this" <script>')
+    look = click_as_shown(user, user.find(marker='notification').elements.pop())  # the line as the browser shows it
+    with session_scope() as session:
+        notifications.notify(session, user_id=agent.id, text='Low stock: "mugs" <b>')
+        session.commit()
+    await user.should_see('Low stock: "mugs" <b>')  # the open menu was drawn again, with the new one
+    look()
+    await user.should_see('It has been two weeks.')  # the request's thread
+    await eventually(lambda: count(user) == '1')  # the one clicked is read, the new one is not

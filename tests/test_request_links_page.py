@@ -3,10 +3,14 @@ screen, removable), merging into another request (with its refusals and the ques
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
+
+from backoffice.services.ticket_links import Found
+from pages import request as request_screen
 
 from .support.colleagues import colleague_changes
 from .support.factories import make_user, stored_request, submit_request
@@ -27,6 +31,17 @@ def linked_texts(user: User) -> list[str]:
     except AssertionError:  # none shown
         return []
     return sorted(' '.join(e.text for e in row.descendants() if isinstance(e, ui.label | ui.link)) for row in rows)
+
+
+def results_shown(user: User) -> list[str]:
+    """The numbers of the requests the search dialog offers."""
+    try:
+        rows = user.find(marker='search-result').elements
+    except AssertionError:  # none shown
+        return []
+    return sorted(
+        e.text for row in rows for e in row.descendants() if isinstance(e, ui.label) and e.text.startswith('#')
+    )
 
 
 def search_error(user: User) -> str | None:
@@ -251,3 +266,38 @@ async def test_enter_links_the_one_request_some_words_find_and_asks_to_choose_am
     field.clear().type('cracked teapot').trigger('keydown.enter')
     await user.should_see('Linked')
     await eventually(lambda: linked_texts(user) == [f'#{only.number} Teapot: lid "cracked" <script> New'])
+
+
+async def test_the_link_search_shows_what_the_last_words_typed_find_even_when_an_earlier_search_answers_last(
+    user: User, monkeypatch
+) -> None:
+    """ "kettle" is searched, then "kettle B" typed on; the search of fewer letters answering last does not bring back
+    the kettle the words typed leave out."""
+    agent = make_user('agent')
+    ticket = submit_request('Mug: "chipped" <script>')
+    submit_request('Kettle "A": leaking <script>', email='ann@example.com')
+    second = submit_request('Kettle "B": leaking <script>', email='bo@example.com')
+    go_on, held, searches = asyncio.Event(), asyncio.Event(), {'started': 0, 'done': 0}
+    search = request_screen.RequestScreen._search  # noqa: SLF001
+
+    async def slow_first(screen: request_screen.RequestScreen, query: str, merging: bool) -> Found:
+        searches['started'] += 1
+        try:
+            if query == 'kettle':  # the search of fewer letters: it answers last
+                held.set()
+                await go_on.wait()
+            return await search(screen, query, merging)
+        finally:
+            searches['done'] += 1
+
+    monkeypatch.setattr(request_screen.RequestScreen, '_search', slow_first)
+    await open_request(user, agent.email, ticket.number)
+    user.find(marker='link-request').click()
+    field = user.find(marker='request-search')
+    field.type('kettle')
+    await eventually(held.is_set)
+    field.type(' "B"')
+    await eventually(lambda: results_shown(user) == [f'#{second.number}'])  # the later search's answer
+    go_on.set()
+    await eventually(lambda: searches['done'] == searches['started'])  # the earlier search answered
+    assert results_shown(user) == [f'#{second.number}']

@@ -23,6 +23,7 @@ from components.resource_table import ResourceTable
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import ask_for, footer, listed, open_row, rows_show
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 TICKETS = resource('tickets')
@@ -815,3 +816,26 @@ async def test_a_viewer_ticks_no_request_and_gets_no_assign_to_me(user: User) ->
     await signed_in(user, viewer.email, path='/requests')
     await rows_show(user, 'Parcel one', column='subject')
     assert user.find(ui.table).elements.pop().props.get('selection') in (None, 'none')
+
+
+async def test_a_retry_clicked_as_a_colleagues_note_arrives_still_sends_the_reply_again(user: User) -> None:
+    """The browser sends "Retry" from the thread it shows while the server reads the thread again for a colleague's
+    note: the failed reply's card is the same as before, so the click still reaches it."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole: "League" <b>')
+    ticket = submit_request('Parcel: "lost" <script>alert(1)</script>')
+    with session_scope() as session:
+        message = tickets.reply(
+            session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, body='On it: "soon" <b>'
+        )
+        message.delivery, message.delivery_error = Delivery.failed, 'SMTP 550 "mailbox" <unavailable>'
+        session.add(message)
+        session.commit()
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('Failed: SMTP 550 "mailbox" <unavailable>')
+    retry = click_as_shown(user, user.find('Retry').elements.pop())  # as the browser shows it
+    with session_scope() as session:
+        tickets.add_note(session=session, actor=colleague, ticket_id=ticket.id, body='Checked: "the depot" <script>')
+    await user.should_see('Checked: "the depot" <script>')  # the thread was read again, with the note
+    retry()
+    await user.should_see('Not sent (queued)')
+    assert [m.delivery for m in messages(ticket.id) if m.kind == MessageKind.reply] == [Delivery.queued]
