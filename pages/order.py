@@ -32,6 +32,7 @@ from backoffice.services import (
 from backoffice.validation import is_web_address
 from components import live
 from components.forms import FAILED, call, page_dialog
+from components.kept_cards import key_of
 from components.links import record_link
 from components.order_draft import DraftDialog
 from components.return_dialog import start_return
@@ -110,6 +111,7 @@ class OrderScreen:
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self._typed_note = ''  # the timeline's note being written
         self._note_error: str | None = None  # what refused it, kept like the text across a live re-render
+        self._shown = key_of(self.data)  # what the page shows: a reload reading the same draws nothing again
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -134,7 +136,10 @@ class OrderScreen:
         this_reload = self._reloads
         data = await run.io_bound(fetch)
         if data is not None and this_reload == self._reloads and not self.box.is_deleted:
-            self.data = data
+            shown = key_of(data)
+            if shown == self._shown:  # this page's own change arriving after its own reload showed it: the buttons
+                return  # stay, or a click sent meanwhile would reach one no longer there and be dropped
+            self.data, self._shown = data, shown
             self.render()
 
     # --- rendering --------------------------------------------------------------------------------------------------

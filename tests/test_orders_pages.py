@@ -32,6 +32,7 @@ from .support.factories import (
 from .support.lists import caption, open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
+from .support.stale_page import click_as_shown
 from .support.waiting import eventually
 
 
@@ -492,3 +493,22 @@ async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
     assert fresh(order.id).status == 'shipped'
     user.find(marker='deliver-parcel').click()
     await eventually(lambda: fresh(order.id).status == 'delivered')
+
+
+async def test_a_click_sent_as_the_pages_own_change_comes_back_live_still_opens_its_dialog(user: User) -> None:
+    """A note added draws the page once with it; the same change arriving live a moment later finds nothing new and
+    draws nothing again, so a click the browser sent from the page as shown (Refund a payment) still reaches its
+    button."""
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='order-note-text', retries=40)
+    user.find(marker='order-note-text').type('Gate code: "42" <script>alert(1)</script>')
+    user.find(marker='add-note').click()
+    await user.should_see('Note: Gate code: "42" <script>alert(1)</script>', retries=40)
+    refund = click_as_shown(user, next(iter(user.find(marker='refund').elements)))
+    await asyncio.sleep(1)  # the note's own live event reads the order again meanwhile
+    refund()
+    await user.should_see(marker='reason', retries=40)
