@@ -86,6 +86,29 @@ def test_a_version_scheduled_for_later_cannot_be_accepted_yet() -> None:
     assert 'version' in refused.value.errors
 
 
+def test_a_scheduled_version_cannot_have_been_accepted_before_it_took_effect() -> None:
+    """Published ten days ago to take effect three days ago: until then the front office could not read it (the API
+    answers 404 for it), so an acceptance dated in between is refused, not kept as evidence of the impossible."""
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-scheduled', 1, title=HOSTILE)
+    took_effect = utcnow() - timedelta(days=3)
+    edited = edit_content(entry, manager, body='Next', publish_at=took_effect)
+    publish_content(edited, actor=manager, now=utcnow() - timedelta(days=10))
+    make_customer('scheduled@example.com')
+
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.record_acceptance(
+            session=session,
+            email='scheduled@example.com',
+            document='terms-scheduled',
+            version=2,
+            accepted_at=utcnow() - timedelta(days=5),
+        )
+    assert refused.value.errors == {'accepted_at': 'This time is before version 2 took effect.'}
+    recorded = accept('scheduled@example.com', 'terms-scheduled', 2, at=took_effect + timedelta(hours=1))
+    assert recorded.created and recorded.acceptance.number == 2
+
+
 def test_a_recorded_acceptance_is_final() -> None:
     terms_with_versions('terms-final', 1)
     make_customer('final@example.com')

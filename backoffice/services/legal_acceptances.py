@@ -64,8 +64,8 @@ def record_acceptance(
     now: datetime | None = None,
 ) -> Recorded:
     """Record that the customer (by email or id) accepted version `version` of the published legal document `document`
-    (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it was
-    published, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
+    (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it took
+    effect, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
     now = now or utcnow()
     accepted_at = accepted_at or now
     customer = _customer(session, email, customer_id)
@@ -86,9 +86,11 @@ def record_acceptance(
         raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
     if accepted_at > now + CLOCK_SKEW:
         raise ValidationFailed({'accepted_at': _('This time is in the future.')})
-    if accepted_at < chosen.published_at:
+    # a version scheduled for later was published before it took effect, but the front office could not read it (the
+    # API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
+    if accepted_at < chosen.effective_from:
         raise ValidationFailed(
-            {'accepted_at': _('This time is before version {number} was published.').format(number=version)}
+            {'accepted_at': _('This time is before version {number} took effect.').format(number=version)}
         )
     address = _address(ip)
     earlier = _earlier(session, customer.id, chosen.id)
