@@ -163,6 +163,22 @@ def test_the_export_holds_them_and_an_erasure_keeps_them_without_the_address() -
     assert [(a.number, a.ip) for a in kept] == [(1, None)]
 
 
+def test_the_export_names_each_version_by_the_title_the_customer_accepted() -> None:
+    """Retitled since (v2 published under a new title, then a draft title saved but not published): the export still
+    says what the customer accepted, as they read it, not the document's title of the day."""
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-titled', 1, title=f'Terms {HOSTILE}')
+    customer = make_customer('titled@example.com')
+    accept('titled@example.com', 'terms-titled', 1)
+    entry = publish_content(edit_content(entry, manager, title='Conditions: "v2"', body='Two'), actor=manager)
+    accept('titled@example.com', 'terms-titled', 2)
+    edit_content(entry, manager, title='Draft title <b>not published</b>')
+    with read_session() as session:
+        path, _name = export_personal_data(session=session, actor=make_user('admin'), record_id=customer.id)
+    exported = json.loads(zipfile.ZipFile(io.BytesIO(path.read_bytes())).read('legal_acceptances.json'))
+    assert [(a['version'], a['title']) for a in exported] == [(1, f'Terms {HOSTILE}'), (2, 'Conditions: "v2"')]
+
+
 async def test_staff_see_the_legal_acceptances_on_the_customers_page(user: User) -> None:
     terms_with_versions('terms-page', 2, title=f'Terms {HOSTILE}')
     customer = make_customer('page@example.com')

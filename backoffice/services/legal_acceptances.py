@@ -252,10 +252,13 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
 
 
 def of_customer(session: Session, customer_id: int | None) -> list[dict[str, object]]:
-    """Every acceptance of the customer's, oldest first, for their personal-data export."""
+    """Every acceptance of the customer's, oldest first, for their personal-data export: each version by the title it
+    was published under, as the customer accepted it (the document's own title may have changed since, or be a draft's
+    that was never published)."""
     statement = (
-        select(LegalAcceptance, ContentEntry.slug, ContentEntry.title)
+        select(LegalAcceptance, ContentEntry.slug, LegalVersion.title)
         .join(ContentEntry, col(ContentEntry.id) == col(LegalAcceptance.document_id))
+        .join(LegalVersion, col(LegalVersion.id) == col(LegalAcceptance.version_id))
         .where(LegalAcceptance.customer_id == customer_id)
         .order_by(col(LegalAcceptance.accepted_at), col(LegalAcceptance.id))
     )
