@@ -189,16 +189,25 @@ def accept_in_portal(
 ) -> Recorded:
     """The signed-in customer accepts version `version` of `document`, as read in the portal: recorded as the API
     records it (once per customer and version, refused for a version not on the front office), from the portal, with
-    the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one)."""
-    return record_acceptance(
-        session=session,
-        document=document,
-        version=version,
-        customer_id=actor.customer_id,
-        source=AcceptanceSource.portal,
-        ip=ip if _is_address(ip) else None,
-        now=now,
-    )
+    the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one). A document
+    taken off the front office since the page was loaded is said so in the customer's words, on its card (the API's
+    "No published content with the slug …" spoke of slugs)."""
+    try:
+        return record_acceptance(
+            session=session,
+            document=document,
+            version=version,
+            customer_id=actor.customer_id,
+            source=AcceptanceSource.portal,
+            ip=ip if _is_address(ip) else None,
+            now=now,
+        )
+    except ValidationFailed as refused:
+        if 'document' not in refused.errors:
+            raise
+        raise ValidationFailed(
+            {'': _('These terms are no longer published: reload the page to see the ones in force.')}
+        ) from None
 
 
 def accepted_said(recorded: Recorded, title: str) -> str:
