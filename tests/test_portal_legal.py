@@ -162,6 +162,22 @@ async def test_terms_taken_off_the_shop_while_read_say_so_in_the_customers_words
     assert acceptances('late@example.com') == []
 
 
+def test_the_portal_lists_the_documents_by_the_titles_it_shows() -> None:
+    """A draft title saved but not published (a staff's work in progress) neither shows in the portal nor reorders it:
+    the documents come by the titles of their versions in force, the ones the customer reads."""
+    manager = make_user('manager')
+    terms = terms_with_versions('terms-order', 1, title='Alpha terms: "of sale"')
+    terms_with_versions('privacy-order', 1, title=f'Beta privacy {HOSTILE}')
+    edit_content(terms, manager, title='Zulu draft title, not published')
+    make_customer('order@example.com')
+    with read_session() as session:
+        shown = legal_acceptances.for_portal(session=session, actor=portal_actor('order@example.com'))
+    assert [d.title for d in shown if d.slug.endswith('-order')] == [
+        'Alpha terms: "of sale"',
+        f'Beta privacy {HOSTILE}',
+    ]
+
+
 async def test_with_nothing_published_the_page_says_so(user: User) -> None:
     make_content('terms-draft', title=HOSTILE, kind='legal', body=HOSTILE)  # a draft: not on the front office
     await enter_portal(user, 'none@example.com')

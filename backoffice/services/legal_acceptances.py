@@ -322,7 +322,8 @@ def _is_address(ip: str | None) -> bool:
 
 
 def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, LegalVersion]]:
-    """The published legal documents with a version in force now, by title (then id), with that version."""
+    """The published legal documents with a version in force now, by the title of that version (then id): the title
+    the portal shows, not the document's own, which may be a draft's not published yet."""
     entries = session.exec(
         select(ContentEntry)
         .where(
@@ -330,14 +331,14 @@ def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, L
             ContentEntry.status == ContentStatus.published,
             col(ContentEntry.deleted_at).is_(None),
         )
-        .order_by(col(ContentEntry.title), col(ContentEntry.id))
+        .order_by(col(ContentEntry.id))
     ).all()
     found = []
     for entry in entries:
         version = content.version_in_force(session=session, document_id=entry.id or 0, now=now)
         if version is not None:
             found.append((entry, version))
-    return found
+    return sorted(found, key=lambda pair: (pair[1].title.casefold(), pair[0].id or 0))
 
 
 def _history(session: Session, customer_id: int, document_id: int | None) -> list[LegalAcceptance]:
