@@ -714,7 +714,8 @@ def markdown_preview(text: ui.textarea) -> None:
     of Markdown conversions before the form's "Create page" was answered."""
     with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm') as box:
         # remote images taken out on the server (a tracking pixel), then sanitized in the browser as before
-        shown_text = ui.markdown(sanitize=without_remote_images).props('sanitize')
+        # a long word (a compound, a pasted address) wraps: it was cut off at the dialog's edge, unseen till published
+        shown_text = ui.markdown(sanitize=without_remote_images).props('sanitize').style('overflow-wrap: anywhere')
 
     def render() -> None:
         if box.value and shown_text.content != (text.value or ''):

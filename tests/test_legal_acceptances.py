@@ -86,6 +86,29 @@ def test_a_version_scheduled_for_later_cannot_be_accepted_yet() -> None:
     assert 'version' in refused.value.errors
 
 
+def test_a_scheduled_version_cannot_have_been_accepted_before_it_took_effect() -> None:
+    """Published ten days ago to take effect three days ago: until then the front office could not read it (the API
+    answers 404 for it), so an acceptance dated in between is refused, not kept as evidence of the impossible."""
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-scheduled', 1, title=HOSTILE)
+    took_effect = utcnow() - timedelta(days=3)
+    edited = edit_content(entry, manager, body='Next', publish_at=took_effect)
+    publish_content(edited, actor=manager, now=utcnow() - timedelta(days=10))
+    make_customer('scheduled@example.com')
+
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.record_acceptance(
+            session=session,
+            email='scheduled@example.com',
+            document='terms-scheduled',
+            version=2,
+            accepted_at=utcnow() - timedelta(days=5),
+        )
+    assert refused.value.errors == {'accepted_at': 'This time is before version 2 took effect.'}
+    recorded = accept('scheduled@example.com', 'terms-scheduled', 2, at=took_effect + timedelta(hours=1))
+    assert recorded.created and recorded.acceptance.number == 2
+
+
 def test_a_recorded_acceptance_is_final() -> None:
     terms_with_versions('terms-final', 1)
     make_customer('final@example.com')
@@ -138,6 +161,22 @@ def test_the_export_holds_them_and_an_erasure_keeps_them_without_the_address() -
     with read_session() as session:
         kept = list(session.exec(select(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)))
     assert [(a.number, a.ip) for a in kept] == [(1, None)]
+
+
+def test_the_export_names_each_version_by_the_title_the_customer_accepted() -> None:
+    """Retitled since (v2 published under a new title, then a draft title saved but not published): the export still
+    says what the customer accepted, as they read it, not the document's title of the day."""
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-titled', 1, title=f'Terms {HOSTILE}')
+    customer = make_customer('titled@example.com')
+    accept('titled@example.com', 'terms-titled', 1)
+    entry = publish_content(edit_content(entry, manager, title='Conditions: "v2"', body='Two'), actor=manager)
+    accept('titled@example.com', 'terms-titled', 2)
+    edit_content(entry, manager, title='Draft title <b>not published</b>')
+    with read_session() as session:
+        path, _name = export_personal_data(session=session, actor=make_user('admin'), record_id=customer.id)
+    exported = json.loads(zipfile.ZipFile(io.BytesIO(path.read_bytes())).read('legal_acceptances.json'))
+    assert [(a['version'], a['title']) for a in exported] == [(1, f'Terms {HOSTILE}'), (2, 'Conditions: "v2"')]
 
 
 async def test_staff_see_the_legal_acceptances_on_the_customers_page(user: User) -> None:

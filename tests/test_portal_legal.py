@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Customer, LegalAcceptance, utcnow
-from backoffice.services import legal_acceptances
+from backoffice.models import ContentEntry, Customer, LegalAcceptance, utcnow
+from backoffice.services import content, legal_acceptances
 from backoffice.services.portal_scope import PortalActor, actor_of
 
 from .support.factories import edit_content, make_content, make_customer, make_user, publish_content
@@ -105,7 +105,7 @@ def test_the_portal_records_only_an_address_and_only_a_version_on_the_front_offi
     assert list(refused.value.errors) == ['version']  # scheduled for next week: not in effect yet
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         legal_acceptances.accept_in_portal(session=session, actor=ann, document=HOSTILE, version=1, ip=None)
-    assert list(refused.value.errors) == ['document']
+    assert list(refused.value.errors) == ['']  # said in the customer's words, on the card
     with session_scope() as session:
         legal_acceptances.accept_in_portal(
             session=session, actor=ann, document='terms-address', version=1, ip=f'testclient {HOSTILE}'
@@ -140,6 +140,42 @@ async def test_a_customer_reads_and_accepts_the_new_terms_in_the_portal(user: Us
 
     await user.open('/portal')
     await user.should_not_see(marker='legal-notice')
+
+
+async def test_terms_taken_off_the_shop_while_read_say_so_in_the_customers_words(user: User) -> None:
+    """The customer reads the terms; meanwhile the staff unpublish them; "I accept" says the document is no longer
+    published (it said "No published content with the slug 'terms-withdrawn'.", the staff's word for an address) and
+    records nothing."""
+    hostile_terms('terms-withdrawn')
+    await enter_portal(user, 'late@example.com')
+    await user.open('/portal/legal')
+    await user.should_see(marker='legal-accept-terms-withdrawn')
+    with read_session() as session:
+        entry = session.exec(select(ContentEntry).where(ContentEntry.slug == 'terms-withdrawn')).one()
+    with session_scope() as session:
+        content.unpublish_content(
+            session=session, actor=make_user('manager'), record_id=entry.id, version=entry.version
+        )
+    user.find(marker='legal-accept-terms-withdrawn').click()
+    await user.should_see('These terms are no longer published: reload the page to see the ones in force.')
+    await user.should_not_see('slug')
+    assert acceptances('late@example.com') == []
+
+
+def test_the_portal_lists_the_documents_by_the_titles_it_shows() -> None:
+    """A draft title saved but not published (a staff's work in progress) neither shows in the portal nor reorders it:
+    the documents come by the titles of their versions in force, the ones the customer reads."""
+    manager = make_user('manager')
+    terms = terms_with_versions('terms-order', 1, title='Alpha terms: "of sale"')
+    terms_with_versions('privacy-order', 1, title=f'Beta privacy {HOSTILE}')
+    edit_content(terms, manager, title='Zulu draft title, not published')
+    make_customer('order@example.com')
+    with read_session() as session:
+        shown = legal_acceptances.for_portal(session=session, actor=portal_actor('order@example.com'))
+    assert [d.title for d in shown if d.slug.endswith('-order')] == [
+        'Alpha terms: "of sale"',
+        f'Beta privacy {HOSTILE}',
+    ]
 
 
 async def test_with_nothing_published_the_page_says_so(user: User) -> None:

@@ -46,7 +46,7 @@ class NewAcceptance(BaseModel):
     document: str = Field(max_length=120, description="The legal document's slug, as in /api/content/{slug}")
     version: Whole = Field(ge=1, le=INT32_MAX, description='The number of the version accepted, as served')
     accepted_at: datetime | None = Field(
-        default=None, description='When, with its time zone; default: now. Not before the version was published'
+        default=None, description='When, with its time zone; default: now. Not before the version took effect'
     )
     ip: str | None = Field(default=None, max_length=45, description='The address the customer accepted from')
 

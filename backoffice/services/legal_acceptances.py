@@ -64,8 +64,8 @@ def record_acceptance(
     now: datetime | None = None,
 ) -> Recorded:
     """Record that the customer (by email or id) accepted version `version` of the published legal document `document`
-    (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it was
-    published, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
+    (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it took
+    effect, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
     now = now or utcnow()
     accepted_at = accepted_at or now
     customer = _customer(session, email, customer_id)
@@ -86,9 +86,11 @@ def record_acceptance(
         raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
     if accepted_at > now + CLOCK_SKEW:
         raise ValidationFailed({'accepted_at': _('This time is in the future.')})
-    if accepted_at < chosen.published_at:
+    # a version scheduled for later was published before it took effect, but the front office could not read it (the
+    # API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
+    if accepted_at < chosen.effective_from:
         raise ValidationFailed(
-            {'accepted_at': _('This time is before version {number} was published.').format(number=version)}
+            {'accepted_at': _('This time is before version {number} took effect.').format(number=version)}
         )
     address = _address(ip)
     earlier = _earlier(session, customer.id, chosen.id)
@@ -187,16 +189,25 @@ def accept_in_portal(
 ) -> Recorded:
     """The signed-in customer accepts version `version` of `document`, as read in the portal: recorded as the API
     records it (once per customer and version, refused for a version not on the front office), from the portal, with
-    the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one)."""
-    return record_acceptance(
-        session=session,
-        document=document,
-        version=version,
-        customer_id=actor.customer_id,
-        source=AcceptanceSource.portal,
-        ip=ip if _is_address(ip) else None,
-        now=now,
-    )
+    the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one). A document
+    taken off the front office since the page was loaded is said so in the customer's words, on its card (the API's
+    "No published content with the slug …" spoke of slugs)."""
+    try:
+        return record_acceptance(
+            session=session,
+            document=document,
+            version=version,
+            customer_id=actor.customer_id,
+            source=AcceptanceSource.portal,
+            ip=ip if _is_address(ip) else None,
+            now=now,
+        )
+    except ValidationFailed as refused:
+        if 'document' not in refused.errors:
+            raise
+        raise ValidationFailed(
+            {'': _('These terms are no longer published: reload the page to see the ones in force.')}
+        ) from None
 
 
 def accepted_said(recorded: Recorded, title: str) -> str:
@@ -250,10 +261,13 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
 
 
 def of_customer(session: Session, customer_id: int | None) -> list[dict[str, object]]:
-    """Every acceptance of the customer's, oldest first, for their personal-data export."""
+    """Every acceptance of the customer's, oldest first, for their personal-data export: each version by the title it
+    was published under, as the customer accepted it (the document's own title may have changed since, or be a draft's
+    that was never published)."""
     statement = (
-        select(LegalAcceptance, ContentEntry.slug, ContentEntry.title)
+        select(LegalAcceptance, ContentEntry.slug, LegalVersion.title)
         .join(ContentEntry, col(ContentEntry.id) == col(LegalAcceptance.document_id))
+        .join(LegalVersion, col(LegalVersion.id) == col(LegalAcceptance.version_id))
         .where(LegalAcceptance.customer_id == customer_id)
         .order_by(col(LegalAcceptance.accepted_at), col(LegalAcceptance.id))
     )
@@ -308,7 +322,8 @@ def _is_address(ip: str | None) -> bool:
 
 
 def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, LegalVersion]]:
-    """The published legal documents with a version in force now, by title (then id), with that version."""
+    """The published legal documents with a version in force now, by the title of that version (then id): the title
+    the portal shows, not the document's own, which may be a draft's not published yet."""
     entries = session.exec(
         select(ContentEntry)
         .where(
@@ -316,14 +331,14 @@ def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, L
             ContentEntry.status == ContentStatus.published,
             col(ContentEntry.deleted_at).is_(None),
         )
-        .order_by(col(ContentEntry.title), col(ContentEntry.id))
+        .order_by(col(ContentEntry.id))
     ).all()
     found = []
     for entry in entries:
         version = content.version_in_force(session=session, document_id=entry.id or 0, now=now)
         if version is not None:
             found.append((entry, version))
-    return found
+    return sorted(found, key=lambda pair: (pair[1].title.casefold(), pair[0].id or 0))
 
 
 def _history(session: Session, customer_id: int, document_id: int | None) -> list[LegalAcceptance]:

@@ -37,11 +37,14 @@ pytestmark = pytest.mark.browser
 HOSTILE = 'Zoë <img src=x onerror="window.__x=1"> "O\'Brien"'
 # markup in a legal text (Markdown, rendered sanitized): no image, whose made-up address the browser would fetch
 HOSTILE_MARKUP = 'Zoë <script>window.__x=1</script><b onclick="window.__x=1">"O\'Brien"</b>'
+# one word longer than a desktop's page is wide (a compound, a pasted address): the text wraps it, the page stays put
+LONG_WORD = 'Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt' * 3
 NEW_TERMS = (
     '# Terms: "v2"\n\nSecond version: **what changed**.\n\n'
     '1. Delivery within 5 working days across France; 10 abroad.\n'
     '2. Returns within 30 days of delivery, the parcel unopened: we refund the goods and the first shipping.\n'
-    f'3. Disputes: {HOSTILE_MARKUP} — the courts of Paris.'
+    f'3. Disputes: {HOSTILE_MARKUP} — the courts of Paris.\n'
+    f'4. Notices: {LONG_WORD}'
 )
 
 

@@ -29,6 +29,8 @@ from ..support.browser import (
 pytestmark = pytest.mark.browser
 HOSTILE = 'Zoë "Z" O\'Hara: <script>window.__x=1</script>'
 OURS = f'/_nicegui/{__version__}/static/sad_face.svg'  # an image of the app itself
+# one word wider than the dialog (a compound, a pasted address): the preview wraps it, as the customer's page does
+LONG_WORD = 'Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt' * 3
 DOT = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'
 
 
@@ -84,7 +86,8 @@ def previewed(driver: WebDriver, tracker: str, width: int) -> None:
         f'<video poster="{tracker}/poster.gif"></video>\n\n'
         f'<p style="background:url({tracker}/css.gif)">styled</p>\n\n'
         f'![ref][t]\n\n[t]: {tracker}/ref.gif\n\n'
-        f'Ours: ![the dot]({DOT}) and ![face]({OURS}) <img src="{DOT}" onload="window.__x=2">'
+        f'Ours: ![the dot]({DOT}) and ![face]({OURS}) <img src="{DOT}" onload="window.__x=2">\n\n'
+        f'Notices: {LONG_WORD}'
     )
     body = WebDriverWait(driver, TIMEOUT).until(
         lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, '.q-dialog textarea') if e.is_displayed()), None),
@@ -124,3 +127,13 @@ def previewed(driver: WebDriver, tracker: str, width: int) -> None:
     assert DOT in sources and OURS in sources  # the text's own image and the app's still show
     assert not [s for s in sources if s and host in s]
     assert driver.execute_script('return window.__x') is None
+    # the whole text is in view: the long word wraps inside the dialog (it was cut off at the dialog's edge)
+    assert LONG_WORD in shown.replace('\n', '')
+    assert driver.execute_script(FITS, preview), f'the preview is wider than its dialog at {width} px'
+
+
+FITS = """
+    const preview = arguments[0];
+    const card = preview.closest('.q-card').getBoundingClientRect();
+    return preview.getBoundingClientRect().right <= card.right + 1 && preview.scrollWidth <= preview.clientWidth + 1;
+"""
