@@ -321,7 +321,7 @@ class OrderScreen:
                         method=method,
                         reference=payment.reference,
                     )
-                )
+                ).classes('break-words w-full')  # a pasted bank statement line: one long word, wrapped at 390 px
             for refund in data.refunds:
                 if refund.amount < 0:  # a refund that failed after it was made, reversed
                     ui.label(
