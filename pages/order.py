@@ -624,7 +624,13 @@ class OrderScreen:
         return self.data.order.version
 
     def _form(
-        self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable], done: Done
+        self,
+        title: str,
+        fields: Callable[[], dict[str, Any]],
+        submit: Callable[[dict], Callable],
+        done: Done,
+        *,
+        on_stale: Callable[[StaleRecord], Any] | None = None,
     ) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
@@ -635,7 +641,7 @@ class OrderScreen:
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
 
                 async def go() -> None:
-                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs):
+                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs, on_stale=on_stale):
                         dialog.close()
                         dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
 
@@ -832,7 +838,14 @@ class OrderScreen:
         self._form(_('Ship'), fields, submit, said)
 
     def _tracking_dialog(self, shipment) -> None:
-        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""
+        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one).
+        A colleague's change of the order since it opened is said, with who, and the page shows it; what was typed
+        stays, and pressing again applies it over theirs."""
+        seen = {'version': self.version()}  # the order as it was when the dialog opened, not as a live update made it
+
+        def knew_of(error: StaleRecord) -> None:
+            seen['version'] = error.current_version
+
         self._form(
             _('Change tracking'),
             lambda: {
@@ -846,8 +859,13 @@ class OrderScreen:
                     'outlined dense'
                 ),
             },
-            lambda v: lambda s, u: orders.correct_tracking(session=s, actor=u, shipment_id=shipment.id, **v),
+            lambda v: (
+                lambda s, u: orders.correct_tracking(
+                    session=s, actor=u, shipment_id=shipment.id, version=seen['version'], **v
+                )
+            ),
             _('Tracking changed'),
+            on_stale=knew_of,
         )
 
     def _cancel_dialog(self) -> None:
@@ -909,9 +927,17 @@ class OrderScreen:
             gateway_payments.rest_cancelled_said,
         )
 
-    async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:
+    async def _do(
+        self,
+        work: Callable,
+        done: Done,
+        fields: dict | None = None,
+        *,
+        on_stale: Callable[[StaleRecord], Any] | None = None,
+    ) -> bool:
         """Run a service call; `done` is what to say once it worked, or a function of its result giving the sentence
-        and how it is shown (a refund's outcome: succeeded, pending, failed)."""
+        and how it is shown (a refund's outcome: succeeded, pending, failed). A colleague's newer change is said (and
+        handed to `on_stale`), and the page shows it."""
         box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
         with box:
             user = acting_user()
@@ -928,6 +954,8 @@ class OrderScreen:
             failed = result is FAILED
             for error in stale:
                 ui.notify(str(error), type='warning', multi_line=True)
+                if on_stale is not None:
+                    on_stale(error)
         if stale:
             await self.reload()
         if failed:

@@ -738,14 +738,17 @@ def correct_tracking(
     shipment_id: int,
     carrier_id: int | None = None,
     tracking_number: str = '',
+    version: int | None = None,
 ) -> Shipment:
     """A tracking number typed wrong, or none given when the parcel left: the shipment gets the right carrier and
-    number (its link made again, which the customer's portal shows), and the order's timeline says what it was."""
+    number (its link made again, which the customer's portal shows), and the order's timeline says what it was.
+    `version`: the order's as the person saw it when they began; StaleRecord if a colleague changed the order since
+    (their own correction of the same parcel would otherwise be overwritten unseen)."""
     require(actor, 'orders.write')
     shipment = session.get(Shipment, int(shipment_id))
     if shipment is None:
         raise NotFound(_('This shipment no longer exists.'))
-    order = locked(session, shipment.order_id, None)  # one change of the order at a time
+    order = locked(session, shipment.order_id, version)  # one change of the order at a time
     if not may_correct_tracking(shipment):
         raise IllegalTransition(_('This parcel was delivered: its tracking stays as it was'))
     tracking_number = ''.join(str(tracking_number or '').split())[:80]
