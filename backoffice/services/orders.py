@@ -309,7 +309,7 @@ def ship(
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.shipped)
     check_goods_may_leave(order)
-    tracking_number = ''.join(str(tracking_number or '').split())[:80]
+    tracking_number = _tracking_number(tracking_number)
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
         raise ValidationFailed({'carrier_id': _('Choose a carrier')})
@@ -387,6 +387,18 @@ def ship(
             )
     save(session, actor, order, before, action, text, topics=(Topic.stock,), shipment=shipment)
     return shipment
+
+
+MAX_TRACKING = 80  # characters of a tracking number (Shipment.tracking_number)
+
+
+def _tracking_number(typed: Any) -> str:
+    """A tracking number as typed, its spaces taken out (carriers print it in groups); one too long is refused at its
+    field: cut to fit, it was another parcel's number and its link led nowhere."""
+    number = ''.join(str(typed or '').split())
+    if len(number) > MAX_TRACKING:
+        raise ValidationFailed({'tracking_number': _('Use at most {n} characters').format(n=MAX_TRACKING)})
+    return number
 
 
 def whole_order_shipped(session: Session, shipment: Shipment) -> bool:
@@ -751,7 +763,7 @@ def correct_tracking(
     order = locked(session, shipment.order_id, version)  # one change of the order at a time
     if not may_correct_tracking(shipment):
         raise IllegalTransition(_('This parcel was delivered: its tracking stays as it was'))
-    tracking_number = ''.join(str(tracking_number or '').split())[:80]
+    tracking_number = _tracking_number(tracking_number)
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
         raise ValidationFailed({'carrier_id': _('Choose a carrier')})
