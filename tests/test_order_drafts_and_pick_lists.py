@@ -339,3 +339,14 @@ async def test_a_name_too_long_on_a_phone_order_is_said_once_at_its_field(user: 
     assert newest(user, 'draft-address').error == 'Use at most 1000 characters'
     await user.should_not_see('Use at most 120 characters Use at most 120 characters')
     assert fresh(draft.id).shipping_name == ''  # nothing saved
+
+
+async def test_a_phone_order_not_confirmed_yet_does_not_say_it_was_placed(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='placed', retries=40)
+    assert user.find(marker='placed').elements.pop().text.startswith('draft begun ')  # not "placed": not yet
+    user.find('Confirm').click()
+    await user.should_see('Order confirmed', retries=40)
+    await eventually(lambda: user.find(marker='placed').elements.pop().text.startswith('placed '))
