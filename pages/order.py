@@ -15,7 +15,7 @@ from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.formatting import money, when
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.models import Invoice, Order, OrderLine, OrderStatus, Return, User
+from backoffice.models import Invoice, Order, OrderLine, Return, User
 from backoffice.permissions import can
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.services import (
@@ -151,8 +151,8 @@ class OrderScreen:
                 ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark(
                     'status'
                 )
-                # a draft is not placed yet: Confirm places it (its time then set), so its time is when it was begun
-                shown = _('draft begun {when}') if order.status == OrderStatus.draft else _('placed {when}')
+                # a draft's time is when it was begun: Confirm places it, its time then set
+                shown = _('placed {when}') if orders.is_placed(order) else _('draft begun {when}')
                 ui.label(shown.format(when=when(order.placed_at))).classes('text-sm text-gray-500').mark('placed')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')

@@ -721,6 +721,11 @@ def status_shown(order: Order) -> str:
     return order.status.value
 
 
+def is_placed(order: Order) -> bool:
+    """A draft (a phone order being typed) is not placed yet: Confirm places it and sets its time then."""
+    return order.status != OrderStatus.draft
+
+
 def refunded_in_full(order: Order) -> bool:
     """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
     return order.paid_total > 0 and order.refunded_total >= order.paid_total
