@@ -671,8 +671,14 @@ class OrderScreen:
         )
 
     def _refund_dialog(self) -> None:
+        """A colleague's refund (or any change of the order) since it opened is said with who, the page shows it; what
+        was typed stays, and pressing again gives this refund too."""
         order = self.data.order
         room = self.data.refund_room
+        seen = {'version': self.version()}  # the order as it was when the dialog opened, not as a live update made it
+
+        def knew_of(error: StaleRecord) -> None:
+            seen['version'] = error.current_version
 
         def fields() -> dict[str, Any]:
             if room.store_credit > 0:  # why the amount offered is less than what was paid
@@ -689,8 +695,13 @@ class OrderScreen:
         self._form(
             _('Refund a payment'),
             fields,
-            lambda v: lambda s, u: gateway_payments.request_refund(session=s, actor=u, order_id=order.id, **v),
+            lambda v: (
+                lambda s, u: gateway_payments.request_refund(
+                    session=s, actor=u, order_id=order.id, version=seen['version'], **v
+                )
+            ),
             lambda sent: gateway_payments.outcome_said(sent, order.currency),
+            on_stale=knew_of,
         )
 
     async def _confirm_refund(self, rma) -> None:
