@@ -46,11 +46,13 @@ class DraftDialog:
                 ui.input(_('Customer name'), value=draft.shipping_name if draft else '')
                 .props('outlined dense')
                 .classes('w-full')
+                .mark('draft-name')
             )
             self.address = (
                 ui.textarea(_('Shipping address'), value=draft.shipping_address if draft else '')
                 .props('outlined dense autogrow')
                 .classes('w-full')
+                .mark('draft-address')
             )
             self.lines_box = ui.column().classes('w-full gap-1')
             ui.button(_('Add a product'), icon='add', on_click=self.add_line).props('flat dense')
@@ -142,9 +144,14 @@ class DraftDialog:
                 for product, quantity, discount in chosen
             ],
         }
-        # a line's message ('Enter a whole number') at its Qty: the lines sent are those with a product
+        # a line's message ('Enter a whole number') at its Qty: the lines sent are those with a product; the name is
+        # sent as the customer's and the shipping name, so a name too long is said once, at its field (it came as a
+        # notification saying 'Use at most 120 characters' twice, naming no field)
         fields: dict[str, ui.element] = {
             'email': self.email,
+            'name': self.name,
+            'shipping_name': self.name,
+            'shipping_address': self.address,
             'note': self.note,
             'free_shipping_reason': self.free_reason,
         }

@@ -156,7 +156,9 @@ class OrderScreen:
                 ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark(
                     'status'
                 )
-                ui.label(_('placed {when}').format(when=when(order.placed_at))).classes('text-sm text-gray-500')
+                # a draft's time is when it was begun: Confirm places it, its time then set
+                shown = _('placed {when}') if orders.is_placed(order) else _('draft begun {when}')
+                ui.label(shown.format(when=when(order.placed_at))).classes('text-sm text-gray-500').mark('placed')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')
                 record_link('customers', order.customer_id, order.email, self.user)
@@ -326,7 +328,7 @@ class OrderScreen:
                         method=method,
                         reference=payment.reference,
                     )
-                )
+                ).classes('break-words w-full')  # a pasted bank statement line: one long word, wrapped at 390 px
             for refund in data.refunds:
                 if refund.amount < 0:  # a refund that failed after it was made, reversed
                     ui.label(
@@ -629,7 +631,13 @@ class OrderScreen:
         return self.data.order.version
 
     def _form(
-        self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable], done: Done
+        self,
+        title: str,
+        fields: Callable[[], dict[str, Any]],
+        submit: Callable[[dict], Callable],
+        done: Done,
+        *,
+        on_stale: Callable[[StaleRecord], Any] | None = None,
     ) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
@@ -640,7 +648,7 @@ class OrderScreen:
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
 
                 async def go() -> None:
-                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs):
+                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs, on_stale=on_stale):
                         dialog.close()
                         dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
 
@@ -668,8 +676,14 @@ class OrderScreen:
         )
 
     def _refund_dialog(self) -> None:
+        """A colleague's refund (or any change of the order) since it opened is said with who, the page shows it; what
+        was typed stays, and pressing again gives this refund too."""
         order = self.data.order
         room = self.data.refund_room
+        seen = {'version': self.version()}  # the order as it was when the dialog opened, not as a live update made it
+
+        def knew_of(error: StaleRecord) -> None:
+            seen['version'] = error.current_version
 
         def fields() -> dict[str, Any]:
             if room.store_credit > 0:  # why the amount offered is less than what was paid
@@ -686,8 +700,13 @@ class OrderScreen:
         self._form(
             _('Refund a payment'),
             fields,
-            lambda v: lambda s, u: gateway_payments.request_refund(session=s, actor=u, order_id=order.id, **v),
+            lambda v: (
+                lambda s, u: gateway_payments.request_refund(
+                    session=s, actor=u, order_id=order.id, version=seen['version'], **v
+                )
+            ),
             lambda sent: gateway_payments.outcome_said(sent, order.currency),
+            on_stale=knew_of,
         )
 
     async def _confirm_refund(self, rma) -> None:
@@ -837,7 +856,14 @@ class OrderScreen:
         self._form(_('Ship'), fields, submit, said)
 
     def _tracking_dialog(self, shipment) -> None:
-        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""
+        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one).
+        A colleague's change of the order since it opened is said, with who, and the page shows it; what was typed
+        stays, and pressing again applies it over theirs."""
+        seen = {'version': self.version()}  # the order as it was when the dialog opened, not as a live update made it
+
+        def knew_of(error: StaleRecord) -> None:
+            seen['version'] = error.current_version
+
         self._form(
             _('Change tracking'),
             lambda: {
@@ -851,8 +877,13 @@ class OrderScreen:
                     'outlined dense'
                 ),
             },
-            lambda v: lambda s, u: orders.correct_tracking(session=s, actor=u, shipment_id=shipment.id, **v),
+            lambda v: (
+                lambda s, u: orders.correct_tracking(
+                    session=s, actor=u, shipment_id=shipment.id, version=seen['version'], **v
+                )
+            ),
             _('Tracking changed'),
+            on_stale=knew_of,
         )
 
     def _cancel_dialog(self) -> None:
@@ -914,9 +945,17 @@ class OrderScreen:
             gateway_payments.rest_cancelled_said,
         )
 
-    async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:
+    async def _do(
+        self,
+        work: Callable,
+        done: Done,
+        fields: dict | None = None,
+        *,
+        on_stale: Callable[[StaleRecord], Any] | None = None,
+    ) -> bool:
         """Run a service call; `done` is what to say once it worked, or a function of its result giving the sentence
-        and how it is shown (a refund's outcome: succeeded, pending, failed)."""
+        and how it is shown (a refund's outcome: succeeded, pending, failed). A colleague's newer change is said (and
+        handed to `on_stale`), and the page shows it."""
         box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
         with box:
             user = acting_user()
@@ -933,6 +972,8 @@ class OrderScreen:
             failed = result is FAILED
             for error in stale:
                 ui.notify(str(error), type='warning', multi_line=True)
+                if on_stale is not None:
+                    on_stale(error)
         if stale:
             await self.reload()
         if failed:

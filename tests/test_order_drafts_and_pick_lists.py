@@ -322,3 +322,31 @@ def test_a_draft_too_dear_to_store_is_refused_at_its_lines(manager) -> None:
     assert refused.value.errors == {
         'lines': "This order's total would be over 9,999,999,999.99: split it into smaller orders"
     }
+
+
+async def test_a_name_too_long_on_a_phone_order_is_said_once_at_its_field(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    # pasted from an email signature: quotes, a colon, markup and one long word
+    long_name = 'Bob "the: builder" <script>alert(1)</script> ' + 'Donaudampfschifffahrtskapitän' * 4
+    newest(user, 'draft-name').set_value(long_name)
+    newest(user, 'draft-address').set_value('1 Main St: "back door" ' + 'BERLIN-10115-' * 80)
+    UserInteraction(user, {newest(user, 'create-draft')}, None).click()
+    await eventually(lambda: newest(user, 'draft-name').error == 'Use at most 120 characters')
+    assert newest(user, 'draft-address').error == 'Use at most 1000 characters'
+    await user.should_not_see('Use at most 120 characters Use at most 120 characters')
+    assert fresh(draft.id).shipping_name == ''  # nothing saved
+
+
+async def test_a_phone_order_not_confirmed_yet_does_not_say_it_was_placed(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='placed', retries=40)
+    assert user.find(marker='placed').elements.pop().text.startswith('draft begun ')  # not "placed": not yet
+    user.find('Confirm').click()
+    await user.should_see('Order confirmed', retries=40)
+    await eventually(lambda: user.find(marker='placed').elements.pop().text.startswith('placed '))

@@ -122,3 +122,32 @@ def test_what_the_refund_dialog_offers_leaves_out_a_refund_the_gateway_has_not_a
     with read_session() as session:
         room = gateway_payments.refund_room(session, fresh(order.id))
     assert (room.amount, room.store_credit) == (Decimal('19.88'), Decimal('0.00'))
+
+
+async def test_two_operators_refund_the_same_scratch_the_second_is_told_and_nothing_is_paid_twice_unseen(
+    user: User,
+) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import payments
+
+    from .support.factories import make_product, pay, place
+
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=9, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    user.find(marker='refund').click()
+    await user.should_see(marker='amount', retries=40)
+    user.find(marker='amount').clear().type('5.00')
+    reason = 'Scratched: "lid" <script>alert(1)</script>'
+    user.find(marker='reason').type(reason)
+    tom = make_user('manager', name='Tom Becker')  # the customer phoned twice: Tom refunds the scratch meanwhile
+    with session_scope() as session:
+        payments.refund(session=session, actor=tom, order_id=order.id, amount='5.00', reason='Scratched lid')
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'was changed by {tom.email}', retries=40)
+    assert fresh(order.id).refunded_total == Decimal('5.00')  # Tom's refund only: not paid twice unseen
+    assert user.find(marker='reason').elements.pop().value == reason  # what was typed is kept
+    user.find(marker='dialog-submit').click()  # pressed again, knowing: a second refund it is
+    await eventually(lambda: fresh(order.id).refunded_total == Decimal('10.00'), message='the second refund is given')

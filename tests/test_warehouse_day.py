@@ -104,6 +104,60 @@ async def test_the_warehouse_adds_the_tracking_number_from_the_order_page(user: 
     await user.should_see(''.join(HOSTILE.split()), retries=40)
 
 
+async def test_two_operators_put_the_same_tracking_right_the_second_is_told_and_nothing_is_overwritten_unseen(
+    user: User,
+) -> None:
+    manager = make_user('manager')
+    order = _shipped_without_tracking(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='correct-tracking', retries=40)
+    user.find(marker='correct-tracking').click()
+    await user.should_see('Tracking number', retries=40)
+    user.find('Tracking number').type(HOSTILE)
+    tom = make_user('manager', name='Tom Becker')  # from the carrier's email, Tom puts the same parcel right meanwhile
+    with session_scope() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+        orders.correct_tracking(session=session, actor=tom, shipment_id=shipment.id, tracking_number='JD 0146')
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'was changed by {tom.email}', retries=40)
+    assert tracking_of(shipment.id) == 'JD0146'  # Tom's stands: nothing overwritten
+    await user.should_see('JD0146', retries=40)  # the page shows Tom's number behind the dialog
+    assert user.find('Tracking number').elements.pop().value == HOSTILE  # what was typed is kept
+    user.find(marker='dialog-submit').click()  # pressed again, knowing: applied over Tom's
+    await eventually(lambda: tracking_of(shipment.id) == ''.join(HOSTILE.split()))
+    with read_session() as session:
+        said = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)]
+    assert said[-1] == f'Tracking changed to {"".join(HOSTILE.split())} (was: JD0146)'
+
+
+async def test_a_tracking_number_too_long_is_refused_at_its_field_not_cut_to_another_parcels(user: User) -> None:
+    manager = make_user('manager')
+    order = _shipped_without_tracking(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='correct-tracking', retries=40)
+    user.find(marker='correct-tracking').click()
+    await user.should_see('Tracking number', retries=40)
+    pasted = 'JJD "00": <script>x</script> ' + '0034' * 20  # 106 characters once its spaces are out
+    user.find('Tracking number').type(pasted)
+    user.find(marker='dialog-submit').click()
+    field = user.find('Tracking number').elements.pop()
+    await eventually(lambda: field.error == 'Use at most 80 characters')
+    with read_session() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+    assert shipment.tracking_number == ''  # not cut to its first 80 characters: another parcel's number
+    second = place(('MUG', 1))
+    pay(manager, second)
+    packed = advance(manager, second, 'pack')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # nor when the parcel leaves
+        orders.ship(session=session, actor=manager, order_id=packed.id, version=packed.version, tracking_number=pasted)
+    assert refused.value.errors == {'tracking_number': 'Use at most 80 characters'}
+
+
+def tracking_of(shipment_id: int) -> str:
+    with read_session() as session:
+        return session.get(Shipment, shipment_id).tracking_number
+
+
 def test_a_stock_count_books_the_difference_from_what_is_on_the_shelf() -> None:
     """A count is what is on the shelf; the person had to work out the difference themselves (and a sale shipped
     while they counted made their difference wrong). The service books it, under the row's lock."""

@@ -371,17 +371,20 @@ def request_refund(
     reason: str | stored_text.Sentence,
     payment_id: int | None = None,
     return_id: int | None = None,
+    version: int | None = None,
 ) -> GatewayRefund:
     """Give money back through the gateway the order was paid with: the refund is written, sent with its idempotency
     key, and its outcome applied (succeeded: booked with its credit note; pending; failed with the gateway's words).
-    An order paid by hand is refunded at once (`payments.refund`); its row is returned as succeeded."""
+    An order paid by hand is refunded at once (`payments.refund`); its row is returned as succeeded. `version`: the
+    order's as the person saw it when they began; StaleRecord if a colleague changed it since (their refund of the
+    same scratch would otherwise be paid a second time unseen)."""
     require(actor, 'orders.write')
     amount = payments.money(amount, 'amount')
     reason = payments.said_why(reason)
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
     text, key, params = stored_text.stored(reason)
-    order = orders.locked(session, order_id, None)
+    order = orders.locked(session, order_id, version)
     payment = _payment_to_refund(session, order, payment_id)
     provider = gateway(payment.provider) if payment is not None else None
     if payment is None or provider is None:

@@ -309,7 +309,7 @@ def ship(
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.shipped)
     check_goods_may_leave(order)
-    tracking_number = ''.join(str(tracking_number or '').split())[:80]
+    tracking_number = _tracking_number(tracking_number)
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
         raise ValidationFailed({'carrier_id': _('Choose a carrier')})
@@ -387,6 +387,18 @@ def ship(
             )
     save(session, actor, order, before, action, text, topics=(Topic.stock,), shipment=shipment)
     return shipment
+
+
+MAX_TRACKING = 80  # characters of a tracking number (Shipment.tracking_number)
+
+
+def _tracking_number(typed: Any) -> str:
+    """A tracking number as typed, its spaces taken out (carriers print it in groups); one too long is refused at its
+    field: cut to fit, it was another parcel's number and its link led nowhere."""
+    number = ''.join(str(typed or '').split())
+    if len(number) > MAX_TRACKING:
+        raise ValidationFailed({'tracking_number': _('Use at most {n} characters').format(n=MAX_TRACKING)})
+    return number
 
 
 def whole_order_shipped(session: Session, shipment: Shipment) -> bool:
@@ -709,6 +721,11 @@ def status_shown(order: Order) -> str:
     return order.status.value
 
 
+def is_placed(order: Order) -> bool:
+    """A draft (a phone order being typed) is not placed yet: Confirm places it and sets its time then."""
+    return order.status != OrderStatus.draft
+
+
 def refunded_in_full(order: Order) -> bool:
     """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
     return order.paid_total > 0 and order.refunded_total >= order.paid_total
@@ -738,17 +755,20 @@ def correct_tracking(
     shipment_id: int,
     carrier_id: int | None = None,
     tracking_number: str = '',
+    version: int | None = None,
 ) -> Shipment:
     """A tracking number typed wrong, or none given when the parcel left: the shipment gets the right carrier and
-    number (its link made again, which the customer's portal shows), and the order's timeline says what it was."""
+    number (its link made again, which the customer's portal shows), and the order's timeline says what it was.
+    `version`: the order's as the person saw it when they began; StaleRecord if a colleague changed the order since
+    (their own correction of the same parcel would otherwise be overwritten unseen)."""
     require(actor, 'orders.write')
     shipment = session.get(Shipment, int(shipment_id))
     if shipment is None:
         raise NotFound(_('This shipment no longer exists.'))
-    order = locked(session, shipment.order_id, None)  # one change of the order at a time
+    order = locked(session, shipment.order_id, version)  # one change of the order at a time
     if not may_correct_tracking(shipment):
         raise IllegalTransition(_('This parcel was delivered: its tracking stays as it was'))
-    tracking_number = ''.join(str(tracking_number or '').split())[:80]
+    tracking_number = _tracking_number(tracking_number)
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
         raise ValidationFailed({'carrier_id': _('Choose a carrier')})

@@ -51,7 +51,8 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
         shipping_address='1 Main St: "back door" <img src=x onerror="window.__x=1">\n' + 'BERLIN-10115-' * 12,
         note='Leave it with "Anna" <script>window.__x=2</script> ' + 'https://maps.example/' + 'X' * 120,
     )
-    pay(manager, order)
+    # the bank statement line pasted as the reference: quotes, a colon, markup and one long word
+    pay(manager, order, reference='SEPA: "Zoë" <b>x</b> ' + 'RF18' * 25)
     with session_scope() as session:  # a gesture, its reason a pasted link: one long word
         payments.refund(session=session, actor=manager, order_id=order.id, amount='0.50', reason='Late: ' + 'QX' * 60)
     with session_scope() as session:

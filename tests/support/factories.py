@@ -253,14 +253,14 @@ def on_terms(order: Order, days: int | None = 30) -> None:
         session.commit()
 
 
-def pay(actor: User, order: Order, amount: str | Decimal | None = None) -> None:
+def pay(actor: User, order: Order, amount: str | Decimal | None = None, *, reference: str = 'BANK-1') -> None:
     with session_scope() as session:
         payments.record_payment(
             session=session,
             actor=actor,
             order_id=order.id,
             amount=amount if amount is not None else order.total,
-            reference='BANK-1',
+            reference=reference,
         )
 
 
