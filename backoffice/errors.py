@@ -77,6 +77,20 @@ class StaleRecord(ServiceError):
         )
         self.sent_version = sent_version
 
+    def shown_again(self) -> str:
+        """The refusal on a page that draws their change at once: nothing to reload; a dialog keeps what was typed,
+        and pressing again applies it over theirs."""
+        who = self.changed_by or _('someone else')
+        if self.changed_at:
+            return _(
+                'This {entity} was changed by {who} at {when} after you opened it. The page now shows their change: '
+                'press again if yours still applies.'
+            ).format(entity=_(self.entity), who=who, when=formatting.when(self.changed_at))
+        return _(
+            'This {entity} was changed by {who} after you opened it. The page now shows their change: press again '
+            'if yours still applies.'
+        ).format(entity=_(self.entity), who=who)
+
     def for_a_program(self) -> str:
         """The refusal as an API caller reads it: nothing was typed on a screen, and the version to read is said. A
         version the record never reached was not overtaken by anyone: it is said to be unknown."""

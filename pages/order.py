@@ -970,8 +970,8 @@ class OrderScreen:
         with box:
             result = await call(in_session, fields=fields, on_stale=stale.append)
             failed = result is FAILED
-            for error in stale:
-                ui.notify(str(error), type='warning', multi_line=True)
+            for error in stale:  # the page is drawn again with their change just below: nothing to reload
+                ui.notify(error.shown_again(), type='warning', multi_line=True)
                 if on_stale is not None:
                     on_stale(error)
         if stale:
