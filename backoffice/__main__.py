@@ -309,6 +309,7 @@ def _create_api_key(args: argparse.Namespace) -> int:
                 name=args.name,
                 scopes=args.scopes.split(','),
                 acting_as=acting_as,
+                usable_only=True,
             )
     except ValidationFailed as error:
         for field, message in error.errors.items():

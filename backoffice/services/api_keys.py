@@ -108,6 +108,7 @@ def create_key(
     scopes: list[str] | set[str] | tuple[str, ...],
     system: bool = False,
     acting_as: User | None = None,
+    usable_only: bool = False,
 ) -> tuple[ApiKey, str]:
     """A new key and its secret (`bo_<prefix>_<random>`), which is shown once and never stored. Its calls to /api/v1
     act as its creator (`acting_as` for the command line). `system=True` is for the command line, which has no
@@ -123,8 +124,9 @@ def create_key(
     elif name_problem(name):
         errors['name'] = name_problem(name)
     known = known_scopes()
-    # the command line gives no scope beyond what the person the key acts as may do: its calls would only be refused
-    holder = acting_as if system and acting_as is not None else None
+    # `usable_only` (the command line): no scope beyond what the person the key acts as may do, whose calls would
+    # only be refused; a key whose holder's role loses a right later is refused at each call (the API checks it)
+    holder = acting_as if usable_only else None
     if problem := _scopes_problem(
         chosen, acts_for_someone=acting_as is not None, giver=None if system else actor, holder=holder
     ):
