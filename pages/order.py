@@ -495,6 +495,10 @@ class OrderScreen:
                             number=rma.number, status=status, items=items
                         )
                     ui.label(shown)
+                    if rma.reason.strip():  # why it comes back: what the warehouse checks the parcel for
+                        ui.label(_('Reason: {reason}').format(reason=rma.reason)).classes(
+                            'text-sm text-gray-600 break-words min-w-0'
+                        ).mark('return-reason')
                     if restocked := returns.restocked_shown(rma):  # 'Restocked: 2 of 3', as /returns lists it
                         ui.label(restocked).classes('text-sm text-gray-600').mark('return-restocked')
                     if rma.refund_state:

@@ -334,6 +334,7 @@ async def test_a_return_that_came_back_broken_is_received_without_restocking(use
     assert level(cup.id).on_hand == 3
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='receive-return', retries=40)
+    await user.should_see('Reason: Cassé "à l\'arrivée": <script>alert(1)</script>')  # why it comes back, as text
     user.find(marker='receive-return').click()
     await user.should_see(marker='return-restock', retries=40)
     user.find(marker='return-restock').elements.pop().set_value(False)

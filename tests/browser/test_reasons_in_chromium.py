@@ -64,6 +64,8 @@ def test_a_french_manager_reads_a_returns_reasons_in_french_at_390_and_1440(
             resize_and_settle(driver, width, height)
         refund = visible_text(driver, f'Retour {rma.number}')  # the refund's reason, in French
         assert f'Return {rma.number}' not in driver.find_element(By.TAG_NAME, 'body').text
+        visible_text(driver, 'Motif\u00a0: Trop ')  # why it came back, under the return, as text
+        assert f'Motif\u00a0: {HOSTILE}' in driver.execute_script('return document.body.innerText')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', refund)
         settle(driver)
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
