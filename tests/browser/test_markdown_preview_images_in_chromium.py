@@ -20,6 +20,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     free_port,
+    patient,
     resize_and_settle,
     set_viewport,
     settle,
@@ -93,7 +94,8 @@ def previewed(driver: WebDriver, tracker: str, width: int) -> None:
         lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, '.q-dialog textarea') if e.is_displayed()), None),
         'the form did not open',
     )
-    body.click()
+    settle(driver)  # the dialog grown in: while it grows, its scrolling body is over the field for a moment
+    patient(body).click()
     driver.execute_cdp_cmd('Input.insertText', {'text': text})
     opener = WebDriverWait(driver, TIMEOUT).until(
         lambda d: next(

@@ -407,6 +407,13 @@ def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement
     return found
 
 
+def patient(element: WebElement) -> WebElement:
+    """The same element, with a click that waits while something passes over it (a dialog still growing in, its
+    scrolling body over the field for a moment), as `button`'s."""
+    element.__class__ = PatientButton
+    return element
+
+
 def replace_text(element: WebElement, text: str) -> None:
     element.send_keys(Keys.CONTROL, 'a')
     element.send_keys(text)
