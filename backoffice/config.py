@@ -119,10 +119,9 @@ class Settings(BaseSettings):
     @field_validator('database_url')
     @classmethod
     def _known_database(cls, url: str) -> str:
+        url = usable_database_url(url)
         if not url.startswith(('sqlite://', 'postgresql')):
             raise ValueError('must start with sqlite:/// or postgresql+psycopg://')
-        if url.startswith('postgresql://') or url.startswith('postgresql+psycopg2://'):
-            url = 'postgresql+psycopg://' + url.split('://', 1)[1]
         return url
 
     @field_validator('public_url')
@@ -186,3 +185,12 @@ def help_text() -> str:
         default = field.default if field.default is not None else '(unset)'
         lines.append(f'  BACKOFFICE_{name.upper():<22} {field.description}. Default: {default}')
     return '\n'.join(lines)
+
+
+def usable_database_url(url: str) -> str:
+    """A PostgreSQL address as hosts hand it out (postgres://, postgresql://, postgresql+psycopg2://) made the one
+    driver installed here reads: psycopg 3. Other addresses are returned as given."""
+    scheme, sep, rest = url.partition('://')
+    if sep and scheme in ('postgres', 'postgresql', 'postgresql+psycopg2'):
+        return f'postgresql+psycopg://{rest}'
+    return url

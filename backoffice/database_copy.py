@@ -83,7 +83,9 @@ def copy_database(source: Engine, target_url: str, *, replace: bool = False, pro
     """Copy every table of `source` (migrated to the newest schema) into the database at `target_url`; refuses a
     target that holds any row unless `replace` (its rows are then deleted in the same transaction)."""
     from backoffice import db
+    from backoffice.config import usable_database_url
 
+    target_url = usable_database_url(target_url)
     shown = safe_url(target_url)
     _refuse_the_source_itself(source, target_url)
     try:

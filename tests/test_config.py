@@ -91,7 +91,12 @@ def test_each_process_keeps_as_many_database_connections_as_configured(
 
 
 def test_a_plain_postgresql_url_uses_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:
-    for url in ('postgresql://shop:secret@db.internal/shop', 'postgresql+psycopg2://shop:secret@db.internal/shop'):
+    """As hosts hand the address out, Heroku-style postgres:// included (it was refused: 'must start with…')."""
+    for url in (
+        'postgresql://shop:secret@db.internal/shop',
+        'postgresql+psycopg2://shop:secret@db.internal/shop',
+        'postgres://shop:secret@db.internal/shop',
+    ):
         monkeypatch.setenv('BACKOFFICE_DATABASE_URL', url)
         settings = load_settings()
         assert settings.database_url == 'postgresql+psycopg://shop:secret@db.internal/shop'
