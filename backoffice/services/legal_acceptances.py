@@ -142,9 +142,15 @@ def for_portal(*, session: Session, actor: PortalActor, now: datetime | None = N
     for entry, version in _in_force_now(session, now):
         history = _history(session, actor.customer_id, entry.id)
         accepted = history[0] if history else None
-        current = accepted is not None and accepted.number == version.number
+        current = accepted is not None and (
+            accepted.number == version.number or _same_text(session, accepted.version_id, version)
+        )
         if accepted is None:
             said = _('You have not accepted this document yet.')
+        elif current and accepted.number != version.number:
+            said = _(
+                'You accepted version {number} on {when}; version {current} is the same text, published again.'
+            ).format(number=accepted.number, when=formatting.when(accepted.accepted_at), current=version.number)
         elif current:
             said = _('You accepted version {number} on {when}.').format(
                 number=accepted.number, when=formatting.when(accepted.accepted_at)
@@ -350,6 +356,13 @@ def _history(session: Session, customer_id: int, document_id: int | None) -> lis
             .order_by(col(LegalAcceptance.number).desc(), col(LegalAcceptance.id).desc())
         )
     )
+
+
+def _same_text(session: Session, version_id: int, in_force: LegalVersion) -> bool:
+    """The version accepted has the very words of the one in force: the document was taken off the front office and
+    put back unchanged, as a new version (services/content.py), and what the customer agreed to still stands."""
+    accepted = session.get(LegalVersion, version_id)
+    return accepted is not None and (accepted.title, accepted.body) == (in_force.title, in_force.body)
 
 
 def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:
