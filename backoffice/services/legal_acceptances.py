@@ -242,7 +242,7 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
     )
     total = session.exec(select(func.count()).select_from(LegalAcceptance).where(*where)).one()
     titles: dict[int, str] = {}
-    in_force: dict[int, int | None] = {}
+    in_force: dict[int, LegalVersion | None] = {}
     rows = []
     for acceptance in found:
         document_id = acceptance.document_id
@@ -250,8 +250,12 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
             entry = session.get(ContentEntry, document_id)
             titles[document_id] = entry.title if entry else f'#{document_id}'
             current = content.version_in_force(session=session, document_id=document_id)
-            in_force[document_id] = current.number if current and entry and entry.deleted_at is None else None
-        current_number = in_force[document_id]
+            in_force[document_id] = current if current and entry and entry.deleted_at is None else None
+        current = in_force[document_id]
+        if current is not None and _same_text(session, acceptance.version_id, current):
+            current_number: int | None = acceptance.number  # the same words, put back as a newer version: it stands
+        else:
+            current_number = current.number if current else None
         standing, detail = _standing(acceptance.number, current_number)
         source = _(SOURCES.get(acceptance.source, acceptance.source))
         rows.append(
