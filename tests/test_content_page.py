@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
-from backoffice.services import users
+from backoffice.services import content, users
 
 from .support.factories import edit_content, make_content, make_user, publish_content
 from .support.signin import signed_in
@@ -140,6 +140,24 @@ async def test_publishing_with_unsaved_edits_saves_them_and_publishes_them_in_on
     await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
     assert stored('terms-of-sale').body == clause  # the text as typed is the version published
     await user.should_see('Published')
+
+
+async def test_an_edit_saved_to_terms_taken_off_the_front_office_does_not_say_customers_still_read_them(
+    user: User,
+) -> None:
+    """Saving an edit to terms that were unpublished said "The front office still shows version 1": it shows none."""
+    manager = make_user('manager')
+    terms = make_content('terms-off', title='Terms: "off"', kind='legal', body='First terms', published=True)
+    with session_scope() as session:
+        content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'terms-off')
+    open_row(user, 'content', 'slug', 'terms-off')
+    await user.should_see('Save changes')
+    markdown_input(user).set_value('First terms\n\nNew clause "Q" : <script>alert(1)</script>')
+    user.find(kind=ui.button, content='Save changes').click()
+    await user.should_see('Saved here. It is off the front office: publish a version to put this text live.')
+    await user.should_not_see('The front office still shows version 1')
 
 
 async def test_publishing_edits_after_a_colleagues_save_loses_neither_and_publishes_nothing_unseen(

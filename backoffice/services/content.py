@@ -87,6 +87,8 @@ def saved_note(entry: ContentEntry) -> str:
     published ("Changes saved" let an operator believe the new text was live); '' for anything else."""
     if entry.kind != ContentKind.legal or not entry.legal_version:
         return ''
+    if entry.status != ContentStatus.published:  # taken off: the front office shows no version of it at all
+        return _('Saved here. It is off the front office: publish a version to put this text live.')
     return _(
         'Saved here. The front office still shows version {number}: publish a version to put this text live.'
     ).format(number=entry.legal_version)
