@@ -117,7 +117,11 @@ class RecordDialog:
                     self._form()
                 self._follow_kind()
             else:
-                related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
+                related = [
+                    r
+                    for r in resource.related_lists
+                    if can(user, RESOURCES[r.resource].read_permission) and (r.applies is None or r.applies(record))
+                ]
                 with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]

@@ -97,6 +97,22 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
     await agents_browser.should_see(kind=ui.markdown)  # the preview: rendered and sanitised by NiceGUI
 
 
+async def test_only_a_legal_documents_dialog_has_a_versions_tab(user: User) -> None:
+    """A page or a text keeps no versions: its dialog's Versions tab was always empty, as if its history were lost."""
+    manager = make_user('manager')
+    make_content('hours-tab', title='Hours: "open" <script>x</script>', body='Monday')
+    make_content('terms-tab', title='Terms: "tab"', kind='legal', body='Article 1', published=True)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'hours-tab', 'terms-tab')
+    open_row(user, 'content', 'slug', 'hours-tab')
+    await user.should_see('Save changes')
+    await user.should_see(kind=ui.tab, content='History')
+    await user.should_not_see(kind=ui.tab, content='Versions')
+    user.find(kind=ui.button, content='Cancel').click()
+    open_row(user, 'content', 'slug', 'terms-tab')
+    await user.should_see(kind=ui.tab, content='Versions')
+
+
 async def test_the_legal_versions_tab_lists_every_published_version_with_its_dates(user: User) -> None:
     manager = make_user('manager')
     terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms')
