@@ -40,6 +40,7 @@ from .forms import (
 from .image_field import ImageInput, image_input
 from .links import site_link
 from .preview_images import without_remote_images
+from .reading_text import reading_markdown
 from .related_select import related_select
 from .session import acting_user
 from .undo import offer_undo
@@ -116,7 +117,11 @@ class RecordDialog:
                     self._form()
                 self._follow_kind()
             else:
-                related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
+                related = [
+                    r
+                    for r in resource.related_lists
+                    if can(user, RESOURCES[r.resource].read_permission) and (r.applies is None or r.applies(record))
+                ]
                 with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
@@ -713,9 +718,9 @@ def markdown_preview(text: ui.textarea) -> None:
     rendered on every keystroke while closed, a 3,000-character text typed into a page's body took the server seconds
     of Markdown conversions before the form's "Create page" was answered."""
     with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm') as box:
-        # remote images taken out on the server (a tracking pixel), then sanitized in the browser as before
-        # a long word (a compound, a pasted address) wraps: it was cut off at the dialog's edge, unseen till published
-        shown_text = ui.markdown(sanitize=without_remote_images).props('sanitize').style('overflow-wrap: anywhere')
+        # remote images taken out on the server (a tracking pixel), then sanitized in the browser as before; set as the
+        # customer reads it (its headings were NiceGUI's, twice the portal's); a long word wraps (it was cut off)
+        shown_text = reading_markdown(sanitize=without_remote_images).props('sanitize')
 
     def render() -> None:
         if box.value and shown_text.content != (text.value or ''):

@@ -21,6 +21,7 @@ from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
 from .notices import NOTICE_ROOM_CSS
 from .notification_bell import NotificationBell
+from .reading_text import READING_CSS
 from .rights_watch import follow_rights
 from .screens import SCREENS, Screen
 from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
@@ -81,6 +82,7 @@ def theme() -> None:
     """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
     ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS + RECORD_TABS_CSS)
     ui.add_css(NOTICE_ROOM_CSS)  # the strip above dialogs where notifications appear
+    ui.add_css(READING_CSS)  # Markdown as customers read it: the portal's, and the back office's preview of it
 
 
 def product_colors() -> None:

@@ -16,16 +16,7 @@ from backoffice.services.portal_scope import PortalActor
 from components.forms import FAILED, call, error_line
 from components.portal_pages import LEGAL_FLAG, portal_page
 from components.portal_session import acting_actor
-
-# a document's headings at a reading size inside its card (NiceGUI's markdown h1 is 3rem: two words filled a phone);
-# a long word (a compound, an address) breaks anywhere: with break-words alone the text stayed as wide as its longest
-# word, and the whole page scrolled sideways on a phone and on a desktop
-TEXT_CSS = """
-.bo-legal-text { overflow-wrap: anywhere; }
-.bo-legal-text h1 { font-size: 1.5rem; line-height: 2rem; margin: 0.5rem 0; }
-.bo-legal-text h2 { font-size: 1.25rem; line-height: 1.75rem; margin: 0.5rem 0; }
-.bo-legal-text h3, .bo-legal-text h4 { font-size: 1.125rem; line-height: 1.5rem; margin: 0.5rem 0; }
-"""
+from components.reading_text import reading_markdown
 
 
 @portal_page('/portal/legal', N_('Legal documents'))
@@ -88,10 +79,7 @@ def _document(document: PortalDocument, accepted: Callable[[], Awaitable[None]])
         ):
             # the text as the staff wrote it, in Markdown (their form previews it so): shown as a label, a customer read
             # '# Article 1' and '**'; sanitized in the browser (NiceGUI's default); the CSP fetches no outside image
-            ui.add_css(TEXT_CSS)
-            ui.markdown(document.body).classes('bo-legal-text break-words text-sm max-h-96 overflow-auto').mark(
-                'legal-body'
-            )
+            reading_markdown(document.body).classes('bo-legal-text max-h-96 overflow-auto').mark('legal-body')
         if not document.may_accept:
             return
         message = error_line()

@@ -218,16 +218,60 @@ def test_each_publication_of_a_legal_document_is_a_new_version_numbered_without_
     assert entry.changes['legal_version'] == [2, 3]
 
 
-def test_publishing_an_unchanged_legal_text_is_refused_but_republishing_after_an_unpublish_keeps_its_version() -> None:
+def test_publishing_an_unchanged_legal_text_is_refused_while_it_is_on_the_front_office() -> None:
     manager = make_user('manager')
     privacy = make_content('privacy-policy', kind='legal', body='We keep little.', published=True)
     with pytest.raises(ValidationFailed) as refused:
         publish_content(privacy, actor=manager)
     assert refused.value.errors == {'': 'Version 1 already has this text: edit it first'}
-    with session_scope() as session:
-        draft = content.unpublish_content(session=session, actor=manager, record_id=privacy.id, version=privacy.version)
-    assert publish_content(draft, actor=manager).status == ContentStatus.published
     assert [v.number for v in versions(privacy)] == [1]
+
+
+def test_terms_taken_off_then_put_back_keep_both_periods_on_record_with_their_own_dates() -> None:
+    """Published, unpublished a month later, put back unchanged a month after that: version 1 said 'in force since'
+    its first day all along (and 'until' nothing, as if still in force while off the front office); now version 1 ends
+    when it was taken off and the same text is version 2, in force from when it was put back."""
+    manager = make_user('manager')
+    t1, t2, t3 = (utcnow() - timedelta(days=days) for days in (90, 60, 30))
+    terms = make_content('terms-back', title='Terms: "of sale" <script>x</script>', kind='legal', body='Same words')
+    terms = publish_content(terms, actor=manager, now=t1)
+    with session_scope() as session:
+        terms = content.unpublish_content(
+            session=session, actor=manager, record_id=terms.id, version=terms.version, now=t2
+        )
+    (v1,) = versions(terms)
+    assert (v1.effective_from, v1.effective_until) == (t1, t2)  # off the front office: no longer in force
+    with session_scope() as session:
+        outcome = content.publish_content(
+            session=session, actor=manager, record_id=terms.id, version=terms.version, now=t3
+        )
+    assert outcome.message.startswith('Published version 2, in force from ')
+    v1, v2 = versions(terms)
+    assert (v1.effective_from, v1.effective_until) == (t1, t2)
+    assert (v2.effective_from, v2.effective_until, v2.published_at) == (t3, None, t3)
+    assert (v2.title, v2.body) == (v1.title, v1.body) and outcome.record.legal_version == 2
+    with session_scope() as session:
+        assert [v.number for v in content.live_versions(session=session, slug='terms-back')] == [1, 2]
+        assert content.live_entry(session=session, slug='terms-back')[1].number == 2
+
+
+def test_terms_taken_off_before_their_next_version_took_effect_end_then_and_the_next_one_never_starts() -> None:
+    manager = make_user('manager')
+    start, in_a_month = utcnow() - timedelta(days=30), (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    terms = publish_content(make_content('terms-cut', kind='legal', body='One'), actor=manager, now=start)
+    terms = publish_content(edit_content(terms, manager, body='Two', publish_at=in_a_month), actor=manager)
+    now = utcnow()
+    with session_scope() as session:
+        terms = content.unpublish_content(
+            session=session, actor=manager, record_id=terms.id, version=terms.version, now=now
+        )
+    v1, v2 = versions(terms)
+    assert (v1.effective_from, v1.effective_until) == (start, now)  # it said: until next month
+    assert (v2.effective_from, v2.effective_until) == (in_a_month, in_a_month)  # never in force
+    with session_scope() as session:  # even once its day has come, it was never on the front office
+        content.publish_content(session=session, actor=manager, record_id=terms.id, version=terms.version, now=now)
+        later = in_a_month + timedelta(days=1)
+        assert [v.number for v in content.live_versions(session=session, slug='terms-cut', now=later)] == [1, 3]
 
 
 def test_a_new_version_cannot_take_effect_before_the_one_already_scheduled() -> None:

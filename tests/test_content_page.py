@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
-from backoffice.services import users
+from backoffice.services import content, users
 
 from .support.factories import edit_content, make_content, make_user, publish_content
 from .support.signin import signed_in
@@ -97,6 +97,22 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
     await agents_browser.should_see(kind=ui.markdown)  # the preview: rendered and sanitised by NiceGUI
 
 
+async def test_only_a_legal_documents_dialog_has_a_versions_tab(user: User) -> None:
+    """A page or a text keeps no versions: its dialog's Versions tab was always empty, as if its history were lost."""
+    manager = make_user('manager')
+    make_content('hours-tab', title='Hours: "open" <script>x</script>', body='Monday')
+    make_content('terms-tab', title='Terms: "tab"', kind='legal', body='Article 1', published=True)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'hours-tab', 'terms-tab')
+    open_row(user, 'content', 'slug', 'hours-tab')
+    await user.should_see('Save changes')
+    await user.should_see(kind=ui.tab, content='History')
+    await user.should_not_see(kind=ui.tab, content='Versions')
+    user.find(kind=ui.button, content='Cancel').click()
+    open_row(user, 'content', 'slug', 'terms-tab')
+    await user.should_see(kind=ui.tab, content='Versions')
+
+
 async def test_the_legal_versions_tab_lists_every_published_version_with_its_dates(user: User) -> None:
     manager = make_user('manager')
     terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms')
@@ -140,6 +156,24 @@ async def test_publishing_with_unsaved_edits_saves_them_and_publishes_them_in_on
     await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
     assert stored('terms-of-sale').body == clause  # the text as typed is the version published
     await user.should_see('Published')
+
+
+async def test_an_edit_saved_to_terms_taken_off_the_front_office_does_not_say_customers_still_read_them(
+    user: User,
+) -> None:
+    """Saving an edit to terms that were unpublished said "The front office still shows version 1": it shows none."""
+    manager = make_user('manager')
+    terms = make_content('terms-off', title='Terms: "off"', kind='legal', body='First terms', published=True)
+    with session_scope() as session:
+        content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'terms-off')
+    open_row(user, 'content', 'slug', 'terms-off')
+    await user.should_see('Save changes')
+    markdown_input(user).set_value('First terms\n\nNew clause "Q" : <script>alert(1)</script>')
+    user.find(kind=ui.button, content='Save changes').click()
+    await user.should_see('Saved here. It is off the front office: publish a version to put this text live.')
+    await user.should_not_see('The front office still shows version 1')
 
 
 async def test_publishing_edits_after_a_colleagues_save_loses_neither_and_publishes_nothing_unseen(

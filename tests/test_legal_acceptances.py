@@ -18,7 +18,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
 from backoffice.models import AcceptanceIsFinal, Customer, LegalAcceptance, LegalVersion, utcnow
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import legal_acceptances, personal_data
+from backoffice.services import content, legal_acceptances, personal_data
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.factories import edit_content, make_content, make_customer, make_role, make_user, publish_content
@@ -140,6 +140,26 @@ def test_the_section_says_which_version_and_whether_it_is_current() -> None:
     no_customers = make_user(make_role('orders.read').key)
     with read_session() as session, pytest.raises(PermissionDenied):
         legal_acceptances.customer_acceptances(session=session, actor=no_customers, record_id=customer.id, limit=10)
+
+
+def test_an_acceptance_of_terms_put_back_unchanged_as_a_new_version_is_still_current_on_the_customers_page() -> None:
+    """Taken off the front office and put back unchanged, the terms are version 2 with version 1's very words: the
+    customer's acceptance of version 1 stands (the portal asks nothing new), so the staff's page does not call it
+    superseded by version 2."""
+    manager = make_user('manager')
+    terms = terms_with_versions('terms-back', 1, title='Terms: "back" <script>x</script>')
+    customer = make_customer('back@example.com')
+    accept('back@example.com', 'terms-back', 1, at=utcnow() - timedelta(days=80))
+    with session_scope() as session:
+        terms = content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+    publish_content(terms, actor=manager)
+    with read_session() as session:
+        found = legal_acceptances.customer_acceptances(
+            session=session, actor=make_user('viewer'), record_id=customer.id, limit=10
+        )
+    assert [(r.title, r.status, r.detail) for r in found.rows] == [
+        ('Terms: "back" <script>x</script> v1', 'current', 'Accepted via the shop')
+    ]
 
 
 def test_the_export_holds_them_and_an_erasure_keeps_them_without_the_address() -> None:

@@ -231,3 +231,31 @@ async def test_the_terms_read_in_the_portal_are_formatted_as_the_staff_previewed
     [shown] = user.find(marker='legal-body').elements
     assert isinstance(shown, ui.markdown) and shown.content == body
     assert shown.props['sanitize'] is True  # by the browser's DOMPurify
+
+
+async def test_terms_taken_off_and_put_back_unchanged_say_when_they_came_back_and_keep_the_acceptance(
+    user: User,
+) -> None:
+    """Accepted, taken off the front office, put back unchanged a month later: the portal said 'in force since' the
+    first day (as if they had been in force while off). Now it says the day they came back, as version 2, and the
+    customer's acceptance of the very same words stands: nothing new to accept, nothing pointed out."""
+    manager = make_user('manager')
+    title = f'Terms {HOSTILE}'
+    entry = make_content('terms-back', title=title, kind='legal', body=f'Same words {HOSTILE}')
+    entry = publish_content(entry, actor=manager, now=utcnow() - timedelta(days=90))
+    make_customer('back@example.com')
+    accept('back@example.com', 'terms-back', 1, at=utcnow() - timedelta(days=80))
+    with session_scope() as session:
+        entry = content.unpublish_content(
+            session=session, actor=manager, record_id=entry.id, version=entry.version, now=utcnow() - timedelta(days=60)
+        )
+    back = utcnow() - timedelta(days=30)
+    publish_content(entry, actor=manager, now=back)
+
+    await enter_portal(user, 'back@example.com')
+    await user.should_not_see(marker='legal-notice')
+    await user.open('/portal/legal')
+    await user.should_see(f'Version 2, in force since {formatting.day(back)}')
+    await user.should_see('version 2 is the same text, published again.')
+    await user.should_not_see(marker='legal-accept')
+    await user.should_not_see(marker='legal-new')

@@ -107,6 +107,22 @@ def test_built_in_segments_select_the_right_customers(people: dict) -> None:
     assert emails('at_risk', manager) == ['bo@example.com']  # the owner's definition
 
 
+def test_not_seen_for_60_days_leaves_out_who_signed_up_since_as_the_inactive_segment_does(people: dict) -> None:
+    """A re-engagement campaign to those 'not seen for 60 days' took in Eve, who signed up three days ago and has not
+    been back yet: she was sent 'we miss you' on her third day. Never seen counts from the sign-up, as 'Inactive for 30
+    days' counts it."""
+    manager = make_user('manager')
+    quiet = Filters(not_seen_for_days=60)
+    assert emails(quiet, manager) == ['dee@example.com', 'fay@example.com']  # fay seen 200 days ago, dee never in 90
+    assert 'eve@example.com' in emails(Filters(not_seen_for_days=2), manager)  # signed up 3 days ago: quiet since
+    assert emails(Filters(not_seen_for_days=4), manager) == [  # not Eve
+        'bo@example.com',
+        'cy@example.com',
+        'dee@example.com',
+        'fay@example.com',
+    ]
+
+
 def test_an_exchanges_replacement_order_is_not_a_purchase(people: dict) -> None:
     """A return ended in an exchange sends the goods again in an order of its own, paid at 0: it does not make its
     customer a two-time buyer, nor a buyer at all (as the KPIs count orders)."""

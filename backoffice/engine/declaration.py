@@ -222,6 +222,7 @@ class RelatedList:
     label: str
     resource: str
     filter: str
+    applies: Callable[[Any], bool] | None = None  # whether a record can have such records (None: all can)
 
 
 @dataclass(frozen=True)

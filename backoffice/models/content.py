@@ -51,7 +51,8 @@ class ContentEntry(EditableTable, SoftDeletable, table=True):
 
 class LegalVersion(EditableTable, table=True):
     """One published version of a legal document, as it was published. Never edited or deleted: the only change it
-    ever gets is its effective_until, set once when the next version is published."""
+    ever gets is its effective_until, set when the next version is published or brought forward (never later) when
+    the document is taken off the front office."""
 
     __tablename__ = 'legal_versions'
     __table_args__ = (UniqueConstraint('document_id', 'number', name='uq_legal_versions_document_number'),)
@@ -63,7 +64,7 @@ class LegalVersion(EditableTable, table=True):
     published_at: datetime
     published_by: str = Field(default='system', max_length=254)
     effective_from: datetime
-    effective_until: datetime | None = None  # the next version's effective_from; None while current
+    effective_until: datetime | None = None  # the next version's effective_from, or the withdrawal; None while current
 
 
 class PublishedVersionIsImmutable(Exception):
@@ -75,8 +76,10 @@ def _versions_change_only_by_being_superseded(_mapper, _connection, version: Leg
     state = inspect(version)
     changed = {a.key for a in state.attrs if a.history.has_changes()} - {'updated_at', 'version'}
     until = state.attrs.effective_until.history
-    superseded_once = changed == {'effective_until'} and list(until.deleted) in ([], [None])
-    if changed and not superseded_once:
+    # ended: by the next version (once) or by the document's withdrawal, which may only bring an end date forward
+    was = list(until.deleted)
+    ended = was in ([], [None]) or (was[0] is not None and until.added and until.added[0] <= was[0])
+    if changed and not (changed == {'effective_until'} and ended):
         raise PublishedVersionIsImmutable(
             f'Version {version.number} of a legal document is published; '
             f'it cannot be changed ({", ".join(sorted(changed))})'

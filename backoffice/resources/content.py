@@ -169,7 +169,12 @@ CONTENT = register(
         check_change=check_content_change,
         saved_note=saved_note,
         said_of=said_of,
-        related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),
+        # only a legal document keeps versions: a page's or a text's Versions tab was always empty
+        related_lists=(
+            RelatedList(
+                N_('Versions'), 'legal-versions', 'document_id', applies=lambda entry: entry.kind == ContentKind.legal
+            ),
+        ),
         actions=(
             Action(
                 'publish',

@@ -56,12 +56,18 @@ def publish_content(
     )
 
 
-def unpublish_content(*, session: Session, actor: User, record_id: int, version: int | None) -> ContentEntry:
-    """Take an entry off the front office; it stays here as a draft. A legal document's versions stay on record."""
+def unpublish_content(
+    *, session: Session, actor: User, record_id: int, version: int | None, now: datetime | None = None
+) -> ContentEntry:
+    """Take an entry off the front office; it stays here as a draft. A legal document's versions stay on record, each
+    in force until now at the latest: its version in force ends now (its 'In force until' stayed empty, as if still in
+    force, and a later publication dated its end to then), one scheduled for later never takes effect."""
     require(actor, 'content.write')
     entry = get_for_update(session, ContentEntry, record_id, version, entity='content', label=N_('content'))
     if entry.status != ContentStatus.published:
         raise ValidationFailed({'': _('This page is not published')})
+    if entry.kind == ContentKind.legal:
+        _withdraw_versions(session, entry, now or utcnow())
     return save_change(session, actor, _content(), entry, {'status': ContentStatus.draft}, 'unpublished')
 
 
@@ -81,6 +87,8 @@ def saved_note(entry: ContentEntry) -> str:
     published ("Changes saved" let an operator believe the new text was live); '' for anything else."""
     if entry.kind != ContentKind.legal or not entry.legal_version:
         return ''
+    if entry.status != ContentStatus.published:  # taken off: the front office shows no version of it at all
+        return _('Saved here. It is off the front office: publish a version to put this text live.')
     return _(
         'Saved here. The front office still shows version {number}: publish a version to put this text live.'
     ).format(number=entry.legal_version)
@@ -164,7 +172,14 @@ def live_versions(*, session: Session, slug: str, now: datetime | None = None) -
         raise NotFound(_("'{slug}' is not a legal document, so it has no versions.").format(slug=slug))
     statement = (
         select(LegalVersion)
-        .where(LegalVersion.document_id == entry.id, LegalVersion.effective_from <= now)
+        .where(
+            LegalVersion.document_id == entry.id,
+            LegalVersion.effective_from <= now,
+            # a version scheduled, then withdrawn before it took effect, was never on the front office
+            or_(
+                col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > LegalVersion.effective_from
+            ),
+        )
         .order_by(col(LegalVersion.number))
     )
     versions = list(session.exec(statement))
@@ -193,25 +208,24 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
         select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number).desc())
     ).first()
     content = _content()
-    if latest is not None and (latest.title, latest.body) == (entry.title, entry.body):
-        if entry.status == ContentStatus.published:
-            raise ValidationFailed(
-                {'': _('Version {number} already has this text: edit it first').format(number=latest.number)}
-            )
-        saved = save_change(
-            session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now}, 'published'
-        )  # back on the front office after an unpublish, with the same version
-        return _outcome(saved, message=_('Published again: version {number}').format(number=latest.number))
-    effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
-    if latest is not None and effective_from <= latest.effective_from:
+    same_text = latest is not None and (latest.title, latest.body) == (entry.title, entry.body)
+    if same_text and entry.status == ContentStatus.published:
         raise ValidationFailed(
-            {
-                'publish_at': _('Version {number} takes effect on {when}: set a later time').format(
-                    number=latest.number, when=formatting.when(latest.effective_from)
-                )
-            }
+            {'': _('Version {number} already has this text: edit it first').format(number=latest.number)}
         )
-    if latest is not None:
+    # back on the front office after an unpublish, even with the same text, is a new version from now: the one before
+    # ended when it was taken off, and both stay on record with their own dates (republished under the same number, its
+    # 'in force since' told customers of a time the terms were not on the front office at all)
+    effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
+    if latest is not None and latest.effective_until is None:  # in force, or scheduled: the new one takes over
+        if effective_from <= latest.effective_from:
+            raise ValidationFailed(
+                {
+                    'publish_at': _('Version {number} takes effect on {when}: set a later time').format(
+                        number=latest.number, when=formatting.when(latest.effective_from)
+                    )
+                }
+            )
         latest.effective_until = effective_from
         session.add(latest)
     created = LegalVersion(
@@ -240,6 +254,19 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
             number=created.number, when=formatting.when(effective_from)
         ),
     )
+
+
+def _withdraw_versions(session: Session, entry: ContentEntry, now: datetime) -> None:
+    """A legal document taken off the front office: no version of it is in force after now (a superseded one ended
+    at the next one's start, which may be later; one scheduled for later ends where it starts: never in force)."""
+    open_or_later = select(LegalVersion).where(
+        LegalVersion.document_id == entry.id,
+        or_(col(LegalVersion.effective_until).is_(None), col(LegalVersion.effective_until) > now),
+    )
+    for version in session.exec(open_or_later):
+        version.effective_until = max(now, version.effective_from)
+        session.add(version)
+        events.after_commit(session, Topic.legal_versions, {'id': version.id, 'action': 'updated'})
 
 
 def _compared(before: list[str], after: list[str]) -> list[LineChange]:

@@ -142,9 +142,15 @@ def for_portal(*, session: Session, actor: PortalActor, now: datetime | None = N
     for entry, version in _in_force_now(session, now):
         history = _history(session, actor.customer_id, entry.id)
         accepted = history[0] if history else None
-        current = accepted is not None and accepted.number == version.number
+        current = accepted is not None and (
+            accepted.number == version.number or _same_text(session, accepted.version_id, version)
+        )
         if accepted is None:
             said = _('You have not accepted this document yet.')
+        elif current and accepted.number != version.number:
+            said = _(
+                'You accepted version {number} on {when}; version {current} is the same text, published again.'
+            ).format(number=accepted.number, when=formatting.when(accepted.accepted_at), current=version.number)
         elif current:
             said = _('You accepted version {number} on {when}.').format(
                 number=accepted.number, when=formatting.when(accepted.accepted_at)
@@ -236,7 +242,7 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
     )
     total = session.exec(select(func.count()).select_from(LegalAcceptance).where(*where)).one()
     titles: dict[int, str] = {}
-    in_force: dict[int, int | None] = {}
+    in_force: dict[int, LegalVersion | None] = {}
     rows = []
     for acceptance in found:
         document_id = acceptance.document_id
@@ -244,8 +250,12 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
             entry = session.get(ContentEntry, document_id)
             titles[document_id] = entry.title if entry else f'#{document_id}'
             current = content.version_in_force(session=session, document_id=document_id)
-            in_force[document_id] = current.number if current and entry and entry.deleted_at is None else None
-        current_number = in_force[document_id]
+            in_force[document_id] = current if current and entry and entry.deleted_at is None else None
+        current = in_force[document_id]
+        if current is not None and _same_text(session, acceptance.version_id, current):
+            current_number: int | None = acceptance.number  # the same words, put back as a newer version: it stands
+        else:
+            current_number = current.number if current else None
         standing, detail = _standing(acceptance.number, current_number)
         source = _(SOURCES.get(acceptance.source, acceptance.source))
         rows.append(
@@ -350,6 +360,13 @@ def _history(session: Session, customer_id: int, document_id: int | None) -> lis
             .order_by(col(LegalAcceptance.number).desc(), col(LegalAcceptance.id).desc())
         )
     )
+
+
+def _same_text(session: Session, version_id: int, in_force: LegalVersion) -> bool:
+    """The version accepted has the very words of the one in force: the document was taken off the front office and
+    put back unchanged, as a new version (services/content.py), and what the customer agreed to still stands."""
+    accepted = session.get(LegalVersion, version_id)
+    return accepted is not None and (accepted.title, accepted.body) == (in_force.title, in_force.body)
 
 
 def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:

@@ -119,8 +119,9 @@ def conditions(
         base.append(c.status == f.status.value)
     if f.signed_up_within_days:
         base.append(c.signed_up_at >= now - timedelta(days=f.signed_up_within_days))
-    if f.not_seen_for_days:
-        base.append(or_(c.last_seen_at < now - timedelta(days=f.not_seen_for_days), c.last_seen_at.is_(None)))
+    if f.not_seen_for_days:  # never seen: since they signed up (one who signed up yesterday is not 60 days quiet)
+        quiet_since = now - timedelta(days=f.not_seen_for_days)
+        base.append(or_(c.last_seen_at < quiet_since, and_(c.last_seen_at.is_(None), c.signed_up_at < quiet_since)))
     if f.seen_within_days:
         base.append(c.last_seen_at >= now - timedelta(days=f.seen_within_days))
     if (f.min_orders or f.min_turnover is not None) and src.has_tables(session, 'orders'):

@@ -132,6 +132,13 @@ def previewed(driver: WebDriver, tracker: str, width: int) -> None:
     # the whole text is in view: the long word wraps inside the dialog (it was cut off at the dialog's edge)
     assert LONG_WORD in shown.replace('\n', '')
     assert driver.execute_script(FITS, preview), f'the preview is wider than its dialog at {width} px'
+    # its heading at the size customers read it in the portal (1.5rem there; the preview's was NiceGUI's 3rem)
+    heading = preview.find_element(By.TAG_NAME, 'h1')
+    driver.execute_script('arguments[0].scrollIntoView({block: "start"})', heading)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'markdown-preview-heading-{width}.png'))
+    assert heading.value_of_css_property('font-size') == '24px'
+    assert preview.value_of_css_property('font-size') == '14px'  # the portal's text-sm
 
 
 FITS = """
