@@ -85,6 +85,12 @@ def name_problem(value: str | None, *, maximum: int = NAME_MAX) -> str | None:
     return None
 
 
+def has_hidden_characters(value: str) -> bool:
+    """Whether a text holds a control, an invisible character or a bidirectional override (shown, it would hide or
+    reorder what follows it)."""
+    return bool(_HIDDEN.search(value))
+
+
 def web_address(value: str | None) -> str:
     """'' or an http(s) address: anything else (javascript:, data:, a path) must never become a link."""
     value = (value or '').strip()

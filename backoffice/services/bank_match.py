@@ -437,7 +437,9 @@ def confirm(
                 )
             }
         )
-    reference = line.reference or line.label or line.counterpart
+    # the line is one transfer, matched once (locked, refused unless unmatched): another line quoting the same reference
+    # is another transfer (an instalment quoting its invoice's creditor reference), so the same reference is no warning
+    reference = payments.reference_from(line.reference or line.label or line.counterpart)
     received_at = datetime.combine(line.booked_on, time(12), tzinfo=utcnow().tzinfo)
     in_part: dict[str, str] = {}
     receipt = None
@@ -454,6 +456,7 @@ def confirm(
                 method='bank_transfer',
                 reference=reference,
                 paid_at=received_at,
+                same_reference=True,
             )
             payment.bank_line_id = line.id
             session.add(payment)
@@ -467,6 +470,7 @@ def confirm(
                 method='bank_transfer',
                 reference=reference,
                 received_at=received_at,
+                same_reference=True,
             )
     decided(line, actor, LineStatus.matched)
     line.receipt_id, line.receipt_created, line.write_off = (
