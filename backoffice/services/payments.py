@@ -20,7 +20,7 @@ from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_pr
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders, return_refunds
 from backoffice.stored_text import sentence, word
-from backoffice.validation import has_hidden_characters, typed_money
+from backoffice.validation import has_hidden_characters, typed_line, typed_money
 
 __all__ = [
     'PROVIDERS',
@@ -130,15 +130,10 @@ def record_payment(
 def typed_reference(value: object, field: str = 'reference') -> str:
     """A payment's reference as a person typed it, on one line: longer than a payment keeps, or holding an invisible
     character, it is refused in words at `field`, never cut (the part cut off was lost unseen)."""
-    text = ' '.join(str(value or '').split())
-    if len(text) > REFERENCE_MAX:
-        raise ValidationFailed(
-            {
-                field: _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=REFERENCE_MAX, length=len(text)
-                )
-            }
-        )
+    try:
+        text = typed_line(value, maximum=REFERENCE_MAX)
+    except ValueError as error:
+        raise ValidationFailed({field: str(error)}) from None
     if has_hidden_characters(text):
         raise ValidationFailed(
             {field: _('Use letters, digits, spaces and punctuation only (no control or invisible characters)')}
