@@ -85,6 +85,23 @@ def name_problem(value: str | None, *, maximum: int = NAME_MAX) -> str | None:
     return None
 
 
+def typed_line(value: Any, *, maximum: int) -> str:
+    """Text a person typed, on one line (spaces and line breaks folded): longer than `maximum` is refused in words,
+    never cut (the part cut off would be lost unseen)."""
+    text = ' '.join(str(value or '').split())
+    if len(text) > maximum:
+        raise ValueError(
+            _('Use at most {maximum} characters (this has {length})').format(maximum=maximum, length=len(text))
+        )
+    return text
+
+
+def has_hidden_characters(value: str) -> bool:
+    """Whether a text holds a control, an invisible character or a bidirectional override (shown, it would hide or
+    reorder what follows it)."""
+    return bool(_HIDDEN.search(value))
+
+
 def web_address(value: str | None) -> str:
     """'' or an http(s) address: anything else (javascript:, data:, a path) must never become a link."""
     value = (value or '').strip()

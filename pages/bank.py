@@ -3,7 +3,6 @@ by account, status, money in or out, words), each unmatched line with its ranked
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nicegui import run, ui
@@ -19,6 +18,7 @@ from components import live
 from components.bank_dialogs import account_dialog, import_dialog, note_dialog, set_aside_dialog, split_dialog
 from components.bank_rules_dialog import offer_match_rule, rules_dialog
 from components.forms import FAILED, call
+from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
 
@@ -48,7 +48,6 @@ class BankScreen:
         self.rule_names: dict[int, str] = {}
         self.paid: dict[int, list[bank_match.PaidPart]] = {}
         self._reads = 0  # reads started; only the latest one shows what it read (see `show`)
-        self._cards: dict[str, ui.card] = {}  # the cards shown, by what they show (see `show_lines`)
         with ui.row().classes('w-full items-center gap-2'):
             if self.manage:
                 ui.button(_('Import a statement'), icon='upload_file', on_click=self.open_import).mark('import')
@@ -95,6 +94,9 @@ class BankScreen:
             self.search.on_value_change(self.refilter)
         self.summary = ui.label().classes('text-sm text-gray-600').mark('lines-summary')
         self.lines = ui.column().classes('w-full gap-2').mark('bank-lines')
+        self.cards = KeptCards(
+            self.lines, lambda: ui.label(_('No line matches these filters.')).classes('text-gray-500').mark('no-lines')
+        )
         self.more = ui.button(_('Show more'), on_click=self.show_more).props('flat').mark('show-more')
         self.more.set_visibility(False)
         ui.label(_('Recent statements')).classes('text-lg font-medium')
@@ -198,32 +200,14 @@ class BankScreen:
         that changes nothing on it (a search that keeps it, a colleague's change to another line, this page's own
         change heard back) would otherwise replace its buttons under a click already on its way, and the browser's
         click on a button the server no longer has does nothing: "Split or choose…" clicked, no dialog."""
-        keys = [self.card_key(line) for line in rows]
-        kept, self._cards = self._cards, {}
-        if not rows or not kept:  # nothing to keep: "No line matches" goes, or comes
-            self.lines.clear()
-            kept = {}
-        for key, card in kept.items():
-            if key not in keys and not card.is_deleted:
-                card.delete()
-        with self.lines:
-            if not rows:
-                ui.label(_('No line matches these filters.')).classes('text-gray-500').mark('no-lines')
-                return
-            for index, (key, line) in enumerate(zip(keys, rows, strict=True)):
-                card = kept.get(key)
-                if card is None or card.is_deleted:
-                    card = self.line_card(line)
-                if self.lines.default_slot.children.index(card) != index:
-                    card.move(self.lines, target_index=index)
-                self._cards[key] = card
+        self.cards.show([(self.card_key(line), lambda ln=line: self.line_card(ln)) for line in rows])
 
     def card_key(self, line: BankLine) -> str:
         """Everything a line's card shows or acts on: the line as stored (its version, status, suggestions, note), what
         it paid, the names of its rules."""
         parts = self.paid.get(line.id or 0, [])
         rules = [self.rule_names.get(rule) for rule in (line.rule_id, line.missed_rule_id) if rule is not None]
-        return json.dumps([line.model_dump(mode='json'), parts, rules], default=str, sort_keys=True)
+        return key_of(line.model_dump(mode='json'), parts, rules)
 
     def line_card(self, line: BankLine) -> ui.card:
         money_in = line.amount > 0

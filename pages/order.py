@@ -3,7 +3,7 @@ actions its status allows (each one a service call whose refusal is shown as it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from backoffice.services import (
 )
 from backoffice.validation import is_web_address
 from components import live
-from components.forms import FAILED, call, page_dialog
+from components.forms import FAILED, call, confirm, page_dialog
 from components.kept_cards import key_of
 from components.links import record_link
 from components.order_draft import DraftDialog
@@ -642,7 +642,10 @@ class OrderScreen:
         done: Done,
         *,
         on_stale: Callable[[StaleRecord], Any] | None = None,
+        ask: Callable[[dict, dict], Awaitable[dict | None]] | None = None,
     ) -> None:
+        """A dialog of fields submitted as one call; `ask` may check what was typed first (a warning to confirm) and
+        return the values to submit, or None to stop with the dialog left open."""
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
             inputs = fields()
@@ -652,7 +655,12 @@ class OrderScreen:
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
 
                 async def go() -> None:
-                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs, on_stale=on_stale):
+                    values: dict | None = {k: v.value for k, v in inputs.items()}
+                    if ask is not None and values is not None:
+                        values = await ask(values, inputs)
+                    if values is None:
+                        return
+                    if await self._do(submit(values), done, inputs, on_stale=on_stale):
                         dialog.close()
                         dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
 
@@ -673,11 +681,35 @@ class OrderScreen:
                     label=_('Method'),
                     value='bank_transfer',
                 ).props('outlined dense'),
-                'reference': ui.input(_('Reference (bank statement line)')).props('outlined dense'),
+                'reference': ui.input(_('Reference (bank statement line)')).props('outlined dense').mark('reference'),
             },
             lambda v: lambda s, u: payments.record_payment(session=s, actor=u, order_id=order.id, **v),
             _('Payment recorded'),
+            ask=self._same_reference,
         )
+
+    async def _same_reference(self, values: dict, inputs: dict) -> dict | None:
+        """A reference one of the order's payments has already (the same bank line typed twice?): said with that
+        payment, and recorded only once confirmed."""
+        with self.box:
+            user = acting_user()
+        if user is None:
+            return None
+        order_id = self.data.order.id
+
+        def check() -> str | None:
+            with read_session() as session:
+                return payments.same_reference_warning(
+                    session=session, actor=user, order_ids=[order_id], reference=values.get('reference')
+                )
+
+        with self.box:
+            warning = await call(check, fields=inputs)
+            if warning is FAILED:
+                return None
+            if warning and not await confirm(warning, _('Record it anyway'), title=_('Same reference')):
+                return None
+        return {**values, 'same_reference': bool(warning)}
 
     def _refund_dialog(self) -> None:
         """A colleague's refund (or any change of the order) since it opened is said with who, the page shows it; what

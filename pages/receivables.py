@@ -15,7 +15,7 @@ from backoffice.models import ReminderStatus, User
 from backoffice.permissions import can
 from backoffice.services import dunning, payments, receivables
 from components import live
-from components.forms import FAILED, call, error_line, page_dialog
+from components.forms import FAILED, call, confirm, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 from components.statement_button import download_statement
@@ -210,6 +210,22 @@ class ReceivablesScreen:
                     if user is None:
                         return
                     amounts = {item.invoice_id: fields[f'invoice_{item.invoice_id}'].value for item in items}
+                    typed = reference.value or ''
+
+                    def check() -> str | None:  # the same bank line typed twice? said with the payment it made
+                        with read_session() as session:
+                            return payments.same_reference_warning(
+                                session=session,
+                                actor=user,
+                                order_ids=[item.order_id for item in items],
+                                reference=typed,
+                            )
+
+                    warning = await call(check, fields=fields, message=message)
+                    if warning is FAILED:
+                        return
+                    if warning and not await confirm(warning, _('Record it anyway'), title=_('Same reference')):
+                        return
 
                     def settle() -> Any:
                         with session_scope() as session:
@@ -218,7 +234,8 @@ class ReceivablesScreen:
                                 actor=user,
                                 amounts=amounts,
                                 method=method.value,
-                                reference=reference.value or '',
+                                reference=typed,
+                                same_reference=bool(warning),
                             )
 
                     done = await call(settle, fields=fields, message=message)

@@ -16,7 +16,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.models import AuditEntry, BankLine, LineStatus, OrderStatus, Receipt, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import audit_story, bank_match, receivables
+from backoffice.services import audit_story, bank, bank_match, receivables
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import fresh, make_user
@@ -293,3 +293,35 @@ def test_an_invoice_to_split_is_found_by_its_order_number_as_customers_write_it(
     with read_session() as session, pytest.raises(ValidationFailed) as refused:
         bank_match.open_invoice(session=session, actor=manager, number='"999": <script>alert(1)</script>')
     assert refused.value.errors == {'number': 'No invoice has the number "999": <SCRIPT>ALERT(1)</SCRIPT>'}
+
+
+def test_a_note_or_an_account_name_too_long_is_refused_at_its_field_never_cut(shop) -> None:
+    """A note pasted from an email (who paid this?) longer than a line keeps, or an account's name longer than an
+    account keeps: told at the field with the count, nothing changed; they were cut unseen."""
+    manager, account = shop
+    import_file(manager, account, camt053([Line('30.00', 'Virement'), Line('-12.00', 'FRAIS')]))
+    paid_in, fee = lines()
+    note = 'Qui a payé ? "Zoé": <script>alert(1)</script> ' + 'x' * 455  # 501 characters
+    assert len(note) == 501
+    too_long = {'note': 'Use at most 500 characters (this has 501)'}
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.annotate, manager, paid_in, note=note)
+    assert refused.value.errors == too_long
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.set_aside, manager, fee, category='bank_fees', note=note)
+    assert refused.value.errors == too_long
+    assert [(line.status, line.note, line.version) for line in lines()] == [
+        (LineStatus.unmatched, '', paid_in.version),
+        (LineStatus.unmatched, '', fee.version),
+    ]
+    act(bank_match.annotate, manager, paid_in, note=note[:-1])
+    assert lines()[0].note == note[:-1]
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:
+        bank.save_account(
+            session=session,
+            actor=manager,
+            account_id=account.id,
+            version=account.version,
+            values={'name': 'Compte "pro": <b>' + 'x' * 104, 'iban': account.iban, 'currency': 'EUR'},
+        )
+    assert refused.value.errors == {'name': 'Use at most 120 characters (this has 121)'}

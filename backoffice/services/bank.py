@@ -24,6 +24,7 @@ from backoffice.models import BankAccount, BankLine, BankStatement, LineStatus, 
 from backoffice.permissions import require
 from backoffice.services import audit, bank_match, bank_rules
 from backoffice.stored_text import counted, sentence
+from backoffice.validation import typed_line
 
 MAX_LINES = 50_000  # one file; a bank exports a year of a busy account in far fewer
 KNOWN_CHUNK = 500  # identities looked up per query (SQLite's variable limit is far above)
@@ -51,10 +52,13 @@ def save_account(
 ) -> BankAccount:
     """Create or rename a bank account: a name, its IBAN (checked) and the one currency of its statements."""
     require(actor, 'finance.manage')
-    name = ' '.join(str(values.get('name') or '').split())[:120]
     currency = str(values.get('currency') or '').strip().upper()
     errors: dict[str, str] = {}
-    if not name:
+    try:
+        name = typed_line(values.get('name'), maximum=120)  # BankAccount.name: refused beyond, never cut unseen
+    except ValueError as error:
+        name, errors['name'] = '', str(error)
+    if not name and 'name' not in errors:
         errors['name'] = _('Give the account a name')
     iban = str(values.get('iban') or '').strip()
     if iban:

@@ -55,6 +55,7 @@ from backoffice.services import (
     receivables,
 )
 from backoffice.stored_text import sentence
+from backoffice.validation import typed_line
 
 CATEGORIES: dict[str, str] = {
     'bank_fees': N_('Bank fees'),
@@ -78,6 +79,7 @@ REASONS: dict[str, str] = {
     'bill_amount': N_('same amount open'),
 }
 SHOWN = 5  # suggestions kept per line
+NOTE_MAX = 500  # what BankLine.note keeps
 STORED_AT_ONCE = 1_000  # lines whose suggestions one statement writes (PostgreSQL)
 AMOUNT_ALONE = 5  # an amount shared by more open invoices suggests only those of the customer the line names
 TOKEN = re.compile(r'[A-Z0-9]+(?:-[A-Z0-9]+)*')
@@ -437,7 +439,9 @@ def confirm(
                 )
             }
         )
-    reference = line.reference or line.label or line.counterpart
+    # the line is one transfer, matched once (locked, refused unless unmatched): another line quoting the same reference
+    # is another transfer (an instalment quoting its invoice's creditor reference), so the same reference is no warning
+    reference = payments.reference_from(line.reference or line.label or line.counterpart)
     received_at = datetime.combine(line.booked_on, time(12), tzinfo=utcnow().tzinfo)
     in_part: dict[str, str] = {}
     receipt = None
@@ -454,6 +458,7 @@ def confirm(
                 method='bank_transfer',
                 reference=reference,
                 paid_at=received_at,
+                same_reference=True,
             )
             payment.bank_line_id = line.id
             session.add(payment)
@@ -467,6 +472,7 @@ def confirm(
                 method='bank_transfer',
                 reference=reference,
                 received_at=received_at,
+                same_reference=True,
             )
     decided(line, actor, LineStatus.matched)
     line.receipt_id, line.receipt_created, line.write_off = (
@@ -587,19 +593,29 @@ def set_aside(
     require(actor, 'finance.manage')
     if category not in CATEGORIES:
         raise ValidationFailed({'category': _('Choose a category')})
+    note = typed_note(note)
     line = locked(session, line_id, version)
     decided(line, actor, LineStatus.ignored)
-    line.category, line.note = category, ' '.join((note or '').split())[:500]
+    line.category, line.note = category, note
     return finish(session, actor, line, 'set_aside', {'category': category, 'note': line.note})
 
 
 def annotate(*, session: Session, actor: User, line_id: int, version: int | None, note: str) -> BankLine:
     """A note on a line still to reconcile ("to check": who paid this?), kept when it is matched later."""
     require(actor, 'finance.manage')
+    note = typed_note(note)
     line = locked(session, line_id, version, unmatched_only=False)
-    line.note = ' '.join((note or '').split())[:500]
+    line.note = note
     line.version += 1
     return finish(session, actor, line, 'noted', {'note': line.note})
+
+
+def typed_note(note: str | None) -> str:
+    """A line's note as typed, on one line: longer than a line keeps is refused at its field, never cut unseen."""
+    try:
+        return typed_line(note, maximum=NOTE_MAX)
+    except ValueError as error:
+        raise ValidationFailed({'note': str(error)}) from None
 
 
 class PaidPart(NamedTuple):

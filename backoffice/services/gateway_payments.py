@@ -177,6 +177,7 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
                 method=next(iter(provider.methods)),
                 reference=state.reference,
                 provider=provider.key,
+                same_reference=True,  # the gateway's own intent, recorded once (`recorded` above): the money is there
             )
         except ServiceError as error:  # paid meanwhile by hand, cancelled…: said in the log, never half-written
             log.warning(

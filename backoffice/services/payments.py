@@ -20,7 +20,7 @@ from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_pr
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders, return_refunds
 from backoffice.stored_text import sentence, word
-from backoffice.validation import typed_money
+from backoffice.validation import has_hidden_characters, typed_line, typed_money
 
 __all__ = [
     'PROVIDERS',
@@ -30,8 +30,14 @@ __all__ = [
     'refund',
     'register_provider',
     'reverse_refund',
+    'same_reference_warning',
+    'typed_reference',
 ]
 
+REFERENCE_MAX = 120  # what Payment.reference (and Receipt.reference) keeps
+SAME_REFERENCE = N_(
+    'Order {number} already has a payment with reference “{reference}”: {amount} on {day}, recorded by {who}.'
+)
 PAYABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed, OrderStatus.shipped, OrderStatus.delivered)
 
 
@@ -45,8 +51,12 @@ def record_payment(
     reference: str = '',
     provider: str = 'manual',
     paid_at: datetime | None = None,
+    same_reference: bool = False,
 ) -> Payment:
-    """Money received for an order; when the payments cover the total, the order is paid and invoiced."""
+    """Money received for an order; when the payments cover the total, the order is paid and invoiced. A reference
+    the order's payments already have is refused at `reference` unless `same_reference` says the person confirmed
+    `same_reference_warning` (a customer paying in instalments may quote the invoice's creditor reference each time;
+    a payment typed twice from the same bank line quotes it too, and would be counted twice)."""
     if actor is not None:
         require(actor, 'orders.write')
     gateway = PROVIDERS.get(provider)
@@ -54,6 +64,7 @@ def record_payment(
         raise ValidationFailed({'provider': _('Choose one of {choices}').format(choices=', '.join(PROVIDERS))})
     if method not in gateway.methods:
         raise ValidationFailed({'method': _('Choose one of {choices}').format(choices=', '.join(gateway.methods))})
+    reference = typed_reference(reference)
     amount = money(amount, 'amount')
     order = orders.locked(session, order_id, None)
     if order.status == OrderStatus.draft:
@@ -67,7 +78,15 @@ def record_payment(
             )
         )
     credited = check_due(session, order, amount, 'amount')
-    reference = ' '.join((reference or '').split())[:120]
+    earlier = None if same_reference else earlier_with_reference(session, order.id or 0, reference)
+    if earlier is not None:  # read with the order locked: a colleague's payment of the same line a moment ago counts
+        raise ValidationFailed(
+            {
+                'reference': ' '.join(
+                    (said_earlier(session, order, earlier), _('If it is another payment, press again to confirm it.'))
+                )
+            }
+        )
     reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
     now = paid_at or utcnow()
     payment = Payment(
@@ -106,6 +125,70 @@ def record_payment(
         _invoices_changed(session, order, 'paid')
     orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     return payment
+
+
+def typed_reference(value: object, field: str = 'reference') -> str:
+    """A payment's reference as a person typed it, on one line: longer than a payment keeps, or holding an invisible
+    character, it is refused in words at `field`, never cut (the part cut off was lost unseen)."""
+    try:
+        text = typed_line(value, maximum=REFERENCE_MAX)
+    except ValueError as error:
+        raise ValidationFailed({field: str(error)}) from None
+    if has_hidden_characters(text):
+        raise ValidationFailed(
+            {field: _('Use letters, digits, spaces and punctuation only (no control or invisible characters)')}
+        )
+    return text
+
+
+def reference_from(text: str) -> str:
+    """A reference the app takes from a bank line (its reference, else its label, else its counterpart): on one line,
+    invisible characters dropped, fitted with an ellipsis to what a payment keeps (the line keeps it whole)."""
+    text = ' '.join(''.join(' ' if has_hidden_characters(c) else c for c in text or '').split())
+    return text if len(text) <= REFERENCE_MAX else text[: REFERENCE_MAX - 1].rstrip() + '…'
+
+
+def earlier_with_reference(session: Session, order_id: int, reference: str) -> Payment | None:
+    """The order's first payment with this reference (compared on one line, without case), or None (no reference)."""
+    wanted = ' '.join(reference.split()).casefold()
+    if not wanted:
+        return None
+    for payment in session.exec(select(Payment).where(Payment.order_id == order_id).order_by(col(Payment.id))):
+        if ' '.join(payment.reference.split()).casefold() == wanted:
+            return payment
+    return None
+
+
+def said_earlier(session: Session, order: Order, payment: Payment) -> str:
+    """The earlier payment with the same reference, as a person can find it on the order: amount, day, who."""
+    maker = session.get(User, payment.created_by) if payment.created_by is not None else None
+    gateway = PROVIDERS.get(payment.provider)
+    who = maker.name if maker is not None else (_(gateway.label) if gateway is not None else payment.provider)
+    return _(SAME_REFERENCE).format(
+        number=order.number,
+        reference=payment.reference,
+        amount=amount_in_words(payment.amount, order.currency),
+        day=formatting.day(payment.paid_at),
+        who=who,
+    )
+
+
+def same_reference_warning(*, session: Session, actor: User, order_ids: list[int], reference: object) -> str | None:
+    """What to confirm before recording a payment with this reference on these orders: one of them has a payment with
+    it already (None: nothing to confirm; a reference refused anyway is left to the recording, which says why)."""
+    require(actor, 'orders.read')
+    try:
+        typed = typed_reference(reference)
+    except ValidationFailed:
+        return None
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        earlier = earlier_with_reference(session, order_id, typed) if order is not None else None
+        if order is not None and earlier is not None:
+            return ' '.join(
+                (said_earlier(session, order, earlier), _('Record this one too only if it is another payment.'))
+            )
+    return None
 
 
 def check_due(session: Session, order: Order, amount: Decimal, field: str) -> Decimal:

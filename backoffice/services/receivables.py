@@ -344,14 +344,18 @@ def settle(
     method: str = 'bank_transfer',
     reference: str = '',
     received_at: datetime | None = None,
+    same_reference: bool = False,
 ) -> Receipt:
     """One sum received that pays several invoices of one customer account, each in full or in part: refused in
     words when it pays more than is open. Each part is the order's payment (an order paid in full becomes paid);
-    the receipt, its parts and the payments commit together, audited."""
+    the receipt, its parts and the payments commit together, audited. A reference one of the orders' payments has
+    already is refused at `reference` unless `same_reference` says the person confirmed it
+    (`payments.same_reference_warning`)."""
     require(actor, 'finance.manage')
     require(actor, 'orders.write')
     if not amounts:
         raise ValidationFailed({'invoices': _('Choose at least one invoice to pay')})
+    reference = payments.typed_reference(reference)
     errors: dict[str, str] = {}
     parts: list[tuple[Invoice, Decimal]] = []
     accounts: set[tuple[int | None, int | None]] = set()
@@ -396,7 +400,6 @@ def settle(
         raise ValidationFailed(
             {'invoices': _('One payment settles invoices of one customer or company, in one currency')}
         )
-    reference = ' '.join((reference or '').split())[:120]
     received_at = received_at or utcnow()
     first_order = session.get(Order, parts[0][0].order_id)
     receipt = Receipt(
@@ -420,6 +423,7 @@ def settle(
                 method=method,
                 reference=reference or f'R-{receipt.id}',
                 paid_at=received_at,
+                same_reference=same_reference,
             )
             session.add(
                 ReceiptAllocation(

@@ -18,6 +18,7 @@ from backoffice.models import (
     ContentEntry,
     Customer,
     Order,
+    Payment,
     Product,
     Return,
     Role,
@@ -253,8 +254,13 @@ def on_terms(order: Order, days: int | None = 30) -> None:
         session.commit()
 
 
-def pay(actor: User, order: Order, amount: str | Decimal | None = None, *, reference: str = 'BANK-1') -> None:
+def pay(actor: User, order: Order, amount: str | Decimal | None = None, *, reference: str | None = None) -> None:
+    """A bank transfer recorded on the order; each its own bank line (the order's first BANK-1, its second BANK-2…)
+    unless `reference` says."""
     with session_scope() as session:
+        if reference is None:
+            paid = session.exec(select(func.count()).select_from(Payment).where(Payment.order_id == order.id)).one()
+            reference = f'BANK-{paid + 1}'
         payments.record_payment(
             session=session,
             actor=actor,
