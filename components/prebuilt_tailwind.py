@@ -22,6 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLESHEET = Path(__file__).with_name('tailwind.css')
@@ -71,8 +75,9 @@ def candidates(files: list[Path]) -> list[str]:
     )
 
 
-def build() -> str:
-    """The CSS NiceGUI's Tailwind runtime writes for every candidate class, from headless Chromium."""
+def build(driver: WebDriver | None = None) -> str:
+    """The CSS NiceGUI's Tailwind runtime writes for every candidate class, from headless Chromium: a browser of its
+    own, or `driver`'s when one is given (the browser tests' own Chromium: no second one started for the check)."""
     import nicegui
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -85,12 +90,14 @@ def build() -> str:
             f'<!doctype html><html><head><style type="text/tailwindcss">{INPUT_CSS}</style>'
             f'<script src="{runtime.as_uri()}"></script></head><body><div id="all"></div></body></html>'
         )
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'):
-            options.add_argument(flag)
-        options.add_argument(f'--user-data-dir={work}/profile')
-        driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
+        own = driver is None
+        if driver is None:
+            options = webdriver.ChromeOptions()
+            options.binary_location = '/usr/bin/chromium'
+            for flag in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'):
+                options.add_argument(flag)
+            options.add_argument(f'--user-data-dir={work}/profile')
+            driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
         try:
             driver.get(page.as_uri())
             driver.execute_script('document.getElementById("all").className = arguments[0]', classes)
@@ -106,7 +113,10 @@ def build() -> str:
                     break
                 css = now
         finally:
-            driver.quit()
+            if own:
+                driver.quit()
+            else:
+                driver.get('about:blank')  # the page (and its runtime) gone before its folder is
     return css.strip() + '\n'
 
 

@@ -21,8 +21,9 @@ from ..support.browser import (
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    first_load_at,
+    next_load_at,
     no_horizontal_overflow,
-    set_viewport,
     settle,
     signed_in,
     visible,
@@ -49,14 +50,16 @@ def test_the_backups_list_and_the_restore_dialog_at_390_and_1440(driver: WebDriv
     )
     (backups.folder(settings) / f'backoffice-20251231-020000.{suffix}').write_bytes(b'older')
 
+    first_load_at(driver, server.url, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/system')
     visible_text(
         driver,
         taken.name,
     )
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/system')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/system')
         visible_text(driver, 'Not verified: taken before backups were checked when taken.')
         backups_list = driver.find_elements(By.XPATH, '//*[normalize-space(.)="Backups"]')[-1]
         driver.execute_script('arguments[0].scrollIntoView()', backups_list)
@@ -87,10 +90,12 @@ def test_a_failed_jobs_and_the_mail_servers_long_errors_stay_inside_the_page_at_
 
     with pytest.raises(OSError):
         job_runs.record('digests', fails)
+    first_load_at(driver, server.url, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/system')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/system')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/system')
         visible_text(driver, '@relay.example.com>: Relay access denied')
         error = visible_text(driver, 'OSError: The chat channel refused https://hooks.example.com/')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', error)
@@ -125,10 +130,12 @@ def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
 
     with pytest.raises(OSError):
         job_runs.record('customer-reports', fails)
+    first_load_at(driver, server.url, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/system')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/system')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/system')
         # the Outbox check counts the failed emails (this file's and others') and leads to their list
         show = visible_text(driver, 'Show the failed emails')
         settle(driver)

@@ -17,8 +17,9 @@ from ..support.browser import (
     ARTIFACTS,
     RunningServer,
     button,
+    first_load_at,
+    next_load_at,
     no_horizontal_overflow,
-    set_viewport,
     settle,
     signed_in,
     visible_text,
@@ -68,11 +69,13 @@ def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
         webhooks.dispatch_due()
         webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2))
 
+    first_load_at(driver, server.url, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/webhooks')
     visible_text(driver, 'Shop front (order updates)')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/webhooks')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/webhooks')
         visible_text(driver, 'Shop front (order updates)')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'webhooks-{width}.png'))

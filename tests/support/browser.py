@@ -171,6 +171,17 @@ def next_load_at(driver: WebDriver, width: int, height: int) -> None:
     set_viewport(driver, width, height)
 
 
+def first_load_at(driver: WebDriver, base_url: str, width: int, height: int) -> None:
+    """Before the test's first load of the app (the `driver` fixture left the browser on about:blank with no cookie):
+    the window at this size and the width cookie saying so, put in through DevTools (no page of the site needs to be
+    open), so that the first page, signing in on the way included, is served as a browser of that width's would be,
+    and no load is spent only to sign in (issue 12)."""
+    driver.execute_cdp_cmd(
+        'Network.setCookie', {'name': 'bo_width', 'value': str(width), 'path': '/', 'sameSite': 'Lax', 'url': base_url}
+    )
+    set_viewport(driver, width, height)
+
+
 LAID_OUT = """
     const width = arguments[0];
     if (window.innerWidth !== width) return null;
