@@ -19,10 +19,9 @@ from backoffice import changes, formatting, i18n
 from backoffice.config import get_settings
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
-from backoffice.kpi import days
+from backoffice.kpi import days, definitions
 from backoffice.kpi import read as kpi_read
 from backoffice.kpi.periods import shown
-from backoffice.kpi import definitions
 from backoffice.kpi.registry import BY_KEY, KPIS, Day
 from backoffice.models import (
     AlertEvent,
