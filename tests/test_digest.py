@@ -20,7 +20,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, DigestChoice, DigestSend, StaffMail
 from backoffice.models import User as Staff
-from backoffice.services import app_settings, digest, staff_mail, stock, tickets
+from backoffice.services import app_settings, digest, digest_mail, staff_mail, stock, tickets
 
 from .support.factories import make_product, make_role, make_user, submit_request
 from .support.goals import make_objective, put_daily, today
@@ -78,6 +78,34 @@ def test_the_digests_low_stock_leaves_out_products_in_the_trash_or_no_longer_sto
                 )
     count, listed = built(admin).low_stock
     assert (count, [line.title.split()[0] for line in listed]) == (1, ['MUG'])
+
+
+def test_a_first_daily_digest_shows_the_current_low_stock_count_and_compares_only_with_a_recorded_one() -> None:
+    """The first morning's daily digest read "Low-stock products: —": the level is recorded only on the days the KPIs
+    are refreshed, so yesterday had none. The founder reads the count as the Low stock list says it now, with no
+    comparison; once an earlier day was recorded, the card says how it moved."""
+    admin = make_user('admin')
+    for sku in ('MUG', 'CUP'):
+        made = make_product(sku, name=f'{sku} {HOSTILE}', stock_on_hand=1, actor=admin)
+        with session_scope() as session:
+            stock.set_limits(session=session, actor=admin, product_id=made.id, min_qty=5, max_qty=20)
+    yesterday = today() - timedelta(days=1)
+
+    def daily():
+        with read_session() as session:
+            made = digest.build(session=session, actor=admin, first=yesterday, last=yesterday, kpis=['low_stock'])
+        return made, digest_mail.render(made, base_url='https://shop.example', unsubscribe='https://x')
+
+    first, mail = daily()
+    assert [(c.key, c.value, c.change) for c in first.cards] == [('low_stock', '2', None)]
+    assert first.low_stock[0] == 2  # the card and the list below it say the same
+    assert 'Low-stock products: 2' in mail.text and '—' not in mail.text.split('Low-stock products')[1].split('\n')[0]
+    assert 'vs the previous period' not in mail.text
+
+    put_daily('low_stock', {2: 4.0})  # the day before yesterday was recorded: 4 low then
+    later, mail = daily()
+    assert [(c.key, c.value, c.change) for c in later.cards] == [('low_stock', '2', -50.0)]
+    assert 'Low-stock products: 2 -50' in mail.text
 
 
 def mails_to(address: str) -> list[StaffMail]:

@@ -251,6 +251,34 @@ async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(
     assert [r['kind'] for r in table_with(user, 'balance').rows] == ['Receipt', 'Receipt']
 
 
+async def test_a_delivery_note_reference_too_long_is_refused_at_its_field_not_cut(user: User) -> None:
+    """The supplier's reference was kept cut to 80 characters: another delivery note's, which nobody finds by the
+    number on the paper. The dialog says so at the field, keeps what was typed, and receives nothing until it fits."""
+    from backoffice.models import Purchase
+
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=2, actor=manager)
+    hostile = 'DN "<script>x</script>": l\'équipe {n} '
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    user.find(marker='receive-purchase').click()
+    user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
+    user.find(marker='receive-quantity-0').elements.pop().set_value(3)
+    reference = user.find(marker='reference').elements.pop()
+    reference.set_value((hostile * 4)[:81])
+    user.find(marker='receive').click()
+    await user.should_see('Use at most 80 characters (this has 81)', retries=40)
+    assert reference.value == (hostile * 4)[:81]
+    assert level(mug.id).on_hand == 2
+    reference.set_value((hostile * 4)[:80])
+    user.find(marker='receive').click()
+    await user.should_see('Received 3 items', retries=40)
+    with read_session() as session:
+        newest = session.exec(select(Purchase.reference).order_by(Purchase.id.desc())).first()
+    assert newest == (hostile * 4)[:80].strip()
+    assert level(mug.id).on_hand == 5
+
+
 async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: User) -> None:
     from backoffice.models import Return
     from backoffice.services import tickets

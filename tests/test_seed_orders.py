@@ -95,3 +95,49 @@ def test_paid_seeded_orders_have_invoices_numbered_by_payment_date_and_live_ones
         live = invoices.issue_invoice(session=session, actor=manager, order_id=order.id)
     this_year = [i.sequence for i in issued if i.year == datetime.now(UTC).year]
     assert live.sequence == max(this_year, default=0) + 1
+
+
+def test_a_seeded_products_stock_history_shows_its_sales_down_to_what_is_on_hand() -> None:
+    """The demo's products had a year of shipped orders but a stock history of one line, 'Opening stock', dated today:
+    no sale anywhere. Each shipped line is now a sale in the ledger, as the stock service books it (at the parcel's
+    time, naming its order), after an opening stock dated before the year of orders, the balance going down to what
+    is on hand."""
+    from backoffice.models import MovementKind, StockLevel, StockMovement
+    from backoffice.stored_text import sentence, show, stored
+
+    assert main(['seed', '--orders', '300', '--seed', '4']) == 0
+    manager = make_user('manager')
+    with read_session() as session:
+        delivered = session.exec(select(Order).where(Order.status == 'delivered').order_by(Order.id)).first()
+        shipped_at = session.exec(select(Shipment.shipped_at).where(Shipment.order_id == delivered.id)).one()
+        line = orders.order_lines(session, delivered.id)[0]
+        history = stock.ledger(session=session, actor=manager, product_id=line.product_id, limit=10_000)
+        sale = [m for m in history if m.order_id == delivered.id]
+        assert [(m.kind, m.quantity) for m in sale] == [(MovementKind.sale, -line.quantity)]
+        assert sale[0].created_at.replace(tzinfo=None) == shipped_at.replace(tzinfo=None)
+        assert show(sale[0].reason, sale[0].reason_key, sale[0].reason_params) == f'Order {delivered.number}'
+        said = stored(sentence(stock.SALE_REASON, number=delivered.number))  # what services/stock.ship writes
+        assert (sale[0].reason, sale[0].reason_key, sale[0].reason_params) == said
+        shipped_lines = session.exec(
+            select(OrderLine.order_id, OrderLine.quantity)
+            .join(Shipment, Shipment.order_id == OrderLine.order_id)
+            .where(OrderLine.product_id == line.product_id)
+        ).all()
+        sales = [m for m in history if m.kind == MovementKind.sale]
+        assert sorted((m.order_id, -m.quantity) for m in sales) == sorted(shipped_lines)
+        first_order = session.exec(select(Order.placed_at).order_by(Order.placed_at)).first()
+        for level in session.exec(select(StockLevel)):
+            movements = session.exec(
+                select(StockMovement).where(StockMovement.product_id == level.product_id).order_by(StockMovement.id)
+            ).all()
+            opening, rest = movements[0], movements[1:]
+            assert (opening.kind, opening.reason) == (MovementKind.receipt, 'Opening stock')
+            assert opening.created_at.replace(tzinfo=None) < first_order.replace(tzinfo=None)
+            balance = opening.quantity
+            for movement in rest:  # in the order they happened, each balance what the one before left
+                balance += movement.quantity
+                assert movement.balance == balance >= 0
+            assert [m.created_at for m in rest] == sorted(m.created_at for m in rest)
+            assert balance == level.on_hand
+        assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []

@@ -69,6 +69,26 @@ def test_adjustments_need_a_reason_and_never_take_reserved_stock(manager) -> Non
     assert ledger_is_consistent()
 
 
+def test_a_reason_too_long_for_the_ledger_is_refused_at_its_field_not_cut(manager) -> None:
+    """A reason over 300 characters was booked cut to 300: the ledger showed a reason the person never wrote (its end,
+    "not to be sold", lost). It is refused at the field with its length; one that fits is kept whole, hostile text
+    and all."""
+    mug = make_product('MUG', stock_on_hand=5, actor=manager)
+    hostile = 'Zoë "<script>alert(1)</script>": l\'équipe {sku} '
+    too_long = (hostile * 10)[:290] + ' not to be sold'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-1, reason=too_long)
+    assert refused.value.errors == {'reason': 'Use at most 300 characters (this has 305)'}
+    assert level(mug.id).on_hand == 5
+    fits = too_long[:285] + ' not sold'
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-1, reason=fits)
+    with read_session() as session:
+        booked = stock.ledger(session=session, actor=manager, product_id=mug.id)[0]
+    assert (booked.quantity, booked.reason) == (-1, ' '.join(fits.split()))
+    assert ledger_is_consistent()
+
+
 def test_the_ledger_sums_to_the_stock_through_receipts_sales_returns_and_adjustments(manager) -> None:
     mug = make_product('MUG', stock_on_hand=10, actor=manager)
     tee = make_product('TEE', stock_on_hand=4, actor=manager)

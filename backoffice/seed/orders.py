@@ -1,12 +1,14 @@
 """Deterministic orders for the demo and the benchmark: a year of orders with lines, payments, invoices and shipments,
 priced as services/orders.py prices them (the VAT rate and shipping of /settings), in bulk (core inserts of big
-batches), with stock levels that match what the open orders reserve. The same seed and day give the same orders."""
+batches), with stock levels that match what the open orders reserve and a stock ledger holding each shipped line as
+a sale. The same seed and day give the same orders."""
 
 from __future__ import annotations
 
 import heapq
 import random
 import time
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -15,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, func, insert, text
+from sqlalchemy import JSON, Column, MetaData, Table, Text, func, insert, text
 from sqlmodel import Session, col, select
 
 from backoffice.db import compact_json
@@ -40,7 +42,8 @@ from backoffice.seed.people import big_page_cache, seed_customers
 from backoffice.services import app_settings, numbering
 from backoffice.services import invoice_issue as invoice_service
 from backoffice.services.orders import FIRST_NUMBER
-from backoffice.stored_text import money, sentence, word
+from backoffice.services.stock import SALE_REASON
+from backoffice.stored_text import money, sentence, stored, word
 
 CHUNK = 10_000
 BULK = 20_000  # from this many orders: the search index is rebuilt once at the end, no timeline entries
@@ -140,6 +143,9 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
         session.exec(select(Carrier.id, Carrier.tracking_url_template, Carrier.name).order_by(col(Carrier.id)))
     )
     buyers = _business_buyers(session)
+    # the stock this seed makes: a level for each stocked product without one, whose ledger holds its shipped sales
+    known = set(session.exec(select(StockLevel.product_id)))
+    sales = {p.id: _Sales() for p in products if p.stocked and p.id not in known}
     first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
     bulk = orders >= BULK
@@ -160,6 +166,7 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
         invoices,
         buyers,
         random.Random(seed + 1),
+        sales,
     )
     with big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
@@ -178,7 +185,9 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     invoices.move_counters()
     if session.get_bind().dialect.name == 'postgresql':  # ids were given explicitly: move the sequence past them
         session.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))"))
-    _stock_for(session, rng, [p[0] for p in products if p.stocked], reserved)
+    _stock_for(
+        session, rng, sales, reserved, anchor - timedelta(seconds=span_of_orders() + DAY), first_id, first_number
+    )
     if bulk:
         for table in ('orders', 'order_lines', 'payments', 'shipments', 'invoices'):
             session.execute(text(f'ANALYZE {table}'))
@@ -331,12 +340,13 @@ def _orders(
     invoices: _InvoiceQueue,
     buyers: dict[int, _Buyer],
     late: random.Random,
+    sales: dict[int, _Sales],
 ) -> Iterator[tuple]:
     random_, choice, randint = rng.random, rng.choice, rng.randint
     vat, shipping_fee, free_from = terms
     tax_rate = Decimal(vat).scaleb(-4)  # 2000 → 0.2000
     currencies = list(by_currency)
-    span = 365 * DAY
+    span = span_of_orders()
     signed_up = [_aware(customer[3]) for customer in customers]
     for i in range(count):
         order_id = first_id + i
@@ -448,6 +458,10 @@ def _orders(
                 }
                 if delivered < anchor:
                     status, values['delivered_at'] = 'delivered', delivered
+                at = (shipped - EPOCH) // MICROSECOND
+                for line in lines:  # the goods left the shelf: a sale movement each, as services/stock.ship books it
+                    if (sold := sales.get(line['product_id'])) is not None:
+                        sold.add(at, order_id, line['quantity'])
         if status in ('pending', 'paid', 'packed'):
             for line in lines:
                 reserved[line['product_id']] = reserved.get(line['product_id'], 0) + line['quantity']
@@ -597,45 +611,132 @@ def _company_of(buyer: _Buyer | None) -> dict[str, str]:
     return {'company': buyer.company, 'vat_number': buyer.vat_number} if buyer is not None else {}
 
 
-def _stock_for(session: Session, rng: random.Random, product_ids: list[int], reserved: dict[int, int]) -> None:
-    """Stock levels for products that have none: on hand enough for what open orders reserve (a receipt movement, so
-    the ledger sums to it), a few of them low, min/max on most."""
-    known = set(session.exec(select(StockLevel.product_id)))
+def span_of_orders() -> float:
+    """The seconds the seeded orders are placed over: a year."""
+    return 365 * DAY
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class _Sales:
+    """A product's shipped sales, compactly (a million orders ship about 1.7 million lines): when (microseconds since
+    the epoch), which order, how many."""
+
+    __slots__ = ('at', 'orders', 'quantities')
+
+    def __init__(self) -> None:
+        self.at, self.orders, self.quantities = array('q'), array('q'), array('l')
+
+    def add(self, at: int, order_id: int, quantity: int) -> None:
+        self.at.append(at)
+        self.orders.append(order_id)
+        self.quantities.append(quantity)
+
+    def total(self) -> int:
+        return sum(self.quantities)
+
+    def in_order(self) -> Iterator[tuple[int, int, int]]:
+        """(when, order, quantity) by when they shipped (then by order)."""
+        at, orders, quantities = self.at, self.orders, self.quantities
+        for k in sorted(range(len(at)), key=lambda k: (at[k], orders[k])):
+            yield at[k], orders[k], quantities[k]
+
+
+def _stock_for(
+    session: Session,
+    rng: random.Random,
+    sales: dict[int, _Sales],
+    reserved: dict[int, int],
+    opened: datetime,
+    first_id: int,
+    first_number: int,
+) -> None:
+    """Stock levels for the stocked products that had none: on hand enough for what open orders reserve, a few of them
+    low, min/max on most; and their ledger as the stock service would have written it, summing to on hand: the
+    opening stock (a receipt before the year of orders), then a sale for each shipped line, at its shipment's time,
+    naming its order, the balance going down (a product's stock history shows its sales)."""
     skus = dict(session.exec(select(Product.id, Product.sku)).all())
     now = datetime.now(UTC)
-    for product_id in product_ids:
-        if product_id in known:
-            continue
+    opening: list[dict[str, Any]] = []
+    streams = []
+    for product_id, sold in sales.items():
         held = reserved.get(product_id, 0)
         minimum = rng.choice((0, 5, 10, 20))
         free = rng.randint(0, minimum) if minimum and rng.random() < 0.15 else rng.randint(15, 120)
         on_hand = held + free
-        level = StockLevel(
-            product_id=product_id,
-            sku=skus[product_id],
-            on_hand=on_hand,
-            reserved=held,
-            available=free,
-            min_qty=minimum,
-            max_qty=minimum * 6 if minimum else 0,
-            low_stock=bool(minimum) and free <= minimum,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(level)
-        if on_hand:
-            session.add(
-                StockMovement(
-                    product_id=product_id,
-                    kind=MovementKind.receipt,
-                    quantity=on_hand,
-                    balance=on_hand,
-                    reason='Opening stock',
-                    reason_key=N_('Opening stock'),  # « Stock initial » to a French reader
-                    reason_params={},
-                    created_at=now,
-                )
+        session.add(
+            StockLevel(
+                product_id=product_id,
+                sku=skus[product_id],
+                on_hand=on_hand,
+                reserved=held,
+                available=free,
+                min_qty=minimum,
+                max_qty=minimum * 6 if minimum else 0,
+                low_stock=bool(minimum) and free <= minimum,
+                created_at=now,
+                updated_at=now,
             )
+        )
+        start = on_hand + sold.total()
+        if start:
+            opening.append(
+                {
+                    'product_id': product_id,
+                    'kind': MovementKind.receipt.value,
+                    'quantity': start,
+                    'balance': start,
+                    'reason': OPENING[0],
+                    'reason_key': OPENING[1],  # « Stock initial » to a French reader
+                    'reason_params': OPENING[2],
+                    'created_at': opened,
+                }
+            )
+            streams.append(_balances(product_id, start, sold))
+    if opening:
+        _insert(session, StockMovement.__table__, opening)
+    # every product's sales in one line of time, so the ledger's ids follow the days as a live shop's do
+    number_of = first_number - first_id
+    rows = (
+        {
+            'product_id': product_id,
+            'kind': MovementKind.sale.value,
+            'quantity': -quantity,
+            'balance': balance,
+            'reason': f'Order {order_id + number_of}',
+            'reason_key': SALE_REASON,
+            'reason_params': f'{{"number": "{order_id + number_of}"}}',  # a number's digits: JSON as it is
+            'order_id': order_id,
+            'created_at': EPOCH + at * MICROSECOND,
+        }
+        for at, order_id, product_id, quantity, balance in heapq.merge(*streams)
+    )
+    for batch in _batches(rows, CHUNK):
+        _insert(session, _SALES, batch)
+
+
+# the ledger's table with its values' JSON written by the seed (a sale's is the same few characters each time: the
+# JSON type's encoding of 1.7 million of them was a quarter of the seed's added time), read back as the app's
+_SALES = Table(
+    StockMovement.__table__.name,
+    MetaData(),
+    *(
+        Column(column.name, Text() if column.name == 'reason_params' else column.type)
+        for column in StockMovement.__table__.c
+    ),
+)
+
+
+def _balances(product_id: int, start: int, sold: _Sales) -> Iterator[tuple[int, int, int, int, int]]:
+    balance = start
+    for at, order_id, quantity in sold.in_order():
+        balance -= quantity
+        yield at, order_id, product_id, quantity, balance
+
+
+OPENING = stored(sentence(N_('Opening stock')))
 
 
 def _money(cents: int) -> Decimal:

@@ -4,6 +4,7 @@ hourly `digests` job (each period once: a unique `DigestSend` per period), and t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from datetime import UTC, date, datetime, timedelta
@@ -18,10 +19,10 @@ from backoffice import changes, formatting, i18n
 from backoffice.config import get_settings
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
-from backoffice.kpi import days
+from backoffice.kpi import days, definitions
 from backoffice.kpi import read as kpi_read
 from backoffice.kpi.periods import shown
-from backoffice.kpi.registry import KPIS
+from backoffice.kpi.registry import BY_KEY, KPIS, Day
 from backoffice.models import (
     AlertEvent,
     AlertRule,
@@ -161,10 +162,28 @@ def _cards(
             cache[(first, last)] = cards
     wanted = set(keys or [])
     return [
-        CardLine(c.key, c.label, shown(c.key, c.value), c.change, c.good, c.spark, points=c.unit == 'percent')
+        _now_if_unrecorded(session, c) if c.value is None and BY_KEY[c.key].snapshot else _card_line(c)
         for c in cards
         if not wanted or c.key in wanted
     ]
+
+
+def _card_line(c: kpi_read.Card) -> CardLine:
+    return CardLine(c.key, c.label, shown(c.key, c.value), c.change, c.good, c.spark, points=c.unit == 'percent')
+
+
+def _now_if_unrecorded(session: Session, card: kpi_read.Card) -> CardLine:
+    """A level (the low-stock count) is recorded only on the days the KPIs were refreshed: the first morning's daily
+    digest had none for yesterday and read "—". Its figure now, as the section listing the rows says it, compared
+    only with a recorded figure of the period before."""
+    kpi = BY_KEY[card.key]
+    now = utcnow()
+    value = kpi.compute(Day(session, now, now, definitions.current(session=session))).value
+    change = None
+    if value is not None and card.previous:
+        change = round(100 * (value - card.previous) / abs(card.previous), 1)
+    good = None if not change else (change > 0) == (kpi.good == 'up')
+    return _card_line(dataclasses.replace(card, value=value, change=change, good=good))
 
 
 def _goals(session: Session, actor: User) -> list[GoalLine]:

@@ -63,6 +63,9 @@ def receive_purchase(
     )
 
 
+MAX_REFERENCE = 80  # characters of a purchase's reference (Purchase.reference)
+
+
 def create_purchase(
     *,
     session: Session,
@@ -77,6 +80,15 @@ def create_purchase(
     or ordered (nothing moves until it is received). The supplier is one of the suppliers (`supplier_id`); a name
     alone is kept as typed and linked to the supplier of that name if there is one."""
     require(actor, 'catalog.write')
+    reference = (reference or '').strip()
+    if len(reference) > MAX_REFERENCE:  # cut to fit, it was another delivery note's, found by nobody searching for it
+        raise ValidationFailed(
+            {
+                'reference': _('Use at most {maximum} characters (this has {length})').format(
+                    maximum=MAX_REFERENCE, length=len(reference)
+                )
+            }
+        )
     chosen = _supplier_of(session, supplier_id, supplier)
     wanted = _valid_lines(session, lines, received=received)
     now = utcnow()
@@ -92,7 +104,7 @@ def create_purchase(
     purchase = Purchase(
         supplier=chosen.name[:120] if chosen else ' '.join(supplier.split())[:120],
         supplier_id=chosen.id if chosen else None,
-        reference=reference.strip()[:80],
+        reference=reference,
         status=PurchaseStatus.ordered,
         ordered_at=now,
         line_count=len(wanted),

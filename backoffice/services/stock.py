@@ -187,7 +187,7 @@ def move(
         kind=kind,
         quantity=quantity,
         balance=level.on_hand,
-        reason=text[:300],
+        reason=text[:MAX_REASON],
         reason_key=key,
         reason_params=params,
         order_id=order_id,
@@ -411,6 +411,10 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     reason = ' '.join((reason or '').split())
     if not reason:
         errors['reason'] = _('Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")')
+    elif len(reason) > MAX_REASON:  # the ledger keeps 300: cut, the reason read as something else
+        errors['reason'] = _('Use at most {maximum} characters (this has {length})').format(
+            maximum=MAX_REASON, length=len(reason)
+        )
     quantity = quantity_of(quantity, errors, allow_negative=True)
     if errors:
         raise ValidationFailed(errors)
@@ -439,6 +443,9 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
     return movement
+
+
+MAX_REASON = 300  # characters of a movement's reason (StockMovement.reason)
 
 
 def record_count(
