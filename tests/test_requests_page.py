@@ -539,6 +539,27 @@ async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_
     assert (logged.customer_id, logged.subject) == (known.customer_id, 'Call: "refund" <script>x</script>')
 
 
+async def test_the_callers_picker_finds_them_by_surname_then_first_name(user: User) -> None:
+    """The customer picker read what was typed as one phrase: 'Smith Anna' found nobody named 'Anna Smith'. It reads
+    several words as the list's search does: as typed first, else each word in any order."""
+    agent = make_user('agent')
+    submit_request('Earlier', email='anna.smith.call@example.com', name='Anna Smith: "VIP" <b>x</b>')
+    submit_request('Other', email='anna.other.call@example.com', name='Anna Other')
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    await user.should_see('Customer')
+    picker = max(
+        (e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id
+    )
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends as the agent types in the field
+        typed(SimpleNamespace(args='smith "vip" anna'))
+    assert list(picker.options.values()) == ['anna.smith.call@example.com']
+    with user.client:
+        typed(SimpleNamespace(args='Anna'))
+    assert set(picker.options.values()) == {'anna.smith.call@example.com', 'anna.other.call@example.com'}
+
+
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')
