@@ -32,6 +32,7 @@ from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.date_input import DateInput
+from components.first_suggestion import enter_takes_the_first
 from components.forms import FAILED, call, confirm, page_dialog
 from components.kept_cards import KeptCards
 from components.links import record_link
@@ -586,9 +587,10 @@ class RequestScreen:
             ui.label().classes('text-sm text-indigo-900 bg-blue-50 p-2 rounded w-full').mark('colleague-writing')
         )
         self.writers.set_visibility(False)
-        # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
+        # typed into: a word of a reply's title or text narrows the list, its first highlighted; Enter takes it,
+        # arrows pick another
         ui.add_css(CANNED_MENU_CSS)
-        self.canned_select = (
+        self.canned_select = enter_takes_the_first(
             ui.select(
                 {},
                 label=_('Canned reply'),
