@@ -34,6 +34,7 @@ from components.attachments import AttachmentPicker
 from components.date_input import DateInput
 from components.first_suggestion import enter_takes_the_first
 from components.forms import FAILED, call, confirm, page_dialog
+from components.in_page_type_ahead import narrowed_as_searched
 from components.kept_cards import KeptCards
 from components.links import record_link
 from components.related_requests import customer_history, related_panel
@@ -350,6 +351,7 @@ class RequestScreen:
                         on_change=lambda e: self._change(assignee_id=e.value) if e.value != current else None,
                     )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
+                    narrowed_as_searched(assignee, options)  # 'okafor sam' finds 'Sam Okafor'
                     if ASSIGN_TO_ME.offered(ticket, self.user):  # as the list offers it: not theirs, not closed
                         ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat').mark(
                             'assign-to-me'

@@ -41,6 +41,7 @@ from backoffice.models import User
 from backoffice.permissions import can
 
 T = TypeVar('T')
+K = TypeVar('K')
 
 COMMON_TERM = 2000  # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
 COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
@@ -189,6 +190,19 @@ def type_ahead(session: Session, resource: Resource, term: str, read: Callable[[
     reads several words (`first_reading`): `read` runs its query with the condition that the records hold the term
     as typed, and when that finds nothing, each word (`contains`), in any order: 'Smith Anna' finds 'Anna Smith'."""
     return first_reading(term, lambda terms: read(and_(*(contains(session, resource, word) for word in terms))))
+
+
+def in_labels(labels: dict[K, str], term: str) -> dict[K, str]:
+    """The choices a type-ahead whose whole list is in the page (staff, products, suppliers) keeps for what was typed,
+    read as every search reads it (`first_reading`), case and accents ignored: 'okafor sam' keeps 'Sam Okafor'. All
+    of them for a blank term."""
+
+    def read(terms: tuple[str, ...]) -> dict[K, str]:
+        wanted = [fold(word) or '' for word in terms]
+        return {key: label for key, label in labels.items() if all(w in (fold(str(label)) or '') for w in wanted)}
+
+    found = first_reading(term, read)
+    return dict(labels) if found is None else found
 
 
 def _any(session: Session, resource: Resource, actor: User | None, conditions: list[ColumnElement[bool]]) -> bool:
