@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -61,7 +62,7 @@ def search(*, session: Session, actor: Any, term: str) -> list[Hit]:
     hits: list[Hit] = []
     for record_type in RECORD_TYPES:
         if can(actor, record_type.permission()):
-            found = first_reading(term, lambda terms, of=record_type: of.find(session, actor, terms))
+            found = first_reading(term, partial(record_type.find, session, actor))
             hits.extend((found or [])[:PER_TYPE])
     return hits
 
