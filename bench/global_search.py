@@ -80,7 +80,9 @@ def measure(runs: int) -> str:
         ('product SKU prefix', product.sku[:5]),
         ('product name prefix', product.name[:5]),
         ('content slug prefix', entry.slug[:5] if entry else 'terms'),
+        ('name, surname first', ' '.join(reversed(customer.name.split()))),  # as typed finds none: each word
         ('one common letter', 'a'),
+        ('two words, no hit', 'zzqx nothing'),
         ('no hit', 'zzqx-nothing'),
     ]
 

@@ -20,6 +20,7 @@ from backoffice.services import app_settings, bills, crud
 
 from .date_input import DateInput
 from .forms import FAILED, call, error_line, page_dialog
+from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 
 Refresh = Callable[[], Awaitable[Any]]
@@ -35,11 +36,12 @@ def new_bill(user: User) -> None:
         ui.label(_('Enter a supplier bill')).classes('text-lg font-medium')
         if not suppliers:
             ui.label(_('Add the supplier first, under Suppliers.')).classes('text-sm text-gray-600')
-        supplier = (
+        supplier = narrowed_as_searched(
             ui.select(suppliers, label=_('Supplier'), with_input=True)
             .props('outlined dense')
             .classes('w-full')
-            .mark('bill-supplier')
+            .mark('bill-supplier'),
+            suppliers,
         )
         with ui.row().classes('w-full gap-2 flex-wrap sm:flex-nowrap'):
             number = ui.input(_("Supplier's bill number")).props('outlined dense').classes('w-full sm:grow')

@@ -17,6 +17,7 @@ from backoffice.resources import RESOURCES
 from backoffice.services import crud, orders
 
 from .forms import FAILED, call, page_dialog
+from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
 
@@ -105,11 +106,12 @@ class DraftDialog:
             self.products[product_id] = _('Product {id}').format(id=product_id)
         # a phone puts the product on its own row, its quantity and discount below (three in a row squeezed them)
         with self.lines_box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
-            product = (
+            product = narrowed_as_searched(
                 ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
                 .props('outlined dense')
                 .classes('w-full sm:w-auto sm:grow')
-                .mark(f'draft-product-{len(self.lines)}')
+                .mark(f'draft-product-{len(self.lines)}'),
+                self.products,
             )
             amount = (
                 WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15

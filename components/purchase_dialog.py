@@ -19,6 +19,7 @@ from backoffice.services import bills, crud, purchases
 
 from .bill_dialogs import bill_from_purchase
 from .forms import FAILED, call, error_line, page_dialog
+from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
 
@@ -49,11 +50,12 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         icon='move_to_inbox',
                         on_click=open_order,
                     ).props('flat dense no-caps').mark(f'open-purchase-{purchase.id}')
-        supplier = (
+        supplier = narrowed_as_searched(
             ui.select(suppliers, label=_('Supplier'), with_input=True, clearable=True)
             .props('outlined dense')
             .classes('w-full')
-            .mark('supplier')
+            .mark('supplier'),
+            suppliers,
         )
         reference = (
             ui.input(_('Reference (order or delivery note)'))
@@ -67,11 +69,12 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             # on a phone the product takes the line and its quantity and cost go under it; an error (a cost of 12.345)
             # is in the flow and pushes the next line down (hide-bottom-space), not over "Add a product"
             with box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
-                product = (
+                product = narrowed_as_searched(
                     ui.select(products, label=_('Product'), with_input=True)
                     .props('outlined dense hide-bottom-space')
                     .classes('w-full sm:w-auto sm:grow min-w-0')
-                    .mark(f'receive-product-{len(lines)}')
+                    .mark(f'receive-product-{len(lines)}'),
+                    products,
                 )
                 quantity = (
                     WholeNumberInput(_('Qty'), value=1)

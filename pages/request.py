@@ -32,7 +32,9 @@ from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.date_input import DateInput
+from components.first_suggestion import enter_takes_the_first
 from components.forms import FAILED, call, confirm, page_dialog
+from components.in_page_type_ahead import narrowed_as_searched
 from components.kept_cards import KeptCards
 from components.links import record_link
 from components.related_requests import customer_history, related_panel
@@ -349,6 +351,7 @@ class RequestScreen:
                         on_change=lambda e: self._change(assignee_id=e.value) if e.value != current else None,
                     )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
+                    narrowed_as_searched(assignee, options)  # 'okafor sam' finds 'Sam Okafor'
                     if ASSIGN_TO_ME.offered(ticket, self.user):  # as the list offers it: not theirs, not closed
                         ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat').mark(
                             'assign-to-me'
@@ -586,9 +589,10 @@ class RequestScreen:
             ui.label().classes('text-sm text-indigo-900 bg-blue-50 p-2 rounded w-full').mark('colleague-writing')
         )
         self.writers.set_visibility(False)
-        # typed into: a word of a reply's title or text narrows the list, arrows and Enter pick one
+        # typed into: a word of a reply's title or text narrows the list, its first highlighted; Enter takes it,
+        # arrows pick another
         ui.add_css(CANNED_MENU_CSS)
-        self.canned_select = (
+        self.canned_select = enter_takes_the_first(
             ui.select(
                 {},
                 label=_('Canned reply'),

@@ -239,6 +239,9 @@ def test_the_picker_finds_the_duplicate_as_the_type_ahead_does_without_accents_a
             return set(customer_merge.candidates(session=session, actor=manager, customer_id=keep.id, text=text))
 
     assert found('jose lopez') == {twin.id}
+    assert found('lopez jose') == {twin.id}  # the surname first: each word, in any order
+    assert found('lopez "o\'brien" <script> jose') == {twin.id}
+    assert found('lopez kept') == set()
     assert found('JOSÉ LÓPEZ') == {twin.id}
     assert found('06 12 34 56 78') == {twin.id}
     assert found('+33612345678') == {twin.id}

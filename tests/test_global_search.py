@@ -191,3 +191,25 @@ def test_a_companys_name_finds_its_contacts_as_customers_naming_their_company() 
         ('Company', 'Acmé: "<script>x</script>" O\'Brien'),
     ]
     assert kinds_and_titles(make_user(Role.agent), 'nowhere co') == []
+
+
+def test_several_words_find_a_name_in_any_order_and_a_name_as_typed_first() -> None:
+    """As a list's search: the words as typed when a name starts with them, else each word, one of them starting the
+    name, in any order; a repeated or lone short word is no start."""
+    agent = make_user('agent')
+    anna = make_customer('anna.words@example.com', name='Anna Maria Smith')
+    smithers = make_customer('smithers.words@example.com', name='Smithers, Anna "<b>"')
+    make_company('Smith & Sons: "Anna" <b>Ltd</b>')
+    assert kinds_and_titles(agent, 'Anna Maria') == [('Customer', 'Anna Maria Smith')]  # as typed: no more
+    assert kinds_and_titles(agent, 'smith anna') == [
+        ('Customer', 'Smithers, Anna "<b>"'),  # its name starts with 'smith'
+        ('Customer', 'Anna Maria Smith'),
+        ('Company', 'Smith & Sons: "Anna" <b>Ltd</b>'),
+    ]
+    assert {h.link for h in search(agent, 'SMÏTH   ánna')} >= {
+        f'/customers?open={anna.id}',
+        f'/customers?open={smithers.id}',
+    }
+    assert kinds_and_titles(agent, 'smith zed') == []  # each word, or nothing
+    assert kinds_and_titles(agent, 'maria "<b>" anna') == []  # each word, in the one name
+    assert kinds_and_titles(agent, '<b> smithers') == [('Customer', 'Smithers, Anna "<b>"')]

@@ -81,3 +81,22 @@ async def test_a_name_typed_without_its_accents_finds_the_customer(user: User) -
     await eventually(lambda: ('Customer', accented) in hits(user), message='the customer is found without accents')
     search.clear().type('ZOË LÖPEZ')  # other accents, in capitals
     await eventually(lambda: ('Customer', accented) in hits(user), message='the customer is found with other accents')
+
+
+async def test_a_name_typed_surname_first_finds_the_customer_and_the_product_its_words_in_any_order(
+    user: User,
+) -> None:
+    """The header's search reads several words as the lists do: as typed, else each word in any order ('Smith Anna'
+    found nobody: the names were read as one prefix)."""
+    named = 'Anna Smith: "<script>alert(1)</script>"'
+    make_customer('a.smith.order@example.com', name=named)
+    make_customer('anna.other@example.com', name='Anna Karenina')  # the first name alone is not enough
+    make_product('MUG-77', name='Mug "Ocean" <b>blue</b>')
+    await signed_in(user, make_user('agent').email)
+    search = user.find(marker='global-search')
+    search.type('Smith Anna')
+    await eventually(lambda: hits(user) == [('Customer', named)], message='the surname first finds the customer')
+    search.clear().type('ocean" mug')  # a word that starts the name, the other anywhere in it
+    await eventually(lambda: hits(user) == [('Product', 'Mug "Ocean" <b>blue</b>')], message='the product by words')
+    search.trigger('keydown.enter')
+    await eventually(lambda: '/products?open=' in user.back_history[-1], message='Enter opened the product')

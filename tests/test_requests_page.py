@@ -539,6 +539,49 @@ async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_
     assert (logged.customer_id, logged.subject) == (known.customer_id, 'Call: "refund" <script>x</script>')
 
 
+async def test_the_callers_picker_finds_them_by_surname_then_first_name(user: User) -> None:
+    """The customer picker read what was typed as one phrase: 'Smith Anna' found nobody named 'Anna Smith'. It reads
+    several words as the list's search does: as typed first, else each word in any order."""
+    agent = make_user('agent')
+    submit_request('Earlier', email='anna.smith.call@example.com', name='Anna Smith: "VIP" <b>x</b>')
+    submit_request('Other', email='anna.other.call@example.com', name='Anna Other')
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    await user.should_see('Customer')
+    picker = max(
+        (e for e in user.find(kind=ui.select).elements if e.props.get('label') == 'Customer'), key=lambda e: e.id
+    )
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends as the agent types in the field
+        typed(SimpleNamespace(args='smith "vip" anna'))
+    assert list(picker.options.values()) == ['anna.smith.call@example.com']
+    with user.client:
+        typed(SimpleNamespace(args='Anna'))
+    assert set(picker.options.values()) == {'anna.smith.call@example.com', 'anna.other.call@example.com'}
+
+
+async def test_the_assignee_is_found_by_surname_then_first_name_and_picked(user: User) -> None:
+    """The assignee field kept only the names holding what was typed as one phrase: 'okafor sam' found nobody named
+    'Sam Okafor'. It narrows as every search does: as typed first, else each word in any order, accents ignored."""
+    agent = make_user('agent', name='Ada Agent')
+    sam = make_user('agent', name='Sam Okafor: "<b>lead</b>"')
+    make_user('agent', name='Samira Ökafor-Lund')
+    ticket = submit_request('Who takes it: "<script>x</script>"', email='assign.words@example.com')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    picker = user.find(marker='assignee').elements.pop()
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends as the agent types in the field
+        typed(SimpleNamespace(args='okafor "<b>lead</b>" SAM'))
+    assert list(picker.options.values()) == ['Sam Okafor: "<b>lead</b>"']
+    with user.client:
+        typed(SimpleNamespace(args='okafor'))  # as typed, accents ignored: both
+    assert set(picker.options.values()) == {'Sam Okafor: "<b>lead</b>"', 'Samira Ökafor-Lund'}
+    picker.set_value(sam.id)
+    await user.should_see('Saved')
+    assert stored_request(ticket.number).assignee_id == sam.id
+
+
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')

@@ -4,10 +4,10 @@ search term becomes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -39,6 +39,9 @@ from backoffice.listing.counts import planned_rows
 from backoffice.listing.folding import fold
 from backoffice.models import User
 from backoffice.permissions import can
+
+T = TypeVar('T')
+K = TypeVar('K')
 
 COMMON_TERM = 2000  # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
 COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
@@ -136,29 +139,70 @@ def search_index_suspended(session: Session | Connection, table_name: str) -> It
 MAX_WORDS = 5  # a search of more words than this is read as one phrase only
 
 
+def readings(term: str) -> list[tuple[str, ...]]:
+    """How what was typed is read, in turn (`first_reading`): one word as itself ('doe  doe' is 'doe'); several words
+    as typed first (a name, a phrase, a phone number with spaces), then each word on its own, in any order ('Smith
+    Anna' finds 'Anna Smith'); more than MAX_WORDS words as typed only."""
+    words = tuple(dict.fromkeys(term.split()))
+    if len(words) <= 1:
+        return [words] if words else []
+    return [(term,)] if len(words) > MAX_WORDS else [(term,), words]
+
+
+def first_reading(term: str, read: Callable[[tuple[str, ...]], T], found: Callable[[T], bool] = bool) -> T | None:
+    """The one rule every search of several words follows — a list's search, the header's search, a type-ahead: what
+    `read` gives for the term as typed when `found` says it finds something, else for each word on its own
+    (`readings`); None for a blank term. Not always by words: 'Person 1234' would also find every 'Person 12340' and
+    request '#1234', and cost ~15 times the phrase's read (bench/requests_search.py)."""
+    result: T | None = None
+    ways = readings(term)
+    for number, terms in enumerate(ways, start=1):
+        result = read(terms)
+        if number == len(ways) or found(result):
+            break
+    return result
+
+
 def search_conditions(
     session: Session, resource: Resource, term: str, dialect: str, actor: User | None = None
 ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """Case-insensitive 'contains' over the resource's search fields, and over those of the resources it searches
     through (`search_related`, for an actor who may read them): (the condition to read with, its LIKE twin).
 
-    Several words are read as typed first (a name, a phrase, a phone number with spaces); when no record holds them
-    so, as each word somewhere in the record's fields, in any order: 'refund now' finds 'Refund "now": the mug
-    broke'. Not always by words: 'Person 1234' would also find every 'Person 12340' and request '#1234', and cost
-    ~15 times the phrase's read (bench/requests_search.py). Each word is searched as one term is (its index on SQLite;
-    on PostgreSQL its LIKE twin, which the trigram indexes serve by themselves: the one-term form names a CTE per
-    table, which two words would name twice)."""
-    words = list(dict.fromkeys(term.split()))
-    if not words:
-        return [], []
-    if len(words) == 1:  # 'doe  doe' is 'doe'
-        return _term_conditions(session, resource, words[0], dialect, actor)
-    whole = _term_conditions(session, resource, term, dialect, actor)
-    if len(words) > MAX_WORDS or _any(session, resource, actor, whole[0]):
-        return whole
-    each = [_term_conditions(session, resource, word, dialect, actor) for word in words]
-    read = [conditions if dialect != 'postgresql' else like for conditions, like in each]
-    return [and_(*(and_(*conditions) for conditions in read))], [and_(*(and_(*like) for _, like in each))]
+    Several words are read as `first_reading` says: as typed when any record holds them so, else as each word
+    somewhere in the record's fields, in any order: 'refund now' finds 'Refund "now": the mug broke'. Each word is
+    searched as one term is (its index on SQLite; on PostgreSQL its LIKE twin, which the trigram indexes serve by
+    themselves: the one-term form names a CTE per table, which two words would name twice)."""
+
+    def read(terms: tuple[str, ...]) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+        if len(terms) == 1:
+            return _term_conditions(session, resource, terms[0], dialect, actor)
+        each = [_term_conditions(session, resource, word, dialect, actor) for word in terms]
+        chosen = [conditions if dialect != 'postgresql' else like for conditions, like in each]
+        return [and_(*(and_(*conditions) for conditions in chosen))], [and_(*(and_(*like) for _, like in each))]
+
+    found = first_reading(term, read, lambda conditions: _any(session, resource, actor, conditions[0]))
+    return found if found is not None else ([], [])
+
+
+def type_ahead(session: Session, resource: Resource, term: str, read: Callable[[ColumnElement[bool]], T]) -> T | None:
+    """What a type-ahead (crud.lookup, the customer merge's picker) finds for what was typed, read as a list's search
+    reads several words (`first_reading`): `read` runs its query with the condition that the records hold the term
+    as typed, and when that finds nothing, each word (`contains`), in any order: 'Smith Anna' finds 'Anna Smith'."""
+    return first_reading(term, lambda terms: read(and_(*(contains(session, resource, word) for word in terms))))
+
+
+def in_labels(labels: dict[K, str], term: str) -> dict[K, str]:
+    """The choices a type-ahead whose whole list is in the page (staff, products, suppliers) keeps for what was typed,
+    read as every search reads it (`first_reading`), case and accents ignored: 'okafor sam' keeps 'Sam Okafor'. All
+    of them for a blank term."""
+
+    def read(terms: tuple[str, ...]) -> dict[K, str]:
+        wanted = [fold(word) or '' for word in terms]
+        return {key: label for key, label in labels.items() if all(w in (fold(str(label)) or '') for w in wanted)}
+
+    found = first_reading(term, read)
+    return dict(labels) if found is None else found
 
 
 def _any(session: Session, resource: Resource, actor: User | None, conditions: list[ColumnElement[bool]]) -> bool:

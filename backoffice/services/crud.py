@@ -372,19 +372,25 @@ def titles_for(
 
 
 def lookup(*, session: Session, actor: User, resource: Resource, text: str = '', limit: int = 20) -> dict[int, str]:
-    """Type-ahead: live records whose searchable fields contain the text, by title."""
+    """Type-ahead: live records whose searchable fields contain the text, by title; several words as a list's search
+    reads them (`search.type_ahead`: 'Smith Anna' finds 'Anna Smith' when nobody is named 'Smith Anna')."""
     require(actor, resource.read_permission)
 
-    def narrowed(statement):
+    def narrowed(statement, found: Any = None):
         if resource.soft_delete:
             statement = statement.where(col(resource.model.deleted_at).is_(None))
         if resource.lookup_where is not None:
             statement = statement.where(*resource.lookup_where())
-        if text.strip() and resource.search:  # as the list's search compares: 'lopez' finds 'López'
-            statement = statement.where(search.contains(session, resource, text.strip()))
+        if found is not None:  # as the list's search compares: 'lopez' finds 'López'
+            statement = statement.where(found)
         return statement.order_by(getattr(resource.model, resource.title)).limit(limit)
 
-    return _titles(session, resource, narrowed)
+    if not (text.strip() and resource.search):
+        return _titles(session, resource, narrowed)
+    found = search.type_ahead(
+        session, resource, text.strip(), lambda held: _titles(session, resource, lambda s: narrowed(s, held))
+    )
+    return found or {}
 
 
 def _titles(session: Session, resource: Resource, narrowed: Callable[[Any], Any], field: str = '') -> dict[int, str]:

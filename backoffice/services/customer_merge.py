@@ -249,11 +249,18 @@ def candidates(*, session: Session, actor: User, customer_id: int, text: str = '
         col(Customer.id) != customer_id,
         col(Customer.deleted_at).is_(None),
     )
+
+    def named(found: Any = None) -> dict[int, str]:
+        narrowed = statement if found is None else statement.where(found)
+        rows = session.execute(narrowed.order_by(Customer.email).limit(limit)).all()
+        return {row.id: f'{row.name} <{row.email}>' if row.name else row.email for row in rows}
+
     typed = text.strip()
-    if typed:  # the customer type-ahead's search: without accents ('lopez' finds 'López'), by phone however typed
-        statement = statement.where(search.contains(session, declaration.resource('customers'), typed))
-    rows = session.execute(statement.order_by(Customer.email).limit(limit)).all()
-    return {row.id: f'{row.name} <{row.email}>' if row.name else row.email for row in rows}
+    if not typed:
+        return named()
+    # the customer type-ahead's search: without accents ('lopez' finds 'López'), by phone however typed, several
+    # words in any order when nobody holds them as typed ('Smith Anna' finds 'Anna Smith')
+    return search.type_ahead(session, declaration.resource('customers'), typed, named) or {}
 
 
 def merged_into(*, session: Session, actor: User, customer_id: int) -> int | None:

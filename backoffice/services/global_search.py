@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from backoffice.engine.declaration import link_fields
 from backoffice.i18n import N_, _
+from backoffice.listing.folding import fold
+from backoffice.listing.search import first_reading
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
 from backoffice.models.base import folded_starts_with, starts_with
 from backoffice.permissions import can
@@ -41,7 +44,7 @@ class Hit:
 class RecordType:
     key: str  # the resource (or audited type) whose read permission guards it
     kind: str
-    find: Callable[[Session, Any, str], list[Hit]]
+    find: Callable[[Session, Any, tuple[str, ...]], list[Hit]]  # the term as typed, or each of its words
 
     def permission(self) -> str:
         if self.key in RESOURCES:
@@ -51,14 +54,16 @@ class RecordType:
 
 def search(*, session: Session, actor: Any, term: str) -> list[Hit]:
     """Every record type the actor may read, each asked for at most PER_TYPE hits; types they may not read are never
-    queried. Hits come grouped by type, in the order of RECORD_TYPES."""
+    queried. Hits come grouped by type, in the order of RECORD_TYPES. Several words are read as a list's search reads
+    them (`first_reading`), type by type: as typed, else each word, in any order ('Smith Anna' finds 'Anna Smith')."""
     term = ' '.join((term or '').split())[:MAX_LENGTH]
     if not term:
         return []
     hits: list[Hit] = []
     for record_type in RECORD_TYPES:
         if can(actor, record_type.permission()):
-            hits.extend(record_type.find(session, actor, term)[:PER_TYPE])
+            found = first_reading(term, partial(record_type.find, session, actor))
+            hits.extend((found or [])[:PER_TYPE])
     return hits
 
 
@@ -67,10 +72,23 @@ def readable_kinds(actor: Any) -> list[str]:
     return [t.kind for t in RECORD_TYPES if can(actor, t.permission())]
 
 
-# --- one function per record type ------------------------------------------------------------------------------------
+def _as_typed(find: Callable[[Session, Any, str], list[Hit]]) -> Callable[[Session, Any, tuple[str, ...]], list[Hit]]:
+    """A record type found by a number, an email or a tracking number as typed: its words on their own find nothing."""
+
+    def found(session: Session, actor: Any, terms: tuple[str, ...]) -> list[Hit]:
+        return find(session, actor, terms[0]) if len(terms) == 1 else []
+
+    return found
 
 
-def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
+# --- one function per record type: the term as typed, or (names and titles) its words ---------------------------------
+
+
+def _customers(session: Session, actor: Any, terms: tuple[str, ...]) -> list[Hit]:
+    if len(terms) > 1:
+        named = _named(session, Customer, actor, 'customers', col(Customer.name), terms)
+        return [Hit(N_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in named]
+    term = terms[0]
     found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
     if len(found) < PER_TYPE:
         found += _folded_prefix(session, Customer, actor, 'customers', col(Customer.name), term, found)
@@ -82,11 +100,12 @@ def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
     return hits
 
 
-def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
-    found = _folded_prefix(session, Company, actor, 'companies', col(Company.name), term)
+def _companies(session: Session, actor: Any, terms: tuple[str, ...]) -> list[Hit]:
+    found = _named(session, Company, actor, 'companies', col(Company.name), terms)
     return [Hit(N_('Company'), c.name, c.vat_number or '', _link('companies', c)) for c in found]
 
 
+@_as_typed
 def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _first(session, Order, actor, 'orders', [Order.number == term])
     if '@' in term or not term.isdigit():
@@ -96,6 +115,7 @@ def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
     return [Hit(N_('Order'), _('Order {number}').format(number=o.number), o.email, _link('orders', o)) for o in found]
 
 
+@_as_typed
 def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
     rows = session.exec(
         select(Invoice, Order.number)
@@ -114,6 +134,7 @@ def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
     ]
 
 
+@_as_typed
 def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
     digits = term.lstrip('#')
     if not digits.isdecimal() or len(digits) > 12:
@@ -124,14 +145,22 @@ def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
     ]
 
 
-def _products(session: Session, actor: Any, term: str) -> list[Hit]:
+def _products(session: Session, actor: Any, terms: tuple[str, ...]) -> list[Hit]:
+    if len(terms) > 1:
+        named = _named(session, Product, actor, 'products', col(Product.name), terms)
+        return [Hit(N_('Product'), p.name, p.sku, _link('products', p)) for p in named]
+    term = terms[0]
     found = _prefix(session, Product, actor, 'products', func.lower(Product.sku), term)
     if len(found) < PER_TYPE and len(term) >= MIN_LENGTH:
         found += _folded_prefix(session, Product, actor, 'products', col(Product.name), term, found)
     return [Hit(N_('Product'), p.name, p.sku, _link('products', p)) for p in found]
 
 
-def _content(session: Session, actor: Any, term: str) -> list[Hit]:
+def _content(session: Session, actor: Any, terms: tuple[str, ...]) -> list[Hit]:
+    if len(terms) > 1:
+        named = _named(session, ContentEntry, actor, 'content', col(ContentEntry.title), terms)
+        return [Hit(N_('Content'), e.title, e.slug, _link('content', e)) for e in named]
+    term = terms[0]
     if len(term) < MIN_LENGTH:
         return []
     found = _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.slug), term)
@@ -154,6 +183,26 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
+def _named(session: Session, model: Any, actor: Any, key: str, column: Any, terms: tuple[str, ...]) -> list[Any]:
+    """Records whose name (or title), folded, starts with the term; or, for its words, starts with one of them and
+    holds each of the others anywhere: 'Smith Anna' finds 'Anna Smith' — each read by the name's folded prefix index,
+    the others tested on its hits only. A word shorter than MIN_LENGTH is no start (a range of most names)."""
+    if len(terms) == 1:
+        return _folded_prefix(session, model, actor, key, column, terms[0])
+    found: list[Any] = []
+    for word in terms:
+        if len(word) >= MIN_LENGTH:
+            held = [_holds(column, other) for other in terms if other != word]
+            found += _folded_prefix(session, model, actor, key, column, word, found, held)
+    return found
+
+
+def _holds(column: Any, word: str) -> ColumnElement[bool]:
+    """bo_fold(column) holds the word, folded, anywhere (wildcards typed are text)."""
+    escaped = (fold(word) or '').replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+    return func.bo_fold(column).like(f'%{escaped}%', escape='\\')
+
+
 def _prefix(
     session: Session, model: Any, actor: Any, key: str, lowered: ColumnElement[String], term: str, already=()
 ) -> list[Any]:
@@ -166,12 +215,15 @@ def _prefix(
     return _first(session, model, actor, key, [starts], already, order=lowered if dialect == 'sqlite' else None)
 
 
-def _folded_prefix(session: Session, model: Any, actor: Any, key: str, column: Any, term: str, already=()) -> list[Any]:
+def _folded_prefix(
+    session: Session, model: Any, actor: Any, key: str, column: Any, term: str, already=(), held=()
+) -> list[Any]:
     """Records whose column, folded (bo_fold: lower case, accents off), starts with the term folded the same way: read
-    by the column's `folded_prefix_index` (migration 0069), ordered as `_prefix` is."""
+    by the column's `folded_prefix_index` (migration 0069), ordered as `_prefix` is; `held`: more conditions on them."""
     dialect = session.get_bind().dialect.name
     starts, folded = folded_starts_with(dialect, column, term)
-    return _first(session, model, actor, key, [starts], already, order=folded if dialect == 'sqlite' else None)
+    order = folded if dialect == 'sqlite' else None
+    return _first(session, model, actor, key, [starts, *held], already, order=order)
 
 
 def _first(

@@ -93,7 +93,9 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
         driver.save_screenshot(str(ARTIFACTS / f'request-desk-canned-{width}.png'))
         shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()]
         assert len(shown) == 1, f'typing narrows the canned replies to the one that says it, not {shown}'
-        picker.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+        highlighted = driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-manual-focusable--focused')
+        assert [e.text for e in highlighted] == shown, 'the one suggestion left is highlighted for Enter to take'
+        picker.send_keys(Keys.ENTER)  # no arrow key first: Enter takes the highlighted first suggestion
         reply_box = driver.find_element(
             By.XPATH,
             '//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
