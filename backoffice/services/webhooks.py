@@ -788,7 +788,9 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial or 'url' in data:
         url = str(data.get('url') or '').strip()
         problem = _url_problem(url)
-        if not problem and secret_hint.MASK in url:  # a masked address copied into a new webhook: its secret is not ours
+        if (
+            not problem and secret_hint.MASK in url
+        ):  # a masked address copied into a new webhook: its secret is not ours
             problem = _(SECRET_TYPED_AGAIN)
         if problem:
             errors['url'] = problem
