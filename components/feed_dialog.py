@@ -14,8 +14,8 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.services import feeds
 
-from .kept_cards import KeptCards, key_of
 from .forms import FAILED, call, confirm, copy_to_clipboard, error_line, page_dialog
+from .kept_cards import KeptCards, key_of
 from .session import acting_user
 
 FORMAT_LABELS = {'csv': 'CSV', 'xlsx': 'XLSX (Excel)'}

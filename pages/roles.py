@@ -19,8 +19,8 @@ from backoffice.permissions import AREAS, PERMISSIONS, PermissionDenied, rights_
 from backoffice.services import roles
 from backoffice.services.roles import RoleView
 from components import live
-from components.kept_cards import KeptCards, key_of
 from components.forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, confirm, error_line, page_dialog
+from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
 

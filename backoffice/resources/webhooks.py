@@ -131,7 +131,7 @@ WEBHOOKS = register(
         update_with=_update,
         columns=(
             Column('name', N_('Name')),
-            # its user:password@ and ?token=… masked, here, in exports and over the API (api_derived); searched as stored
+            # its user:password@ and ?token=… masked here, in exports and over the API (api_derived); searched as stored
             Column('url', N_('Address'), wrap=True, derived=webhooks.address_shown, api_derived=True),
             Column(
                 'events',

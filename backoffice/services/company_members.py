@@ -24,8 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, event, inspect, literal
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session
 from sqlmodel import Session, and_, col, func, not_, or_, select
 
 from backoffice import changes, events, formatting, stored_text
