@@ -198,16 +198,13 @@ def replaced_admin_kept() -> ColumnElement[bool]:
     role beside the member who took over, and whose role no entry set again since. Read by the company log's index
     (entity, entity_id), per company listed."""
     promoted_entry = aliased(AuditEntry)
-    params = promoted_entry.summary_params
+    params: Any = promoted_entry.summary_params  # a JSON column: indexed by a path, read as text
     left = func.lower(params[('why', 'params', 'email')].as_string())
     promoted = func.lower(params['email'].as_string())
     company_key = cast(Company.id, String)
     later = aliased(AuditEntry)
-    named = func.lower(
-        func.coalesce(
-            later.summary_params['email'].as_string(), later.summary_params[('said', 'params', 'email')].as_string()
-        )
-    )
+    said: Any = later.summary_params
+    named = func.lower(func.coalesce(said['email'].as_string(), said[('said', 'params', 'email')].as_string()))
     set_again = (
         select(literal(1))
         .where(
@@ -216,8 +213,11 @@ def replaced_admin_kept() -> ColumnElement[bool]:
             col(later.action).in_(ROLE_SET),
             named == left,
             func.coalesce(later.summary_key, '') != RESENT,
-            func.coalesce(later.summary_params[('said', 'key')].as_string(), '') != RESENT,
-            or_(later.at > promoted_entry.at, and_(later.at == promoted_entry.at, later.id > promoted_entry.id)),
+            func.coalesce(said[('said', 'key')].as_string(), '') != RESENT,
+            or_(
+                col(later.at) > col(promoted_entry.at),
+                and_(col(later.at) == col(promoted_entry.at), col(later.id) > col(promoted_entry.id)),
+            ),
         )
         .exists()
     )
