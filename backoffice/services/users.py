@@ -267,6 +267,7 @@ def reset_password(
     user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
+    user.invited_until = None  # a password given: no invitation pending any more
     rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
     _save(
         session,
@@ -301,6 +302,7 @@ def send_password_reset(
         password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
     else:
         password_reset.retire_links(session, user)
+    user.invited_until = None  # its link no longer works: no invitation pending (nor one to send again) any more
     saved = _save(
         session,
         actor,
