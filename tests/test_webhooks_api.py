@@ -216,3 +216,20 @@ async def test_a_webhooks_password_is_masked_over_the_api_and_sending_the_masked
             '/api/v1/webhooks', json={'name': 'Copy: "x"', 'url': masked}, headers=bearer(key)
         )
         assert copied.status_code == 422 and 'Type the password or token again' in copied.text
+
+
+async def test_the_webhooks_search_finds_by_the_address_shown_never_by_its_password() -> None:
+    """The list's search read the stored address: typing a password's first letters found its webhook, and so told the
+    password letter by letter to whoever may not see it."""
+    key = admin_key('write:webhooks')
+    async with api_client(router) as client:
+        made = await client.post(
+            '/api/v1/webhooks',
+            json={'name': 'ERP "<i>x</i>": y', 'url': 'https://erp:Zq9-Secret@erp.example.com/in?token=Tk-77'},
+            headers=bearer(key),
+        )
+        assert made.status_code == 201, made.text
+        for term, found in (('erp.example', 1), ('Zq9', 0), ('Tk-7', 0), ('ERP "<i>', 1), ('token=', 1)):
+            listed = await client.get('/api/v1/webhooks', params={'q': term}, headers=bearer(key))
+            assert listed.status_code == 200, listed.text
+            assert len(listed.json()['items']) == found, (term, listed.json())

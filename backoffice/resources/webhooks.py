@@ -156,7 +156,8 @@ WEBHOOKS = register(
             FormField('events', N_('Events'), help=EVENTS_HELP),
             FormField('is_active', N_('Active'), kind='bool'),
         ),
-        search=('name', 'url'),
+        search=('name',),
+        search_ids=webhooks.found_by_address,  # by the address as shown: the search reads no password or token
         filters=(Filter('is_active', N_('Active'), 'bool'),),
         default_sort='name',
         actions=(

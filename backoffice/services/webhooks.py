@@ -175,6 +175,18 @@ def address_shown(endpoint: WebhookEndpoint) -> str:
     return secret_hint.credentials_masked(endpoint.url)
 
 
+def found_by_address(session: Session, term: str) -> list[int]:
+    """The webhooks whose address, as shown (its secrets masked), holds the term: the list's search reads no secret,
+    so a term typed letter by letter cannot tell a password by the rows it finds. (Few rows: read whole.)"""
+    wanted = (term or '').strip().lower()
+    if not wanted:
+        return []
+    rows = session.exec(select(WebhookEndpoint.id, WebhookEndpoint.url)).all()
+    return [
+        row_id for row_id, url in rows if row_id is not None and wanted in secret_hint.credentials_masked(url).lower()
+    ]
+
+
 def rotate_secret(
     *, session: Session, actor: User, endpoint_id: int, version: int | None
 ) -> tuple[WebhookEndpoint, str]:
