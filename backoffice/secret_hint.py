@@ -57,6 +57,52 @@ def address(url: str) -> str:
     return f'{origin}{path}{"?" + ELLIPSIS if parts.query else ""}'
 
 
+def credentials_masked(url: str) -> str:
+    """An address as typed but for its secrets: a user:password@ (or a token@) and a ?token=… value as the mask
+    ('https://••••••@hooks.example.com/in?key=••••••'); the host and the path stay, to say where it goes."""
+    text = _CREDENTIALS.sub(lambda found: f'{found["scheme"]}{MASK}@', url or '')
+    return _SECRET_PARAMETER.sub(lambda found: f'{found["name"]}{MASK}', text)
+
+
+def credentials_kept(typed: str, stored: str) -> str | None:
+    """An address typed back from its masked form (`credentials_masked`), each mask replaced by the secret it stands
+    for in the stored address; None when a mask stands for nothing there, or when the address now goes to another
+    scheme, host or port (the secrets are then typed again, never sent somewhere new unseen)."""
+    if MASK not in typed:
+        return typed
+    try:
+        before, after = urlsplit(stored), urlsplit(typed)
+        if (before.scheme.lower(), before.hostname, before.port) != (after.scheme.lower(), after.hostname, after.port):
+            return None
+    except ValueError:
+        return None
+    userinfo = _CREDENTIALS.search(stored)
+    parameters = {found['name'][1:].lower(): found['value'] for found in _SECRET_PARAMETER.finditer(stored)}
+    missing = False
+
+    def user(found: re.Match[str]) -> str:
+        nonlocal missing
+        if found['userinfo'] != MASK:
+            return found[0]
+        if userinfo is None:
+            missing = True
+            return found[0]
+        return f'{found["scheme"]}{userinfo["userinfo"]}@'
+
+    def parameter(found: re.Match[str]) -> str:
+        nonlocal missing
+        if found['value'] != MASK:
+            return found[0]
+        value = parameters.get(found['name'][1:].lower())
+        if value is None:
+            missing = True
+            return found[0]
+        return f'{found["name"]}{value}'
+
+    kept = _SECRET_PARAMETER.sub(parameter, _CREDENTIALS.sub(user, typed))
+    return None if missing or MASK in kept else kept
+
+
 def key(value: str) -> str:
     """'sk_live_…a1b2': a key's prefix (up to its last '_' in the first 8 characters) and its last four; a short
     one is only the mask."""

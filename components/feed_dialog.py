@@ -3,6 +3,8 @@ Google Sheets), and the list of feeds with their last access and Revoke."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from nicegui import ui
 
 from backoffice import formatting
@@ -13,6 +15,7 @@ from backoffice.permissions import can
 from backoffice.services import feeds
 
 from .forms import FAILED, call, confirm, copy_to_clipboard, error_line, page_dialog
+from .kept_cards import KeptCards, key_of
 from .session import acting_user
 
 FORMAT_LABELS = {'csv': 'CSV', 'xlsx': 'XLSX (Excel)'}
@@ -78,13 +81,14 @@ class FeedList:
         self.everyone = can(user, feeds.MANAGE_ALL)
         if self.everyone:
             self.scope = ui.toggle({True: _("Everyone's feeds"), False: _('My feeds')}, value=True)
-            self.scope.on_value_change(lambda: self.show.refresh())
+            self.scope.on_value_change(lambda: self.show())
             self.scope.mark('feed-scope')
         self.root = ui.column().classes('w-full gap-2')  # stays while the list inside is redrawn
-        with self.root:
-            self.show()
+        # a card that shows the same is kept: a colleague's publish or revoke drew every card again, and the Revoke
+        # pressed meanwhile on a card drawn again was lost
+        self.cards = KeptCards(self.root, self._none)
+        self.show()
 
-    @ui.refreshable_method
     def show(self) -> None:
         user = acting_user()
         if user is None:
@@ -92,17 +96,16 @@ class FeedList:
         everyone = self.everyone and bool(self.scope.value)
         with read_session() as session:
             rows = feeds.list_feeds(session=session, actor=user, everyone=everyone)
-        if not rows:
-            ui.label(
-                _('No feeds yet. Publish one from a list: choose a saved view, then the feed button beside it.')
-            ).classes('text-gray-500').mark('no-feeds')
-            return
-        with ui.column().classes('w-full gap-2'):
-            for row in rows:
-                self._card(row, user)
+        self.cards.show([(key_of(asdict(row)), lambda r=row: self._card(r, user)) for row in rows])
 
-    def _card(self, row: feeds.FeedRow, user: User) -> None:
-        with ui.card().classes('w-full gap-1 p-3').props('flat bordered').mark(f'feed-{row.id}'):
+    @staticmethod
+    def _none() -> None:
+        ui.label(
+            _('No feeds yet. Publish one from a list: choose a saved view, then the feed button beside it.')
+        ).classes('text-gray-500').mark('no-feeds')
+
+    def _card(self, row: feeds.FeedRow, user: User) -> ui.card:
+        with ui.card().classes('w-full gap-1 p-3').props('flat bordered').mark(f'feed-{row.id}') as card:
             with ui.row().classes('w-full items-center justify-between gap-2 no-wrap'):
                 with ui.column().classes('gap-0 min-w-0'):
                     ui.label(row.view_name).classes('font-medium break-words')
@@ -127,6 +130,7 @@ class FeedList:
                     _('revoked by {who} {when}').format(who=row.revoked_by or '', when=formatting.when(row.revoked_at))
                 )
             ui.label(' · '.join(details)).classes('text-xs text-gray-600 break-words')
+        return card
 
     async def _revoke(self, row: feeds.FeedRow) -> None:
         question = _('Revoke the feed of "{name}"? Its address stops working at once; sheets reading it get nothing.')
@@ -139,7 +143,7 @@ class FeedList:
             if await call(_revoke, user, row.id) is FAILED:
                 return
             ui.notify(_('Feed revoked'), type='positive')
-            self.show.refresh()
+            self.show()
 
 
 def _publish(user: User, view_id: int, fmt: str) -> feeds.Published:

@@ -633,7 +633,11 @@ class RecordDialog:
                 else defaults.get(f.name, False if f.kind == 'bool' else None)
                 for f in self.resource.fields
             }
-        return {f.name: getattr(record, f.name, None) for f in self.resource.fields if f.name not in self.withheld}
+        return {
+            f.name: f.shown(record) if f.shown is not None else getattr(record, f.name, None)
+            for f in self.resource.fields
+            if f.name not in self.withheld
+        }
 
 
 def withheld_note(declared: FormField, missing: list[str]) -> None:

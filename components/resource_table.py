@@ -942,6 +942,9 @@ class ResourceTable:
                 .props('outlined dense')
                 .classes('min-w-36')
             )
+            # as wide as its label (a long one, "Replaced admin still admin", was cut to "Replaced a…")
+            width = len(shown(declared.label)) * 0.5 + 3.5
+            self.controls[declared.name].style['min-width'] = f'max(9rem, {width:.1f}em)'
         elif declared.kind == 'date_range':
             self._date_range(declared)
         elif declared.kind == 'related':

@@ -28,4 +28,4 @@ def feeds_page(user: User) -> None:
         )
     ).classes('text-sm text-gray-600')
     listing = FeedList(user)
-    live.resource_changed(Topic.feeds).subscribe(lambda _payload: listing.show.refresh())
+    live.resource_changed(Topic.feeds).subscribe(lambda _payload: listing.show())

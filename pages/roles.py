@@ -5,6 +5,7 @@ holds it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from backoffice.services import roles
 from backoffice.services.roles import RoleView
 from components import live
 from components.forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, confirm, error_line, page_dialog
+from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
 
@@ -44,7 +46,6 @@ def roles_page(user: User) -> None:
         ).classes('text-sm text-gray-600 min-w-0')
         ui.button(_('New role'), icon='add', on_click=lambda: role_dialog(None, set())).mark('new-role')
 
-    @ui.refreshable
     def cards() -> None:
         reader = acting_user()  # a refresh reads with the rights of now, not of the page's build
         if reader is None:
@@ -53,14 +54,13 @@ def roles_page(user: User) -> None:
             with read_session() as session:
                 shown = roles.list_roles(session=session, actor=reader)
         except PermissionDenied:
-            ui.label(_("You don't have access to this page")).classes('text-gray-500')
-            return
-        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            for role in shown:
-                role_card(role)
+            shown = []  # (the built-in roles are always listed: no cards means no access any more)
+        # a card that shows the same is kept: a colleague's change to another role (or a holder added at /users) drew
+        # every card again, and the click on its Edit or Delete already on its way was lost
+        role_cards.show([(key_of(_as_shown(role)), lambda r=role: role_card(r)) for role in shown])
 
-    def role_card(role: RoleView) -> None:
-        with ui.card().classes('w-full gap-1').mark(f'role-{role.key}'):
+    def role_card(role: RoleView) -> ui.card:
+        with ui.card().classes('w-full gap-1').mark(f'role-{role.key}') as card:
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 ui.label(role.name).classes('font-medium break-words min-w-0').mark('role-name')
                 with ui.row().classes('gap-1 no-wrap'):
@@ -92,6 +92,7 @@ def roles_page(user: User) -> None:
                     ui.button(_('Delete'), icon='delete', on_click=lambda r=role: delete(r)).props(
                         'flat dense no-caps color=grey-7'
                     ).mark(f'delete-{role.key}')
+        return card
 
     def copy(role: RoleView) -> None:
         copied = _('Copy of {name}').format(name=role.name)
@@ -138,7 +139,7 @@ def roles_page(user: User) -> None:
                     return
                 ui.notify(_('Role "{name}" saved').format(name=done.name), type='positive')
                 dialog.close()
-                cards.refresh()
+                cards()
 
             async def _save(actor: User) -> StaffRole | Any:
                 chosen = {permission for permission, box in ticks.items() if box.value}
@@ -208,10 +209,19 @@ def roles_page(user: User) -> None:
         if await call(_delete, actor, role) is FAILED:
             return
         ui.notify(_('Role "{name}" deleted').format(name=role.name), type='positive')
-        cards.refresh()
+        cards()
 
+    role_cards = KeptCards(
+        ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'),
+        lambda: ui.label(_("You don't have access to this page")).classes('text-gray-500'),
+    )
     cards()
-    live.resource_changed(Topic.roles).subscribe(lambda _payload: cards.refresh())
+    live.resource_changed(Topic.roles).subscribe(lambda _payload: cards())
+
+
+def _as_shown(role: RoleView) -> dict[str, Any]:
+    """Everything a role's card shows or acts on (its version: Edit and Delete send it)."""
+    return {**asdict(role), 'permissions': sorted(role.permissions)}
 
 
 def allowed(granted: Iterable[str]) -> None:

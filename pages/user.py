@@ -3,13 +3,16 @@ which an admin may end."""
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
 from backoffice.formatting import day
 from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import role_name
 from backoffice.resources import resource
 from backoffice.services import two_factor, users
+from components import live
 from components.forms import FAILED, call, confirm
 from components.resource_form import action_buttons
 from components.screens import screen
@@ -51,11 +54,18 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
             current = session.get(User, shown.id)
         if current is not None and not current.is_active:  # said, not only told by a Reactivate button
             ui.label(_('Deactivated: cannot sign in')).classes('text-sm text-red-700').mark('user-deactivated')
+        if current is not None and current.is_active:
+            invitation(current)
         if current is not None:
             with ui.row().classes('items-center gap-2 flex-wrap').mark('record-action-buttons'):
                 action_buttons(USERS, current, user, actions.refresh)
 
     actions()
+    # a colleague's change to this person (a resend, a deactivation, their accepting the invitation) shows at once;
+    # another person's change leaves the buttons where they are (one drawn again loses the click on its way)
+    live.resource_changed(Topic.users).subscribe(
+        lambda payload: actions.refresh() if payload.get('id') == shown.id else None
+    )
 
     with ui.card().classes('w-full p-4 gap-2'):
         ui.label(_('Two-factor sign-in')).classes('text-lg font-medium')
@@ -104,6 +114,25 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
     with ui.card().classes('w-full p-4 gap-2'):
         ui.label(_('Active sessions')).classes('text-lg font-medium')
         SessionsPanel(user, shown.id or 0)
+
+
+def invitation(current: User) -> None:
+    """Their invitation while it is pending: when it was sent and until when its link works, or that it expired
+    unanswered (Send the invitation again, among the buttons, makes a new link)."""
+    state = users.invitation_state(current)
+    if state is None or current.invited_until is None:
+        return
+    sent, until = formatting.when(users.invitation_sent_at(current)), formatting.when(current.invited_until)
+    if state == 'invited':
+        said = _('Invitation sent {sent}, not accepted yet: its link works until {until} ({due}).').format(
+            sent=sent, until=until, due=formatting.due(current.invited_until)
+        )
+        ui.label(said).classes('text-sm break-words').mark('user-invitation')
+    else:
+        said = _('Invitation sent {sent} expired on {until} without being accepted: send it again for a new link.')
+        ui.label(said.format(sent=sent, until=until)).classes('text-sm text-amber-800 break-words').mark(
+            'user-invitation'
+        )
 
 
 def _reset(admin: User, user_id: int) -> User:

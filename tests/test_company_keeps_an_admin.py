@@ -11,6 +11,7 @@ from sqlmodel import select
 from backoffice import changes
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
+from backoffice.listing.query import ListRequest, list_page
 from backoffice.models import AuditEntry, Customer
 from backoffice.resources import resource
 from backoffice.services import company_members, crud, customer_merge
@@ -321,3 +322,48 @@ def test_a_replaced_admin_kept_while_still_banned_is_pointed_out_until_the_one_w
             role='buyer',
         )
     assert _notes(acme.id) == {'early@down.example': ('', ''), 'boss@down.example': ('', '')}
+
+
+def _companies_with_a_replaced_admin_kept(wanted: bool = True) -> set[str]:
+    with read_session() as session:
+        page = list_page(
+            session=session,
+            actor=make_user('manager'),
+            resource=resource('companies'),
+            request=ListRequest(filters={'replaced_admin_kept': wanted}, page_size=500),
+        )
+    return {row.name for row in page.rows}
+
+
+def test_the_companies_list_finds_the_companies_whose_replaced_admin_kept_the_role_until_staff_choose() -> None:
+    """The company page pointed out an admin replaced before replaced admins became buyers who kept the role, but
+    nothing listed which companies: staff could not find the ones to review. The companies list's filter finds exactly
+    those, banned or back, and lets a company go once staff chose (either one made a buyer)."""
+    back = company_with(NAME, {'early@back.example': 'viewer', 'boss@back.example': 'admin'})
+    still = company_with('Still "banned": <b>x</b>', {'early@still.example': 'buyer', 'boss@still.example': 'admin'})
+    fixed = company_with("Fixed: l'été", {'early@fixed.example': 'viewer', 'boss@fixed.example': 'admin'})
+    plain = company_with('Two admins by choice', {'one@plain.example': 'admin', 'two@plain.example': 'admin'})
+    since = company_with('Replaced since the fix', {'early@since.example': 'viewer', 'boss@since.example': 'admin'})
+    for email in ('boss@back.example', 'boss@still.example', 'boss@fixed.example'):
+        ban_replaced_as_before_the_fix(email)
+    for email in ('boss@back.example', 'boss@since.example'):
+        boss = _customer(email)
+        with session_scope() as session:
+            if email.endswith('since.example'):  # banned now: a buyer from then on, nothing to review
+                ban_customer(
+                    session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version, reason='x'
+                )
+            else:
+                unban_customer(session=session, actor=make_user('manager'), record_id=boss.id, version=boss.version)
+    with session_scope() as session:  # staff chose for this one
+        company_members.change_role(
+            session=session,
+            by=make_user('manager'),
+            member_id=member_id('boss@fixed.example'),
+            version=None,
+            role='buyer',
+        )
+    pointed_out = {c.name for c in (back, still, fixed, plain, since) if any(n[1] for n in _notes(c.id).values())}
+    assert _companies_with_a_replaced_admin_kept() == pointed_out == {back.name, still.name}
+    assert _companies_with_a_replaced_admin_kept(False) >= {fixed.name, plain.name, since.name}
+    assert not _companies_with_a_replaced_admin_kept(False) & {back.name, still.name}

@@ -98,3 +98,23 @@ async def test_an_agent_has_no_feed_button_and_no_feeds_page(user: User) -> None
 def _feeds() -> list[SheetFeed]:
     with read_session() as session:
         return list(session.exec(select(SheetFeed)))
+
+
+async def test_a_colleagues_new_feed_leaves_the_other_cards_in_place_so_a_revoke_is_not_lost(user: User) -> None:
+    """Every publish or revoke by anyone drew every feed's card again: a Revoke pressed on a card replaced meanwhile
+    was dropped by the browser without a word. The cards that show the same now stay; the new one is added."""
+    admin = make_user('admin')
+    manager = make_user('manager', name='Max "M" <i>m</i>')
+    with session_scope() as session:
+        first = feeds.publish(session=session, actor=admin, view_id=a_view(admin).id, fmt='csv')
+    await signed_in(user, admin.email, path='/feeds')
+    await user.should_see(marker=f'revoke-{first.feed_id}', retries=40)
+    card = user.find(marker=f'feed-{first.feed_id}').elements.pop()
+    revoke = user.find(marker=f'revoke-{first.feed_id}').elements.pop()
+
+    with session_scope() as session:  # a colleague publishes another
+        second = feeds.publish(session=session, actor=manager, view_id=a_view(manager, 'Other: "x"').id, fmt='csv')
+    await user.should_see(marker=f'feed-{second.feed_id}', retries=40)
+    assert not card.is_deleted and not revoke.is_deleted
+    user.find(marker=f'revoke-{first.feed_id}').click()
+    await user.should_see(marker='confirm-yes')

@@ -225,3 +225,22 @@ async def test_a_role_changed_by_a_colleague_meanwhile_says_who_and_reload_keeps
     (saved,) = stored_roles()
     assert saved.description == HOSTILE_TOO
     assert set(saved.permissions) == {'tickets.read', 'tickets.write', 'orders.read'}
+
+
+async def test_a_colleagues_new_role_leaves_the_other_cards_in_place_so_a_click_on_them_is_not_lost(
+    user: User,
+) -> None:
+    """Every change to any role drew every card again: an Edit or Delete pressed on a card replaced meanwhile was
+    dropped by the browser without a word. The cards that show the same now stay; the new one is added."""
+    admin = make_user('admin')
+    mine = make_role('orders.read', name=HOSTILE, description=HOSTILE_TOO)
+    await signed_in(user, admin.email, path='/roles')
+    await user.should_see(marker=f'edit-{mine.key}', retries=40)
+    card = user.find(marker=f'role-{mine.key}').elements.pop()
+    edit = user.find(marker=f'edit-{mine.key}').elements.pop()
+
+    other = make_role('tickets.read', name="Colleague's <b>role</b>: x")  # a colleague, on another page
+    await user.should_see(marker=f'role-{other.key}', retries=40)
+    assert not card.is_deleted and not edit.is_deleted
+    user.find(marker=f'edit-{mine.key}').click()  # the very button the admin was pressing still answers
+    await user.should_see('Change the role')

@@ -174,3 +174,32 @@ def test_a_pending_invitation_shows_on_the_users_card_on_a_phone() -> None:
     assert {'label': 'Invitation', 'value': 'Invited, not signed in yet', 'late': False} in pending['lines']
     chose = card_of(resource('users'), {**row, 'invited_until': ''})  # they chose a password: no empty line
     assert 'Invitation' not in [line['label'] for line in chose['lines']]
+
+
+@pytest.mark.parametrize('mail', ['set up', 'not set up'])
+def test_after_an_admins_reset_the_invitation_no_longer_shows_as_pending(monkeypatch, mail: str) -> None:
+    """The reset retires the invitation's link, yet /users and their page still said "Invited, not signed in yet", its
+    link "working until" a time, and offered to send it again: the reset (by mail, or a password shown to pass on) is
+    the way in now."""
+    admin = make_user('admin', name=HOSTILE_ADMIN)
+    mail_set_up(monkeypatch, admin)
+    created = invite(admin)
+    if mail == 'not set up':
+        app_settings_without_mail(monkeypatch)
+    with session_scope() as session:
+        newcomer = session.get(User, created.user.id)
+        service.send_password_reset(
+            session=session,
+            actor=session.get(User, admin.id),
+            user_id=newcomer.id,
+            version=newcomer.version,
+            base_url='https://bo.example',
+        )
+    with session_scope() as session:
+        newcomer = session.get(User, created.user.id)
+        assert service.invitation_state(newcomer) is None
+        assert not service.invitation_can_be_sent(session, newcomer)
+
+
+def app_settings_without_mail(monkeypatch) -> None:
+    monkeypatch.setattr(password_reset, 'mail_configured', lambda _session: False)

@@ -1,6 +1,7 @@
 """Staff users page: an admin adds, edits, deactivates and resets staff; bad input is shown at the field."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from nicegui import ui
@@ -11,6 +12,7 @@ from backoffice import auth, i18n
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, StaffMail
+from backoffice.models import User as StaffUser
 from backoffice.resources import resource
 from backoffice.services import password_reset
 from backoffice.services import users as service
@@ -334,3 +336,55 @@ async def test_a_deactivated_staff_members_page_says_so_until_reactivated(user: 
     user.find(marker='action-reactivate').click()
     await user.should_see(marker='action-deactivate', retries=40)
     await user.should_not_see('Deactivated: cannot sign in')
+
+
+async def test_a_staff_members_page_says_their_invitation_is_pending_until_when_and_offers_to_send_it_again(
+    user: User, monkeypatch
+) -> None:
+    """/users/{id} said nothing of an invitation not accepted yet (only the list's column did): it says when it was
+    sent and until when its link works, that it expired unanswered, and follows a colleague's resend live."""
+    admin = make_user('admin', email='inviting.admin@example.com', name='Ada "Admin": <b>a</b>')
+    colleague = make_user('admin', email='other.admin@example.com', name="Oli 'Other': <i>o</i>")
+    mail_set_up(monkeypatch, admin)
+    with session_scope() as session:
+        invited = service.create_user(
+            session=session,
+            actor=admin,
+            data={
+                'email': 'pending@example.com',
+                'name': 'Pat "Pending" <script>x</script>: ü',
+                'role': 'agent',
+                'invite': True,
+            },
+            base_url='http://testserver',
+        ).user
+    await signed_in(user, admin.email, path=f'/users/{invited.id}')
+    await user.should_see(marker='user-invitation', retries=40)
+    said = user.find(marker='user-invitation').elements.pop().text
+    assert 'not accepted yet' in said and 'its link works until' in said, said
+    await user.should_see(marker='action-resend-invitation')
+
+    with session_scope() as session:  # the link runs out unanswered
+        expired = session.get(StaffUser, invited.id)
+        expired.invited_until = expired.invited_until - timedelta(hours=80)
+        session.add(expired)
+        session.commit()
+    await user.open(f'/users/{invited.id}')
+    await user.should_see('without being accepted: send it again for a new link', retries=40)
+
+    with session_scope() as session:  # a colleague sends it again while the page is open
+        service.resend_invitation(
+            session=session,
+            actor=colleague,
+            user_id=invited.id,
+            version=session.get(StaffUser, invited.id).version,
+            base_url='http://testserver',
+        )
+    await user.should_see('not accepted yet', retries=40)
+    await user.should_not_see('without being accepted')
+
+    token = token_in(mails_to('pending@example.com')[-1])  # they chose a password: nothing pending any more
+    password_reset.reset_with_link(token=token, new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    await user.open(f'/users/{invited.id}')
+    await user.should_see(marker='action-reset-password', retries=40)
+    await user.should_not_see(marker='user-invitation')

@@ -12,7 +12,7 @@ import pytest
 from backoffice.api.resources import router
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.models import DeliveryStatus, WebhookDelivery
+from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, webhooks
 
@@ -187,3 +187,49 @@ async def test_a_delivered_or_failed_delivery_has_no_next_attempt_over_the_api()
             listed = (await client.get('/api/v1/webhook-deliveries', headers=bearer(secret))).json()['items']
             assert one['status'] == status.value and one['next_attempt_at'] is None
             assert [item['next_attempt_at'] for item in listed] == [None]
+
+
+async def test_a_webhooks_password_is_masked_over_the_api_and_sending_the_masked_address_back_keeps_it() -> None:
+    key = admin_key('write:webhooks')
+    async with api_client(router) as client:
+        made = await client.post(
+            '/api/v1/webhooks',
+            json={'name': HOSTILE, 'url': 'https://crm:Pa55-w0rd@crm.example.com/in?api_key=K3y-99'},
+            headers=bearer(key),
+        )
+        assert made.status_code == 201, made.text
+        masked = 'https://••••••@crm.example.com/in?api_key=••••••'
+        assert made.json()['url'] == masked
+        listed = await client.get('/api/v1/webhooks', headers=bearer(key))
+        assert 'Pa55' not in listed.text and 'K3y' not in listed.text
+        changed = await client.patch(
+            f'/api/v1/webhooks/{made.json()["id"]}',
+            json={'url': masked.replace('/in', '/inbox'), 'version': made.json()['version']},
+            headers=bearer(key),
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()['url'] == masked.replace('/in', '/inbox')
+        with session_scope() as session:
+            stored = session.get(WebhookEndpoint, made.json()['id']).url
+        assert stored == 'https://crm:Pa55-w0rd@crm.example.com/inbox?api_key=K3y-99'
+        copied = await client.post(  # a masked address is no address of a new webhook
+            '/api/v1/webhooks', json={'name': 'Copy: "x"', 'url': masked}, headers=bearer(key)
+        )
+        assert copied.status_code == 422 and 'Type the password or token again' in copied.text
+
+
+async def test_the_webhooks_search_finds_by_the_address_shown_never_by_its_password() -> None:
+    """The list's search read the stored address: typing a password's first letters found its webhook, and so told the
+    password letter by letter to whoever may not see it."""
+    key = admin_key('write:webhooks')
+    async with api_client(router) as client:
+        made = await client.post(
+            '/api/v1/webhooks',
+            json={'name': 'ERP "<i>x</i>": y', 'url': 'https://erp:Zq9-Secret@erp.example.com/in?token=Tk-77'},
+            headers=bearer(key),
+        )
+        assert made.status_code == 201, made.text
+        for term, found in (('erp.example', 1), ('Zq9', 0), ('Tk-7', 0), ('ERP "<i>', 1), ('token=', 1)):
+            listed = await client.get('/api/v1/webhooks', params={'q': term}, headers=bearer(key))
+            assert listed.status_code == 200, listed.text
+            assert len(listed.json()['items']) == found, (term, listed.json())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -13,7 +14,8 @@ from sqlmodel import select
 from backoffice import i18n, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
-from backoffice.models import WebhookDelivery, WebhookEndpoint, utcnow
+from backoffice.errors import ValidationFailed
+from backoffice.models import AuditEntry, WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.services import users, webhooks
 
 from .support.factories import make_role, make_user
@@ -241,3 +243,62 @@ async def test_a_role_managing_webhooks_alone_sees_a_delivery_and_its_next_attem
         if isinstance(e, ui.select) and e.props.get('label') == 'Status' and 'readonly' in e.props
     ]
     assert status.options[status.value] == 'Pending'  # as the list says it, not the stored 'pending'
+
+
+async def test_a_webhooks_password_shows_masked_everywhere_is_kept_by_an_edit_and_still_signs_in_the_delivery(
+    user: User, monkeypatch
+) -> None:
+    """An address https://user:password@host/… showed its password in clear in the list, the edit form and the
+    deliveries' webhook: it shows as •••••• everywhere, an edit that leaves it so keeps it, a new host needs it typed
+    again, and the deliveries still carry it."""
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver listens on 127.0.0.1 (development)
+    reload_settings()
+    admin = make_user('admin')
+    with webhook_receiver() as receiver:
+        secret_url = receiver.url.replace('http://', 'http://hook-user:S3cr3t-pw@') + '?token=T0ken-42&site=shop'
+        with session_scope() as session:
+            endpoint, _secret = webhooks.create_endpoint(
+                session=session, actor=admin, data={'name': 'Shop "front": <b>x</b>', 'url': secret_url}
+            )
+        masked = receiver.url.replace('http://', 'http://••••••@') + '?token=••••••&site=shop'
+        await signed_in(user, admin.email, path='/webhooks')
+        rows = await rows_of(user, 'url', masked, 'url')
+        assert 'S3cr3t' not in str(rows) and 'T0ken' not in str(rows)
+
+        _open(user, 'url', next(r for r in rows if r['url'] == masked))
+        await user.should_see('Send test event', retries=30)
+        [address] = _fields_labelled(user, 'Address (https://…) *')
+        assert address.value == masked
+        address.set_value(masked.replace('?token', '-2?token'))  # a new path, the secrets left masked
+        [name] = _fields_labelled(user, 'Name *')
+        name.set_value("Shop 'front': <script>x</script>")
+        user.find('Save changes').click()
+        await user.should_see('Changes saved', retries=30)
+        with read_session() as session:
+            stored = session.get(WebhookEndpoint, endpoint.id)
+        assert 'hook-user:S3cr3t-pw@' in stored.url and 'token=T0ken-42' in stored.url, stored.url
+
+        moved = masked.replace('?token', '-2?token')
+        rows = await rows_of(user, 'url', moved, 'url')
+        _open(user, 'url', next(r for r in rows if r['url'] == moved))
+        await user.should_see('Send test event', retries=30)
+        send = [b for b in user.find(kind=ui.button, content='Send test event').elements]
+        UserInteraction(user, {max(send, key=lambda b: b.id)}, None).click()  # the dialog opened last
+        await user.should_see('Test event delivered (HTTP 200)', retries=50)
+        assert receiver.received[-1].headers['authorization'] == 'Basic aG9vay11c2VyOlMzY3IzdC1wdw=='
+        assert receiver.received[-1].path.endswith('-2?token=T0ken-42&site=shop')
+
+        logged = await rows_of(user, 'attempts', 'Delivered', 'status')
+        assert 'S3cr3t' not in str(logged)
+        with read_session() as session:  # the audit log (its History tab, /audit) never held it
+            entries = session.exec(select(AuditEntry).where(AuditEntry.entity == 'webhook')).all()
+        assert entries and not any('S3cr3t' in str(e.model_dump()) or 'T0ken' in str(e.model_dump()) for e in entries)
+
+        with session_scope() as session, pytest.raises(ValidationFailed, match='Type the password or token again'):
+            webhooks.update_endpoint(  # the mask does not carry the password to another host
+                session=session,
+                actor=admin,
+                endpoint_id=endpoint.id,
+                version=None,
+                changes={'url': 'https://••••••@elsewhere.example.com/in?token=••••••'},
+            )

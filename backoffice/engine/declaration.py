@@ -160,6 +160,9 @@ class FormField:
     # a new record's form starts with this value, where the screen's default differs from the create schema's (a staff
     # user's "Email an invitation" is ticked on the screen, off over the API); None: the schema's default
     default: Any = None
+    # the value the form shows in place of the stored one (a webhook's address with its user:password@ masked); an
+    # edit that leaves it untouched sends nothing for it, and the resource's update function keeps what the mask hides
+    shown: Callable[[Any], Any] | None = None
 
 
 def withheld(resource: Resource, actor: Any, record: Any) -> dict[str, list[str]]:

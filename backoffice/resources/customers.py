@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
+from sqlmodel import col, not_
 
 from backoffice import i18n
 from backoffice.engine.declaration import (
@@ -123,6 +123,19 @@ COMPANIES = register(
             FormField('notes', N_('Notes'), kind='markdown'),
         ),
         search=('name', 'vat_number'),
+        # the companies whose page points out a replaced admin who kept the role (a legacy second admin), to review
+        filters=(
+            Filter(
+                'replaced_admin_kept',
+                N_('Replaced admin still admin'),
+                'bool',
+                column='id',
+                meanings={
+                    'yes': company_members.replaced_admin_kept,
+                    'no': lambda: not_(company_members.replaced_admin_kept()),
+                },
+            ),
+        ),
         search_ids=companies_of_contacts,  # a contact's email or name finds their company (read by their index)
         default_sort='name',
         related_lists=(RelatedList(N_('Contacts'), 'customers', 'company_id'),),

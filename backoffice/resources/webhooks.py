@@ -131,7 +131,8 @@ WEBHOOKS = register(
         update_with=_update,
         columns=(
             Column('name', N_('Name')),
-            Column('url', N_('Address'), wrap=True),
+            # its user:password@ and ?token=… masked here, in exports and over the API (api_derived); searched as stored
+            Column('url', N_('Address'), wrap=True, derived=webhooks.address_shown, api_derived=True),
             Column(
                 'events',
                 N_('Events'),
@@ -145,11 +146,18 @@ WEBHOOKS = register(
         ),
         fields=(
             FormField('name', N_('Name'), required=True),
-            FormField('url', N_('Address (https://…)'), required=True),
+            FormField(
+                'url',
+                N_('Address (https://…)'),
+                required=True,
+                shown=webhooks.address_shown,  # •••••• left as it is keeps the password: only a new one is typed
+                help=N_('A password or token shows as ••••••: leave it so to keep it, or type a new one'),
+            ),
             FormField('events', N_('Events'), help=EVENTS_HELP),
             FormField('is_active', N_('Active'), kind='bool'),
         ),
-        search=('name', 'url'),
+        search=('name',),
+        search_ids=webhooks.found_by_address,  # by the address as shown: the search reads no password or token
         filters=(Filter('is_active', N_('Active'), 'bool'),),
         default_sort='name',
         actions=(

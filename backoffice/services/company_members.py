@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import ColumnElement, String, cast, event, inspect, literal
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session
 from sqlmodel import Session, and_, col, func, not_, or_, select
 
 from backoffice import changes, events, formatting, stored_text
@@ -190,6 +190,70 @@ def admin_notes(session: Session, company_id: int, found: list[Member]) -> list[
 
 
 ERASED = N_("its last admin's personal data was erased")
+
+
+def replaced_admin_kept() -> ColumnElement[bool]:
+    """The companies admin_notes marks `replaced` (the companies list's filter, its exports and /api/v1): an admin
+    replaced automatically while banned or in the trash, before replaced admins became buyers, who still holds the
+    role beside the member who took over, and whose role no entry set again since. Read by the company log's index
+    (entity, entity_id), per company listed."""
+    promoted_entry = aliased(AuditEntry)
+    params: Any = promoted_entry.summary_params  # a JSON column: indexed by a path, read as text
+    left = func.lower(params[('why', 'params', 'email')].as_string())
+    promoted = func.lower(params['email'].as_string())
+    company_key = cast(Company.id, String)
+    later = aliased(AuditEntry)
+    said: Any = later.summary_params
+    named = func.lower(func.coalesce(said['email'].as_string(), said[('said', 'params', 'email')].as_string()))
+    set_again = (
+        select(literal(1))
+        .where(
+            later.entity == 'companies',
+            later.entity_id == company_key,
+            col(later.action).in_(ROLE_SET),
+            named == left,
+            func.coalesce(later.summary_key, '') != RESENT,
+            func.coalesce(said[('said', 'key')].as_string(), '') != RESENT,
+            or_(
+                col(later.at) > col(promoted_entry.at),
+                and_(col(later.at) == col(promoted_entry.at), col(later.id) > col(promoted_entry.id)),
+            ),
+        )
+        .exists()
+    )
+    return (
+        select(literal(1))
+        .where(
+            promoted_entry.entity == 'companies',
+            promoted_entry.entity_id == company_key,
+            promoted_entry.action == 'company.admin_promoted',
+            params[('why', 'key')].as_string().in_([LEFT_BECAUSE['banned'], LEFT_BECAUSE['trashed']]),
+            left != promoted,
+            _listed_admin(left),
+            _listed_admin(promoted),
+            not_(set_again),
+        )
+        .exists()
+    )
+
+
+def _listed_admin(email: Any) -> ColumnElement[bool]:
+    """The company (the list's row) has this email among the admins its members list shows (see members)."""
+    return (
+        select(literal(1))
+        .select_from(CompanyMember)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(
+            CompanyMember.company_id == Company.id,
+            Customer.company_id == Company.id,
+            CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
+            col(Customer.deleted_at).is_(None),
+            func.lower(Customer.email) == email,
+        )
+        .exists()
+    )
 
 
 def _named(entry: AuditEntry) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
@@ -67,6 +68,11 @@ def invitation_state(user: User) -> str | None:
         return None
     until = user.invited_until if user.invited_until.tzinfo else user.invited_until.replace(tzinfo=utcnow().tzinfo)
     return 'invited' if until > utcnow() else 'expired'
+
+
+def invitation_sent_at(user: User) -> datetime | None:
+    """When their pending (or expired) invitation was last sent: its link's lifetime before it ends."""
+    return user.invited_until - password_reset.INVITATION_LIFETIME if user.invited_until is not None else None
 
 
 def list_users(*, session: Session, actor: User, search: str = '', active: bool | None = None) -> list[User]:
@@ -261,6 +267,7 @@ def reset_password(
     user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
+    user.invited_until = None  # a password given: no invitation pending any more
     rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
     _save(
         session,
@@ -295,6 +302,7 @@ def send_password_reset(
         password_reset.email_link_from_admin(session, user=user, admin=actor, base_url=base_url)
     else:
         password_reset.retire_links(session, user)
+    user.invited_until = None  # its link no longer works: no invitation pending (nor one to send again) any more
     saved = _save(
         session,
         actor,

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
-from backoffice import changes, events, formatting, outbound, secret_box, stored_text
+from backoffice import changes, events, formatting, outbound, secret_box, secret_hint, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
@@ -139,9 +139,21 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
 def update_endpoint(
     *, session: Session, actor: User, endpoint_id: int, version: int | None, changes: dict[str, Any]
 ) -> WebhookEndpoint:
+    """The fields changed; an address typed back with its secrets masked (as the screens and the API show it) keeps
+    the secrets it holds (see address_shown)."""
     require(actor, PERMISSION)
-    values = _valid(changes, partial=True)
     endpoint = _locked(session, endpoint_id, version)
+    if isinstance(changes.get('url'), str) and secret_hint.MASK in changes['url']:
+        kept = secret_hint.credentials_kept(changes['url'].strip(), endpoint.url)
+        if kept is None:
+            session.rollback()
+            raise ValidationFailed({'url': _(SECRET_TYPED_AGAIN)})
+        changes = {**changes, 'url': kept}
+    try:
+        values = _valid(changes, partial=True)
+    except ValidationFailed:
+        session.rollback()
+        raise
     if {'url', 'events', 'is_active'} & set(values):  # where the events go, or which: only for who may read them
         try:
             _may_receive(actor, values.get('events', endpoint.events))
@@ -149,6 +161,30 @@ def update_endpoint(
             session.rollback()
             raise
     return _save(session, actor, endpoint, values, 'updated')
+
+
+SECRET_TYPED_AGAIN = N_(
+    'Type the password or token again: •••••• keeps a secret of this address only for the same host, and where it '
+    'stood before'
+)
+
+
+def address_shown(endpoint: WebhookEndpoint) -> str:
+    """The address as every screen, export and API answer shows it: its user:password@ and ?token=… masked (they
+    sign the receiver in; the delivery alone uses them), its host and path as typed."""
+    return secret_hint.credentials_masked(endpoint.url)
+
+
+def found_by_address(session: Session, term: str) -> list[int]:
+    """The webhooks whose address, as shown (its secrets masked), holds the term: the list's search reads no secret,
+    so a term typed letter by letter cannot tell a password by the rows it finds. (Few rows: read whole.)"""
+    wanted = (term or '').strip().lower()
+    if not wanted:
+        return []
+    rows = session.exec(select(WebhookEndpoint.id, WebhookEndpoint.url)).all()
+    return [
+        row_id for row_id, url in rows if row_id is not None and wanted in secret_hint.credentials_masked(url).lower()
+    ]
 
 
 def rotate_secret(
@@ -764,6 +800,10 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial or 'url' in data:
         url = str(data.get('url') or '').strip()
         problem = _url_problem(url)
+        if (
+            not problem and secret_hint.MASK in url
+        ):  # a masked address copied into a new webhook: its secret is not ours
+            problem = _(SECRET_TYPED_AGAIN)
         if problem:
             errors['url'] = problem
         values['url'] = url
