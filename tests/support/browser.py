@@ -125,11 +125,30 @@ def set_viewport(driver: WebDriver, width: int, height: int) -> None:
     open page's resize handler does 200 ms later (components/shell.py's WIDTH_JS): a test that loads the next page at
     once would otherwise send the old width, be served the other layout's first paint and click while the rest is
     built in (the audit entry test opened the wrong row at 1440 px that way)."""
-    driver.set_window_size(width, height)
-    inner_width, inner_height = driver.execute_script(SAY_WIDTH + 'return [window.innerWidth, window.innerHeight]')
+    resized(driver, width, height)
+    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
     if (inner_width, inner_height) != (width, height):
-        driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
-        driver.execute_script(SAY_WIDTH)
+        resized(driver, 2 * width - inner_width, 2 * height - inner_height)
+    driver.execute_script(SAY_WIDTH)
+
+
+def resized(driver: WebDriver, width: int, height: int) -> None:
+    """The window at this size, once the page has seen it (its resize event): read at once, a loaded machine's page
+    still gave the old size, and a desktop turned into a phone was then asked to be -660 px wide ("'width' out of
+    range"), or the width cookie said the old width."""
+    if driver.get_window_size() == {'width': width, 'height': height}:
+        return
+    driver.execute_script(RESIZE_SEEN)
+    driver.set_window_size(width, height)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.execute_script('return window.__boResized === true'), f'the page did not see {width}×{height}'
+    )
+
+
+RESIZE_SEEN = """
+    window.__boResized = false;
+    window.addEventListener('resize', () => { window.__boResized = true; }, {once: true});
+"""
 
 
 # what WIDTH_JS writes after a resize; about:blank and other pages without cookies refuse it, which is fine
