@@ -122,6 +122,7 @@ async def test_an_ended_session_gets_no_more_rows(user: User, create_user: Calla
     await eventually(
         lambda: other.back_history[-1].startswith('/login'), message='the signed-out agent goes to sign in'
     )
+    await other.should_see('Sign in to continue')  # the sign-in page itself (the test ended while it was loading)
     assert 'After the end' not in [row['subject'] for row in bobs_list.rows]
 
 

@@ -534,6 +534,10 @@ async def test_a_phone_call_is_logged_for_a_customer_found_by_typing_their_name_
     user.find('Message *').type('Rang about the <b>lid</b>')
     user.find('Create request').click()
     await user.should_see('was logged')
+    # the new request's own page opens (the test ended before that navigation ran: "coroutine 'request_page' was never
+    # awaited")
+    await user.should_see(marker='subject')
+    assert labels(user, 'subject') == ['Call: "refund" <script>x</script>']
     with session_scope() as session:
         logged = session.exec(select(Ticket).order_by(Ticket.id.desc())).first()
     assert (logged.customer_id, logged.subject) == (known.customer_id, 'Call: "refund" <script>x</script>')

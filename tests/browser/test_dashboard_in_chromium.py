@@ -16,12 +16,14 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     WebDriverWait,
+    button,
     field,
     no_horizontal_overflow,
     resize_and_settle,
     set_viewport,
     settle,
     signed_in,
+    visible,
     visible_text,
     wait_for_path,
 )
@@ -85,15 +87,14 @@ def open_card_and_follow(driver: WebDriver, label: str, path: str) -> None:
 
 def unfold_filters(driver: WebDriver, says: str) -> None:
     """The phone's Filters button, which says how many filters hold, tapped to show them."""
-    button = f'//button[.//*[normalize-space(text())="{says}"]]'
-    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, button), f'"{says}" shows')
-    driver.find_element(By.XPATH, button).click()
+    xpath = f'//button[.//*[normalize-space(text())="{says}"]]'
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, xpath), f'"{says}" shows')
+    driver.find_element(By.XPATH, xpath).click()
 
 
 def search_list(driver: WebDriver, text: str) -> None:
     """The list's search, so that only this test's rows show (other tests' rows may fill page 1)."""
-    box = next(b for b in driver.find_elements(By.CSS_SELECTOR, '.bo-list-search input') if b.is_displayed())
-    box.send_keys(text)
+    visible(driver, '.bo-list-search input').send_keys(text)  # once the list has drawn it
 
 
 def today_in_the_shop() -> str:
@@ -133,8 +134,8 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     (ARTIFACTS / 'dashboard-390-height.txt').write_text(f'{height} px\n')
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390.png'))
 
-    button = driver.find_element(By.CSS_SELECTOR, 'button[aria-label="What is Turnover?"]')
-    button.click()
+    what_is = driver.find_element(By.CSS_SELECTOR, 'button[aria-label="What is Turnover?"]')
+    what_is.click()
     WebDriverWait(driver, 3 * TIMEOUT).until(  # a round trip to the server: generous on a loaded machine
         lambda d: d.find_element(By.XPATH, '//*[contains(text(), "minus the refunds made that day")]').is_displayed(),
         'the definition shows on tap',
@@ -142,7 +143,7 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-definition.png'))
 
-    button.click()  # folded again, as a desktop's fresh page shows it
+    what_is.click()  # folded again, as a desktop's fresh page shows it
     definition = '//*[contains(text(), "minus the refunds made that day")]'
     WebDriverWait(driver, 3 * TIMEOUT).until(
         lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, definition)), 'the definition folds'
@@ -195,13 +196,13 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     driver.execute_script('window.scrollTo(0, 0)')
 
     # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
-    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Custom"]]').click()
+    button(driver, 'Custom').click()
     visible_text(driver, 'Choose the days')
     assert not driver.execute_script('return !!document.querySelector(".dashboard-content[data-switching]")'), (
         'choosing days reads nothing yet: the cards are not dimmed behind the dialog'
     )
     assert len([d for d in driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]) == 1
-    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Cancel"]]').click()
+    button(driver, 'Cancel', topmost=True).click()  # the dialog's (the first "Cancel" of the page may be hidden)
     try:
         wait.until(
             lambda d: (

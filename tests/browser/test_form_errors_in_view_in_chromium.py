@@ -71,10 +71,9 @@ def refused_in_view(driver: WebDriver, width: int) -> None:
     field(driver, 'Title *').send_keys(HOSTILE + ' and a title far too long' * 10)
     field(driver, 'Slug *').send_keys(f'refused-title-{width}')
     body = next(e for e in driver.find_elements(By.CSS_SELECTOR, '.q-dialog textarea') if e.is_displayed())
-    patient(
-        body
-    ).click()  # pasted, as a person brings a long text written elsewhere (typed key by key, 3,300 characters took
-    # ChromeDriver 8 s alone and over the wait's time on a busy CI machine)
+    # pasted, as a person brings a long text written elsewhere (typed key by key, 3,300 characters took ChromeDriver 8 s
+    # alone and over the wait's time on a busy CI machine)
+    patient(body).click()
     driver.execute_cdp_cmd(
         'Input.insertText',
         {'text': '# Terms: "ours" <script>window.__x=3</script>\n\n' + 'A long paragraph of terms. ' * 120 + '\n\n'},

@@ -65,11 +65,17 @@ def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(
     )
 
     for browser in screens:
-        row = WebDriverWait(browser, TIMEOUT).until(
-            lambda d: next((r for r in d.find_elements(By.XPATH, '//tbody/tr') if marker in r.text), None),
+        cells = WebDriverWait(browser, TIMEOUT).until(  # read in the wait: the live list may redraw the row meanwhile
+            lambda d: next(
+                (
+                    [c.text for c in r.find_elements(By.TAG_NAME, 'td')]
+                    for r in d.find_elements(By.XPATH, '//tbody/tr')
+                    if marker in r.text
+                ),
+                None,
+            ),
             'the new request did not appear in the open list',
         )
-        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, 'td')]
         assert str(created['number']) in cells, cells
         assert f'{marker} {SCRIPT} {IMAGE}' in cells, cells  # the markup, character for character, as text
         assert browser.execute_script('return window.__loaded') == 'once', 'the page was reloaded'

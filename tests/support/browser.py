@@ -106,6 +106,10 @@ def launch_chromium() -> tuple[WebDriver, str]:
     options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
     options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
+    # every element this browser finds (find_element, a wait's, a script's) clicks as a person does: waiting while a
+    # dialog growing in, a menu or a toast passes over it (`PatientElement`); a raw `.click()` right after a dialog
+    # opened failed on a loaded machine with "element click intercepted" by the dialog's own scrolling body
+    driver._web_element_cls = PatientElement
     return driver, profile
 
 
@@ -121,11 +125,30 @@ def set_viewport(driver: WebDriver, width: int, height: int) -> None:
     open page's resize handler does 200 ms later (components/shell.py's WIDTH_JS): a test that loads the next page at
     once would otherwise send the old width, be served the other layout's first paint and click while the rest is
     built in (the audit entry test opened the wrong row at 1440 px that way)."""
-    driver.set_window_size(width, height)
-    inner_width, inner_height = driver.execute_script(SAY_WIDTH + 'return [window.innerWidth, window.innerHeight]')
+    resized(driver, width, height)
+    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
     if (inner_width, inner_height) != (width, height):
-        driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
-        driver.execute_script(SAY_WIDTH)
+        resized(driver, 2 * width - inner_width, 2 * height - inner_height)
+    driver.execute_script(SAY_WIDTH)
+
+
+def resized(driver: WebDriver, width: int, height: int) -> None:
+    """The window at this size, once the page has seen it (its resize event): read at once, a loaded machine's page
+    still gave the old size, and a desktop turned into a phone was then asked to be -660 px wide ("'width' out of
+    range"), or the width cookie said the old width."""
+    if driver.get_window_size() == {'width': width, 'height': height}:
+        return
+    driver.execute_script(RESIZE_SEEN)
+    driver.set_window_size(width, height)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.execute_script('return window.__boResized === true'), f'the page did not see {width}×{height}'
+    )
+
+
+RESIZE_SEEN = """
+    window.__boResized = false;
+    window.addEventListener('resize', () => { window.__boResized = true; }, {once: true});
+"""
 
 
 # what WIDTH_JS writes after a resize; about:blank and other pages without cookies refuse it, which is fine
@@ -380,9 +403,10 @@ def field(driver: WebDriver, label: str) -> WebElement:
     return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
 
 
-class PatientButton(WebElement):
-    """A button whose click waits while something passes over it (a dialog fading in or out, a toast), as a person
-    would wait, instead of failing with "element click intercepted"."""
+class PatientElement(WebElement):
+    """An element whose click waits while something passes over it (a dialog fading or growing in or out, a menu, a
+    toast), as a person would wait, instead of failing with "element click intercepted". Every element the tests'
+    browsers find is one (`launch_chromium`): a click that stays intercepted still fails, after TIMEOUT."""
 
     refind: Callable[[], WebElement] | None = None  # the same button found again, once the page has redrawn it
 
@@ -413,15 +437,16 @@ def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement
         return (shown[-1] if topmost else shown[0]) if shown else None
 
     found = WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
-    found.__class__ = PatientButton  # the same element, with a click that waits for what passes over it
+    found.__class__ = PatientElement  # already patient (`launch_chromium`); `refind` makes it survive a redraw
     found.refind = lambda: WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
     return found
 
 
 def patient(element: WebElement) -> WebElement:
     """The same element, with a click that waits while something passes over it (a dialog still growing in, its
-    scrolling body over the field for a moment), as `button`'s."""
-    element.__class__ = PatientButton
+    scrolling body over the field for a moment), as `button`'s: every element the tests' browsers find already is
+    (`launch_chromium`); this says so where a test clicks right after a dialog opened."""
+    element.__class__ = PatientElement
     return element
 
 
