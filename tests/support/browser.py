@@ -415,6 +415,7 @@ class PatientElement(WebElement):
         element: WebElement = self
         while True:
             try:
+                _still(element)
                 return WebElement.click(element)
             except ElementClickInterceptedException:
                 if time.monotonic() > deadline:
@@ -425,6 +426,25 @@ class PatientElement(WebElement):
                 if self.refind is None or time.monotonic() > deadline:
                     raise
                 element = self.refind()
+
+
+def _still(element: WebElement) -> None:
+    """Wait (a few seconds at most) until nothing around the element is moving: a dialog growing in moves its buttons,
+    and ChromeDriver checks what is under the click's point before it sends the click, so a button that moved between
+    the two took no click and raised nothing (the dashboard's Cancel, pressed as its dialog scaled in, on a loaded
+    machine: the dialog stayed open). A person presses what stands still."""
+    deadline = time.monotonic() + STILL_TIMEOUT
+    while element.parent.execute_script(MOVING, element) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling interval, not a correctness wait
+
+
+STILL_TIMEOUT = 5.0  # seconds: then the click goes anyway (an animation that never ends is not a reason to fail)
+MOVING = """
+    const element = arguments[0];
+    return document.getAnimations().some(animation => animation.playState === 'running'
+        && animation.effect?.getTiming().iterations !== Infinity
+        && animation.effect?.target instanceof Element && animation.effect.target.contains(element));
+"""
 
 
 def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement:
