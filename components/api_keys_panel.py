@@ -36,7 +36,9 @@ def api_keys_panel(user: User) -> None:
             ui.button(_('New API key'), icon='add', on_click=lambda: create())
         ui.add_css(PHONE_CSS)
         with ui.element('div').classes('w-full overflow-x-auto'):  # a narrow desktop window scrolls sideways
-            listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes(
+            # the name's column at most 16rem wide: a long name without spaces wraps there (auto, it pushed Revoke past
+            # the right edge at 1440 px)
+            listing = ui.grid(columns='fit-content(16rem) auto 1fr auto auto auto auto').classes(
                 'bo-api-keys w-full min-w-[40rem] items-center gap-x-4 gap-y-1'
             )
 
@@ -118,7 +120,7 @@ def api_keys_panel(user: User) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md').style(BOUNDED_CARD):
             ui.label(
                 _('Scopes of the API key “{name}” ({prefix})').format(name=row['name'], prefix=row['prefix'])
-            ).classes('text-lg font-medium')
+            ).classes('text-lg font-medium').style(WRAP_ANYWHERE)
             with ui.column().classes('w-full').style(SCROLLING_BODY):
                 ui.label(_('The key keeps its secret: what uses it goes on working with the new scopes.')).classes(
                     'text-sm text-gray-500'
@@ -150,7 +152,7 @@ def api_keys_panel(user: User) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(
                 _('Revoke the API key “{name}” ({prefix})?').format(name=row['name'], prefix=row['prefix'])
-            ).classes('text-lg font-medium')
+            ).classes('text-lg font-medium').style(WRAP_ANYWHERE)
             ui.label(_('Whatever uses it stops working at once. This cannot be undone.')).classes('text-sm')
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=lambda: dialog.submit(False)).props('flat')
@@ -214,10 +216,15 @@ def _cell(heading: str, text: str) -> ui.label:
         return ui.label(text).classes('text-sm')
 
 
+# a name without spaces (a key's name is typed freely) wraps where it must: `break-words` keeps the word's whole width
+# as the title's least width, and the revoke dialog scrolled sideways at 390 px
+WRAP_ANYWHERE = 'overflow-wrap: anywhere'
+
 # Under 600 px the columns did not fit: the table scrolled sideways and Revoke was off-screen. There each key reads as a
 # block, its values one under the other with their column's name, and its buttons at its foot.
 PHONE_CSS = """
 .bo-api-keys .bo-api-keys-caption { display: none; }
+.bo-api-keys .bo-api-key-name { min-width: 0; overflow-wrap: anywhere; }
 @media (max-width: 599.98px) {
   .bo-api-keys { grid-template-columns: minmax(0, 1fr) !important; min-width: 0 !important; }
   .bo-api-keys .bo-api-keys-heading { display: none; }

@@ -28,6 +28,7 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
     with read_session() as session:  # the job runs read once for the build: the progress line and the runs' table
         current = definitions.current(session=session)
         runs = refresh.runs_shown(session=session)
+    seen = asdict(current)  # what this admin was shown: a colleague's change since is kept, not sent back
     with ui.card().classes('w-full max-w-2xl gap-3').mark('kpi-definitions'):
         ui.label(_('KPI definitions')).classes('text-lg font-medium')
         ui.label(
@@ -120,10 +121,14 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         values = {
             name: field.number if isinstance(field, WholeNumberInput) else field.value for name, field in fields.items()
         }
-        result = await call(_save, actor, values, fields=fields)
+        result = await call(_save, actor, values, dict(seen), fields=fields)
         if result is FAILED:
             return
         saved, diff = result
+        seen.update(asdict(saved))  # the next save is compared with what this one left
+        for name in NUMBERS:  # with a colleague's change kept, which the fields now show
+            fields[name].value = str(getattr(saved, name))
+        fields['active_types'].value = list(saved.active_types)
         if not diff:
             ui.notify(_('Nothing to save'))
             return
@@ -202,6 +207,6 @@ def _summary(values: dict) -> str:
     )
 
 
-def _save(actor: User, values: dict):
+def _save(actor: User, values: dict, seen: dict):
     with session_scope() as session:
-        return definitions.change(session=session, actor=actor, values=values)
+        return definitions.change(session=session, actor=actor, values=values, seen=seen)

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from backoffice.config import reload_settings
 from backoffice.db import get_engine, read_session, session_scope
-from backoffice.kpi import days, refresh
+from backoffice.kpi import days, definitions, refresh
 from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, UsageEvent, utcnow
 from backoffice.runtime.scheduler import Job, JobRunner
 
@@ -95,3 +95,35 @@ def test_a_recompute_still_running_shows_however_many_jobs_ran_since() -> None:
     with read_session() as session:
         shown = refresh.runs_shown(session=session)
     assert shown.running is None and shown.last_recompute is not None and shown.last_recompute.total == 5
+
+
+async def test_two_admins_changing_the_definitions_keep_each_others_change(user: User) -> None:
+    """Ana's page was open while Ben changed the days looked back: her save of another definition sent back the 30 she
+    was shown and silently undid his 9 (and recomputed the history with it); the same definition is refused, naming
+    him."""
+    ana, ben = make_user('admin', email='ana@example.com'), make_user('admin', email='ben@example.com')
+    await signed_in(user, ana.email, path='/settings')
+    await user.should_see('KPI definitions')
+    with session_scope() as session:
+        definitions.change(session=session, actor=ben, values={'active_days': 9})
+
+    next(iter(user.find('At risk after this many inactive days').elements)).value = 21
+    user.find('Save definitions').click()
+    await user.should_see('Definitions saved')
+    with read_session() as session:
+        now = definitions.current(session=session)
+    assert (now.active_days, now.at_risk_days) == (9, 21)
+    days_back = next(iter(user.find('Days looked back for activity').elements))
+    assert days_back.value == '9'  # the page now shows Ben's change: a next save does not send 30 back
+    user.find('Save definitions').click()
+    await user.should_see('Nothing to save')
+    with read_session() as session:
+        assert definitions.current(session=session).active_days == 9
+    with session_scope() as session:
+        definitions.change(session=session, actor=ben, values={'active_days': 7})
+
+    days_back.value = 45  # shown 9, since changed to 7 by Ben
+    user.find('Save definitions').click()
+    await user.should_see('ben@example.com')
+    with read_session() as session:
+        assert definitions.current(session=session).active_days == 7

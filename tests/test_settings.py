@@ -70,6 +70,32 @@ def test_a_colleagues_change_to_the_same_setting_is_not_overwritten() -> None:
     assert (values()['company_name'], values()['currency']) == ('Ana Shop', 'USD')
 
 
+def test_a_name_or_address_with_hidden_characters_is_refused_at_its_field_while_quotes_and_brackets_are_kept() -> None:
+    """A right-to-left override in the company name turned the header, the invoices and the customers' emails
+    backwards from that character on; a line break stays fine in an address of several lines."""
+    admin = make_user('admin')
+    hidden = {
+        'company_name': 'My Shop\u202e gnippohS',
+        'seller_legal_name': 'Shop\u200bSAS',
+        'seller_city': 'Paris\x07',
+        'seller_address': '1 rue de la Paix\n\u2066Bât. B',
+    }
+    for key, text in hidden.items():
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            app_settings.save(session=session, actor=admin, loaded=values(), changes={key: text})
+        assert refused.value.errors == {
+            key: 'Use letters, digits, spaces and punctuation only (no control or invisible characters)'
+        }
+    hostile = {
+        'company_name': 'Shop "<script>alert(1)</script>": \'x\'',
+        'seller_city': 'Saint-Étienne: "<b>"',
+        'seller_address': '1 rue "<script>"\r\nBât.\tB',
+    }
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, loaded=values(), changes=hostile)
+    assert {key: values()[key] for key in hostile} == hostile
+
+
 def test_only_admins_change_settings() -> None:
     manager = make_user('manager')
     with session_scope() as session, pytest.raises(PermissionDenied):

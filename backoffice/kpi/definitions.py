@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice.errors import ValidationFailed
+from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import EventType, KpiDefinition, User
 from backoffice.permissions import require
@@ -91,11 +91,25 @@ def history(*, session: Session, limit: int = 20) -> list[KpiDefinition]:
     return list(session.exec(select(KpiDefinition).order_by(col(KpiDefinition.id).desc()).limit(limit)))
 
 
-def change(*, session: Session, actor: User, values: dict[str, Any]) -> tuple[Definitions, dict[str, list[Any]]]:
+def change(
+    *, session: Session, actor: User, values: dict[str, Any], seen: dict[str, Any] | None = None
+) -> tuple[Definitions, dict[str, list[Any]]]:
     """Save new definitions as a dated record; returns them and what changed (empty: nothing was saved). The caller
-    starts the recompute of history (refresh.start_recompute) after this commit."""
+    starts the recompute of history (refresh.start_recompute) after this commit. `seen`: the definitions the editor
+    was shown; only what they changed from it is saved (a colleague's change since to another one stays), and one a
+    colleague changed since is refused (StaleRecord)."""
     require(actor, 'settings.manage')
     before = current(session=session)
+    if seen is not None:
+        shown = clean(dict(seen))
+        typed = clean({**asdict(shown), **values})
+        edited = [name for name in LABELS if getattr(typed, name) != getattr(shown, name)]
+        if any(getattr(before, name) != getattr(shown, name) for name in edited):
+            last = history(session=session, limit=1)
+            raise StaleRecord(
+                N_('KPI definition'), last[0].changed_by if last else None, last[0].changed_at if last else None, 0
+            )
+        values = {name: getattr(typed, name) for name in edited}
     after = clean({**asdict(before), **values})
     diff = {
         name: [_plain(getattr(before, name)), _plain(getattr(after, name))]

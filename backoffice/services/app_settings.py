@@ -23,7 +23,7 @@ from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
 from backoffice.stored_text import joined, sentence, word
-from backoffice.validation import decimal_text, normalize_email, whole
+from backoffice.validation import decimal_text, has_hidden_characters, normalize_email, whole
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ class SettingSpec:
             if text and not is_stored_image(text):
                 raise ValueError(_('Upload the image again'))
             return text
+        if self.kind in ('text', 'line', 'lines') and has_hidden_characters(_without_line_breaks(text)):
+            # a right-to-left override in the company name turned the header, invoices and emails backwards
+            raise ValueError(_('Use letters, digits, spaces and punctuation only (no control or invisible characters)'))
         if self.kind in ('line', 'lines'):
             limit = 200 if self.kind == 'line' else 500
             if len(text) > limit:
@@ -135,6 +138,12 @@ class SettingSpec:
 
     def _bounds(self) -> dict[str, str]:
         return {'minimum': str(self.minimum), 'maximum': str(self.maximum)}
+
+
+def _without_line_breaks(text: str) -> str:
+    """The text without the tabs and line breaks a person types or pastes (a line folds them into spaces; an address
+    of several lines keeps them): what is left of the control characters is hidden."""
+    return text.translate({ord('\t'): None, ord('\r'): None, ord('\n'): None})
 
 
 def _ledger_account(text: str) -> str:

@@ -24,7 +24,9 @@ from ..support.browser import (
 
 pytestmark = pytest.mark.browser
 
-HOSTILE = 'ERP "<script>window.__x=1</script>": <img src=x onerror="window.__x=1">'
+# one word, no space to wrap at: it pushed Revoke past the list's right edge at 1440 px and the revoke dialog
+# scrolled sideways at 390 px
+HOSTILE = 'ERP"<script>window.__x=1</script>":<img/src=x/onerror="window.__x=1">'
 
 
 def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
@@ -59,9 +61,27 @@ def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, s
     assert driver.execute_script('return window.__x') is None
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-1440.png'))
+    assert _revoke_in_sight(driver), 'a long name pushed Revoke out of the list at 1440 px'
     # at a phone's width the keys are stacked, each with its buttons at its foot: Revoke is on screen, nothing scrolls
     # sideways (the table scrolled and Revoke was past the right edge)
     resize_and_settle(driver, 390, 844)
+    revoke = driver.find_element(By.XPATH, '//button[normalize-space(.)="Revoke"]')
+    assert _revoke_in_sight(driver)
+    assert no_horizontal_overflow(driver)
+    assert 'Last used' in driver.find_element(By.CSS_SELECTOR, '.bo-api-keys').text  # each value says what it is
+    driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-390.png'))
+    revoke.click()  # the dialog names the key; its whole question wraps inside the card
+    confirm = visible_text(driver, 'Whatever uses it stops working at once. This cannot be undone.')
+    settle(driver)
+    card = confirm.find_element(By.XPATH, './ancestor::div[contains(@class, "q-card")][1]')
+    assert HOSTILE in card.text
+    assert driver.execute_script('return arguments[0].scrollWidth <= arguments[0].clientWidth', card)
+    driver.save_screenshot(str(ARTIFACTS / 'api-key-revoke-390.png'))
+    button(driver, 'Cancel').click()
+
+
+def _revoke_in_sight(driver: WebDriver) -> bool:
+    """The first key's Revoke inside the window, its list not scrolling sideways."""
     revoke = driver.find_element(By.XPATH, '//button[normalize-space(.)="Revoke"]')
     driver.execute_script('arguments[0].scrollIntoView({block: "center"})', revoke)
     settle(driver)
@@ -70,7 +90,4 @@ def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, s
         'return {left: r.left, right: r.right, width: innerWidth, sideways: list.scrollWidth > list.clientWidth};',
         revoke,
     )
-    assert box['left'] >= 0 and box['right'] <= box['width'] and not box['sideways'], box
-    assert no_horizontal_overflow(driver)
-    assert 'Last used' in driver.find_element(By.CSS_SELECTOR, '.bo-api-keys').text  # each value says what it is
-    driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-390.png'))
+    return box['left'] >= 0 and box['right'] <= box['width'] and not box['sideways']
