@@ -11,6 +11,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import PurchaseLine, StockLevel, StockMovement
@@ -121,6 +122,12 @@ def test_the_second_is_told_and_may_book_a_second_parcel_by_pressing_again(manag
         'another one arrived too, press Receive now again.'
     )
     assert (received(line), on_hand(mug.id)) == (1, 1)
+    with i18n.use('fr'), pytest.raises(purchases.ReceivedMeanwhile) as in_french:
+        receive(manager, purchase.id, line, 4, seen=0)
+    assert str(in_french.value).startswith(
+        f'{COLLEAGUE} a réceptionné 1 article de la commande fournisseur {HOSTILE} entre-temps ('
+    )
+    assert 'appuyez de nouveau sur «\u00a0Réceptionner maintenant\u00a0».' in str(in_french.value)
     receive(manager, purchase.id, line, 4, seen=told.value.received[line])  # told, and another parcel did arrive
     assert (received(line), on_hand(mug.id)) == (5, 5)
     with pytest.raises(ValidationFailed) as over:  # what is due is what is due now
