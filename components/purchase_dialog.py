@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
+from backoffice.errors import StaleRecord
 from backoffice.formatting import when as format_when
 from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Purchase, PurchaseLine, User
@@ -18,7 +19,7 @@ from backoffice.resources import RESOURCES
 from backoffice.services import bills, crud, purchases
 
 from .bill_dialogs import bill_from_purchase
-from .forms import FAILED, call, error_line, page_dialog
+from .forms import FAILED, call, error_line, page_dialog, show_error
 from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
@@ -158,6 +159,8 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     closed = purchases.closed_short(purchase)
     cancelling = purchases.may_cancel(purchase) and can(user, 'catalog.write')
     counts: dict[int, WholeNumberInput] = {}
+    # what this screen shows as received: a colleague's receipt since is told, never booked over (ReceivedMeanwhile)
+    seen = {line.id: line.received_quantity for line, _sku, _name in lines if line.id is not None}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
         ui.label(' · '.join((purchase.supplier or _('No supplier'), _state(purchase, lines)))).classes(
@@ -216,18 +219,24 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             if actor is None:
                 return
             quantities = {line_id: field.number for line_id, field in counts.items()}
+            shown = dict(seen)
 
             def work() -> Purchase:
                 with session_scope() as session:
                     return purchases.receive(
-                        session=session, actor=actor, purchase_id=purchase_id, quantities=quantities
+                        session=session, actor=actor, purchase_id=purchase_id, quantities=quantities, seen=shown
                     )
+
+            def received_meanwhile(error: StaleRecord) -> None:
+                show_error(error, message=message)
+                if isinstance(error, purchases.ReceivedMeanwhile):  # told: pressing again books theirs on top
+                    seen.update(error.received)
 
             ids = [line.id for line, _sku, _name in lines]
             fields: dict[str, ui.element] = {
                 f'lines.{i}.quantity': counts[line_id] for i, line_id in enumerate(ids) if line_id in counts
             }
-            received = await call(work, fields=fields, message=message)
+            received = await call(work, fields=fields, message=message, on_stale=received_meanwhile)
             if received is FAILED:
                 return
             dialog.close()

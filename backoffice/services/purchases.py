@@ -4,13 +4,14 @@ at once when goods arrive without an order. Each public function is one transact
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting, stored_text
-from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import (
@@ -160,13 +161,65 @@ def still_due(line: PurchaseLine) -> int:
     return max(line.quantity - line.received_quantity, 0)
 
 
-def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict[int, Any] | None = None) -> Purchase:
+class ReceivedMeanwhile(StaleRecord):
+    """A colleague received some of the purchase after this person opened it (the same parcel, most likely): booking
+    theirs too would count its goods twice, so nothing is booked and what they typed stays on their screen.
+    `received`: each line's received quantity now ({line id: quantity}), what the screen shows once it is told."""
+
+    def __init__(self, purchase: Purchase, items: int, by: str | None, at: datetime, received: dict) -> None:
+        super().__init__(N_('purchase'), by, at, 0)
+        who = by or _('someone else')
+        if may_receive(purchase):
+            text = ngettext(
+                '{who} received {n} item of purchase {purchase} meanwhile ({when}): nothing of yours was booked, and '
+                'what you typed is kept. If it was the same delivery, close this; if another one arrived too, press '
+                'Receive now again.',
+                '{who} received {n} items of purchase {purchase} meanwhile ({when}): nothing of yours was booked, and '
+                'what you typed is kept. If it was the same delivery, close this; if another one arrived too, press '
+                'Receive now again.',
+                items,
+            )
+        else:
+            text = ngettext(
+                '{who} received {n} item of purchase {purchase} meanwhile ({when}): it is received in full, and '
+                'nothing of yours was booked.',
+                '{who} received {n} items of purchase {purchase} meanwhile ({when}): it is received in full, and '
+                'nothing of yours was booked.',
+                items,
+            )
+        self.args = (
+            text.format(who=who, n=formatting.number(items), purchase=label(purchase), when=formatting.when(at)),
+        )
+        self.items, self.received = items, received
+
+    def shown_again(self) -> str:
+        return str(self)
+
+    def for_a_program(self) -> str:
+        return str(self)
+
+
+def receive(
+    *,
+    session: Session,
+    actor: User,
+    purchase_id: int,
+    quantities: dict[int, Any] | None = None,
+    seen: dict[int, int] | None = None,
+) -> Purchase:
     """Goods of an ordered purchase arrived: each line's arrived quantity becomes a receipt movement. `quantities`
     ({line id: quantity}) records a short delivery, a line left out receiving nothing; without it, everything still
     due arrives. The purchase stays partly received until every line has arrived; receiving it again then is refused.
+    `seen` ({line id: received quantity}): what the person's screen showed as received; if a colleague received more
+    since (two people unpacking the same parcel), nothing is booked (ReceivedMeanwhile) — what is due is checked
+    against the purchase as it is now, locked, never as it was when the screen was drawn.
     """
     require(actor, 'catalog.write')
-    purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
+    # locked (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the write lock already) and read again if this session had it:
+    # the lines read next are then those the previous receiver committed
+    purchase = session.exec(
+        select(Purchase).where(Purchase.id == purchase_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
     if purchase.status == PurchaseStatus.cancelled:
@@ -181,6 +234,14 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
                 purchase=label(purchase), when=formatting.when(purchase.closed_at)
             )
         )
+    lines = session.exec(
+        select(PurchaseLine)
+        .where(PurchaseLine.purchase_id == purchase.id)
+        .order_by(col(PurchaseLine.id))
+        .execution_options(populate_existing=True)
+    ).all()
+    if seen is not None:
+        _refuse_if_received_meanwhile(session, purchase, lines, seen)
     if not may_receive(purchase):
         raise AlreadyReceived(
             _('Purchase {purchase} was received already ({when}): its goods are in stock').format(
@@ -188,9 +249,6 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
             )
         )
     before = purchase.status
-    lines = session.exec(
-        select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id).order_by(col(PurchaseLine.id))
-    ).all()
     arriving = _arriving(lines, quantities)
     changed = _receive(session, actor, purchase, arriving)
     audit.record(
@@ -422,6 +480,36 @@ def _arriving(lines: Sequence[PurchaseLine], quantities: dict[int, Any] | None) 
     if not any(arriving.values()):
         raise ValidationFailed({'lines': _('Receive at least 1')})
     return arriving
+
+
+def _refuse_if_received_meanwhile(
+    session: Session, purchase: Purchase, lines: Sequence[PurchaseLine], seen: dict[int, int]
+) -> None:
+    """ReceivedMeanwhile if any line has more received now than the person's screen showed."""
+    shown = {_line_id(key): value for key, value in seen.items()}
+    items = 0
+    for line in lines:
+        before = shown.get(line.id)
+        if isinstance(before, int) and line.received_quantity > before:
+            items += line.received_quantity - before
+    if not items:
+        return
+    last = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == 'purchases',
+            AuditEntry.entity_id == str(purchase.id),
+            AuditEntry.action == 'stock.received',
+        )
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
+    ).first()
+    by = None
+    if last is not None:
+        person = session.get(User, last.actor_id) if last.actor_id else None
+        by = (person.name or person.email) if person else last.actor_email
+    received = {line.id: line.received_quantity for line in lines if line.id is not None}
+    raise ReceivedMeanwhile(purchase, items, by, last.at if last else utcnow(), received)
 
 
 def _line_id(key: Any) -> int | None:
