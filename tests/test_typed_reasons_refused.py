@@ -1,7 +1,8 @@
 """What a person types is never kept cut unseen: an order's cancellation reason (and "Cancel what is not shipped"'s),
-a refund's reason, a return's reasons and a purchase's supplier typed by name, longer than what is kept, are refused
-at their field with the count ("Use at most 300 characters (this has 301)"), what was typed left in place, and
-nothing changes until it fits; a cancellation's reason, as long as it may be, is its refund's reason too, whole."""
+a refund's reason, a return's reasons, a purchase's supplier typed by name, a supplier bill's note, payment reference
+and cancellation reason, longer than what is kept, are refused at their field with the count ("Use at most 300
+characters (this has 301)"), what was typed left in place, and nothing changes until it fits; a cancellation's reason,
+as long as it may be, is its refund's reason too, whole."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Purchase, Refund, Return, ReturnLine
-from backoffice.services import gateway_payments, orders, purchases, returns
+from backoffice.models import BankLine, BillPayment, BillStatus, Purchase, Refund, Return, ReturnLine, SupplierBill
+from backoffice.services import bank_match, bills, gateway_payments, orders, purchases, returns
 
+from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, start_return
+from .support.payables import SUPPLIER_IBAN, approved_bill, due_in, make_supplier, today
 from .support.signin import signed_in
 
 HOSTILE = 'Colis "abîmé": <script>alert(1)</script> l\'équipe {n} '
@@ -180,3 +183,80 @@ def test_a_purchase_s_supplier_typed_by_name_too_long_is_refused_not_cut(manager
     with read_session() as session:
         assert session.exec(select(Purchase.supplier).order_by(col(Purchase.id).desc())).first() == typed(120)
     assert level(mug.id).on_hand == 5
+
+
+async def test_a_bill_s_payment_reference_and_cancellation_reason_too_long_are_refused_at_their_field(
+    user: User,
+) -> None:
+    """A payment's reference was kept cut to 120 characters, a cancellation's reason to 300, both unseen."""
+    admin, manager = make_user('admin'), make_user('manager')
+    bill = approved_bill(manager, admin, make_supplier(HOSTILE).id, 'F-1', **due_in(10))
+    await signed_in(user, manager.email, path=f'/finance/bills/{bill.id}')
+    await user.should_see(marker='bill-pay', retries=40)
+    user.find(marker='bill-pay').click()
+    user.find(marker='bill-pay-amount').clear().type('20.00')
+    reference = user.find(marker='bill-pay-reference').elements.pop()
+    reference.set_value(typed(121))
+    user.find(marker='bill-pay-save').click()
+    await user.should_see('Use at most 120 characters (this has 121)', retries=40)
+    assert reference.value == typed(121)
+    assert stored_bill(bill.id).paid == 0
+    reference.set_value(typed(120))
+    user.find(marker='bill-pay-save').click()
+    await user.should_see('Payment recorded', retries=40)
+    with read_session() as session:
+        assert session.exec(select(BillPayment.reference)).one() == typed(120)
+
+    other = approved_bill(manager, admin, make_supplier('Faïencerie').id, 'F-2', **due_in(10))
+    await signed_in(user, manager.email, path=f'/finance/bills/{other.id}')
+    await user.should_see(marker='bill-cancel', retries=40)
+    user.find(marker='bill-cancel').click()
+    reason = user.find(marker='bill-cancel-reason').elements.pop()
+    reason.set_value(typed(301))
+    user.find(marker='bill-cancel-save').click()
+    await user.should_see('Use at most 300 characters (this has 301)', retries=40)
+    assert reason.value == typed(301)
+    assert stored_bill(other.id).status == BillStatus.approved
+    reason.set_value(typed(300))
+    user.find(marker='bill-cancel-save').click()
+    await user.should_see('Bill F-2 cancelled', retries=40)
+    assert stored_bill(other.id).status == BillStatus.cancelled
+
+
+def stored_bill(bill_id: int) -> SupplierBill:
+    with read_session() as session:
+        found = session.get(SupplierBill, bill_id)
+        assert found is not None
+        return found
+
+
+def test_a_bill_s_note_too_long_is_refused_and_a_bank_line_s_long_label_still_pays_a_bill(manager) -> None:
+    """A note typed on a bill is refused beyond 500 characters; a bank line's label is the app's to fit (with an
+    ellipsis) as its payment's reference, so matching the line is never refused for it."""
+    admin = make_user('admin')
+    supplier = make_supplier('Faïencerie Martin', iban=SUPPLIER_IBAN)
+    lines = [{'description': 'Mugs', 'quantity': '1', 'unit_price': '150.00', 'vat_rate': '20'}]
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:
+        bills.create_bill(
+            session=session, actor=manager, supplier_id=supplier.id, number='FM-1', issued_on=today(),
+            lines=lines, note=typed(501),
+        )  # fmt: skip
+    assert refused.value.errors == {'note': 'Use at most 500 characters (this has 501)'}
+    with session_scope() as session:
+        noted = bills.create_bill(
+            session=session, actor=manager, supplier_id=supplier.id, number='FM-1', issued_on=today(),
+            lines=lines, note=typed(500),
+        )  # fmt: skip
+    assert stored_bill(noted.id).note == typed(500)
+    bill = approved_bill(manager, admin, supplier.id, 'FM-2026-11', lines=lines, **due_in(0))
+    account = make_account(manager)
+    label = 'VIR SEPA FM-2026-11 ' + typed(200)
+    import_file(manager, account, camt053([Line('-180.00', label, counterpart='FAIENCERIE MARTIN')]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+    with session_scope() as session:
+        bank_match.confirm_bill(session=session, actor=manager, line_id=line.id, version=line.version, bill_id=bill.id)
+    with read_session() as session:
+        kept = session.exec(select(BillPayment.reference)).one()
+    assert len(kept) == 120 and kept.endswith('…') and kept.startswith('VIR SEPA FM-2026-11')
+    assert stored_bill(bill.id).status == BillStatus.paid
