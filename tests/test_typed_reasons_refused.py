@@ -260,3 +260,50 @@ def test_a_bill_s_note_too_long_is_refused_and_a_bank_line_s_long_label_still_pa
         kept = session.exec(select(BillPayment.reference)).one()
     assert len(kept) == 120 and kept.endswith('…') and kept.startswith('VIR SEPA FM-2026-11')
     assert stored_bill(bill.id).status == BillStatus.paid
+
+
+async def test_a_ban_reason_too_long_is_refused_at_its_field_and_over_the_api(user: User) -> None:
+    """The API's schema lets 20,000 characters through and the ban kept 500 of them; the screen's long text the same."""
+    from nicegui import ui
+
+    from backoffice.api.resources import router
+    from backoffice.models import Customer
+
+    from .support.api import api_client, bearer, key_for
+    from .support.factories import make_customer
+    from .support.lists import open_row, rows_show
+
+    def status(customer_id: int) -> tuple[str, str | None]:
+        with read_session() as session:
+            found = session.get(Customer, customer_id)
+            assert found is not None
+            return found.status, found.ban_reason
+
+    over_api = make_customer('api.troll@example.com')
+    _key, secret = key_for('manager', 'write:customers')
+    async with api_client(router) as client:
+        url = f'/api/v1/customers/{over_api.id}/actions/ban'
+        refused = await client.post(url, json={'reason': typed(501)}, headers=bearer(secret))
+        assert refused.status_code == 422, refused.text
+        assert 'Use at most 500 characters (this has 501)' in refused.text and 'reason' in refused.text
+        assert status(over_api.id) == ('active', None)
+        banned = await client.post(url, json={'reason': typed(500)}, headers=bearer(secret))
+        assert banned.status_code == 200, banned.text
+    assert status(over_api.id) == ('banned', typed(500))
+
+    on_screen = make_customer('troll@example.com')
+    await signed_in(user, make_user('agent').email, path='/customers')
+    await rows_show(user, 'troll@example.com')
+    open_row(user, 'troll@example.com')
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    reason = next(iter(user.find('Reason *').elements))
+    reason.set_value(typed(501))
+    user.find(marker='confirm-action').click()
+    await user.should_see('Use at most 500 characters (this has 501)', retries=40)
+    assert reason.value == typed(501)
+    assert status(on_screen.id) == ('active', None)
+    reason.set_value(typed(500))
+    user.find(marker='confirm-action').click()
+    await user.should_see('Ban: done', retries=40)
+    assert status(on_screen.id) == ('banned', typed(500))
