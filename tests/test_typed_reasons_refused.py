@@ -307,3 +307,29 @@ async def test_a_ban_reason_too_long_is_refused_at_its_field_and_over_the_api(us
     user.find(marker='confirm-action').click()
     await user.should_see('Ban: done', retries=40)
     assert status(on_screen.id) == ('banned', typed(500))
+
+
+def test_a_colleague_invited_with_a_name_too_long_is_refused_at_the_name(manager) -> None:
+    """A company admin's invitation made the new contact with the name cut to 120 characters unseen."""
+    from backoffice.models import Customer
+    from backoffice.services import company_members
+
+    from .support.companies import BASE_URL, actor, company_with
+
+    company_with('Acme "<b>"', {'ada@acme.com': 'admin'})
+    admin = actor('ada@acme.com')
+
+    def invite(name: str) -> None:
+        with session_scope() as session:
+            company_members.invite(
+                session=session, by=admin, company_id=admin.company_id, email='new@acme.com', name=name,
+                base_url=BASE_URL,
+            )  # fmt: skip
+
+    with pytest.raises(ValidationFailed) as refused:
+        invite(typed(121))
+    assert refused.value.errors == {'name': 'Use at most 120 characters (this has 121)'}
+    invite(typed(120))
+    with read_session() as session:
+        made = session.exec(select(Customer).where(Customer.email == 'new@acme.com')).one()
+    assert made.name == typed(120)
