@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from backoffice import formatting, i18n
 from backoffice.i18n import N_, _, ngettext
 from backoffice.permissions import PermissionDenied
+from backoffice.validation import typed_line
 
 __all__ = [
     'NotFound',
@@ -39,6 +40,16 @@ class ValidationFailed(ServiceError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__('; '.join(f'{field or "form"}: {message}' for field, message in errors.items()))
         self.errors = errors
+
+
+def typed_at(field: str, value: Any, *, maximum: int) -> str:
+    """Text a person (or an API caller) typed for `field`, on one line: longer than `maximum` it is refused at that
+    field with its length ("Use at most 300 characters (this has 312)"), never cut (the part cut off was lost
+    unseen)."""
+    try:
+        return typed_line(value, maximum=maximum)
+    except ValueError as error:
+        raise ValidationFailed({field: str(error)}) from None
 
 
 class NotFound(ServiceError):

@@ -84,6 +84,7 @@ def new_bill(user: User) -> None:
                 'number': number,
                 'issued_on': issued,
                 'due_on': due,
+                'note': note,
                 **line_fields(sent, lines),
             }
             bill = await call(work, fields=fields, message=message)
@@ -324,7 +325,7 @@ def payment_dialog(bill: SupplierBill, refresh: Refresh) -> None:
                         reference=reference.value or '',
                     )
 
-            if await call(work, fields={'amount': amount}, message=message) is FAILED:
+            if await call(work, fields={'amount': amount, 'reference': reference}, message=message) is FAILED:
                 return
             dialog.close()
             ui.notify(_('Payment recorded'), type='positive')
@@ -394,7 +395,7 @@ def cancel_dialog(bill: SupplierBill, refresh: Refresh) -> None:
                         session=session, actor=actor, bill_id=bill.id, version=bill.version, reason=reason.value or ''
                     )
 
-            if await call(work, message=message) is FAILED:
+            if await call(work, fields={'reason': reason}, message=message) is FAILED:
                 return
             dialog.close()
             ui.notify(_('Bill {number} cancelled').format(number=bill.number), type='positive')

@@ -177,7 +177,7 @@ def members_panel(
                         email.value or '',
                         name.value or '',
                         role.value,
-                        fields={'email': email, 'role': role},
+                        fields={'email': email, 'name': name, 'role': role},
                         message=message,
                     )
                     if done is not FAILED:

@@ -927,7 +927,9 @@ class OrderScreen:
         owed = self.data.refund_room.amount  # what the service would give back (store credit and refunds asked, out)
 
         def fields() -> dict[str, Any]:
-            shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}
+            shown: dict[str, Any] = {
+                'reason': ui.input(_('Reason (optional)')).props('outlined dense').mark('cancel-reason')
+            }
             if owed > 0:  # what the customer paid: given back with it, or said to be still owed
                 shown['refund'] = ui.checkbox(
                     _('Refund the {amount} paid, the way it was paid').format(amount=money(owed, order.currency)),
@@ -962,7 +964,9 @@ class OrderScreen:
                     'shipped.'
                 ).format(items=orders.items_said(bought, rest), amount=money(value, order.currency))
             ).classes('text-sm break-words').mark('cancel-rest-items')
-            shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}
+            shown: dict[str, Any] = {
+                'reason': ui.input(_('Reason (optional)')).props('outlined dense').mark('cancel-rest-reason')
+            }
             if refundable > 0:  # what those items cost, given back with it or said to be still owed
                 shown['refund'] = ui.checkbox(
                     _('Refund {amount} for them, the way it was paid').format(amount=money(refundable, order.currency)),

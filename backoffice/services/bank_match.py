@@ -558,7 +558,7 @@ def confirm_bill(
         bill_id=bill_id,
         amount=-line.amount,
         paid_on=line.booked_on,
-        reference=line.reference or line.label or line.counterpart,
+        reference=payments.reference_from(line.reference or line.label or line.counterpart),
         bank_line_id=line.id,
         commit=False,
     )

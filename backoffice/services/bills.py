@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting
 from backoffice.config import get_settings
-from backoffice.errors import NotFound, ValidationFailed
+from backoffice.errors import NotFound, ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
@@ -65,6 +65,10 @@ class VatPart:
     vat: Decimal
 
 
+NOTE_MAX = 500  # characters of a bill's note (SupplierBill.note)
+CANCEL_REASON_MAX = 300  # of why a bill is cancelled (its history)
+
+
 def create_bill(
     *,
     session: Session,
@@ -88,6 +92,11 @@ def create_bill(
         errors['number'] = _("Enter the supplier's bill number")
     elif len(number) > NUMBER_MAX:
         errors['number'] = _('Use at most {n} characters').format(n=NUMBER_MAX)
+    note = ' '.join((note or '').split())
+    if len(note) > NOTE_MAX:  # SupplierBill.note: refused at its field, never cut unseen
+        errors['note'] = _('Use at most {maximum} characters (this has {length})').format(
+            maximum=NOTE_MAX, length=len(note)
+        )
     if issued_on is None:
         errors['issued_on'] = _('Enter the date on the bill')
     checked = _lines(lines, errors)
@@ -108,7 +117,7 @@ def create_bill(
         issued_on=issued_on,
         due_on=due_on or issued_on + timedelta(days=supplier.payment_terms_days),
         currency=str(app_settings.value(session=session, key='currency')),
-        note=' '.join((note or '').split())[:500],
+        note=note,
         entered_by=actor.id,
         purchase_id=purchase_id,
     )
@@ -434,6 +443,7 @@ def approve(*, session: Session, actor: User, bill_id: int, version: int | None)
 def cancel(*, session: Session, actor: User, bill_id: int, version: int | None, reason: str = '') -> SupplierBill:
     """A bill entered by mistake, or disputed: cancelled while nothing was paid on it."""
     require(actor, 'payables.manage')
+    reason = typed_at('reason', reason, maximum=CANCEL_REASON_MAX)
     bill = _locked(session, bill_id, version)
     if bill.status == BillStatus.cancelled:
         raise ValidationFailed({'bill': _('This bill is cancelled already')})
@@ -445,7 +455,6 @@ def cancel(*, session: Session, actor: User, bill_id: int, version: int | None, 
                 )
             }
         )
-    reason = ' '.join((reason or '').split())[:300]
     return _moved(
         session, actor, bill, BillStatus.cancelled, 'bill.cancelled', N_('Cancelled bill {number}'), reason=reason
     )
@@ -466,6 +475,7 @@ def pay(
     """Money paid to the supplier on an approved bill, in part or in full; more than is open is refused."""
     require(actor, 'payables.manage')
     value = payments.money(amount, 'amount')
+    reference = payments.typed_reference(reference)  # a bank line's is fitted by its caller (payments.reference_from)
     bill = _locked(session, bill_id, None)
     session.refresh(bill)  # what another payment committed meanwhile counts
     if bill.status not in PAYABLE:
@@ -489,7 +499,7 @@ def pay(
         amount=value,
         paid_on=paid_on or shop_today(app_settings.time_zone()),
         method=method[:20],
-        reference=' '.join((reference or '').split())[:120],
+        reference=reference,
         bank_line_id=bank_line_id,
         created_by=actor.id,
     )

@@ -29,7 +29,7 @@ from sqlmodel import Session, and_, col, func, not_, or_, select
 
 from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import NotFound, ValidationFailed
+from backoffice.errors import NotFound, ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
@@ -398,6 +398,9 @@ def decline(*, session: Session, actor: PortalActor, member_id: int, version: in
     changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
 
 
+INVITED_NAME_MAX = 120  # characters of the name a new contact is made with (Customer.name)
+
+
 def invite(
     *,
     session: Session,
@@ -416,6 +419,7 @@ def invite(
     company; a private customer is joined by staff only."""
     company = _company(session, by, company_id, write=True)
     wanted = _role(role)
+    name = typed_at('name', name, maximum=INVITED_NAME_MAX)  # a new contact's name: refused beyond, never cut
     try:
         address = normalize_email(email)
     except ValueError as error:
@@ -439,9 +443,7 @@ def invite(
             }
         )
     if customer is None:
-        customer, _made = customers.find_or_create(
-            session, email=address, name=' '.join((name or '').split())[:120], came_with='a company invitation'
-        )
+        customer, _made = customers.find_or_create(session, email=address, name=name, came_with='a company invitation')
     member = session.exec(select(CompanyMember).where(CompanyMember.customer_id == customer.id)).first()
     if member is not None and member.company_id != company_id and member.accepted_at is None:
         _refuse_another_company_s_invitation(session, portal, member)

@@ -123,12 +123,23 @@ def found_by_phone(session: Session, term: str) -> list[int]:
     return [found for found in session.exec(statement.limit(PHONE_HITS)).all() if found is not None]
 
 
+BAN_REASON_MAX = 500  # characters of a ban's reason (Customer.ban_reason)
+
+
 def ban_customer(*, session: Session, actor: User, record_id: int, version: int, reason: str) -> Customer:
     """A banned customer cannot sign in to the product; their requests over the API are refused."""
     require(actor, 'customers.write')
     reason = (reason or '').strip()
     if not reason:
         raise ValidationFailed({'reason': _('Say why: the reason is kept with the ban')})
+    if len(reason) > BAN_REASON_MAX:  # Customer.ban_reason: refused at its field (and over the API), never cut unseen
+        raise ValidationFailed(
+            {
+                'reason': _('Use at most {maximum} characters (this has {length})').format(
+                    maximum=BAN_REASON_MAX, length=len(reason)
+                )
+            }
+        )
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label=N_('customer'))
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': _('This customer is already banned')})
@@ -137,7 +148,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
         actor,
         declaration.resource('customers'),
         customer,
-        {'status': CustomerStatus.banned, 'ban_reason': reason[:500]},
+        {'status': CustomerStatus.banned, 'ban_reason': reason},
         'banned',
     )
 

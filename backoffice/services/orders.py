@@ -17,7 +17,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
+from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
@@ -533,6 +533,10 @@ def value_of(lines: list[OrderLine], quantities: Mapping[int, int]) -> Decimal:
     )
 
 
+CANCEL_REASON_MAX = 300  # characters of a cancellation's reason: its timeline sentence (500) keeps it whole, and a
+# refund given with it takes it as its reason (payments.REFUND_REASON_MAX, 500): a cancellation is never refused by it
+
+
 def cancel_rest(
     *, session: Session, actor: User, order_id: int, version: int | None, reason: str = ''
 ) -> tuple[Order, Decimal]:
@@ -542,6 +546,7 @@ def cancel_rest(
     what the cancelled items cost, to refund through "Refund a payment". Returns the order and that value. Refused on
     an order nothing of which has shipped (Cancel order) or that is shipped in full."""
     require(actor, 'orders.write')
+    reason = typed_at('reason', reason, maximum=CANCEL_REASON_MAX)
     order = locked(session, order_id, version)
     if not partly_shipped(order):
         if order.status in (OrderStatus.shipped, OrderStatus.delivered):
@@ -566,7 +571,6 @@ def cancel_rest(
     stock.release(session, releasing)
     before = audit.snapshot(order)
     order.status = OrderStatus.shipped  # with what its parcels took; shipped_at stays the last parcel's
-    reason = ' '.join(str(reason or '').split())[:300]
     said = {'items': items_said(by_id, rest), 'value': money(value, order.currency), 'reason': reason}
     owed = order.paid_total - order.refunded_total > 0
     key = REST_CANCELLED[(0 if reason else 2) + (0 if owed else 1)]
@@ -815,13 +819,13 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     was invoiced on terms and not paid is credited (a credit note citing the invoice)."""
     if actor is not None:
         require(actor, 'orders.write')
+    reason = typed_at('reason', reason, maximum=CANCEL_REASON_MAX)
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.cancelled)
     if order.status in RESERVING:
         stock.release(session, reserved_by(order_lines(session, order.id)))
     before = audit.snapshot(order)
     order.status, order.cancelled_at = OrderStatus.cancelled, utcnow()
-    reason = ' '.join((reason or '').split())[:300]
     owed = order.paid_total - order.refunded_total
     if reason and owed > 0:
         key = N_('Cancelled: {reason} — {owed} paid, to refund')

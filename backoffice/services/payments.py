@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, func, select
 
 from backoffice import events, formatting, stored_text
-from backoffice.errors import ValidationFailed
+from backoffice.errors import ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import Invoice, InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
@@ -453,12 +453,15 @@ def reason_said(refund: Refund) -> str:
     return stored_text.show(refund.reason, refund.reason_key, refund.reason_params)
 
 
+REFUND_REASON_MAX = 500  # characters of a refund's reason (Refund.reason)
+
+
 def said_why(reason: str | stored_text.Sentence | None) -> str | stored_text.Sentence:
-    """A refund's reason ready to store: a person's words on one line, at most 500 characters ('' when none); the
-    app's own `Sentence` as it is."""
+    """A refund's reason ready to store: a person's words on one line ('' when none), refused at `reason` beyond
+    500 characters, never cut; the app's own `Sentence` as it is."""
     if isinstance(reason, stored_text.Sentence):
         return reason
-    return ' '.join((reason or '').split())[:500]
+    return typed_at('reason', reason, maximum=REFUND_REASON_MAX)
 
 
 def amount_in_words(value: Decimal, currency: str | None = None) -> str:

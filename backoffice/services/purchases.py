@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting, stored_text
-from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
+from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import (
@@ -65,6 +65,7 @@ def receive_purchase(
 
 
 MAX_REFERENCE = 80  # characters of a purchase's reference (Purchase.reference)
+SUPPLIER_MAX = 120  # of its supplier's name as it was when ordered (Purchase.supplier)
 
 
 def create_purchase(
@@ -103,7 +104,7 @@ def create_purchase(
             }
         )
     purchase = Purchase(
-        supplier=chosen.name[:120] if chosen else ' '.join(supplier.split())[:120],
+        supplier=chosen.name[:SUPPLIER_MAX] if chosen else typed_at('supplier', supplier, maximum=SUPPLIER_MAX),
         supplier_id=chosen.id if chosen else None,
         reference=reference,
         status=PurchaseStatus.ordered,

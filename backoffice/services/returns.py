@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from backoffice import changes, events, stored_text
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import NotFound, ValidationFailed
+from backoffice.errors import NotFound, ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
@@ -79,6 +79,11 @@ def waits_for_order(ticket: Ticket) -> bool:
     return ticket.type == TicketType.return_exchange and not ticket.order_number
 
 
+REASON_MAX = 500  # characters of a return's reason (Return.reason)
+LINE_REASON_MAX = 200  # of a returned line's (ReturnLine.reason)
+CANCEL_REASON_MAX = 300  # of why a return is called off (said in its order's timeline)
+
+
 def create_return(
     *,
     session: Session,
@@ -141,7 +146,17 @@ def start_return(
             )
         elif quantity:
             claimed[order_line.id] = claimed.get(order_line.id, 0) + quantity
-            wanted.append((order_line, quantity, ' '.join(str(line.get('reason') or '').split())[:200]))
+            said = ' '.join(str(line.get('reason') or '').split())
+            if len(said) > LINE_REASON_MAX:  # ReturnLine.reason: refused at the line, never cut unseen
+                errors[f'lines.{i}.reason'] = _('Use at most {maximum} characters (this has {length})').format(
+                    maximum=LINE_REASON_MAX, length=len(said)
+                )
+            wanted.append((order_line, quantity, said))
+    reason = ' '.join((reason or '').split())
+    if len(reason) > REASON_MAX:  # Return.reason: refused at its field, never cut unseen
+        errors['reason'] = _('Use at most {maximum} characters (this has {length})').format(
+            maximum=REASON_MAX, length=len(reason)
+        )
     if not errors and not wanted:
         errors['lines'] = _('Return at least one item')
     if errors:
@@ -152,7 +167,7 @@ def start_return(
         order_id=order.id,
         customer_id=order.customer_id,
         ticket_id=ticket_id,
-        reason=' '.join(reason.split())[:500],
+        reason=reason,
         currency=order.currency,
         created_by=actor.id if actor is not None else None,
     )
@@ -366,6 +381,7 @@ def cancel_return(
     Nothing was restocked, reserved or drafted for it yet, so nothing else changes. A received return cannot be
     cancelled: its goods are back on the shelf (resolve it instead)."""
     require(actor, 'orders.write')
+    reason = typed_at('reason', reason, maximum=CANCEL_REASON_MAX)
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
         raise orders.IllegalTransition(
@@ -378,7 +394,6 @@ def cancel_return(
                 number=rma.number, status=status_said(rma.status)
             )
         )
-    reason = ' '.join((reason or '').split())[:300]
     rma.status, rma.closed_at = ReturnStatus.cancelled, utcnow()
     order = session.get(Order, rma.order_id)
     cancelled = (
