@@ -117,6 +117,23 @@ def test_search_shows_the_first_ten_and_says_how_many_more_match() -> None:
     assert (found.more, found.more_capped) == (2, False)
 
 
+def test_search_reads_the_words_as_typed_first_then_each_word_as_every_search_does() -> None:
+    agent = make_user('agent')
+    phrase = submit_request('Refund: "still waiting" <script>', name='Ines Duarte')
+    scattered = submit_request('Still no refund, "waiting" <b>', name='Ines Duarte')
+    itself = submit_request('Waiting still: refund', email='olu@example.com', name='Olu "O" Bello')
+
+    def search(query: str, **kwargs) -> list[int]:
+        with read_session() as session:
+            return numbers(ticket_links.search(session=session, actor=agent, query=query, **kwargs))
+
+    # the words as typed find one: only that one (word by word found both)
+    assert search('still waiting') == [phrase.number]
+    # found as typed only by the request itself, left out: then each word, in any order
+    assert search('waiting still', ticket_id=itself.id) == [scattered.number, phrase.number]
+    assert search('duarte waiting refund') == [scattered.number, phrase.number]  # the name among the words
+
+
 def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> None:
     agent = make_user('agent')
     target = submit_request('Parcel lost')

@@ -185,6 +185,14 @@ def search_conditions(
     return found if found is not None else ([], [])
 
 
+def term_conditions(
+    session: Session, resource: Resource, term: str, dialect: str, actor: User | None = None
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """search_conditions of one term as typed, never read word by word: for a search that reads several words itself
+    by `first_reading` (the related-request search, which asks whether it finds a request it may show)."""
+    return _term_conditions(session, resource, term, dialect, actor)
+
+
 def type_ahead(session: Session, resource: Resource, term: str, read: Callable[[ColumnElement[bool]], T]) -> T | None:
     """What a type-ahead (crud.lookup, the customer merge's picker) finds for what was typed, read as a list's search
     reads several words (`first_reading`): `read` runs its query with the condition that the records hold the term

@@ -18,13 +18,14 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select, update
+from sqlmodel.sql.expression import Select
 
 from backoffice import changes, events
 from backoffice.engine.declaration import Resource, resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.listing.search import search_conditions
+from backoffice.listing.search import first_reading, term_conditions
 from backoffice.models import (
     Customer,
     Delivery,
@@ -43,7 +44,6 @@ from backoffice.services.tickets import _locked, _save, _status_values, _who, sy
 from backoffice.stored_text import sentence
 
 SEARCH_LIMIT = 10  # requests a search shows
-SEARCH_WORDS = 6  # words of a search looked for (each must match)
 MORE_COUNTED = 1000  # beyond those shown, matches counted up to this many
 AWAITING_ANSWER = (TicketStatus.new, TicketStatus.open)  # the customer's last word is unanswered
 CROSS_CUSTOMER_PERMISSION = 'customers.write'  # merging two customers' requests: see `merge`
@@ -94,34 +94,38 @@ class Found:
 
 def search(*, session: Session, actor: User, query: str, ticket_id: int | None = None, merging: bool = False) -> Found:
     """The requests an agent may mean by `query`, to link to (or, `merging`, to merge into) the request `ticket_id`: by
-    number ('1042', '#1042': that one first), else by each word in the subject, the number or the customer's name or
-    email (the requests list's search, backoffice/listing, word by word), the most recently updated first. Leaves out
-    the request itself and, for a link, those already linked to it; for a merge, closed ones (they cannot take one)."""
+    number ('1042', '#1042': that one first), else by the subject, the number or the customer's name or email, read as
+    every search reads several words (`search.first_reading`): as typed when that finds a request to show, else each
+    word in any order ('parcel lost' finds 'Lost parcel'); the most recently updated first. Leaves out the request
+    itself and, for a link, those already linked to it; for a merge, closed ones (they cannot take one)."""
     require(actor, 'tickets.read')
     text = (query or '').replace('\x00', '').strip()
-    words = text.split()[:SEARCH_WORDS]
-    if not words:
+    if not text:
         return Found([])
     dialect = session.get_bind().dialect.name
     tickets_list = resource('tickets')
-    # each word as the list's search reads it: the subject, the number, and the customer's name or email for those who
-    # may read customers (the list's search_related)
-    matches = and_(
-        *(condition for word in words for condition in _matching(session, tickets_list, word, dialect, actor))
-    )
     number = _number_in(text)
-    if number is not None:
-        matches = or_(Ticket.number == number, matches)
     left_out = set() if ticket_id is None else {ticket_id} | (set() if merging else _linked_ids(session, ticket_id))
-    statement = select(Ticket).where(matches, col(Ticket.id).not_in(left_out))
-    if merging:
-        statement = statement.where(Ticket.status != TicketStatus.closed)
     first = [] if number is None else [case((col(Ticket.number) == number, 0), else_=1)]
-    found = list(
-        session.exec(
-            statement.order_by(*first, col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(SEARCH_LIMIT)
+
+    def read(terms: tuple[str, ...]) -> tuple[Select, list[Ticket]]:
+        # each term as the list's search reads it: the subject, the number, and the customer's name or email for those
+        # who may read customers (the list's search_related)
+        matches = and_(
+            *(condition for term in terms for condition in _matching(session, tickets_list, term, dialect, actor))
         )
-    )
+        if number is not None:
+            matches = or_(Ticket.number == number, matches)
+        statement = select(Ticket).where(matches, col(Ticket.id).not_in(left_out))
+        if merging:
+            statement = statement.where(Ticket.status != TicketStatus.closed)
+        ordered = statement.order_by(*first, col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        return statement, list(session.exec(ordered.limit(SEARCH_LIMIT)))
+
+    chosen = first_reading(text, read, lambda reading: bool(reading[1]))
+    if chosen is None:
+        return Found([])
+    statement, found = chosen
     more = 0
     if len(found) == SEARCH_LIMIT:  # count the rest, up to a point: a common word matches thousands
         ids = statement.with_only_columns(col(Ticket.id)).order_by(None).limit(SEARCH_LIMIT + MORE_COUNTED)
@@ -138,10 +142,11 @@ def _customers(session: Session, ids: set[int]) -> dict[int, str]:
     return {_id(row_id): name or email for row_id, name, email in rows}
 
 
-def _matching(session: Session, listed: Resource, word: str, dialect: str, actor: User) -> list[ColumnElement[bool]]:
-    """The list's search of one word. On PostgreSQL its LIKE twin: the trigram indexes serve `lower(column) LIKE` by
-    themselves, and the list's own form names a CTE per table, which two words would name twice."""
-    conditions, like = search_conditions(session, listed, word, dialect, actor)
+def _matching(session: Session, listed: Resource, term: str, dialect: str, actor: User) -> list[ColumnElement[bool]]:
+    """The list's search of one term (a word, or the phrase as typed). On PostgreSQL its LIKE twin: the trigram indexes
+    serve `lower(column) LIKE` by themselves, and the list's own form names a CTE per table, which two words would name
+    twice."""
+    conditions, like = term_conditions(session, listed, term, dialect, actor)
     return like if dialect == 'postgresql' else conditions
 
 
