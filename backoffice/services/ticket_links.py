@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select, update
-from sqlmodel.sql.expression import Select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backoffice import changes, events
 from backoffice.engine.declaration import Resource, resource
@@ -108,7 +108,7 @@ def search(*, session: Session, actor: User, query: str, ticket_id: int | None =
     left_out = set() if ticket_id is None else {ticket_id} | (set() if merging else _linked_ids(session, ticket_id))
     first = [] if number is None else [case((col(Ticket.number) == number, 0), else_=1)]
 
-    def read(terms: tuple[str, ...]) -> tuple[Select, list[Ticket]]:
+    def read(terms: tuple[str, ...]) -> tuple[SelectOfScalar[Ticket], list[Ticket]]:
         # each term as the list's search reads it: the subject, the number, and the customer's name or email for those
         # who may read customers (the list's search_related)
         matches = and_(
