@@ -157,7 +157,10 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     wait.until(lambda d: charts_drawn(d) >= 5, "the card's chart is drawn")
     opened = driver.find_element(By.CSS_SELECTOR, dialog)
     assert 'Download CSV' in opened.text
-    ticks = [t.text for t in opened.find_elements(By.CSS_SELECTOR, '.ytick text')]
+    # read in one go: Plotly redraws its axis as the dialog settles (each tick read apart went stale under the read)
+    ticks = driver.execute_script(
+        'return [...arguments[0].querySelectorAll(".ytick text")].map(tick => tick.textContent)', opened
+    )
     assert ticks and all(t.endswith('%') for t in ticks), ticks
     assert opened.rect['x'] >= 0 and opened.rect['x'] + opened.rect['width'] <= 390, 'the dialog fits the phone'
     assert no_horizontal_overflow(driver)
