@@ -41,6 +41,9 @@ from components.session import acting_user
 
 Done = str | Callable[[Any], tuple[str, str]]
 
+# the order's amounts its totals show
+TOTALS = ('subtotal', 'discount_total', 'shipping_total', 'tax_total', 'total', 'paid_total', 'refunded_total')
+
 
 @dataclass
 class Loaded:
@@ -110,8 +113,10 @@ class OrderScreen:
         self.box = ui.column().classes('w-full gap-4')
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self._typed_note = ''  # the timeline's note being written
-        self._note_error: str | None = None  # what refused it, kept like the text across a live re-render
         self._shown = key_of(self.data)  # what the page shows: a reload reading the same draws nothing again
+        # each part of the page in its own box, drawn again only when what it shows changed (see `render`)
+        self._parts: dict[str, tuple[ui.element, str | None]] = {}
+        self._build()
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -144,96 +149,157 @@ class OrderScreen:
 
     # --- rendering --------------------------------------------------------------------------------------------------
 
-    def render(self) -> None:
-        order, data = self.data.order, self.data
-        self.box.clear()
+    def _build(self) -> None:
+        """The page's frame: a box per part (drawn by `render`) and the note form, which is never drawn again (what
+        is typed in it, its focus and its message stay through any live update)."""
         with self.box:
-            with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
-                # the page's one heading (the shell's 'Order' above 'Order 103000' said nothing more)
-                ui.label(_('Order {number}').format(number=order.number)).classes('text-2xl font-semibold').props(
-                    'role=heading aria-level=1'
-                ).mark('number')
-                ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark(
-                    'status'
-                )
-                # a draft's time is when it was begun: Confirm places it, its time then set
-                shown = _('placed {when}') if orders.is_placed(order) else _('draft begun {when}')
-                ui.label(shown.format(when=when(order.placed_at))).classes('text-sm text-gray-500').mark('placed')
-            with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
-                ui.label(order.shipping_name or '')
-                record_link('customers', order.customer_id, order.email, self.user)
-                if data.company is not None:
-                    record_link('companies', data.company[0], data.company[1], self.user)
-                if order.external_id:
-                    ui.label(_('shop id {id}').format(id=order.external_id))
-            self._ship_to()
-            if data.short:  # a count found fewer on the shelf than open orders reserved: shipping would be refused
-                ui.label(
-                    _(
-                        'Not enough on the shelf for the open orders: {items}. Receive or count more, or change an '
-                        'order, before shipping.'
-                    ).format(items='; '.join(data.short))
-                ).classes('text-sm text-red-700 break-words').mark('order-short')
+            self._part('heading')
             if self.may_write:
-                self._actions()
+                self._part('actions')
             with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):
                 with ui.column().classes('w-full lg:w-2/3 gap-4'):
-                    self._lines()
-                    self._money()
-                    self._shipping_and_returns()
+                    self._part('lines')
+                    self._part('money')
+                    self._part('shipping')
                 with ui.column().classes('w-full lg:w-1/3 gap-1'):
                     ui.label(_('Timeline')).classes('font-medium')
                     if self.may_write:
                         self._note_form()
-                    for event in reversed(data.events):
-                        # as wide as the column, not as its longest word: a pasted link wraps instead of overflowing
-                        with ui.column().classes('gap-0 w-full').mark('timeline-entry'):
-                            ui.label(orders.timeline_text(event)).classes(
-                                'text-sm break-words whitespace-pre-line w-full'
-                            )
-                            author = data.authors.get(event.actor_id) if event.actor_id is not None else None
-                            ui.label(
-                                _('{when} · {who}').format(when=when(event.created_at), who=author)
-                                if author
-                                else when(event.created_at)
-                            ).classes('text-xs text-gray-500')
+                    self._part('timeline')
+
+    def _part(self, name: str) -> None:
+        # display: contents: the box lays nothing out itself, its children are the column's as before (an empty one
+        # adds no gap)
+        self._parts[name] = (ui.element('div').style('display: contents').mark(f'part-{name}'), None)
+
+    def render(self) -> None:
+        """Draw again only the parts whose content changed: a colleague's payment redraws the totals and the actions,
+        not the button being clicked in the shipments or the note being typed."""
+        data, order = self.data, self.data.order
+        drawers: dict[str, tuple[Callable[[], None], Any]] = {
+            'heading': (
+                self._heading,
+                (
+                    order.number,
+                    orders.status_shown(order),
+                    orders.is_placed(order),
+                    order.placed_at,
+                    order.shipping_name,
+                    order.customer_id,
+                    order.email,
+                    data.company,
+                    order.external_id,
+                    order.shipping_address,
+                    order.note,
+                    data.short,
+                ),
+            ),
+            'actions': (self._actions, (sorted(self._allowed()), orders.refunded_in_full(order))),
+            'lines': (
+                self._lines,
+                (
+                    data.lines,
+                    order.currency,
+                    [getattr(order, name) for name in TOTALS],
+                    order.shipping_waived_reason,
+                ),
+            ),
+            'money': (
+                self._money,
+                (data.payments, data.refunds, data.documents, data.gateway, order.currency, order.paid_at),
+            ),
+            'shipping': (
+                self._shipping_and_returns,
+                (
+                    data.parcels,
+                    data.remaining,
+                    data.carriers,
+                    data.returns,
+                    data.return_lines,
+                    data.lines,
+                    data.gateway,
+                    orders.partly_shipped(order),
+                    order.currency,
+                ),
+            ),
+            'timeline': (self._timeline, (data.events, data.authors)),
+        }
+        for name, (box, shown) in list(self._parts.items()):
+            draw, content = drawers[name]
+            key = key_of(content)
+            if key == shown:
+                continue
+            self._parts[name] = (box, key)
+            box.clear()
+            with box:
+                draw()
+
+    def _heading(self) -> None:
+        order, data = self.data.order, self.data
+        with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
+            # the page's one heading (the shell's 'Order' above 'Order 103000' said nothing more)
+            ui.label(_('Order {number}').format(number=order.number)).classes('text-2xl font-semibold').props(
+                'role=heading aria-level=1'
+            ).mark('number')
+            ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark('status')
+            # a draft's time is when it was begun: Confirm places it, its time then set
+            shown = _('placed {when}') if orders.is_placed(order) else _('draft begun {when}')
+            ui.label(shown.format(when=when(order.placed_at))).classes('text-sm text-gray-500').mark('placed')
+        with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
+            ui.label(order.shipping_name or '')
+            record_link('customers', order.customer_id, order.email, self.user)
+            if data.company is not None:
+                record_link('companies', data.company[0], data.company[1], self.user)
+            if order.external_id:
+                ui.label(_('shop id {id}').format(id=order.external_id))
+        self._ship_to()
+        if data.short:  # a count found fewer on the shelf than open orders reserved: shipping would be refused
+            ui.label(
+                _(
+                    'Not enough on the shelf for the open orders: {items}. Receive or count more, or change an '
+                    'order, before shipping.'
+                ).format(items='; '.join(data.short))
+            ).classes('text-sm text-red-700 break-words').mark('order-short')
+
+    def _timeline(self) -> None:
+        data = self.data
+        for event in reversed(data.events):
+            # as wide as the column, not as its longest word: a pasted link wraps instead of overflowing
+            with ui.column().classes('gap-0 w-full').mark('timeline-entry'):
+                ui.label(orders.timeline_text(event)).classes('text-sm break-words whitespace-pre-line w-full')
+                author = data.authors.get(event.actor_id) if event.actor_id is not None else None
+                ui.label(
+                    _('{when} · {who}').format(when=when(event.created_at), who=author)
+                    if author
+                    else when(event.created_at)
+                ).classes('text-xs text-gray-500')
 
     def _note_form(self) -> None:
-        """A note for colleagues on the timeline: what the customer said on the phone, what to watch when packing."""
+        """A note for colleagues on the timeline: what the customer said on the phone, what to watch when packing.
+        Drawn once: a colleague's change meanwhile leaves the field, its text, focus and message as they are."""
         order = self.data.order
-        # what is typed outlives the page's live re-render (a colleague's payment meanwhile): kept on the screen
         note = (
-            ui.textarea(placeholder=_('Add a note for the team'), value=self._typed_note)
+            ui.textarea(placeholder=_('Add a note for the team'))
             .props('outlined dense autogrow')
             .classes('w-full')
             .mark('order-note-text')
         )
-        if self._note_error:
-            note.error = self._note_error
 
         def typed(event: Any) -> None:
             self._typed_note = event.value or ''
-            self._note_error = None
 
         note.on_value_change(typed)
 
         def added(_event: Any) -> tuple[str, str]:
-            self._typed_note = ''  # before the page is drawn again with the note in its timeline
+            note.value = ''  # it is in the timeline now
             return _('Note added'), 'positive'
 
         async def add() -> None:
-            self._note_error = None
-            done = await self._do(
+            await self._do(
                 lambda s, u: orders.add_note(session=s, actor=u, order_id=order.id, text=self._typed_note),
                 added,
                 {'text': note},
             )
-            if not done and note.error:
-                # a live re-render (this page's own last change arriving late, a colleague's) must not wipe the
-                # message: it is drawn again with the field, and at once if the field was replaced meanwhile
-                self._note_error = note.error
-                if note.is_deleted and not self.box.is_deleted:
-                    self.render()
 
         ui.button(_('Add note'), icon='note_add', on_click=add).props('flat dense').mark('add-note')
 
@@ -563,12 +629,7 @@ class OrderScreen:
     def _actions(self) -> None:
         """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
-        allowed = orders.allowed_actions(
-            order,
-            invoiced=any(d.kind == 'invoice' for d in self.data.documents),
-            on_terms=self.data.on_terms,
-            returnable=self.data.returnable,
-        )
+        allowed = self._allowed()
         steps = {  # the button, the service, and what is said once done ("Mark packed: done" read oddly)
             'confirm': (_('Confirm'), orders.confirm, _('Order confirmed')),
             'pack': (_('Mark packed'), orders.pack, _('Order packed')),
@@ -579,7 +640,7 @@ class OrderScreen:
                 ui.button(
                     _('Edit draft'),
                     icon='edit',
-                    on_click=lambda: DraftDialog(self.user, order, on_saved=lambda _: self.reload()),
+                    on_click=lambda: DraftDialog(self.user, self.data.order, on_saved=lambda _: self.reload()),
                 ).props('outline').mark('edit-draft')
             for key, (label, action, done) in steps.items():
                 if key in allowed:
@@ -602,7 +663,9 @@ class OrderScreen:
                 ui.button(
                     _('Start a return'),
                     icon='assignment_return',
-                    on_click=lambda: start_return(order, lines=self.data.lines, on_done=lambda _rma: self.reload()),
+                    on_click=lambda: start_return(
+                        self.data.order, lines=self.data.lines, on_done=lambda _rma: self.reload()
+                    ),
                 ).props('outline').mark('start-return')
             if 'issue_invoice' in allowed:
                 ui.button(
@@ -628,6 +691,14 @@ class OrderScreen:
             ).mark('refunded-in-full')
 
     # --- dialogs and calls ------------------------------------------------------------------------------------------
+
+    def _allowed(self) -> frozenset[str]:
+        return orders.allowed_actions(
+            self.data.order,
+            invoiced=any(d.kind == 'invoice' for d in self.data.documents),
+            on_terms=self.data.on_terms,
+            returnable=self.data.returnable,
+        )
 
     def version(self) -> int:
         """The version shown now: a button of a render a live update has just replaced acts on what is on screen; the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 from nicegui import ui
@@ -413,6 +414,40 @@ async def test_a_note_for_the_team_survives_a_colleagues_change_and_lands_signed
         orders.add_note(session=session, actor=colleague, order_id=order.id, text='Gate code: 42')
     await user.should_see('Note: Gate code: 42', retries=40)
     assert user.find(marker='order-note-text').elements.pop().error == 'Write the note'
+
+
+async def test_a_colleagues_change_leaves_the_note_being_typed_and_the_button_being_clicked_in_place(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    """The order page drew itself whole again on any change to the order: the field being typed in was replaced (its
+    focus and the keys on their way lost) and a click on a button as shown met a button no longer there. Now only the
+    parts whose content changed are drawn again."""
+    manager = make_user('manager', name='Maria Lopez')
+    colleague = make_user('manager', name='Tom Becker')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    typed = 'Half a thought: "fragile" <b>x</b> ; ok?'
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='order-note-text', retries=40)
+    user.find(marker='order-note-text').type(typed)
+    field = user.find(marker='order-note-text').elements.pop()
+    record = click_as_shown(user, user.find(marker='record-payment').elements.pop())
+    other = create_user()
+    await signed_in(other, colleague.email, path=f'/orders/{order.number}')
+    await other.should_see(marker='order-note-text', retries=40)
+    other.find(marker='order-note-text').type('Gate code: "42" <script>alert(1)</script>')
+    other.find(marker='add-note').click()
+    await user.should_see('Note: Gate code: "42" <script>alert(1)</script>', retries=40)
+    assert not field.is_deleted and field.value == typed  # the same field, as typed
+    record()  # sent from the page as it was shown before the colleague's note: it still reaches its button
+    await user.should_see(marker='amount', retries=40)
+    user.find('Close').click()
+    other.find(marker='record-payment').click()
+    other.find(marker='dialog-submit').click()
+    await other.should_see('Payment recorded', retries=40)
+    await user.should_see('paid in full', retries=40)  # the colleague's payment shows
+    assert not field.is_deleted and field.value == typed
+    assert user.find(marker='order-note-text').elements == {field}
 
 
 async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_is_still_owed(user: User) -> None:
