@@ -70,7 +70,12 @@ LIST_CSS = (
     '.resource-table td.bo-clip .bo-clip-text { '
     'display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 1; line-clamp: 1; overflow: hidden; '
     'white-space: normal; overflow-wrap: anywhere; word-break: break-all; '
-    'min-width: calc(min(var(--bo-len, 12), 12) * 1ch); max-width: 16rem } }'
+    'min-width: calc(min(var(--bo-len, 12), 12) * 1ch); max-width: 16rem } } '
+    # a part the width cookie's guess left out of the first paint (components/viewport.py) that this window shows
+    # after all: what comes after it waits, unseen, until it is built, so that no row is shown where it would then be
+    # pushed from under a click (the filters on a window wider than the cookie said, a phone's sort on a narrower)
+    '@media (min-width: 640px) { .bo-filters-pending ~ * { visibility: hidden } } '
+    '@media (max-width: 599.98px) { .bo-sort-pending, .bo-sort-pending ~ * { visibility: hidden } }'
 )
 # every heading: q-th (its sort on click, its classes) with its last word and sort arrow kept on one line (LIST_CSS);
 # the label is shown as text
@@ -551,11 +556,13 @@ class ResourceTable:
             toggle.mark('filters-toggle')
             self.filters_toggle = toggle
             if viewport.narrow() and not self._filters_in_address():
-                # folded away on the phone that asks: built once the page has painted, not with it (issue 20)
+                # folded away on the phone that asks: built once the page has painted, not with it (issue 20); a
+                # wider window than the guess waits for it to show the rows (LIST_CSS)
+                self.filter_row.classes('bo-filters-pending')
                 once_connected(lambda _user: self.build_filters())
             else:
                 self.build_filters()
-        with ui.row().classes('w-full items-center gap-2'):
+        with ui.row().classes('w-full items-center gap-2') as caption_row:
             self.caption = ListCaption().classes('text-sm text-gray-500')
             self.arrivals = (
                 ui.button(on_click=self.show_arrivals)
@@ -568,8 +575,14 @@ class ResourceTable:
             # hidden from 600 px on: there built once the page has painted (issue 20)
             wide = viewport.wide()
             self.phone_sort = PhoneSort(resource, state=self.state, change=self._set, now=not wide)
-            if wide:
-                once_connected(lambda _user: self.phone_sort.build())
+            if wide:  # a phone after all waits for it to show the rows (LIST_CSS)
+                caption_row.classes('bo-sort-pending')
+
+                def build_sort(_user: Any) -> None:
+                    self.phone_sort.build()
+                    caption_row.classes(remove='bo-sort-pending')
+
+                once_connected(build_sort)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         # kept at the foot of the window while the list is in sight: ticking a card at the top of a long list on a
         # phone showed the bar 25 cards below, out of sight, as if the tick had done nothing
@@ -641,6 +654,7 @@ class ResourceTable:
         if self.filters_built or self.filter_row is None or self.filter_row.is_deleted:
             return
         self.filters_built = True
+        self.filter_row.classes(remove='bo-filters-pending')
         with self.filter_row:
             for declared in self.resource.filters:
                 self._filter(declared)

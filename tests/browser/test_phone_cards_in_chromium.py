@@ -219,6 +219,76 @@ def test_a_phone_gets_its_folded_filters_after_the_rows_and_a_window_turned_wide
     visible_text(driver, 'Signed up from')
 
 
+# From a page's first frame until a dialog opens: each place the row (a card on a phone) of the record that shows
+# arguments[0] was drawn visible at, in the page. A row shown in one place and then moved is a click gone astray.
+WATCH_ROW = """
+window.__boRowTops = [];
+const look = () => {
+    if (document.querySelector('.q-dialog')) return;
+    const row = [...document.querySelectorAll('.bo-card, .resource-table tbody tr')].find(
+        row => row.checkVisibility({opacityProperty: true, visibilityProperty: true})
+            && row.innerText.includes(%s)
+    );
+    if (row) {
+        const top = Math.round(row.getBoundingClientRect().top + window.scrollY);
+        if (window.__boRowTops.at(-1) !== top) window.__boRowTops.push(top);
+    }
+    requestAnimationFrame(look);
+};
+requestAnimationFrame(look);
+"""
+
+
+def test_a_list_served_for_the_other_width_never_moves_a_row_under_the_click(
+    driver: WebDriver, base_url: str, shop: dict
+) -> None:
+    """The width cookie is a guess (another window, a phone turned while no page was open): a list served for a phone
+    to a wide window leaves its filters out, one served wide to a phone its sort, and builds them once connected. The
+    rows were shown at once and then pushed down by what came: a click right away landed on another row. Now a row
+    is shown only where it stays, and a click on it right away opens it."""
+    set_viewport(driver, *PHONE)
+    signed_in(driver, base_url, '/customers')
+    watch = driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': WATCH_ROW % repr(EMAIL)})
+    try:
+        for (width, height), said, completed, shot in (
+            (DESKTOP, PHONE[0], 'Signed up from', 'cards-wrong-guess-1440.png'),
+            (PHONE, DESKTOP[0], 'Sort by', 'cards-wrong-guess-390.png'),
+        ):
+            driver.get('about:blank')
+            set_viewport(driver, width, height)
+            driver.execute_cdp_cmd(
+                'Network.setCookie',
+                {'name': 'bo_width', 'value': str(said), 'path': '/', 'sameSite': 'Lax', 'url': base_url},
+            )
+            driver.get(f'{base_url}/customers')
+            row = WebDriverWait(driver, TIMEOUT).until(
+                lambda d: d.execute_script(SHOWN_ROW, EMAIL), f'no row shows {EMAIL} at {width} px'
+            )
+            row.click()  # right away: the record shown there opens
+            WebDriverWait(driver, TIMEOUT).until(
+                lambda d: any(
+                    field.get_attribute('value') == EMAIL
+                    for field in d.find_elements(By.CSS_SELECTOR, '.q-dialog input')
+                ),
+                f'the click at {width} px did not open the row it was on',
+            )
+            visible_text(driver, completed)  # what the guess left out was built meanwhile
+            tops = driver.execute_script('return window.__boRowTops')
+            assert len(tops) == 1, f'at {width} px with the cookie saying {said}, the row was shown at {tops}'
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / shot))
+    finally:
+        driver.execute_cdp_cmd('Page.removeScriptToEvaluateOnNewDocument', {'identifier': watch['identifier']})
+
+
+SHOWN_ROW = """
+    return [...document.querySelectorAll('.bo-card, .resource-table tbody tr')].find(
+        row => row.checkVisibility({opacityProperty: true, visibilityProperty: true})
+            && row.innerText.includes(arguments[0])
+    ) || null;
+"""
+
+
 @pytest.fixture
 def a_page_more(shop: dict):
     """27 more customers, the newest first on /customers: a full page and two over. The newest has an email, a name and
