@@ -419,3 +419,7 @@ async def test_the_unpublish_confirmation_says_who_stops_seeing_it_and_what_beco
         'Customers stop seeing it at once: the front office gets "not found" for /api/content/about-off. It stays '
         'here as a draft; Publish puts it back.'
     )
+    soon = make_content('soon-off', title='Soon: "x" <b>', body='Later.', published=True, publish_at=later)
+    with session_scope() as session:  # scheduled for later: nobody sees it yet, and it will not go live
+        said = content.unpublish_foreseen(session=session, actor=manager, record_id=soon.id)
+    assert said.startswith('Customers do not see it yet: it was to go live on ') and 'and will not.' in said

@@ -78,6 +78,11 @@ def unpublish_foreseen(*, session: Session, actor: User, record_id: int) -> str:
     entry = session.get(ContentEntry, record_id)
     if entry is None or entry.status != ContentStatus.published:
         return ''
+    if entry.kind != ContentKind.legal and entry.publish_at is not None and entry.publish_at > utcnow():
+        return _(
+            'Customers do not see it yet: it was to go live on {when} and will not. It stays here as a draft; Publish '
+            'puts it back on schedule.'
+        ).format(when=formatting.when(entry.publish_at))
     if entry.kind != ContentKind.legal:
         return _(
             'Customers stop seeing it at once: the front office gets "not found" for /api/content/{slug}. It stays '
