@@ -103,6 +103,7 @@ app.router.lifespan_context = lifespan
 register_pages()
 register_portal_pages()  # the customer portal (/portal): its own sign-in, guard and frame
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
+app_settings.wire()  # settings saved here or in another process are read afresh at once (before pages hear of it)
 live.wire()
 not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"
 server_error.wire()  # a page that fails to build says so in words, never with the exception's text

@@ -57,6 +57,7 @@ class Topic(StrEnum):
     feeds = 'feeds'  # {'id', 'action'}: a spreadsheet feed was published or revoked
     sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
+    settings = 'settings'  # {'keys'}: the application settings with these keys were changed at /settings
 
     @classmethod
     def _missing_(cls, value: object) -> Topic | None:

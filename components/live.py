@@ -14,6 +14,7 @@ from backoffice import events
 from backoffice.events import Topic
 
 sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: sessions that end
+settings_changed: Event[dict] = Event()  # {'keys'}: application settings saved (the company name in the header)
 
 
 _resource_events: dict[str, Event[dict]] = {}  # resource key → {'id', 'action'} after each committed change
@@ -46,9 +47,11 @@ def _bump(key: str) -> None:
 def wire() -> None:
     """Connect core topics to fresh UI events; main.py calls this on every start (the test fixture starts the app for
     each test and only resets events it still tracks, so reusing one from an earlier start would keep stale clients)."""
-    global sessions_ended
+    global sessions_ended, settings_changed
     sessions_ended = Event()
     events.subscribe(Topic.sessions, _on_loop(sessions_ended), key='ui.sessions_ended')
+    settings_changed = Event()
+    events.subscribe(Topic.settings, _on_loop(settings_changed), key='ui.settings_changed')
     _resource_events.clear()
 
 

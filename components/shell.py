@@ -46,9 +46,11 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str, headi
         menu_button = ui.button(icon='menu').props('flat round dense color=white')
         menu_button.props['aria-label'] = _('Menu')
         menu_button.classes('lg:hidden')
-        ui.link(shop_name(), '/').classes(
+        name = ui.link(shop_name(), '/').classes(
             'text-lg font-semibold text-white no-underline tracking-tight gt-xs truncate max-w-xs'
-        ).mark('shop-name')
+        )
+        name.mark('shop-name')
+        _follow_shop_name(name)
         ui.space().classes('gt-xs')
         GlobalSearch(user)
         NotificationBell(user)
@@ -356,6 +358,17 @@ def _change_password(user: User, values: dict, browser_id: str | None, session_i
         return users_service.change_own_password(
             session=session, actor=user, keep_session=browser_id, keep_session_id=session_id, **values
         )
+
+
+def _follow_shop_name(name: ui.link) -> None:
+    """The company name saved at /settings shows in the header at once, on every open page (this process's, or another's
+    through the event relay), not at the next page load."""
+
+    def on_settings_changed(payload: dict) -> None:
+        if 'company_name' in (payload.get('keys') or ()):
+            name.text = shop_name()
+
+    live.settings_changed.subscribe(on_settings_changed)
 
 
 def _end_on_sign_out_elsewhere(user: User) -> None:

@@ -354,3 +354,72 @@ async def test_a_new_text_is_named_a_text_in_its_form_and_in_french(user: User) 
     await user.should_not_see('Nouveau document légal')
     kind.value = 'page'
     await user.should_see('Créer la page')
+
+
+async def test_a_version_withdrawn_before_it_took_effect_says_so_instead_of_from_a_day_until_the_same_day(
+    user: User,
+) -> None:
+    """Scheduled for next month, then the terms were unpublished: version 2 read 'In force from 6 Jan' and 'In force
+    until 6 Jan', a period that means nothing; it says it was withdrawn before it took effect."""
+    manager = make_user('manager')
+    hostile = 'Terms: "withdrawn" <script>x</script>'
+    terms = publish_content(make_content('cgv-cut', title=hostile, kind='legal', body='One'), actor=manager)
+    terms = edit_content(terms, manager, body='Two', publish_at=utcnow() + timedelta(days=30))
+    terms = publish_content(terms, actor=manager)
+    with session_scope() as session:
+        content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+
+    await signed_in(user, manager.email, path='/content')
+    await user.should_see('Pages and texts')
+    user.find(marker='legal-versions-tab').click()
+    rows = await rows_show(user, 'legal-versions', 'number', '1', '2')
+    until = {row['number']: row['effective_until'] for row in rows}
+    assert until['2'] == 'Withdrawn before it took effect'
+    assert until['1'] and until['1'] != until['2']  # the day it was taken off
+    open_row(user, 'legal-versions', 'number', '2')
+    await user.should_see(marker='record-title')
+
+    def until_hint() -> str:
+        with user:
+            fields = [e for e in ElementFilter(content='In force until') if e.props.get('label') == 'In force until']
+        assert fields, 'the version is not open yet'
+        return fields[0].props.get('hint')
+
+    assert await eventually(until_hint) == (
+        'Withdrawn before it took effect: it was never in force, and never on the front office.'
+    )
+
+
+async def test_the_unpublish_confirmation_says_who_stops_seeing_it_and_what_becomes_of_versions_and_acceptances(
+    user: User,
+) -> None:
+    manager = make_user('manager')
+    terms = make_content('cgv-off', title='CGV: "off" <script>x</script>', kind='legal', body='One')
+    terms = publish_content(terms, actor=manager)
+    later = (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    publish_content(edit_content(terms, manager, body='Two', publish_at=later), actor=manager)
+    make_content('about-off', title='About: "us" <b>', body='Hello.', published=True)
+
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'cgv-off', 'about-off')
+    open_row(user, 'content', 'slug', 'cgv-off')
+    await user.should_see('Unpublish')
+    user.find(kind=ui.button, content='Unpublish').click()
+    await user.should_see('Take this off the front office? It stays here as a draft.')
+    await user.should_see(marker='action-foreseen')
+    said = user.find(marker='action-foreseen').elements.pop().text
+    assert 'Version 1 stops being in force now: the front office gets "not found" for /api/content/cgv-off' in said
+    assert 'Version 2, scheduled for ' in said and 'will never take effect.' in said
+    assert 'No earlier version comes back into force' in said
+    assert 'Acceptances already recorded stay on record' in said
+    with session_scope() as session:  # a page: taken off, kept as a draft
+        page = session.exec(select(ContentEntry).where(ContentEntry.slug == 'about-off')).one()
+        said = content.unpublish_foreseen(session=session, actor=manager, record_id=page.id)
+    assert said == (
+        'Customers stop seeing it at once: the front office gets "not found" for /api/content/about-off. It stays '
+        'here as a draft; Publish puts it back.'
+    )
+    soon = make_content('soon-off', title='Soon: "x" <b>', body='Later.', published=True, publish_at=later)
+    with session_scope() as session:  # scheduled for later: nobody sees it yet, and it will not go live
+        said = content.unpublish_foreseen(session=session, actor=manager, record_id=soon.id)
+    assert said.startswith('Customers do not see it yet: it was to go live on ') and 'and will not.' in said

@@ -5,18 +5,20 @@ and hostile text are refused with 422 at their field."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlmodel import func, select
 
 from backoffice.api.legal_acceptances import router
-from backoffice.db import read_session
-from backoffice.models import LegalAcceptance
+from backoffice.db import read_session, session_scope
+from backoffice.models import LegalAcceptance, utcnow
 from backoffice.runtime import ratelimit
+from backoffice.services import content
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_content, make_customer
+from .support.factories import edit_content, make_content, make_customer, make_user, publish_content
 from .support.legal import terms_with_versions
 
 HOSTILE = '<script>alert("x")</script>: \'quoted\''
@@ -139,3 +141,77 @@ async def test_the_endpoint_is_in_the_api_schema(client: httpx.AsyncClient) -> N
     assert {'email', 'customer_id', 'document', 'version', 'accepted_at', 'ip'} == set(
         schema['components']['schemas']['NewAcceptance']['properties']
     )
+
+
+async def test_a_withdrawn_version_is_refused_saying_so_and_the_version_in_force_is_accepted(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """Version 1 was in force until the terms were unpublished ten days ago, then the terms came back as version 2:
+    an acceptance of version 1 now was recorded as if it were still on offer. It is refused at the version with why;
+    one made while it was in force, reported late, still counts, and version 2 is accepted."""
+    manager = make_user('manager')
+    terms = terms_with_versions('api-withdrawn', 1, title=HOSTILE)
+    withdrawn = utcnow() - timedelta(days=10)
+    with session_scope() as session:
+        terms = content.unpublish_content(
+            session=session, actor=manager, record_id=terms.id, version=terms.version, now=withdrawn
+        )
+    make_customer('api-withdrawn@example.com')
+    body = {'email': 'api-withdrawn@example.com', 'document': 'api-withdrawn'}
+
+    off = await client.post(PATH, json={**body, 'version': 1}, headers=bearer(secret))
+    assert off.status_code == 422
+    assert [(e['loc'], e['msg']) for e in off.json()['detail']] == [
+        (
+            ['body', 'document'],
+            "The legal document 'api-withdrawn' was taken off the front office: none of its versions can be accepted "
+            'until a version is published again.',
+        )
+    ]
+
+    publish_content(terms, actor=manager, now=withdrawn + timedelta(days=5))
+    now = await client.post(PATH, json={**body, 'version': 1}, headers=bearer(secret))
+    assert now.status_code == 422
+    ((error,),) = [now.json()['detail']]
+    assert error['loc'] == ['body', 'version']
+    assert error['msg'].startswith("Version 1 of 'api-withdrawn' was withdrawn on ")
+    assert error['msg'].endswith(': it can no longer be accepted. Version 2 is in force.')
+    after = withdrawn + timedelta(hours=1)
+    dated_after = await client.post(
+        PATH, json={**body, 'version': 1, 'accepted_at': after.isoformat()}, headers=bearer(secret)
+    )
+    assert (dated_after.status_code, dated_after.json()['detail'][0]['loc']) == (422, ['body', 'version'])
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
+
+    before = (withdrawn - timedelta(days=1)).isoformat()  # made while in force, reported late
+    late = await client.post(PATH, json={**body, 'version': 1, 'accepted_at': before}, headers=bearer(secret))
+    current = await client.post(PATH, json={**body, 'version': 2}, headers=bearer(secret))
+    assert (late.status_code, current.status_code) == (201, 201)
+    assert (late.json()['version'], current.json()['version']) == (1, 2)
+
+
+async def test_a_version_withdrawn_before_it_took_effect_can_never_be_accepted(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    manager = make_user('manager')
+    terms = terms_with_versions('api-never', 1)
+    terms = edit_content(terms, manager, body='Never', publish_at=utcnow() + timedelta(days=3))
+    terms = publish_content(terms, actor=manager)
+    with session_scope() as session:
+        terms = content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+    publish_content(edit_content(terms, manager, body='Back', publish_at=None), actor=manager)
+    make_customer('api-never@example.com')
+
+    refused = await client.post(
+        PATH, json={'email': 'api-never@example.com', 'document': 'api-never', 'version': 2}, headers=bearer(secret)
+    )
+
+    assert refused.status_code == 422
+    assert [(e['loc'], e['msg']) for e in refused.json()['detail']] == [
+        (
+            ['body', 'version'],
+            "Version 2 of 'api-never' was withdrawn before it took effect: it can never be accepted. Version 3 is in "
+            'force.',
+        )
+    ]

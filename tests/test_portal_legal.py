@@ -113,6 +113,24 @@ def test_the_portal_records_only_an_address_and_only_a_version_on_the_front_offi
     assert acceptances('ann@example.com') == [(1, 'portal', None)]  # a proxy's name is no address: not kept
 
 
+def test_terms_withdrawn_since_the_page_was_loaded_are_said_so_in_the_customers_words() -> None:
+    """The customer read version 1; meanwhile the terms were unpublished and put back as version 2: accepting version 1
+    is refused as the API refuses it, said on the card as for terms taken off (not "version 1 of 'slug'")."""
+    manager = make_user('manager')
+    terms = terms_with_versions('terms-gone', 1)
+    make_customer('gus@example.com')
+    with session_scope() as session:
+        terms = content.unpublish_content(session=session, actor=manager, record_id=terms.id, version=terms.version)
+    publish_content(terms, actor=manager)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.accept_in_portal(
+            session=session, actor=portal_actor('gus@example.com'), document='terms-gone', version=1, ip=None
+        )
+    assert refused.value.errors == {
+        '': 'These terms are no longer published: reload the page to see the ones in force.'
+    }
+
+
 async def test_a_customer_reads_and_accepts_the_new_terms_in_the_portal(user: User) -> None:
     hostile_terms('terms-hostile')
     make_customer('zoe@example.com', name=HOSTILE)

@@ -5,6 +5,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry
@@ -96,6 +97,18 @@ def test_a_name_or_address_with_hidden_characters_is_refused_at_its_field_while_
     assert {key: values()[key] for key in hostile} == hostile
 
 
+def test_an_unknown_setting_is_refused_in_the_readers_language() -> None:
+    """'Unknown setting' was the one refusal of a save said in English to a French admin (a form or an API client
+    naming a setting that does not exist, or one an upgrade removed)."""
+    admin = make_user('admin')
+    hostile = '<script>alert(1)</script>: "x"'
+    for language, said in (('en', 'Unknown setting'), ('fr', 'Paramètre inconnu')):
+        with i18n.use(language), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            app_settings.save(session=session, actor=admin, loaded=values(), changes={hostile: 'x', 'trash_days': 7})
+        assert refused.value.errors == {hostile: said}
+    assert values()['trash_days'] == 30
+
+
 def test_only_admins_change_settings() -> None:
     manager = make_user('manager')
     with session_scope() as session, pytest.raises(PermissionDenied):
@@ -116,6 +129,26 @@ async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
     assert (values()['company_name'], values()['trash_days']) == ('Nordwind Outfitters', 14)
     await user.open('/customers')  # "shown in the back office", as its help says: the header names the shop
     await user.should_see(kind=ui.link, content='Nordwind Outfitters')
+
+
+async def test_the_header_shows_the_saved_company_name_at_once_on_this_page_and_the_admins_other_pages(
+    user: User, create_user
+) -> None:
+    """Saved at /settings, the company name stayed the old one in the header until the page was loaded again, here and
+    on the admin's other open pages."""
+    admin = make_user('admin')
+    elsewhere = create_user()  # the same admin's other tab, on another screen
+    await signed_in(elsewhere, admin.email, path='/customers')
+    await elsewhere.should_see(marker='shop-name', content='My Shop')
+    await signed_in(user, admin.email, path='/settings')
+    await user.should_see('Days in the trash')
+    hostile = 'Nordwind "<script>alert(1)</script>": \'Outfitters\''
+    user.find('Company name').clear().type(hostile)
+    user.find('Save settings').click()
+    await user.should_see('Settings saved')
+    assert user.find(marker='shop-name').elements.pop().text == hostile
+    await elsewhere.should_see(marker='shop-name', content=hostile)
+    assert elsewhere.find(marker='shop-name').elements.pop().text == hostile
 
 
 async def test_an_admin_sets_the_segments_webhook_and_a_bad_address_is_refused_at_its_field(user: User) -> None:

@@ -44,7 +44,9 @@ class NewAcceptance(BaseModel):
     email: str | None = Field(default=None, max_length=254, description="The customer's email (or give customer_id)")
     customer_id: Whole | None = Field(default=None, ge=1, le=INT32_MAX, description="The customer's id (or email)")
     document: str = Field(max_length=120, description="The legal document's slug, as in /api/content/{slug}")
-    version: Whole = Field(ge=1, le=INT32_MAX, description='The number of the version accepted, as served')
+    version: Whole = Field(
+        ge=1, le=INT32_MAX, description='The number of the version accepted, as served; not one withdrawn since'
+    )
     accepted_at: datetime | None = Field(
         default=None, description='When, with its time zone; default: now. Not before the version took effect'
     )
@@ -89,7 +91,9 @@ def record_acceptance(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record that a customer accepted a published version of a legal document. An unknown customer, document or
-    version (or one not in effect yet) is refused with 422 at its field; the same acceptance again answers 200."""
+    version (or one not in effect yet) is refused with 422 at its field, as is a version withdrawn (its document
+    unpublished) at the time of the acceptance (at `version`, saying when and which version is in force) and a document
+    off the front office now (at `document`); the same acceptance again answers 200."""
 
     def act(session: Session) -> tuple[dict[str, Any], int]:
         recorded = legal_acceptances.record_acceptance(

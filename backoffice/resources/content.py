@@ -27,6 +27,9 @@ from backoffice.services.content import (
     publish_content,
     saved_note,
     unpublish_content,
+    unpublish_foreseen,
+    until_note,
+    until_shown,
     versions_are_final,
 )
 
@@ -203,6 +206,7 @@ CONTENT = register(
                 icon='unpublished',
                 visible=lambda e: e.status == ContentStatus.published,
                 confirm=N_('Take this off the front office? It stays here as a draft.'),
+                foresee=unpublish_foreseen,  # who stops seeing it, its versions, the acceptances: said before
             ),
         ),
     )
@@ -236,7 +240,8 @@ LEGAL_VERSIONS = register(
             Column('number', N_('Version')),  # names a version: not a quantity
             Column('title', N_('Title'), on_phone=False),
             Column('effective_from', N_('In force from'), kind='datetime'),
-            Column('effective_until', N_('In force until'), kind='datetime'),
+            # one withdrawn before it took effect says so: 'from 12 Dec until 12 Dec' said nothing
+            Column('effective_until', N_('In force until'), kind='datetime', derived=until_shown),
             Column('published_by', N_('Published by'), on_phone=False),
         ),
         fields=(
@@ -251,6 +256,7 @@ LEGAL_VERSIONS = register(
                 kind='datetime',
                 on_edit=False,
                 help=N_('Empty: in force now (or from its start date)'),
+                note=until_note,
             ),
             FormField('published_at', N_('Published'), kind='datetime', on_edit=False),
             FormField('published_by', N_('Published by'), on_edit=False),

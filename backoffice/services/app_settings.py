@@ -15,8 +15,9 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, col, select
 
-from backoffice import business_ids, db, formatting, i18n, outbound, secret_box, secret_hint
+from backoffice import business_ids, db, events, formatting, i18n, outbound, secret_box, secret_hint
 from backoffice.errors import StaleRecord, ValidationFailed
+from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
@@ -876,7 +877,7 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
     for key, raw in changes.items():
         spec = BY_KEY.get(key)
         if spec is None:
-            errors[key] = 'Unknown setting'
+            errors[key] = _('Unknown setting')
             continue
         try:
             cleaned[key] = spec.clean(raw)
@@ -916,6 +917,14 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
                 N_('Changed {settings}'), settings=joined([word(BY_KEY[k].label, lower=True) for k in diff])
             ),
         )
+        # every process reads them afresh (wire), and open pages showing one update (the company name in the header)
+        events.after_commit(session, Topic.settings, {'keys': sorted(diff)})
     session.commit()
     forget_cached()
     return current_values(session=session)
+
+
+def wire() -> None:
+    """main.py, on every start: settings changed here or in another process (the event relay) are read afresh at once,
+    not up to CACHE_SECONDS later."""
+    events.subscribe(Topic.settings, lambda _payload: forget_cached(), key='settings.forget')

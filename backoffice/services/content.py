@@ -71,6 +71,74 @@ def unpublish_content(
     return save_change(session, actor, _content(), entry, {'status': ContentStatus.draft}, 'unpublished')
 
 
+def unpublish_foreseen(*, session: Session, actor: User, record_id: int) -> str:
+    """What Unpublish will do, said in its dialog before the person confirms, from what the service does: who stops
+    seeing it, for a legal document what becomes of its versions (none comes back into force) and of the acceptances."""
+    require(actor, 'content.read')
+    entry = session.get(ContentEntry, record_id)
+    if entry is None or entry.status != ContentStatus.published:
+        return ''
+    if entry.kind != ContentKind.legal and entry.publish_at is not None and entry.publish_at > utcnow():
+        return _(
+            'Customers do not see it yet: it was to go live on {when} and will not. It stays here as a draft; Publish '
+            'puts it back on schedule.'
+        ).format(when=formatting.when(entry.publish_at))
+    if entry.kind != ContentKind.legal:
+        return _(
+            'Customers stop seeing it at once: the front office gets "not found" for /api/content/{slug}. It stays '
+            'here as a draft; Publish puts it back.'
+        ).format(slug=entry.slug)
+    now = utcnow()
+    said = []
+    current = _in_force(session, entry.id or 0, now)
+    if current is not None:
+        said.append(
+            _(
+                'Version {number} stops being in force now: the front office gets "not found" for /api/content/{slug} '
+                'and the portal no longer shows it.'
+            ).format(number=current.number, slug=entry.slug)
+        )
+    else:
+        said.append(_('Customers see no version of it yet; nothing changes for them now.'))
+    for version in _scheduled(session, entry.id or 0, now):
+        said.append(
+            _('Version {number}, scheduled for {when}, will never take effect.').format(
+                number=version.number, when=formatting.when(version.effective_from)
+            )
+        )
+    said.append(
+        _(
+            'No earlier version comes back into force: the document stays off the front office until you publish a '
+            'version again, which becomes a new version from then.'
+        )
+    )
+    said.append(
+        _(
+            'Acceptances already recorded stay on record, shown as no longer published; none can be recorded until a '
+            'version is published again.'
+        )
+    )
+    return ' '.join(said)
+
+
+def until_shown(version: LegalVersion) -> datetime | str | None:
+    """A version's 'In force until' as a person reads it: one withdrawn before it took effect ended where it would have
+    started ('from 12 Dec until 12 Dec' said nothing), so it says so instead of a date."""
+    if version.effective_until is not None and version.effective_until <= version.effective_from:
+        return _(NEVER_IN_FORCE)
+    return version.effective_until
+
+
+def until_note(version: LegalVersion) -> str:
+    """Under a version's 'In force until' on its own form: why it ends where it starts."""
+    if until_shown(version) == version.effective_until:
+        return ''
+    return _('Withdrawn before it took effect: it was never in force, and never on the front office.')
+
+
+NEVER_IN_FORCE = N_('Withdrawn before it took effect')
+
+
 def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[str, str]:
     """Rules on an edit (the generic update calls this). Editing a published entry keeps it published."""
     if 'kind' not in values or values['kind'] == entry.kind:
@@ -331,6 +399,19 @@ def _in_force(session: Session, document_id: int, now: datetime) -> LegalVersion
         .order_by(col(LegalVersion.number).desc())
     )
     return session.exec(statement).first()
+
+
+def _scheduled(session: Session, document_id: int, now: datetime) -> list[LegalVersion]:
+    """The versions of a legal document published to take effect later (that Unpublish would cancel)."""
+    statement = (
+        select(LegalVersion)
+        .where(LegalVersion.document_id == document_id, LegalVersion.effective_from > now)
+        .where(
+            or_(col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > LegalVersion.effective_from)
+        )
+        .order_by(col(LegalVersion.number))
+    )
+    return list(session.exec(statement))
 
 
 def _no_content(slug: str) -> str:

@@ -45,6 +45,11 @@ VERSION_PAGE = '/content?version={id}'
 SOURCES: dict[str, str] = {'api': N_('via the shop'), 'portal': N_('in the portal')}
 
 
+class VersionWithdrawn(ValidationFailed):
+    """The version asked for was withdrawn (its document unpublished) before the time of the acceptance: refused at
+    the version, as any version that cannot be accepted (the portal says it in the customer's words)."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     acceptance: LegalAcceptance
@@ -72,8 +77,11 @@ def record_acceptance(
     try:
         versions = content.live_versions(session=session, slug=document, now=now)
     except NotFound as error:
-        raise ValidationFailed({'document': str(error)}) from None
+        raise ValidationFailed({'document': _taken_off(session, document) or str(error)}) from None
     chosen = next((v for v in versions if v.number == version), None)
+    never = _never_in_force(session, versions[0].document_id, version) if chosen is None else None
+    if never is not None:
+        raise VersionWithdrawn({'version': _withdrawn_said(session, never, document, never.effective_from)})
     if chosen is None:
         raise ValidationFailed(
             {
@@ -86,6 +94,10 @@ def record_acceptance(
         raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
     if accepted_at > now + CLOCK_SKEW:
         raise ValidationFailed({'accepted_at': _('This time is in the future.')})
+    # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
+    withdrawn = _withdrawn_at(session, chosen)
+    if withdrawn is not None and accepted_at >= withdrawn:
+        raise VersionWithdrawn({'version': _withdrawn_said(session, chosen, document, withdrawn)})
     # a version scheduled for later was published before it took effect, but the front office could not read it (the
     # API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
     if accepted_at < chosen.effective_from:
@@ -196,8 +208,8 @@ def accept_in_portal(
     """The signed-in customer accepts version `version` of `document`, as read in the portal: recorded as the API
     records it (once per customer and version, refused for a version not on the front office), from the portal, with
     the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one). A document
-    taken off the front office since the page was loaded is said so in the customer's words, on its card (the API's
-    "No published content with the slug …" spoke of slugs)."""
+    taken off the front office (or its version withdrawn) since the page was loaded is said so in the customer's words,
+    on its card (the API's "No published content with the slug …" spoke of slugs)."""
     try:
         return record_acceptance(
             session=session,
@@ -209,7 +221,7 @@ def accept_in_portal(
             now=now,
         )
     except ValidationFailed as refused:
-        if 'document' not in refused.errors:
+        if 'document' not in refused.errors and not isinstance(refused, VersionWithdrawn):
             raise
         raise ValidationFailed(
             {'': _('These terms are no longer published: reload the page to see the ones in force.')}
@@ -367,6 +379,64 @@ def _same_text(session: Session, version_id: int, in_force: LegalVersion) -> boo
     put back unchanged, as a new version (services/content.py), and what the customer agreed to still stands."""
     accepted = session.get(LegalVersion, version_id)
     return accepted is not None and (accepted.title, accepted.body) == (in_force.title, in_force.body)
+
+
+def _withdrawn_at(session: Session, version: LegalVersion) -> datetime | None:
+    """When the version was withdrawn (its document unpublished while it was in force or scheduled), or None: still in
+    force, or superseded by the next version (which took over at its end: a customer who read it a moment before may
+    still accept it)."""
+    if version.effective_until is None:
+        return None
+    following = session.exec(
+        select(LegalVersion)
+        .where(LegalVersion.document_id == version.document_id, LegalVersion.number > version.number)
+        .order_by(col(LegalVersion.number))
+    ).first()
+    if following is not None and following.effective_from == version.effective_until:
+        return None
+    return version.effective_until
+
+
+def _never_in_force(session: Session, document_id: int, number: int) -> LegalVersion | None:
+    """Version `number` of the document if it was published for later and withdrawn before it took effect (the front
+    office never read it: live_versions leaves it out)."""
+    found = session.exec(
+        select(LegalVersion).where(LegalVersion.document_id == document_id, LegalVersion.number == number)
+    ).first()
+    if found is None or found.effective_until is None or found.effective_until > found.effective_from:
+        return None
+    return found
+
+
+def _withdrawn_said(session: Session, version: LegalVersion, slug: str, withdrawn: datetime) -> str:
+    if version.effective_until is not None and version.effective_until <= version.effective_from:
+        said = _("Version {number} of '{slug}' was withdrawn before it took effect: it can never be accepted.")
+    else:
+        said = _("Version {number} of '{slug}' was withdrawn on {when}: it can no longer be accepted.")
+    said = said.format(number=version.number, slug=slug.strip().lower(), when=formatting.when(withdrawn))
+    current = content.version_in_force(session=session, document_id=version.document_id)
+    if current is not None:
+        said = ' '.join((said, _('Version {number} is in force.').format(number=current.number)))
+    return said
+
+
+def _taken_off(session: Session, slug: str) -> str:
+    """The refusal for a legal document that was published and is now off the front office ('' for anything else:
+    the usual "no published content" then)."""
+    entry = session.exec(
+        select(ContentEntry).where(
+            ContentEntry.slug == slug.strip().lower(),
+            ContentEntry.kind == ContentKind.legal,
+            col(ContentEntry.legal_version).is_not(None),
+            col(ContentEntry.deleted_at).is_(None),
+        )
+    ).first()
+    if entry is None or entry.status == ContentStatus.published:
+        return ''
+    return _(
+        "The legal document '{slug}' was taken off the front office: none of its versions can be accepted until a "
+        'version is published again.'
+    ).format(slug=entry.slug)
 
 
 def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:
