@@ -217,9 +217,9 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 if field is not None and not (purchases.may_receive(now) and purchases.still_due(line)):
                     field.set_visibility(False)  # nothing of it is due any more
                     del counts[line.id or 0]
-            if not purchases.may_receive(now):  # received in full, closed short or cancelled: nothing to book
-                for button in buttons:
-                    button.set_visibility(False)
+            _endings_as_now(ending, now)
+            if not purchases.may_receive(now) and receive_button is not None:  # nothing left to book
+                receive_button.set_visibility(False)
 
         async def receive() -> None:
             actor = acting_user()
@@ -281,7 +281,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 ),
                 f'/finance/bills/{bill.id}',
             ).style('overflow-wrap: anywhere').mark('purchase-bill')
-        buttons: list[ui.button] = []  # what may be done while it is still due: gone once it no longer is
+        receive_button: ui.button | None = None
         with ui.row().classes('w-full justify-end gap-2 flex-wrap'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
             if billing and billing.may_bill and can(user, 'payables.manage'):
@@ -290,24 +290,25 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                     icon='request_quote',
                     on_click=lambda: bill_from_purchase(purchase_id),
                 ).props('outline').mark('purchase-enter-bill')
-            if cancelling:  # nothing arrived yet: ordered by mistake
-                buttons.append(
+            ending: dict[str, ui.button] = {}  # cancel while nothing arrived, else close short: as it is now
+            if cancelling or closing:
+                ending['cancel'] = (
                     ui.button(
                         _('Cancel purchase'), icon='cancel', on_click=lambda: cancel_dialog(dialog, purchase, on_saved)
                     )
                     .props('outline color=negative')
                     .mark('cancel-purchase')
                 )
-            elif closing:  # something arrived: the rest is given up, what came stays
-                buttons.append(
+                ending['close'] = (  # something arrived: the rest is given up, what came stays
                     ui.button(
                         _('Close short'), icon='block', on_click=lambda: close_short_dialog(dialog, purchase, on_saved)
                     )
                     .props('outline')
                     .mark('close-short')
                 )
+                _endings_as_now(ending, purchase)
             if receiving:
-                buttons.append(ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now'))
+                receive_button = ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()
 
 
@@ -392,6 +393,13 @@ def _ending_dialog(
             if negative:
                 button.props('color=negative')
     dialog.open()
+
+
+def _endings_as_now(ending: dict[str, ui.button], purchase: Purchase) -> None:
+    """Cancel while nothing of it arrived, close short once some did; neither once nothing more is due."""
+    if ending:
+        ending['cancel'].set_visibility(purchases.may_cancel(purchase))
+        ending['close'].set_visibility(not purchases.may_cancel(purchase) and purchases.may_close_short(purchase))
 
 
 def _line_details(line: PurchaseLine, *, closed: bool) -> str:

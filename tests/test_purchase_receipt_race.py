@@ -162,6 +162,8 @@ async def test_the_second_person_on_screen_is_told_and_keeps_what_they_typed(use
     # the dialog says the purchase as it is now, not as it was when opened: the person decides on what is due
     assert newest(user, 'purchase-state').text == 'Acme · partly received: 6 items still due'
     assert newest(user, 'purchase-line-' + str(line)).text == '€2.50 each · 4 received, 6 still due'
+    await user.should_not_see(marker='cancel-purchase')  # something arrived: it can no longer be cancelled
+    assert newest(user, 'close-short').visible  # only closed short
     click_newest(user, 'receive-now')  # a second parcel did arrive: pressing again books it
     await user.should_see(f'Received 4 items of purchase {HOSTILE}: the rest is still due', retries=40)
     assert (received(line), on_hand(mug.id)) == (8, 8)
