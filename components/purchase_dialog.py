@@ -50,7 +50,9 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         ' · '.join((purchases.label(purchase), purchase.supplier or _('No supplier'))),
                         icon='move_to_inbox',
                         on_click=open_order,
-                    ).props('flat dense no-caps').mark(f'open-purchase-{purchase.id}')
+                    ).props('flat dense no-caps align=left').classes('max-w-full').style(
+                        'overflow-wrap: anywhere'  # a supplier's name is up to 200 characters: wrapped on a phone
+                    ).mark(f'open-purchase-{purchase.id}')
         supplier = narrowed_as_searched(
             ui.select(suppliers, label=_('Supplier'), with_input=True, clearable=True)
             .props('outlined dense')
