@@ -204,9 +204,12 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
 
         def show_as_it_is_now() -> None:
             """The purchase as it is now, what was typed kept: the person decides again on what is really due."""
+            reader = acting_user()
+            if reader is None:
+                return
             with read_session() as session:
                 now = session.get(Purchase, purchase_id)
-                current = purchases.lines_of(session=session, actor=user, purchase_id=purchase_id) if now else []
+                current = purchases.lines_of(session=session, actor=reader, purchase_id=purchase_id) if now else []
             if now is None:
                 return
             state.set_text(' · '.join((now.supplier or _('No supplier'), _state(now, current))))

@@ -333,7 +333,10 @@ class RecordDialog:
         body = ui.column().classes('w-full gap-1')
 
         def show(page: int) -> None:
-            loaded = call_now(_load_ledger, self.user, ledger, self.record.id, page)
+            reader = acting_user()  # a page asked for later: the rights of whoever is signed in now
+            if reader is None:
+                return
+            loaded = call_now(_load_ledger, reader, ledger, self.record.id, page)
             if loaded is FAILED:
                 return
             body.clear()
