@@ -68,7 +68,7 @@ def test_migration_0081_widens_the_purchases_supplier_and_cuts_it_back_going_dow
         with engine.begin() as connection:
             connection.execute(
                 text(
-                    "INSERT INTO purchases (id, supplier, reference, status, ordered_at, line_count, close_reason) "
+                    'INSERT INTO purchases (id, supplier, reference, status, ordered_at, line_count, close_reason) '
                     "VALUES (1, :name, '', 'ordered', '2026-12-07', 0, '')"
                 ),
                 {'name': LONG_NAME},
