@@ -50,7 +50,9 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         ' · '.join((purchases.label(purchase), purchase.supplier or _('No supplier'))),
                         icon='move_to_inbox',
                         on_click=open_order,
-                    ).props('flat dense no-caps').mark(f'open-purchase-{purchase.id}')
+                    ).props('flat dense no-caps align=left').classes('max-w-full').style(
+                        'overflow-wrap: anywhere'  # a supplier's name is up to 200 characters: wrapped on a phone
+                    ).mark(f'open-purchase-{purchase.id}')
         supplier = narrowed_as_searched(
             ui.select(suppliers, label=_('Supplier'), with_input=True, clearable=True)
             .props('outlined dense')
@@ -159,13 +161,17 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     closed = purchases.closed_short(purchase)
     cancelling = purchases.may_cancel(purchase) and can(user, 'catalog.write')
     counts: dict[int, WholeNumberInput] = {}
+    captions: dict[int, ui.item_label] = {}  # each line's received so far, told again after a refusal
     # what this screen shows as received: a colleague's receipt since is told, never booked over (ReceivedMeanwhile)
     seen = {line.id: line.received_quantity for line, _sku, _name in lines if line.id is not None}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
-        ui.label(' · '.join((purchase.supplier or _('No supplier'), _state(purchase, lines)))).classes(
-            'text-sm text-gray-600'
-        ).mark('purchase-state')
+        state = (
+            ui.label(' · '.join((purchase.supplier or _('No supplier'), _state(purchase, lines))))
+            .classes('text-sm text-gray-600')
+            .style('overflow-wrap: anywhere')  # a supplier's name is up to 200 characters
+            .mark('purchase-state')
+        )
         if receiving:
             ui.label(_('Enter how many of each arrived: what is left stays due for a later delivery.')).classes(
                 'text-sm'
@@ -178,29 +184,11 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 with ui.item():
                     with ui.item_section().classes('min-w-0'):
                         ui.item_label(f'{formatting.number(line.quantity)} × {sku} — {name}')
-                        details = []
-                        if line.unit_cost is not None:
-                            details.append(
-                                _('{cost} each').format(
-                                    cost=formatting.money(line.unit_cost, formatting.shop_currency())
-                                )
-                            )
-                        if line.received_quantity and not due:
-                            details.append(_('all received'))
-                        elif closed:  # the rest will not come
-                            details.append(
-                                _('{received} received, {missing} not delivered').format(
-                                    received=formatting.number(line.received_quantity), missing=formatting.number(due)
-                                )
-                            )
-                        elif line.received_quantity:
-                            details.append(
-                                _('{received} received, {due} still due').format(
-                                    received=formatting.number(line.received_quantity), due=formatting.number(due)
-                                )
-                            )
-                        if details:
-                            ui.item_label(' · '.join(details)).props('caption').mark(f'purchase-line-{line.id}')
+                        details = _line_details(line, closed=closed)
+                        captions[line.id or 0] = (
+                            ui.item_label(details).props('caption').mark(f'purchase-line-{line.id}')
+                        )
+                        captions[line.id or 0].set_visibility(bool(details))
                         to_bill = billed.get(line.id or 0)
                         if billing and to_bill and (to_bill.received or to_bill.billed):  # what its bills cover
                             ui.item_label(billing.said(to_bill)).props('caption').mark(f'purchase-billed-{line.id}')
@@ -213,6 +201,30 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                                 .mark(f'arrived-{line.id}')
                             )
         message = error_line()
+
+        def show_as_it_is_now() -> None:
+            """The purchase as it is now, what was typed kept: the person decides again on what is really due."""
+            reader = acting_user()
+            if reader is None:
+                return
+            with read_session() as session:
+                now = session.get(Purchase, purchase_id)
+                current = purchases.lines_of(session=session, actor=reader, purchase_id=purchase_id) if now else []
+            if now is None:
+                return
+            state.set_text(' · '.join((now.supplier or _('No supplier'), _state(now, current))))
+            for line, _sku, _name in current:
+                caption = captions.get(line.id or 0)
+                if caption is not None:
+                    caption.set_text(_line_details(line, closed=purchases.closed_short(now)))
+                    caption.set_visibility(bool(caption.text))
+                field = counts.get(line.id or 0)
+                if field is not None and not (purchases.may_receive(now) and purchases.still_due(line)):
+                    field.set_visibility(False)  # nothing of it is due any more
+                    del counts[line.id or 0]
+            _endings_as_now(ending, now)
+            if not purchases.may_receive(now) and receive_button is not None:  # nothing left to book
+                receive_button.set_visibility(False)
 
         async def receive() -> None:
             actor = acting_user()
@@ -237,7 +249,8 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 f'lines.{i}.quantity': counts[line_id] for i, line_id in enumerate(ids) if line_id in counts
             }
             received = await call(work, fields=fields, message=message, on_stale=received_meanwhile)
-            if received is FAILED:
+            if received is FAILED:  # a colleague received, closed or cancelled it meanwhile: the screen says it now
+                show_as_it_is_now()
                 return
             dialog.close()
             arrived = sum(int(n) for n in quantities.values() if isinstance(n, int))
@@ -273,6 +286,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 ),
                 f'/finance/bills/{bill.id}',
             ).style('overflow-wrap: anywhere').mark('purchase-bill')
+        receive_button: ui.button | None = None
         with ui.row().classes('w-full justify-end gap-2 flex-wrap'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
             if billing and billing.may_bill and can(user, 'payables.manage'):
@@ -281,16 +295,25 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                     icon='request_quote',
                     on_click=lambda: bill_from_purchase(purchase_id),
                 ).props('outline').mark('purchase-enter-bill')
-            if cancelling:  # nothing arrived yet: ordered by mistake
-                ui.button(
-                    _('Cancel purchase'), icon='cancel', on_click=lambda: cancel_dialog(dialog, purchase, on_saved)
-                ).props('outline color=negative').mark('cancel-purchase')
-            elif closing:  # something arrived: the rest is given up, what came stays
-                ui.button(
-                    _('Close short'), icon='block', on_click=lambda: close_short_dialog(dialog, purchase, on_saved)
-                ).props('outline').mark('close-short')
+            ending: dict[str, ui.button] = {}  # cancel while nothing arrived, else close short: as it is now
+            if cancelling or closing:
+                ending['cancel'] = (
+                    ui.button(
+                        _('Cancel purchase'), icon='cancel', on_click=lambda: cancel_dialog(dialog, purchase, on_saved)
+                    )
+                    .props('outline color=negative')
+                    .mark('cancel-purchase')
+                )
+                ending['close'] = (  # something arrived: the rest is given up, what came stays
+                    ui.button(
+                        _('Close short'), icon='block', on_click=lambda: close_short_dialog(dialog, purchase, on_saved)
+                    )
+                    .props('outline')
+                    .mark('close-short')
+                )
+                _endings_as_now(ending, purchase)
             if receiving:
-                ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
+                receive_button = ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()
 
 
@@ -375,6 +398,36 @@ def _ending_dialog(
             if negative:
                 button.props('color=negative')
     dialog.open()
+
+
+def _endings_as_now(ending: dict[str, ui.button], purchase: Purchase) -> None:
+    """Cancel while nothing of it arrived, close short once some did; neither once nothing more is due."""
+    if ending:
+        ending['cancel'].set_visibility(purchases.may_cancel(purchase))
+        ending['close'].set_visibility(not purchases.may_cancel(purchase) and purchases.may_close_short(purchase))
+
+
+def _line_details(line: PurchaseLine, *, closed: bool) -> str:
+    """A line's unit cost and how much of it arrived ('4 received, 6 still due'), or '' when neither is known."""
+    due = purchases.still_due(line)
+    details = []
+    if line.unit_cost is not None:
+        details.append(_('{cost} each').format(cost=formatting.money(line.unit_cost, formatting.shop_currency())))
+    if line.received_quantity and not due:
+        details.append(_('all received'))
+    elif closed:  # the rest will not come
+        details.append(
+            _('{received} received, {missing} not delivered').format(
+                received=formatting.number(line.received_quantity), missing=formatting.number(due)
+            )
+        )
+    elif line.received_quantity:
+        details.append(
+            _('{received} received, {due} still due').format(
+                received=formatting.number(line.received_quantity), due=formatting.number(due)
+            )
+        )
+    return ' · '.join(details)
 
 
 def _state(purchase: Purchase, lines: list[tuple[PurchaseLine, str, str]]) -> str:

@@ -14,7 +14,7 @@ from nicegui.elements.mixins.value_element import ValueElement
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.engine.declaration import shown, shown_choices, withheld
+from backoffice.engine.declaration import LedgerRow, shown, shown_choices, withheld
 from backoffice.formatting import display_value, when
 from backoffice.i18n import _
 from backoffice.listing import query
@@ -76,6 +76,34 @@ def _load_changes(user: User, comparison: Any, record_id: int) -> Any:
         return comparison.load(session=session, actor=user, record_id=record_id)
 
 
+def _load_ledger(user: User, ledger: Any, record_id: int, page: int) -> Any:
+    with read_session() as session:
+        return ledger.load(session=session, actor=user, record_id=record_id, page=page)
+
+
+def _ledger_row(row: LedgerRow) -> None:
+    """One change: why, when, what from and who on the left; the change and what it left on the right."""
+    with ui.item().classes('px-1').mark('ledger-row'):
+        with ui.item_section().classes('min-w-0'):
+            ui.item_label(row.reason or '—').classes('text-sm').style('overflow-wrap: anywhere').mark('ledger-reason')
+            with ui.row().classes('items-center gap-x-2 gap-y-0 text-xs text-gray-500 flex-wrap'):
+                ui.label(formatting.when(row.at)).mark('ledger-when')
+                if row.reference:
+                    if row.href:
+                        site_link(row.reference, row.href).style('overflow-wrap: anywhere').mark('ledger-reference')
+                    else:
+                        ui.label(row.reference).style('overflow-wrap: anywhere').mark('ledger-reference')
+                ui.label(row.by or _('System')).style('overflow-wrap: anywhere').mark('ledger-by')
+        with ui.item_section().props('side').classes('items-end'):
+            change = ui.label(f'{row.change:+d}' if row.change else '0').classes('text-sm font-medium')
+            change.style('font-variant-numeric: tabular-nums')
+            change.classes('text-green-700' if row.change > 0 else 'text-red-700' if row.change < 0 else '')
+            change.mark('ledger-change')
+            ui.label(_('On hand after: {n}').format(n=formatting.number(row.after))).classes(
+                'text-xs text-gray-500 whitespace-nowrap'
+            ).mark('ledger-after')
+
+
 def _get_record(user: User, resource: Resource, record_id: int) -> Any:
     with read_session() as session:
         return crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
@@ -125,6 +153,12 @@ class RecordDialog:
                 with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
+                    ledger = resource.ledger
+                    ledger_tab = (
+                        ui.tab(shown(ledger.label)).mark('record-ledger-tab')
+                        if ledger and (ledger.applies is None or ledger.applies(record))
+                        else None
+                    )
                     comparison = resource.comparison
                     compares = comparison is not None and (comparison.applies is None or comparison.applies(record))
                     compared = ui.tab(shown(comparison.label)) if comparison and compares else None
@@ -136,6 +170,9 @@ class RecordDialog:
                     for declared, tab in zip(related, related_tabs, strict=True):
                         with ui.tab_panel(tab).classes('p-0'):
                             self._related_list(declared)
+                    if ledger_tab is not None:
+                        with ui.tab_panel(ledger_tab).classes('p-0 gap-1').mark('record-ledger'):
+                            self._ledger()
                     if compared is not None:
                         with ui.tab_panel(compared).classes('p-0 gap-0').mark('record-changes'):
                             self._changes()
@@ -286,6 +323,45 @@ class RecordDialog:
                     n=len(page.rows), list=shown(target.label)
                 )
             ).classes('text-xs text-gray-500')
+
+    def _ledger(self) -> None:
+        """Each change of the quantity the record holds (a product's stock), newest first, a page at a time: when, by
+        how much (its sign written, never colour alone), what it left, why, what it came from and who. A list rather
+        than a table: it reads the same at a phone's width and a desktop's."""
+        ledger = self.resource.ledger
+        assert ledger is not None
+        body = ui.column().classes('w-full gap-1')
+
+        def show(page: int) -> None:
+            reader = acting_user()  # a page asked for later: the rights of whoever is signed in now
+            if reader is None:
+                return
+            loaded = call_now(_load_ledger, reader, ledger, self.record.id, page)
+            if loaded is FAILED:
+                return
+            body.clear()
+            with body:
+                if not loaded.rows:
+                    ui.label(shown(ledger.empty)).classes('text-sm text-gray-500').mark('ledger-empty')
+                    return
+                with ui.list().props('dense separator').classes('w-full'):
+                    for row in loaded.rows:
+                        _ledger_row(row)
+                if loaded.pages > 1:
+                    with ui.row().classes('w-full items-center justify-between gap-2').mark('ledger-pager'):
+                        ui.button(_('Newer'), icon='chevron_left', on_click=lambda: show(loaded.page - 1)).props(
+                            'flat dense'
+                        ).mark('ledger-newer').set_enabled(loaded.page > 1)
+                        ui.label(
+                            _('Page {page} of {pages}').format(
+                                page=formatting.number(loaded.page), pages=formatting.number(loaded.pages)
+                            )
+                        ).classes('text-xs text-gray-500').mark('ledger-page')
+                        ui.button(_('Older'), icon='chevron_right', on_click=lambda: show(loaded.page + 1)).props(
+                            'flat dense icon-right=chevron_right'
+                        ).mark('ledger-older').set_enabled(loaded.page < loaded.pages)
+
+        show(1)
 
     def _changes(self) -> None:
         """What this record changed from the one it replaced: added lines marked +, removed ones − and struck through

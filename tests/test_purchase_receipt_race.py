@@ -159,9 +159,33 @@ async def test_the_second_person_on_screen_is_told_and_keeps_what_they_typed(use
     await user.should_see('nothing of yours was booked, and what you typed is kept')
     assert arrived.value == '4'
     assert (received(line), on_hand(mug.id)) == (4, 4)
+    # the dialog says the purchase as it is now, not as it was when opened: the person decides on what is due
+    assert newest(user, 'purchase-state').text == 'Acme · partly received: 6 items still due'
+    assert newest(user, 'purchase-line-' + str(line)).text == '€2.50 each · 4 received, 6 still due'
+    await user.should_not_see(marker='cancel-purchase')  # something arrived: it can no longer be cancelled
+    assert newest(user, 'close-short').visible  # only closed short
     click_newest(user, 'receive-now')  # a second parcel did arrive: pressing again books it
     await user.should_see(f'Received 4 items of purchase {HOSTILE}: the rest is still due', retries=40)
     assert (received(line), on_hand(mug.id)) == (8, 8)
+
+
+async def test_a_colleague_received_everything_while_the_dialog_was_open(user: User, manager, colleague) -> None:
+    purchase, mug, line = ordered(manager, 3)
+    await signed_in(user, manager.email, path='/purchases')
+    await rows_show(user, HOSTILE, column='reference')
+    open_row(user, HOSTILE, column='reference')
+    await user.should_see('3 × MUG', retries=40)
+    assert newest(user, 'purchase-state').text == 'Acme · on order'
+    receive(colleague, purchase.id, line, 3, seen=0)
+    click_newest(user, 'receive-now')
+    await user.should_see('it is received in full, and nothing of yours was booked.', retries=40)
+    state = newest(user, 'purchase-state').text
+    assert state.startswith('Acme · received ') and 'on order' not in state
+    assert newest(user, 'purchase-line-' + str(line)).text == '€2.50 each · all received'
+    # nothing is left to receive, close short or cancel: those buttons are gone, the arrived field too
+    for gone in ('receive-now', 'cancel-purchase', f'arrived-{line}'):
+        await user.should_not_see(marker=gone)
+    assert (received(line), on_hand(mug.id)) == (3, 3)
 
 
 def newest(user: User, marker: str) -> ui.element:

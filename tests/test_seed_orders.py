@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlmodel import select
 
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
 from backoffice.listing.query import ListRequest, list_page
-from backoffice.models import Order, OrderLine, Payment, Shipment
+from backoffice.models import Order, OrderLine, Payment, Product, Shipment
 from backoffice.resources import resource
 from backoffice.seed import orders as seed_orders
 from backoffice.services import orders, stock
 
 from .support.factories import make_user, on_terms
+
+HOSTILE = 'Compté "à la main": <script>alert(1)</script>'
 
 
 def seeded() -> list[tuple]:
@@ -141,3 +145,49 @@ def test_a_seeded_products_stock_history_shows_its_sales_down_to_what_is_on_hand
             assert balance == level.on_hand
         assert stock.ledger_mismatches(session=session) == []
         assert stock.reservation_mismatches(session=session) == []
+
+
+def test_seeded_orders_on_products_with_stock_move_it_as_real_orders_do() -> None:
+    """`seed --orders` on products that already had stock (a second run, or products received by hand) wrote their
+    orders without a movement and reserved nothing: the stock history did not match the orders. Now each shipped line
+    is a sale, the open orders reserve, and each balance is what was on hand after it, in the order of time."""
+    from backoffice.models import MovementKind, StockLevel, StockMovement
+    from backoffice.seed.catalog import seed_catalog
+
+    manager = make_user('manager')
+    with session_scope() as session:
+        seed_catalog(session, random.Random(4))
+    with read_session() as session:
+        stocked = session.exec(select(Product).where(Product.stocked == True)).all()  # noqa: E712
+    for product in stocked:  # counted by hand today, with a hostile reason
+        with session_scope() as session:
+            stock.adjust(session=session, actor=manager, product_id=product.id, quantity=40, reason=HOSTILE)
+    assert main(['seed', '--orders', '300', '--seed', '4']) == 0
+    with read_session() as session:
+        shipped = session.exec(
+            select(OrderLine.order_id, OrderLine.product_id, OrderLine.quantity)
+            .join(Shipment, Shipment.order_id == OrderLine.order_id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(Product.stocked == True)  # noqa: E712
+        ).all()
+        sales = session.exec(
+            select(StockMovement.order_id, StockMovement.product_id, StockMovement.quantity).where(
+                StockMovement.kind == MovementKind.sale
+            )
+        ).all()
+        assert shipped and sorted(sales) == sorted((o, p, -q) for o, p, q in shipped)
+        assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
+        for level in session.exec(select(StockLevel)):
+            assert level.on_hand == 40  # the shelf as counted: the sales' units came in before them
+            assert level.available == level.on_hand - level.reserved
+            movements = session.exec(
+                select(StockMovement)
+                .where(StockMovement.product_id == level.product_id)
+                .order_by(StockMovement.created_at, StockMovement.id)
+            ).all()
+            balance = 0
+            for movement in movements:  # in the order they happened, each balance what the one before left
+                balance += movement.quantity
+                assert movement.balance == balance >= 0
+            assert movements[-1].reason == HOSTILE and balance == 40

@@ -313,6 +313,46 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class LedgerRow:
+    """One change of a quantity a record holds (a product's stock): when, by how much (signed), what it was after,
+    why (in the reader's language), what it came from (an order's number, linked when the reader may open it) and
+    who made it ('' for the system)."""
+
+    at: datetime
+    change: int
+    after: int
+    reason: str
+    reference: str = ''
+    href: str = ''
+    by: str = ''
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """One page of a record's ledger, newest first: `page` of `pages` (1-based), `total` rows in all."""
+
+    rows: list[LedgerRow]
+    page: int
+    pages: int
+    total: int
+
+
+class LoadLedger(Protocol):
+    def __call__(self, *, session: Session, actor: Any, record_id: int, page: int) -> LedgerPage: ...
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A tab of a record's dialog listing each change of a quantity it holds, newest first, a page at a time (a
+    product's stock history: why its stock is what it is). `load` checks its permission itself."""
+
+    label: str
+    load: LoadLedger
+    empty: str
+    applies: Callable[[Any], bool] | None = None  # whether a record has such a ledger (None: all do)
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """A resource whose records are people (GDPR): on the record page, holders of `permission` export everything held
     about one (in the background, to a link that expires) and erase their personal data after a preview by kind and
@@ -529,6 +569,7 @@ class Resource:
     # pointing field without one is spoken of in generic words
     link_wording: dict[str, LinkWording] = field(default_factory=dict)
     comparison: Comparison | None = None  # a tab of a record's dialog: what changed from the record it replaced
+    ledger: Ledger | None = None  # a tab of a record's dialog: each change of a quantity it holds (its stock)
     extra: dict[str, Any] = field(default_factory=dict)
     more_exports: tuple[MoreExport, ...] = ()  # other files its Export menu offers (an order list's lines)
 

@@ -86,7 +86,8 @@ class Purchase(SQLModel, table=True):
     __table_args__ = (Index('ix_purchases_status_id', 'status', 'id'),)
 
     id: int | None = Field(default=None, primary_key=True)
-    supplier: str = Field(default='', max_length=120)  # the supplier's name as it was when ordered
+    # the supplier's name as it was when ordered: as long as a supplier's name may be (migration 0081)
+    supplier: str = Field(default='', max_length=200)
     supplier_id: int | None = Field(default=None, foreign_key='suppliers.id', ondelete='SET NULL', index=True)
     reference: str = Field(default='', max_length=80)
     status: PurchaseStatus = Field(default=PurchaseStatus.received, sa_type=string_enum(PurchaseStatus))

@@ -15,6 +15,7 @@ from backoffice.engine.declaration import (
     Column,
     Filter,
     FormField,
+    Ledger,
     LinkWording,
     Outcome,
     Resource,
@@ -304,6 +305,13 @@ PRODUCTS = register(
                 ),
             )
         },
+        # why its stock is what it is: each receipt, sale, return and count, newest first (a service has none)
+        ledger=Ledger(
+            N_('Stock history'),
+            stock.history,
+            empty=N_('No stock movement yet: nothing was received, sold, returned or counted.'),
+            applies=lambda p: p.stocked or bool(product_note(p)),
+        ),
         actions=(
             Action(
                 'adjust-stock',

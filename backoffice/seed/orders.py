@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, MetaData, Table, Text, func, insert, text
+from sqlalchemy import JSON, Column, MetaData, Table, Text, bindparam, func, insert, text
 from sqlmodel import Session, col, select
 
 from backoffice.db import compact_json
@@ -143,9 +143,10 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
         session.exec(select(Carrier.id, Carrier.tracking_url_template, Carrier.name).order_by(col(Carrier.id)))
     )
     buyers = _business_buyers(session)
-    # the stock this seed makes: a level for each stocked product without one, whose ledger holds its shipped sales
-    known = set(session.exec(select(StockLevel.product_id)))
-    sales = {p.id: _Sales() for p in products if p.stocked and p.id not in known}
+    # the stock these orders move, as real orders move it: each stocked product's shipped lines are sales in its
+    # ledger and its open orders reserve; a level is made for a product that had none (a second `seed --orders` on
+    # products with stock wrote their orders without a movement and reserved nothing)
+    sales = {p.id: _Sales() for p in products if p.stocked}
     first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
     bulk = orders >= BULK
@@ -656,13 +657,25 @@ def _stock_for(
     """Stock levels for the stocked products that had none: on hand enough for what open orders reserve, a few of them
     low, min/max on most; and their ledger as the stock service would have written it, summing to on hand: the
     opening stock (a receipt before the year of orders), then a sale for each shipped line, at its shipment's time,
-    naming its order, the balance going down (a product's stock history shows its sales)."""
+    naming its order, the balance going down (a product's stock history shows its sales). A product that had stock
+    keeps what is on its shelf: its open orders reserve from it, and its ledger gains the sales after a receipt of
+    as many before the year of orders (summing to nothing: on hand was counted since)."""
     skus = dict(session.exec(select(Product.id, Product.sku)).all())
+    levels = {level.product_id: level for level in session.exec(select(StockLevel))}
     now = datetime.now(UTC)
     opening: list[dict[str, Any]] = []
     streams = []
+    stocked_before: list[int] = []  # products that had stock: their ledger is read again in the order of time
     for product_id, sold in sales.items():
         held = reserved.get(product_id, 0)
+        level = levels.get(product_id)
+        if level is not None:
+            _reserve(session, level, held, now)
+            if sold.total():  # the units these orders shipped came in before them: the shelf is left as it was
+                opening.append(_opening(product_id, sold.total(), opened))
+                streams.append(_balances(product_id, sold.total(), sold))
+                stocked_before.append(product_id)
+            continue
         minimum = rng.choice((0, 5, 10, 20))
         free = rng.randint(0, minimum) if minimum and rng.random() < 0.15 else rng.randint(15, 120)
         on_hand = held + free
@@ -682,18 +695,7 @@ def _stock_for(
         )
         start = on_hand + sold.total()
         if start:
-            opening.append(
-                {
-                    'product_id': product_id,
-                    'kind': MovementKind.receipt.value,
-                    'quantity': start,
-                    'balance': start,
-                    'reason': OPENING[0],
-                    'reason_key': OPENING[1],  # « Stock initial » to a French reader
-                    'reason_params': OPENING[2],
-                    'created_at': opened,
-                }
-            )
+            opening.append(_opening(product_id, start, opened))
             streams.append(_balances(product_id, start, sold))
     if opening:
         _insert(session, StockMovement.__table__, opening)
@@ -715,6 +717,51 @@ def _stock_for(
     )
     for batch in _batches(rows, CHUNK):
         _insert(session, _SALES, batch)
+    for batch in _batches(iter(stocked_before), 500):
+        _balances_in_time(session, batch)
+
+
+def _opening(product_id: int, quantity: int, at: datetime) -> dict[str, Any]:
+    """What the shelf held before the year of orders: a receipt."""
+    return {
+        'product_id': product_id,
+        'kind': MovementKind.receipt.value,
+        'quantity': quantity,
+        'balance': quantity,
+        'reason': OPENING[0],
+        'reason_key': OPENING[1],  # « Stock initial » to a French reader
+        'reason_params': OPENING[2],
+        'created_at': at,
+    }
+
+
+def _reserve(session: Session, level: StockLevel, held: int, now: datetime) -> None:
+    """A product that had stock: its new open orders reserve what they wait for, as services/stock reserves and
+    refreshes it (available, low stock)."""
+    if not held:
+        return
+    level.reserved += held
+    level.available = level.on_hand - level.reserved
+    level.low_stock = level.available < 0 or (level.min_qty > 0 and level.available <= level.min_qty)
+    if not level.low_stock:
+        level.low_alerted_at = None
+    level.updated_at, level.version = now, level.version + 1
+    session.add(level)
+
+
+def _balances_in_time(session: Session, product_ids: list[int]) -> None:
+    """Each movement's balance (on hand after it) counted again in the order they happened: the seeded sales are
+    dated before the movements a product already had (its stock was counted or received since), yet written after."""
+    session.flush()
+    session.execute(
+        text(
+            'UPDATE stock_movements SET balance = counted.running FROM ('
+            'SELECT id, SUM(quantity) OVER (PARTITION BY product_id ORDER BY created_at, id) AS running '
+            'FROM stock_movements WHERE product_id IN :ids) AS counted '
+            'WHERE stock_movements.id = counted.id AND stock_movements.balance <> counted.running'
+        ).bindparams(bindparam('ids', expanding=True)),
+        {'ids': product_ids},
+    )
 
 
 # the ledger's table with its values' JSON written by the seed (a sale's is the same few characters each time: the

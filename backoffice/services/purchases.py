@@ -65,7 +65,7 @@ def receive_purchase(
 
 
 MAX_REFERENCE = 80  # characters of a purchase's reference (Purchase.reference)
-SUPPLIER_MAX = 120  # of its supplier's name as it was when ordered (Purchase.supplier)
+SUPPLIER_MAX = 200  # of its supplier's name as it was when ordered (Purchase.supplier): as long as Supplier.name
 
 
 def create_purchase(
@@ -104,7 +104,7 @@ def create_purchase(
             }
         )
     purchase = Purchase(
-        supplier=chosen.name[:SUPPLIER_MAX] if chosen else typed_at('supplier', supplier, maximum=SUPPLIER_MAX),
+        supplier=chosen.name if chosen else typed_at('supplier', supplier, maximum=SUPPLIER_MAX),
         supplier_id=chosen.id if chosen else None,
         reference=reference,
         status=PurchaseStatus.ordered,

@@ -5,6 +5,7 @@ returns); those taking a keyword-only session and an actor are whole transaction
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,9 @@ from sqlalchemy import and_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, events, formatting
+from backoffice import changes, events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
+from backoffice.engine.declaration import LedgerPage, LedgerRow
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -27,6 +29,7 @@ from backoffice.models import (
     Purchase,
     PurchaseLine,
     PurchaseStatus,
+    Return,
     ShipmentLine,
     StockLevel,
     StockMovement,
@@ -555,6 +558,54 @@ def movement_opens(*, session: Session, actor: User, movement_id: int) -> str | 
     if movement.purchase_id is not None and session.get(Purchase, movement.purchase_id) is not None:
         return f'/purchases?open={movement.purchase_id}'
     return None
+
+
+HISTORY_PAGE = 20  # movements on a page of a product's stock history
+
+
+def history(*, session: Session, actor: User, record_id: int, page: int = 1) -> LedgerPage:
+    """A product's stock history, newest first, a page at a time: why its stock is what it is. Each movement's time,
+    change, stock on hand after it, reason (in the reader's language), what it came from — an order's number, a
+    return's, a purchase's reference, linked for those who may open it — and who made it (none: the system)."""
+    require(actor, 'catalog.read')
+    total = session.exec(
+        select(func.count()).select_from(StockMovement).where(StockMovement.product_id == record_id)
+    ).one()
+    pages = max(1, math.ceil(total / HISTORY_PAGE))
+    page = min(max(1, int(page or 1)), pages)
+    rows = session.exec(
+        select(StockMovement, Order.number, Return.number, Purchase.reference, User.name)
+        .join(Order, col(Order.id) == StockMovement.order_id, isouter=True)
+        .join(Return, col(Return.id) == StockMovement.return_id, isouter=True)
+        .join(Purchase, col(Purchase.id) == StockMovement.purchase_id, isouter=True)
+        .join(User, col(User.id) == StockMovement.created_by, isouter=True)
+        .where(StockMovement.product_id == record_id)
+        .order_by(col(StockMovement.created_at).desc(), col(StockMovement.id).desc())
+        .offset((page - 1) * HISTORY_PAGE)
+        .limit(HISTORY_PAGE)
+    ).all()
+    orders = can(actor, 'orders.read')
+    shown = []
+    for movement, order, returned, bought, by in rows:
+        reference, href = '', ''
+        if returned is not None:
+            reference, href = returned, f'/orders/{order}' if order is not None and orders else ''
+        elif order is not None:
+            reference, href = order, f'/orders/{order}' if orders else ''
+        elif movement.purchase_id is not None:  # its reference, else its number (services/purchases.label)
+            reference, href = bought or f'#{movement.purchase_id}', f'/purchases?open={movement.purchase_id}'
+        shown.append(
+            LedgerRow(
+                at=movement.created_at,
+                change=movement.quantity,
+                after=movement.balance,
+                reason=stored_text.show(movement.reason, movement.reason_key, movement.reason_params),
+                reference=reference,
+                href=href,
+                by=by or '',
+            )
+        )
+    return LedgerPage(rows=shown, page=page, pages=pages, total=total)
 
 
 def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
