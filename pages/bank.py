@@ -290,11 +290,15 @@ class BankScreen:
         return _('Set aside: {category}').format(category=_(category)) if category else _('Set aside')
 
     def suggestions(self, line: BankLine, left: Decimal) -> None:
-        if not left:  # all of it recorded by hand: linking it is all there is to do
+        if not left:  # all of it recorded by hand: linking it is what is left to do (or a note of what to check)
             if self.manage:
-                ui.button(
-                    _('Link to what was recorded'), icon='link', on_click=lambda ln=line: self.link_recorded(ln)
-                ).props('dense unelevated').mark(f'link-{line.id}')
+                with ui.row().classes('gap-1 items-center'):
+                    ui.button(
+                        _('Link to what was recorded'), icon='link', on_click=lambda ln=line: self.link_recorded(ln)
+                    ).props('dense unelevated').mark(f'link-{line.id}')
+                    ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props(
+                        'flat dense'
+                    ).mark(f'note-{line.id}')
             return
         found = bank_match.suggestions_of(line)
         for suggestion in found[:3]:
