@@ -372,3 +372,22 @@ def test_a_line_partly_recorded_by_hand_matches_only_what_is_left(shop) -> None:
 
 def camt53_of(amount: str, reference: str) -> bytes:
     return camt053([Line(amount, 'VIR ACME', reference=reference)])
+
+
+def test_a_line_does_not_pay_an_invoice_in_another_currency(shop) -> None:
+    """ "Split or choose…" adds any invoice by its number: one in euros was paid by a line in dollars, the receipt
+    booking the dollars as euros."""
+    manager, _account = shop
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00 EUR
+    dollars = make_account(manager, name='US account', iban='DE89370400440532013000', currency='USD')
+    import_file(
+        manager,
+        dollars,
+        camt053(
+            [Line('30.00', f'Invoice {invoice.number}', currency='USD')], currency='USD', iban='DE89370400440532013000'
+        ),
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})
+    assert refused.value.errors == {f'invoice_{invoice.id}': f'{invoice.number} is in EUR; the line is in USD'}
+    assert open_on(invoice) == D('30.00') and lines()[0].status == LineStatus.unmatched

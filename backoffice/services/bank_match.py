@@ -420,6 +420,14 @@ def confirm(
         except ValidationFailed as error:
             errors.update(error.errors)
     awaiting = _order_parts(session, order_amounts or {}, errors)
+    # money in one currency pays nothing in another: the receipt would book the line's amount in the invoice's currency
+    for invoice_id in parts:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is not None and invoice.currency != line.currency:
+            errors[f'invoice_{invoice_id}'] = other_currency(invoice.number, invoice.currency, line.currency)
+    for order, _amount in awaiting:
+        if order.currency != line.currency:
+            errors[f'order_{order.id}'] = other_currency(order.number, order.currency, line.currency)
     if errors:
         raise ValidationFailed(errors)
     total = sum(parts.values(), Decimal('0.00')) + sum((amount for _order, amount in awaiting), Decimal('0.00'))
@@ -499,6 +507,12 @@ def confirm(
     if rule_id is not None:
         line.rule_id = details['rule'] = rule_id
     return finish(session, actor, line, 'matched', details)
+
+
+def other_currency(number: str, currency: str, line_currency: str) -> str:
+    return _('{number} is in {currency}; the line is in {line_currency}').format(
+        number=number, currency=currency, line_currency=line_currency
+    )
 
 
 def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
