@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,6 +153,19 @@ class UnitSession(Session):
 
 
 _HELD = 'backoffice.held_commits'
+SERIALIZED = 0x7365  # 'se': the first key of the PostgreSQL advisory locks `one_at_a_time` takes
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Until this transaction ends, no other transaction passes `one_at_a_time` with the same name: a check of what
+    is stored and the write it allows (nothing changed since the editor read it? then save) become one step when there
+    is no row to lock (a new row appended each time). PostgreSQL: a transaction-scoped advisory lock, taken before
+    anything is read (READ COMMITTED: what is read next sees the previous holder's commit); SQLite: its BEGIN
+    IMMEDIATE holds the database's write lock from the transaction's first statement, which this issues."""
+    connection = session.connection()
+    if connection.dialect.name == 'postgresql':
+        key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+        connection.execute(text('SELECT pg_advisory_xact_lock(:space, :key)'), {'space': SERIALIZED, 'key': key})
 
 
 @contextmanager

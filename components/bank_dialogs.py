@@ -221,13 +221,13 @@ def import_dialog(accounts: dict[int, str], account_id: int, refresh: Refresh) -
     ImportDialog(accounts, account_id, refresh)
 
 
-def split_dialog(line: BankLine, refresh: Refresh) -> None:
-    """The line's amount spread over invoices: the suggested ones listed, any other added by its number."""
+def split_dialog(line: BankLine, left: Decimal, refresh: Refresh) -> None:
+    """The line's amount (`left`: what is not recorded by hand from it yet) spread over invoices: the suggested ones
+    listed, any other added by its number."""
     suggestions = bank_match.suggestions_of(line)
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('split-dialog'):
-        ui.label(_('Match {amount} to invoices').format(amount=formatting.money(line.amount, line.currency))).classes(
-            'text-lg font-medium'
-        )
+        title = _('Match {amount} to invoices') if left == line.amount else _('Match the {amount} left to invoices')
+        ui.label(title.format(amount=formatting.money(left, line.currency))).classes('text-lg font-medium')
         ui.label(_('Each invoice or order takes its part, in full or in part; the parts add up to the line.')).classes(
             'text-sm text-gray-600'
         )
@@ -282,7 +282,7 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
                 found = await call(find, fields={'number': number})
                 if found is not FAILED:  # an order found by its number takes the line, or all that is due on it;
                     # so does an invoice while no part is typed yet (an empty part was refused as "choose an invoice")
-                    takes = formatting.typed_amount(min(line.amount, Decimal(found['open'])))
+                    takes = formatting.typed_amount(min(left, Decimal(found['open'])))
                     typed = any(field.value for field in fields.values())
                     add_row(found, takes if 'order_id' in found or not typed else '')
                     number.value = ''

@@ -3,6 +3,7 @@ by account, status, money in or out, words), each unmatched line with its ranked
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
@@ -34,6 +35,11 @@ PAID_PARTS = {  # what a matched line paid, said on its card
     'order': N_('order {number} ({amount})'),
     'bill': N_('bill {number} ({amount})'),
 }
+BY_HAND = {  # money recorded by hand from a line, said on its card
+    'receipt': N_('payment received of {amount} on {day} ({reference})'),
+    'payment': N_('order payment of {amount} on {day} ({reference})'),
+    'bill_payment': N_('bill payment of {amount} on {day} ({reference})'),
+}
 ANYWHERE = 'overflow-wrap: anywhere'  # a bank's long label or reference without spaces wraps instead of overflowing
 DIRECTIONS = {'all': N_('In and out'), 'in': N_('Money in'), 'out': N_('Money out')}
 
@@ -47,6 +53,7 @@ class BankScreen:
         self.account_names: dict[int, str] = {}
         self.rule_names: dict[int, str] = {}
         self.paid: dict[int, list[bank_match.PaidPart]] = {}
+        self.by_hand: dict[int, list[bank_match.ByHand]] = {}  # money recorded by hand from a line to match
         self._reads = 0  # reads started; only the latest one shows what it read (see `show`)
         with ui.row().classes('w-full items-center gap-2'):
             if self.manage:
@@ -130,7 +137,8 @@ class BankScreen:
             recent = bank.statements(session=session, actor=self.user)
             rule_names = {r.id: r.name for r in bank_rules.rules(session=session, actor=self.user) if r.id}
             paid = bank_match.paid_by(session=session, actor=self.user, lines=page.rows)
-            return accounts, balances, counts, page, recent, rule_names, paid
+            by_hand = bank_match.recorded_for(session=session, actor=self.user, lines=page.rows)
+            return accounts, balances, counts, page, recent, rule_names, paid, by_hand
 
     async def refilter(self) -> None:
         self.shown = PAGE
@@ -148,7 +156,7 @@ class BankScreen:
         read = await run.io_bound(self._read, self.filters(), self.shown)
         if read is None or this_read != self._reads or self.lines.is_deleted:  # None: the app is shutting down
             return
-        accounts, balances, counts, page, recent, self.rule_names, self.paid = read
+        accounts, balances, counts, page, recent, self.rule_names, self.paid, self.by_hand = read
         self.account_names = {a.id: a.name for a in accounts if a.id is not None}
         self.account.set_options({0: _('All accounts'), **self.account_names}, value=self.account.value)
         self.accounts.clear()
@@ -207,7 +215,7 @@ class BankScreen:
         it paid, the names of its rules."""
         parts = self.paid.get(line.id or 0, [])
         rules = [self.rule_names.get(rule) for rule in (line.rule_id, line.missed_rule_id) if rule is not None]
-        return key_of(line.model_dump(mode='json'), parts, rules)
+        return key_of(line.model_dump(mode='json'), parts, rules, self.by_hand.get(line.id or 0, []))
 
     def line_card(self, line: BankLine) -> ui.card:
         money_in = line.amount > 0
@@ -247,8 +255,22 @@ class BankScreen:
                         reason=_(bank_rules.MISSES.get(line.rule_miss, bank_rules.MISSES['refused'])),
                     )
                 ).classes('text-xs text-orange-9').style(ANYWHERE).mark(f'rule-miss-{line.id}')
+            recorded = self.by_hand.get(line.id or 0, [])
+            if recorded:  # the transfer was recorded by hand (its reference quoted): matching it again counts it twice
+                ui.label(
+                    _('Recorded by hand: {payments}').format(
+                        payments='; '.join(
+                            _(BY_HAND[what.kind]).format(
+                                amount=formatting.money(what.amount, line.currency),
+                                day=formatting.day(what.on),
+                                reference=what.reference,
+                            )
+                            for what in recorded
+                        )
+                    )
+                ).classes('text-sm').style(ANYWHERE).mark(f'line-by-hand-{line.id}')
             if bank_match.may_match(line):
-                self.suggestions(line)
+                self.suggestions(line, bank_match.left_to_match(line, recorded))
             elif self.manage:
                 ui.button(_('Undo'), icon='undo', on_click=lambda ln=line: self.undo(ln)).props('flat dense').mark(
                     f'undo-{line.id}'
@@ -267,7 +289,17 @@ class BankScreen:
             return _('Set aside by rule “{rule}”: {category}').format(rule=rule, category=_(category))
         return _('Set aside: {category}').format(category=_(category)) if category else _('Set aside')
 
-    def suggestions(self, line: BankLine) -> None:
+    def suggestions(self, line: BankLine, left: Decimal) -> None:
+        if not left:  # all of it recorded by hand: linking it is what is left to do (or a note of what to check)
+            if self.manage:
+                with ui.row().classes('gap-1 items-center'):
+                    ui.button(
+                        _('Link to what was recorded'), icon='link', on_click=lambda ln=line: self.link_recorded(ln)
+                    ).props('dense unelevated').mark(f'link-{line.id}')
+                    ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props(
+                        'flat dense'
+                    ).mark(f'note-{line.id}')
+            return
         found = bank_match.suggestions_of(line)
         for suggestion in found[:3]:
             why = ', '.join(_(bank_match.REASONS[w]) for w in suggestion['why'] if w in bank_match.REASONS)
@@ -287,7 +319,7 @@ class BankScreen:
                         )
                     ).classes('text-sm').style(ANYWHERE)
                     ui.label(why).classes('text-xs text-gray-500')
-                pays_it = suggestion['amount'] == str(abs(line.amount))
+                pays_it = suggestion['amount'] == str(left)
                 if bill and self.manage and self.pay_bills and pays_it:
                     ui.button(
                         _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm_bill(ln, s)
@@ -300,9 +332,9 @@ class BankScreen:
             return
         with ui.row().classes('gap-1'):
             if line.amount > 0:
-                ui.button(_('Split or choose…'), on_click=lambda ln=line: split_dialog(ln, self.show)).props(
-                    'flat dense'
-                ).mark(f'split-{line.id}')
+                ui.button(
+                    _('Split or choose…'), on_click=lambda ln=line, left=left: split_dialog(ln, left, self.show)
+                ).props('flat dense').mark(f'split-{line.id}')
             # money out is never a customer's payment: "Not a customer payment…" on a bank fee read as a riddle
             aside = _('Not a customer payment…') if line.amount > 0 else _('Set aside…')
             ui.button(aside, on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props('flat dense').mark(
@@ -370,6 +402,21 @@ class BankScreen:
         if offer:
             with self.lines:  # the button clicked was redrawn away: the dialog hangs from what stays
                 offer_match_rule(offer, self.show)
+
+    async def link_recorded(self, line: BankLine) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                return bank_match.link_recorded(session=session, actor=user, line_id=line.id, version=line.version)
+
+        with self.lines:
+            if await call(go) is FAILED:
+                return
+            ui.notify(_('Linked to the payment recorded by hand: nothing was recorded again.'), type='positive')
+        await self.show()
 
     async def undo(self, line: BankLine) -> None:
         user = acting_user()

@@ -12,10 +12,10 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import BankAccount, BankLine, LineStatus
 from backoffice.permissions import PermissionDenied
-from backoffice.services import bank, bank_match
+from backoffice.services import bank, bank_match, receivables
 from pages import bank as bank_screen
 
 from .support.bank import Line, camt053, fixture, import_file, make_account
@@ -183,6 +183,46 @@ async def test_an_invoice_added_by_its_number_takes_the_line_and_matches_it(user
     user.find(marker='split-save').click()
     await user.should_see('Matched: payment recorded.', retries=40)
     await eventually(lambda: stored(line.id).status == LineStatus.matched)
+
+
+async def test_a_line_recorded_by_hand_is_linked_not_matched_again_and_one_partly_recorded_splits_the_rest(
+    user: User,
+) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, whole = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00, all of the first line, by hand
+    _o2, part = invoiced_on_terms(manager, 'bo@example.com', 2)  # 20.00 of the second line's 50.00, by hand
+    _o3, rest = invoiced_on_terms(manager, 'bo@example.com', 3)  # 30.00: the rest of the second line
+    with session_scope() as session:
+        receivables.settle(session=session, actor=manager, amounts={whole.id: '30.00'}, reference=HOSTILE)
+    with session_scope() as session:
+        receivables.settle(session=session, actor=manager, amounts={part.id: '20.00'}, reference='RF18 0412')
+    import_file(
+        manager,
+        make_account(manager),
+        camt053([Line('30.00', 'VIR ANN', reference=HOSTILE), Line('50.00', 'VIR BO', reference='RF18 0412')]),
+    )
+    with read_session() as session:
+        first, second = session.exec(select(BankLine).order_by(BankLine.id)).all()
+
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'line-by-hand-{first.id}', retries=40)
+    said = user.find(marker=f'line-by-hand-{first.id}').elements.pop().text
+    assert said.startswith('Recorded by hand: payment received of €30.00 on ') and said.endswith(f'({HOSTILE})')
+    await user.should_not_see(marker=f'split-{first.id}')  # all of it recorded: nothing left to match
+    user.find(marker=f'link-{first.id}').click()
+    await user.should_see('Linked to the payment recorded by hand: nothing was recorded again.', retries=40)
+    await eventually(lambda: stored(first.id).status == LineStatus.matched)
+    user.find(marker=f'split-{second.id}').click()
+    await user.should_see('Match the €30.00 left to invoices', retries=40)
+    user.find(marker='add-number').type(rest.number)
+    user.find(marker='add-invoice').click()
+    await user.should_see(marker=f'part-{rest.number}', retries=40)
+    assert user.find(marker=f'part-{rest.number}').elements.pop().value == '30.00'
+    user.find(marker='split-save').click()
+    await user.should_see('Matched: payment recorded.', retries=40)
+    await eventually(lambda: stored(second.id).status == LineStatus.matched)
 
 
 def a_line_naming_an_invoice():

@@ -325,3 +325,69 @@ def test_a_note_or_an_account_name_too_long_is_refused_at_its_field_never_cut(sh
             values={'name': 'Compte "pro": <b>' + 'x' * 104, 'iban': account.iban, 'currency': 'EUR'},
         )
     assert refused.value.errors == {'name': 'Use at most 120 characters (this has 121)'}
+
+
+def test_a_transfer_recorded_by_hand_is_not_matched_again_but_linked(shop) -> None:
+    manager, account = shop
+    _o1, paid = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00, recorded by hand from the bank line
+    _o2, other = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00, still open
+    reference = 'VIR "ACME": <script>x</script> 7741'
+    with session_scope() as session:
+        by_hand = receivables.settle(
+            session=session, actor=manager, amounts={paid.id: '30.00'}, reference=reference.lower()
+        )
+    import_file(manager, account, camt53_of('30.00', reference))
+    with pytest.raises(ValidationFailed) as refused:  # "Split or choose…" on the same money: counted twice before
+        act(bank_match.confirm, manager, lines()[0], amounts={other.id: '30.00'})
+    said = refused.value.errors['line']
+    assert said.startswith('This line is already recorded by hand (€30.00 on ')
+    assert reference.lower() in said and said.endswith('link it to that payment, or undo that first')
+    assert open_on(other) == D('30.00') and lines()[0].status == LineStatus.unmatched
+    act(bank_match.link_recorded, manager, lines()[0])
+    line = lines()[0]
+    assert (line.status, line.receipt_id, line.receipt_created) == (LineStatus.matched, by_hand.id, False)
+    act(bank_match.undo, manager, lines()[0])  # the payment recorded by hand stays: the line is to link again
+    assert open_on(paid) == 0
+    with pytest.raises(ValidationFailed):
+        act(bank_match.confirm, manager, lines()[0], amounts={other.id: '30.00'})
+
+
+def test_a_line_partly_recorded_by_hand_matches_only_what_is_left(shop) -> None:
+    manager, account = shop
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00, recorded by hand from the line
+    _o2, second = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    _o3, big = invoiced_on_terms(manager, 'ann@acme.example', 5)  # 50.00
+    with session_scope() as session:
+        receivables.settle(session=session, actor=manager, amounts={first.id: '30.00'}, reference='RF18 5390 0754')
+    import_file(manager, account, camt53_of('50.00', 'RF18 5390 0754'))
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.link_recorded, manager, lines()[0])
+    assert refused.value.errors['line'].startswith('The payments recorded by hand from this line add up to €30.00')
+    with pytest.raises(ValidationFailed) as refused:  # the whole line again: 30.00 of it counted twice
+        act(bank_match.confirm, manager, lines()[0], amounts={big.id: '50.00'})
+    assert refused.value.errors == {'invoices': 'The parts add up to €50.00; €20.00 of the line is left to match'}
+    act(bank_match.confirm, manager, lines()[0], amounts={second.id: '20.00'})
+    assert (open_on(second), open_on(big), lines()[0].status) == (0, D('50.00'), LineStatus.matched)
+
+
+def camt53_of(amount: str, reference: str) -> bytes:
+    return camt053([Line(amount, 'VIR ACME', reference=reference)])
+
+
+def test_a_line_does_not_pay_an_invoice_in_another_currency(shop) -> None:
+    """ "Split or choose…" adds any invoice by its number: one in euros was paid by a line in dollars, the receipt
+    booking the dollars as euros."""
+    manager, _account = shop
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00 EUR
+    dollars = make_account(manager, name='US account', iban='DE89370400440532013000', currency='USD')
+    import_file(
+        manager,
+        dollars,
+        camt053(
+            [Line('30.00', f'Invoice {invoice.number}', currency='USD')], currency='USD', iban='DE89370400440532013000'
+        ),
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})
+    assert refused.value.errors == {f'invoice_{invoice.id}': f'{invoice.number} is in EUR; the line is in USD'}
+    assert open_on(invoice) == D('30.00') and lines()[0].status == LineStatus.unmatched

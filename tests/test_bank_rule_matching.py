@@ -17,7 +17,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, BankLine, BankRule, BillPayment, LineStatus, Receipt, RuleOutcome
 from backoffice.permissions import PermissionDenied
-from backoffice.services import audit_story, bank_match, bank_rules, receivables
+from backoffice.services import audit_story, bank_match, bank_rules, bills, receivables
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
@@ -418,3 +418,36 @@ def test_the_audit_log_says_what_rules_and_imports_did_in_each_readers_language(
         f'Relevé {HOSTILE} importé dans Crédit Agricole courant\u00a0: 2 nouvelles lignes, 0 déjà présentes',
         f'Règle bancaire {HOSTILE} désactivée',
     ]
+
+
+def test_a_rule_does_not_match_again_a_transfer_recorded_by_hand(shop) -> None:
+    _admin, manager, account = shop
+    order, paid = invoiced_on_terms(manager, 'ann@acme.example', 3, name='Acme Labs')  # 30.00, recorded by hand
+    _order, still_open = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00 the rule would take
+    with session_scope() as session:
+        receivables.settle(session=session, actor=manager, amounts={paid.id: '30.00'}, reference='VIR ACME 0412')
+    rule = add_rule(manager, name='Acme', counterparty='acme labs', outcome='invoice', customer_id=order.customer_id)
+    result = import_file(manager, account, camt053([Line('30.00', 'VIR ACME 0412', 'ACME LABS SARL')]))
+    assert (result.matched_by_rules, result.missed_by_rules) == (0, 1)
+    line = lines()[0]
+    assert (line.status, line.missed_rule_id, line.rule_miss) == (LineStatus.unmatched, rule.id, 'recorded_by_hand')
+    assert open_on(still_open) == D('30.00')
+
+
+def test_a_bill_paid_by_hand_from_a_bank_line_is_not_paid_again_by_it(shop) -> None:
+    admin, manager, account = shop
+    shop_bank(admin)
+    supplier = make_supplier(HOSTILE)
+    first = approved_bill(manager, admin, supplier.id, 'FM-1', lines=ONE, **due_in(0))
+    second = approved_bill(manager, admin, supplier.id, 'FM-2', lines=ONE, **due_in(0))
+    with session_scope() as session:
+        bills.pay(session=session, actor=manager, bill_id=first.id, amount='180.00', reference='E2E "FM": 9')
+    import_file(manager, account, camt053([Line('-180.00', 'VIR FM', 'FAIENCERIE', reference='E2E "FM": 9')]))
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        bank_match.confirm_bill(session=session, actor=manager, line_id=lines()[0].id, version=None, bill_id=second.id)
+    assert 'already recorded by hand (€180.00 on ' in refused.value.errors['line']
+    with session_scope() as session:
+        bank_match.link_recorded(session=session, actor=manager, line_id=lines()[0].id, version=None)
+        assert session.get(type(second), second.id).paid == 0
+        assert len(session.exec(select(BillPayment)).all()) == 1
+    assert lines()[0].status == LineStatus.matched

@@ -3,6 +3,8 @@ by the owner's definition (and after it changes), requests, and the incremental 
 
 from __future__ import annotations
 
+import threading
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
+from backoffice.errors import StaleRecord
 from backoffice.kpi import capture, days, definitions, refresh
 from backoffice.models import AppSetting, AuditEntry, KpiDaily, KpiDefinition, KpiJobRun, Ticket, TicketStatus, utcnow
 
@@ -246,3 +249,52 @@ def test_active_users_of_a_dst_day_count_that_local_day(dst_day: date, outside: 
             one = active_users(Day(session, *days.bounds(day, zone), defs, zone=zone)).value
             spanned = active_users_span(session, day, day, zone, defs)[day].value
             assert one == spanned == 1, (day, one, spanned)  # the customer of that local day, not the one before
+
+
+def test_two_admins_saving_the_definitions_at_once_one_is_refused_naming_the_other(monkeypatch) -> None:
+    """Ann and Bo both opened the KPI settings and change the same definition at the same moment: Ann's save reads
+    and is held there until Bo's has read too, or for 3 s (Bo's read waits for Ann's commit when the check and the
+    write are one step); Bo is refused with Ann's name, only Ann's value is saved."""
+    ann = make_user('admin', email='ann.kpi@example.com', name='Ann "Ops": <b>')
+    bo = make_user('admin', email='bo.kpi@example.com')
+    with read_session() as session:
+        shown = asdict(definitions.current(session=session))
+    read = definitions.current
+    ann_read, bo_read = threading.Event(), threading.Event()
+
+    def current(*, session):
+        found = read(session=session)
+        if threading.current_thread().name == 'ann':
+            ann_read.set()
+            bo_read.wait(timeout=3)  # without the lock Bo reads the same as Ann now; with it, not before Ann commits
+        elif threading.current_thread().name == 'bo':
+            bo_read.set()
+        return found
+
+    monkeypatch.setattr(definitions, 'current', current)
+    outcomes: dict[str, object] = {}
+
+    def save(actor, days: int) -> None:
+        if actor is bo:
+            ann_read.wait(timeout=30)
+        try:
+            with session_scope() as session:
+                definitions.change(session=session, actor=actor, values={'at_risk_days': days}, seen=shown)
+            outcomes[actor.email] = 'saved'
+        except StaleRecord as refused:
+            outcomes[actor.email] = refused
+
+    threads = [
+        threading.Thread(target=save, args=(ann, 30), name='ann'),
+        threading.Thread(target=save, args=(bo, 20), name='bo'),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    refused = outcomes[bo.email]
+    assert outcomes[ann.email] == 'saved' and isinstance(refused, StaleRecord)
+    assert refused.changed_by == ann.email and ann.email in str(refused)
+    with read_session() as session:
+        records = session.exec(select(KpiDefinition)).all()
+    assert [r.values['at_risk_days'] for r in records] == [30]

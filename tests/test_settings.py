@@ -1,5 +1,7 @@
 """Application settings: typed and explained, validated at the field, audited, and no colleague's change lost."""
 
+import threading
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -69,6 +71,50 @@ def test_a_colleagues_change_to_the_same_setting_is_not_overwritten() -> None:
     with session_scope() as session:  # a different setting is not a conflict
         app_settings.save(session=session, actor=ben, loaded=seen_by_ben, changes={'currency': 'USD'})
     assert (values()['company_name'], values()['currency']) == ('Ana Shop', 'USD')
+
+
+def test_two_first_saves_of_one_setting_at_once_the_second_is_refused_naming_the_first(monkeypatch) -> None:
+    """No row to lock yet (the company name never saved): Ana's save is held after its check until Ben's has passed
+    his too, or for 3 s (his check waits for her commit when the check and the write are one step)."""
+    ana, ben = make_user('admin', email='ana@example.com'), make_user('admin', email='ben@example.com')
+    loaded = values()
+    now = app_settings.utcnow
+    ana_checked, ben_checked = threading.Event(), threading.Event()
+
+    def written_at():  # called as a save writes, after its check
+        if threading.current_thread().name == 'ana':
+            ana_checked.set()
+            ben_checked.wait(timeout=3)
+        else:
+            ben_checked.set()
+        return now()
+
+    monkeypatch.setattr(app_settings, 'utcnow', written_at)
+    outcomes: dict[str, object] = {}
+
+    def save(actor, name: str) -> None:
+        if actor is ben:
+            ana_checked.wait(timeout=30)
+        try:
+            with session_scope() as session:
+                app_settings.save(session=session, actor=actor, loaded=loaded, changes={'company_name': name})
+            outcomes[actor.email] = 'saved'
+        except Exception as error:  # noqa: BLE001 — what the second save met is the test's finding
+            outcomes[actor.email] = error
+
+    threads = [
+        threading.Thread(target=save, args=(ana, 'Ana "Shop": <b>'), name='ana'),
+        threading.Thread(target=save, args=(ben, 'Ben Shop'), name='ben'),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes['ana@example.com'] == 'saved'
+    assert isinstance(outcomes['ben@example.com'], StaleRecord) and 'ana@example.com' in str(
+        outcomes['ben@example.com']
+    )
+    assert values()['company_name'] == 'Ana "Shop": <b>'
 
 
 def test_a_name_or_address_with_hidden_characters_is_refused_at_its_field_while_quotes_and_brackets_are_kept() -> None:

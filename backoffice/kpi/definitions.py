@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from backoffice import db
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import EventType, KpiDefinition, User
@@ -97,8 +98,10 @@ def change(
     """Save new definitions as a dated record; returns them and what changed (empty: nothing was saved). The caller
     starts the recompute of history (refresh.start_recompute) after this commit. `seen`: the definitions the editor
     was shown; only what they changed from it is saved (a colleague's change since to another one stays), and one a
-    colleague changed since is refused (StaleRecord)."""
+    colleague changed since is refused (StaleRecord). Two saves at once take turns (db.one_at_a_time): the second reads
+    what the first saved, so a colleague's change is never overwritten unseen."""
     require(actor, 'settings.manage')
+    db.one_at_a_time(session, 'kpi_definitions')
     before = current(session=session)
     if seen is not None:
         shown = clean(dict(seen))

@@ -885,6 +885,8 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             errors[key] = str(error)
     if errors:
         raise ValidationFailed(errors)
+    # one save at a time: a setting never saved has no row to lock, and two first saves of it both passed the check
+    db.one_at_a_time(session, 'app_settings')
     rows = {key: session.get(AppSetting, key, with_for_update=session.bind.dialect.name != 'sqlite') for key in cleaned}
     for key, row in rows.items():
         stored = _plain(row) if row is not None else BY_KEY[key].default

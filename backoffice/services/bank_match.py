@@ -11,16 +11,16 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Integer, Text, bindparam, column, update, values
+from sqlalchemy import Integer, Text, bindparam, column, func, update, values
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from backoffice import db, events, stored_text
+from backoffice import db, events, formatting, stored_text
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -79,6 +79,7 @@ REASONS: dict[str, str] = {
     'bill_amount': N_('same amount open'),
 }
 SHOWN = 5  # suggestions kept per line
+BY_HAND_WITHIN = timedelta(days=90)  # a payment recorded by hand from a line: recorded this close to its booking day
 NOTE_MAX = 500  # what BankLine.note keeps
 STORED_AT_ONCE = 1_000  # lines whose suggestions one statement writes (PostgreSQL)
 AMOUNT_ALONE = 5  # an amount shared by more open invoices suggests only those of the customer the line names
@@ -408,6 +409,7 @@ def confirm(
     line = locked(session, line_id, version)
     if line.amount <= 0:
         raise ValidationFailed({'line': _('Money paid out is not a customer payment: set it aside with a category')})
+    remainder = still_to_match(session, line)
     parts: dict[int, Decimal] = {}
     errors: dict[str, str] = {}
     for invoice_id, value in amounts.items():
@@ -418,6 +420,14 @@ def confirm(
         except ValidationFailed as error:
             errors.update(error.errors)
     awaiting = _order_parts(session, order_amounts or {}, errors)
+    # money in one currency pays nothing in another: the receipt would book the line's amount in the invoice's currency
+    for invoice_id in parts:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is not None and invoice.currency != line.currency:
+            errors[f'invoice_{invoice_id}'] = other_currency(invoice.number, invoice.currency, line.currency)
+    for order, _amount in awaiting:
+        if order.currency != line.currency:
+            errors[f'order_{order.id}'] = other_currency(order.number, order.currency, line.currency)
     if errors:
         raise ValidationFailed(errors)
     total = sum(parts.values(), Decimal('0.00')) + sum((amount for _order, amount in awaiting), Decimal('0.00'))
@@ -426,7 +436,7 @@ def confirm(
         if listed:  # invoices chosen with no part typed: say so at each, not "choose an invoice"
             raise ValidationFailed({key: _('Type the part of the line this one takes') for key in listed})
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
-    write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
+    write_off = total - remainder  # within the tolerance: settled in full, the difference written off
     settled = parts or any(amount == order.total - order.paid_total for order, amount in awaiting)
     # a difference is written off against the invoices a receipt settles (the FEC books it with that receipt): parts
     # of orders not invoiced settle none, so they take the line's amount exactly
@@ -436,6 +446,11 @@ def confirm(
                 'invoices': _('The parts add up to {parts}; the line is {amount}').format(
                     parts=payments.amount_in_words(total, line.currency),
                     amount=payments.amount_in_words(line.amount, line.currency),
+                )
+                if remainder == line.amount
+                else _('The parts add up to {parts}; {amount} of the line is left to match').format(
+                    parts=payments.amount_in_words(total, line.currency),
+                    amount=payments.amount_in_words(remainder, line.currency),
                 )
             }
         )
@@ -481,6 +496,8 @@ def confirm(
         write_off,
     )
     details: dict[str, Any] = {'receipt': receipt.id if receipt else None}
+    if remainder != line.amount:
+        details['recorded_by_hand'] = str(line.amount - remainder)
     if parts:
         details['invoices'] = {str(k): str(v) for k, v in parts.items()}
     if in_part:
@@ -490,6 +507,12 @@ def confirm(
     if rule_id is not None:
         line.rule_id = details['rule'] = rule_id
     return finish(session, actor, line, 'matched', details)
+
+
+def other_currency(number: str, currency: str, line_currency: str) -> str:
+    return _('{number} is in {currency}; the line is in {line_currency}').format(
+        number=number, currency=currency, line_currency=line_currency
+    )
 
 
 def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
@@ -552,11 +575,12 @@ def confirm_bill(
     line = locked(session, line_id, version)
     if line.amount >= 0:
         raise ValidationFailed({'line': _('Money received does not pay a supplier bill: match it to an invoice')})
+    remainder = still_to_match(session, line)
     payment = bills.pay(
         session=session,
         actor=actor,
         bill_id=bill_id,
-        amount=-line.amount,
+        amount=remainder,
         paid_on=line.booked_on,
         reference=payments.reference_from(line.reference or line.label or line.counterpart),
         bank_line_id=line.id,
@@ -565,9 +589,165 @@ def confirm_bill(
     decided(line, actor, LineStatus.matched)
     events.after_commit(session, Topic.supplier_bills, {'id': bill_id, 'action': 'paid'})
     details: dict[str, Any] = {'bill': bill_id, 'bill_payment': payment.id}
+    if remainder != -line.amount:
+        details['recorded_by_hand'] = str(-line.amount - remainder)
     if rule_id is not None:
         line.rule_id = details['rule'] = rule_id
     return finish(session, actor, line, 'matched', details)
+
+
+class ByHand(NamedTuple):
+    """Money recorded by hand with a bank line's reference and on no bank line yet (a payment received on the
+    receivables page, a payment on an order's page, a payment on a bill's page): the line's own money, counted."""
+
+    kind: str  # 'receipt', 'payment' or 'bill_payment'
+    id: int
+    amount: Decimal
+    on: date
+    reference: str
+
+
+def recorded_for(*, session: Session, actor: User, lines: Sequence[BankLine]) -> dict[int, list[ByHand]]:
+    """What the bank screen says of each line to match: the money already recorded by hand from it."""
+    require(actor, 'finance.read')
+    return recorded_by_hand(session, lines)
+
+
+def left_to_match(line: BankLine, recorded: Sequence[ByHand]) -> Decimal:
+    """The line's amount (positive) less what was recorded by hand from it; nothing left is zero."""
+    return max(abs(line.amount) - sum((what.amount for what in recorded), Decimal('0.00')), Decimal('0.00'))
+
+
+def recorded_by_hand(session: Session, lines: Sequence[BankLine]) -> dict[int, list[ByHand]]:
+    """For each line of `lines` still to match (by id), the money recorded by hand that quotes its reference (the
+    receivables page asks for "Reference (bank statement line)"): money in, the receipts no line is linked to and the
+    order payments outside any receipt or line; money out, the bill payments on no line. Three queries at most."""
+    wanted: dict[str, list[BankLine]] = defaultdict(list)
+    for line in lines:
+        reference = bank_reference(line)
+        if line.id is not None and line.status == LineStatus.unmatched and line.amount and reference:
+            wanted[reference].append(line)
+    found: dict[int, list[ByHand]] = defaultdict(list)
+    if not wanted:
+        return found
+    references = list(wanted)
+    # recorded around the day the bank booked it (payments are indexed by that day: a page reads no whole table)
+    days = [line.booked_on for group in wanted.values() for line in group]
+    since = datetime.combine(min(days) - BY_HAND_WITHIN, time(0), tzinfo=utcnow().tzinfo)
+    until = datetime.combine(max(days) + BY_HAND_WITHIN, time(23, 59, 59), tzinfo=utcnow().tzinfo)
+    credits = any(line.amount > 0 for group in wanted.values() for line in group)
+    debits = any(line.amount < 0 for group in wanted.values() for line in group)
+    rows: list[tuple[str, str, ByHand]] = []  # (reference folded, currency, what)
+    if credits:
+        linked = select_columns(col(BankLine.receipt_id)).where(col(BankLine.receipt_id).is_not(None))
+        for rid, amount, currency, reference, at in session.execute(
+            select_columns(
+                col(Receipt.id),
+                col(Receipt.amount),
+                col(Receipt.currency),
+                col(Receipt.reference),
+                col(Receipt.received_at),
+            ).where(
+                func.lower(col(Receipt.reference)).in_(references),
+                col(Receipt.received_at).between(since, until),
+                col(Receipt.id).not_in(linked),
+            )
+        ).all():
+            rows.append((folded_reference(reference), currency, ByHand('receipt', rid, amount, at.date(), reference)))
+        in_receipts = select_columns(col(ReceiptAllocation.payment_id))
+        for pid, amount, currency, reference, at in session.execute(
+            select_columns(
+                col(Payment.id), col(Payment.amount), col(Order.currency), col(Payment.reference), col(Payment.paid_at)
+            )
+            .join(Order, col(Order.id) == col(Payment.order_id))
+            .where(
+                col(Payment.paid_at).between(since, until),
+                func.lower(col(Payment.reference)).in_(references),
+                col(Payment.bank_line_id).is_(None),
+                col(Payment.id).not_in(in_receipts),
+            )
+        ).all():
+            rows.append((folded_reference(reference), currency, ByHand('payment', pid, amount, at.date(), reference)))
+    if debits:
+        for pid, amount, currency, reference, on in session.execute(
+            select_columns(
+                col(BillPayment.id),
+                col(BillPayment.amount),
+                col(SupplierBill.currency),
+                col(BillPayment.reference),
+                col(BillPayment.paid_on),
+            )
+            .join(SupplierBill, col(SupplierBill.id) == col(BillPayment.bill_id))
+            .where(
+                col(BillPayment.paid_on).between(since.date(), until.date()),
+                func.lower(col(BillPayment.reference)).in_(references),
+                col(BillPayment.bank_line_id).is_(None),
+            )
+        ).all():
+            rows.append((folded_reference(reference), currency, ByHand('bill_payment', pid, amount, on, reference)))
+    for reference, currency, what in sorted(rows, key=lambda row: (row[2].on, row[2].id)):
+        for line in wanted.get(reference, ()):
+            money_in = what.kind != 'bill_payment'
+            if line.currency == currency and (line.amount > 0) == money_in:
+                found[_id(line.id)].append(what)
+    return found
+
+
+def bank_reference(line: BankLine) -> str:
+    """The reference a payment recorded from this line carries (payments.reference_from), folded for comparing."""
+    return folded_reference(payments.reference_from(line.reference or line.label or line.counterpart))
+
+
+def folded_reference(text: str) -> str:
+    return ' '.join((text or '').split()).lower()
+
+
+def still_to_match(session: Session, line: BankLine) -> Decimal:
+    """What of the line is left to match (its amount, as a positive sum) once the money recorded by hand from it is
+    counted: refused in words when nothing is left, so a transfer recorded by hand is never counted twice."""
+    whole = abs(line.amount)
+    recorded = recorded_by_hand(session, [line]).get(_id(line.id), [])
+    used = sum((what.amount for what in recorded), Decimal('0.00'))
+    if used >= whole:
+        raise ValidationFailed({'line': already_recorded(recorded, line.currency)})
+    return whole - used
+
+
+def already_recorded(recorded: Sequence[ByHand], currency: str) -> str:
+    """Why a line is not matched again: the payments recorded by hand from it, by day, amount and reference."""
+    return _('This line is already recorded by hand ({payments}): link it to that payment, or undo that first').format(
+        payments='; '.join(
+            _('{amount} on {day}, reference {reference}').format(
+                amount=payments.amount_in_words(what.amount, currency),
+                day=formatting.day(what.on),
+                reference=what.reference,
+            )
+            for what in recorded
+        )
+    )
+
+
+def link_recorded(*, session: Session, actor: User, line_id: int, version: int | None) -> BankLine:
+    """Match a line to the money recorded by hand from it (recorded_by_hand: its reference quoted, as much as the
+    line in all): nothing is recorded again; a single receipt is linked as link_receipt links it, so undo keeps it."""
+    require(actor, 'finance.manage')
+    line = locked(session, line_id, version)
+    recorded = recorded_by_hand(session, [line]).get(_id(line.id), [])
+    used = sum((what.amount for what in recorded), Decimal('0.00'))
+    if not recorded or used != abs(line.amount):
+        raise ValidationFailed(
+            {
+                'line': _('The payments recorded by hand from this line add up to {used}; the line is {amount}').format(
+                    used=payments.amount_in_words(used, line.currency),
+                    amount=payments.amount_in_words(abs(line.amount), line.currency),
+                )
+            }
+        )
+    decided(line, actor, LineStatus.matched)
+    receipts = [what.id for what in recorded if what.kind == 'receipt']
+    if len(recorded) == 1 and receipts:
+        line.receipt_id, line.receipt_created = receipts[0], False
+    return finish(session, actor, line, 'linked', {'recorded_by_hand': [f'{what.kind} {what.id}' for what in recorded]})
 
 
 def link_receipt(*, session: Session, actor: User, line_id: int, version: int | None, receipt_id: int) -> BankLine:

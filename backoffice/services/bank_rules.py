@@ -78,6 +78,7 @@ MISSES: dict[str, str] = {
     'several_bills': N_('several open bills of the supplier fit: choose one'),
     'no_party': N_('the rule names no customer or supplier'),
     'refused': N_('the match was refused (amount more than open, or not allowed)'),
+    'recorded_by_hand': N_("a payment was recorded by hand with this line's reference: see it below"),
 }
 
 
@@ -357,6 +358,8 @@ def match_by_rule(session: Session, actor: User, rule: BankRule, line_id: int, t
     if line is None:
         return 'refused'
     found, miss = target_of(session, rule, line, today)
+    if bank_match.recorded_by_hand(session, [line]):  # its money is counted already, in all or in part: a person looks
+        found, miss = None, 'recorded_by_hand'
     if found is not None:
         kind, target = found
         try:

@@ -9,7 +9,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
 from backoffice.db import session_scope
-from backoffice.services import bank_rules
+from backoffice.services import bank_rules, receivables
 
 from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
@@ -27,6 +27,7 @@ from ..support.finance import invoiced_on_terms, mugs
 
 pytestmark = pytest.mark.browser
 
+BY_HAND = 'RF18 5390 0754 "BO": <img src=x onerror="window.__x=2">'
 HOSTILE = 'Zoé Martin "L\'Atelier": <img src=x onerror="window.__x=1">'
 
 
@@ -40,6 +41,9 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
     mugs(manager, '12.50', sku='BNK-MUG')
     _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2, name='Ann Acme', sku='BNK-MUG')
     _o2, second = invoiced_on_terms(manager, 'zoe@example.com', 4, name='Zoé Martin', sku='BNK-MUG')
+    _o3, by_hand = invoiced_on_terms(manager, 'bo@example.com', 3, name='Bo Durand', sku='BNK-MUG')
+    with session_scope() as session:  # recorded by hand from its bank line: the card says so and offers a link
+        receivables.settle(session=session, actor=manager, amounts={by_hand.id: str(by_hand.total)}, reference=BY_HAND)
     account = make_account(manager, name='Crédit Agricole — compte courant professionnel')
     import_file(
         manager,
@@ -52,6 +56,7 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
                 Line(f'{second.total}', 'VIREMENT', HOSTILE),
                 Line('-18.90', 'FRAIS TENUE DE COMPTE NOVEMBRE 2026 ' + 'X' * 60),
                 Line('120.00', 'REMISE CHEQUE 1234567'),
+                Line(f'{by_hand.total}', 'VIR BO DURAND', 'BO DURAND', BY_HAND),
             ]
         ),
         'releve-novembre.xml',
@@ -65,6 +70,7 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
             resize_and_settle(driver, width, height)
         visible_text(driver, 'ANN ACME')
         visible_text(driver, second.number)
+        visible_text(driver, 'Link to what was recorded')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'bank-{width}.png'))
         assert no_horizontal_overflow(driver), f'bank overflows sideways at {width} px'
