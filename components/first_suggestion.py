@@ -55,6 +55,7 @@ def enter_takes_the_first(select: ui.select, suggestions: Callable[[str], dict[A
         if not found:
             said['error'] = _(NOTHING_MATCHES).format(text=text.strip())
             select.error = said['error']
+            select.run_method('hidePopup')  # the list (the one picked before, kept named) covered the message
             return
         first = next(iter(found))
         _clear(select, said)
