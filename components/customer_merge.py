@@ -12,6 +12,7 @@ from backoffice.permissions import can
 from backoffice.services import customer_merge
 from backoffice.services.customer_merge import MergePreview
 
+from .first_suggestion import enter_takes_the_first
 from .forms import FAILED, call, call_now, error_line, page_dialog
 from .session import acting_user
 
@@ -62,6 +63,7 @@ def _pick(customer_id: int) -> None:
             picked.set_options(found, value=current)
 
         picked.on('input-value', typed)
+        enter_takes_the_first(picked, options)  # the first duplicate found for the text in the field
         preview_box = ui.column().classes('w-full gap-1 min-w-0').mark('merge-preview')
         message = error_line()
         state: dict[str, MergePreview | None] = {'preview': None}

@@ -1,23 +1,79 @@
-"""Enter in a type-ahead takes its first suggestion once typing has narrowed the list, as a person expects: Quasar's
-select highlights no option after filtering, and Enter with none highlighted did nothing (an arrow key first)."""
+"""Enter in a picker takes the first suggestion for exactly what is in its field at that moment, as a person expects:
+the browser sends the text with the Enter and the server reads the suggestions of that text, never the list on the
+screen, which may still be that of fewer letters (typed fast, then Enter at once: a list fetched from the server, or
+Quasar's own filter, which runs a moment after each letter, had not caught up, and Enter took the first suggestion of
+an earlier, shorter text). Nothing matches: the field says so."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nicegui import ui
 
+from backoffice.i18n import N_, _
+
+NOTHING_MATCHES = N_('Nothing matches “{text}”')
+
 # Quasar's documented way ("focus first option after filtering"): after the list is narrowed to what was typed, its
-# first option is highlighted; Enter then takes it as if picked by an arrow key. A second `filter` listener beside
-# NiceGUI's own, which narrows the options: Quasar runs this after-update function once both have answered.
+# first option is highlighted, showing what Enter will take. A second `filter` listener beside NiceGUI's own, which
+# narrows the options: Quasar runs this after-update function once both have answered.
 HIGHLIGHT_FIRST = (
     '(typed, update) => update(null, (select) => { if (typed !== "" && select.options.length > 0) '
     '{ select.setOptionIndex(-1); select.moveOptionSelection(1, true); } })'
 )
 
+# Quasar hands its keydown to listeners before acting on it and skips a key marked `qKeyEvent`: Enter with text in the
+# field goes to the server with that text, read from the input at that moment. A blank field keeps Quasar's Enter
+# (opens or closes the list); so does an Enter after an arrow key moved the highlight at this very text (the person
+# chose among the suggestions shown: Quasar takes the highlighted one, as an arrow-then-Enter always did).
+ENTER_WITH_THE_TEXT = (
+    '(e) => { const input = e.target; if (!input || input.value === undefined) return; '
+    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"].includes(e.key)) '
+    '{ input.boArrowedAt = input.value; return; } '
+    'if (e.key !== "Enter" || e.isComposing || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return; '
+    'if (input.value.trim() === "" || input.boArrowedAt === input.value) return; '
+    'e.qKeyEvent = true; e.preventDefault(); e.stopPropagation(); emit(input.value); }'
+)
 
-def enter_takes_the_first(select: ui.select) -> ui.select:
-    """Highlight the first suggestion as the person types; Enter takes it. Tab no longer picks a suggestion (one is
-    highlighted whenever something is typed: leaving the field would pick it). A touch device highlights none
-    (Quasar's setOptionIndex is for desktops): a tap picks there."""
+
+def enter_takes_the_first(select: ui.select, suggestions: Callable[[str], dict[Any, str]]) -> ui.select:
+    """Enter takes the first of `suggestions(text)` for the text in the field when Enter was pressed: the picker's own
+    suggestions for a text, in the order it lists them (the same function its list is narrowed by). Tab no longer picks
+    a suggestion (one is highlighted whenever something is typed: leaving the field would pick it). Enter on the name
+    of the one already picked keeps it."""
+    said: dict[str, str | None] = {'error': None}  # the field's "nothing matches", cleared by typing
+
+    def entered(e: Any) -> None:
+        text = e.args if isinstance(e.args, str) else ''
+        current = select.value
+        options = select.options if isinstance(select.options, dict) else {}
+        if current is not None and str(options.get(current, '')).strip() == text.strip():
+            select.run_method('hidePopup')
+            return
+        found = suggestions(text)
+        if not found:
+            said['error'] = _(NOTHING_MATCHES).format(text=text.strip())
+            select.error = said['error']
+            select.run_method('hidePopup')  # the list (the one picked before, kept named) covered the message
+            return
+        first = next(iter(found))
+        _clear(select, said)
+        select.set_options(dict(found), value=first)
+        # the field shows the name picked, as Quasar's own pick fills it (a value set from here leaves the letters
+        # typed in the field: Quasar keeps what a person typed), without narrowing the list again
+        select.run_method('updateInputValue', str(found[first]), True, True)
+        select.run_method('hidePopup')
+
+    select.on('keydown', entered, js_handler=ENTER_WITH_THE_TEXT)
+    select.on('input-value', lambda: _clear(select, said))
     select.on('filter', js_handler=HIGHLIGHT_FIRST)
     select.props('disable-tab-selection')
     return select
+
+
+def _clear(select: ui.select, said: dict[str, str | None]) -> None:
+    """Take back the field's "nothing matches" (only that: an error a save left there stays)."""
+    if said['error'] is not None and select.error == said['error']:
+        select.error = None
+    said['error'] = None

@@ -17,11 +17,13 @@ from backoffice.i18n import _, ngettext
 from backoffice.resources.support import STATUSES
 from backoffice.services.ticket_links import Found, RelatedRequest
 
+from .first_suggestion import NOTHING_MATCHES
 from .forms import page_dialog
 from .links import site_link
 
 Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
 Search = Callable[[str, bool], Awaitable[Found]]  # (what was typed, merging?) → what matches
+ENTER_WITH_THE_TEXT = '(e) => { if (!e.isComposing) { e.preventDefault(); emit(e.target.value); } }'
 
 
 def related_panel(
@@ -116,12 +118,15 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
                 dialog.close()
 
         looks = [0]  # searches started; only the latest one shows what it found
+        no_match = {'for': '', 'said': ''}  # the field's "nothing matches" and its text, taken back by typing on
 
         async def look() -> None:
             # each letter typed starts a search, and one of fewer letters may answer last: it would show requests the
             # words typed no longer find (and Enter, which looks again, would disagree with the screen)
             looks[0] += 1
             this_look = looks[0]
+            if field.error and field.error == no_match['said'] and (field.value or '').strip() != no_match['for']:
+                field.error = None  # typed on from a text that matched nothing
             results = await search(field.value or '')
             if this_look != looks[0] or found.is_deleted:
                 return
@@ -147,22 +152,22 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
 
         field.on_value_change(look)
 
-        async def enter() -> None:
-            """Enter takes a number as it is; words, the one request they find (looked up now, not the results on
-            screen, which may not yet be those of the last letters typed); several found: the agent chooses."""
-            typed = (field.value or '').strip()
+        async def enter(e: Any) -> None:
+            """Enter takes a number as it is; words, the first request they find, as every picker's Enter does: for
+            the text in the field when Enter was pressed, sent with it (the field's value reaches the server a
+            quarter of a second after the last letter, and the results on screen may be those of fewer letters)."""
+            typed = (e.args if isinstance(e.args, str) else field.value or '').strip()
             if not typed or typed.lstrip('#').strip().isdigit():
                 await choose(typed)
                 return
             results = await search(typed)
-            if len(results.requests) == 1 and not results.more:
+            if results.requests:
                 await choose(results.requests[0].number)
-            elif results.requests:
-                field.error = _('Several requests match: choose one, or type its number')
             else:
-                await choose(typed)  # the service says what to type
+                no_match.update({'for': typed, 'said': _(NOTHING_MATCHES).format(text=typed)})
+                field.error = no_match['said']
 
-        field.on('keydown.enter', enter)
+        field.on('keydown.enter', enter, js_handler=ENTER_WITH_THE_TEXT)
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
     dialog.open()

@@ -17,6 +17,7 @@ from backoffice.services.automation_fields import EVENTS, RECORD_TYPES, link_of,
 from components import live
 from components.automation_form import rule_dialog
 from components.forms import FAILED, call, confirm, error_line, page_dialog
+from components.in_page_type_ahead import narrowed_as_searched
 from components.kept_cards import KeptCards, key_of
 from components.links import site_link
 from components.screens import screen
@@ -141,6 +142,7 @@ def automations_page(user: User) -> None:
                 .classes('w-full')
                 .mark('dry-run-record')
             )
+            narrowed_as_searched(chosen, options)
             if not options:
                 ui.label(_('There is no record of this kind yet to test against.')).classes('text-sm text-gray-500')
             message = error_line()

@@ -32,7 +32,6 @@ from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.date_input import DateInput
-from components.first_suggestion import enter_takes_the_first
 from components.forms import FAILED, call, confirm, page_dialog
 from components.in_page_type_ahead import narrowed_as_searched
 from components.kept_cards import KeptCards
@@ -589,10 +588,10 @@ class RequestScreen:
             ui.label().classes('text-sm text-indigo-900 bg-blue-50 p-2 rounded w-full').mark('colleague-writing')
         )
         self.writers.set_visibility(False)
-        # typed into: a word of a reply's title or text narrows the list, its first highlighted; Enter takes it,
-        # arrows pick another
+        # typed into: words of a reply's title or text narrow the list, its first highlighted; Enter takes the first
+        # for the text in the field (never the list of fewer letters still on the screen), arrows pick another
         ui.add_css(CANNED_MENU_CSS)
-        self.canned_select = enter_takes_the_first(
+        self.canned_select = narrowed_as_searched(
             ui.select(
                 {},
                 label=_('Canned reply'),
@@ -602,7 +601,8 @@ class RequestScreen:
             )
             .props('outlined dense input-debounce=0 popup-content-class=bo-canned-menu')
             .classes('w-full')
-            .mark('canned')
+            .mark('canned'),
+            lambda: self.canned,  # read again on a reload
         )
         self.body = (
             ui.textarea(

@@ -15,6 +15,7 @@ from backoffice.services import app_settings, gateway_payments
 from components.api_keys_panel import api_keys_panel
 from components.forms import FAILED, call, clear_errors
 from components.image_field import image_input
+from components.in_page_type_ahead import narrowed_as_searched
 from components.kpi_settings_panel import kpi_settings_panel
 from components.screens import screen
 from components.session import acting_user
@@ -125,6 +126,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     if spec.kind == 'choice':
         options = spec.options()
         element = ui.select(options, label=label, value=value, with_input=len(options) > 20)
+        if len(options) > 20:  # typed into (a time zone, a currency): narrowed by the one rule, Enter takes the first
+            narrowed_as_searched(element, options)
     elif spec.kind == 'many':
         element = ui.select(spec.options(), label=label, value=list(value or []), multiple=True).props('use-chips')
     elif spec.kind == 'number':

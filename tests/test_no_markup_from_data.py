@@ -62,6 +62,9 @@ ALLOWED = {
     ('components/resource_table.py', 'run_method', "self.run_method('patchRows'"),
     # a queue's count (a number NiceGUI JSON-encodes), which queue_count.js only shows through {{ }} as text
     ('components/queue_count.py', 'run_method', "self.run_method('showText', text)"),
+    # the label of the suggestion Enter took, a value NiceGUI JSON-encodes, which Quasar's QSelect.updateInputValue
+    # only puts into its input's value (text: tests/browser/test_request_page_desk_in_chromium.py types markup)
+    ('components/first_suggestion.py', 'run_method', "select.run_method('updateInputValue'"),
 }
 
 
