@@ -87,6 +87,7 @@ def related_panel(
                             _('Merge'),
                             merge,
                             lambda typed: search(typed, True),
+                            enter_takes_one_of_several=False,
                         ),
                     ).props('flat dense no-caps').mark('merge')
 
@@ -98,9 +99,19 @@ def _request_link(other: RelatedRequest) -> None:
     )
 
 
-def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callable[[str], Awaitable[Found]]) -> None:
+def _find_dialog(
+    title: str,
+    said: str,
+    action: str,
+    pick: Pick,
+    search: Callable[[str], Awaitable[Found]],
+    *,
+    enter_takes_one_of_several: bool = True,
+) -> None:
     """Ask for the other request: its number, or words of its subject or of its customer's name or email to choose
-    among what it finds (the first ones, and how many more match)."""
+    among what it finds (the first ones, and how many more match). A merge, which cannot be undone, asks the agent to
+    choose when the words typed find several (`enter_takes_one_of_several=False`); a link, removed in one click, takes
+    the first."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(title).classes('text-lg font-medium')
         ui.label(said).classes('text-sm')
@@ -161,7 +172,10 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
                 await choose(typed)
                 return
             results = await search(typed)
-            if results.requests:
+            several = len(results.requests) > 1 or results.more
+            if results.requests and several and not enter_takes_one_of_several:
+                field.error = _('Several requests match: choose one, or type its number')
+            elif results.requests:
                 await choose(results.requests[0].number)
             else:
                 no_match.update({'for': typed, 'said': _(NOTHING_MATCHES).format(text=typed)})

@@ -275,6 +275,23 @@ async def test_enter_links_the_first_request_the_words_sent_with_it_find(user: U
     assert f'#{newest.number} Kettle "C": leaking <script> New' in linked_texts(user)
 
 
+async def test_enter_does_not_merge_into_one_of_several_requests_the_words_find(user: User) -> None:
+    """A merge cannot be undone: words that find several requests ask the agent to choose; one found, Enter merges."""
+    agent = make_user('agent')
+    source = submit_request('Mug: "chipped" <script>')
+    submit_request('Kettle "A": leaking <script>')
+    only = submit_request('Kettle "B": leaking <script>')
+    await open_request(user, agent.email, source.number)
+    user.find(marker='merge').click()
+    field = user.find(marker='request-search')
+    field.type('kettle leaking').trigger('keydown.enter', 'kettle leaking')
+    await eventually(lambda: search_error(user) == 'Several requests match: choose one, or type its number')
+    assert stored_request(source.number).merged_into_id is None
+    field.trigger('keydown.enter', 'kettle "B"')
+    await user.should_see('Merged')
+    assert stored_request(source.number).merged_into_id == only.id
+
+
 async def test_the_link_search_shows_what_the_last_words_typed_find_even_when_an_earlier_search_answers_last(
     user: User, monkeypatch
 ) -> None:
