@@ -3,6 +3,7 @@ fixtures use, and the helpers tests use to find, type, click and wait as a perso
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -475,13 +476,20 @@ def replace_text(element: WebElement, text: str) -> None:
     element.send_keys(text)
 
 
-STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
+STARTUP_STUCK = 60.0  # seconds the starting server may use no CPU at all before it counts as stuck, not slow
+STARTUP_LIMIT = 900.0  # seconds: even a start that keeps working ends here (a loop that never serves)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+    """Wait until the server answers /healthz, for as long as it is working its way there (using CPU): a fixed 90 s
+    was too short for four fresh servers starting at once at load ~16 (the import and the first start's migrations
+    took 22 + 14 s for one alone at load 15; every server printed its start lines after the tests had given up, and a
+    session's failed `server` fixture fails every browser test of its worker). It fails at once when the process
+    exits, and when it has used no CPU for STARTUP_STUCK seconds (waiting on something that does not come)."""
+    started = time.monotonic()
+    progress_at, cpu = started, _cpu_seconds(process.pid)
     problem = 'no answer'
-    while time.monotonic() < deadline:
+    while True:
         if process.poll() is not None:
             problem = f'it exited with code {process.returncode}'
             break
@@ -491,12 +499,28 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             problem = str(error)
+        now, used = time.monotonic(), _cpu_seconds(process.pid)
+        if used != cpu:
+            progress_at, cpu = now, used
+        elif now - progress_at > STARTUP_STUCK:
+            problem = f'no 200 from /healthz and no CPU used for {STARTUP_STUCK:.0f} s (last: {problem})'
+            break
+        if now - started > STARTUP_LIMIT:
+            problem = f'no 200 from /healthz within {STARTUP_LIMIT:.0f} s (last: {problem})'
+            break
         time.sleep(0.1)  # polling interval, not a correctness wait
-    else:
-        problem = f'no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s (last: {problem})'
     output = log.read_text(errors='replace')
     print(f'--- server log ({log}) ---\n{output}', file=sys.stderr)
     pytest.fail(f'`python main.py` did not become ready: {problem}\n--- server log ---\n{output}', pytrace=False)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far; 0 when it is gone (the next poll sees it exit)."""
+    try:
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')  # utime, stime: fields 14 and 15
 
 
 def free_port() -> int:
