@@ -14,11 +14,16 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -27,6 +32,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait as SeleniumWait
 
 from .waiting import default_timeout
+
+T = TypeVar('T')
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / 'tests' / 'artifacts'  # screenshots for a person to look at (git-ignored)
@@ -106,7 +113,7 @@ def launch_chromium() -> tuple[WebDriver, str]:
     options.add_argument(f'--user-data-dir={profile}')
     options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
     options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
+    driver = PatientChrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
     # every element this browser finds (find_element, a wait's, a script's) clicks as a person does: waiting while a
     # dialog growing in, a menu or a toast passes over it (`PatientElement`); a raw `.click()` right after a dialog
     # opened failed on a loaded machine with "element click intercepted" by the dialog's own scrolling body
@@ -407,9 +414,15 @@ def field(driver: WebDriver, label: str) -> WebElement:
 class PatientElement(WebElement):
     """An element whose click waits while something passes over it (a dialog fading or growing in or out, a menu, a
     toast), as a person would wait, instead of failing with "element click intercepted". Every element the tests'
-    browsers find is one (`launch_chromium`): a click that stays intercepted still fails, after TIMEOUT."""
+    browsers find is one (`launch_chromium`): a click that stays intercepted still fails, after TIMEOUT.
 
-    refind: Callable[[], WebElement] | None = None  # the same button found again, once the page has redrawn it
+    An element found by `find_element` (the first that matches, on the page or in an element) is read as a person
+    reads: when the page has redrawn it since (a live list refreshed, Plotly redrawing its axis, a dialog's content
+    drawn again), its text, attributes, display, size, children and clicks are those of the first element matching
+    now, instead of "stale element reference" (two clean CI runs failed on one such read each). Elements picked out
+    of `find_elements` by position or content are not looked up again: a redraw may have changed which one that is."""
+
+    refind: Callable[[], WebElement] | None = None  # the same element found again, once the page has redrawn it
 
     def click(self) -> None:
         deadline = time.monotonic() + TIMEOUT
@@ -427,6 +440,44 @@ class PatientElement(WebElement):
                 if self.refind is None or time.monotonic() > deadline:
                     raise
                 element = self.refind()
+
+    def find_element(self, by: str | By = By.ID, value: str | None = None) -> WebElement:
+        return _refindable(WebElement.find_element(self, by, value), lambda: self.find_element(by, value))
+
+    def get_attribute(self, name: str) -> str | None:  # Selenium reads it (and display) with a script, not _execute
+        return self._now(lambda: WebElement.get_attribute(self, name))
+
+    def is_displayed(self) -> bool:
+        return self._now(lambda: WebElement.is_displayed(self))
+
+    def _execute(self, command, params=None):
+        return self._now(lambda: WebElement._execute(self, command, params))
+
+    def _now(self, read: Callable[[], T]) -> T:
+        """`read()`, once more on the element shown now if the page redrew this one since it was found."""
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if self.refind is None:
+                raise
+            try:
+                self._id = self.refind().id
+            except (NoSuchElementException, StaleElementReferenceException):
+                raise StaleElementReferenceException('redrawn, and nothing matches it now') from None
+            return read()
+
+
+class PatientChrome(webdriver.Chrome):
+    """Chromium whose `find_element` gives an element that finds itself again after a redraw (`PatientElement`)."""
+
+    def find_element(self, by: str | By = By.ID, value: str | None = None) -> WebElement:
+        return _refindable(super().find_element(by, value), lambda: self.find_element(by, value))
+
+
+def _refindable(element: WebElement, again: Callable[[], WebElement]) -> WebElement:
+    if isinstance(element, PatientElement):
+        element.refind = again
+    return element
 
 
 def _still(element: WebElement) -> None:
