@@ -25,6 +25,7 @@ from ..support.browser import (
     field,
     next_load_at,
     no_horizontal_overflow,
+    read_whole,
     settle,
     signed_in,
     visible_text,
@@ -91,10 +92,15 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
         visible_text(driver, '<b>x</b> — Your prepaid courier sticker')  # (the xpath takes no double quote)
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-desk-canned-{width}.png'))
-        shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()]
+        shown, highlighted = read_whole(  # one drawing of the menu: it redraws as the typing narrows it
+            driver,
+            lambda d: (
+                [e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()],
+                [e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-manual-focusable--focused')],
+            ),
+        )
         assert len(shown) == 1, f'typing narrows the canned replies to the one that says it, not {shown}'
-        highlighted = driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-manual-focusable--focused')
-        assert [e.text for e in highlighted] == shown, 'the one suggestion left is highlighted for Enter to take'
+        assert highlighted == shown, 'the one suggestion left is highlighted for Enter to take'
         picker.send_keys(Keys.ENTER)  # no arrow key first: Enter takes the highlighted first suggestion
         reply_box = driver.find_element(
             By.XPATH,

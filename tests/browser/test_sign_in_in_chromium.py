@@ -27,6 +27,7 @@ from ..support.browser import (
     drawer_entry,
     heading,
     no_horizontal_overflow,
+    read_whole,
     set_viewport,
     settle,
     sign_in,
@@ -161,3 +162,14 @@ def test_an_element_read_after_the_page_redrew_it_is_read_as_shown_now(driver: W
     assert pressed.is_displayed() and email.get_attribute('type') == 'email'
     email.send_keys(ADMIN_EMAIL)
     assert driver.execute_script('return document.querySelector("input[type=email]").value') == ADMIN_EMAIL
+
+    redrawn: list[bool] = []
+
+    def kinds_of_fields(d: WebDriver) -> list[str | None]:
+        fields = d.find_elements(By.CSS_SELECTOR, 'input[type=email], input[type=password]')
+        if not redrawn:  # the page draws the form again halfway through the first read
+            redrawn.append(True)
+            d.execute_script(REDRAW, fields[0])
+        return [field.get_attribute('type') for field in fields]
+
+    assert read_whole(driver, kinds_of_fields) == ['email', 'password']  # a list read as one drawing shows it

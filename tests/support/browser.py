@@ -514,6 +514,13 @@ def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement
     return found
 
 
+def read_whole(driver: WebDriver, read: Callable[[WebDriver], T]) -> T:
+    """What `read(driver)` gives, read again from the start when the page redrew what it was reading meanwhile: a list
+    read element by element (cells, hits, cards) is the list one drawing of the page showed, not a failure with "stale
+    element reference" halfway (the dashboard's axis ticks, read one by one as Plotly redrew them, failed a CI run)."""
+    return WebDriverWait(driver, TIMEOUT).until(lambda d: (read(d),), 'the page kept redrawing what was read')[0]
+
+
 def patient(element: WebElement) -> WebElement:
     """The same element, with a click that waits while something passes over it (a dialog still growing in, its
     scrolling body over the field for a moment), as `button`'s: every element the tests' browsers find already is
