@@ -35,8 +35,6 @@ from ..support.databases import fresh_database, worker
 from ..support.process_database import database_put_back
 from ..support.server_errors import error_blocks, expected_errors, fail_unless_expected
 
-STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
-
 
 @pytest.fixture(autouse=True)
 def clean_database():

@@ -20,6 +20,7 @@ from ..support.browser import (
     WebDriverWait,
     next_load_at,
     no_horizontal_overflow,
+    read_whole,
     set_viewport,
     settle,
     signed_in,
@@ -82,7 +83,7 @@ def test_an_audit_entry_reads_in_words_at_390_and_1440(driver: WebDriver, server
     driver.get(f'{server.url}/audit')
     open_entry(driver, 'Updated zoe.audit@example.com')
     visible_text(driver, 'Maria Lopez changed the name of customer zoe.audit@example.com from Zoë to')
-    cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, '.q-dialog td')]
+    cells = read_whole(driver, lambda d: [td.text for td in d.find_elements(By.CSS_SELECTOR, '.q-dialog td')])
     assert HOSTILE in cells, cells  # shown as text: the markup is what one reads
     assert driver.execute_script('return window.__x') is None
     driver.save_screenshot(str(ARTIFACTS / 'audit-entry-hostile-1440.png'))

@@ -21,6 +21,7 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     no_horizontal_overflow,
+    read_whole,
     set_viewport,
     settle,
     visible,
@@ -114,7 +115,7 @@ def cut_card_lines(driver: WebDriver) -> list[str]:
 def french_numbers_and_months(driver: WebDriver) -> None:
     """The cards read French money (21 620 €, not 21,620 EUR) and the charts' date axes French months (nov., déc.)
     in day-first order, as drawn by Plotly with the locale the chart brings."""
-    cards = ' '.join(card.text for card in driver.find_elements(By.CSS_SELECTOR, '.kpi-card'))
+    cards = read_whole(driver, lambda d: ' '.join(card.text for card in d.find_elements(By.CSS_SELECTOR, '.kpi-card')))
     assert '€' in cards and 'EUR' not in cards
     assert re.search(r'\d[\u202f\u00a0]\d{3}(,\d\d)?[\u00a0 ]€', cards), cards  # thousands apart, the sign after
     assert re.search(r'\d,\d[\u00a0 ]%', cards), cards  # 10,0 % (conversion)

@@ -15,6 +15,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     open_customers,
+    read_whole,
     set_viewport,
     settle,
     visible_text,
@@ -81,7 +82,7 @@ def test_the_preview_pages_over_every_row_and_shows_hostile_text_as_text(
     choose(driver, long_csv)
     visible_text(driver, '3,000 new')
     visible_text(driver, '1–10 of 3,000')  # the pager counts every row (not the first 500), in a list's words
-    cells = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, '.q-table td')]
+    cells = read_whole(driver, lambda d: [cell.text for cell in d.find_elements(By.CSS_SELECTOR, '.q-table td')])
     assert 'Email: p1@example.com; Name: P1: \'q\' <img src=x onerror="window.__x=1">' in cells, cells
     assert driver.execute_script('return window.__x') is None
     settle(driver)

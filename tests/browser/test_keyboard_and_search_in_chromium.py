@@ -18,6 +18,7 @@ from ..support.browser import (
     button,
     field,
     open_customers,
+    read_whole,
     set_viewport,
     settle,
     visible,
@@ -91,11 +92,14 @@ def test_ctrl_k_searches_everything_and_enter_opens_the_first_hit(driver: WebDri
         lambda d: any(HOSTILE in e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href]')),
         'the customer is not among the hits',
     )
-    kinds = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href] .uppercase')]
+    kinds, titles = read_whole(  # the hits as one drawing of them shows them (the list redraws as the search answers)
+        driver,
+        lambda d: (
+            [e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href] .uppercase')],
+            [e.get_attribute('textContent') for e in d.find_elements(By.CSS_SELECTOR, '.bo-search-hits .truncate')],
+        ),
+    )
     assert kinds[:2] == ['CUSTOMER', 'CUSTOMER']
-    titles = [
-        e.get_attribute('textContent') for e in driver.find_elements(By.CSS_SELECTOR, '.bo-search-hits .truncate')
-    ]
     assert LONG_HOSTILE in titles  # the whole name, as text (ellipsized on screen)
     assert driver.execute_script('return window.__x') is None  # the names are text, not markup
     settle(driver)

@@ -22,6 +22,7 @@ from ..support.browser import (
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    read_whole,
     set_viewport,
     signed_in,
     visible_text,
@@ -135,11 +136,12 @@ def test_a_new_then_changed_request_is_patched_into_the_open_list_as_text(
 
     marker = f'Patched {secrets.token_hex(3)}'
     created = new_request(base_url, keys, marker, HOSTILE)
-    row = row_with(driver, marker)
-    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, 'td')]
+    cells = read_whole(  # the row as one drawing shows it: the live list patches it in and may draw it again
+        driver, lambda d: [cell.text for cell in row_with(d, marker).find_elements(By.TAG_NAME, 'td')]
+    )
     assert f'{marker} {HOSTILE}' in cells, cells  # character for character, as text
-    first = driver.find_elements(By.CSS_SELECTOR, 'tbody tr')[0]
-    assert marker in first.text, 'the newest request goes first (the default order)'
+    first = read_whole(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'tbody tr')[0].text)
+    assert marker in first, 'the newest request goes first (the default order)'
     WebDriverWait(driver, TIMEOUT).until(lambda d: count_over_the_list(d) == count + 1, 'the count did not follow')
     kinds = driver.execute_script('return window.__kinds')
     assert 'update' not in kinds, kinds  # the page was not rendered again: the table was patched

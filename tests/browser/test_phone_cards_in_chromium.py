@@ -29,6 +29,7 @@ from ..support.browser import (
     list_counts,
     on_screen,
     page_width,
+    read_whole,
     resize_and_settle,
     set_viewport,
     settle,
@@ -160,7 +161,9 @@ def test_each_list_is_cards_at_390_and_a_table_at_1440(driver: WebDriver, base_u
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'cards-orders-1440.png'))
     assert not cards(driver), 'a desktop shows cards instead of the table'
-    headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, '.resource-table thead th') if h.text]
+    headers = read_whole(
+        driver, lambda d: [h.text for h in d.find_elements(By.CSS_SELECTOR, '.resource-table thead th')]
+    )
     assert {'No.', 'Customer', 'Status', 'Total', 'Shipped'} <= set(headers), headers
     middle = visible(driver, '.resource-table .q-table__middle')
     assert driver.execute_script('return arguments[0].scrollWidth <= arguments[0].clientWidth', middle), (
@@ -405,7 +408,7 @@ def pages_and_sorts(driver: WebDriver) -> None:
     one way, then the other (both were frozen on the first page when the table did not follow its pagination)."""
     total = footer(driver)[2]
     assert total > 25 and footer(driver) == [1, 25, total], footer(driver)
-    first_page = [row.text for row in table_rows(driver)]
+    first_page = read_whole(driver, lambda d: [row.text for row in table_rows(d)])
     driver.find_element(By.CSS_SELECTOR, '.resource-table .q-table__bottom button[aria-label="Next page"]').click()
     WebDriverWait(driver, TIMEOUT).until(lambda d: footer(d) == [26, total, total], 'the footer stays on page one')
     WebDriverWait(driver, TIMEOUT).until(

@@ -26,6 +26,7 @@ from ..support.browser import (
     field,
     next_load_at,
     no_horizontal_overflow,
+    read_whole,
     resize_and_settle,
     settle,
     signed_in,
@@ -93,7 +94,10 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
         visible_text(driver, '<b>x</b> — Your prepaid courier sticker')  # (the xpath takes no double quote)
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-desk-canned-{width}.png'))
-        shown = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()]
+        shown = read_whole(  # one drawing of the menu: it redraws as the typing narrows it
+            driver,
+            lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()],
+        )
         assert len(shown) == 1, f'typing narrows the canned replies to the one that says it, not {shown}'
         # (its highlight, set by Quasar's filter, is lost when the server's narrowing replaces the list: Enter no
         # longer depends on it, see the test below; a highlight that holds is left to do)

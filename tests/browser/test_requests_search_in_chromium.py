@@ -19,6 +19,7 @@ from ..support.browser import (
     field,
     list_counts,
     no_horizontal_overflow,
+    read_whole,
     resize_and_settle,
     settle,
     signed_in,
@@ -47,7 +48,7 @@ def test_an_agent_finds_a_customers_requests_by_their_email(
         lambda d: list_counts(d, 'request') == {'footer': [1, 3, 3], 'caption': 3, 'rows': 3},
         "the search did not find the customer's three requests",
     )
-    rows = [r.text for r in driver.find_elements(By.XPATH, '//tbody/tr')]
+    rows = read_whole(driver, lambda d: [r.text for r in d.find_elements(By.XPATH, '//tbody/tr')])
     assert all('Search: someone else' not in row for row in rows)
     assert all(EMAIL in row for row in rows)  # the customer column names them by their email
     settle(driver)

@@ -27,6 +27,7 @@ from ..support.browser import (
     drawer_entry,
     heading,
     no_horizontal_overflow,
+    read_whole,
     set_viewport,
     settle,
     sign_in,
@@ -141,3 +142,34 @@ def test_logging_out_sends_the_other_browsers_open_page_to_sign_in(
     wait_for_path(driver, '/login')
     wait_for_path(second_browser, '/login')  # no reload: the open page was told its session ended
     visible(second_browser, 'input[type=password]')
+
+
+REDRAW = 'arguments[0].replaceWith(arguments[0].cloneNode(true));'  # the element drawn again, as Vue or Plotly does
+
+
+def test_an_element_read_after_the_page_redrew_it_is_read_as_shown_now(driver: WebDriver, base_url: str) -> None:
+    """The tests' own browser (tests/support/browser.py): elements found on the sign-in page, then drawn again by the
+    page (as Vue redraws a live list, Plotly an axis, a dialog its content), are read, looked into and typed into as the
+    ones shown now, not failed with "stale element reference" (CI runs failed so)."""
+    driver.get(f'{base_url}/login')
+    visible(driver, 'input[type=email]')  # the page has drawn its form
+    email = driver.find_element(By.CSS_SELECTOR, 'input[type=email]')
+    pressed = driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]')
+    label = pressed.find_element(By.XPATH, './/*[normalize-space(text())="Log in"]')
+    for element in (email, pressed):
+        driver.execute_script(REDRAW, element)
+    assert pressed.text == 'Log in' and label.text == 'Log in'  # the label found again inside the button shown now
+    assert pressed.is_displayed() and email.get_attribute('type') == 'email'
+    email.send_keys(ADMIN_EMAIL)
+    assert driver.execute_script('return document.querySelector("input[type=email]").value') == ADMIN_EMAIL
+
+    redrawn: list[bool] = []
+
+    def kinds_of_fields(d: WebDriver) -> list[str | None]:
+        fields = d.find_elements(By.CSS_SELECTOR, 'input[type=email], input[type=password]')
+        if not redrawn:  # the page draws the form again halfway through the first read
+            redrawn.append(True)
+            d.execute_script(REDRAW, fields[0])
+        return [field.get_attribute('type') for field in fields]
+
+    assert read_whole(driver, kinds_of_fields) == ['email', 'password']  # a list read as one drawing shows it

@@ -3,6 +3,7 @@ fixtures use, and the helpers tests use to find, type, click and wait as a perso
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -13,11 +14,16 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -26,6 +32,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait as SeleniumWait
 
 from .waiting import default_timeout
+
+T = TypeVar('T')
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / 'tests' / 'artifacts'  # screenshots for a person to look at (git-ignored)
@@ -105,7 +113,7 @@ def launch_chromium() -> tuple[WebDriver, str]:
     options.add_argument(f'--user-data-dir={profile}')
     options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
     options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
+    driver = PatientChrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
     # every element this browser finds (find_element, a wait's, a script's) clicks as a person does: waiting while a
     # dialog growing in, a menu or a toast passes over it (`PatientElement`); a raw `.click()` right after a dialog
     # opened failed on a loaded machine with "element click intercepted" by the dialog's own scrolling body
@@ -406,9 +414,15 @@ def field(driver: WebDriver, label: str) -> WebElement:
 class PatientElement(WebElement):
     """An element whose click waits while something passes over it (a dialog fading or growing in or out, a menu, a
     toast), as a person would wait, instead of failing with "element click intercepted". Every element the tests'
-    browsers find is one (`launch_chromium`): a click that stays intercepted still fails, after TIMEOUT."""
+    browsers find is one (`launch_chromium`): a click that stays intercepted still fails, after TIMEOUT.
 
-    refind: Callable[[], WebElement] | None = None  # the same button found again, once the page has redrawn it
+    An element found by `find_element` (the first that matches, on the page or in an element) is read as a person
+    reads: when the page has redrawn it since (a live list refreshed, Plotly redrawing its axis, a dialog's content
+    drawn again), its text, attributes, display, size, children and clicks are those of the first element matching
+    now, instead of "stale element reference" (two clean CI runs failed on one such read each). Elements picked out
+    of `find_elements` by position or content are not looked up again: a redraw may have changed which one that is."""
+
+    refind: Callable[[], WebElement] | None = None  # the same element found again, once the page has redrawn it
 
     def click(self) -> None:
         deadline = time.monotonic() + TIMEOUT
@@ -426,6 +440,44 @@ class PatientElement(WebElement):
                 if self.refind is None or time.monotonic() > deadline:
                     raise
                 element = self.refind()
+
+    def find_element(self, by: str | By = By.ID, value: str | None = None) -> WebElement:
+        return _refindable(WebElement.find_element(self, by, value), lambda: self.find_element(by, value))
+
+    def get_attribute(self, name: str) -> str | None:  # Selenium reads it (and display) with a script, not _execute
+        return self._now(lambda: WebElement.get_attribute(self, name))
+
+    def is_displayed(self) -> bool:
+        return self._now(lambda: WebElement.is_displayed(self))
+
+    def _execute(self, command, params=None):
+        return self._now(lambda: WebElement._execute(self, command, params))
+
+    def _now(self, read: Callable[[], T]) -> T:
+        """`read()`, once more on the element shown now if the page redrew this one since it was found."""
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if self.refind is None:
+                raise
+            try:
+                self._id = self.refind().id
+            except (NoSuchElementException, StaleElementReferenceException):
+                raise StaleElementReferenceException('redrawn, and nothing matches it now') from None
+            return read()
+
+
+class PatientChrome(webdriver.Chrome):
+    """Chromium whose `find_element` gives an element that finds itself again after a redraw (`PatientElement`)."""
+
+    def find_element(self, by: str | By = By.ID, value: str | None = None) -> WebElement:
+        return _refindable(super().find_element(by, value), lambda: self.find_element(by, value))
+
+
+def _refindable(element: WebElement, again: Callable[[], WebElement]) -> WebElement:
+    if isinstance(element, PatientElement):
+        element.refind = again
+    return element
 
 
 def _still(element: WebElement) -> None:
@@ -462,6 +514,13 @@ def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement
     return found
 
 
+def read_whole(driver: WebDriver, read: Callable[[WebDriver], T]) -> T:
+    """What `read(driver)` gives, read again from the start when the page redrew what it was reading meanwhile: a list
+    read element by element (cells, hits, cards) is the list one drawing of the page showed, not a failure with "stale
+    element reference" halfway (the dashboard's axis ticks, read one by one as Plotly redrew them, failed a CI run)."""
+    return WebDriverWait(driver, TIMEOUT).until(lambda d: (read(d),), 'the page kept redrawing what was read')[0]
+
+
 def patient(element: WebElement) -> WebElement:
     """The same element, with a click that waits while something passes over it (a dialog still growing in, its
     scrolling body over the field for a moment), as `button`'s: every element the tests' browsers find already is
@@ -475,13 +534,20 @@ def replace_text(element: WebElement, text: str) -> None:
     element.send_keys(text)
 
 
-STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
+STARTUP_STUCK = 60.0  # seconds the starting server may use no CPU at all before it counts as stuck, not slow
+STARTUP_LIMIT = 900.0  # seconds: even a start that keeps working ends here (a loop that never serves)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+    """Wait until the server answers /healthz, for as long as it is working its way there (using CPU): a fixed 90 s
+    was too short for four fresh servers starting at once at load ~16 (the import and the first start's migrations
+    took 22 + 14 s for one alone at load 15; every server printed its start lines after the tests had given up, and a
+    session's failed `server` fixture fails every browser test of its worker). It fails at once when the process
+    exits, and when it has used no CPU for STARTUP_STUCK seconds (waiting on something that does not come)."""
+    started = time.monotonic()
+    progress_at, cpu = started, _cpu_seconds(process.pid)
     problem = 'no answer'
-    while time.monotonic() < deadline:
+    while True:
         if process.poll() is not None:
             problem = f'it exited with code {process.returncode}'
             break
@@ -491,12 +557,28 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             problem = str(error)
+        now, used = time.monotonic(), _cpu_seconds(process.pid)
+        if used != cpu:
+            progress_at, cpu = now, used
+        elif now - progress_at > STARTUP_STUCK:
+            problem = f'no 200 from /healthz and no CPU used for {STARTUP_STUCK:.0f} s (last: {problem})'
+            break
+        if now - started > STARTUP_LIMIT:
+            problem = f'no 200 from /healthz within {STARTUP_LIMIT:.0f} s (last: {problem})'
+            break
         time.sleep(0.1)  # polling interval, not a correctness wait
-    else:
-        problem = f'no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s (last: {problem})'
     output = log.read_text(errors='replace')
     print(f'--- server log ({log}) ---\n{output}', file=sys.stderr)
     pytest.fail(f'`python main.py` did not become ready: {problem}\n--- server log ---\n{output}', pytrace=False)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far; 0 when it is gone (the next poll sees it exit)."""
+    try:
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')  # utime, stime: fields 14 and 15
 
 
 def free_port() -> int:
