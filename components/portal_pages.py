@@ -18,6 +18,7 @@ from backoffice.runtime.uploads import is_stored_image, stored_path
 from backoffice.services import app_settings, legal_acceptances
 from backoffice.services.portal_scope import PortalActor
 
+from . import live
 from .portal_session import current_actor, portal_login_url
 from .screens import BUILD_TIMEOUT_SECONDS, path_parameters
 from .session_language import start_page_in
@@ -102,7 +103,8 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
                 ui.image(f'{LOGO_PATH}?v={logo.rsplit("/", 1)[-1][:8]}').classes('w-8 h-8 rounded bg-white').props(
                     'fit=contain'
                 )
-            ui.label(shop).classes('text-lg font-semibold truncate').mark('portal-shop')
+            name = ui.label(shop).classes('text-lg font-semibold truncate').mark('portal-shop')
+            _follow_shop_name(name)
         ui.space()
         if actor is not None:
             ui.label(actor.name or actor.email).classes('text-sm truncate gt-xs opacity-90').mark('portal-who')
@@ -133,6 +135,17 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
         if heading:
             ui.label(title).classes('text-2xl font-semibold break-words').props('role=heading aria-level=1')
         yield
+
+
+def _follow_shop_name(name: ui.label) -> None:
+    """The company name saved at /settings shows in the portal's header at once, on every open page (this process's, or
+    another's through the event relay), as the back office's header does: not at the next page load."""
+
+    def on_settings_changed(payload: dict) -> None:
+        if 'company_name' in (payload.get('keys') or ()):
+            name.text = str(app_settings.cached('company_name') or '')  # wire() forgot the cached one before this
+
+    live.settings_changed.subscribe(on_settings_changed)
 
 
 def _guarded(declared: PortalPage) -> Callable:

@@ -10,6 +10,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
+from backoffice import formatting
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
 from backoffice.services import content, users
@@ -134,6 +135,29 @@ async def test_the_legal_versions_tab_lists_every_published_version_with_its_dat
     await user.should_see('Close')
     await user.should_not_see('Save changes')
     await user.should_not_see(kind=ui.button, content='Delete')
+
+
+async def test_live_from_says_when_the_version_in_force_took_effect_and_the_next_ones_date_apart(user: User) -> None:
+    """Version 1 of the privacy policy was in force and version 2 scheduled: the list's 'Live from' showed only
+    version 2's date, as if the policy were not live yet."""
+    manager = make_user('manager')
+    since, later = utcnow() - timedelta(days=30), utcnow() + timedelta(days=14)
+    privacy = make_content('privacy-live', title='Privacy "<b>x</b>": \'policy\'', kind='legal', body='First')
+    privacy = publish_content(privacy, actor=manager, now=since)
+    publish_content(edit_content(privacy, manager, body='Second', publish_at=later), actor=manager)
+    scheduled = make_content('cookies-live', title='Cookies: "<b>x</b>"', kind='legal', body='One', publish_at=later)
+    publish_content(scheduled, actor=manager)  # none in force yet: its first version's date
+    make_content('hours-live', title='Hours: "<b>x</b>"', body='Monday', publish_at=later)
+
+    await signed_in(user, manager.email, path='/content')
+    rows = {
+        r['slug']: r for r in await rows_show(user, 'content', 'slug', 'privacy-live', 'cookies-live', 'hours-live')
+    }
+    assert (
+        rows['privacy-live']['publish_at'] == f'{formatting.when(since)} · next version from {formatting.when(later)}'
+    )
+    assert rows['cookies-live']['publish_at'] == formatting.when(later)
+    assert rows['hours-live']['publish_at'] == formatting.when(later)  # a page's: its scheduled time, as before
 
 
 async def test_publishing_with_unsaved_edits_saves_them_and_publishes_them_in_one_step(user: User) -> None:

@@ -398,3 +398,21 @@ async def test_a_profile_saved_in_the_portal_keeps_what_staff_changed_meanwhile(
         stored = session.get(Customer, customer.id)
     assert (stored.name, stored.phone) == (HOSTILE, '+33 6 55 44 33 22')
     await user.should_see('+33 6 55 44 33 22')
+
+
+async def test_the_portal_header_shows_the_company_name_saved_at_settings_without_a_reload(
+    user: User, create_user
+) -> None:
+    """An admin saved a new company name at /settings: the customer's open portal page kept the old one in its header
+    until it was loaded again (the back office's header followed at once)."""
+    await enter_portal(user, 'noa@example.com', name='Noa')
+    await user.should_see(marker='portal-shop')
+    admin = create_user()
+    await signed_in(admin, make_user('admin').email, path='/settings')
+    await admin.should_see('Days in the trash')
+    hostile = 'Nordwind "<b>x</b>": \'Outfitters\''
+    admin.find('Company name').clear().type(hostile)
+    admin.find('Save settings').click()
+    await admin.should_see('Settings saved')
+    await user.should_see(marker='portal-shop', content=hostile)
+    assert user.find(marker='portal-shop').elements.pop().text == hostile

@@ -24,6 +24,7 @@ from backoffice.services.content import (
     changes_from_previous,
     changes_since_published,
     check_content_change,
+    live_from_shown,
     publish_content,
     saved_note,
     unpublish_content,
@@ -114,7 +115,8 @@ CONTENT = register(
             Column('kind', N_('Kind'), kind='choice', choices=KINDS),
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
             Column('legal_version', N_('Version'), on_phone=False),  # names a version: not a quantity
-            Column('publish_at', N_('Live from'), kind='datetime', on_phone=False),
+            # a legal document's: when its version in force took effect (its field holds the next version's date)
+            Column('publish_at', N_('Live from'), kind='datetime', on_phone=False, derived=live_from_shown),
             Column('updated_at', N_('Changed'), kind='datetime', on_phone=False),
         ),
         fields=(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, or_, select
 
 from backoffice import events, formatting
@@ -137,6 +138,32 @@ def until_note(version: LegalVersion) -> str:
 
 
 NEVER_IN_FORCE = N_('Withdrawn before it took effect')
+
+
+def live_from_shown(entry: ContentEntry) -> datetime | str | None:
+    """The content list's 'Live from': a page's or a text's scheduled time; a legal document's is when its version in
+    force took effect, and a next version scheduled is said beside it. Its 'Live from' field is the next version's date:
+    shown alone, terms in force since March read as not live until December."""
+    session = object_session(entry)
+    if entry.kind != ContentKind.legal or session is None or entry.id is None:
+        return entry.publish_at
+    now = utcnow()
+    current_or_later = select(LegalVersion).where(
+        LegalVersion.document_id == entry.id,
+        or_(col(LegalVersion.effective_until).is_(None), col(LegalVersion.effective_until) > now),
+        # one scheduled, then withdrawn before it took effect, ends where it starts: never in force
+        or_(col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > LegalVersion.effective_from),
+    )
+    versions = sorted(session.exec(current_or_later), key=lambda version: version.number)
+    in_force = next((v for v in reversed(versions) if v.effective_from <= now), None)
+    scheduled = next((v for v in versions if v.effective_from > now), None)
+    if in_force is None:  # none has taken effect yet: the first one's date, or (never published) the field's
+        return scheduled.effective_from if scheduled is not None else entry.publish_at
+    if scheduled is None:
+        return in_force.effective_from
+    return _('{since} · next version from {when}').format(
+        since=formatting.when(in_force.effective_from), when=formatting.when(scheduled.effective_from)
+    )
 
 
 def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[str, str]:
