@@ -10,25 +10,30 @@ import pytest
 
 
 def first_saves_at_once(
-    monkeypatch: pytest.MonkeyPatch, module: ModuleType, first: Callable[[], object], second: Callable[[], object]
+    monkeypatch: pytest.MonkeyPatch,
+    module: ModuleType,
+    first: Callable[[], object],
+    second: Callable[[], object],
+    *,
+    held_at: str = 'utcnow',
 ) -> tuple[object, object]:
     """Run `first` and `second` (each a whole save in its own session) at once; what each returned or raised.
 
-    `module.utcnow` is called as a save writes, after its check: the first save waits there until the second has
-    passed its own check, or for 3 s (the second's check waits for the first's commit when the check and the write
-    are one step)."""
-    now = module.utcnow
+    `module.<held_at>` (by default its `utcnow`) is called as a save writes, after its check: the first save waits
+    there until the second has passed its own check, or for 3 s (the second's check waits for the first's commit when
+    the check and the write are one step)."""
+    original = getattr(module, held_at)
     first_checked, second_checked = threading.Event(), threading.Event()
 
-    def written_at():  # type: ignore[no-untyped-def]
+    def held(*args: object, **kwargs: object) -> object:
         if threading.current_thread().name == 'first':
             first_checked.set()
             second_checked.wait(timeout=3)
         elif threading.current_thread().name == 'second':
             second_checked.set()
-        return now()
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(module, 'utcnow', written_at)
+    monkeypatch.setattr(module, held_at, held)
     outcomes: dict[str, object] = {}
 
     def run(name: str, save: Callable[[], object]) -> None:
