@@ -44,6 +44,7 @@ from backoffice.services import (
     webhooks,
 )
 
+from .support.at_once import first_saves_at_once
 from .support.automations import make_automation, make_template, runs_of
 from .support.factories import make_product, make_role, make_user, pay, place, stored_request, submit_request
 from .support.goals import make_rule, put_daily
@@ -227,6 +228,29 @@ def test_round_robin_assigns_in_turn_among_those_who_answer_requests() -> None:
     assert len(set(assignees)) == 3 and None not in assignees  # manager, first and second in turn
     assert assignees[0] != assignees[1] != assignees[2] and assignees[3] == assignees[0]
     assert {first.id, second.id} <= set(assignees)
+
+
+def test_two_workers_handing_out_requests_round_robin_at_once_take_turns(monkeypatch) -> None:
+    """Two processes' workers each run a new request's rule at the same moment: the first is held after reading the
+    rule's turn until the second has read it too, or for 3 s. Each request goes to the next agent in turn: on the
+    rule's first turn (no counter yet) one used to fail on the counter's duplicate key and stay unassigned; on the
+    next, both went to the same agent."""
+    manager, agent = make_user('manager'), make_user('agent')
+    sample = submit_request('Sample')
+    make_automation(
+        manager, event='request.created', actions=[{'kind': 'assign', 'target': 'round_robin'}], enable_on=sample.id
+    )
+    for turn in ('first turn', 'next turn'):
+        made = [submit_request(f'{turn} {n} {HOSTILE}', email=f'rr{n}@example.com') for n in range(2)]
+        first_saves_at_once(
+            monkeypatch,
+            automation_runner,
+            automation_runner.run_pending,
+            automation_runner.run_pending,
+            held_at='_change_ticket',
+        )
+        assignees = {stored_request(t.number).assignee_id for t in made}
+        assert assignees == {manager.id, agent.id}, (turn, [r.actions for r in runs_of()])
 
 
 def test_a_rule_may_leave_a_snoozed_request_alone_when_the_snooze_sets_it_off() -> None:

@@ -21,6 +21,7 @@ from backoffice.kpi.days import today as shop_today
 from backoffice.models import CustomerReportSend, StaffMail
 from backoffice.services import customer_reports, staff_mail
 
+from .support.at_once import first_saves_at_once
 from .support.customer_reports import choose_report
 from .support.factories import make_company, make_customer, make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
@@ -126,6 +127,40 @@ def test_send_now_choices_bad_input_and_stale_forms() -> None:
     with session_scope() as session, pytest.raises(PermissionDenied):
         customer_reports.send_now(session=session, actor=viewer, company_id=acme.id)
     assert customer_reports.send_due(today=NEXT_MONTH) == 0  # "not sent": the job leaves it
+
+
+def test_two_first_choices_of_a_companys_report_at_once_the_second_is_refused_naming_the_first(monkeypatch) -> None:
+    """Two managers choose Acme's report, never chosen before, at the same moment: no row to lock yet; the first is
+    saved, the second refused naming the first (it used to fail on the duplicate company_id)."""
+    manager, acme, contacts, _invoices = shop()
+    other = make_user('manager', email='other.manager@example.com', name=f'Other {HOSTILE}')
+
+    def save(actor, frequency: str, address: str):
+        def saving():
+            with session_scope() as session:
+                customer_reports.save(
+                    session=session,
+                    actor=actor,
+                    company_id=acme.id,
+                    frequency=frequency,
+                    recipients=[contacts[address]],
+                    version=0,
+                )
+            return 'saved'
+
+        return saving
+
+    first, second = first_saves_at_once(
+        monkeypatch,
+        customer_reports,
+        save(manager, 'weekly', 'ann@acme.example'),
+        save(other, 'monthly', 'bob@acme.example'),
+    )
+    assert first == 'saved' and isinstance(second, StaleRecord), (first, second)
+    assert manager.email in str(second)
+    with read_session() as session:
+        shown = customer_reports.shown(session=session, actor=manager, company_id=acme.id)
+    assert (shown.frequency, shown.recipients, shown.version) == ('weekly', [contacts['ann@acme.example']], 1)
 
 
 async def test_a_manager_chooses_previews_and_sends_from_the_company_page(user: User) -> None:

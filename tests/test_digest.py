@@ -22,6 +22,7 @@ from backoffice.models import AuditEntry, DigestChoice, DigestSend, StaffMail
 from backoffice.models import User as Staff
 from backoffice.services import app_settings, digest, digest_mail, staff_mail, stock, tickets
 
+from .support.at_once import first_saves_at_once
 from .support.factories import make_product, make_role, make_user, submit_request
 from .support.goals import make_objective, put_daily, today
 from .support.instants import bound
@@ -266,6 +267,28 @@ def test_two_people_saving_their_choice_and_a_stale_form() -> None:
     assert set(refused.value.errors) == {'frequency', 'weekday', 'hour'}
     with read_session() as session:
         assert session.exec(select(DigestChoice)).one().frequency == 'daily'  # nothing half-written
+
+
+def test_two_first_saves_of_ones_choice_at_once_the_second_is_refused(monkeypatch) -> None:
+    """Two tabs of the digest form, never saved before, saved at the same moment: no row to lock yet; the first is
+    saved, the second refused as stale (it used to fail on the duplicate user_id)."""
+    admin = make_user('admin', name=HOSTILE)
+
+    def save(frequency: str):
+        def saving():
+            with session_scope() as session:
+                digest.save_choice(
+                    session=session, actor=admin, frequency=frequency, weekday=1, hour=9, kpis=[], version=0
+                )
+            return 'saved'
+
+        return saving
+
+    first, second = first_saves_at_once(monkeypatch, digest, save('daily'), save('weekly'))
+    assert first == 'saved' and isinstance(second, StaleRecord), (first, second)
+    assert HOSTILE in str(second)
+    with read_session() as session:
+        assert session.exec(select(DigestChoice)).one().frequency == 'daily'
 
 
 async def test_unsubscribing_over_http_with_a_good_and_a_forged_token(user: User) -> None:

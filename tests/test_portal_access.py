@@ -15,6 +15,7 @@ from backoffice.models import Customer, PortalAccount, PortalLink, PortalSession
 from backoffice.permissions import PermissionDenied
 from backoffice.services import portal_access
 
+from .support.at_once import first_saves_at_once
 from .support.factories import PASSWORD, banned_customer, make_customer, make_user, tiny_png
 from .support.portal import last_link
 
@@ -45,6 +46,29 @@ def test_an_invitation_is_emailed_in_the_customers_language_with_a_link_for_seve
     assert mail.user_id is None and 'http://shop.test/portal/link?token=' in mail.body
     assert mail.subject == 'Votre espace client My Shop'
     assert timedelta(days=6) < link.expires_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None) <= timedelta(days=7)
+
+
+def test_two_colleagues_inviting_a_customer_at_once_both_send_an_invitation(monkeypatch) -> None:
+    """The customer's portal account is made on first need, one per customer: two colleagues invite them at the same
+    moment (the first held before looking for it until the second has looked too, or for 3 s). Both invitations go
+    out and one account is made (one used to fail on the duplicate customer_id)."""
+    customer = make_customer('lou@example.com', name='Lou "Q": <script>x</script>')
+    ana, ben = make_user('agent', email='ana.portal@example.com'), make_user('agent', email='ben.portal@example.com')
+
+    def inviting(actor):
+        def invite_now():
+            with session_scope() as session:
+                return portal_access.invite(
+                    session=session, actor=actor, customer_id=customer.id, base_url='http://shop.test'
+                ).customer_id
+
+        return invite_now
+
+    first, second = first_saves_at_once(monkeypatch, portal_access, inviting(ana), inviting(ben), held_at='_account')
+    assert first == second == customer.id, (first, second)
+    with read_session() as session:
+        assert len(session.exec(select(PortalAccount)).all()) == 1
+        assert len(session.exec(select(StaffMail).where(StaffMail.to_address == 'lou@example.com')).all()) == 2
 
 
 def test_a_viewer_may_not_invite_and_a_banned_customer_is_never_invited() -> None:

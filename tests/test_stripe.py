@@ -20,6 +20,7 @@ from backoffice.models import AuditEntry, GatewayEvent, GatewayIntent, GatewayRe
 from backoffice.services import app_settings, gateway_payments, orders
 
 from .support.api import api_client
+from .support.at_once import first_saves_at_once
 from .support.factories import fresh, make_product, make_user, place
 from .support.stripe_server import SECRET_KEY, WEBHOOK_SECRET, StripeServer, set_up_stripe, sign
 from .support.stripe_server import paid_through_stripe as paid_in_full
@@ -300,6 +301,32 @@ def test_two_deliveries_of_one_event_at_once_record_one_payment(stripe) -> None:
     for worker in workers:
         worker.join(30)
     assert sorted(o.split(':')[0] for o in outcomes) == [f'payment {intent["id"]} recorded on order 100001', 'replay']
+    with read_session() as session:
+        assert len(session.exec(select(Payment)).all()) == 1
+    assert fresh(order.id).paid_total == Decimal('60.00')
+
+
+def test_two_events_of_one_new_payment_at_once_record_the_payment(stripe, monkeypatch) -> None:
+    """Stripe sends "processing" and "succeeded" for a payment this shop has not seen yet, at the same moment: the
+    "succeeded" delivery is held after finding no local record of the payment until the other has looked too, or
+    for 3 s. The payment is recorded (the "succeeded" one used to fail on the payment's duplicate key, was taken for
+    a replay and acknowledged: the order stayed unpaid)."""
+    order = an_order()
+    intent = stripe.add_intent(order_id=order.id, amount=6000)
+    succeeded = stripe.event('payment_intent.succeeded', intent)
+    processing = stripe.event('payment_intent.processing', {**intent, 'status': 'processing', 'amount_received': 0})
+
+    def delivering(event: bytes):
+        def deliver_now() -> str:
+            with session_scope() as session:
+                return gateway_payments.apply_webhook(
+                    session=session, provider_key='stripe', payload=event, headers={'stripe-signature': sign(event)}
+                )
+
+        return deliver_now
+
+    first, second = first_saves_at_once(monkeypatch, gateway_payments, delivering(succeeded), delivering(processing))
+    assert 'recorded on order' in str(first), (first, second)
     with read_session() as session:
         assert len(session.exec(select(Payment)).all()) == 1
     assert fresh(order.id).paid_total == Decimal('60.00')

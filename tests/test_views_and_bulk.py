@@ -11,6 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import bulk, tickets, views
 from backoffice.services.customers import ban_customer
 
+from .support.at_once import first_saves_at_once
 from .support.factories import make_customer, make_user, stored_request, submit_request
 
 CUSTOMERS = resource('customers')
@@ -36,6 +37,30 @@ def test_a_view_is_private_unless_shared_and_saving_the_same_name_replaces_it() 
         mine = [v for v in views.list_views(session=session, actor=ana, resource=CUSTOMERS) if v.name == 'Mine']
     assert len(mine) == 1 and mine[0].state['search'] == 'x' and 'page' not in mine[0].state
     assert mine[0].state['filters']['signed_up_at'] == ['2026-01-01', None]
+
+
+def test_saving_a_view_of_one_name_twice_at_once_keeps_one_view(monkeypatch) -> None:
+    """Two tabs save the same new view at the same moment (no unique key on the name): the first is held after
+    finding no view of that name until the second has looked too, or for 3 s. One view is kept, the later one's
+    state (both used to be inserted, the same name twice in the list)."""
+    ana = make_user('manager', email='ana.views@example.com')
+    name = 'Pipe "Q4": <script>alert(1)</script>'
+    state = {'search': '', 'filters': {}, 'sort': 'email', 'descending': False, 'columns': ['email']}
+
+    def save(search: str):
+        def saving():
+            with session_scope() as session:
+                return views.save_view(
+                    session=session, actor=ana, resource=CUSTOMERS, name=name, state={**state, 'search': search}
+                ).id
+
+        return saving
+
+    first, second = first_saves_at_once(monkeypatch, views, save('first'), save('second'), held_at='_json_safe')
+    assert isinstance(first, int) and first == second, (first, second)
+    with session_scope() as session:
+        mine = views.list_views(session=session, actor=ana, resource=CUSTOMERS)
+    assert [(v.name, v.state['search']) for v in mine] == [(name, 'second')]
 
 
 def test_a_view_needs_a_name_and_only_its_owner_deletes_it() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, delete, select
 
 from backoffice import events
-from backoffice.db import read_session, session_scope
+from backoffice.db import one_at_a_time, read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -350,6 +350,9 @@ def _assign(session, actor, rule, action, record, trigger, index) -> None:
     staff = sorted(assignable(session))
     if not staff:
         raise ServiceError(_('Nobody is active who answers requests'))
+    # two workers (processes) running this rule at once take turns: each hands its request to the next agent, and the
+    # rule's first turn (no counter yet) is inserted once
+    one_at_a_time(session, f'automation-{rule.id}')
     turn = session.get(TicketCounter, f'automation-{rule.id}') or TicketCounter(name=f'automation-{rule.id}', value=0)
     turn.value = next((user for user in staff if user > turn.value), staff[0])
     session.add(turn)  # commits with the assignment

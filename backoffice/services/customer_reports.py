@@ -13,7 +13,7 @@ from sqlalchemy import exists, false, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backoffice import changes, formatting, i18n
+from backoffice import changes, db, formatting, i18n
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.kpi import days
@@ -147,6 +147,8 @@ def save(
         errors['recipients'] = _nobody(subject)
     if errors:
         raise ValidationFailed(errors)
+    # no row to lock before the first choice: two saves at once take turns, the second refused naming the first
+    db.one_at_a_time(session, f'customer_report_choice:{subject.entity}:{subject.key}')
     row = session.exec(
         select(CustomerReportChoice)
         .where(subject.of(CustomerReportChoice.company_id, CustomerReportChoice.customer_id))
@@ -154,7 +156,8 @@ def save(
     ).first()
     current = row.version if row else 0
     if current != version:
-        raise StaleRecord(N_('report choice'), None, row.updated_at if row else None, current)
+        saver = session.get(User, row.updated_by) if row and row.updated_by else None
+        raise StaleRecord(N_('report choice'), saver.email if saver else None, row.updated_at if row else None, current)
     row = row or CustomerReportChoice(company_id=subject.company_id, customer_id=subject.customer_id, version=0)
     before = {'frequency': row.frequency, 'recipients': list(row.recipients or [])}
     row.frequency, row.recipients = frequency, ids

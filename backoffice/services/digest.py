@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backoffice import changes, formatting, i18n
+from backoffice import changes, db, formatting, i18n
 from backoffice.config import get_settings
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _, ngettext
@@ -89,6 +89,7 @@ def save_choice(
         errors['kpis'] = _('Choose among the listed KPI cards.')
     if errors:
         raise ValidationFailed(errors)
+    db.one_at_a_time(session, f'digest_choice:{actor.id}')  # no row to lock before the first save: two tabs take turns
     stored = session.exec(select(DigestChoice).where(DigestChoice.user_id == actor.id).with_for_update()).first()
     current = stored.version if stored else 0
     if current != version:

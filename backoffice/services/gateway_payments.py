@@ -114,6 +114,9 @@ def _apply(
 
 
 def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider, state: IntentState) -> str:
+    # two events of one payment at once (its "processing" and "succeeded") take turns: the one finding no local record
+    # of it no longer fails on the other's (and is then taken for a replay and acknowledged, its word lost)
+    db.one_at_a_time(session, f'gateway_intent:{provider.key}:{state.reference}')
     known = session.exec(
         select(GatewayIntent).where(GatewayIntent.provider == provider.key, GatewayIntent.reference == state.reference)
     ).first()

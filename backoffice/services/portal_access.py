@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from backoffice import auth, i18n
-from backoffice.db import read_session, session_scope
+from backoffice.db import one_at_a_time, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerStatus, PortalAccount, PortalLink, PortalSession, User, utcnow
@@ -349,6 +349,9 @@ def sign_out(*, customer_id: int, key: str | None) -> None:
 def account_of(session: Session, customer_id: int) -> PortalAccount:
     """The customer's portal account, made on first need (inside the caller's transaction)."""
     account = _account(session, customer_id)
+    if account is None:  # two first needs at once (two invitations, a link asked twice) take turns: one is made
+        one_at_a_time(session, f'portal_account:{customer_id}')
+        account = _account(session, customer_id)
     if account is None:
         account = PortalAccount(customer_id=customer_id)
         session.add(account)

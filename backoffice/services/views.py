@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from backoffice.db import one_at_a_time
 from backoffice.engine.declaration import Resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
@@ -44,6 +45,8 @@ def save_view(
     except ValueError as error:
         raise ValidationFailed({'name': str(error)}) from None
     state = {key: value for key, value in state.items() if key in STATE_KEYS}
+    # no unique key on (resource, owner, name): two saves of one name at once take turns, the second replaces the first
+    one_at_a_time(session, f'saved_view:{actor.id}:{resource.key}')
     view = session.exec(
         select(SavedView).where(
             SavedView.resource == resource.key, SavedView.owner_id == actor.id, SavedView.name == name
