@@ -292,6 +292,7 @@ class ResourceTable:
         if shared and nothing_yet == self.empty.visible:
             # a live change: the rows that differ travel and this table alone redraws, not the page
             self.table.patch_rows(rows, pagination=pagination, texts={self.caption: counted})
+            self._open_linked()  # the page's first load, taken over by this one, had not opened it yet
             return
         self.table.rows = rows
         self.table.pagination = pagination
@@ -301,6 +302,10 @@ class ResourceTable:
         # no table message under the empty state (an empty label would bring Quasar's own 'No data available' back)
         self.table.props['hide-no-data'] = nothing_yet
         self.table.update()
+        self._open_linked()
+
+    def _open_linked(self) -> None:
+        """The record a link asked for ('/customers?open=12'), opened once, by whichever load shows the rows first."""
         if self._linked is not None:
             record_id, self._linked = self._linked, None
             self.on_open(record_id)

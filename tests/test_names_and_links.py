@@ -3,16 +3,22 @@ field; quotes and brackets stay allowed (every screen shows names as text). Link
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from nicegui.testing import User
 
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Carrier
 from backoffice.resources import resource
 from backoffice.services import api_keys, crud, orders, segments, tickets, users, views, webhooks
+from components.resource_table import ResourceTable
 
-from .support.factories import advance, make_product, make_user, pay, place
+from .support.factories import advance, make_customer, make_product, make_user, pay, place
 from .support.markup import PROP_BREAKOUT
+from .support.signin import signed_in
+from .support.waiting import eventually
 
 INVISIBLE = ['Loyal\x00', 'Loyal\nVIP', 'Loyal\x1b[31m', 'Loyal\u202egnp.exe', 'Lo\u200byal']
 
@@ -125,3 +131,29 @@ def test_a_tracking_template_stored_before_the_check_never_becomes_a_link() -> N
 def pay_for(manager, order):
     pay(manager, order)
     return order
+
+
+async def test_a_links_record_opens_even_when_a_colleagues_change_arrives_as_the_list_loads(
+    user: User, monkeypatch
+) -> None:
+    """'/customers?open=12' opens the record once the list has loaded; a change arriving meanwhile starts a later load
+    that takes over (its rows are newer), and that one opened nothing: the link showed the list alone (CI met it on
+    /mailboxes). Whichever load shows the rows opens the record."""
+    manager = make_user('manager')
+    customer = make_customer('link.open@example.com', name='Lina "Link" <b>x</b>: open')
+    fetch, calls, go_on = ResourceTable._fetch, [0], threading.Event()  # noqa: SLF001
+
+    def first_waits(table: ResourceTable, *args):
+        calls[0] += 1
+        if calls[0] == 1:  # the page's first load: held until the change's load has started
+            go_on.wait(timeout=20)
+        return fetch(table, *args)
+
+    monkeypatch.setattr(ResourceTable, '_fetch', first_waits)
+    await signed_in(user, manager.email, path=f'/customers?open={customer.id}')
+    await eventually(lambda: calls[0] == 1, message='the first load started')
+    make_customer('colleague.added@example.com', name='Added meanwhile')  # a colleague's change: a later load
+    await eventually(lambda: calls[0] >= 2, message="the change's load started")
+    go_on.set()
+    await user.should_see('Save changes', retries=40)  # the record's dialog is open
+    await user.should_see('link.open@example.com')
