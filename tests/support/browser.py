@@ -431,9 +431,12 @@ class PatientElement(WebElement):
             try:
                 _still(element)
                 return WebElement.click(element)
-            except ElementClickInterceptedException:
+            except ElementClickInterceptedException as intercepted:
                 if time.monotonic() > deadline:
                     raise
+                if 'q-header' in str(intercepted.msg):  # under the fixed page header (a table's head after paging):
+                    # a person scrolls it into sight; the header never moves away by itself
+                    element.parent.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
                 time.sleep(0.1)  # polling interval, not a correctness wait
             except StaleElementReferenceException:  # redrawn between being found and clicked (a list refreshed by
                 # a live change): a person clicks the button now shown, with the same text at the same place
