@@ -1,7 +1,5 @@
 """Application settings: typed and explained, validated at the field, audited, and no colleague's change lost."""
 
-import threading
-
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -13,6 +11,7 @@ from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry
 from backoffice.services import app_settings
 
+from .support.at_once import first_saves_at_once
 from .support.factories import make_user
 from .support.signin import signed_in
 
@@ -78,42 +77,18 @@ def test_two_first_saves_of_one_setting_at_once_the_second_is_refused_naming_the
     his too, or for 3 s (his check waits for her commit when the check and the write are one step)."""
     ana, ben = make_user('admin', email='ana@example.com'), make_user('admin', email='ben@example.com')
     loaded = values()
-    now = app_settings.utcnow
-    ana_checked, ben_checked = threading.Event(), threading.Event()
 
-    def written_at():  # called as a save writes, after its check
-        if threading.current_thread().name == 'ana':
-            ana_checked.set()
-            ben_checked.wait(timeout=3)
-        else:
-            ben_checked.set()
-        return now()
-
-    monkeypatch.setattr(app_settings, 'utcnow', written_at)
-    outcomes: dict[str, object] = {}
-
-    def save(actor, name: str) -> None:
-        if actor is ben:
-            ana_checked.wait(timeout=30)
-        try:
+    def save(actor, name: str):
+        def whole() -> str:
             with session_scope() as session:
                 app_settings.save(session=session, actor=actor, loaded=loaded, changes={'company_name': name})
-            outcomes[actor.email] = 'saved'
-        except Exception as error:  # noqa: BLE001 — what the second save met is the test's finding
-            outcomes[actor.email] = error
+            return 'saved'
 
-    threads = [
-        threading.Thread(target=save, args=(ana, 'Ana "Shop": <b>'), name='ana'),
-        threading.Thread(target=save, args=(ben, 'Ben Shop'), name='ben'),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert outcomes['ana@example.com'] == 'saved'
-    assert isinstance(outcomes['ben@example.com'], StaleRecord) and 'ana@example.com' in str(
-        outcomes['ben@example.com']
-    )
+        return whole
+
+    first, second = first_saves_at_once(monkeypatch, app_settings, save(ana, 'Ana "Shop": <b>'), save(ben, 'Ben Shop'))
+    assert first == 'saved'
+    assert isinstance(second, StaleRecord) and 'ana@example.com' in str(second)
     assert values()['company_name'] == 'Ana "Shop": <b>'
 
 
