@@ -28,6 +28,9 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, 
     attempt has ended (the button's handler is done: no fixed wait to see it start): on success the browser has gone
     through /login/continue to `path` (or, with two-factor sign-in, the code is asked: `enter_code`), else the form
     says why."""
+    # a page load the last click started (a form that sends to /login once saved) lands first, as a person sees it
+    # land before typing: opened over it, the login page was replaced by it mid-sign-in (a CI run on SQLite)
+    await _navigations_started_since(set())
     await user.open(f'/login?redirect_to={path}' if path != '/' else '/login')
     user.find('Email').type(email)
     user.find('Password').type(password)
