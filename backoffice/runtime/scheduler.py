@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,13 +18,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backoffice import secret_hint
+from backoffice import secret_hint, writer_queue
 from backoffice.config import Settings
 from backoffice.db import get_engine, session_scope
 
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that elects the job runner
+# SQLite: a run whose write met other writers holding the database past the busy timeout (5 s, `db.BUSY_TIMEOUT_MS`) is
+# tried again after each of these pauses (seconds), then left to the job's next turn (recorded "skipped: database busy")
+BUSY_PAUSES: tuple[float, ...] = (1, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -302,7 +307,16 @@ class JobRunner:
                 return None
             from backoffice.services import job_runs
 
-            return job_runs.record(job.name, lambda: job.run(settings))
+            try:
+                return job_runs.record(job.name, lambda: _patient_with_busy_writers(job, settings))
+            except job_runs.DatabaseStayedBusy as busy:  # other writers' load, nothing broken: no ERROR, no traceback
+                log.warning(
+                    'scheduled job %s skipped: %s; it runs again %s',
+                    job.name,
+                    busy,
+                    'when asked at /system (Run now)' if job.trigger == 'date' else 'at its next turn',
+                )
+                return None
 
         return run
 
@@ -359,6 +373,46 @@ class JobRunner:
         log.warning('this process lost the scheduler lock (database restarted or connection lost): standing by')
         self._stand_by()
         return False
+
+
+def _patient_with_busy_writers(job: Job, settings: Settings) -> Any:
+    """Run the job; when its writes meet other writers holding SQLite's write lock past the busy timeout ("database is
+    locked"), run it again after a short pause, a few times (a job picks up where the database says it is, as at its
+    next turn), and then raise `DatabaseStayedBusy`. Any other error propagates at once."""
+    from backoffice.services import job_runs
+
+    for pause in (*BUSY_PAUSES, None):
+        try:
+            return job.run(settings)
+        except Exception as error:
+            if not database_busy(error):
+                raise
+            if pause is None:
+                tries = len(BUSY_PAUSES) + 1
+                raise job_runs.DatabaseStayedBusy(
+                    f'other writes kept the database busy through {tries} tries ({type(error).__name__}: {error})'
+                ) from error
+            log.info('scheduled job %s met a busy database: trying again in %g s', job.name, pause)
+            time.sleep(pause)
+    raise AssertionError('unreachable')  # the last pass returns or raises
+
+
+BUSY_MESSAGES = ('database is locked', 'database is busy', 'database table is locked')
+
+
+def database_busy(error: BaseException | None) -> bool:
+    """Whether `error` (or what it was raised from) is lock contention: SQLite's "database is locked" through
+    SQLAlchemy or not, or this process's writers' queue waited past its limit (`writer_queue.DatabaseBusy`)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, writer_queue.DatabaseBusy):
+            return True
+        cause = getattr(error, 'orig', None) if isinstance(error, DBAPIError) else error
+        if isinstance(cause, sqlite3.OperationalError) and any(m in str(cause).lower() for m in BUSY_MESSAGES):
+            return True
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return False
 
 
 def _close_runs_left_running(jobs: list[str]) -> None:
