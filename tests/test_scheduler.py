@@ -299,6 +299,23 @@ async def test_a_job_that_fails_otherwise_after_meeting_the_write_lock_logs_that
     assert run.outcome == 'failed' and run.error.startswith('RuntimeError: broken')
 
 
+async def test_a_kpi_job_whose_refresh_meets_the_write_lock_logs_no_error_and_refreshes_at_the_next_try(
+    short_busy_timeout: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The KPI jobs record their own runs (/settings) and logged every failure as an ERROR, the lock's included."""
+    from backoffice.kpi import refresh
+
+    with sqlite_write_lock() as holder:
+        refreshing, tries = held_through(holder, lambda settings: refresh.refresh_incremental(), tries=1)
+        await run_once(Job('kpi-refresh', lambda s: refresh.run_job('kpi-refresh', lambda: refreshing(s)), 'date', {}))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'
+    assert len(tries) == 2
+    assert [outcome for _, outcome in outcomes('kpi-refresh')] == ['ok']
+    with session_scope() as session:
+        runs = session.exec(select(KpiJobRun).order_by(col(KpiJobRun.id))).all()
+    assert [run.error is None for run in runs] == [False, True], 'the first try is told at /settings, the second done'
+
+
 @pytest.fixture
 def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """SQLite's busy timeout at 0.2 s instead of 5 (connections made from now on), and short pauses between tries."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backoffice import secret_hint, writer_queue
+from backoffice import secret_hint, write_failures
 from backoffice.config import Settings
 from backoffice.db import get_engine, session_scope
 
@@ -385,7 +384,7 @@ def _patient_with_busy_writers(job: Job, settings: Settings) -> Any:
         try:
             return job.run(settings)
         except Exception as error:
-            if not database_busy(error):
+            if not write_failures.lock_contention(error):
                 raise
             if pause is None:
                 tries = len(BUSY_PAUSES) + 1
@@ -395,24 +394,6 @@ def _patient_with_busy_writers(job: Job, settings: Settings) -> Any:
             log.info('scheduled job %s met a busy database: trying again in %g s', job.name, pause)
             time.sleep(pause)
     raise AssertionError('unreachable')  # the last pass returns or raises
-
-
-BUSY_MESSAGES = ('database is locked', 'database is busy', 'database table is locked')
-
-
-def database_busy(error: BaseException | None) -> bool:
-    """Whether `error` (or what it was raised from) is lock contention: SQLite's "database is locked" through
-    SQLAlchemy or not, or this process's writers' queue waited past its limit (`writer_queue.DatabaseBusy`)."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, writer_queue.DatabaseBusy):
-            return True
-        cause = getattr(error, 'orig', None) if isinstance(error, DBAPIError) else error
-        if isinstance(cause, sqlite3.OperationalError) and any(m in str(cause).lower() for m in BUSY_MESSAGES):
-            return True
-        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
-    return False
 
 
 def _close_runs_left_running(jobs: list[str]) -> None:
