@@ -5,6 +5,7 @@ was), and a full disk is remembered so that /healthz and /system report it."""
 from __future__ import annotations
 
 import errno
+import sqlite3
 import threading
 from datetime import datetime, timedelta
 
@@ -71,3 +72,21 @@ def forget() -> None:
     global _last_disk_full
     with _lock:
         _last_disk_full = None
+
+
+LOCK_MESSAGES = ('database is locked', 'database is busy', 'database table is locked')
+
+
+def lock_contention(error: BaseException | None) -> bool:
+    """Whether `error` (or what it was raised from) is lock contention: SQLite's "database is locked" through
+    SQLAlchemy or not, or this process's writers' queue waited past its limit (`writer_queue.DatabaseBusy`)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, writer_queue.DatabaseBusy):
+            return True
+        cause = getattr(error, 'orig', None) if isinstance(error, DBAPIError) else error
+        if isinstance(cause, sqlite3.OperationalError) and any(m in str(cause).lower() for m in LOCK_MESSAGES):
+            return True
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return False

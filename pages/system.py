@@ -308,7 +308,11 @@ def job_card(history: job_runs.JobHistory, *, run_now) -> None:
                 ui.icon('schedule').classes('text-gray-500')
             else:
                 status_icon(
-                    'error' if history.failing else 'warning' if history.failures or history.interrupted else 'ok'
+                    'error'
+                    if history.failing
+                    else 'warning'
+                    if history.failures or history.interrupted or history.skipped
+                    else 'ok'
                 )
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(job_titles.title(history.job)).classes('font-medium')
@@ -339,7 +343,7 @@ def job_card(history: job_runs.JobHistory, *, run_now) -> None:
                     'text-red-700 font-medium'
                     if run.outcome == 'failed'
                     else 'text-amber-800 font-medium'
-                    if run.outcome == job_runs.INTERRUPTED
+                    if run.outcome in (job_runs.INTERRUPTED, job_runs.SKIPPED_BUSY)
                     else 'text-gray-600'
                 ).mark(f'outcome-{run.outcome}')
                 ui.label(formatting.elapsed(run.duration_ms)).classes('text-gray-600')
@@ -353,6 +357,8 @@ def job_card(history: job_runs.JobHistory, *, run_now) -> None:
                 ui.label(_('The process running it stopped before the end (killed, crashed or restarted).')).classes(
                     'text-xs text-amber-800'
                 )
+            if run.outcome == job_runs.SKIPPED_BUSY:
+                ui.label(_(SKIPPED_BUSY_WHY)).classes('text-xs text-amber-800').mark('job-skipped-why')
 
 
 def scheduled(name: str) -> Job | None:
@@ -368,7 +374,9 @@ JOB_OUTCOMES = {
     'failed': N_('failed'),
     'running': N_('running'),
     job_runs.INTERRUPTED: N_('interrupted'),
+    job_runs.SKIPPED_BUSY: N_('skipped: database busy'),
 }
+SKIPPED_BUSY_WHY = N_('Other writes kept the database busy through every try: it runs again at its next turn.')
 
 
 def status_icon(status: str) -> ui.icon:

@@ -284,6 +284,31 @@ async def test_a_run_whose_process_died_shows_as_interrupted_once_another_proces
     await user.should_not_see(marker='outcome-running')
 
 
+async def test_a_run_the_busy_database_made_skip_reads_skipped_and_may_run_now_in_english_and_french(
+    user: User,
+) -> None:
+    """A run whose writes met other writers holding SQLite's write lock through every try (the scheduler's wrapper
+    raises DatabaseStayedBusy): no failure in red, no error text; it says why and offers "Run now"."""
+    admin = make_user('admin')
+
+    def busy() -> None:
+        raise job_runs.DatabaseStayedBusy('other writes kept the database busy through 4 tries')
+
+    with pytest.raises(job_runs.DatabaseStayedBusy):
+        job_runs.record('automations', busy)
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see(marker='job-automations')
+    await user.should_see('skipped: database busy')
+    await user.should_see('Other writes kept the database busy through every try: it runs again at its next turn.')
+    await user.should_see(marker='run-now-automations')
+    await user.should_not_see(marker='outcome-failed')
+    with i18n.use('fr'):  # as a French admin reads them
+        assert i18n._('skipped: database busy') == 'sautée\u00a0: base de données occupée'
+        assert i18n._(
+            'Other writes kept the database busy through every try: it runs again at its next turn.'
+        ).startswith('D’autres écritures ont occupé la base de données à chaque essai\u00a0:')
+
+
 async def test_a_french_admin_reads_what_each_job_did_in_french_and_older_runs_as_stored(user: User) -> None:
     admin = make_user('admin')
     with session_scope() as session:  # a run recorded before results were stored with their msgid: English only

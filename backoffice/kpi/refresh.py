@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from backoffice import write_failures
 from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, definitions, history, registry
 from backoffice.kpi import sources as src
@@ -471,7 +472,10 @@ def _recording(run_id: int) -> Iterator[None]:
         yield
     except Exception as failure:
         error = f'{type(failure).__name__}: {failure}'[:2000]
-        log.exception('KPI job run %s failed', run_id)
+        if write_failures.lock_contention(failure):  # other writers' load: the scheduler tries again, then warns
+            log.warning('KPI job run %s met a busy database (%s)', run_id, failure.__class__.__name__)
+        else:
+            log.exception('KPI job run %s failed', run_id)
         raise
     finally:
         with session_scope() as session:

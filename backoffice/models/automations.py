@@ -77,7 +77,7 @@ class JobRun(SQLModel, table=True):
     job: str = Field(max_length=40)
     started_at: datetime = Field(default_factory=utcnow)
     duration_ms: int | None = None  # None while running
-    outcome: str = Field(default='running', max_length=10)  # running | ok | failed
+    outcome: str = Field(default='running', max_length=10)  # running | ok | failed | busy (job_runs.SKIPPED_BUSY) | ...
     result: str = Field(default='', max_length=300)  # in English, exact; shown from result_key in the reader's language
     result_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
     result_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

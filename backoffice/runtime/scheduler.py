@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,13 +17,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backoffice import secret_hint
+from backoffice import secret_hint, write_failures
 from backoffice.config import Settings
 from backoffice.db import get_engine, session_scope
 
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that elects the job runner
+# SQLite: a run whose write met other writers holding the database past the busy timeout (5 s, `db.BUSY_TIMEOUT_MS`) is
+# tried again after each of these pauses (seconds), then left to the job's next turn (recorded "skipped: database busy")
+BUSY_PAUSES: tuple[float, ...] = (1, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -302,7 +306,16 @@ class JobRunner:
                 return None
             from backoffice.services import job_runs
 
-            return job_runs.record(job.name, lambda: job.run(settings))
+            try:
+                return job_runs.record(job.name, lambda: _patient_with_busy_writers(job, settings))
+            except job_runs.DatabaseStayedBusy as busy:  # other writers' load, nothing broken: no ERROR, no traceback
+                log.warning(
+                    'scheduled job %s skipped: %s; it runs again %s',
+                    job.name,
+                    busy,
+                    'when asked at /system (Run now)' if job.trigger == 'date' else 'at its next turn',
+                )
+                return None
 
         return run
 
@@ -359,6 +372,28 @@ class JobRunner:
         log.warning('this process lost the scheduler lock (database restarted or connection lost): standing by')
         self._stand_by()
         return False
+
+
+def _patient_with_busy_writers(job: Job, settings: Settings) -> Any:
+    """Run the job; when its writes meet other writers holding SQLite's write lock past the busy timeout ("database is
+    locked"), run it again after a short pause, a few times (a job picks up where the database says it is, as at its
+    next turn), and then raise `DatabaseStayedBusy`. Any other error propagates at once."""
+    from backoffice.services import job_runs
+
+    for pause in (*BUSY_PAUSES, None):
+        try:
+            return job.run(settings)
+        except Exception as error:
+            if not write_failures.lock_contention(error):
+                raise
+            if pause is None:
+                tries = len(BUSY_PAUSES) + 1
+                raise job_runs.DatabaseStayedBusy(
+                    f'other writes kept the database busy through {tries} tries ({type(error).__name__}: {error})'
+                ) from error
+            log.info('scheduled job %s met a busy database: trying again in %g s', job.name, pause)
+            time.sleep(pause)
+    raise AssertionError('unreachable')  # the last pass returns or raises
 
 
 def _close_runs_left_running(jobs: list[str]) -> None:

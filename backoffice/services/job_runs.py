@@ -32,15 +32,24 @@ KPI_INTERRUPTED = 'interrupted'  # the error of a KPI job run whose process died
 # a run asked for at /system ("Run now"), not started yet: the process that runs the jobs takes it within seconds
 # (runtime/scheduler.py's JobRunner) and the job's own run row follows
 REQUESTED = 'requested'
+# a run whose writes met other writers holding the database (SQLite's write lock) through every try: shown "skipped:
+# database busy", neither a failure (nothing is broken; no chat message) nor done; the job runs again at its next turn
+SKIPPED_BUSY = 'busy'
 KEEP_PER_JOB = 50  # the newest runs of each job; older ones are pruned after each run
 SHOWN_PER_JOB = 10
 ALREADY_RUNNING = N_('{job} is already running, started at {started}.')
 
 
+class DatabaseStayedBusy(Exception):
+    """Raised by a job's work (the scheduler's wrapper) when other writes kept the database busy through every try: the
+    run is recorded as skipped, and the scheduler logs a warning instead of an error."""
+
+
 def record(job: str, work: Callable[[], Any]) -> Any:
     """Run `work` as a recorded run of `job`: the row is written before it starts (running), then its duration and
-    outcome, or the error, which is raised again for the scheduler to log. A run whose process died stays running
-    until the next leader, or the job's next run, closes it as interrupted (`close_interrupted`)."""
+    outcome, or the error, which is raised again for the scheduler to log (a run skipped because the database stayed
+    busy: `SKIPPED_BUSY`, and `DatabaseStayedBusy` raised again for the scheduler to warn of). A run whose process died
+    stays running until the next leader, or the job's next run, closes it as interrupted (`close_interrupted`)."""
     try:
         with session_scope() as session:
             run = JobRun(job=job[:40], started_at=utcnow())
@@ -56,6 +65,9 @@ def record(job: str, work: Callable[[], Any]) -> Any:
     started = time.monotonic()
     try:
         result = work()
+    except DatabaseStayedBusy:
+        _finish(run_id, started, SKIPPED_BUSY, '', None)
+        raise
     except Exception as error:
         _finish(run_id, started, 'failed', '', f'{type(error).__name__}: {error}')
         raise
@@ -111,13 +123,18 @@ class JobHistory:
         return self.last is not None and self.last.outcome == INTERRUPTED
 
     @property
+    def skipped(self) -> bool:
+        return self.last is not None and self.last.outcome == SKIPPED_BUSY
+
+    @property
     def requested(self) -> bool:
         return self.last is not None and self.last.outcome == REQUESTED
 
     @property
     def may_run_now(self) -> bool:
-        """Whether /system offers "Run now": the last run failed or was interrupted (and none is asked for yet)."""
-        return self.failing or self.interrupted
+        """Whether /system offers "Run now": the last run failed, was interrupted or skipped (and none is asked for
+        yet)."""
+        return self.failing or self.interrupted or self.skipped
 
 
 def request_run(*, session: Session, actor: User, job: str, jobs: Iterable[str]) -> JobRun:
@@ -240,7 +257,7 @@ def _first_failure(session: Session, run: JobRun) -> bool:
         .where(
             JobRun.job == run.job,
             col(JobRun.id) < (run.id or 0),
-            col(JobRun.outcome).not_in(('running', INTERRUPTED, REQUESTED)),
+            col(JobRun.outcome).not_in(('running', INTERRUPTED, REQUESTED, SKIPPED_BUSY)),
         )
         .order_by(col(JobRun.id).desc())
         .limit(1)
