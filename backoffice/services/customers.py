@@ -28,6 +28,9 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
     made by the customers' rules; an unnamed customer takes the name given. Inside the caller's transaction; returns
     (customer, created)."""
     customer = _by_email(session, email)
+    if customer is None:  # two first requests or orders from one new email at once take turns: one customer is made
+        one_email_at_a_time(session, email)
+        customer = _by_email(session, email)
     if customer is not None:
         customer = kept_for(session, customer)  # a duplicate's email, merged: the customer it was merged into
         if name and not customer.name:
