@@ -13,6 +13,7 @@ from backoffice.permissions import PermissionDenied
 from backoffice.services import company_members, portal
 from backoffice.services.portal_scope import NOT_FOUND, READ_ONLY, ReadOnly
 
+from .support.at_once import first_saves_at_once
 from .support.companies import BASE_URL, actor, add_member, company_with, member_id
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, invoice_of, last_link
@@ -192,6 +193,36 @@ def test_two_people_changing_one_member_the_second_is_told(acme: dict) -> None:
         company_members.change_role(
             session=session, by=make_user('manager'), member_id=bob_id, version=loaded, role='admin'
         )
+
+
+def test_two_colleagues_inviting_one_person_at_once_make_one_member(monkeypatch) -> None:
+    """Two company admins invite the same customer at the same moment: the first is held after finding no membership
+    until the other has looked too, or for 3 s. One membership is made and the second admin is told the person is
+    already a member (on PostgreSQL the second used to fail on the duplicate customer_id: an error, not a sentence)."""
+    company = company_with('Acme "Q": <script>x</script>', {'ada@acme-q.com': 'admin', 'abe@acme-q.com': 'admin'})
+    pat = make_customer('pat@private-q.com', name=HOSTILE)
+
+    def inviting(email: str):
+        def invite_now():
+            with session_scope() as session:
+                return company_members.invite(
+                    session=session,
+                    by=actor(email),
+                    company_id=company.id,
+                    email='Pat@Private-Q.com',
+                    base_url=BASE_URL,
+                ).customer_id
+
+        return invite_now
+
+    first, second = first_saves_at_once(
+        monkeypatch, company_members, inviting('ada@acme-q.com'), inviting('abe@acme-q.com')
+    )
+    assert first == pat.id, (first, second)
+    assert isinstance(second, ValidationFailed) and 'already a member' in str(second), (first, second)
+    with read_session() as session:
+        made = session.exec(select(CompanyMember).where(CompanyMember.customer_id == pat.id)).all()
+    assert [(m.company_id, m.accepted_at) for m in made] == [(company.id, None)]  # waiting for Pat to accept
 
 
 def test_a_company_admin_invites_a_colleague_but_never_claims_a_stranger(acme: dict) -> None:

@@ -11,10 +11,11 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
-from backoffice.models import Carrier, OrderEvent, OrderLine, Shipment, StockLevel
+from backoffice.models import Carrier, Customer, OrderEvent, OrderLine, Shipment, StockLevel
 from backoffice.resources.sales import CARRIERS
 from backoffice.services import crud, orders, stock
 
+from .support.at_once import first_saves_at_once
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 
 
@@ -57,6 +58,42 @@ def test_the_same_external_id_returns_the_first_order_and_reserves_nothing_more(
         )
     assert (again.created, again.order.id) == (False, first.id)
     assert level(mug.id).reserved == 3
+
+
+def test_two_orders_from_one_new_email_at_once_make_one_customer(manager, monkeypatch) -> None:
+    """The front office places two orders of a new customer at the same moment (two tabs, a retry with another
+    external_id): the first is held after making the customer until the other has looked for them too, or for 3 s.
+    Both orders are placed, for one customer (on PostgreSQL the second used to fail on the customer's duplicate
+    email: an IntegrityError answered 500 to the front office)."""
+    make_product('MUG', stock_on_hand=10, actor=manager)
+    name = 'Zoë "Q": <script>alert(1)</script>'
+
+    def placing(external_id: str, email: str):
+        def place_now():
+            with session_scope() as session:
+                data = {
+                    'email': email,
+                    'name': name,
+                    'external_id': external_id,
+                    'lines': [{'sku': 'MUG', 'quantity': 1}],
+                }
+                placed = orders.place_order(session=session, data=data)
+                return placed.created, placed.order.customer_id
+
+        return place_now
+
+    first, second = first_saves_at_once(
+        monkeypatch,
+        orders,
+        placing('shop-"1":<b>', 'New.Buyer@Example.com'),
+        placing('shop-"2":<b>', 'new.buyer@example.com'),
+        held_at='price_lines',
+    )
+    assert isinstance(first, tuple) and isinstance(second, tuple), (first, second)
+    assert first[0] and second[0] and first[1] == second[1], (first, second)
+    with read_session() as session:
+        made = session.exec(select(Customer)).all()
+    assert [(c.id, c.email, c.name) for c in made] == [(first[1], 'new.buyer@example.com', name)]
 
 
 def test_bad_lines_are_refused_per_field_and_nothing_is_written(manager) -> None:

@@ -202,8 +202,11 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, m
     ]
     with read_session() as session:
         entries = select(AuditEntry).where(AuditEntry.entity == 'segments').order_by(col(AuditEntry.id))
-        actions = [e.action for e in session.exec(entries)]  # in the order written (PostgreSQL: no order by)
-    assert actions == ['segments.exported', 'segments.pushed']
+        actions = [(e.action, e.actor_id, e.actor_email) for e in session.exec(entries)]  # in the order written
+    assert actions == [  # each names who did it
+        ('segments.exported', manager.id, manager.email),
+        ('segments.pushed', manager.id, manager.email),
+    ]
 
 
 def set_webhook(url: str) -> None:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import BuiltInSegmentPush, Customer, Segment, utcnow
+from backoffice.models import AuditEntry, BuiltInSegmentPush, Customer, Segment, utcnow
 from backoffice.services import app_settings, segments, users
 
 from .support.factories import make_customer, make_user
@@ -36,7 +36,8 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     quiet_for('gone@example.com', 40)
     quiet_for('private@example.com', 50)
     quiet_for('here@example.com', 1)
-    await signed_in(user, make_user('manager').email, path='/segments')
+    manager = make_user('manager', name='Mo "Q": <script>alert(1)</script>')
+    await signed_in(user, manager.email, path='/segments')
     await user.should_see('Inactive for 30 days')
     inactive = user.find(marker='segment-total-inactive').elements.pop()
     await eventually(lambda: inactive.text != '…', message='the built-in segment count')
@@ -56,6 +57,9 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     response = await user.download.next(timeout=5)
     assert response.content.decode('utf-8-sig').splitlines() == ['email,name,language', 'gone@example.com,Gone,en']
     await user.should_see('Exported 1 consenting customer')  # one: singular (was "1 consenting customers")
+    with read_session() as session:  # the log names who exported (the signed-in person, read afresh at the press)
+        logged = session.exec(select(AuditEntry).where(AuditEntry.action == 'segments.exported')).one()
+    assert (logged.actor_id, logged.actor_email) == (manager.id, manager.email)
 
 
 async def test_a_french_reader_exports_for_excel_with_semicolons_or_chooses_commas(user: User) -> None:

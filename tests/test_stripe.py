@@ -329,7 +329,32 @@ def test_two_events_of_one_new_payment_at_once_record_the_payment(stripe, monkey
     assert 'recorded on order' in str(first), (first, second)
     with read_session() as session:
         assert len(session.exec(select(Payment)).all()) == 1
+        assert session.exec(select(GatewayIntent.status)).all() == ['succeeded']  # the processing one came late
     assert fresh(order.id).paid_total == Decimal('60.00')
+
+
+async def test_a_processing_event_delivered_after_succeeded_leaves_the_payment_paid(stripe, admin) -> None:
+    """Stripe sends "processing" then "succeeded", and delivers them the other way round (its retries, two endpoints):
+    the late "processing" changes nothing. The payment stays paid and the order page shows no payment still
+    processing (the late event used to rewrite the payment's status back to processing, a paid order showing it)."""
+    order = an_order()
+    intent = stripe.add_intent(order_id=order.id, amount=6000)
+    processing = stripe.event('payment_intent.processing', {**intent, 'status': 'processing', 'amount_received': 0})
+    assert 'recorded on order' in (await deliver(stripe.event('payment_intent.succeeded', intent))).json()['outcome']
+    late = await deliver(processing)
+    assert late.status_code == 200
+    with read_session() as session:
+        row = session.exec(select(GatewayIntent).where(GatewayIntent.reference == intent['id'])).one()
+        assert (row.status, gateway_payments.intent_said(row)) == ('succeeded', 'paid')
+        picture = gateway_payments.picture_of(session=session, actor=admin, order_id=order.id)
+        assert picture.intents == []
+        assert len(session.exec(select(Payment)).all()) == 1
+    order = fresh(order.id)
+    assert (order.status, order.paid_total) == ('paid', Decimal('60.00'))
+    assert late.json()['outcome'].startswith('late:'), late.json()
+    failed_late = stripe.event('payment_intent.payment_failed', {**intent, 'status': 'requires_payment_method'})
+    assert (await deliver(failed_late)).json()['outcome'].startswith('late:')  # nor an attempt that failed before
+    assert fresh(order.id).status == 'paid'
 
 
 def test_a_refund_stripe_could_not_be_reached_for_is_sent_again_once(stripe, admin, monkeypatch) -> None:

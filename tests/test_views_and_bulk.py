@@ -63,6 +63,33 @@ def test_saving_a_view_of_one_name_twice_at_once_keeps_one_view(monkeypatch) -> 
     assert [(v.name, v.state['search']) for v in mine] == [(name, 'second')]
 
 
+def test_renaming_two_views_to_one_name_at_once_keeps_the_name_once(monkeypatch) -> None:
+    """In two tabs, two views are renamed to the same name at the same moment: the first is held after finding the
+    name free until the second has looked too, or for 3 s. The first is renamed, the second refused at its name field
+    (on PostgreSQL both used to be renamed: the same name twice in the list, the second unreachable by saving)."""
+    ana = make_user('manager', email='ana.renames@example.com')
+    state = {'search': '', 'filters': {}, 'sort': 'email', 'descending': False, 'columns': ['email']}
+    with session_scope() as session:
+        one = views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='One', state=state).id
+    with session_scope() as session:
+        two = views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Two', state=state).id
+    name = 'Pipe "Q4": <script>alert(1)</script>'
+
+    def renaming(view_id: int):
+        def rename_now():
+            with session_scope() as session:
+                return views.rename_view(session=session, actor=ana, view_id=view_id, name=name).name
+
+        return rename_now
+
+    first, second = first_saves_at_once(monkeypatch, views, renaming(one), renaming(two), held_at='sentence')
+    assert first == name, (first, second)
+    assert isinstance(second, ValidationFailed) and set(second.errors) == {'name'}, (first, second)
+    with session_scope() as session:
+        mine = views.list_views(session=session, actor=ana, resource=CUSTOMERS)
+    assert sorted((v.id, v.name) for v in mine) == [(one, name), (two, 'Two')]
+
+
 def test_a_view_needs_a_name_and_only_its_owner_deletes_it() -> None:
     ana, ben = make_user('manager', email='ana@example.com'), make_user('agent', email='ben@example.com')
     with session_scope() as session, pytest.raises(ValidationFailed):

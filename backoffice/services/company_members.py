@@ -424,6 +424,9 @@ def invite(
         address = normalize_email(email)
     except ValueError as error:
         raise ValidationFailed({'email': str(error)}) from None
+    # two colleagues inviting one person at once take turns: the second finds the first's member (and the contact it
+    # made) instead of failing on the duplicate customer_id or email
+    customers.one_email_at_a_time(session, address)
     portal = isinstance(by, PortalActor)
     leaderless = wanted == CompanyRole.admin and not portal and not _open_admins(session, company_id)
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == address.lower())).first()

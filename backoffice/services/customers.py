@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backoffice.changes import get_for_update, save_change, stamp
+from backoffice.db import one_at_a_time
 from backoffice.engine import declaration
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.i18n import N_, _
@@ -26,7 +27,10 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
     """The customer with this email (in any case; one in the trash too; a merged one's kept customer), else a new one
     made by the customers' rules; an unnamed customer takes the name given. Inside the caller's transaction; returns
     (customer, created)."""
-    customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
+    customer = _by_email(session, email)
+    if customer is None:  # two first requests or orders from one new email at once take turns: one customer is made
+        one_email_at_a_time(session, email)
+        customer = _by_email(session, email)
     if customer is not None:
         customer = kept_for(session, customer)  # a duplicate's email, merged: the customer it was merged into
         if name and not customer.name:
@@ -63,6 +67,16 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
+
+
+def one_email_at_a_time(session: Session, email: str) -> None:
+    """Until this transaction ends, no other one looks for (and then makes) a customer of this email, in any case: the
+    second waits and finds the first's instead of failing on the unique email (or making a second of another case)."""
+    one_at_a_time(session, f'customer_email:{email.strip().lower()}')
+
+
+def _by_email(session: Session, email: str) -> Customer | None:
+    return session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
 
 
 def kept_for(session: Session, customer: Customer) -> Customer:

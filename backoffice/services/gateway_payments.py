@@ -44,6 +44,17 @@ from backoffice.stored_text import sentence, word
 log = logging.getLogger(__name__)
 NO_REASON = known_message(N_('The refund failed for a reason the gateway did not give'))
 
+# what a payment's state may become at the gateway, in the gateway's own order (its webhooks arrive in any order): an
+# event telling a state that cannot follow the one applied came late ("processing" delivered after "succeeded") and
+# changes nothing. A failed attempt is tried again; a processing one may still fail; paid and cancelled are final.
+LATER_STATES = {
+    'requires_payment': frozenset({'failed', 'processing', 'requires_capture', 'succeeded', 'canceled'}),
+    'failed': frozenset({'requires_payment', 'processing', 'requires_capture', 'succeeded', 'canceled'}),
+    'processing': frozenset({'failed', 'requires_capture', 'succeeded', 'canceled'}),
+    'requires_capture': frozenset({'processing', 'succeeded', 'canceled'}),
+    'succeeded': frozenset(),
+    'canceled': frozenset(),
+}
 IN_FLIGHT = ('requested', 'pending')  # asked of the gateway, not refunded yet: counted against what is refundable
 FAILED = ('failed', 'canceled')  # a refund the money did not reach the customer by
 __all__ = [
@@ -78,7 +89,13 @@ def apply_webhook(*, session: Session, provider_key: str, payload: bytes, header
             session.add(GatewayEvent(provider=provider.key, event_id=event.id[:255], type=event.type[:80]))
             session.flush()  # a concurrent delivery of the same event fails here, before any change
             outcome = _apply(
-                session, None, provider, event.intent, refunds, trust_intent=event.type != 'charge.refunded'
+                session,
+                None,
+                provider,
+                event.intent,
+                refunds,
+                trust_intent=event.type != 'charge.refunded',
+                in_any_order=True,
             )
             row = session.exec(_seen(provider.key, event.id)).one()
             row.outcome = outcome[:500]
@@ -103,17 +120,21 @@ def _apply(
     refunds: list[RefundState],
     *,
     trust_intent: bool = True,
+    in_any_order: bool = False,
 ) -> str:
-    """The gateway's word applied to the local state (commits held by the caller); what changed, in English."""
+    """The gateway's word applied to the local state (commits held by the caller); what changed, in English.
+    `in_any_order`: a webhook's word, which may arrive after a later one (never a state read from the gateway now)."""
     done: list[str] = []
     if intent is not None and trust_intent:
-        done.append(_apply_intent(session, actor, provider, intent))
+        done.append(_apply_intent(session, actor, provider, intent, in_any_order=in_any_order))
     for state in refunds:
         done.append(_apply_refund(session, actor, provider, state, intent))
     return '; '.join(text for text in done if text) or 'nothing to change'
 
 
-def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider, state: IntentState) -> str:
+def _apply_intent(
+    session: Session, actor: User | None, provider: RemoteProvider, state: IntentState, *, in_any_order: bool = False
+) -> str:
     # two events of one payment at once (its "processing" and "succeeded") take turns: the one finding no local record
     # of it no longer fails on the other's (and is then taken for a replay and acknowledged, its word lost)
     db.one_at_a_time(session, f'gateway_intent:{provider.key}:{state.reference}')
@@ -125,6 +146,10 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
     if order is None or order.id is None:
         log.warning('%s payment %s names no order of this back office: ignored', provider.key, state.reference)
         return f'ignored: payment {state.reference} names no known order'
+    if in_any_order and known is not None and _came_late(known.status, state.status):
+        log.info('%s payment %s is %s: its late %s event changes nothing', provider.key, state.reference,
+                 known.status, state.status)  # fmt: skip
+        return f'late: payment {state.reference} is {known.status} already, {state.status} came before'
     if known is None:
         known = GatewayIntent(
             order_id=order.id,
@@ -208,6 +233,11 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
         )
         return f'payment {state.reference} {state.status}'
     return ''
+
+
+def _came_late(applied: str, told: str) -> bool:
+    """The state told cannot follow the one applied at the gateway: its event was sent before, delivered after."""
+    return told != applied and applied in LATER_STATES and told not in LATER_STATES[applied]
 
 
 def _apply_refund(

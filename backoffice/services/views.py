@@ -88,6 +88,8 @@ def rename_view(*, session: Session, actor: User, view_id: int, name: str) -> Sa
         raise ValidationFailed({'name': str(error)}) from None
     if name == view.name:
         return view
+    # two renames to one name at once (two tabs), or a rename and a save of it, take turns: the second sees the first's
+    one_at_a_time(session, f'saved_view:{actor.id}:{view.resource}')
     taken = session.exec(
         select(SavedView.id).where(
             SavedView.resource == view.resource,
