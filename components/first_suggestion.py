@@ -24,15 +24,28 @@ HIGHLIGHT_FIRST = (
 )
 
 # Quasar hands its keydown to listeners before acting on it and skips a key marked `qKeyEvent`: Enter with text in the
-# field goes to the server with that text, read from the input at that moment. A blank field keeps Quasar's Enter
-# (opens or closes the list); so does an Enter after an arrow key moved the highlight at this very text (the person
-# chose among the suggestions shown: Quasar takes the highlighted one, as an arrow-then-Enter always did).
+# field goes to the server with that text, read from the input at that moment. Quasar keeps its own Enter, which takes
+# the highlighted option, when the field is blank (it opens or closes the list) and when the person moved the highlight
+# at this very text, by an arrow or page key or by the pointer over an option (Quasar's own hover highlight): they
+# chose among the suggestions shown. A highlight they did not move is the first suggestion's, perhaps that of fewer
+# letters (the list a moment behind the typing): the server's first for the text takes its place. The pointer is
+# followed by one listener for the page (an option's id is its field's id, '_' and its index), set at the first key in
+# a picker; a letter typed or an Enter forgets the move (the same text typed again later is a new list).
 ENTER_WITH_THE_TEXT = (
     '(e) => { const input = e.target; if (!input || input.value === undefined) return; '
-    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"].includes(e.key)) '
-    '{ input.boArrowedAt = input.value; return; } '
+    'if (!window.boPickerPointer) { window.boPickerPointer = true; document.addEventListener("mousemove", (m) => { '
+    'const item = m.target.closest ? m.target.closest("[role=option]") : null; if (!item || !item.id) return; '
+    'const field = document.getElementById(item.id.slice(0, item.id.lastIndexOf("_"))); '
+    'if (field && field.value !== undefined) field.boMovedAt = field.value; }, true); } '
+    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown"].includes(e.key)) '
+    '{ input.boMovedAt = input.value; return; } '
+    'if (e.key.length === 1 || e.key === "Backspace" || e.key === "Delete") { input.boMovedAt = null; return; } '
     'if (e.key !== "Enter" || e.isComposing || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return; '
-    'if (input.value.trim() === "" || input.boArrowedAt === input.value) return; '
+    'const moved = input.boMovedAt === input.value; input.boMovedAt = null; '
+    'if (input.value.trim() === "") return; '
+    'const highlighted = [...document.querySelectorAll(".q-manual-focusable--focused")]'
+    '.some((item) => item.id.startsWith(input.id + "_")); '
+    'if (highlighted && moved) return; '
     'e.qKeyEvent = true; e.preventDefault(); e.stopPropagation(); emit(input.value); }'
 )
 
@@ -66,7 +79,18 @@ def enter_takes_the_first(select: ui.select, suggestions: Callable[[str], dict[A
         select.run_method('hidePopup')
 
     select.on('keydown', entered, js_handler=ENTER_WITH_THE_TEXT)
-    select.on('input-value', lambda: _clear(select, said))
+
+    def typed(e: Any) -> None:
+        _clear(select, said)
+        if isinstance(e.args, str) and e.args.strip():
+            # the suggestions for the text, just set by the picker's own listener (registered before this one), replace
+            # the list Quasar's filter highlighted the first of: a list of another length loses that highlight
+            # (Quasar's redraw), so the first of the new list is highlighted again, showing what Enter takes (after
+            # the list's update in the browser: messages follow the updates sent before them)
+            select.run_method('setOptionIndex', -1)
+            select.run_method('moveOptionSelection', 1, True)
+
+    select.on('input-value', typed)
     select.on('filter', js_handler=HIGHLIGHT_FIRST)
     select.props('disable-tab-selection')
     return select

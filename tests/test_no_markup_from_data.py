@@ -142,6 +142,8 @@ def _constant(node: ast.AST, constants: set[str]) -> bool:
     """A string (or number, bool, None) the code spells out, a module constant, or a choice between such values."""
     if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):  # a negative number: -1
+        return isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int | float)
     if isinstance(node, ast.JoinedStr):  # an f-string is constant only without placeholders
         return all(isinstance(part, ast.Constant) for part in node.values)
     if isinstance(node, ast.Name):
