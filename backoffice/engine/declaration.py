@@ -110,9 +110,14 @@ class Column:
     # or '' leaves the cell empty
     idle: Callable[[Any], str] | None = None
     # the value a service works out from the record, shown in place of the field's (an order's status once refunded:
-    # services/orders.status_shown) by the list, a phone's card, the record page and exports; sorting, filters and
-    # the API read the stored field. A 'choice' column's choices then name the values it gives too
+    # services/orders.status_shown) by the list, a phone's card, the record page and exports; filters and the API
+    # read the stored field, and so does sorting unless `sorted_by` says otherwise. A 'choice' column's choices then
+    # name the values it gives too
     derived: Callable[[Any], Any] | None = None
+    # a derived column's value in SQL, for the list's sort (keyset pages included) to follow what the column shows
+    # rather than the stored field (a legal document's 'Live from': its version in force, not its next version's
+    # date); called once per list request, so it may depend on the time. Its type: the field's. None: the field
+    sorted_by: Callable[[], ColumnElement[Any]] | None = None
     # the API answers the derived value too, where it is the field's meaning made exact (a delivery's next attempt:
     # null once delivered or given up, not the stored time of a try that will not come); its type: the field's or null
     api_derived: bool = False
