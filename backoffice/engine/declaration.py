@@ -373,6 +373,15 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class Foreseen:
+    """A part of what an action will do, said in its dialog under a heading of its own ('What customers see'), one
+    short line each: a long paragraph of consequences was not read."""
+
+    heading: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a create or an action may return besides the record: a message, and a secret to show only once
     (a generated password, an API key)."""
@@ -426,9 +435,10 @@ class Action:
     # confirms it, `run` gets confirmed=True
     warn: Callable[..., str | None] | None = None
     # what running it does beyond the record, said in its dialog before the person confirms (`foresee(session=,
-    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned); the
-    # API does not ask it, the outcome's message says it again
-    foresee: Callable[..., str] | None = None
+    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned; or, for
+    # more than a sentence or two, parts each under its heading, `Foreseen`); the API does not ask it, the outcome's
+    # message says it again
+    foresee: Callable[..., str | tuple[Foreseen, ...]] | None = None
     # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
     # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
     # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"
