@@ -228,9 +228,12 @@ def test_the_list_sorted_by_live_from_follows_what_the_column_shows_page_after_p
             )
             by_offset = query.list_page(session=session, actor=manager, resource=CONTENT, request=ask(page=2))
             last = query.list_page(session=session, actor=manager, resource=CONTENT, request=ask(page=3))
+            batches = query.iterate(session=session, actor=manager, resource=CONTENT, request=ask(), batch_size=2)
+            exported = [row.slug for batch in batches for row in batch]  # an export's order, batch after batch
         assert [row.slug for page in pages for row in page.rows] == expected
         assert [row.slug for row in back.rows] == [row.slug for row in by_offset.rows] == expected[2:4]
         assert [row.slug for row in last.rows] == expected[4:]
+        assert exported == expected
 
 
 def listed(manager, *, descending: bool) -> list[tuple[str, object]]:

@@ -337,6 +337,7 @@ class _Plan:
 
     def forward(self, session: Session, *, after: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows in list order, starting after the key (from the start when None)."""
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank(session, after, forward=True, limit=limit)
         if not self.nullable:
@@ -355,6 +356,7 @@ class _Plan:
 
     def backward(self, session: Session, *, before: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows just before the key (the last rows when None), returned in list order."""
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank(session, before, forward=False, limit=limit)[::-1]
         if not self.nullable:
@@ -370,6 +372,7 @@ class _Plan:
         return rows[::-1]
 
     def at_offset(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank_at(session, offset=offset, limit=limit)
         order = self.sort.desc() if self.descending else self.sort.asc()
