@@ -99,12 +99,11 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
         waiting = len(legal_acceptances.new_versions(session=session, actor=actor)) if actor is not None else 0
     with ui.header(elevated=False).classes('items-center no-wrap gap-3 px-4 py-2 bg-primary text-white'):
         with ui.link(target='/portal').classes('flex items-center gap-2 no-underline text-white min-w-0'):
-            if logo and is_stored_image(logo):
-                ui.image(f'{LOGO_PATH}?v={logo.rsplit("/", 1)[-1][:8]}').classes('w-8 h-8 rounded bg-white').props(
-                    'fit=contain'
-                )
+            # always there, hidden without a logo: one uploaded or removed at /settings shows here without a reload
+            image = ui.image(logo_source(logo)).classes('w-8 h-8 rounded bg-white').props('fit=contain')
+            image.mark('portal-logo').set_visibility(bool(logo_source(logo)))
             name = ui.label(shop).classes('text-lg font-semibold truncate').mark('portal-shop')
-            _follow_shop_name(name)
+            _follow_shop_name_and_logo(name, image)
         ui.space()
         if actor is not None:
             ui.label(actor.name or actor.email).classes('text-sm truncate gt-xs opacity-90').mark('portal-who')
@@ -137,13 +136,24 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
         yield
 
 
-def _follow_shop_name(name: ui.label) -> None:
-    """The company name saved at /settings shows in the portal's header at once, on every open page (this process's, or
-    another's through the event relay), as the back office's header does: not at the next page load."""
+def logo_source(logo: str) -> str:
+    """The header's address for the shop's logo ('' for none): a new upload is a new address, not an old cached one."""
+    return f'{LOGO_PATH}?v={logo.rsplit("/", 1)[-1][:8]}' if logo and is_stored_image(logo) else ''
+
+
+def _follow_shop_name_and_logo(name: ui.label, image: ui.image) -> None:
+    """The company name and the logo saved at /settings show in the portal's header at once, on every open page (this
+    process's, or another's through the event relay), as the back office's header does: not at the next page load."""
 
     def on_settings_changed(payload: dict) -> None:
-        if 'company_name' in (payload.get('keys') or ()):
+        keys = payload.get('keys') or ()
+        if 'company_name' in keys:
             name.text = str(app_settings.cached('company_name') or '')  # wire() forgot the cached one before this
+        if 'seller_logo' in keys:
+            source = logo_source(str(app_settings.cached('seller_logo') or ''))
+            if source:
+                image.set_source(source)
+            image.set_visibility(bool(source))
 
     live.settings_changed.subscribe(on_settings_changed)
 

@@ -896,8 +896,19 @@ def foreseen(action: Action, record_id: int) -> None:
         return
     foresee = action.foresee
     said = call_now(_in_session, lambda s: foresee(session=s, actor=user, record_id=record_id))
-    if said and said is not FAILED:
-        ui.label(str(said)).classes('text-sm break-words').mark('action-foreseen')
+    if not said or said is FAILED:
+        return
+    if isinstance(said, str):
+        ui.label(said).classes('text-sm break-words').mark('action-foreseen')
+        return
+    with ui.column().classes('w-full gap-2').mark('action-foreseen'):  # a part under each heading, a line a bullet
+        for part in said:
+            with ui.column().classes('w-full gap-0'):
+                ui.label(part.heading).classes('text-sm font-medium').props('role=heading aria-level=3')
+                with ui.element('ul').style('list-style: disc; padding-left: 1.25rem; margin: 0'):
+                    for line in part.lines:
+                        with ui.element('li'):
+                            ui.label(line).classes('text-sm break-words')
 
 
 def done(action: Action) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import col, select
 
-from backoffice import i18n
+from backoffice import formatting, i18n
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.listing import query
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
 from backoffice.models.content import PublishedVersionIsImmutable
 from backoffice.resources import resource
@@ -187,6 +189,59 @@ def test_a_page_scheduled_for_later_says_when_it_goes_live() -> None:
     with session_scope() as session:
         outcome = content.publish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
     assert outcome.message == f'Published; live from {later:%Y-%m-%d %H:%M} UTC'
+
+
+def test_the_list_sorted_by_live_from_follows_what_the_column_shows_page_after_page_both_ways() -> None:
+    """Terms in force for two months with a next version scheduled showed 'Live from' two months ago, but sorting by it
+    read the stored field (the next version's date): they sat among next month's pages, in either direction."""
+    manager = make_user('manager')
+    now = utcnow()
+    terms = make_content('lfsort-terms', title='Terms: "<b>x</b>" \'t\'', kind='legal', body='One')
+    terms = publish_content(terms, actor=manager, now=now - timedelta(days=60))
+    publish_content(edit_content(terms, manager, body='Two', publish_at=now + timedelta(days=30)), actor=manager)
+    make_content('lfsort-hours', title='Hours: <script>', publish_at=now - timedelta(days=10), published=True)
+    cookies = make_content('lfsort-cookies', title='Cookies', kind='legal', body='Crumbs')
+    publish_content(cookies, actor=manager, now=now - timedelta(days=5))
+    make_content('lfsort-faq', title='FAQ', publish_at=now + timedelta(days=10))
+    make_content('lfsort-about', title='About')  # no date at all: last either way
+    shown = ['lfsort-terms', 'lfsort-hours', 'lfsort-cookies', 'lfsort-faq']
+    live_from = dict(listed(manager, descending=False))
+    assert live_from['lfsort-terms'].startswith(formatting.when(now - timedelta(days=60)))  # as the column says
+
+    for descending, expected in ((False, [*shown, 'lfsort-about']), (True, [*shown[::-1], 'lfsort-about'])):
+        assert [slug for slug, _shown in listed(manager, descending=descending)] == expected
+        with session_scope() as session:  # page by page, two rows a page: by keyset forward, back, and by offset
+            ask = partial(query.ListRequest, search='lfsort', sort='publish_at', descending=descending, page_size=2)
+            pages = [query.list_page(session=session, actor=manager, resource=CONTENT, request=ask(page=1))]
+            for number in (2, 3):
+                pages.append(
+                    query.list_page(
+                        session=session,
+                        actor=manager,
+                        resource=CONTENT,
+                        request=ask(page=number),
+                        cursor=pages[-1].cursor,
+                    )
+                )
+            back = query.list_page(
+                session=session, actor=manager, resource=CONTENT, request=ask(page=2), cursor=pages[-1].cursor
+            )
+            by_offset = query.list_page(session=session, actor=manager, resource=CONTENT, request=ask(page=2))
+            last = query.list_page(session=session, actor=manager, resource=CONTENT, request=ask(page=3))
+            batches = query.iterate(session=session, actor=manager, resource=CONTENT, request=ask(), batch_size=2)
+            exported = [row.slug for batch in batches for row in batch]  # an export's order, batch after batch
+        assert [row.slug for page in pages for row in page.rows] == expected
+        assert [row.slug for row in back.rows] == [row.slug for row in by_offset.rows] == expected[2:4]
+        assert [row.slug for row in last.rows] == expected[4:]
+        assert exported == expected
+
+
+def listed(manager, *, descending: bool) -> list[tuple[str, object]]:
+    """The test's rows sorted by 'Live from': (slug, what the column shows), in list order."""
+    with session_scope() as session:
+        request = query.ListRequest(search='lfsort', sort='publish_at', descending=descending, page_size=50)
+        rows = query.list_page(session=session, actor=manager, resource=CONTENT, request=request).rows
+        return [(row.slug, CONTENT.column('publish_at').value(row)) for row in rows]
 
 
 # --- legal documents -------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
-from backoffice import formatting
+from backoffice import formatting, i18n
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
 from backoffice.services import content, users
@@ -431,11 +431,31 @@ async def test_the_unpublish_confirmation_says_who_stops_seeing_it_and_what_beco
     user.find(kind=ui.button, content='Unpublish').click()
     await user.should_see('Take this off the front office? It stays here as a draft.')
     await user.should_see(marker='action-foreseen')
-    said = user.find(marker='action-foreseen').elements.pop().text
-    assert 'Version 1 stops being in force now: the front office gets "not found" for /api/content/cgv-off' in said
-    assert 'Version 2, scheduled for ' in said and 'will never take effect.' in said
-    assert 'No earlier version comes back into force' in said
-    assert 'Acceptances already recorded stay on record' in said
+    # one short line each, under what it is about: one paragraph of it all was not read
+    with user:
+        parts = list(ElementFilter(kind=ui.label).within(marker='action-foreseen'))
+    headings = [e.text for e in parts if e.props.get('role') == 'heading']
+    lines = [e.text for e in parts if e.props.get('role') != 'heading']
+    assert headings == ['What customers see', 'Acceptances', 'Publishing again']
+    assert lines[:2] == [
+        'Version 1 stops being in force now.',
+        'The portal no longer shows it; /api/content/cgv-off answers "not found".',
+    ]
+    assert lines[2] == f'Version 2, scheduled for {formatting.when(later)}, will never take effect.'
+    assert lines[3:] == [
+        'Those already recorded are kept, shown as no longer published.',
+        'None can be recorded until a version is published again.',
+        'No earlier version comes back into force.',
+        'Publish version puts it back as a new version, in force from then.',
+    ]
+    assert all(len(line) <= 80 for line in lines)  # short lines, each read at a glance
+    with i18n.use('fr'), session_scope() as session:  # and in French, part by part
+        said_fr = content.unpublish_foreseen(session=session, actor=manager, record_id=terms.id)
+    assert [part.heading for part in said_fr] == ['Ce que voient les clients', 'Acceptations', 'Republier']
+    assert said_fr[1].lines == (
+        'Celles déjà enregistrées sont conservées, marquées «\u00a0Plus publié\u00a0».',
+        'Aucune ne peut être enregistrée avant qu’une version soit de nouveau publiée.',
+    )
     with session_scope() as session:  # a page: taken off, kept as a draft
         page = session.exec(select(ContentEntry).where(ContentEntry.slug == 'about-off')).one()
         said = content.unpublish_foreseen(session=session, actor=manager, record_id=page.id)

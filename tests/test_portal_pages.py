@@ -8,6 +8,8 @@ import zipfile
 from datetime import timedelta
 
 from nicegui import ui
+from nicegui.element_filter import ElementFilter
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 from sqlmodel import col, select
 
@@ -15,13 +17,14 @@ from backoffice.db import read_session, session_scope
 from backoffice.formatting import money
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.resources import resource
-from backoffice.services import crud, customers, orders, payments, tickets
+from backoffice.services import app_settings, crud, customers, orders, payments, tickets
+from components.portal_pages import logo_source
 
 from .support.factories import PASSWORD, advance, fresh, make_customer, make_product, make_user, pay, place, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import signed_in
 from .support.uploads import attach
-from .support.waiting import default_timeout
+from .support.waiting import default_timeout, eventually
 
 HOSTILE = '<script>alert(1)</script> "quoted": it\'s'
 
@@ -416,3 +419,34 @@ async def test_the_portal_header_shows_the_company_name_saved_at_settings_withou
     await admin.should_see('Settings saved')
     await user.should_see(marker='portal-shop', content=hostile)
     assert user.find(marker='portal-shop').elements.pop().text == hostile
+
+
+async def test_the_portal_header_shows_a_logo_uploaded_or_removed_at_settings_without_a_reload(
+    user: User, create_user
+) -> None:
+    """An admin uploaded the shop's logo at /settings, then removed it: the customer's open portal page showed neither
+    until it was loaded again (the company name beside it followed at once)."""
+    await enter_portal(user, 'noa@example.com', name='Noa "<b>x</b>": \'N\'')
+    await user.should_see(marker='portal-shop')
+    with user:  # hidden while there is no logo: found among the hidden elements too
+        logo = next(iter(ElementFilter(kind=ui.image, marker='portal-logo')))
+    assert not logo.visible  # no logo saved yet
+    admin = create_user()
+    await signed_in(admin, make_user('admin').email, path='/settings')
+    await admin.should_see('Days in the trash')
+    field = admin.find(marker='seller_logo').elements.pop()
+    upload = next(element for element in admin.find(ui.upload).elements if field in element.ancestors())
+    await upload.handle_uploads([SmallFileUpload('logo "<b>x</b>".png', 'image/png', tiny_png())])
+    await eventually(lambda: field.value, message='the uploaded logo in the field')
+    admin.find('Save settings').click()
+    await admin.should_see('Settings saved')
+    with read_session() as session:
+        saved = app_settings.value(session=session, key='seller_logo')
+
+    await eventually(lambda: logo.visible, message='the new logo shown in the open portal page')
+    assert logo.source == logo_source(saved) and saved.rsplit('/', 1)[-1][:8] in logo.source
+
+    admin.find('Remove image').click()
+    admin.find('Save settings').click()
+    await admin.should_see('Settings saved')
+    await eventually(lambda: not logo.visible, message='the removed logo gone from the open portal page')

@@ -110,9 +110,14 @@ class Column:
     # or '' leaves the cell empty
     idle: Callable[[Any], str] | None = None
     # the value a service works out from the record, shown in place of the field's (an order's status once refunded:
-    # services/orders.status_shown) by the list, a phone's card, the record page and exports; sorting, filters and
-    # the API read the stored field. A 'choice' column's choices then name the values it gives too
+    # services/orders.status_shown) by the list, a phone's card, the record page and exports; filters and the API
+    # read the stored field, and so does sorting unless `sorted_by` says otherwise. A 'choice' column's choices then
+    # name the values it gives too
     derived: Callable[[Any], Any] | None = None
+    # a derived column's value in SQL, for the list's sort (keyset pages included) to follow what the column shows
+    # rather than the stored field (a legal document's 'Live from': its version in force, not its next version's
+    # date); called once per list request, so it may depend on the time. Its type: the field's. None: the field
+    sorted_by: Callable[[], ColumnElement[Any]] | None = None
     # the API answers the derived value too, where it is the field's meaning made exact (a delivery's next attempt:
     # null once delivered or given up, not the stored time of a try that will not come); its type: the field's or null
     api_derived: bool = False
@@ -368,6 +373,15 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class Foreseen:
+    """A part of what an action will do, said in its dialog under a heading of its own ('What customers see'), one
+    short line each: a long paragraph of consequences was not read."""
+
+    heading: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a create or an action may return besides the record: a message, and a secret to show only once
     (a generated password, an API key)."""
@@ -421,9 +435,10 @@ class Action:
     # confirms it, `run` gets confirmed=True
     warn: Callable[..., str | None] | None = None
     # what running it does beyond the record, said in its dialog before the person confirms (`foresee(session=,
-    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned); the
-    # API does not ask it, the outcome's message says it again
-    foresee: Callable[..., str] | None = None
+    # actor=, record_id=)` → text, '' for nothing: who becomes a company's admin when its last one is banned; or, for
+    # more than a sentence or two, parts each under its heading, `Foreseen`); the API does not ask it, the outcome's
+    # message says it again
+    foresee: Callable[..., str | tuple[Foreseen, ...]] | None = None
     # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
     # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
     # overwritten); without it the form says in place that it works on the saved record and offers "Save and continue"

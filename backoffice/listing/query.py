@@ -250,7 +250,7 @@ class _Plan:
     conditions: list[ColumnElement[bool]]
     sample_conditions: list[ColumnElement[bool]]  # the same rows, with a search any single row can be tested against
     sort_name: str
-    sort: InstrumentedAttribute
+    sort: InstrumentedAttribute | ColumnElement[Any]  # the field, or the column's `sorted_by` expression
     nullable: bool
     descending: bool
     page_size: int
@@ -259,6 +259,8 @@ class _Plan:
     null_segment: ColumnElement[bool] | None  # where the NULLs of a nullable sort column are read
     ranks: tuple[str, ...] | None  # a ranked column's values in ascending list order (its declared choices)
     loaded: tuple[Any, ...] = ()  # loader options: the resource's deferred values its rows show (`undeferred`)
+    computed: bool = False  # sorted by an expression: each row's sort value is read with it, kept in `sort_values`
+    sort_values: dict[int, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session, resource: Resource, request: ListRequest, actor: User | None) -> _Plan:
@@ -275,14 +277,15 @@ class _Plan:
         filters = filter_conditions(resource, request.filters or {})
         conditions += filters
         search, like = search_conditions(session, resource, term, dialect, actor)
-        sort = getattr(model, sort_name)
-        nullable = bool(sort.property.columns[0].nullable)
+        column = next((c for c in resource.columns if c.name == sort_name), None)
+        computed = column is not None and column.sorted_by is not None
+        sort = column.sorted_by() if column is not None and column.sorted_by is not None else getattr(model, sort_name)
+        nullable = computed or bool(sort.property.columns[0].nullable)
         null_segment = sort.is_(None) if nullable else None
-        if nullable and dialect == 'sqlite' and (filters or search):
+        if nullable and not computed and dialect == 'sqlite' and (filters or search):
             # SQLite's statistics average the rows per value, so `column IS NULL` always looks selective; with a
             # filter or a search to go by, keep it off the sort column's index (unary +) and let those lead
             null_segment = literal_column(f'+{model.__tablename__}.{sort.property.columns[0].name}').is_(None)
-        column = next((c for c in resource.columns if c.name == sort_name), None)
         ranks = tuple(column.choices or ()) if column is not None and column.ranked else None
         size = min(MAX_PAGE_SIZE, max(1, int(25 if request.page_size is None else request.page_size)))
         counted = repr(
@@ -309,10 +312,22 @@ class _Plan:
             null_segment=null_segment,
             ranks=ranks,
             loaded=tuple(undefer(getattr(model, name)) for name in resource.undeferred),
+            computed=computed,
         )
 
     def key(self, row: SQLModel) -> tuple[Any, int]:
-        return getattr(row, self.sort_name), row.id
+        if self.computed:
+            return self.sort_values.get(row.id), row.id  # type: ignore[attr-defined]
+        return getattr(row, self.sort_name), row.id  # type: ignore[attr-defined]
+
+    def _rows(self, session: Session, statement: Any) -> list[SQLModel]:
+        """The statement's rows; sorted by an expression, its value is read beside each row, for the row's key."""
+        if not self.computed:
+            return list(session.scalars(statement).all())
+        found = session.execute(statement.add_columns(self.sort)).all()
+        for row, value in found:
+            self.sort_values[row.id] = value
+        return [row for row, _value in found]
 
     # Rows are ordered by (sort column, id), both ascending or both descending, NULLs last either way. A nullable
     # column is read in two segments — its values, then its NULLs by id — so that each read is a plain index range.
@@ -322,6 +337,7 @@ class _Plan:
 
     def forward(self, session: Session, *, after: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows in list order, starting after the key (from the start when None)."""
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank(session, after, forward=True, limit=limit)
         if not self.nullable:
@@ -340,6 +356,7 @@ class _Plan:
 
     def backward(self, session: Session, *, before: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows just before the key (the last rows when None), returned in list order."""
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank(session, before, forward=False, limit=limit)[::-1]
         if not self.nullable:
@@ -355,6 +372,7 @@ class _Plan:
         return rows[::-1]
 
     def at_offset(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
+        self.sort_values.clear()  # the keys of this read's rows only: an export's memory stays flat
         if self.ranks is not None:
             return self._by_rank_at(session, offset=offset, limit=limit)
         order = self.sort.desc() if self.descending else self.sort.asc()
@@ -367,7 +385,7 @@ class _Plan:
             .offset(offset)
             .limit(limit)
         )
-        return list(session.scalars(statement).all())
+        return self._rows(session, statement)
 
     def _read(
         self,
@@ -392,7 +410,7 @@ class _Plan:
             .offset(offset)
             .limit(limit)
         )
-        return list(session.scalars(statement).all())
+        return self._rows(session, statement)
 
     def _by_rank_at(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
         """A page by OFFSET of a ranked list: the matching rows counted per value (one GROUP BY, on the column's

@@ -24,6 +24,7 @@ from backoffice.services.content import (
     changes_from_previous,
     changes_since_published,
     check_content_change,
+    live_from_order,
     live_from_shown,
     publish_content,
     saved_note,
@@ -116,7 +117,14 @@ CONTENT = register(
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
             Column('legal_version', N_('Version'), on_phone=False),  # names a version: not a quantity
             # a legal document's: when its version in force took effect (its field holds the next version's date)
-            Column('publish_at', N_('Live from'), kind='datetime', on_phone=False, derived=live_from_shown),
+            Column(
+                'publish_at',
+                N_('Live from'),
+                kind='datetime',
+                on_phone=False,
+                derived=live_from_shown,
+                sorted_by=live_from_order,  # sorted as shown, not by the next version's date
+            ),
             Column('updated_at', N_('Changed'), kind='datetime', on_phone=False),
         ),
         fields=(

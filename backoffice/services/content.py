@@ -7,14 +7,15 @@ import difflib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import case, event, func, inspect, type_coerce
 from sqlalchemy.orm import object_session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from backoffice import events, formatting
 from backoffice.changes import get_for_update, save_change
 from backoffice.engine import declaration
-from backoffice.engine.declaration import Changes, LineChange, Outcome
+from backoffice.engine.declaration import Changes, Foreseen, LineChange, Outcome
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -72,9 +73,10 @@ def unpublish_content(
     return save_change(session, actor, _content(), entry, {'status': ContentStatus.draft}, 'unpublished')
 
 
-def unpublish_foreseen(*, session: Session, actor: User, record_id: int) -> str:
+def unpublish_foreseen(*, session: Session, actor: User, record_id: int) -> str | tuple[Foreseen, ...]:
     """What Unpublish will do, said in its dialog before the person confirms, from what the service does: who stops
-    seeing it, for a legal document what becomes of its versions (none comes back into force) and of the acceptances."""
+    seeing it, for a legal document what becomes of its versions (none comes back into force) and of the acceptances,
+    each under its heading, a short line each (one paragraph of it was not read)."""
     require(actor, 'content.read')
     entry = session.get(ContentEntry, record_id)
     if entry is None or entry.status != ContentStatus.published:
@@ -90,36 +92,38 @@ def unpublish_foreseen(*, session: Session, actor: User, record_id: int) -> str:
             'here as a draft; Publish puts it back.'
         ).format(slug=entry.slug)
     now = utcnow()
-    said = []
+    seen = []
     current = _in_force(session, entry.id or 0, now)
     if current is not None:
-        said.append(
-            _(
-                'Version {number} stops being in force now: the front office gets "not found" for /api/content/{slug} '
-                'and the portal no longer shows it.'
-            ).format(number=current.number, slug=entry.slug)
+        seen.append(_('Version {number} stops being in force now.').format(number=current.number))
+        seen.append(
+            _('The portal no longer shows it; /api/content/{slug} answers "not found".').format(slug=entry.slug)
         )
     else:
-        said.append(_('Customers see no version of it yet; nothing changes for them now.'))
+        seen.append(_('Customers see no version of it yet; nothing changes for them now.'))
     for version in _scheduled(session, entry.id or 0, now):
-        said.append(
+        seen.append(
             _('Version {number}, scheduled for {when}, will never take effect.').format(
                 number=version.number, when=formatting.when(version.effective_from)
             )
         )
-    said.append(
-        _(
-            'No earlier version comes back into force: the document stays off the front office until you publish a '
-            'version again, which becomes a new version from then.'
-        )
+    return (
+        Foreseen(_('What customers see'), tuple(seen)),
+        Foreseen(
+            _('Acceptances'),
+            (
+                _('Those already recorded are kept, shown as no longer published.'),
+                _('None can be recorded until a version is published again.'),
+            ),
+        ),
+        Foreseen(
+            _('Publishing again'),
+            (
+                _('No earlier version comes back into force.'),
+                _('Publish version puts it back as a new version, in force from then.'),
+            ),
+        ),
     )
-    said.append(
-        _(
-            'Acceptances already recorded stay on record, shown as no longer published; none can be recorded until a '
-            'version is published again.'
-        )
-    )
-    return ' '.join(said)
 
 
 def until_shown(version: LegalVersion) -> datetime | str | None:
@@ -164,6 +168,41 @@ def live_from_shown(entry: ContentEntry) -> datetime | str | None:
     return _('{since} · next version from {when}').format(
         since=formatting.when(in_force.effective_from), when=formatting.when(scheduled.effective_from)
     )
+
+
+def live_from_order() -> ColumnElement[Any]:
+    """The content list's 'Live from' in SQL, for its sort: what `live_from_shown` shows (a legal document's version in
+    force, else its first scheduled one, else its field; a page's or a text's field), the next version said beside it
+    aside. Sorted by the field, terms in force since March sat among December's pages."""
+    now = utcnow()
+    versions = LegalVersion.document_id == ContentEntry.id
+    never_in_force = or_(
+        col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > LegalVersion.effective_from
+    )
+    in_force = (
+        select(LegalVersion.effective_from)
+        .where(
+            versions,
+            never_in_force,
+            LegalVersion.effective_from <= now,
+            or_(col(LegalVersion.effective_until).is_(None), col(LegalVersion.effective_until) > now),
+        )
+        .order_by(col(LegalVersion.number).desc())
+        .limit(1)
+        .correlate(ContentEntry)
+        .scalar_subquery()
+    )
+    scheduled = (
+        select(LegalVersion.effective_from)
+        .where(versions, never_in_force, LegalVersion.effective_from > now)
+        .order_by(col(LegalVersion.number))
+        .limit(1)
+        .correlate(ContentEntry)
+        .scalar_subquery()
+    )
+    field = col(ContentEntry.publish_at)
+    shown = case((ContentEntry.kind == ContentKind.legal, func.coalesce(in_force, scheduled, field)), else_=field)
+    return type_coerce(shown, field.type)
 
 
 def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[str, str]:

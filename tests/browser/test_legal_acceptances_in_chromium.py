@@ -1,30 +1,39 @@
 """The customer's "Legal acceptances" section in a real browser at a phone's and a desktop's width: the document and
 version, when, and whether it is the version in force; a hostile title stays text; nothing overflows sideways
-(screenshots in tests/artifacts/); a row opens the text of the version accepted."""
+(screenshots in tests/artifacts/); a row opens the text of the version accepted. And Unpublish's dialog on a legal
+document, in French: what it will do, a short line each under its heading."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
+from backoffice.models import utcnow
 
 from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    button,
+    first_load_at,
     next_load_at,
     no_horizontal_overflow,
     resize_and_settle,
     set_viewport,
     settle,
+    sign_in,
     signed_in,
     visible,
     visible_text,
+    wait_for_path,
 )
-from ..support.factories import make_customer
+from ..support.factories import edit_content, make_customer, publish_content
+from ..support.french_staff import french_manager
 from ..support.legal import accept, terms_with_versions
 
 pytestmark = pytest.mark.browser
@@ -80,3 +89,37 @@ def the_section(driver: WebDriver, width: int) -> WebElement:
     assert no_horizontal_overflow(driver), f'the customer page overflows sideways at {width} px'
     assert driver.execute_script('return window.__pwned') is None
     return section
+
+
+def test_the_unpublish_dialog_of_a_legal_document_in_french_at_390_and_1440(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """What Unpublish will do was one paragraph of five sentences, read by nobody: now what customers see, what becomes
+    of the acceptances and that it can be published again, each a short line under its heading, on a phone too."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    email, password = 'margaux.legal@example.com', 'Une-phrase-solide-pour-les-CGV-42'
+    manager = french_manager(email, password, name='Margaux "M" <b>Legal</b>: x')
+    terms = terms_with_versions('chromium-unpublish', 2, title=HOSTILE)
+    later = utcnow() + timedelta(days=20)
+    publish_content(edit_content(terms, manager, body='Version 3', publish_at=later), actor=manager)
+
+    first_load_at(driver, server.url, 390, 844)  # signing in is the phone's load (issue 12)
+    driver.get(f'{server.url}/content?open={terms.id}')
+    sign_in(driver, email, password)
+    wait_for_path(driver, '/content')
+    settle(driver)
+    button(driver, 'Dépublier').click()
+    visible_text(driver, 'Ce que voient les clients')
+    for width, height in ((390, 844), (1440, 900)):
+        if width != 390:
+            resize_and_settle(driver, width, height)
+        dialog = [d for d in driver.find_elements(By.CSS_SELECTOR, '.q-dialog') if 'Acceptations' in d.text][-1]
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'unpublish-legal-fr-{width}.png'))
+        headings = [e.text for e in dialog.find_elements(By.CSS_SELECTOR, '[role=heading][aria-level="3"]')]
+        assert headings == ['Ce que voient les clients', 'Acceptations', 'Republier']
+        lines = [e.text for e in dialog.find_elements(By.CSS_SELECTOR, 'li')]
+        assert len(lines) == 7 and lines[0] == 'La version 2 cesse d’être en vigueur maintenant.', lines
+        assert no_horizontal_overflow(driver), f'the dialog overflows sideways at {width} px'
+        assert driver.execute_script('return window.__pwned') is None
