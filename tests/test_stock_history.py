@@ -48,8 +48,9 @@ def test_a_products_stock_history_says_why_its_stock_is_what_it_is_newest_first(
     assert (page.page, page.pages, page.total) == (1, 1, 3)
     assert [(r.change, r.after, r.reason, r.reference, r.href, r.by) for r in page.rows] == [
         (-2, 5, HOSTILE, '', '', COLLEAGUE),
-        (-3, 7, f'Order {order.number}', order.number, f'/orders/{order.number}', manager.name),
-        (10, 10, 'Purchase PO "9": <b>', 'PO "9": <b>', page.rows[2].href, manager.name),
+        # what it came from said once, as its linked reference, under the kind of movement (not 'Order 1042' · '1042')
+        (-3, 7, 'Sale', f'Order {order.number}', f'/orders/{order.number}', manager.name),
+        (10, 10, 'Receipt', 'Purchase PO "9": <b>', page.rows[2].href, manager.name),
     ]
     assert page.rows[2].href.startswith('/purchases?open=')
     assert page.rows[0].at >= page.rows[1].at >= page.rows[2].at
@@ -75,12 +76,12 @@ async def test_the_product_dialog_shows_its_stock_history(user: User) -> None:
     user.find(marker='record-ledger-tab').click()
     await user.should_see(HOSTILE, retries=40)
     reasons = texts(user, 'ledger-reason')
-    assert reasons == [HOSTILE, f'Order {order.number}', 'Purchase PO "9": <b>']
+    assert reasons == [HOSTILE, 'Sale', 'Receipt']
     changes = texts(user, 'ledger-change')
     assert changes == ['-2', '-3', '+10']
     assert texts(user, 'ledger-by') == [COLLEAGUE, manager.name, manager.name]
     linked = {e.text: e.props.get('href') for e in user.find(marker='ledger-reference').elements}
-    assert linked[order.number] == f'/orders/{order.number}'
+    assert linked[f'Order {order.number}'] == f'/orders/{order.number}'
     await user.should_see('On hand after: 5')
     await user.should_not_see(marker='ledger-pager')
 
