@@ -5,7 +5,9 @@ product's own dialog, as a tab."""
 from __future__ import annotations
 
 from nicegui.testing import User
+from sqlalchemy import event, text
 
+from backoffice import db
 from backoffice.db import session_scope
 from backoffice.services import purchases, stock
 
@@ -67,6 +69,33 @@ def test_a_long_stock_history_is_read_a_page_at_a_time() -> None:
     assert first.rows[0].reason == f'found {stock.HISTORY_PAGE + 3}: "{stock.HISTORY_PAGE + 3}"'
     assert second.rows[-1].change == 1 and second.rows[-1].after == 1  # the first receipt, last
     assert history(manager, mug.id, page=99).page == 2  # past the last page: the last page
+
+
+def test_a_page_of_stock_history_is_found_by_its_index_not_by_reading_every_movement() -> None:
+    """A deep page of a long history stepped over every movement of the product and its joins (OFFSET over rows, sorted
+    by time with no index in that order). A page's ids now come from ix_stock_movements_product_created (migration
+    0082) in the history's order, the rows and what they name read for those ids only."""
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=1, actor=manager)
+    engine = db.get_engine()
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if 'FROM stock_movements' in statement and 'LIMIT' in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, 'before_cursor_execute', capture)
+    try:
+        assert history(manager, mug.id).total == 1
+    finally:
+        event.remove(engine, 'before_cursor_execute', capture)
+    [(statement, parameters)] = seen
+    explain = 'EXPLAIN QUERY PLAN ' if engine.dialect.name == 'sqlite' else 'EXPLAIN '
+    with engine.connect() as connection:
+        if engine.dialect.name != 'sqlite':
+            connection.execute(text('SET enable_seqscan = off'))  # a few rows: read as a big table would be
+        plan = ' '.join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+    assert 'ix_stock_movements_product_created' in plan, plan
 
 
 async def test_the_product_dialog_shows_its_stock_history(user: User) -> None:
