@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
-from _harness import add_database_options, analyze_after_load, ensure_admin, open_database, timed  # noqa: E402
 from backoffice import db  # noqa: E402
 from backoffice.models import Order, Product, Purchase, Return, StockMovement, User  # noqa: E402
 from backoffice.services import stock  # noqa: E402
+from bench._harness import add_database_options, analyze_after_load, ensure_admin, open_database, timed  # noqa: E402
 
 INDEX = 'ix_stock_movements_product_created'
 OTHERS = 40  # other products, each with a tenth of the busy one's movements
