@@ -210,8 +210,10 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             with read_session() as session:
                 now = session.get(Purchase, purchase_id)
                 current = purchases.lines_of(session=session, actor=reader, purchase_id=purchase_id) if now else []
+                entries = purchases.timeline(session=session, actor=reader, purchase_id=purchase_id) if now else []
             if now is None:
                 return
+            _draw_timeline(timeline, entries)
             state.set_text(' · '.join((now.supplier or _('No supplier'), _state(now, current))))
             for line, _sku, _name in current:
                 caption = captions.get(line.id or 0)
@@ -266,17 +268,9 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             ui.notify(text.format(number=purchases.label(purchase), n=formatting.number(arrived)), type='positive')
             await on_saved()
 
-        if history:  # who ordered, received, closed it short and why
-            with ui.column().classes('w-full gap-1').mark('purchase-timeline'):
-                ui.label(_('Timeline')).classes('text-sm font-medium')
-                for entry in history:
-                    with ui.column().classes('gap-0').mark('purchase-timeline-entry'):
-                        ui.label(stored_text.show(entry.summary, entry.summary_key, entry.summary_params)).classes(
-                            'text-sm'
-                        ).style('overflow-wrap: anywhere')
-                        ui.label(f'{format_when(entry.at)} · {entry.actor_email or ""}').classes(
-                            'text-xs text-gray-500'
-                        )
+        # who ordered, received, closed it short and why: read again with the rest after a refusal
+        timeline = ui.column().classes('w-full gap-1').mark('purchase-timeline')
+        _draw_timeline(timeline, history)
         for bill in billing.bills if billing else []:
             ui.link(
                 _('Bill {number} · {status} · {total}').format(
@@ -315,6 +309,21 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             if receiving:
                 receive_button = ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()
+
+
+def _draw_timeline(timeline: ui.column, entries: list[Any]) -> None:
+    """The purchase's timeline as read: each entry's summary, when and who; nothing at all while it has none."""
+    timeline.clear()
+    timeline.set_visibility(bool(entries))
+    with timeline:
+        if entries:
+            ui.label(_('Timeline')).classes('text-sm font-medium')
+        for entry in entries:
+            with ui.column().classes('gap-0').mark('purchase-timeline-entry'):
+                ui.label(stored_text.show(entry.summary, entry.summary_key, entry.summary_params)).classes(
+                    'text-sm'
+                ).style('overflow-wrap: anywhere')
+                ui.label(f'{format_when(entry.at)} · {entry.actor_email or ""}').classes('text-xs text-gray-500')
 
 
 def close_short_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:

@@ -576,3 +576,26 @@ async def test_a_click_sent_as_the_pages_own_change_comes_back_live_still_opens_
     await asyncio.sleep(1)  # the note's own live event reads the order again meanwhile
     refund()
     await user.should_see(marker='reason', retries=40)
+
+
+async def test_shipping_a_pre_order_of_a_product_never_received_is_refused_on_its_page(user: User) -> None:
+    """A stocked product ordered before its first stock came in left with no stock movement at all: its history and
+    its level said the units were still there. The Ship dialog now says there is none to ship and the order stays
+    packed, nothing written."""
+    from backoffice.models import Shipment, StockMovement
+
+    manager = make_user('manager')
+    new = make_product('NEW', '25.00', name='Pré "commande": <script>alert(1)</script>', actor=manager)
+    order = place(('NEW', 2))
+    pay(manager, order)
+    order = advance(manager, order, 'pack')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='ship', retries=40)
+    user.find(marker='ship').click()
+    await user.should_see(marker='ship-tracking', retries=40)
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Not enough stock — NEW: 2 wanted, 0 available.', retries=40)
+    assert fresh(order.id).status == 'packed'
+    with read_session() as session:
+        assert session.exec(select(Shipment).where(Shipment.order_id == order.id)).all() == []
+        assert session.exec(select(StockMovement).where(StockMovement.product_id == new.id)).all() == []

@@ -176,9 +176,14 @@ async def test_a_colleague_received_everything_while_the_dialog_was_open(user: U
     open_row(user, HOSTILE, column='reference')
     await user.should_see('3 × MUG', retries=40)
     assert newest(user, 'purchase-state').text == 'Acme · on order'
+    before = timeline(user)
     receive(colleague, purchase.id, line, 3, seen=0)
     click_newest(user, 'receive-now')
     await user.should_see('it is received in full, and nothing of yours was booked.', retries=40)
+    # its timeline read again too: the colleague's receipt is there, by them, after what was shown before
+    after = timeline(user)
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    assert after[-1].endswith(f' · {colleague.email}')
     state = newest(user, 'purchase-state').text
     assert state.startswith('Acme · received ') and 'on order' not in state
     assert newest(user, 'purchase-line-' + str(line)).text == '€2.50 each · all received'
@@ -186,6 +191,12 @@ async def test_a_colleague_received_everything_while_the_dialog_was_open(user: U
     for gone in ('receive-now', 'cancel-purchase', f'arrived-{line}'):
         await user.should_not_see(marker=gone)
     assert (received(line), on_hand(mug.id)) == (3, 3)
+
+
+def timeline(user: User) -> list[str]:
+    """The purchase dialog's timeline as shown: each entry's texts, oldest first."""
+    entries = sorted(user.find(marker='purchase-timeline-entry').elements, key=lambda element: element.id)
+    return [' | '.join(label.text for label in entry.descendants() if isinstance(label, ui.label)) for entry in entries]
 
 
 def newest(user: User, marker: str) -> ui.element:

@@ -191,3 +191,34 @@ def test_seeded_orders_on_products_with_stock_move_it_as_real_orders_do() -> Non
                 balance += movement.quantity
                 assert movement.balance == balance >= 0
             assert movements[-1].reason == HOSTILE and balance == 40
+
+
+def test_a_second_seed_of_orders_keeps_one_opening_stock_a_product() -> None:
+    """A second `seed --orders` wrote another 'Opening stock' for each product the first had opened: its history said
+    the shop opened twice. Now the first opening holds the second year's shipped units too, and every balance adds up
+    in the order of time."""
+    from backoffice.models import MovementKind, StockLevel, StockMovement
+
+    assert main(['seed', '--orders', '200', '--seed', '4']) == 0
+    assert main(['seed', '--orders', '200', '--seed', '5']) == 0
+    with read_session() as session:
+        openings = session.exec(
+            select(StockMovement.product_id).where(
+                StockMovement.kind == MovementKind.receipt, StockMovement.reason_key == 'Opening stock'
+            )
+        ).all()
+        assert openings and sorted(openings) == sorted(set(openings))
+        assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
+        for level in session.exec(select(StockLevel)):
+            movements = session.exec(
+                select(StockMovement)
+                .where(StockMovement.product_id == level.product_id)
+                .order_by(StockMovement.created_at, StockMovement.id)
+            ).all()
+            assert not movements or movements[0].reason == 'Opening stock'
+            balance = 0
+            for movement in movements:
+                balance += movement.quantity
+                assert movement.balance == balance >= 0
+            assert balance == level.on_hand

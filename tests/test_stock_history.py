@@ -5,7 +5,9 @@ product's own dialog, as a tab."""
 from __future__ import annotations
 
 from nicegui.testing import User
+from sqlalchemy import event, text
 
+from backoffice import db
 from backoffice.db import session_scope
 from backoffice.services import purchases, stock
 
@@ -48,8 +50,9 @@ def test_a_products_stock_history_says_why_its_stock_is_what_it_is_newest_first(
     assert (page.page, page.pages, page.total) == (1, 1, 3)
     assert [(r.change, r.after, r.reason, r.reference, r.href, r.by) for r in page.rows] == [
         (-2, 5, HOSTILE, '', '', COLLEAGUE),
-        (-3, 7, f'Order {order.number}', order.number, f'/orders/{order.number}', manager.name),
-        (10, 10, 'Purchase PO "9": <b>', 'PO "9": <b>', page.rows[2].href, manager.name),
+        # what it came from said once, as its linked reference, under the kind of movement (not 'Order 1042' · '1042')
+        (-3, 7, 'Sale', f'Order {order.number}', f'/orders/{order.number}', manager.name),
+        (10, 10, 'Receipt', 'Purchase PO "9": <b>', page.rows[2].href, manager.name),
     ]
     assert page.rows[2].href.startswith('/purchases?open=')
     assert page.rows[0].at >= page.rows[1].at >= page.rows[2].at
@@ -68,6 +71,33 @@ def test_a_long_stock_history_is_read_a_page_at_a_time() -> None:
     assert history(manager, mug.id, page=99).page == 2  # past the last page: the last page
 
 
+def test_a_page_of_stock_history_is_found_by_its_index_not_by_reading_every_movement() -> None:
+    """A deep page of a long history stepped over every movement of the product and its joins (OFFSET over rows, sorted
+    by time with no index in that order). A page's ids now come from ix_stock_movements_product_created (migration
+    0082) in the history's order, the rows and what they name read for those ids only."""
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=1, actor=manager)
+    engine = db.get_engine()
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if 'FROM stock_movements' in statement and 'LIMIT' in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, 'before_cursor_execute', capture)
+    try:
+        assert history(manager, mug.id).total == 1
+    finally:
+        event.remove(engine, 'before_cursor_execute', capture)
+    [(statement, parameters)] = seen
+    explain = 'EXPLAIN QUERY PLAN ' if engine.dialect.name == 'sqlite' else 'EXPLAIN '
+    with engine.connect() as connection:
+        if engine.dialect.name != 'sqlite':
+            connection.execute(text('SET enable_seqscan = off'))  # a few rows: read as a big table would be
+        plan = ' '.join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+    assert 'ix_stock_movements_product_created' in plan, plan
+
+
 async def test_the_product_dialog_shows_its_stock_history(user: User) -> None:
     manager, _colleague, mug, order = a_day_of_stock()
     await signed_in(user, manager.email, path=f'/products?open={mug.id}')
@@ -75,12 +105,12 @@ async def test_the_product_dialog_shows_its_stock_history(user: User) -> None:
     user.find(marker='record-ledger-tab').click()
     await user.should_see(HOSTILE, retries=40)
     reasons = texts(user, 'ledger-reason')
-    assert reasons == [HOSTILE, f'Order {order.number}', 'Purchase PO "9": <b>']
+    assert reasons == [HOSTILE, 'Sale', 'Receipt']
     changes = texts(user, 'ledger-change')
     assert changes == ['-2', '-3', '+10']
     assert texts(user, 'ledger-by') == [COLLEAGUE, manager.name, manager.name]
     linked = {e.text: e.props.get('href') for e in user.find(marker='ledger-reference').elements}
-    assert linked[order.number] == f'/orders/{order.number}'
+    assert linked[f'Order {order.number}'] == f'/orders/{order.number}'
     await user.should_see('On hand after: 5')
     await user.should_not_see(marker='ledger-pager')
 

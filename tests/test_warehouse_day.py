@@ -17,7 +17,7 @@ from backoffice.permissions import PermissionDenied
 from backoffice.services import orders, stock
 from backoffice.stored_text import show
 
-from .support.factories import advance, level, make_product, make_user, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -313,14 +313,23 @@ def test_a_return_where_only_some_items_can_be_sold_again_restocks_those() -> No
 
 def test_a_return_of_a_product_never_counted_yet_puts_it_on_the_shelf() -> None:
     """A new product sold before its first stock came in (shipped with no stock row) came back: the return said '2 of 2'
-    restocked, yet nothing went on the shelf and the inventory did not list it. Its stock starts with the return."""
+    restocked, yet nothing went on the shelf and the inventory did not list it. Its stock starts with the return.
+    (Shipping a stocked product with no stock row is refused now: such a sale is one shipped before, or while the
+    product was not stocked.)"""
+    from sqlmodel import delete
+
+    from backoffice.models import StockLevel, StockMovement
     from backoffice.services import returns
 
     manager = make_user('manager')
-    new = make_product('NEW', name=HOSTILE)  # stocked, never received nor counted
+    new = make_product('NEW', name=HOSTILE, stock_on_hand=2, actor=manager)
     order = place(('NEW', 2))
     pay(manager, order)
     advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:  # as one shipped before that was refused: never received nor counted, no row
+        session.exec(delete(StockMovement).where(StockMovement.product_id == new.id))
+        session.exec(delete(StockLevel).where(StockLevel.product_id == new.id))
+        session.commit()
     with session_scope() as session:
         line = orders.order_lines(session, order.id)[0]
         rma = returns.create_return(
@@ -338,6 +347,34 @@ def test_a_return_of_a_product_never_counted_yet_puts_it_on_the_shelf() -> None:
         assert stock.ledger_mismatches(session=session) == []
         [movement] = stock.ledger(session=session, actor=manager, product_id=new.id)
     assert (movement.kind, movement.quantity, stock_movement_text(movement)) == ('return', 2, f'Return {rma.number}')
+
+
+def test_a_pre_order_of_a_product_never_received_is_not_shipped_from_an_empty_shelf() -> None:
+    """A stocked product ordered before its first stock came in had no stock row: shipping it wrote no movement, so its
+    history showed no sale and, once stock arrived, the units that had left still read as on hand. Stock never goes
+    below 0 (stock.move), so the parcel is refused as any shortage is, with nothing written; once stock is received
+    the same parcel ships, a sale in its history, on hand and reserved down."""
+    manager = make_user('manager')
+    new = make_product('NEW', name=HOSTILE)  # stocked, never received nor counted
+    order = place(('NEW', 2))
+    pay(manager, order)
+    order = advance(manager, order, 'pack')
+    with pytest.raises(stock.OutOfStock, match='NEW: 2 wanted, 0 available'):
+        with session_scope() as session:
+            orders.ship(session=session, actor=manager, order_id=order.id, version=order.version)
+    with read_session() as session:
+        assert session.exec(select(Shipment).where(Shipment.order_id == order.id)).all() == []
+        assert stock.ledger(session=session, actor=manager, product_id=new.id) == []
+    receive(manager, new.id, 5)
+    assert (level(new.id).on_hand, level(new.id).reserved) == (5, 2)  # the pre-order reserves once stock exists
+    order = advance(manager, fresh(order.id), 'ship')
+    assert order.status == 'shipped'
+    assert (level(new.id).on_hand, level(new.id).reserved, level(new.id).available) == (3, 0, 3)
+    with read_session() as session:
+        sale = stock.ledger(session=session, actor=manager, product_id=new.id)[0]
+        assert (sale.kind, sale.quantity, sale.balance, sale.order_id) == ('sale', -2, 3, order.id)
+        assert stock.ledger_mismatches(session=session) == []
+        assert stock.reservation_mismatches(session=session) == []
 
 
 async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: User) -> None:

@@ -49,6 +49,8 @@ class StockMovement(SQLModel, table=True):
         Index('ix_stock_movements_product_id', 'product_id', 'id'),
         Index('ix_stock_movements_created_id', 'created_at', 'id'),
         Index('ix_stock_movements_kind_id', 'kind', 'id'),
+        # a product's history, newest first, a page at a time (services/stock.history; migration 0082)
+        Index('ix_stock_movements_product_created', 'product_id', 'created_at', 'id'),
     )
 
     id: int | None = Field(default=None, primary_key=True)

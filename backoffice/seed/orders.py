@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, MetaData, Table, Text, bindparam, func, insert, text
+from sqlalchemy import JSON, Column, MetaData, Table, Text, bindparam, case, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from backoffice.db import compact_json
@@ -666,12 +666,25 @@ def _stock_for(
     opening: list[dict[str, Any]] = []
     streams = []
     stocked_before: list[int] = []  # products that had stock: their ledger is read again in the order of time
+    # a product's opening stock from an earlier run: one opening a product, grown by what these orders shipped
+    opened_before = dict(
+        session.exec(
+            select(StockMovement.product_id, func.min(StockMovement.id))
+            .where(StockMovement.kind == MovementKind.receipt, StockMovement.reason_key == OPENING[1])
+            .group_by(col(StockMovement.product_id))
+        ).all()
+    )
+    grown: list[dict[str, Any]] = []
     for product_id, sold in sales.items():
         held = reserved.get(product_id, 0)
         level = levels.get(product_id)
         if level is not None:
             _reserve(session, level, held, now)
-            if sold.total():  # the units these orders shipped came in before them: the shelf is left as it was
+            if sold.total() and product_id in opened_before:
+                grown.append({'opening_id': opened_before[product_id], 'more': sold.total()})
+                streams.append(_balances(product_id, sold.total(), sold))
+                stocked_before.append(product_id)
+            elif sold.total():  # the units these orders shipped came in before them: the shelf is left as it was
                 opening.append(_opening(product_id, sold.total(), opened))
                 streams.append(_balances(product_id, sold.total(), sold))
                 stocked_before.append(product_id)
@@ -699,6 +712,8 @@ def _stock_for(
             streams.append(_balances(product_id, start, sold))
     if opening:
         _insert(session, StockMovement.__table__, opening)
+    if grown:
+        _grow_openings(session, grown, opened)
     # every product's sales in one line of time, so the ledger's ids follow the days as a live shop's do
     number_of = first_number - first_id
     rows = (
@@ -733,6 +748,22 @@ def _opening(product_id: int, quantity: int, at: datetime) -> dict[str, Any]:
         'reason_params': OPENING[2],
         'created_at': at,
     }
+
+
+def _grow_openings(session: Session, grown: list[dict[str, Any]], opened: datetime) -> None:
+    """The openings of products an earlier run opened: each holds these orders' shipped units too, dated before the
+    earlier of both years of orders (a second opening would say the shop opened twice)."""
+    table = StockMovement.__table__
+    at = bindparam('opened', type_=table.c.created_at.type)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam('opening_id'))
+        .values(
+            quantity=table.c.quantity + bindparam('more'),
+            created_at=case((table.c.created_at > at, at), else_=table.c.created_at),
+        ),
+        [{**row, 'opened': opened} for row in grown],
+    )
 
 
 def _reserve(session: Session, level: StockLevel, held: int, now: datetime) -> None:

@@ -135,6 +135,15 @@ def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_numb
     """The reserved goods leave the warehouse: a sale movement each, naming its order; on hand and reserved both go
     down."""
     levels = locked_levels(session, shipped)
+    # a stocked product with no stock row yet (ordered before its first stock arrived) has nothing on its shelf: its
+    # row is made at 0 (reserving its open orders, this one too), so the sale below is refused as any shortage is —
+    # stock never goes below 0 (`move`) — instead of leaving with no movement and a level that says nothing left
+    for product in session.exec(
+        select(Product).where(col(Product.id).in_(sorted(set(shipped) - set(levels))), col(Product.stocked).is_(True))
+    ):
+        level = level_for(session, product)
+        assert level is not None
+        levels[product.id] = level
     # a count found fewer on the shelf than the order reserved: said by product, as an order short of stock is
     missing = [
         (levels[pid].sku, qty, levels[pid].on_hand)
@@ -561,6 +570,13 @@ def movement_opens(*, session: Session, actor: User, movement_id: int) -> str | 
 
 
 HISTORY_PAGE = 20  # movements on a page of a product's stock history
+# a movement's kind as its history says it above the reference it came from (the same words as the movements list's)
+KIND_SAID = {
+    MovementKind.receipt: N_('Receipt'),
+    MovementKind.sale: N_('Sale'),
+    MovementKind.return_: N_('Return'),
+    MovementKind.adjustment: N_('Adjustment'),
+}
 
 
 def history(*, session: Session, actor: User, record_id: int, page: int = 1) -> LedgerPage:
@@ -573,16 +589,24 @@ def history(*, session: Session, actor: User, record_id: int, page: int = 1) -> 
     ).one()
     pages = max(1, math.ceil(total / HISTORY_PAGE))
     page = min(max(1, int(page or 1)), pages)
-    rows = session.exec(
-        select(StockMovement, Order.number, Return.number, Purchase.reference, User.name)
-        .join(Order, col(Order.id) == StockMovement.order_id, isouter=True)
-        .join(Return, col(Return.id) == StockMovement.return_id, isouter=True)
-        .join(Purchase, col(Purchase.id) == StockMovement.purchase_id, isouter=True)
-        .join(User, col(User.id) == StockMovement.created_by, isouter=True)
+    # the page's ids first, read from the index alone (ix_stock_movements_product_created, migration 0082), then only
+    # those rows and what they name: a deep page steps over index entries, not over rows and their joins
+    ids = (
+        select(StockMovement.id)
         .where(StockMovement.product_id == record_id)
         .order_by(col(StockMovement.created_at).desc(), col(StockMovement.id).desc())
         .offset((page - 1) * HISTORY_PAGE)
         .limit(HISTORY_PAGE)
+        .subquery()
+    )
+    rows = session.exec(
+        select(StockMovement, Order.number, Return.number, Purchase.reference, User.name)
+        .join(ids, ids.c.id == StockMovement.id)
+        .join(Order, col(Order.id) == StockMovement.order_id, isouter=True)
+        .join(Return, col(Return.id) == StockMovement.return_id, isouter=True)
+        .join(Purchase, col(Purchase.id) == StockMovement.purchase_id, isouter=True)
+        .join(User, col(User.id) == StockMovement.created_by, isouter=True)
+        .order_by(col(StockMovement.created_at).desc(), col(StockMovement.id).desc())
     ).all()
     orders = can(actor, 'orders.read')
     shown = []
@@ -594,12 +618,17 @@ def history(*, session: Session, actor: User, record_id: int, page: int = 1) -> 
             reference, href = order, f'/orders/{order}' if orders else ''
         elif movement.purchase_id is not None:  # its reference, else its number (services/purchases.label)
             reference, href = bought or f'#{movement.purchase_id}', f'/purchases?open={movement.purchase_id}'
+        reason = stored_text.show(movement.reason, movement.reason_key, movement.reason_params)
+        if reference and reference in reason:
+            # the app's own reason names what the movement came from ('Order 1042'): said once, as the linked
+            # reference, under the kind of movement ('Sale'), not 'Order 1042' above '1042'
+            reason, reference = _(KIND_SAID.get(movement.kind, '')) or reason, reason
         shown.append(
             LedgerRow(
                 at=movement.created_at,
                 change=movement.quantity,
                 after=movement.balance,
-                reason=stored_text.show(movement.reason, movement.reason_key, movement.reason_params),
+                reason=reason,
                 reference=reference,
                 href=href,
                 by=by or '',

@@ -33,7 +33,7 @@ from ..support.browser import (
     visible,
     visible_text,
 )
-from ..support.factories import make_product, make_user
+from ..support.factories import advance, make_product, make_user, pay, place
 from ..support.french_staff import french_manager
 from ..support.legal import terms_with_versions
 
@@ -233,6 +233,43 @@ def test_a_legal_documents_four_tabs_are_all_in_sight_on_a_phone_in_english_and_
     tabs_at(driver, 'record-tabs-fr-390', french)
     tab(driver, 'Historique').click()
     visible_text(driver, 'Revenir à la version 1')
+    assert driver.execute_script('return window.__x') is None
+
+
+def test_a_products_stock_history_reads_once_each_at_a_phones_width_and_a_laptops(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """The Stock history tab at 390 and 1440 px: each movement's kind, then when, what it came from (said once: not
+    'Order 1042' above '1042') and who, its change and what it left on the right; nothing wider than the window."""
+    from backoffice.services import stock
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    manager = make_user('manager', name='Léa "Quai": <b>x</b>')
+    sku = f'HIST-{uuid4().hex[:6]}'.upper()
+    mug = make_product(sku, '25.00', name='Mug "history": <script>alert(1)</script>', stock_on_hand=10, actor=manager)
+    order = place((sku, 3))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with db.session_scope() as session:
+        stock.adjust(
+            session=session, actor=manager, product_id=mug.id, quantity=-1, reason='Cassé "au quai": <script>x</script>'
+        )
+    set_viewport(driver, *SIZES[0])
+    signed_in(driver, server.url, f'/products?open={mug.id}')
+    tab(driver, 'Stock history').click()
+    for width, height in SIZES:
+        if width != SIZES[0][0]:
+            resize_and_settle(driver, width, height)
+        visible_text(driver, f'Order {order.number}')
+        settle(driver)
+        shown = driver.execute_script(
+            "return [...document.querySelectorAll('.q-dialog .q-tab-panel')].map(p => p.innerText).join('\\n')"
+        )
+        assert shown.count(order.number) == 1 and shown.count('PO-1') == 1, shown  # each reference said once
+        assert 'Sale' in shown and 'Receipt' in shown and 'Cassé "au quai": <script>x</script>' in shown, shown
+        assert no_horizontal_overflow(driver), f'the stock history overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'stock-history-{width}.png'))
     assert driver.execute_script('return window.__x') is None
 
 
