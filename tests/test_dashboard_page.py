@@ -275,7 +275,7 @@ async def test_one_day_chosen_as_a_custom_period_shows_that_day(user: User) -> N
     user.find('Show').click()
     await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
     await user.should_see('€200.00')
-    await user.should_see(formatting.days(yesterday, yesterday))
+    await user.should_see(f'{formatting.day(yesterday)}, compared with the day before')  # the day, said once
     assert switch.value == 0
 
 
