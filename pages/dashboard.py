@@ -336,7 +336,7 @@ def download(key: str, period: Period) -> None:
 def _custom_period(
     state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None], *, zone: str
 ) -> None:
-    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with two days
+    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with days chosen
     (Cancel, Escape, a tap outside) calls `on_cancel`."""
     period = state['period']
     today = days.today(zone)
