@@ -363,7 +363,10 @@ def test_a_deactivated_agents_open_requests_go_back_to_the_unassigned_queue() ->
 
     with session_scope() as session:
         outcome = staff._deactivate(session=session, actor=admin, record_id=agent.id, version=agent.version)
-    assert outcome.message.endswith('Their 3 open requests are back in the unassigned queue.')
+    assert outcome.message == (
+        f'{agent.email} was deactivated and signed out everywhere; '
+        'their 3 open requests are back in the unassigned queue.'
+    )
 
     for status, number in numbers.items():
         ticket = stored_request(number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
+from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.db import read_session
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
@@ -71,13 +72,13 @@ def _update(*, session, actor, record_id, version, changes) -> User:
 def _deactivate(*, session, actor, record_id, version) -> Outcome:
     handed_back = users.open_requests_of(session=session, actor=actor, user_id=record_id)
     user = users.set_active(session=session, actor=actor, user_id=record_id, version=version, active=False)
-    said = _('{email} was deactivated and signed out everywhere').format(email=user.email)
-    if handed_back:
-        said += ' ' + ngettext(
-            'Their {n} open request is back in the unassigned queue.',
-            'Their {n} open requests are back in the unassigned queue.',
-            handed_back,
-        ).format(n=handed_back)
+    if not handed_back:
+        return Outcome(user, _('{email} was deactivated and signed out everywhere').format(email=user.email))
+    said = ngettext(
+        '{email} was deactivated and signed out everywhere; their {n} open request is back in the unassigned queue.',
+        '{email} was deactivated and signed out everywhere; their {n} open requests are back in the unassigned queue.',
+        handed_back,
+    ).format(email=user.email, n=formatting.number(handed_back))
     return Outcome(user, said)
 
 
