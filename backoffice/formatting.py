@@ -57,8 +57,9 @@ def month(value: date | None) -> str:
 
 
 def days(first: date, last: date) -> str:
-    """A span of days: 2026-11-04 – 2026-12-03."""
-    return f'{day(first)} – {day(last)}'
+    """A span of days: 2026-11-04 – 2026-12-03; one day alone is that day (a one-day custom period on the dashboard,
+    a daily digest read "2026-11-03 – 2026-11-03")."""
+    return day(first) if first == last else f'{day(first)} – {day(last)}'
 
 
 def when(value: datetime | None) -> str:

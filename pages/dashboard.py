@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from nicegui import run, ui
 
@@ -336,7 +336,7 @@ def download(key: str, period: Period) -> None:
 def _custom_period(
     state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None], *, zone: str
 ) -> None:
-    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with two days
+    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with days chosen
     (Cancel, Escape, a tap outside) calls `on_cancel`."""
     period = state['period']
     today = days.today(zone)
@@ -352,23 +352,13 @@ def _custom_period(
         refused.set_visibility(False)
 
         async def apply() -> None:
-            chosen = picker.value
-            days_chosen = isinstance(chosen, dict) and bool(chosen.get('from')) and bool(chosen.get('to'))
-            if days_chosen:
-                # days after today: said at the calendar, the dialog stays
-                period = call_now(
-                    read.chosen_period,
-                    date.fromisoformat(chosen['from']),
-                    date.fromisoformat(chosen['to']),
-                    zone=zone,
-                    message=refused,
-                )
-                if period is FAILED:
-                    return
-            applied['done'] = days_chosen
+            # a range, or one day (tapped twice); nothing chosen, or days after today: said at the calendar, it stays
+            period = call_now(read.picked_period, picker.value, zone=zone, message=refused)
+            if period is FAILED:
+                return
+            applied['done'] = True
             dialog.close()
-            if days_chosen:
-                await show(period)
+            await show(period)
 
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')

@@ -255,6 +255,30 @@ async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User)
     await user.should_see('€500.00')
 
 
+async def test_one_day_chosen_as_a_custom_period_shows_that_day(user: User) -> None:
+    """A founder tapped yesterday twice (the calendar then gives the day alone, not a range) and pressed Show: the
+    dialog closed without a word and the dashboard kept its 7 days. One day is a period; nothing chosen is said."""
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
+    await signed_in(user, make_user('manager').email)
+    await user.should_see('€750.00')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    picker = next(iter(user.find(ui.date).elements))
+    picker.value = None  # the one day tapped again: nothing chosen
+    user.find('Show').click()
+    await user.should_see('Choose the days: tap the first and the last, or one day twice.')
+    assert any(d.value for d in user.find(ui.dialog).elements)  # the calendar stays
+
+    yesterday = days.today('UTC') - timedelta(days=1)
+    picker.value = yesterday.isoformat()
+    user.find('Show').click()
+    await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
+    await user.should_see('€200.00')
+    await user.should_see(f'{formatting.day(yesterday)}, compared with the day before')  # the day, said once
+    assert switch.value == 0
+
+
 async def test_the_money_cards_opened_say_how_many_paid_orders_in_other_currencies_they_leave_out(user: User) -> None:
     """Turnover added the euro orders only and said nothing of the pound and franc ones (the sales report says so):
     a founder selling abroad read a total without them. The Turnover and Average basket cards opened say how many

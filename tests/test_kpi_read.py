@@ -271,6 +271,22 @@ def test_a_custom_period_cannot_go_past_today() -> None:
     assert read.chosen_period(today, today + timedelta(days=1), zone='Europe/Paris', now=late).last == date(2026, 12, 7)
 
 
+def test_a_picked_period_is_a_range_or_one_day_and_nothing_picked_is_refused() -> None:
+    """The range calendar gives {'from', 'to'}, or the day alone when one day is tapped twice: both are periods."""
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert read.picked_period({'from': '2026-12-01', 'to': '2026-12-03'}, zone='UTC', now=now) == read.Period(
+        date(2026, 12, 1), date(2026, 12, 3)
+    )
+    assert read.picked_period('2026-12-05', zone='UTC', now=now) == read.Period(date(2026, 12, 5), date(2026, 12, 5))
+    assert read.picked_period('2026/12/04', zone='UTC', now=now) == read.Period(date(2026, 12, 4), date(2026, 12, 4))
+    for nothing in (None, '', {}, {'from': '2026-12-01'}, 'x"<script>:'):
+        with pytest.raises(ValidationFailed) as refused:
+            read.picked_period(nothing, zone='UTC', now=now)
+        assert refused.value.errors == {'days': 'Choose the days: tap the first and the last, or one day twice.'}
+    with pytest.raises(ValidationFailed):
+        read.picked_period('2026-12-09', zone='UTC', now=now)  # after today, as chosen_period says
+
+
 def test_the_digest_says_the_change_the_cards_of_its_days_say() -> None:
     """The digest covers whole days (up to yesterday): it reads the cards of its days, so its change is the one the
     dashboard shows for those days, each against whole days before (no time of day to cut them at)."""

@@ -103,6 +103,7 @@ def test_one_format_for_days_and_instants() -> None:
     assert formatting.when(instant.replace(tzinfo=None)) == '2026-03-07 09:05 UTC'  # naive: stored UTC
     assert formatting.when(None) == formatting.day(None) == '—'
     assert formatting.days(date(2026, 3, 1), date(2026, 3, 7)) == '2026-03-01 – 2026-03-07'
+    assert formatting.days(date(2026, 3, 1), date(2026, 3, 1)) == '2026-03-01'  # one day, not '2026-03-01 – 2026-03-01'
     assert formatting.clock(instant, 'Europe/Berlin') == '10:05'
     assert formatting.display_value(instant) == formatting.when(instant)  # a list cell reads like a message
     assert formatting.display_value(date(2026, 3, 7)) == '2026-03-07'

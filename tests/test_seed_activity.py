@@ -14,6 +14,9 @@ from backoffice.kpi.sources import NOT_SALES, PLACED
 from backoffice.models import Customer, EventType, Order, UsageEvent
 from backoffice.seed.kpi import seed_activity
 from backoffice.seed.people import seed_customers
+from backoffice.services import segments
+
+from .support.factories import make_user
 
 
 def count(kind: EventType, since: datetime | None = None, until: datetime | None = None) -> int:
@@ -46,6 +49,34 @@ def test_the_demo_activity_is_plausible() -> None:
     )
     assert last > 2 * first  # a growing shop, as its orders grow
     assert count(EventType.order_placed) < visits / 5  # a plausible conversion, not every other visit
+
+
+def test_a_demo_customer_was_last_seen_at_their_last_event() -> None:
+    """The demo's "last seen" and its events disagreed: a customer's page said "last seen 2 days ago" above a last
+    event two months old, and the Inactive for 30 days segment (last seen) plus Active users (events) counted more
+    customers than the shop had. Seen at their last event, each customer is in exactly one of the two."""
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        seed_customers(session=session, customers=120, companies=0, seed=5)
+        seed_activity(session=session, orders=0, events=6_000, days=365, seed=5, now=now)
+    month = now - timedelta(days=30)
+    admin = make_user('admin')
+    with read_session() as session:
+        last_events = dict(
+            session.exec(
+                select(UsageEvent.customer_id, func.max(UsageEvent.ts))
+                .where(col(UsageEvent.customer_id).is_not(None))
+                .group_by(col(UsageEvent.customer_id))
+            ).all()
+        )
+        customers = session.exec(select(Customer)).all()
+        inactive = {row['id'] for row in segments.members(session=session, actor=admin, which='inactive', limit=10_000)}
+    assert last_events
+    for customer in customers:
+        if customer.id in last_events:
+            assert customer.last_seen_at == last_events[customer.id], customer.email
+    active = {who for who, last in last_events.items() if last >= month}
+    assert not inactive & active  # no customer both inactive for 30 days and active in them
 
 
 def test_seeded_orders_come_from_customers_already_signed_up() -> None:

@@ -14,11 +14,12 @@ from sqlmodel import func, select
 from backoffice import auth, events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
-from backoffice.models import AuditEntry, Role, User
+from backoffice.models import AuditEntry, Role, Ticket, TicketStatus, User
 from backoffice.password_strength import TOO_COMMON
+from backoffice.resources import staff
 from backoffice.services import users
 
-from .support.factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_user, stored_request, submit_request
 
 GOOD_PASSWORD = 'Plum-orchard-42'
 
@@ -341,6 +342,39 @@ def sessions_events() -> list[dict]:
 
     events.subscribe('sessions', on_sessions)
     return seen
+
+
+def test_a_deactivated_agents_open_requests_go_back_to_the_unassigned_queue() -> None:
+    """Deactivating an agent left their open requests assigned to someone who could no longer sign in: out of every
+    colleague's views while the SLA ran out. The ones still to be answered go back to the queue, audited; solved ones
+    keep who answered them; the confirmation says how many."""
+    admin = make_user('admin')
+    agent = make_user('agent', name='Zoë "O\'Brien": <script>x</script>')
+    numbers = {}
+    for status in (TicketStatus.new, TicketStatus.open, TicketStatus.waiting, TicketStatus.solved):
+        numbers[status] = submit_request(
+            f'Parcel: "{status.value}" <b>lost</b>', email=f'{status.value}@example.com'
+        ).number
+    with session_scope() as session:
+        for ticket in session.exec(select(Ticket)).all():
+            ticket.assignee_id, ticket.status = agent.id, next(s for s, n in numbers.items() if n == ticket.number)
+            session.add(ticket)
+        session.commit()
+
+    with session_scope() as session:
+        outcome = staff._deactivate(session=session, actor=admin, record_id=agent.id, version=agent.version)
+    assert outcome.message == (
+        f'{agent.email} was deactivated and signed out everywhere; '
+        'their 3 open requests are back in the unassigned queue.'
+    )
+
+    for status, number in numbers.items():
+        ticket = stored_request(number)
+        assert ticket.assignee_id == (agent.id if status == TicketStatus.solved else None), status
+    with read_session() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == 'ticket.updated')).all()
+    assert len(entries) == 3
+    assert all(entry.changes['assignee_id'] == [agent.id, None] for entry in entries)
 
 
 def test_deactivation_signs_the_user_out_once_it_is_saved(sessions_events: list[dict]) -> None:

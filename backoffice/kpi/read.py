@@ -110,6 +110,30 @@ def chosen_period(first: date, last: date, *, zone: str, now: datetime | None = 
     return Period(first, last)
 
 
+def picked_period(picked: Any, *, zone: str, now: datetime | None = None) -> Period:
+    """The custom period a range calendar's value says: its first and last day (`{'from': …, 'to': …}`), or one day
+    alone (the calendar gives the day itself when the same day is tapped twice, a founder asking for yesterday), then
+    as `chosen_period`. Nothing chosen (the day tapped a third time) is refused at 'days': the dialog used to close
+    without a word and the dashboard kept its old days."""
+    if isinstance(picked, dict) and picked.get('from') and picked.get('to'):
+        first, last = _picked_day(picked['from']), _picked_day(picked['to'])
+    elif isinstance(picked, str) and picked:
+        first = last = _picked_day(picked)
+    else:
+        first = last = None
+    if first is None or last is None:
+        raise ValidationFailed({'days': _('Choose the days: tap the first and the last, or one day twice.')})
+    return chosen_period(first, last, zone=zone, now=now)
+
+
+def _picked_day(value: Any) -> date | None:
+    """A calendar's day (ISO, or Quasar's own 2026/12/07), None for anything else."""
+    try:
+        return date.fromisoformat(str(value).replace('/', '-'))
+    except ValueError:
+        return None
+
+
 def period_ending(length: int, *, zone: str) -> Period:
     """The last `length` days up to today in this time zone (the settings' one, read by the caller)."""
     today = days.today(zone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
+from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.db import read_session
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
@@ -69,8 +70,16 @@ def _update(*, session, actor, record_id, version, changes) -> User:
 
 
 def _deactivate(*, session, actor, record_id, version) -> Outcome:
+    handed_back = users.open_requests_of(session=session, actor=actor, user_id=record_id)
     user = users.set_active(session=session, actor=actor, user_id=record_id, version=version, active=False)
-    return Outcome(user, _('{email} was deactivated and signed out everywhere').format(email=user.email))
+    if not handed_back:
+        return Outcome(user, _('{email} was deactivated and signed out everywhere').format(email=user.email))
+    said = ngettext(
+        '{email} was deactivated and signed out everywhere; their {n} open request is back in the unassigned queue.',
+        '{email} was deactivated and signed out everywhere; their {n} open requests are back in the unassigned queue.',
+        handed_back,
+    ).format(email=user.email, n=formatting.number(handed_back))
+    return Outcome(user, said)
 
 
 def _reactivate(*, session, actor, record_id, version) -> Outcome:
@@ -181,7 +190,10 @@ USERS = register(
                 icon='person_off',
                 visible=lambda u: u.is_active,
                 for_actor=users.on_someone_else,
-                confirm=N_('Deactivate this user? They are signed out everywhere.'),
+                confirm=N_(
+                    'Deactivate this user? They are signed out everywhere, and their open requests go back to the '
+                    'unassigned queue.'
+                ),
             ),
             Action(
                 'reactivate',

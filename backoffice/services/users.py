@@ -13,7 +13,7 @@ from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import Role, User, utcnow
+from backoffice.models import OPEN_STATUSES, Role, Ticket, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
 from backoffice.services import audit, password_reset, roles, staff_sessions
@@ -245,11 +245,60 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
             raise ValidationFailed({'': _('This is the last active admin; make someone else admin first')})
     before = audit.snapshot(user)
     user.is_active = active
+    handed_back: list[changes.Event] = []
     if not active:
         user.session_epoch += 1
         rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='deactivated')
+        handed_back = _hand_back_open_requests(session, actor, user)
     ended = [] if active else [(Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows})]
-    return _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated', *ended)
+    return _save(
+        session, actor, user, before, 'user.reactivated' if active else 'user.deactivated', *ended, *handed_back
+    )
+
+
+def open_requests_of(*, session: Session, actor: User, user_id: int) -> int:
+    """How many requests still to be answered (new, open, waiting) are assigned to this member of staff: what a
+    deactivation hands back to the unassigned queue."""
+    require(actor, 'users.manage')
+    return session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.assignee_id == user_id, col(Ticket.status).in_(OPEN_STATUSES))
+    ).one()
+
+
+def _hand_back_open_requests(session: Session, actor: User, user: User) -> list[changes.Event]:
+    """A deactivated agent's requests still to be answered go back to the unassigned queue, each audited: they stayed
+    assigned to someone who could no longer sign in, out of every colleague's "mine" and "unassigned" views, while
+    their SLA ran out. Solved and closed ones keep who answered them."""
+    tickets = session.exec(
+        select(Ticket)
+        .where(Ticket.assignee_id == user.id, col(Ticket.status).in_(OPEN_STATUSES))
+        .order_by(col(Ticket.id))
+        .with_for_update()
+    ).all()
+    events: list[changes.Event] = []
+    for ticket in tickets:
+        before = audit.snapshot(ticket)
+        ticket.assignee_id = None
+        stamp(ticket)
+        session.add(ticket)
+        audit.record(
+            session,
+            actor,
+            'ticket.updated',
+            'tickets',
+            ticket.id,
+            version=ticket.version,
+            changes=audit.diff(before, audit.snapshot(ticket)),
+            summary=sentence(
+                N_('#{number} back to the unassigned queue: {email} was deactivated'),
+                number=ticket.number,
+                email=user.email,
+            ),
+        )
+        events.append((Topic.tickets, {'id': ticket.id, 'action': 'updated'}))
+    return events
 
 
 def reset_password(
