@@ -18,7 +18,7 @@ from backoffice import changes, i18n, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import (
     OPEN_STATUSES,
     BugStatus,
@@ -279,6 +279,7 @@ def reply(
     waiting or solved one keeps its status. An unassigned request becomes the replier's."""
     require(actor, 'tickets.write')
     text, checked = _written(body, files, mailed=True)
+    _refuse_unfilled_placeholders(text)
     ticket = _locked(session, ticket_id, version)
     if not takes_replies(ticket):
         raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
@@ -701,10 +702,10 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
     return fill_placeholders(
         canned.body,
         {
-            'customer_name': customer.name if customer else '',
+            'customer_name': (customer.name or None) if customer else None,
             # "Hi Hugo," rather than "Hi Hugo Evans,": the first word of the name the customer gave
-            'customer_first_name': ((customer.name or '').split() or [''])[0] if customer else '',
-            'order_number': ticket.order_number,
+            'customer_first_name': ((customer.name or '').split() or [None])[0] if customer else None,
+            'order_number': ticket.order_number or None,
             'request_number': ticket.number,
             'ticket_number': ticket.number,
             'agent_name': actor.name,
@@ -742,16 +743,34 @@ _PLACEHOLDER = re.compile(r'\{(\w+)\}')
 
 
 def fill_placeholders(template: str, values: dict[str, Any]) -> str:
-    """Known placeholders take their value (empty when the request has none, e.g. no order number); unknown ones, a
-    typo like {custmer_name}, stay as written so the agent sees them before sending. Stray braces are left alone."""
+    """Known placeholders take their value; one the request has no value for (no order number, a customer known by
+    their email only) and unknown ones, a typo like {custmer_name}, stay as written so the agent sees them before
+    sending: emptied, 'a return label for order .' reached the customer without a word. Stray braces are left
+    alone."""
 
     def value_of(match: re.Match) -> str:
         name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        return '' if values[name] is None else str(values[name])
+        return match.group(0) if values.get(name) is None else str(values[name])
 
     return _PLACEHOLDER.sub(value_of, template)
+
+
+def _refuse_unfilled_placeholders(text: str) -> None:
+    """A reply still holding a canned reply's placeholder ({order_number} on a request without an order) is refused
+    at its text, naming it: the customer would read the braces."""
+    left = [
+        name for name in dict.fromkeys(_PLACEHOLDER.findall(text)) if name in PLACEHOLDERS or name == 'ticket_number'
+    ]
+    if left:
+        raise ValidationFailed(
+            {
+                'body': ngettext(
+                    'Replace {placeholders} before sending: this request has no value for it',
+                    'Replace {placeholders} before sending: this request has no value for them',
+                    len(left),
+                ).format(placeholders=', '.join(f'{{{name}}}' for name in left))
+            }
+        )
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
