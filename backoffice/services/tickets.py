@@ -430,12 +430,17 @@ def duplicate_warning(*, session: Session, actor: User, ticket_id: int, of_numbe
         original = _original(session, of_number)
     except ValidationFailed:
         return None
-    if ticket is None or original.customer_id == ticket.customer_id or original.duplicate_of_id is not None:
-        return None
+    if ticket is None or original.customer_id == ticket.customer_id or _points_on(original):
+        return None  # a duplicate or merged original is refused by mark_duplicate first, naming the one to choose
     customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, original.customer_id)
     return _(DIFFERENT_CUSTOMERS).format(
         number=ticket.number, customer=_who(customer), original=original.number, other=_who(other)
     )
+
+
+def _points_on(original: Ticket) -> bool:
+    """Whether a request names another to go to instead (a duplicate's original, a merged request's target)."""
+    return original.duplicate_of_id is not None or original.merged_into_id is not None
 
 
 def mark_duplicate(
@@ -461,6 +466,17 @@ def mark_duplicate(
             {
                 'of_number': _('#{number} is itself a duplicate of #{first}: choose that one').format(
                     number=number, first=first.number
+                )
+            }
+        )
+    if original.merged_into_id is not None:
+        # its conversation goes on in the request it was merged into: pointed at, the customer's duplicate led to a
+        # closed request nobody answers any more
+        into = session.get(Ticket, original.merged_into_id)
+        raise ValidationFailed(
+            {
+                'of_number': _('#{number} was merged into #{into}: choose that one').format(
+                    number=number, into=into.number if into else original.merged_into_id
                 )
             }
         )
