@@ -173,6 +173,20 @@ async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) 
     assert stored_request(again.number).status == TicketStatus.closed
 
 
+async def test_enter_in_the_duplicate_dialog_marks_it_as_its_button_does(user: User) -> None:
+    """Enter in "Original request no." did nothing (the merge and link dialogs take the number on Enter)."""
+    agent = make_user('agent')
+    original = submit_request('Parcel lost: "where" <script>x</script>')
+    again = submit_request('Parcel lost again: "still" <b>x</b>')
+    await open_request(user, agent.email, again.number)
+    user.find(marker='duplicate').click()
+    user.find(marker='duplicate-number').type(str(again.number)).trigger('keydown.enter')
+    await user.should_see('A request cannot be a duplicate of itself')
+    user.find(marker='duplicate-number').clear().type(str(original.number)).trigger('keydown.enter')
+    await user.should_see('Closed as a duplicate')
+    assert stored_request(again.number).duplicate_of_id == original.id
+
+
 async def test_a_duplicate_of_a_merged_request_is_refused_naming_the_request_it_went_into(user: User) -> None:
     """Marked a duplicate of a request merged away (closed, its conversation going on in another), the customer's
     duplicate pointed at a request nobody answers any more, without a word. It is refused at the field, naming the one
