@@ -707,15 +707,19 @@ def rating_link(*, session: Session, number: int | str, token: str) -> RatingLin
 # --- canned replies ---------------------------------------------------------------------------------------------------
 
 
-def render_canned(*, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int) -> str:
-    """A canned reply's body with this request's values; see fill_placeholders for what happens to the others."""
+def render_canned(
+    *, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int, blanks: bool = False
+) -> str:
+    """A canned reply's body with this request's values; see fill_placeholders for what happens to the others.
+    `blanks`: what the request has no value for becomes empty rather than staying as written, for an automation's
+    email, which nobody reads before it goes (refused for a placeholder left in, the rule would stop mailing)."""
     require(actor, 'tickets.read')
     canned = session.get(CannedReply, canned) if isinstance(canned, int) else canned
     ticket = session.get(Ticket, ticket) if isinstance(ticket, int) else ticket
     if canned is None or ticket is None:
         raise NotFound(_('This canned reply or request no longer exists.'))
     customer = session.get(Customer, ticket.customer_id)
-    return fill_placeholders(
+    filled = fill_placeholders(
         canned.body,
         {
             'customer_name': (customer.name or None) if customer else None,
@@ -727,6 +731,7 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
             'agent_name': actor.name,
         },
     )
+    return fill_placeholders(filled, dict.fromkeys(PLACEHOLDERS, '')) if blanks else filled
 
 
 def tags_in_use(*, session: Session, recent: int = 2000, limit: int = 200) -> list[str]:
