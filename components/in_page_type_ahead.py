@@ -28,6 +28,10 @@ def narrowed_as_searched(select: ui.select, choices: dict[Any, str] | Callable[[
     def shown(text: str) -> None:
         current = select.value
         everything = whole()
+        if current is not None and text == everything.get(current):
+            # not typed: the field filled with the pick's name (Quasar's fill-input says so on load and after each
+            # pick), which left only the pick listed: a request's assignee offered no colleague to hand it to
+            text = ''
         found = suggestions(text)
         if current is not None and current in everything:  # the picked one stays named in the field
             found.setdefault(current, everything[current])

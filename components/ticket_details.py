@@ -182,6 +182,9 @@ def duplicate_line(
                 if await mark(number.value, number):
                     dialog.close()
 
+            # Enter takes the number typed, as the merge and link dialogs' Enter does: it did nothing here
+            number.on('keydown.enter', confirm)
+
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 ui.button(_('Mark as duplicate'), on_click=confirm).mark('confirm-duplicate')

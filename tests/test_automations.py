@@ -380,6 +380,28 @@ def test_email_templates_go_through_the_outboxes_to_the_customer_or_to_staff() -
     assert runs_of(customer_rule.id)[0].matched
 
 
+def test_an_automatic_email_to_a_customer_without_a_name_or_an_order_still_goes() -> None:
+    """An agent's reply still holding a canned reply's placeholder is refused (the agent fills it in); an automation's
+    email has nobody to do that: what the request has no value for is left out and the email goes, as before."""
+    manager = make_user('manager')
+    template = make_template('Got it: "x" <b>', 'Hi {customer_first_name}, order {order_number}: #{request_number}')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        event='request.created',
+        actions=[{'kind': 'send_email', 'value': str(template.id), 'target': 'customer'}],
+        enable_on=sample.id,
+    )
+    request = submit_request(
+        'No name: "nor" <script>x</script>', email='anon.auto@example.com', name='', order_number=None
+    )
+    automation_runner.run_pending()
+
+    replies = [m for m in thread_of(request.id) if m.kind == MessageKind.reply]
+    assert [(m.body, m.delivery) for m in replies] == [(f'Hi , order : #{request.number}', 'queued')]
+    assert [run.matched for run in runs_of(rule.id)][-1]
+
+
 def test_a_customer_who_first_arrives_with_an_order_signs_up_as_one_who_writes_first() -> None:
     """The front office's first order of a new email makes the customer: 'customer signed up' fires for it as for a
     first request (it did not: the orders' path dropped the 'created' flag), and only for a new one."""

@@ -14,7 +14,7 @@ from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import BugStatus, Ticket, TicketStatus, TicketType
 from backoffice.models.base import utcnow
-from backoffice.services import tickets
+from backoffice.services import ticket_links, tickets
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.signin import signed_in
@@ -171,6 +171,44 @@ async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) 
     await user.should_see(marker='duplicate-of')
     await user.should_see(f'#{original.number}')
     assert stored_request(again.number).status == TicketStatus.closed
+
+
+async def test_enter_in_the_duplicate_dialog_marks_it_as_its_button_does(user: User) -> None:
+    """Enter in "Original request no." did nothing (the merge and link dialogs take the number on Enter)."""
+    agent = make_user('agent')
+    original = submit_request('Parcel lost: "where" <script>x</script>')
+    again = submit_request('Parcel lost again: "still" <b>x</b>')
+    await open_request(user, agent.email, again.number)
+    user.find(marker='duplicate').click()
+    user.find(marker='duplicate-number').type(str(again.number)).trigger('keydown.enter')
+    await user.should_see('A request cannot be a duplicate of itself')
+    user.find(marker='duplicate-number').clear().type(str(original.number)).trigger('keydown.enter')
+    await user.should_see('Closed as a duplicate')
+    assert stored_request(again.number).duplicate_of_id == original.id
+
+
+async def test_a_duplicate_of_a_merged_request_is_refused_naming_the_request_it_went_into(user: User) -> None:
+    """Marked a duplicate of a request merged away (closed, its conversation going on in another), the customer's
+    duplicate pointed at a request nobody answers any more, without a word. It is refused at the field, naming the one
+    to choose, as a duplicate of a duplicate is."""
+    agent = make_user('agent')
+    merged = submit_request('Parcel lost: "first" <script>x</script>')
+    kept = submit_request('Parcel lost: "kept" <b>x</b>')
+    again = submit_request('Parcel lost again: 🙃')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=merged.id, version=merged.version, into_number=kept.number
+        )
+    await open_request(user, agent.email, again.number)
+    user.find(marker='duplicate').click()
+    user.find(marker='duplicate-number').type(str(merged.number))
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see(f'#{merged.number} was merged into #{kept.number}: choose that one')
+    assert stored_request(again.number).status != TicketStatus.closed
+    user.find(marker='duplicate-number').clear().type(str(kept.number))
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see('Closed as a duplicate')
+    assert stored_request(again.number).duplicate_of_id == kept.id
 
 
 async def test_marking_a_duplicate_of_another_customers_request_asks_first(user: User) -> None:

@@ -586,6 +586,31 @@ async def test_the_assignee_is_found_by_surname_then_first_name_and_picked(user:
     assert stored_request(ticket.number).assignee_id == sam.id
 
 
+async def test_an_assigned_requests_assignee_list_offers_every_colleague_to_hand_it_to(user: User) -> None:
+    """Opened on a request already assigned, the assignee list showed its assignee only: the field is filled with the
+    pick's name, which the browser reports as typed text (Quasar's fill-input), and the list was narrowed to it. The
+    agent could not hand the request to a colleague without first clearing the field (which saved "unassigned")."""
+    sam = make_user('agent', name='Sam Okafor: "<b>lead</b>"')
+    lea = make_user('agent', name='Lea Schmidt')
+    ticket = submit_request('Hand it over: "<script>x</script>"', email='hand.over@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=sam, ticket_id=ticket.id, version=ticket.version)
+    await signed_in(user, sam.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    picker = user.find(marker='assignee').elements.pop()
+    typed = next(listener.handler for listener in picker._event_listeners.values() if listener.type == 'inputValue')
+    with user.client:  # what the browser sends on load and after a pick: the field filled with the pick's name
+        typed(SimpleNamespace(args='Sam Okafor: "<b>lead</b>"'))
+    assert {'Sam Okafor: "<b>lead</b>"', 'Lea Schmidt'} <= set(picker.options.values())
+    assert picker.value == sam.id
+    with user.client:  # typed by the agent: narrowed as before
+        typed(SimpleNamespace(args='schmidt'))
+    assert set(picker.options.values()) == {'Sam Okafor: "<b>lead</b>"', 'Lea Schmidt'}
+    picker.set_value(lea.id)
+    await user.should_see('Saved')
+    assert stored_request(ticket.number).assignee_id == lea.id
+
+
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')

@@ -576,7 +576,8 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
     assert text == (
         'Hi Cleo, order A-7 (request #1001) ships today. Typo {custmer} and {braces} stay; {{ and } too. — Sam Okafor'
     )
-    assert bare.startswith('Hi , order  (request #1002)')
+    # what the request has no value for stays as written, for the agent to see (and the reply is refused while it does)
+    assert bare.startswith('Hi {customer_name}, order {order_number} (request #1002)')
     with session_scope() as session:
         assert session.get(CannedReply, canned.id).title == 'Where is my order'
 
@@ -595,7 +596,40 @@ def test_a_canned_reply_greets_the_customer_by_their_first_name() -> None:
         assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=named) == (
             'Hi Hugo, — Hugo van Evans'
         )
-        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=anonymous) == 'Hi , — '
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=anonymous) == (
+            'Hi {customer_first_name}, — {customer_name}'
+        )
+
+
+def test_a_canned_reply_without_an_order_keeps_its_placeholder_and_the_reply_is_refused_until_it_is_replaced() -> None:
+    """The return label reply on a request without an order said 'a return label for order . Once the parcel…' and
+    went to the customer like that: the empty placeholder is left for the agent to see, and the reply is refused, at
+    its text, naming it, until the agent writes the order number in."""
+    agent, manager = make_user('agent', name='Sam Okafor'), make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Return label: "prepaid" <script>', 'body': 'Label for order {order_number}. {agent_name}'},
+        )
+    request = submit(name='Cleo "O\'Hara" <b>x</b>', subject='No order: "yet" <script>x</script>')
+    with session_scope() as session:
+        text = tickets.render_canned(session=session, actor=agent, canned=canned, ticket=request)
+    assert text == 'Label for order {order_number}. Sam Okafor'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.reply(session=session, actor=agent, ticket_id=request.id, version=request.version, body=text)
+    assert refused.value.errors == {'body': 'Replace {order_number} before sending: this request has no value for it'}
+    with session_scope() as session:
+        sent = tickets.reply(
+            session=session,
+            actor=agent,
+            ticket_id=request.id,
+            version=request.version,
+            body=text.replace('{order_number}', 'A-7: "x" <b>'),
+        )
+    assert sent.body == 'Label for order A-7: "x" <b>. Sam Okafor'
+    assert [m.kind for m in messages(request.id)].count(MessageKind.reply) == 1  # the refused one wrote nothing
 
 
 def test_a_canned_reply_says_request_number_and_the_older_ticket_number_still_works() -> None:

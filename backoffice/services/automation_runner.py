@@ -389,7 +389,7 @@ def _send_email(session, actor, rule, action, record, trigger, index) -> None:
         raise ServiceError(_('The email template no longer exists'))
     if action.get('target') == 'customer':
         ticket = _ticket(session, record)
-        body = tickets.render_canned(session=session, actor=actor, canned=template, ticket=ticket)
+        body = tickets.render_canned(session=session, actor=actor, canned=template, ticket=ticket, blanks=True)
         tickets.reply(
             session=session,
             actor=actor,

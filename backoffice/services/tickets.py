@@ -18,7 +18,7 @@ from backoffice import changes, i18n, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import (
     OPEN_STATUSES,
     BugStatus,
@@ -279,6 +279,7 @@ def reply(
     waiting or solved one keeps its status. An unassigned request becomes the replier's."""
     require(actor, 'tickets.write')
     text, checked = _written(body, files, mailed=True)
+    _refuse_unfilled_placeholders(text)
     ticket = _locked(session, ticket_id, version)
     if not takes_replies(ticket):
         raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
@@ -429,12 +430,17 @@ def duplicate_warning(*, session: Session, actor: User, ticket_id: int, of_numbe
         original = _original(session, of_number)
     except ValidationFailed:
         return None
-    if ticket is None or original.customer_id == ticket.customer_id or original.duplicate_of_id is not None:
-        return None
+    if ticket is None or original.customer_id == ticket.customer_id or _points_on(original):
+        return None  # a duplicate or merged original is refused by mark_duplicate first, naming the one to choose
     customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, original.customer_id)
     return _(DIFFERENT_CUSTOMERS).format(
         number=ticket.number, customer=_who(customer), original=original.number, other=_who(other)
     )
+
+
+def _points_on(original: Ticket) -> bool:
+    """Whether a request names another to go to instead (a duplicate's original, a merged request's target)."""
+    return original.duplicate_of_id is not None or original.merged_into_id is not None
 
 
 def mark_duplicate(
@@ -460,6 +466,17 @@ def mark_duplicate(
             {
                 'of_number': _('#{number} is itself a duplicate of #{first}: choose that one').format(
                     number=number, first=first.number
+                )
+            }
+        )
+    if original.merged_into_id is not None:
+        # its conversation goes on in the request it was merged into: pointed at, the customer's duplicate led to a
+        # closed request nobody answers any more
+        into = session.get(Ticket, original.merged_into_id)
+        raise ValidationFailed(
+            {
+                'of_number': _('#{number} was merged into #{into}: choose that one').format(
+                    number=number, into=into.number if into else original.merged_into_id
                 )
             }
         )
@@ -690,26 +707,31 @@ def rating_link(*, session: Session, number: int | str, token: str) -> RatingLin
 # --- canned replies ---------------------------------------------------------------------------------------------------
 
 
-def render_canned(*, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int) -> str:
-    """A canned reply's body with this request's values; see fill_placeholders for what happens to the others."""
+def render_canned(
+    *, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int, blanks: bool = False
+) -> str:
+    """A canned reply's body with this request's values; see fill_placeholders for what happens to the others.
+    `blanks`: what the request has no value for becomes empty rather than staying as written, for an automation's
+    email, which nobody reads before it goes (refused for a placeholder left in, the rule would stop mailing)."""
     require(actor, 'tickets.read')
     canned = session.get(CannedReply, canned) if isinstance(canned, int) else canned
     ticket = session.get(Ticket, ticket) if isinstance(ticket, int) else ticket
     if canned is None or ticket is None:
         raise NotFound(_('This canned reply or request no longer exists.'))
     customer = session.get(Customer, ticket.customer_id)
-    return fill_placeholders(
+    filled = fill_placeholders(
         canned.body,
         {
-            'customer_name': customer.name if customer else '',
+            'customer_name': (customer.name or None) if customer else None,
             # "Hi Hugo," rather than "Hi Hugo Evans,": the first word of the name the customer gave
-            'customer_first_name': ((customer.name or '').split() or [''])[0] if customer else '',
-            'order_number': ticket.order_number,
+            'customer_first_name': ((customer.name or '').split() or [None])[0] if customer else None,
+            'order_number': ticket.order_number or None,
             'request_number': ticket.number,
             'ticket_number': ticket.number,
             'agent_name': actor.name,
         },
     )
+    return fill_placeholders(filled, dict.fromkeys(PLACEHOLDERS, '')) if blanks else filled
 
 
 def tags_in_use(*, session: Session, recent: int = 2000, limit: int = 200) -> list[str]:
@@ -742,16 +764,34 @@ _PLACEHOLDER = re.compile(r'\{(\w+)\}')
 
 
 def fill_placeholders(template: str, values: dict[str, Any]) -> str:
-    """Known placeholders take their value (empty when the request has none, e.g. no order number); unknown ones, a
-    typo like {custmer_name}, stay as written so the agent sees them before sending. Stray braces are left alone."""
+    """Known placeholders take their value; one the request has no value for (no order number, a customer known by
+    their email only) and unknown ones, a typo like {custmer_name}, stay as written so the agent sees them before
+    sending: emptied, 'a return label for order .' reached the customer without a word. Stray braces are left
+    alone."""
 
     def value_of(match: re.Match) -> str:
         name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        return '' if values[name] is None else str(values[name])
+        return match.group(0) if values.get(name) is None else str(values[name])
 
     return _PLACEHOLDER.sub(value_of, template)
+
+
+def _refuse_unfilled_placeholders(text: str) -> None:
+    """A reply still holding a canned reply's placeholder ({order_number} on a request without an order) is refused
+    at its text, naming it: the customer would read the braces."""
+    left = [
+        name for name in dict.fromkeys(_PLACEHOLDER.findall(text)) if name in PLACEHOLDERS or name == 'ticket_number'
+    ]
+    if left:
+        raise ValidationFailed(
+            {
+                'body': ngettext(
+                    'Replace {placeholders} before sending: this request has no value for it',
+                    'Replace {placeholders} before sending: this request has no value for them',
+                    len(left),
+                ).format(placeholders=', '.join(f'{{{name}}}' for name in left))
+            }
+        )
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -305,3 +305,34 @@ def point_at(driver: WebDriver, menu: str, index: int) -> None:
 
 
 CALLER = '//div[contains(@class, "q-dialog")]//label[.//div[normalize-space(.)="Customer"]]//input'
+
+
+def test_the_assignee_list_of_an_assigned_request_offers_every_colleague(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """Opened on a request already assigned, the assignee list showed the assignee alone: the browser reports the
+    field filled with the pick's name as typed text (Quasar's fill-input) and the page narrowed the list to it, so the
+    request could not be handed to a colleague without clearing the field first (which saved it unassigned)."""
+    db.configure(server.database_url)
+    agent = make_user('agent', email='hand.agent@example.com', name='Hana Hand: "<b>lead</b>"')
+    make_user('agent', email='hand.colleague@example.com', name='Colin Colleague')
+    ticket = submit_request('Hand over: "this" <script>window.__x=6</script>', email='hand.customer@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version)
+    signed_in(driver, server.url, f'/requests/{ticket.number}', agent.email, PASSWORD)
+    visible_text(driver, 'It has been two weeks.')
+    assignee = field(driver, 'Assignee')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', assignee)
+    assignee.click()
+    listed = WebDriverWait(driver, TIMEOUT).until(
+        lambda d: (
+            names
+            if {'Colin Colleague', 'Hana Hand: "<b>lead</b>"'}
+            <= (names := {e.text for e in d.find_elements(By.CSS_SELECTOR, '.q-menu .q-item') if e.is_displayed()})
+            else None
+        ),
+        'the assignee list offers no colleague on an assigned request',
+    )
+    assert 'Colin Colleague' in listed
+    driver.save_screenshot(str(ARTIFACTS / 'assignee-list-assigned-1440.png'))
+    assert driver.execute_script('return window.__x') is None
