@@ -586,6 +586,27 @@ def test_an_action_that_meets_the_write_lock_is_a_warning_and_the_rule_goes_on_f
         assert session.exec(select(AutomationTrigger)).all() == []
 
 
+def test_an_action_that_breaks_otherwise_is_still_an_error_logged_failed_in_its_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager, event='request.created', actions=[{'kind': 'add_tag', 'value': 'x'}], enable_on=sample.id
+    )
+
+    def broken(*args) -> None:
+        raise RuntimeError('broken "for real" <script>: not the lock')
+
+    monkeypatch.setitem(automation_runner._ACTIONS, 'add_tag', broken)
+    submit_request('Broken', email='broken@example.com')
+    assert automation_runner.run_pending() == 1
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None
+    [run] = runs_of(rule.id)
+    assert [a['done'] for a in run.actions] == [False] and run.error.startswith('RuntimeError: broken')
+
+
 def test_a_job_runs_when_a_busy_database_keeps_its_history_row_out(monkeypatch, caplog) -> None:
     def busy():
         raise OperationalError('INSERT INTO job_runs', {}, sqlite3.OperationalError('database is locked'))

@@ -221,6 +221,24 @@ def test_a_push_whose_own_writes_meet_the_lock_is_not_said_failed_nor_told(
     assert segment_pushes.push_due(now=MONDAY) == {'sent': 1, 'failed': 0}
 
 
+def test_a_push_that_breaks_otherwise_is_still_an_error_said_on_the_segment(
+    sent: Receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = make_user('manager')
+    set_webhook()
+    segment = saved_segment(manager)
+    schedule(manager, segment.id, 'daily', today=MONDAY.date())
+
+    def broken(**kwargs):
+        raise RuntimeError('broken "for real" <script>: not the lock')
+
+    monkeypatch.setattr(segments, 'deliver', broken)
+    with pytest.raises(segment_pushes.PushesFailed):
+        segment_pushes.push_due(now=MONDAY)
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None and stored(segment.id).push_error and len(notifications_of(manager)) == 1
+
+
 def test_a_push_runs_as_its_scheduler_and_stops_when_they_may_no_longer_export(sent: Receiver) -> None:
     manager = make_user('manager')
     set_webhook()

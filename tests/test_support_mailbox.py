@@ -176,6 +176,23 @@ def test_a_mail_met_by_the_write_lock_is_a_warning_and_read_at_the_next_run(
         assert session.get(Mailbox, mailbox_id).last_error is None
 
 
+def test_a_mail_that_breaks_otherwise_is_still_an_error_said_on_the_mailbox(
+    dovecot: Dovecot, box, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    account, mailbox_id = box
+    dovecot.append(account, a_mail(Message_ID='<broken@example.com>'))
+
+    def broken(**mail) -> mail_intake.Taken:
+        raise RuntimeError('broken "for real" <script>: not the lock')
+
+    monkeypatch.setattr(mail_intake, 'process', broken)
+    assert mail_intake.poll_all() == {'failed': 1}
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert 'reading stopped' in error.getMessage() and error.exc_info is not None
+    with read_session() as session:
+        assert 'RuntimeError' in (session.get(Mailbox, mailbox_id).last_error or '')
+
+
 def test_a_mailbox_read_for_the_first_time_leaves_the_mail_already_read_there(dovecot: Dovecot, box) -> None:
     account, mailbox_id = box
     dovecot.append(account, a_mail(subject='Dealt with last year'), seen=True)

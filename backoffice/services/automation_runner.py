@@ -64,6 +64,7 @@ class Progress:
     """How far a trigger's rules got before other writers' lock stopped them, for its next run to go on from there
     (rather than doing the actions done already a second time)."""
 
+    of: tuple[Any, ...] = ()  # the trigger's identity (an id SQLite may give again once the trigger is removed)
     logged: set[int] = field(default_factory=set)  # rules whose run is logged
     rule_id: int | None = None  # the rule whose actions were under way
     done: list[dict[str, Any]] = field(default_factory=list)  # and those of them done
@@ -71,9 +72,11 @@ class Progress:
 
 
 _chain: ContextVar[Chain | None] = ContextVar('automation_chain', default=None)
-# triggers this process claimed and left (the database busy), with their progress: its next run takes them again at
-# once, even when it could not write their claim away (another process's, once the claim has expired)
+# triggers this process claimed and left (the database busy), with their progress for the run that takes them again;
+# and those whose claim it could not write away either, which its next run takes at once (another process's run takes
+# them once the claim has expired, from their start)
 _stopped: dict[int, Progress] = {}
+_held: set[int] = set()
 _stopped_lock = threading.Lock()
 _wake = threading.Event()
 _worker: threading.Thread | None = None
@@ -228,7 +231,7 @@ def _claim() -> tuple[AutomationTrigger, Progress] | None:
         waiting = or_(
             col(AutomationTrigger.claimed_at).is_(None),
             col(AutomationTrigger.claimed_at) < now - CLAIM_EXPIRES,
-            col(AutomationTrigger.id).in_(list(_stopped)),
+            col(AutomationTrigger.id).in_(list(_held)),
         )
         statement = select(AutomationTrigger).where(waiting).order_by(col(AutomationTrigger.id)).limit(1)
         if session.get_bind().dialect.name != 'sqlite':
@@ -240,16 +243,21 @@ def _claim() -> tuple[AutomationTrigger, Progress] | None:
         trigger.claimed_at = now
         session.add(trigger)
         with _stopped_lock:  # before the commit: another thread of this process claims it only after, and not again
-            progress = _stopped.pop(trigger.id or 0, None)
+            progress, held = _stopped.pop(trigger.id or 0, None), trigger.id in _held
+            _held.discard(trigger.id or 0)
         try:
             session.commit()
         except BaseException:
-            if progress is not None:
-                _stopped[trigger.id or 0] = progress
+            with _stopped_lock:
+                if progress is not None:
+                    _stopped[trigger.id or 0] = progress
+                if held:
+                    _held.add(trigger.id or 0)
             raise
         session.refresh(trigger)
         session.expunge(trigger)
-        return trigger, progress or Progress()
+        of = _identity(trigger)
+        return trigger, progress if progress is not None and progress.of == of else Progress(of)
 
 
 def _process(trigger: AutomationTrigger, progress: Progress) -> int:
@@ -267,7 +275,8 @@ def _process(trigger: AutomationTrigger, progress: Progress) -> int:
 def _leave(trigger_id: int, progress: Progress) -> None:
     with _stopped_lock:
         _stopped[trigger_id] = progress
-    try:  # its claim let go too, for another process's run (still busy: this process's next run takes it anyway)
+        _held.add(trigger_id)
+    try:  # its claim let go, for any process's next run
         with session_scope() as session:
             session.exec(
                 update(AutomationTrigger).where(col(AutomationTrigger.id) == trigger_id).values(claimed_at=None)
@@ -276,6 +285,13 @@ def _leave(trigger_id: int, progress: Progress) -> None:
     except Exception as error:
         if not write_failures.lock_contention(error):
             raise
+        return  # still busy: this process's next run takes it anyway
+    with _stopped_lock:
+        _held.discard(trigger_id)
+
+
+def _identity(trigger: AutomationTrigger) -> tuple[Any, ...]:
+    return (trigger.id, trigger.event, trigger.record_type, trigger.record_id, trigger.created_at)
 
 
 def _run_rules(trigger: AutomationTrigger, progress: Progress) -> int:
