@@ -586,6 +586,28 @@ def test_an_action_that_meets_the_write_lock_is_a_warning_and_the_rule_goes_on_f
         assert session.exec(select(AutomationTrigger)).all() == []
 
 
+def test_the_worker_meeting_the_write_lock_as_it_claims_warns_and_runs_the_trigger_at_its_next_turn(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager, event='request.created', actions=[{'kind': 'add_tag', 'value': 'seen'}], enable_on=sample.id
+    )
+    request = submit_request('Claimed later', email='later@example.com')
+    with busy_timeout_shortened(monkeypatch), sqlite_write_lock() as holder:
+        holder.execute('BEGIN IMMEDIATE')
+        automation_runner.run_in_background()
+        holder.rollback()
+        [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warning.levelname == 'WARNING' and 'tried again at the next run' in warning.getMessage()
+        assert runs_of(rule.id) == []
+
+        automation_runner.run_in_background()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'
+    assert stored_request(request.number).tags == ['seen'] and len(runs_of(rule.id)) == 1
+
+
 def test_an_action_that_breaks_otherwise_is_still_an_error_logged_failed_in_its_run(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

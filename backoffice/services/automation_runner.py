@@ -215,14 +215,19 @@ def _start_worker() -> None:
         while True:
             _wake.wait()  # a commit of this process woke it; the `automations` job sweeps up the rest
             _wake.clear()
-            try:
-                run_pending()
-            except Exception as error:
-                if not write_failures.busy_item(log, error, 'automations (claiming the next trigger)'):
-                    log.exception('automations could not run')
+            run_in_background()
 
     _worker = threading.Thread(target=work, name='automations', daemon=True)
     _worker.start()
+
+
+def run_in_background() -> None:
+    """The worker's turn: run what waits; a failure is logged, never raised (the worker goes on)."""
+    try:
+        run_pending()
+    except Exception as error:
+        if not write_failures.busy_item(log, error, 'automations (claiming the next trigger)'):
+            log.exception('automations could not run')
 
 
 def _claim() -> tuple[AutomationTrigger, Progress] | None:

@@ -210,11 +210,16 @@ def _start_worker() -> None:
         while True:
             _wake.wait()
             _wake.clear()
-            try:
-                alert_delivery.send_due()
-            except Exception as error:  # what is left (claims included, once expired) goes with the next sweep
-                if not write_failures.busy_item(log, error, 'chat messages could not be sent'):
-                    log.exception('chat messages could not be sent')
+            send_in_background()
 
     _worker = threading.Thread(target=work, name='channel-events', daemon=True)
     _worker.start()
+
+
+def send_in_background() -> None:
+    """The worker's turn: send what is queued; a failure is logged, never raised (the worker goes on)."""
+    try:
+        alert_delivery.send_due()
+    except Exception as error:  # what is left (claims included, once expired) goes with the next sweep
+        if not write_failures.busy_item(log, error, 'chat messages could not be sent'):
+            log.exception('chat messages could not be sent')
