@@ -5,6 +5,7 @@ was), and a full disk is remembered so that /healthz and /system report it."""
 from __future__ import annotations
 
 import errno
+import logging
 import sqlite3
 import threading
 from datetime import datetime, timedelta
@@ -90,3 +91,14 @@ def lock_contention(error: BaseException | None) -> bool:
             return True
         error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     return False
+
+
+def busy_item(log: logging.Logger, error: BaseException, item: str, *args: object) -> bool:
+    """Scheduled work that handles its items one by one, each failure caught so the others go on: whether `error`, met
+    on the item (`item % args` names it), is lock contention. If so, a WARNING without a traceback says the item is
+    tried again at the next run, and the caller leaves the item as it was (not failed, no attempt counted, nobody told):
+    other writers' load, nothing broken. Otherwise nothing is logged: the caller logs its ERROR as before."""
+    if not lock_contention(error):
+        return False
+    log.warning(item + ': the database was busy with other writes; tried again at the next run', *args)
+    return True

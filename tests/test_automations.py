@@ -50,6 +50,7 @@ from .support.factories import make_product, make_role, make_user, pay, place, s
 from .support.goals import make_rule, put_daily
 from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
 
 HOSTILE = 'Refund "now": <script>alert(1)</script>'
 
@@ -535,6 +536,97 @@ def test_a_kpi_alert_that_fires_sets_off_the_rules_of_that_event() -> None:
     with read_session() as session:
         texts = [d.text for d in session.exec(select(AlertDelivery).where(AlertDelivery.channel == 'teams'))]
     assert texts == ['Alert: Sales low at 40.0']
+
+
+def test_an_action_that_meets_the_write_lock_is_a_warning_and_the_rule_goes_on_from_it_at_the_next_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another writer (a CLI, a second app) held SQLite's write lock past the busy timeout as an action ran: it used to
+    be an ERROR with its traceback and the action logged failed for good ("database is locked", seen on /automations).
+    Now a WARNING says the request is tried again at the next run, which does the actions not done yet, once."""
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        name=HOSTILE,
+        event='request.created',
+        actions=[{'kind': 'set_priority', 'value': 'urgent'}, {'kind': 'add_tag', 'value': 'tag: "<b>"'}],
+        enable_on=sample.id,
+    )
+    request = submit_request('Locked out', email='locked@example.com')
+    tagging, prioritising = automation_runner._ACTIONS['add_tag'], automation_runner._ACTIONS['set_priority']
+    tagged: list[int] = []
+    prioritised: list[int] = []
+    monkeypatch.setitem(
+        automation_runner._ACTIONS, 'set_priority', lambda *args: prioritised.append(1) or prioritising(*args)
+    )
+    with busy_timeout_shortened(monkeypatch), sqlite_write_lock() as holder:
+
+        def add_tag_behind_another_writer(*args) -> None:
+            tagged.append(1)
+            if len(tagged) == 1:
+                holder.execute('BEGIN IMMEDIATE')  # as the action's transaction is about to begin
+            tagging(*args)
+
+        monkeypatch.setitem(automation_runner._ACTIONS, 'add_tag', add_tag_behind_another_writer)
+        assert automation_runner.run_pending() == 0
+        assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == ['WARNING']
+        assert 'tried again at the next run' in caplog.records[-1].getMessage()
+        assert runs_of(rule.id) == [] and stored_request(request.number).tags == []
+        holder.rollback()  # the other writer is done
+
+        assert automation_runner.run_pending() == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'
+    done = stored_request(request.number)
+    assert (done.priority, done.tags) == (TicketPriority.urgent, ['tag: "<b>"'])
+    [run] = runs_of(rule.id)
+    assert [(a['kind'], a['done']) for a in run.actions] == [('set_priority', True), ('add_tag', True)]
+    assert run.error is None and (len(prioritised), len(tagged)) == (1, 2), 'what was done is not done again'
+    with read_session() as session:
+        assert session.exec(select(AutomationTrigger)).all() == []
+
+
+def test_the_worker_meeting_the_write_lock_as_it_claims_warns_and_runs_the_trigger_at_its_next_turn(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager, event='request.created', actions=[{'kind': 'add_tag', 'value': 'seen'}], enable_on=sample.id
+    )
+    request = submit_request('Claimed later', email='later@example.com')
+    with busy_timeout_shortened(monkeypatch), sqlite_write_lock() as holder:
+        holder.execute('BEGIN IMMEDIATE')
+        automation_runner.run_in_background()
+        holder.rollback()
+        [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warning.levelname == 'WARNING' and 'tried again at the next run' in warning.getMessage()
+        assert runs_of(rule.id) == []
+
+        automation_runner.run_in_background()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'
+    assert stored_request(request.number).tags == ['seen'] and len(runs_of(rule.id)) == 1
+
+
+def test_an_action_that_breaks_otherwise_is_still_an_error_logged_failed_in_its_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager, event='request.created', actions=[{'kind': 'add_tag', 'value': 'x'}], enable_on=sample.id
+    )
+
+    def broken(*args) -> None:
+        raise RuntimeError('broken "for real" <script>: not the lock')
+
+    monkeypatch.setitem(automation_runner._ACTIONS, 'add_tag', broken)
+    submit_request('Broken', email='broken@example.com')
+    assert automation_runner.run_pending() == 1
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None
+    [run] = runs_of(rule.id)
+    assert [a['done'] for a in run.actions] == [False] and run.error.startswith('RuntimeError: broken')
 
 
 def test_a_job_runs_when_a_busy_database_keeps_its_history_row_out(monkeypatch, caplog) -> None:

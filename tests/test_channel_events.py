@@ -19,6 +19,7 @@ from backoffice.services import alert_delivery, app_settings, channel_events, jo
 
 from .support.factories import make_product, make_user, pay, place, submit_request
 from .support.webhook_receiver import webhook_receiver
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
 
 HOSTILE = '<!channel> @everyone "Refund": <script>alert(1)</script> déjà'
 
@@ -184,3 +185,27 @@ def test_only_admins_choose_the_events_and_a_bad_choice_is_refused() -> None:
     configure(admin, discord_events=['low_stock', 'urgent_request'])
     with read_session() as session:
         assert app_settings.value(session=session, key='discord_events') == ['urgent_request', 'low_stock']
+
+
+def test_the_sender_meeting_the_write_lock_warns_and_sends_at_its_next_turn(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The background sender logged "database is locked" (another writer holding SQLite's lock past the busy timeout)
+    as an ERROR with its traceback; now a WARNING, and the message waits, not tried, for the next sending."""
+    admin = make_user('admin')
+    with webhook_receiver() as slack:
+        configure(admin, slack_webhook_url=slack.url, slack_events=['urgent_request'])
+        urgent()
+        with busy_timeout_shortened(monkeypatch), sqlite_write_lock() as holder:
+            holder.execute('BEGIN IMMEDIATE')
+            channel_events.send_in_background()
+            holder.rollback()
+            [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert warning.levelname == 'WARNING' and 'tried again at the next run' in warning.getMessage()
+            with read_session() as session:
+                [waiting] = session.exec(select(AlertDelivery)).all()
+            assert (waiting.status, waiting.attempts, slack.received) == ('pending', 0, [])
+
+            channel_events.send_in_background()
+        assert len(slack.received) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'

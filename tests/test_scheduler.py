@@ -6,18 +6,15 @@ import fcntl
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
-from backoffice import db
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.kpi import read
@@ -29,6 +26,7 @@ from backoffice.services import job_runs
 from .support.dead_leader import leader_killed_while_running
 from .support.factories import make_customer, make_user
 from .support.waiting import eventually
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
 
 
 async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> None:
@@ -234,8 +232,6 @@ def outcomes(job: str) -> list[tuple[int, str]]:
 
 # SQLite's write lock held by another connection while a job runs (a CI run under load: "database is locked")
 
-SQLITE_ONLY = 'SQLite only: PostgreSQL has no database-wide write lock for a job to wait on'
-
 
 async def test_a_job_that_meets_the_write_lock_tries_again_and_does_its_work_once_the_lock_is_let_go(
     short_busy_timeout: None, caplog: pytest.LogCaptureFixture
@@ -319,27 +315,9 @@ async def test_a_kpi_job_whose_refresh_meets_the_write_lock_logs_no_error_and_re
 @pytest.fixture
 def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """SQLite's busy timeout at 0.2 s instead of 5 (connections made from now on), and short pauses between tries."""
-    if not get_settings().is_sqlite:
-        pytest.skip(SQLITE_ONLY)
-    monkeypatch.setattr(db, 'BUSY_TIMEOUT_MS', 200)
-    monkeypatch.setattr(scheduler, 'BUSY_PAUSES', (0.01, 0.01, 0.01))
-    db.get_engine().dispose()
-    yield
-    db.get_engine().dispose()  # the next test's connections wait the real 5 s again
-
-
-@contextmanager
-def sqlite_write_lock() -> Iterator[sqlite3.Connection]:
-    """Another connection to the database file (as another process's writer), to hold SQLite's write lock."""
-    holder = sqlite3.connect(
-        make_url(get_settings().database_url).database, isolation_level=None, check_same_thread=False
-    )
-    try:
-        yield holder
-    finally:
-        if holder.in_transaction:
-            holder.rollback()
-        holder.close()
+    with busy_timeout_shortened(monkeypatch):
+        monkeypatch.setattr(scheduler, 'BUSY_PAUSES', (0.01, 0.01, 0.01))
+        yield
 
 
 def held_through(holder: sqlite3.Connection, work: Callable[[Any], Any], *, tries: int) -> tuple[Callable, list[int]]:

@@ -4,6 +4,7 @@ their thread, attachments are kept, auto-replies and bounces never open a reques
 from __future__ import annotations
 
 import email.policy
+import logging
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -43,6 +44,7 @@ from backoffice.services import (
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
 from .support.smtp import FakeSmtp
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
 
 HOSTILE = 'Zoé "Z": <script>alert(1)</script>; ok?'
 
@@ -139,6 +141,56 @@ def test_a_new_mail_opens_a_request_for_its_sender_and_is_marked_read(dovecot: D
         assert session.get(Mailbox, mailbox_id).last_uid == 1
     assert b'\\Seen' in dovecot.flags(account)[0]
     assert mail_intake.poll_all() == {}  # nothing new: nothing done
+
+
+def test_a_mail_met_by_the_write_lock_is_a_warning_and_read_at_the_next_run(
+    dovecot: Dovecot, box, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another writer held SQLite's write lock past the busy timeout as a mail was stored: it used to be an ERROR with
+    its traceback and "reading stopped" said on the mailbox (then that note met the lock too, and the run failed). Now
+    a WARNING says it is tried again at the next run; the mail stays unread there and opens its request then."""
+    account, mailbox_id = box
+    dovecot.append(account, a_mail(subject=HOSTILE, Message_ID='<locked@example.com>'))
+    processing, tries = mail_intake.process, []
+    with busy_timeout_shortened(monkeypatch), sqlite_write_lock() as holder:
+
+        def process_behind_another_writer(**mail) -> mail_intake.Taken:
+            tries.append(1)
+            if len(tries) == 1:
+                holder.execute('BEGIN IMMEDIATE')
+            return processing(**mail)
+
+        monkeypatch.setattr(mail_intake, 'process', process_behind_another_writer)
+        assert mail_intake.poll_all() == {}
+        [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warning.levelname == 'WARNING' and 'tried again at the next run' in warning.getMessage()
+        assert warning.exc_info is None, 'no traceback'
+        assert requests() == [] and b'\\Seen' not in dovecot.flags(account)[0]
+        holder.rollback()
+
+        assert mail_intake.poll_all() == {'opened': 1}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], 'nothing logged as an error'
+    [ticket] = requests()
+    assert ticket.subject == HOSTILE and b'\\Seen' in dovecot.flags(account)[0]
+    with read_session() as session:
+        assert session.get(Mailbox, mailbox_id).last_error is None
+
+
+def test_a_mail_that_breaks_otherwise_is_still_an_error_said_on_the_mailbox(
+    dovecot: Dovecot, box, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    account, mailbox_id = box
+    dovecot.append(account, a_mail(Message_ID='<broken@example.com>'))
+
+    def broken(**mail) -> mail_intake.Taken:
+        raise RuntimeError('broken "for real" <script>: not the lock')
+
+    monkeypatch.setattr(mail_intake, 'process', broken)
+    assert mail_intake.poll_all() == {'failed': 1}
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert 'reading stopped' in error.getMessage() and error.exc_info is not None
+    with read_session() as session:
+        assert 'RuntimeError' in (session.get(Mailbox, mailbox_id).last_error or '')
 
 
 def test_a_mailbox_read_for_the_first_time_leaves_the_mail_already_read_there(dovecot: Dovecot, box) -> None:

@@ -12,14 +12,14 @@ import logging
 import threading
 import weakref
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
-from backoffice import events
+from backoffice import events, write_failures
 from backoffice.db import one_at_a_time, read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.events import Topic
@@ -59,7 +59,25 @@ class Chain:
     seen: tuple[str, ...]
 
 
+@dataclass
+class Progress:
+    """How far a trigger's rules got before other writers' lock stopped them, for its next run to go on from there
+    (rather than doing the actions done already a second time)."""
+
+    of: tuple[Any, ...] = ()  # the trigger's identity (an id SQLite may give again once the trigger is removed)
+    logged: set[int] = field(default_factory=set)  # rules whose run is logged
+    rule_id: int | None = None  # the rule whose actions were under way
+    done: list[dict[str, Any]] = field(default_factory=list)  # and those of them done
+    finished: bool = False  # every rule ran: only the trigger's removal is left
+
+
 _chain: ContextVar[Chain | None] = ContextVar('automation_chain', default=None)
+# triggers this process claimed and left (the database busy), with their progress for the run that takes them again;
+# and those whose claim it could not write away either, which its next run takes at once (another process's run takes
+# them once the claim has expired, from their start)
+_stopped: dict[int, Progress] = {}
+_held: set[int] = set()
+_stopped_lock = threading.Lock()
 _wake = threading.Event()
 _worker: threading.Thread | None = None
 
@@ -80,10 +98,17 @@ def run_pending(*, limit: int = 200) -> int:
     messages the actions queued are sent at the end, through the alerts' channel mechanism."""
     done, chats = 0, 0
     while done < limit:
-        trigger = _claim()
-        if trigger is None:
+        claimed = _claim()
+        if claimed is None:
             break
-        chats += _process(trigger)
+        trigger, progress = claimed
+        try:
+            chats += _process(trigger, progress)
+        except Exception as error:
+            label = (trigger.event, trigger.record_type, trigger.record_id)
+            if not write_failures.busy_item(log, error, 'automations of %s on %s %s', *label):
+                raise
+            break  # the next triggers would meet the same lock
         done += 1
     if chats:
         from backoffice.services import alert_delivery
@@ -190,29 +215,30 @@ def _start_worker() -> None:
         while True:
             _wake.wait()  # a commit of this process woke it; the `automations` job sweeps up the rest
             _wake.clear()
-            try:
-                run_pending()
-            except Exception:
-                log.exception('automations could not run')
+            run_in_background()
 
     _worker = threading.Thread(target=work, name='automations', daemon=True)
     _worker.start()
 
 
-def _claim() -> AutomationTrigger | None:
+def run_in_background() -> None:
+    """The worker's turn: run what waits; a failure is logged, never raised (the worker goes on)."""
+    try:
+        run_pending()
+    except Exception as error:
+        if not write_failures.busy_item(log, error, 'automations (claiming the next trigger)'):
+            log.exception('automations could not run')
+
+
+def _claim() -> tuple[AutomationTrigger, Progress] | None:
     now = utcnow()
     with session_scope() as session:
-        statement = (
-            select(AutomationTrigger)
-            .where(
-                or_(
-                    col(AutomationTrigger.claimed_at).is_(None),
-                    col(AutomationTrigger.claimed_at) < now - CLAIM_EXPIRES,
-                )
-            )
-            .order_by(col(AutomationTrigger.id))
-            .limit(1)
+        waiting = or_(
+            col(AutomationTrigger.claimed_at).is_(None),
+            col(AutomationTrigger.claimed_at) < now - CLAIM_EXPIRES,
+            col(AutomationTrigger.id).in_(list(_held)),
         )
+        statement = select(AutomationTrigger).where(waiting).order_by(col(AutomationTrigger.id)).limit(1)
         if session.get_bind().dialect.name != 'sqlite':
             statement = statement.with_for_update(skip_locked=True)
         trigger = session.exec(statement).first()
@@ -221,15 +247,59 @@ def _claim() -> AutomationTrigger | None:
             return None
         trigger.claimed_at = now
         session.add(trigger)
-        session.commit()
+        with _stopped_lock:  # before the commit: another thread of this process claims it only after, and not again
+            progress, held = _stopped.pop(trigger.id or 0, None), trigger.id in _held
+            _held.discard(trigger.id or 0)
+        try:
+            session.commit()
+        except BaseException:
+            with _stopped_lock:
+                if progress is not None:
+                    _stopped[trigger.id or 0] = progress
+                if held:
+                    _held.add(trigger.id or 0)
+            raise
         session.refresh(trigger)
         session.expunge(trigger)
-        return trigger
+        of = _identity(trigger)
+        return trigger, progress if progress is not None and progress.of == of else Progress(of)
 
 
-def _process(trigger: AutomationTrigger) -> int:
+def _process(trigger: AutomationTrigger, progress: Progress) -> int:
     """Run every enabled rule of the trigger's event on its record, in order; returns how many chat messages the
-    actions queued."""
+    actions queued. Other writers holding the database (lock contention) stop it where it is: the trigger is left, with
+    `progress`, for the next run to go on from there."""
+    try:
+        return _run_rules(trigger, progress)
+    except Exception as error:
+        if write_failures.lock_contention(error):
+            _leave(trigger.id or 0, progress)
+        raise
+
+
+def _leave(trigger_id: int, progress: Progress) -> None:
+    with _stopped_lock:
+        _stopped[trigger_id] = progress
+        _held.add(trigger_id)
+    try:  # its claim let go, for any process's next run
+        with session_scope() as session:
+            session.exec(
+                update(AutomationTrigger).where(col(AutomationTrigger.id) == trigger_id).values(claimed_at=None)
+            )
+            session.commit()
+    except Exception as error:
+        if not write_failures.lock_contention(error):
+            raise
+        return  # still busy: this process's next run takes it anyway
+    with _stopped_lock:
+        _held.discard(trigger_id)
+
+
+def _identity(trigger: AutomationTrigger) -> tuple[Any, ...]:
+    return (trigger.id, trigger.event, trigger.record_type, trigger.record_id, trigger.created_at)
+
+
+def _run_rules(trigger: AutomationTrigger, progress: Progress) -> int:
     chats = 0
     with read_session() as session:
         rules = list(
@@ -246,31 +316,42 @@ def _process(trigger: AutomationTrigger) -> int:
         record = load(session, trigger.record_type, trigger.record_id)
         for rule in rules:
             session.expunge(rule)
-    for rule in rules:
+    for rule in [] if progress.finished else rules:
         if record is None:
             break
-        try:
-            matched = all(holds(c, record.values, record.type) for c in rule.conditions)
-        except (KeyError, TypeError, ValueError) as error:
-            _log_run(rule, trigger, record, False, [], f'{type(error).__name__}: {error}')
+        if rule.id in progress.logged:  # ran before the database's lock stopped this trigger
             continue
-        done: list[dict[str, Any]] = []
+        if progress.rule_id == rule.id:  # its actions under way: it matched (what they changed may not match now)
+            matched = True
+        else:
+            try:
+                matched = all(holds(c, record.values, record.type) for c in rule.conditions)
+            except (KeyError, TypeError, ValueError) as error:
+                _log_run(rule, trigger, record, False, [], f'{type(error).__name__}: {error}')
+                progress.logged.add(rule.id or 0)
+                continue
+            if matched:
+                progress.rule_id, progress.done = rule.id, []
+        done = progress.done if progress.rule_id == rule.id else []
         if matched:
             seen = (*trigger.chain, f'{record.type}:{record.id}')
             token = _chain.set(Chain(trigger.depth, seen))
             try:
-                for index, action in enumerate(rule.actions):
+                for index, action in enumerate(rule.actions[len(done) :], start=len(done)):
                     done.append(_perform(rule, action, record, trigger, index))
                     chats += action['kind'] == 'post_chat' and done[-1]['done']
             finally:
                 _chain.reset(token)
         errors = '; '.join(a['error'] for a in done if a.get('error'))
         _log_run(rule, trigger, record, matched, done, errors or None)
+        progress.logged.add(rule.id or 0)
+        progress.rule_id, progress.done = None, []
         if matched:
             with read_session() as session:
                 record = load(session, trigger.record_type, trigger.record_id)  # as the actions left it
             if rule.stop:
                 break
+    progress.finished = True
     with session_scope() as session:
         session.exec(delete(AutomationTrigger).where(col(AutomationTrigger.id) == trigger.id))
         session.commit()
@@ -321,6 +402,8 @@ def _perform(rule: AutomationRule, action: dict[str, Any], record: Record, trigg
         said = '; '.join(error.errors.values()) if isinstance(error, ValidationFailed) else str(error)
         return {'kind': action['kind'], 'done': False, 'detail': detail, 'error': said[:500]}
     except Exception as error:
+        if write_failures.lock_contention(error):
+            raise  # not the action's failure: the trigger is left for the next run, which does this action then
         log.exception('automation %r: %s failed on %s %s', rule.name, action['kind'], record.type, record.id)
         return {
             'kind': action['kind'],

@@ -18,7 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from backoffice import events, formatting, i18n
+from backoffice import events, formatting, i18n, write_failures
 from backoffice.config import get_settings
 from backoffice.events import Topic
 from backoffice.i18n import _
@@ -210,10 +210,16 @@ def _start_worker() -> None:
         while True:
             _wake.wait()
             _wake.clear()
-            try:
-                alert_delivery.send_due()
-            except Exception:
-                log.exception('chat messages could not be sent')
+            send_in_background()
 
     _worker = threading.Thread(target=work, name='channel-events', daemon=True)
     _worker.start()
+
+
+def send_in_background() -> None:
+    """The worker's turn: send what is queued; a failure is logged, never raised (the worker goes on)."""
+    try:
+        alert_delivery.send_due()
+    except Exception as error:  # what is left (claims included, once expired) goes with the next sweep
+        if not write_failures.busy_item(log, error, 'chat messages could not be sent'):
+            log.exception('chat messages could not be sent')

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import i18n, imap_client, inbound_mail, secret_box, stored_text
+from backoffice import i18n, imap_client, inbound_mail, secret_box, stored_text, write_failures
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic, after_commit
@@ -66,6 +66,8 @@ def poll_all() -> dict[str, int]:
         try:
             counts.update(poll_mailbox(mailbox_id))
         except Exception as error:  # a bug or a crash on one mail: logged, said on the mailbox, the others go on
+            if write_failures.busy_item(log, error, 'mailbox %s: reading stopped', mailbox_id):
+                continue  # its last mail read stays where it was: the next run reads on from there
             log.exception('mailbox %s: reading stopped', mailbox_id)
             _failed(mailbox_id, sentence(N_('reading stopped: {error}'), error=type(error).__name__), counts)
     return dict(counts)

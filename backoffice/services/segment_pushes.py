@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backoffice import formatting, i18n, stored_text
+from backoffice import formatting, i18n, stored_text, write_failures
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
@@ -230,20 +230,27 @@ def push_due(*, now: datetime | None = None) -> dict[str, int]:
                 ).all()
                 if found is not None
             ]
-    sent, failures = 0, []
-    for model, key in due:
-        problem = _push_one(model, key, today)
+    sent, waiting, failures = 0, 0, []
+    for index, (model, key) in enumerate(due):
+        try:
+            problem = _push_one(model, key, today)
+        except Exception as error:
+            if not write_failures.busy_item(log, error, 'scheduled push of segment %s', key):
+                raise
+            waiting = len(due) - index  # nothing stored, nobody told: still due, as the next ones (the same lock)
+            break
         if problem:
             failures.append(problem)
         else:
             sent += 1
     if failures:
         raise PushesFailed('; '.join(failures))
-    return {'sent': sent, 'failed': 0}
+    return {'sent': sent, 'failed': 0, 'waiting': waiting} if waiting else {'sent': sent, 'failed': 0}
 
 
 def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: date) -> str:
-    """One segment's scheduled push; '' when it went through (or there was nothing to do), else what failed."""
+    """One segment's scheduled push; '' when it went through (or there was nothing to do), else what failed. Other
+    writes keeping the database busy raise (the push still due)."""
     with session_scope() as session:
         roles.sync(session)  # a custom role changed in another process: its holders' permissions follow at once
         row = cast(Scheduled | None, session.get(model, key))
@@ -268,6 +275,8 @@ def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: 
             try:
                 problem = segments.deliver(session=session, actor=person, which=which, name=name, scheduled=True)
             except Exception as error:  # the next segments are still pushed; this one is said failed
+                if write_failures.lock_contention(error):
+                    raise  # not the push's failure: still due (push_due)
                 log.exception('scheduled push of segment %s', key)
                 problem = sentence(FAILED_UNEXPECTEDLY, error=type(error).__name__)
                 session.rollback()
