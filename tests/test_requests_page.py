@@ -395,7 +395,9 @@ async def test_the_breaching_and_bugs_queues(user: User) -> None:
     assert table.rows[0]['severity'] == 'Critical' and table.rows[0]['bug_status'] == 'Confirmed'
 
 
-async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User) -> None:
+async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge_only_if_it_belongs_to_the_view(
+    user: User,
+) -> None:
     agent = make_user('agent')
     mine = submit_request('Mine to do')
     with session_scope() as session:
@@ -405,11 +407,25 @@ async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User)
     user.find(marker='queue-Mine').click()
     await eventually(lambda: user.find(marker='filter-assignee_id').elements.pop().value == agent.id)
     await user.should_not_see(marker='arrivals')
-    submit_request('Brand new', email='n@example.com')
-    submit_request('Another one', email='a@example.com')
-    await user.should_see('2 new requests')
+    # a new unassigned request is nobody's yet: nothing new in Mine; one the agent logs from a call is theirs
+    submit_request('Brand new: "unassigned" <i>x</i>', email='n@example.com')
+    with session_scope() as session:
+        tickets.log_request(
+            session=session,
+            actor=agent,
+            data={
+                'email': 'p@example.com',
+                'name': 'Pat: "caller"',
+                'subject': 'Logged: "by phone" <b>y</b>',
+                'body': 'Called: <i>z</i>',
+            },
+        )
+    await user.should_see('1 new request')  # counted at once, both would have made it '2 new requests'
+    await rows_show(user, 'Logged: "by phone" <b>y</b>', 'Mine to do', column='subject')
     user.find(marker='arrivals').click()
-    await rows_show(user, 'Brand new', 'Another one', 'Mine to do', column='subject')
+    await rows_show(
+        user, 'Brand new: "unassigned" <i>x</i>', 'Logged: "by phone" <b>y</b>', 'Mine to do', column='subject'
+    )
     await user.should_not_see(marker='arrivals')
 
 
