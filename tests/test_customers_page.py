@@ -85,7 +85,7 @@ async def test_two_people_editing_one_customer_keep_both_changes(user: User) -> 
         )
 
     user.find('Save changes').click()
-    await user.should_see('changed by colleague@example.com')
+    await user.should_see(f'changed by {colleague.name}')
     assert stored('shared@example.com').name == 'Old Name'
     user.find(kind=ui.button, content='Reload').click()
     user.find('Save changes').click()
