@@ -824,13 +824,13 @@ async def test_an_agent_deletes_a_view_they_saved_but_not_a_colleagues_shared_on
     user.find(marker='save-view').click()
     user.find(kind=ui.input, content='Name').type(hostile)
     user.find(kind=ui.button, content='Save view').click()
-    await user.should_see(f'View "{hostile}" saved')
+    await user.should_see(f'View “{hostile}” saved')  # typographic quotes around a name with quotes of its own
     # their own view, chosen: they may delete it
     delete = next(iter(await eventually(lambda: user.find(marker='delete-view').elements)))
     user.find(marker='delete-view').click()
-    await user.should_see(f'Delete the view "{hostile}"? The list stays as it shows now.')
+    await user.should_see(f'Delete the view “{hostile}”? The list stays as it shows now.')
     user.find(marker='confirm-yes').click()
-    await user.should_see(f'View "{hostile}" deleted')
+    await user.should_see(f'View “{hostile}” deleted')
     select = user.find(marker='views').elements.pop()
     assert select.value is None and list(select.options.values()) == ['Team queue (team)']
     with session_scope() as session:
@@ -871,7 +871,7 @@ async def test_an_agent_renames_a_view_they_saved_keeping_what_it_shows_but_not_
     field.value = ''
     name.type(hostile)
     user.find(marker='rename-view-submit').click()
-    await user.should_see(f'View renamed "{hostile}"')
+    await user.should_see(f'View renamed “{hostile}”')
     assert select.value == mine.id and select.options[mine.id] == hostile  # still chosen, under its new name
     with session_scope() as session:
         renamed = next(v for v in views.list_views(session=session, actor=agent, resource=TICKETS) if v.id == mine.id)
