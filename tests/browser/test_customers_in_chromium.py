@@ -15,7 +15,6 @@ from backoffice.db import session_scope
 from backoffice.models import Customer
 
 from ..support.browser import (
-    ADMIN_EMAIL,
     ARTIFACTS,
     TIMEOUT,
     WebDriverWait,
