@@ -51,7 +51,7 @@ def get_for_update(
         last = audit.last_change(session, entity, record_id)
         raise StaleRecord(
             label,
-            last.actor_email if last else None,
+            audit.named(session, last.actor_email) if last else None,
             last.at if last else record.updated_at,
             record.version,
             sent_version=version,

@@ -146,9 +146,13 @@ def _find_dialog(
                 for other in results.requests:
                     with ui.row().classes('w-full items-center gap-2 no-wrap').mark('search-result'):
                         with ui.column().classes('gap-0 min-w-0 grow'):
-                            with ui.row().classes('gap-1 min-w-0 no-wrap'):
-                                ui.label(f'#{other.number}').classes('font-medium')
-                                ui.label(other.subject).classes('min-w-0 wrap-anywhere')
+                            # the number never gives way: two requests with the same words are told apart by it;
+                            # a long subject is cut after two lines instead (the whole of it is on its page)
+                            with ui.row().classes('w-full gap-1 min-w-0 no-wrap'):
+                                ui.label(f'#{other.number}').classes('font-medium shrink-0 whitespace-nowrap')
+                                ui.label(other.subject).classes('min-w-0 wrap-anywhere line-clamp-2').mark(
+                                    'search-result-subject'
+                                )
                             said = _(STATUSES.get(other.status, other.status))
                             ui.label(f'{other.customer} · {said}' if other.customer else said).classes(
                                 'text-xs text-gray-600 wrap-anywhere'

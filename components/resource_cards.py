@@ -104,7 +104,10 @@ def card_of(resource: Resource, row: dict) -> dict:
         if row.get(name) not in (None, '')
     ]
     # the tick's name for a screen reader comes with the row (a value), never formatted into the template
-    return {'title': row.get(card.title) or '', 'status': status, 'lines': lines, 'select': _('Select')}
+    title = row.get(card.title) or ''
+    if card.lead and row.get(card.lead) not in (None, ''):  # the record's number first: '#1065 · Where is my parcel?'
+        title = ' · '.join(part for part in (card.lead_format.format(row[card.lead]), title) if part)
+    return {'title': title, 'status': status, 'lines': lines, 'select': _('Select')}
 
 
 class PhoneSort:

@@ -231,6 +231,8 @@ class ResourceTable:
         self._check_pending = False
         self._reader: User | None = None  # who the last load was for: a change's read starts with it (see `load`)
         self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
+        self._arrivals_to_check: set[int] = set()  # new records, waiting to be checked against the search and filters
+        self._arrival_check_pending = False
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -421,12 +423,20 @@ class ResourceTable:
     def _on_change(self, payload: dict) -> None:
         shown = {row['id'] for row in self.table.rows}
         created = payload.get('action') == 'created'
+        changed = ({payload.get('id')} | set(payload.get('ids') or ())) - {None}
         if created and (self.page > 1 or self.narrowed()):  # may be out of sight: say so
-            self.arrived += 1
-            self._show_arrivals()
+            if self.narrowed():  # only if it belongs here: a search or a filter may leave it out (see `_count_members`)
+                self._arrivals_to_check |= changed
+                if not self._arrival_check_pending:
+                    self._arrival_check_pending = True
+                    background_tasks.create(
+                        self._count_members(), name=f'count new {self.resource.key}', context=ui.context.slot
+                    )
+            else:
+                self.arrived += 1
+                self._show_arrivals()
             if self.page > 1:  # keep the rows the reader is looking at where they are
                 return
-        changed = ({payload.get('id')} | set(payload.get('ids') or ())) - {None}
         if shown & changed or payload.get('action') in {
             'created',
             'restored',
@@ -473,6 +483,22 @@ class ResourceTable:
                 await asyncio.sleep(REFRESH_DELAY)
         finally:
             self._check_pending = False
+
+    async def _count_members(self) -> None:
+        """New records count in the badge only when the search and filters shown match them (a new unassigned request
+        is not new in Mine); those created while one check runs are checked together after it."""
+        try:
+            while self._arrivals_to_check:
+                candidates, self._arrivals_to_check = self._arrivals_to_check, set()
+                user = await checked_together()
+                if user is None or self.table.is_deleted:
+                    return
+                found = await call(self._members, user, self.request(1), candidates)
+                if found is not FAILED and found and not self.table.is_deleted:
+                    self.arrived += len(found)
+                    self._show_arrivals()
+        finally:
+            self._arrival_check_pending = False
 
     def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
         """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""

@@ -117,7 +117,7 @@ class SavedViews:
                     return
                 dialog.close()
                 self.refresh(user)  # the chosen view stays chosen, under its new name
-                ui.notify(_('View renamed "{name}"').format(name=view.name), type='positive')
+                ui.notify(_('View renamed “{name}”').format(name=view.name), type='positive')
 
             fields['name'].on('keydown.enter', rename)
             with ui.row().classes('w-full justify-end'):
@@ -131,7 +131,7 @@ class SavedViews:
             return
         self.select.run_method('hidePopup')  # the menu the button is in: not left open behind the question, nor after
         name = self.names.get(view_id, '')
-        question = _('Delete the view "{name}"? The list stays as it shows now.').format(name=name)
+        question = _('Delete the view “{name}”? The list stays as it shows now.').format(name=name)
         if not await confirm(question, _('Delete view'), title=_('Delete view')):
             return
         user = acting_user()
@@ -140,7 +140,7 @@ class SavedViews:
         self._just_saved = None
         self.select.set_value(None)  # the list goes on showing what it shows: only the view's name goes
         self.refresh(user)
-        ui.notify(_('View "{name}" deleted').format(name=name), type='positive')
+        ui.notify(_('View “{name}” deleted').format(name=name), type='positive')
 
     async def _chosen(self, event) -> None:
         self._show_delete()
@@ -170,7 +170,7 @@ class SavedViews:
                 self.refresh()
                 self._just_saved = view.id  # selected to show its name; the list already shows what it holds
                 self.select.set_value(view.id)
-                ui.notify(_('View "{name}" saved').format(name=view.name), type='positive')
+                ui.notify(_('View “{name}” saved').format(name=view.name), type='positive')
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')

@@ -217,7 +217,7 @@ async def test_publishing_edits_after_a_colleagues_save_loses_neither_and_publis
     user.find(kind=ui.button, content='Publish version').click()
     await user.should_see('Your unsaved changes are saved first, as part of it.')
     user.find(marker='confirm-action').click()
-    await user.should_see(f'changed by {colleague.email}')
+    await user.should_see(f'changed by {colleague.name}')
     saved = stored('privacy')
     assert (saved.legal_version, saved.title, saved.body) == (1, 'Privacy policy', 'First privacy')
     assert markdown_input(user).value == clause  # what was typed is kept

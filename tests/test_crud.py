@@ -80,8 +80,25 @@ def test_a_stale_save_is_refused_naming_who_changed_the_record() -> None:
         crud.update_record(
             session=session, actor=ben, resource=CUSTOMERS, record_id=customer.id, version=1, changes={'name': 'By Ben'}
         )
-    assert 'changed by ana@example.com' in str(refused.value)
+    assert f'changed by {ana.name}' in str(refused.value)  # by name (make_user gives one)
     assert fresh(customer.id).name == 'By Ana'
+
+
+def test_a_stale_save_names_a_colleague_with_a_name_by_their_name_not_their_email() -> None:
+    lea = make_user('manager', email='lea.schmidt@example.com', name='Lea "L" Schmidt: <b>x</b>')
+    ben = make_user('agent', email='ben@example.com')
+    customer = make_customer('c@example.com')
+    with session_scope() as session:
+        crud.update_record(
+            session=session, actor=lea, resource=CUSTOMERS, record_id=customer.id, version=1, changes={'name': 'Lea'}
+        )
+    with session_scope() as session, pytest.raises(StaleRecord) as refused:
+        crud.update_record(
+            session=session, actor=ben, resource=CUSTOMERS, record_id=customer.id, version=1, changes={'name': 'Ben'}
+        )
+    said = (str(refused.value), refused.value.shown_again(), refused.value.for_a_program())
+    assert all('changed by Lea "L" Schmidt: <b>x</b>' in text for text in said), said
+    assert not any('lea.schmidt@example.com' in text for text in said), said
 
 
 def test_a_viewer_cannot_write_and_nothing_changes() -> None:

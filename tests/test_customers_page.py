@@ -85,7 +85,7 @@ async def test_two_people_editing_one_customer_keep_both_changes(user: User) -> 
         )
 
     user.find('Save changes').click()
-    await user.should_see('changed by colleague@example.com')
+    await user.should_see(f'changed by {colleague.name}')
     assert stored('shared@example.com').name == 'Old Name'
     user.find(kind=ui.button, content='Reload').click()
     user.find('Save changes').click()
@@ -288,7 +288,7 @@ async def test_a_saved_view_brings_back_its_filter(user: User) -> None:
     user.find(kind=ui.input, content='Name').type('Unfinished sign-ups')
     user.find('Share with the team').click()
     user.find(kind=ui.button, content='Save view').click()
-    await user.should_see('View "Unfinished sign-ups" saved')
+    await user.should_see('View “Unfinished sign-ups” saved')
 
     status.set_value([])
     await rows_show(user, 'shown@example.com', 'hidden@example.com')

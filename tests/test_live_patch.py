@@ -63,7 +63,8 @@ async def test_a_new_request_is_sent_alone_and_goes_first_with_the_count(user: U
     assert pagination['rowsNumber'] == 2 and pagination['label'] == '1–2 of 2'  # the footer's words travel with it
     assert list(texts.values()) == ['2 requests']
     assert not sent['updates'], 'the table was sent whole'
-    assert [card['title'] for card in cards(user)][0] == HOSTILE  # the phone's cards come from the same rows
+    # the phone's cards come from the same rows (a request's number leading its title)
+    assert [card['title'] for card in cards(user)][0] == f'#{new.number} · {HOSTILE}'
 
 
 async def test_a_change_sends_that_row_only_and_a_row_leaving_the_queue_the_order_and_count(

@@ -83,9 +83,10 @@ async def test_an_order_card_shows_number_status_customer_and_total_and_opens_th
 
 async def test_a_request_card_counts_down_its_deadline(user: User) -> None:
     agent = make_user('agent')
-    submit_request('Lid "loose": <script>window.__x=2</script>')
+    request = submit_request('Lid "loose": <script>window.__x=2</script>')
     await signed_in(user, agent.email, path='/requests')
-    (card,) = await cards_show(user, 'Lid "loose": <script>window.__x=2</script>')
+    # the request's number leads its title line, where a phone keeps it without a secondary line
+    (card,) = await cards_show(user, f'#{request.number} · Lid "loose": <script>window.__x=2</script>')
     assert card['status'] == 'New'
     assert (line(card, 'SLA due') or '').startswith('in '), card
 
@@ -98,10 +99,12 @@ async def test_a_snoozed_request_card_says_when_it_comes_back(user: User) -> Non
     with session_scope() as session:
         ticket_snooze.snooze(session=session, actor=agent, ticket_id=snoozed.id, version=snoozed.version, until=until)
     await signed_in(user, agent.email, path='/requests?queue=snoozed')
-    (card,) = await cards_show(user, snoozed.subject, absent=('Awake',))
+    (card,) = await cards_show(user, f'#{snoozed.number} · {snoozed.subject}', absent=(f'#{awake.number} · Awake',))
     assert line(card, 'Snoozed until') == formatting.when(until)
     await user.open('/requests?queue=open')
-    (card,) = await cards_show(user, awake.subject, absent=(snoozed.subject,))
+    (card,) = await cards_show(
+        user, f'#{awake.number} · {awake.subject}', absent=(f'#{snoozed.number} · {snoozed.subject}',)
+    )
     assert line(card, 'Snoozed until') is None  # a line only once snoozed
 
 

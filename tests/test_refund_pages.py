@@ -146,7 +146,7 @@ async def test_two_operators_refund_the_same_scratch_the_second_is_told_and_noth
     with session_scope() as session:
         payments.refund(session=session, actor=tom, order_id=order.id, amount='5.00', reason='Scratched lid')
     user.find(marker='dialog-submit').click()
-    await user.should_see(f'was changed by {tom.email}', retries=40)
+    await user.should_see(f'was changed by {tom.name}', retries=40)
     await user.should_see('The page now shows their change: press again if yours still applies.')  # no Reload here
     assert fresh(order.id).refunded_total == Decimal('5.00')  # Tom's refund only: not paid twice unseen
     assert user.find(marker='reason').elements.pop().value == reason  # what was typed is kept

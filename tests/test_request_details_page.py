@@ -124,9 +124,10 @@ async def test_a_bug_report_changed_by_a_colleague_while_typing_keeps_the_typing
     await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')  # the page heard of it
     assert user.find(marker='steps').elements.pop().value == typed
     user.find(marker='save-bug').click()
-    await user.should_see(f'changed by {colleague.email}')
+    await user.should_see('changed by Cole League')  # by their name, not their email
+    await user.should_not_see(f'changed by {colleague.email}')
     # said where the agent is too: on a phone the warning is at the top, the Save button a screen or two below it
-    assert user.notify.contains(f'changed by {colleague.email}')
+    assert user.notify.contains('changed by Cole League')
     saved = stored_request(ticket.number)
     assert (saved.severity.value, saved.steps) == ('critical', None)  # the colleague's severity stands
     user.find(marker='reload').click()  # the colleague's change shows, with what was typed kept over it

@@ -35,8 +35,8 @@ async def test_an_order_number_being_typed_stays_when_a_colleague_changes_it_and
     assert shown(user, 'order-number').value == TYPED_ORDER
 
     user.find(marker='order-number').trigger('keydown.enter')
-    await user.should_see(f'changed by {colleague.email}')
-    assert user.notify.contains(f'changed by {colleague.email}')  # said where the agent is, too
+    await user.should_see(f'changed by {colleague.name}')
+    assert user.notify.contains(f'changed by {colleague.name}')  # said where the agent is, too
     assert stored_request(ticket.number).order_number == 'C-3'  # the colleague's number stands
 
     user.find(marker='reload').click()  # the request as it is now, what was typed kept over it
@@ -92,8 +92,8 @@ async def test_a_tag_added_over_a_colleagues_unseen_change_says_who_and_reload_k
     tags = shown(user, 'tags')
     colleague_changes(ticket.number, colleague, tags=['vip'], priority='high')
     tags.set_value(['fragile'])  # before the live update arrived
-    await user.should_see(f'changed by {colleague.email}')
-    assert user.notify.contains(f'changed by {colleague.email}')
+    await user.should_see(f'changed by {colleague.name}')
+    assert user.notify.contains(f'changed by {colleague.name}')
     assert stored_request(ticket.number).tags == ['vip']
     await eventually(lambda: shown(user, 'priority').value == 'high')  # the page heard of it
     assert shown(user, 'tags').value == ['fragile']  # the live update left the agent's tag on the screen

@@ -412,7 +412,7 @@ async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_i
         )
     user.find(marker='save-segment').click()
     user.find(marker='confirm-save').click()
-    await user.should_see(f'This segment was changed by {other.email}', retries=40)
+    await user.should_see(f'This segment was changed by {other.name}', retries=40)
     with read_session() as session:
         assert session.get(Segment, lapsed.id).name == 'Theirs'
 

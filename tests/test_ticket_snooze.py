@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
-from backoffice import events, formatting
+from backoffice import events, formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing.query import ListRequest, list_page
@@ -122,15 +122,31 @@ def test_an_unassigned_request_comes_back_to_whoever_snoozed_it_and_at_once_when
     assert told(agent.id)[-1] == f'Request #{ticket.number} is back from snooze: {HOSTILE}'
 
 
+# a time that is no time says the format to type, as the app writes a day and time
+UNREADABLE = 'Enter the day and time it should come back, e.g. 2026-12-31 09:00'
+
+
+def test_a_garbled_time_is_refused_with_the_format_to_type_in_english_and_in_french() -> None:
+    agent = make_user('agent')
+    ticket = submit_request(HOSTILE)
+    with pytest.raises(ValidationFailed) as refused:
+        snooze(agent, ticket, 'next "Tuesday": <b>9</b>')
+    assert refused.value.errors == {'snoozed_until': UNREADABLE}
+    with i18n.use('fr'), pytest.raises(ValidationFailed) as refused:
+        snooze(agent, ticket, 'mardi "prochain" <b>9</b>')
+    said = 'Saisissez le jour et l’heure où elle doit revenir, par exemple 31/12/2026 09:00'
+    assert refused.value.errors == {'snoozed_until': said}
+
+
 def test_snoozing_is_refused_for_solved_and_closed_requests_and_for_times_gone_or_too_far() -> None:
     agent = make_user('agent')
     ticket = submit_request(HOSTILE)
     for until, said in (
         (utcnow() - timedelta(minutes=5), 'Choose a time that is still to come'),
         (utcnow() + timedelta(days=400), 'Snooze for a year at most'),
-        ('Monday "9:00" <script>', 'Choose the day and time it should come back'),
-        ('', 'Choose the day and time it should come back'),
-        (None, 'Choose the day and time it should come back'),
+        ('Monday "9:00" <script>', UNREADABLE),
+        ('', UNREADABLE),
+        (None, UNREADABLE),
     ):
         with pytest.raises(ValidationFailed) as refused:
             snooze(agent, ticket, until)
@@ -170,7 +186,7 @@ async def test_an_agent_snoozes_a_request_from_its_page_and_it_leaves_their_queu
     await user.should_see('Snooze until')
     user.find(marker='snooze-until').type('Monday "9:00" <script>')  # not a day: said at the field
     user.find(marker='snooze-submit').click()
-    await user.should_see('Choose the day and time it should come back')
+    await user.should_see(UNREADABLE)
     assert stored_request(ticket.number).snoozed_until is None
 
     user.find(marker='snooze-tomorrow').click()

@@ -151,7 +151,7 @@ async def test_two_admins_editing_one_user_do_not_lose_a_change(user: User) -> N
         service.update_user(session=session, actor=other_admin, user_id=agent.id, version=agent.version, role='viewer')
 
     user.find('Save changes').click()
-    await user.should_see('changed by other.admin@example.com')
+    await user.should_see(f'changed by {other_admin.name}')
     assert staff_named(agent.email).name == 'Casey Contested'  # nothing overwritten
     user.find(kind=ui.button, content='Reload').click()
     user.find('Save changes').click()

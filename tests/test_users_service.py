@@ -226,7 +226,7 @@ def test_saving_over_someone_elses_change_is_refused_and_names_them() -> None:
     with session_scope() as session, pytest.raises(StaleRecord) as stale:
         users.update_user(session=session, actor=ada, user_id=agent.id, version=opened_version, name='Alex A')
 
-    assert 'changed by bob@example.com' in str(stale.value)
+    assert f'changed by {bob.name}' in str(stale.value)
     assert 'Reload' in str(stale.value)
     assert stale.value.current_version == opened_version + 1
     assert stored('Alex B') is not None and stored('Alex A') is None

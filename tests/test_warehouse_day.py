@@ -119,7 +119,7 @@ async def test_two_operators_put_the_same_tracking_right_the_second_is_told_and_
         shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
         orders.correct_tracking(session=session, actor=tom, shipment_id=shipment.id, tracking_number='JD 0146')
     user.find(marker='dialog-submit').click()
-    await user.should_see(f'was changed by {tom.email}', retries=40)
+    await user.should_see(f'was changed by {tom.name}', retries=40)
     assert tracking_of(shipment.id) == 'JD0146'  # Tom's stands: nothing overwritten
     await user.should_see('JD0146', retries=40)  # the page shows Tom's number behind the dialog
     assert user.find('Tracking number').elements.pop().value == HOSTILE  # what was typed is kept

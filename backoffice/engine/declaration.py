@@ -217,6 +217,11 @@ class Card:
     # values shown after the secondary ones only once a record has one (a received return's 'Restocked: 2 of 3'),
     # so a card grows by a line only when it has something more to say
     once_set: tuple[str, ...] = ()
+    # a column that names the record, shown before the title on the title line ('#1065 · Where is my parcel?'), so a
+    # record known by its number keeps it on a phone without taking one of the secondary lines; `lead_format` puts
+    # its value in words ('#{}')
+    lead: str | None = None
+    lead_format: str = '{}'
 
 
 MAX_SECONDARY = 3
@@ -864,6 +869,7 @@ def _card_problems(resource: Resource) -> list[str]:
         return []
     columns = {c.name for c in resource.columns}
     named = [('title', card.title)] + ([('status', card.status)] if card.status else [])
+    named += [('lead', card.lead)] if card.lead else []
     named += [('secondary value', name) for name in card.secondary]
     named += [('value once set', name) for name in card.once_set]
     problems = [f'card {kind} {name!r} is not one of its columns' for kind, name in named if name not in columns]

@@ -110,7 +110,10 @@ def change(
         if any(getattr(before, name) != getattr(shown, name) for name in edited):
             last = history(session=session, limit=1)
             raise StaleRecord(
-                N_('KPI definition'), last[0].changed_by if last else None, last[0].changed_at if last else None, 0
+                N_('KPI definition'),
+                audit.named(session, last[0].changed_by) if last else None,
+                last[0].changed_at if last else None,
+                0,
             )
         values = {name: getattr(typed, name) for name in edited}
     after = clean({**asdict(before), **values})

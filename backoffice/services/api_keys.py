@@ -186,7 +186,9 @@ def change_scopes(
         raise NotFound(_('This API key does not exist.'))
     if sorted(key.scopes) != sorted(expected):
         last = audit.last_change(session, 'api_key', key.id)
-        raise StaleRecord(N_('API key'), last.actor_email if last else None, last.at if last else None, 0)
+        raise StaleRecord(
+            N_('API key'), audit.named(session, last.actor_email) if last else None, last.at if last else None, 0
+        )
     if key.revoked_at is not None:
         raise ValidationFailed({'scopes': _('This API key is revoked: its scopes can no longer change.')})
     owner = session.get(User, key.user_id) if key.user_id is not None else None

@@ -891,7 +891,9 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
     for key, row in rows.items():
         stored = _plain(row) if row is not None else BY_KEY[key].default
         if key in loaded and stored != loaded[key]:
-            raise StaleRecord('setting', row.updated_by if row else None, row.updated_at if row else None, 0)
+            raise StaleRecord(
+                'setting', audit.named(session, row.updated_by) if row else None, row.updated_at if row else None, 0
+            )
     diff = {}
     for key, new in cleaned.items():
         row = rows[key] or AppSetting(key=key)

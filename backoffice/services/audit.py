@@ -160,6 +160,15 @@ def last_change(session: Session, entity: str, entity_id: Any) -> AuditEntry | N
     return session.exec(statement).first()
 
 
+def named(session: Session, email: str | None) -> str | None:
+    """How a message names the colleague an audit entry or a record knows by email ('changed by Lea Schmidt'): their
+    name, or the email when they have none (or are no longer a user)."""
+    if not email:
+        return email
+    user = session.exec(select(User).where(User.email == email)).first()
+    return (user.name or '').strip() or email if user is not None else email
+
+
 def entries_for(session: Session, entity: str, entity_id: Any, limit: int = 100) -> list[AuditEntry]:
     statement = (
         select(AuditEntry)

@@ -157,7 +157,12 @@ def save(
     current = row.version if row else 0
     if current != version:
         saver = session.get(User, row.updated_by) if row and row.updated_by else None
-        raise StaleRecord(N_('report choice'), saver.email if saver else None, row.updated_at if row else None, current)
+        raise StaleRecord(
+            N_('report choice'),
+            (saver.name or saver.email) if saver else None,
+            row.updated_at if row else None,
+            current,
+        )
     row = row or CustomerReportChoice(company_id=subject.company_id, customer_id=subject.customer_id, version=0)
     before = {'frequency': row.frequency, 'recipients': list(row.recipients or [])}
     row.frequency, row.recipients = frequency, ids

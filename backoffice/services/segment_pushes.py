@@ -89,7 +89,7 @@ def schedule(
         last = audit.last_change(session, 'segments', record) if record is not None else None
         raise StaleRecord(
             N_('segment'),
-            last.actor_email if last else None,
+            audit.named(session, last.actor_email) if last else None,
             last.at if last else (row.updated_at if row is not None else None),
             row.version if row is not None else 0,
             sent_version=version,

@@ -362,7 +362,7 @@ def update_segment(
         last = audit.last_change(session, 'segments', segment_id)
         raise StaleRecord(
             N_('segment'),
-            last.actor_email if last else None,
+            audit.named(session, last.actor_email) if last else None,
             last.at if last else segment.updated_at,
             segment.version,
             sent_version=version,

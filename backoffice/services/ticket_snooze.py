@@ -43,12 +43,20 @@ def quick_choices(now: datetime | None = None) -> dict[str, datetime]:
     return {'tomorrow': _at_nine(tomorrow, zone)} | ({'monday': _at_nine(monday, zone)} if monday != tomorrow else {})
 
 
+def unreadable_time() -> str:
+    """The refusal of a time that is no day and time: the format to type, shown as the app writes dates
+    ('e.g. 2026-12-31 09:00'; in French '31/12/2026 09:00')."""
+    return _('Enter the day and time it should come back, e.g. {example}').format(
+        example=f'{formatting.day(date(2026, 12, 31))} 09:00'
+    )
+
+
 def choice(key: str) -> datetime:
     """The time a quick choice ('tomorrow', 'monday') stands for now: worked out when it is chosen, so that a menu drawn
     yesterday does not snooze until what was "tomorrow" then (today)."""
     moment = quick_choices().get(key)
     if moment is None:  # next Monday on a Sunday is tomorrow, a choice of its own
-        raise ValidationFailed({'snoozed_until': _('Choose the day and time it should come back')})
+        raise ValidationFailed({'snoozed_until': unreadable_time()})
     return moment
 
 
@@ -164,7 +172,7 @@ def _moment(until: Any) -> datetime:
         except ValueError:
             moment = None
     if moment is None:
-        raise ValidationFailed({'snoozed_until': _('Choose the day and time it should come back')})
+        raise ValidationFailed({'snoozed_until': unreadable_time()})
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     now = utcnow()
     if moment <= now:

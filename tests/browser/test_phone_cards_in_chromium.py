@@ -94,8 +94,8 @@ def shop(server: RunningServer) -> dict:
         )
     make_content('shipping-cards', title='Shipping: "fast" <script>window.__x=2</script>')
     make_customer('second.customer@example.com', name='Zoë "Z": <script>window.__x=3</script>')
-    submit_request('Kettle lid "loose": <script>window.__x=4</script>', email=EMAIL, name='Inês Duarte')
-    return {'order': order}
+    request = submit_request('Kettle lid "loose": <script>window.__x=4</script>', email=EMAIL, name='Inês Duarte')
+    return {'order': order, 'request': request}
 
 
 def card_showing(driver: WebDriver, text: str):
@@ -155,6 +155,9 @@ def test_each_list_is_cards_at_390_and_a_table_at_1440(driver: WebDriver, base_u
             total = f'{shop["order"].total:,.2f}'
             assert shop['order'].number in card.text and 'Shipped' in card.text and total in card.text, card.text
             assert on_one_line(driver, EMAIL), 'the email is broken over lines on the order card'
+        if path == '/requests':  # a request is known by its number: it leads the card's title line
+            title = card.find_element(By.CSS_SELECTOR, '.bo-card-title').text
+            assert title.startswith(f'#{shop["request"].number} · Kettle lid "loose"'), title
 
     resize_and_settle(driver, *DESKTOP)  # the orders list, open last, turned into a desktop's window
     visible_text(driver, EMAIL)
@@ -170,6 +173,17 @@ def test_each_list_is_cards_at_390_and_a_table_at_1440(driver: WebDriver, base_u
         'a column of the orders table is cut at 1440 px'
     )
     assert on_one_line(driver, EMAIL), 'the email is broken over lines in the desktop table'
+
+    # the customer's page, its Requests card: each request by its number too, at either width
+    request = shop['request']
+    driver.get(f'{base_url}/customers/{request.customer_id}')
+    for width, height in (DESKTOP, PHONE):
+        resize_and_settle(driver, width, height)
+        subject = visible_text(driver, 'Kettle lid')
+        settle(driver)
+        row = subject.find_element(By.XPATH, './ancestor::div[contains(@class, "nicegui-column")][1]')
+        driver.save_screenshot(str(ARTIFACTS / f'cards-customer-requests-{width}.png'))
+        assert f'#{request.number}' in row.text and 'Kettle lid "loose"' in row.text, row.text
 
 
 def test_tapping_a_card_opens_its_record(driver: WebDriver, base_url: str, shop: dict) -> None:

@@ -135,3 +135,52 @@ def test_the_text_typed_in_the_tags_stays_when_a_colleague_changes_them(
 TAGS_FIELD = (
     '//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")][normalize-space(.)="Tags"]]'
 )
+
+
+def test_a_merge_search_result_always_shows_its_number_beside_a_long_hostile_subject(
+    driver: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    """A result's subject, however long, gives way (cut short with an ellipsis), never its number: '#1062' is how the
+    agent tells two requests with the same words apart."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    this = submit_request('Merge search: the first "same" issue', email='merge.first@example.com')
+    subject = 'Second: "same" issue :: <i>again</i> ' + 'and again ' * 4 + 'x' * 110
+    other = submit_request(subject.strip(), email='merge.first@example.com')
+    signed_in(driver, base_url, f'/requests/{this.number}')
+    for width, height in ((1440, 900), (390, 844)):
+        resize_and_settle(driver, width, height)
+        button(driver, 'Merge into…').click()
+        field(driver, 'Request no., subject or customer').send_keys('<i>again</i>')
+        number = WebDriverWait(driver, TIMEOUT).until(
+            lambda d: d.execute_script(
+                "return [...document.querySelectorAll('div')]"
+                '.find(label => !label.children.length && label.textContent.trim() === arguments[0]) || null',
+                f'#{other.number}',
+            ),
+            f'no result #{other.number} in the merge search at {width} px',
+        )
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'request-merge-search-{width}.png'))
+        shown = driver.execute_script(
+            """const label = arguments[0], box = label.getBoundingClientRect();
+            const row = label.closest('.nicegui-row').getBoundingClientRect();
+            return {text: label.innerText, width: box.width, whole: label.scrollWidth, top: box.top,
+                    inside: box.left >= row.left - 1 && box.right <= row.right + 1,
+                    lines: Math.round(box.height / parseFloat(getComputedStyle(label).lineHeight))};""",
+            number,
+        )
+        assert shown['text'] == f'#{other.number}', shown
+        assert shown['width'] >= shown['whole'] - 1 and shown['inside'] and shown['lines'] == 1, (
+            f'the number of a result is squeezed at {width} px: {shown}'
+        )
+        cut = driver.execute_script(
+            """const subject = arguments[0].nextElementSibling, style = getComputedStyle(subject);
+            return Math.round(subject.getBoundingClientRect().height / parseFloat(style.lineHeight));""",
+            number,
+        )
+        assert cut <= 2, f'a long subject takes {cut} lines of the results at {width} px instead of being cut short'
+        assert driver.execute_script('return window.__x') is None
+        assert no_horizontal_overflow(driver), f'the merge search overflows sideways at {width} px'
+        button(driver, 'Cancel', topmost=True).click()
+        settle(driver)
