@@ -101,7 +101,11 @@ async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx
     body = response.json()
     assert (body['accepted'], body['duplicates'], body['rejected']) == (2, 1, 5)  # 'stranger' is stored: see below
     reasons = {error['index']: (error['id'], error['reason']) for error in body['errors']}
-    assert reasons[1] == ('bad-type', "type: unknown type 'teleport'; one of: visit, page_view, signup_started, signup_completed, login, product_viewed, cart_add, checkout_started, order_placed")
+    assert reasons[1] == (
+        'bad-type',
+        "type: unknown type 'teleport'; one of: visit, page_view, signup_started, signup_completed, login, "
+        'product_viewed, cart_add, checkout_started, order_placed',
+    )
     assert reasons[2] == ('nobody', 'give customer_email or anonymous_id')
     assert reasons[3] == ('future', 'ts is in the future')
     assert reasons[5][0] is None
@@ -424,6 +428,7 @@ async def test_a_customer_email_that_is_no_address_is_refused_at_its_field(
         'no-address-but-a-visitor': ('customer_email', 'customer_email: Enter a valid email address'),
     }
     assert [r.client_id for r in stored()] == ['an-address']
+
 
 async def test_each_refused_event_names_its_field_in_the_callers_language(
     client: httpx.AsyncClient, secret: str

@@ -154,8 +154,6 @@ class FollowUp(BaseModel):
     body: str = Field(max_length=20_000)
     attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
 
-    _email = field_validator('email')(an_email_address)
-
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         return _without_no_files(handler(self))
