@@ -577,3 +577,17 @@ async def test_a_follow_up_comes_with_its_attachments_and_a_refused_file_adds_no
     with read_session() as session:
         [kept] = ticket_attachments.of_messages(session, [added.json()['id']])[added.json()['id']]
         assert (kept.file_name, ticket_attachments.content(kept)[0]) == ('box "<i>":.png', tiny_png())
+
+
+async def test_a_bad_email_is_named_with_the_other_mistakes_of_the_body(client: httpx.AsyncClient, secret: str) -> None:
+    """Checked only by the service, the email spoke after the model had passed: a caller who also misspelt the type
+    heard of the type, fixed it, and only then of the email."""
+    payload = {**REQUEST, 'email': '"<script>": not an email', 'type': 'rerturn'}
+
+    response = await client.post('/api/requests', json=payload, headers=bearer(secret))
+
+    assert response.status_code == 422
+    said = {tuple(error['loc']): error['msg'] for error in response.json()['detail']}
+    assert said.keys() == {('body', 'email'), ('body', 'type')}
+    assert said['body', 'email'] == 'Enter a valid email address'
+    assert count(Ticket) == 0

@@ -5,7 +5,7 @@ and hostile text are refused with 422 at their field."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import httpx
 import pytest
@@ -64,6 +64,22 @@ async def test_an_acceptance_is_recorded_and_a_repeat_is_the_same_record(
             select(func.count()).select_from(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)
         ).one()
     assert count == 1
+
+
+async def test_a_time_given_in_another_zone_is_answered_in_utc_first_time_and_again(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    terms_with_versions('api-terms-zone', 1)
+    make_customer('api-zone@example.com')
+    body = {'email': 'api-zone@example.com', 'document': 'api-terms-zone', 'version': 1}
+    at = (utcnow() - timedelta(hours=1)).replace(microsecond=0)
+    sent = at.astimezone(timezone(timedelta(hours=5))).isoformat()  # '…T12:00:00+05:00'
+
+    first = await client.post(PATH, json={**body, 'accepted_at': sent}, headers=bearer(secret))
+    again = await client.post(PATH, json={**body, 'accepted_at': sent}, headers=bearer(secret))
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()['accepted_at'] == again.json()['accepted_at'] == at.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 @pytest.mark.parametrize(

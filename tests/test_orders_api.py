@@ -215,3 +215,19 @@ async def test_an_external_id_reused_for_another_customer_is_refused_not_answere
         '/api/orders', json={**ORDER, 'external_id': hostile, 'email': 'JO@example.COM'}, headers=bearer(secret)
     )
     assert (retried.status_code, retried.json()) == (200, first.json())
+
+
+async def test_a_bad_email_is_named_with_the_other_mistakes_of_the_order(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    order = {'external_id': 'ext-"<script>":🎉', 'email': 'jo at example.com', 'lines': [{'sku': 'MUG', 'quantity': 0}]}
+
+    response = await client.post('/api/orders', json=order, headers=bearer(secret))
+
+    assert response.status_code == 422
+    said = {tuple(error['loc']): error['msg'] for error in response.json()['detail']}
+    assert said == {
+        ('body', 'email'): 'Enter a valid email address',
+        ('body', 'lines', 0, 'quantity'): 'Input should be greater than or equal to 1',
+    }
+    assert orders_count() == 0

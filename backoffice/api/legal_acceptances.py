@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX, Whole
+from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, Whole
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute, _http_error
 from backoffice.i18n import _
 from backoffice.models import AcceptanceSource, ApiKey
@@ -42,7 +42,11 @@ class NewAcceptance(BaseModel):
     }
 
     email: str | None = Field(default=None, max_length=254, description="The customer's email (or give customer_id)")
-    customer_id: Whole | None = Field(default=None, ge=1, le=INT32_MAX, description="The customer's id (or email)")
+    # the bounds on the int itself: given on the field of a union, they came after the check of true/false and the
+    # OpenAPI document said `ge`/`le`, words a JSON Schema reader does not know
+    customer_id: Annotated[int, Field(ge=1, le=INT32_MAX), NOT_A_BOOLEAN] | None = Field(
+        default=None, description="The customer's id (or email)"
+    )
     document: str = Field(max_length=120, description="The legal document's slug, as in /api/content/{slug}")
     version: Whole = Field(
         ge=1, le=INT32_MAX, description='The number of the version accepted, as served; not one withdrawn since'

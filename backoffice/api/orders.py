@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
 from backoffice.api.input_rules import Whole
-from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
+from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute, an_email_address
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, OrderSource
@@ -59,6 +59,8 @@ class NewOrder(BaseModel):
     shipping_name: str = Field(default='', max_length=120)
     shipping_address: str = Field(default='', max_length=1000)
     note: str = Field(default='', max_length=2000)
+
+    _email = field_validator('email')(an_email_address)
 
     @field_validator('external_id')
     @classmethod

@@ -16,7 +16,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 from sqlmodel import Session
 
-from backoffice import i18n
+from backoffice import i18n, validation
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
 from backoffice.api.input_rules import INT32_MAX, StrictRoute, Whole, language_of, refuse_unknown_query
 from backoffice.db import session_scope
@@ -103,6 +103,13 @@ def _without_no_files(dumped: dict[str, Any]) -> dict[str, Any]:
     return dumped
 
 
+def an_email_address(value: str) -> str:
+    """The email as sent, once it reads as an address: checked with the body's other fields, so a caller who also
+    misspelt the type hears of both at once (the service, which checks it again, spoke only after the model passed)."""
+    validation.normalize_email(value)  # its sentence, 'Enter a valid email address', is the service's own
+    return value
+
+
 class NewRequest(BaseModel):
     email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
     name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
@@ -111,6 +118,8 @@ class NewRequest(BaseModel):
     type: TicketType | None = Field(default=None, description='Default: question')
     order_number: str | None = Field(default=None, max_length=40)
     attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+
+    _email = field_validator('email')(an_email_address)
 
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -25,9 +25,11 @@ from backoffice.services.audit import SECRET_FIELDS
 # never shown over the API, whatever a declaration lists: hashes, encrypted secrets and what guards sign-in
 HIDDEN_FIELDS = SECRET_FIELDS | {'hash', 'totp_last_step', 'session_epoch', 'token'}
 TEXT_LIMIT = 20_000
-Id = Annotated[int, NOT_A_BOOLEAN, Field(ge=1, le=INT32_MAX)]
+# the bounds before NOT_A_BOOLEAN: after a validator pydantic still checks them but writes `ge`/`le` into the OpenAPI
+# document, which no JSON Schema reader knows, instead of `minimum`/`maximum` (a generated client lost the bounds)
+Id = Annotated[int, Field(ge=1, le=INT32_MAX), NOT_A_BOOLEAN]
 Version = Annotated[
-    int, NOT_A_BOOLEAN, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")
+    int, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409"), NOT_A_BOOLEAN
 ]
 
 
@@ -213,7 +215,7 @@ def _said(form_field: FormField) -> str:
 
 _KIND_TYPES: dict[str, Any] = {
     'bool': bool,
-    'number': Annotated[int, NOT_A_BOOLEAN, Field(ge=-INT32_MAX, le=INT32_MAX)],
+    'number': Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX), NOT_A_BOOLEAN],
     'money': Annotated[Decimal, Field(ge=-(10**9), le=10**9, max_digits=14, decimal_places=2)],
     'date': date,
     'datetime': datetime,

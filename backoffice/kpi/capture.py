@@ -25,6 +25,8 @@ _TYPE_NUMBERS = {t.name: int(t) for t in EventType}
 FUTURE_TOLERANCE = timedelta(minutes=10)  # a front office's clock may run a little fast
 MAX_AGE = timedelta(days=90)  # older than this is a replay or a broken client
 _NUMBER = re.compile(r'\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*')
+# the shape of an address, not its full check (email_validator: ~0.4 ms each, most of a 1,000-event batch's time)
+_EMAIL_SHAPE = re.compile(r'\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*')
 
 
 class IncomingEvent(BaseModel):
@@ -47,7 +49,19 @@ class IncomingEvent(BaseModel):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in EventType.__members__:
-            raise ValueError(_('unknown type {type}').format(type=repr(value[:40])))
+            raise ValueError(
+                _('unknown type {type}; one of: {types}').format(
+                    type=repr(value[:40]), types=', '.join(EventType.__members__)
+                )
+            )
+        return value
+
+    @field_validator('customer_email')
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        # 'not an email' names nobody: stored, it was an event of no customer and no visitor, counted all the same
+        if value is not None and value.strip() and not _EMAIL_SHAPE.fullmatch(value):
+            raise ValueError(_('Enter a valid email address'))
         return value
 
     @field_validator('ts', mode='before')

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -92,6 +92,9 @@ def record_acceptance(
         )
     if accepted_at.tzinfo is None:
         raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
+    # in UTC as every instant the app answers: kept in the caller's offset, the first answer said '…+05:00' and a
+    # repeat, read back from the database, '…Z'
+    accepted_at = accepted_at.astimezone(UTC)
     if accepted_at > now + CLOCK_SKEW:
         raise ValidationFailed({'accepted_at': _('This time is in the future.')})
     # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
