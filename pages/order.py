@@ -58,6 +58,7 @@ class Loaded:
     last_carrier: int | None  # the latest parcel's: the Ship dialog offers it
     returns: list
     return_lines: dict[int, list]
+    exchanges: dict[int, str]  # the exchange order a return sent, its number by return id
     events: list
     authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
     company: tuple[int, str] | None  # the customer's company: id and name
@@ -87,6 +88,7 @@ def load(session, user: User, number: str) -> Loaded:
         last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
+        exchanges=returns.exchange_numbers(session, found),
         events=events,
         authors=orders.authors(session=session, actor=user, events=events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
@@ -561,6 +563,10 @@ class OrderScreen:
                             number=rma.number, status=status, items=items
                         )
                     ui.label(shown)
+                    if exchange := data.exchanges.get(rma.id):  # the order that ships the replacement
+                        ui.link(
+                            _('Exchange order {number}').format(number=exchange), f'/orders/{exchange}'
+                        ).mark('exchange-order')
                     if rma.reason.strip():  # why it comes back: what the warehouse checks the parcel for
                         ui.label(_('Reason: {reason}').format(reason=rma.reason)).classes(
                             'text-sm text-gray-600 break-words min-w-0'

@@ -74,3 +74,28 @@ async def test_a_french_manager_reads_the_exchange_in_french(user: User, in_fren
     await user.open(f'/orders/{order.number}')
     await user.should_not_see('Exchange for order')
     await user.should_not_see('Exchange order')
+
+
+def test_the_original_orders_timeline_names_the_exchange_order() -> None:
+    """Resolving a return by exchange makes a new order to pack and ship: the returned order's timeline says which one
+    (it said only "exchanged", and the operator had nothing to find the order to ship by)."""
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    for locale, said in (
+        ('en', f'exchange order {exchange.number}'),
+        ('fr', f'commande d’échange {exchange.number}'),
+    ):
+        with i18n.use(locale), read_session() as session:
+            texts = [
+                orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)
+            ]
+        assert any(said in text for text in texts), texts
+
+
+async def test_the_returned_orders_page_links_to_its_exchange_order(user: User) -> None:
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    link = user.find(marker='exchange-order').elements.pop()
+    assert link.props['href'] == f'/orders/{exchange.number}'
+    await user.should_see(f'Exchange order {exchange.number}')

@@ -497,8 +497,9 @@ def resolve(
                 }
             )
     rma.status, rma.resolution, rma.closed_at = ReturnStatus.closed, resolution, utcnow()
-    if resolution == ReturnResolution.exchange:
-        rma.exchange_order_id = _exchange_order(session, actor, order, lines).id
+    exchange = _exchange_order(session, actor, order, lines) if resolution == ReturnResolution.exchange else None
+    if exchange is not None:
+        rma.exchange_order_id = exchange.id
     stamp(rma)
     session.add(rma)
     audit.record(
@@ -542,10 +543,17 @@ def resolve(
                 amount=money(value, order.currency),
                 note=note.number,
             )
-        else:
-            text = sentence(N_('Return {number}: exchanged'), number=rma.number)
+        else:  # the exchange order is the one to pack and ship: the original order's timeline names it
+            assert exchange is not None
+            text = sentence(
+                N_('Return {number}: exchanged, exchange order {exchange}'), number=rma.number, exchange=exchange.number
+            )
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
     return rma
+
+
+# written on orders' timelines before the exchange order was named there: still read in each reader's language
+WRITTEN_BEFORE = (N_('Return {number}: exchanged'),)
 
 
 def reason_of(rma: Return) -> Sentence:
@@ -583,6 +591,15 @@ def _not_given_back(session: Session, order: Order) -> Decimal:
 def returns_of(*, session: Session, actor: User, order_id: int) -> list[Return]:
     require(actor, 'orders.read')
     return list(session.exec(select(Return).where(Return.order_id == order_id).order_by(col(Return.id))))
+
+
+def exchange_numbers(session: Session, found: list[Return]) -> dict[int, str]:
+    """The number of the exchange order each of these returns sent, by return id (the order page links to it)."""
+    ids = {rma.exchange_order_id: rma.id for rma in found if rma.exchange_order_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(Order.id, Order.number).where(col(Order.id).in_(list(ids))))
+    return {ids[order_id]: number for order_id, number in rows}
 
 
 def lines_of(session: Session, return_id: int) -> list[ReturnLine]:
