@@ -430,6 +430,31 @@ def refund_quote(*, session: Session, actor: User, return_id: int) -> RefundQuot
     return RefundQuote(amount, order.currency, name, rma.number, order.number)
 
 
+def resolution_question(*, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str) -> str:
+    """What ending this received return by store credit or an exchange does, asked before it is done: a credit note is
+    a numbered document and an exchange a new order with stock reserved, neither taken back by a second click."""
+    require(actor, 'orders.write')
+    rma = session.get(Return, return_id)
+    if rma is None:
+        raise NotFound(_('This return no longer exists.'))
+    order = session.get(Order, rma.order_id)
+    customer = session.get(Customer, order.customer_id) if order.customer_id is not None else None
+    name = (customer.name or customer.email) if customer is not None else _('the customer')
+    lines = lines_of(session, rma.id)
+    if ReturnResolution(resolution) == ReturnResolution.credit_note:
+        value = max(min(returned_value(session, lines), _not_given_back(session, order)), Decimal('0.00'))
+        return _(
+            'Give {amount} of store credit to {customer} for return {rma} (order {order})? A credit note is issued.'
+        ).format(
+            amount=payments.amount_in_words(value, order.currency), customer=name, rma=rma.number, order=order.number
+        )
+    items = ', '.join(f'{line.quantity} × {session.get(OrderLine, line.order_line_id).sku}' for line in lines)
+    return _(
+        'Send {items} again to {customer} at no charge for return {rma} (order {order})? A new order is made and '
+        'the items are reserved.'
+    ).format(items=items, customer=name, rma=rma.number, order=order.number)
+
+
 def resolve(
     *,
     session: Session,
