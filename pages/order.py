@@ -848,6 +848,7 @@ class OrderScreen:
                     )
 
                 ui.button(_(label), on_click=confirm).mark('resolution-confirm')
+        dialog.open()
 
     async def _confirm_refund(self, rma) -> None:
         """Resolve a received return by a refund, after a confirmation that states the amount and what it is for."""

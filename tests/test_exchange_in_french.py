@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -138,6 +139,7 @@ async def test_an_exchange_is_made_only_once_confirmed(user: User) -> None:
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     user.find(marker='resolve-exchange').click()
     await user.should_see(marker='resolution-question')
+    assert any(dialog.value for dialog in user.find(ui.dialog).elements)  # shown, not only built
     with read_session() as session:
         assert session.get(Return, rma_id).exchange_order_id is None  # asked, not done
     user.find(marker='resolution-cancel').click()
