@@ -58,6 +58,7 @@ class Loaded:
     last_carrier: int | None  # the latest parcel's: the Ship dialog offers it
     returns: list
     return_lines: dict[int, list]
+    exchanges: dict[int, str]  # the exchange order a return sent, its number by return id
     events: list
     authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
     company: tuple[int, str] | None  # the customer's company: id and name
@@ -87,6 +88,7 @@ def load(session, user: User, number: str) -> Loaded:
         last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
+        exchanges=returns.exchange_numbers(session, found),
         events=events,
         authors=orders.authors(session=session, actor=user, events=events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
@@ -561,6 +563,10 @@ class OrderScreen:
                             number=rma.number, status=status, items=items
                         )
                     ui.label(shown)
+                    if exchange := data.exchanges.get(rma.id):  # the order that ships the replacement
+                        ui.link(_('Exchange order {number}').format(number=exchange), f'/orders/{exchange}').mark(
+                            'exchange-order'
+                        )
                     if rma.reason.strip():  # why it comes back: what the warehouse checks the parcel for
                         ui.label(_('Reason: {reason}').format(reason=rma.reason)).classes(
                             'text-sm text-gray-600 break-words min-w-0'
@@ -587,11 +593,8 @@ class OrderScreen:
                             continue
                         if key == 'refund':  # money moves only once the amount was shown and confirmed
                             resolve = lambda r=rma: self._confirm_refund(r)  # noqa: E731
-                        else:
-                            resolve = lambda r=rma, k=key: self._do(  # noqa: E731
-                                lambda s, u: returns.resolve(session=s, actor=u, return_id=r.id, resolution=k),
-                                _('Return {number} closed').format(number=r.number),
-                            )
+                        else:  # a credit note or an exchange order is not undone: asked first, as a refund is
+                            resolve = lambda r=rma, k=key, t=label: self._confirm_resolution(r, k, t)  # noqa: E731
                         ui.button(_(label), on_click=resolve).props('flat dense').mark(f'resolve-{key}')
             if not (data.parcels or data.returns):
                 ui.label(_('Not shipped yet.')).classes('text-gray-500')
@@ -815,6 +818,37 @@ class OrderScreen:
             lambda sent: gateway_payments.outcome_said(sent, order.currency),
             on_stale=knew_of,
         )
+
+    async def _confirm_resolution(self, rma, resolution: str, label: str) -> None:
+        """Resolve a received return by store credit or an exchange, after a confirmation saying what it does."""
+        with self.box:
+            user = acting_user()
+        if user is None:
+            return
+
+        def question() -> str:
+            with read_session() as session:
+                return returns.resolution_question(session=session, actor=user, return_id=rma.id, resolution=resolution)
+
+        with self.box:
+            asked = await call(question)
+        if asked is FAILED:
+            return
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('resolution-confirmation'):
+            ui.label(_(label)).classes('text-lg font-medium')
+            ui.label(asked).classes('break-words').mark('resolution-question')
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat').mark('resolution-cancel')
+
+                async def confirm() -> None:
+                    dialog.close()
+                    await self._do(
+                        lambda s, u: returns.resolve(session=s, actor=u, return_id=rma.id, resolution=resolution),
+                        _('Return {number} closed').format(number=rma.number),
+                    )
+
+                ui.button(_(label), on_click=confirm).mark('resolution-confirm')
+        dialog.open()
 
     async def _confirm_refund(self, rma) -> None:
         """Resolve a received return by a refund, after a confirmation that states the amount and what it is for."""

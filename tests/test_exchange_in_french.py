@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
-from backoffice.models import Order, OrderLine
+from backoffice.models import Order, OrderLine, Return
 from backoffice.services import orders, returns
 
 from .support.factories import advance, make_product, make_user, pay, place
@@ -74,3 +75,77 @@ async def test_a_french_manager_reads_the_exchange_in_french(user: User, in_fren
     await user.open(f'/orders/{order.number}')
     await user.should_not_see('Exchange for order')
     await user.should_not_see('Exchange order')
+
+
+def test_the_original_orders_timeline_names_the_exchange_order() -> None:
+    """Resolving a return by exchange makes a new order to pack and ship: the returned order's timeline says which one
+    (it said only "exchanged", and the operator had nothing to find the order to ship by)."""
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    for locale, said in (
+        ('en', f'exchange order {exchange.number}'),
+        ('fr', f'commande d’échange {exchange.number}'),
+    ):
+        with i18n.use(locale), read_session() as session:
+            texts = [
+                orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)
+            ]
+        assert any(said in text for text in texts), texts
+
+
+async def test_the_returned_orders_page_links_to_its_exchange_order(user: User) -> None:
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    link = user.find(marker='exchange-order').elements.pop()
+    assert link.props['href'] == f'/orders/{exchange.number}'
+    await user.should_see(f'Exchange order {exchange.number}')
+
+
+def received(manager) -> tuple[Order, int]:
+    """A delivered order of 2 mugs at 25.00 (30.00 with tax); one came back and was received, not resolved yet."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2), name='Cleo "C" <b>Stone</b>: 🚀')
+    pay(manager, order)
+    order = advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:
+        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 1}],
+            reason=HOSTILE,
+        )
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    return order, rma.id
+
+
+def test_store_credit_and_an_exchange_are_asked_with_what_they_do() -> None:
+    manager = make_user('manager')
+    order, rma_id = received(manager)
+    with read_session() as session:
+        credit = returns.resolution_question(session=session, actor=manager, return_id=rma_id, resolution='credit_note')
+        exchange = returns.resolution_question(session=session, actor=manager, return_id=rma_id, resolution='exchange')
+    assert '30.00' in credit and 'credit note' in credit and order.number in credit
+    assert '1 × MUG' in exchange and order.number in exchange
+
+
+async def test_an_exchange_is_made_only_once_confirmed(user: User) -> None:
+    """ "Send an exchange" made an order and reserved stock at one click, without a word of what it does."""
+    manager = make_user('manager')
+    order, rma_id = received(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    user.find(marker='resolve-exchange').click()
+    await user.should_see(marker='resolution-question')
+    assert any(dialog.value for dialog in user.find(ui.dialog).elements)  # shown, not only built
+    with read_session() as session:
+        assert session.get(Return, rma_id).exchange_order_id is None  # asked, not done
+    user.find(marker='resolution-cancel').click()
+    user.find(marker='resolve-exchange').click()
+    await user.should_see(marker='resolution-question')
+    user.find(marker='resolution-confirm').click()
+    await user.should_see(marker='exchange-order')
+    with read_session() as session:
+        assert session.get(Return, rma_id).exchange_order_id is not None

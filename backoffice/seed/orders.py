@@ -596,7 +596,7 @@ def _invoice(
         'tax_total': tax,
         'shipping_total': shipping,
         'total': total,
-        'bill_to': {'name': name, 'email': email, 'address': '', **_company_of(buyer)},
+        'bill_to': {'name': name, 'email': email, 'address': _address(order_id), **_company_of(buyer)},
         'note': '',
         'lines': copied,
         'order_number': order_number,

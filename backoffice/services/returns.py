@@ -430,6 +430,31 @@ def refund_quote(*, session: Session, actor: User, return_id: int) -> RefundQuot
     return RefundQuote(amount, order.currency, name, rma.number, order.number)
 
 
+def resolution_question(*, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str) -> str:
+    """What ending this received return by store credit or an exchange does, asked before it is done: a credit note is
+    a numbered document and an exchange a new order with stock reserved, neither taken back by a second click."""
+    require(actor, 'orders.write')
+    rma = session.get(Return, return_id)
+    if rma is None:
+        raise NotFound(_('This return no longer exists.'))
+    order = session.get(Order, rma.order_id)
+    customer = session.get(Customer, order.customer_id) if order.customer_id is not None else None
+    name = (customer.name or customer.email) if customer is not None else _('the customer')
+    lines = lines_of(session, rma.id)
+    if ReturnResolution(resolution) == ReturnResolution.credit_note:
+        value = max(min(returned_value(session, lines), _not_given_back(session, order)), Decimal('0.00'))
+        return _(
+            'Give {amount} of store credit to {customer} for return {rma} (order {order})? A credit note is issued.'
+        ).format(
+            amount=payments.amount_in_words(value, order.currency), customer=name, rma=rma.number, order=order.number
+        )
+    items = ', '.join(f'{line.quantity} × {session.get(OrderLine, line.order_line_id).sku}' for line in lines)
+    return _(
+        'Send {items} again to {customer} at no charge for return {rma} (order {order})? A new order is made and '
+        'the items are reserved.'
+    ).format(items=items, customer=name, rma=rma.number, order=order.number)
+
+
 def resolve(
     *,
     session: Session,
@@ -497,8 +522,9 @@ def resolve(
                 }
             )
     rma.status, rma.resolution, rma.closed_at = ReturnStatus.closed, resolution, utcnow()
-    if resolution == ReturnResolution.exchange:
-        rma.exchange_order_id = _exchange_order(session, actor, order, lines).id
+    exchange = _exchange_order(session, actor, order, lines) if resolution == ReturnResolution.exchange else None
+    if exchange is not None:
+        rma.exchange_order_id = exchange.id
     stamp(rma)
     session.add(rma)
     audit.record(
@@ -542,10 +568,17 @@ def resolve(
                 amount=money(value, order.currency),
                 note=note.number,
             )
-        else:
-            text = sentence(N_('Return {number}: exchanged'), number=rma.number)
+        else:  # the exchange order is the one to pack and ship: the original order's timeline names it
+            assert exchange is not None
+            text = sentence(
+                N_('Return {number}: exchanged, exchange order {exchange}'), number=rma.number, exchange=exchange.number
+            )
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
     return rma
+
+
+# written on orders' timelines before the exchange order was named there: still read in each reader's language
+WRITTEN_BEFORE = (N_('Return {number}: exchanged'),)
 
 
 def reason_of(rma: Return) -> Sentence:
@@ -583,6 +616,15 @@ def _not_given_back(session: Session, order: Order) -> Decimal:
 def returns_of(*, session: Session, actor: User, order_id: int) -> list[Return]:
     require(actor, 'orders.read')
     return list(session.exec(select(Return).where(Return.order_id == order_id).order_by(col(Return.id))))
+
+
+def exchange_numbers(session: Session, found: list[Return]) -> dict[int, str]:
+    """The number of the exchange order each of these returns sent, by return id (the order page links to it)."""
+    ids = {rma.exchange_order_id: rma.id for rma in found if rma.exchange_order_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(Order.id, Order.number).where(col(Order.id).in_(list(ids))))
+    return {ids[order_id]: number for order_id, number in rows}
 
 
 def lines_of(session: Session, return_id: int) -> list[ReturnLine]:
