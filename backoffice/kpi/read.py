@@ -325,8 +325,8 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 
 def series_csv(*, session: Session, period: Period, key: str, separator: str = ',') -> tuple[bytes, str]:
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
-    (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
-    spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
+    (ISO days, plain numbers, empty where a day has none), a rate with the two numbers it divides (conversion: orders,
+    visits), so that a spreadsheet adds days up as the card does; `separator`: the reader's spreadsheet's (';' in French Excel, which
     reads a comma-separated file as one column), whose decimal mark is then the comma too (43,2: French Excel reads
     43.2 as text or a date)."""
     from backoffice.transfer.csv_out import csv_bytes
@@ -334,7 +334,8 @@ def series_csv(*, session: Session, period: Period, key: str, separator: str = '
     kpi = BY_KEY[key]
     data = frame(session=session, first=period.first, last=period.last, keys=[key]).set_index('day')
     ratio = kpi.period == 'ratio'
-    header = ['day', key, *(['numerator', 'denominator'] if ratio else [])]
+    # a rate's two parts named for what they are, in the reader's language as the separator is ('orders', 'visits')
+    header = ['day', key, *([_(part) for part in kpi.parts] if ratio else [])]
     rows = []
     for day in days.span(period.first, period.last):
         found = data.loc[day] if day in data.index else None
