@@ -308,7 +308,8 @@ def segments_page(user: User) -> None:
             if may_export:
                 ui.label(
                     _(
-                        'Exports include only customers who agreed to marketing and are not banned; each export is logged.'
+                        'Exports include only customers who agreed to marketing and are not banned; each export is '
+                        'logged.'
                     )
                 ).classes('text-xs text-gray-500')
                 with read_session() as session:

@@ -325,10 +325,10 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 
 def series_csv(*, session: Session, period: Period, key: str, separator: str = ',') -> tuple[bytes, str]:
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
-    (ISO days, plain numbers, empty where a day has none), a rate with the two numbers it divides (conversion: orders,
-    visits), so that a spreadsheet adds days up as the card does; `separator`: the reader's spreadsheet's (';' in French Excel, which
-    reads a comma-separated file as one column), whose decimal mark is then the comma too (43,2: French Excel reads
-    43.2 as text or a date)."""
+    (ISO days, plain numbers, empty where a day has none), a rate with the two numbers it divides (conversion:
+    orders, visits), so that a spreadsheet adds days up as the card does; `separator`: the reader's spreadsheet's
+    (';' in French Excel, which reads a comma-separated file as one column), whose decimal mark is then the comma too
+    (43,2: French Excel reads 43.2 as text or a date)."""
     from backoffice.transfer.csv_out import csv_bytes
 
     kpi = BY_KEY[key]
