@@ -179,6 +179,12 @@ def test_a_rate_s_file_names_its_two_columns_for_what_they_are_in_the_reader_s_l
     assert all(kpi.parts != ('numerator', 'denominator') for kpi in KPIS if kpi.period == 'ratio')
 
 
+def test_a_custom_period_s_calendar_opens_on_the_month_of_its_last_day() -> None:
+    """It opened on the first month of the 30 days shown (November), where the days to change are in December."""
+    assert read.calendar_month(read.Period(date(2026, 11, 8), date(2026, 12, 7))) == (2026, 12)
+    assert read.calendar_month(read.Period(date(2025, 12, 20), date(2026, 1, 3))) == (2026, 1)
+
+
 def test_the_turnover_says_it_includes_vat_and_shipping() -> None:
     """In French 'chiffre d'affaires' reads as before VAT: the definitions say the totals include it (TTC)."""
     defs = definitions.Definitions()

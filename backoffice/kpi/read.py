@@ -110,6 +110,12 @@ def chosen_period(first: date, last: date, *, zone: str, now: datetime | None = 
     return Period(first, last)
 
 
+def calendar_month(period: Period) -> tuple[int, int]:
+    """The month (year, month) a custom period's calendar opens on: its last day's, usually this month, where a founder
+    changes the days; the calendar opened on the first month of the shown 30 days (last month, most days)."""
+    return period.last.year, period.last.month
+
+
 def picked_period(picked: Any, *, zone: str, now: datetime | None = None) -> Period:
     """The custom period a range calendar's value says: its first and last day (`{'from': …, 'to': …}`), or one day
     alone (the calendar gives the day itself when the same day is tapped twice, a founder asking for yesterday), then
