@@ -140,6 +140,7 @@ def sparkline(values: list[float | None], width: int = 96, height: int = 24, *, 
 
 RUNNING_STROKE = 'stroke-dasharray="2 2" stroke-opacity="0.5" '  # today's part of a sparkline
 RUNNING_DAY = N_('today so far')
+BAND_GAP = 6  # px between today's band, at the plot's right edge, and the right-hand axis's numbers
 
 
 # --- figures ---------------------------------------------------------------------------------------------------------
@@ -254,6 +255,9 @@ def turnover_and_orders(table: pd.DataFrame, currency: str = '', *, running: dat
                         'side': 'right',
                         'showgrid': False,
                         'rangemode': 'tozero',
+                        # a gap between the plot's edge and the orders' numbers: today's grey band ends at that edge,
+                        # and on a phone it read as the numbers' own background, over them
+                        'ticklabelstandoff': BAND_GAP,
                         **DRAWN_AS_PLACED,
                     },
                     margin={'l': 40, 'r': 40, 't': 10, 'b': 30},

@@ -21,7 +21,7 @@ from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, page_dialog
 from .session import acting_user
 
 PAGE = 50  # members read at a time: the first page, then each "Show more"
-COLUMNS = (('email', N_('Email')), ('name', N_('Name')), ('consent', N_('Marketing')), ('seen', N_('Last seen')))
+COLUMNS = (('email', N_('Email')), ('name', N_('Name')), ('export', N_('In the export')), ('seen', N_('Last seen')))
 
 
 @contextmanager
@@ -134,16 +134,12 @@ def _page(
         return rows, total
 
 
-def _consent(row: dict[str, Any]) -> str:
-    return formatting.display_value(row['marketing_consent'], 'bool')
-
-
 def _table_row(row: dict[str, Any]) -> dict[str, Any]:
     return {
         'id': row['id'],
         'email': row['email'],
         'name': row['name'],
-        'consent': _consent(row),
+        'export': segments.export_standing(row),  # 'Marketing: Yes' of a banned customer left out of the file
         'seen': ago(row['last_seen_at']),
     }
 
@@ -153,5 +149,7 @@ def _phone_item(row: dict[str, Any]) -> None:
         ui.item_label(row['name'] or row['email']).classes('break-words')
         ui.item_label(row['email']).props('caption').classes('break-all')
         ui.item_label(
-            _('Marketing: {consent} · last seen: {seen}').format(consent=_consent(row), seen=ago(row['last_seen_at']))
+            _('{export} · last seen: {seen}').format(
+                export=segments.export_standing(row), seen=ago(row['last_seen_at'])
+            )
         ).props('caption')

@@ -348,6 +348,9 @@ def _custom_period(
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
         # the days after today cannot be tapped (Quasar's own day format, a date: no markup)
         picker.props[':options'] = f"day => day <= '{today:%Y/%m/%d}'"
+        # a range opens on its first month: turned to the month of its last day once shown (two numbers, no text)
+        year, month = read.calendar_month(period)
+        dialog.on('show', js_handler=f"() => runMethod({picker.id}, 'setCalendarTo', [{year:d}, {month:d}])")
         refused = ui.label().classes('text-negative text-sm max-w-xs').props('role=alert').mark('days-message')
         refused.set_visibility(False)
 

@@ -12,7 +12,7 @@ from nicegui import ui
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi import days
 from backoffice.kpi.registry import KPIS
 from backoffice.models import User
@@ -21,7 +21,7 @@ from backoffice.services import alerts, app_settings, goals
 from backoffice.services.goals import DIRECTIONS, Goal, Result
 from components import live
 from components.date_input import DateInput
-from components.forms import FAILED, call, error_line, page_dialog
+from components.forms import FAILED, call, confirm, error_line, hold_while_edited, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
 from components.kept_cards import KeptCards, key_of
 from components.screens import screen
@@ -99,6 +99,7 @@ def goals_page(user: User) -> None:
                         remove = ui.button(icon='delete_outline', on_click=lambda g=goal: delete(g))
                         remove.props('flat round dense color=grey-7').tooltip(_('Delete the objective'))
                         remove.props['aria-label'] = _('Delete the objective')
+                        remove.mark(f'delete-objective-{goal.id}')
             if not goal.results:
                 ui.label(_('No key results yet.')).classes('text-sm text-gray-500')
             for result in goal.results:
@@ -159,6 +160,7 @@ def goals_page(user: User) -> None:
                 starts = DateInput(_('First day')).props('outlined stack-label').classes('grow')
                 ends = DateInput(_('Last day')).props('outlined stack-label').classes('grow')
             custom.bind_visibility_from(chosen, 'value', backward=lambda v: v == CUSTOM)
+            hold_while_edited(dialog, title, owner, chosen, starts, ends)
             message = error_line()
 
             async def save() -> None:
@@ -205,6 +207,7 @@ def goals_page(user: User) -> None:
                 label=_('Direction'),
             )
             direction.props('outlined').classes('w-full')
+            hold_while_edited(dialog, title, kpi, baseline, target, direction)
             message = error_line()
 
             async def save() -> None:
@@ -246,6 +249,7 @@ def goals_page(user: User) -> None:
             ui.label(_('Confidence (1 to 10)')).classes('text-sm')
             confidence = ui.slider(min=1, max=10, step=1, value=result.confidence or 5).props('label-always markers')
             comment = ui.textarea(_('Comment')).props('outlined autogrow').classes('w-full').mark('check-in-comment')
+            hold_while_edited(dialog, value, confidence, comment)
             message = error_line()
 
             async def save() -> None:
@@ -276,6 +280,19 @@ def goals_page(user: User) -> None:
         dialog.open()
 
     async def delete(goal: Goal) -> None:
+        # one tap on the bin beside "Add a key result" took the objective, its key results and check-ins away, and no
+        # screen brings them back
+        question = (
+            ngettext(
+                'Delete the objective "{title}" and its {n} key result?',
+                'Delete the objective "{title}" and its {n} key results?',
+                len(goal.results),
+            ).format(title=goal.title, n=len(goal.results))
+            if goal.results
+            else _('Delete the objective "{title}"?').format(title=goal.title)
+        )
+        if not await confirm(question, _('Delete objective')):
+            return
         actor = acting_user()
         if actor is not None and await call(_delete_objective, actor, goal.id) is not FAILED:
             ui.notify(_('Objective deleted.'), type='positive')

@@ -19,7 +19,16 @@ from backoffice.permissions import AREAS, PERMISSIONS, PermissionDenied, rights_
 from backoffice.services import roles
 from backoffice.services.roles import RoleView
 from components import live
-from components.forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, confirm, error_line, page_dialog
+from components.forms import (
+    BOUNDED_CARD,
+    FAILED,
+    SCROLLING_BODY,
+    call,
+    confirm,
+    error_line,
+    hold_while_edited,
+    page_dialog,
+)
 from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
@@ -122,6 +131,7 @@ def roles_page(user: User) -> None:
                                 ticks[permission] = ui.checkbox(_(PERMISSIONS[permission]), value=permission in granted)
                                 ticks[permission].mark(f'tick-{permission}')
                                 ui.label(permission).classes('text-xs text-gray-400 pl-10')
+            hold_while_edited(dialog, name_input, description, two_factor_box, *ticks.values())
             message = error_line()
             opened = [role]  # the role as this dialog last read it (Reload reads it again)
             with ui.row().classes('w-full justify-end gap-2').style('flex: none'):

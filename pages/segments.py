@@ -168,7 +168,7 @@ def segments_page(user: User) -> None:
                 for key, (total, reach) in totals.items():
                     everyone, reachable = counted[key]
                     total.text = formatting.number(everyone)
-                    reach.text = ngettext('{n} agreed to marketing', '{n} agreed to marketing', reachable).format(
+                    reach.text = ngettext('{n} in an export', '{n} in an export', reachable).format(
                         n=formatting.number(reachable)
                     )
 
@@ -276,8 +276,8 @@ def segments_page(user: User) -> None:
             total, reachable = counted
             live_count.text = matches(total)
             live_reach.text = ngettext(
-                '{n} agreed to marketing (what an export holds)',
-                '{n} agreed to marketing (what an export holds)',
+                '{n} in an export (agreed to marketing, not banned)',
+                '{n} in an export (agreed to marketing, not banned)',
                 reachable,
             ).format(n=formatting.number(reachable))
 
@@ -306,9 +306,12 @@ def segments_page(user: User) -> None:
             # before exporting, how many the campaign reaches (it said 150 customers, and the file held 44)
             ui.label(segments.reach(total, reachable)).classes('text-sm font-medium').mark('segment-reach')
             if may_export:
-                ui.label(_('Exports include only customers who agreed to marketing; each export is logged.')).classes(
-                    'text-xs text-gray-500'
-                )
+                ui.label(
+                    _(
+                        'Exports include only customers who agreed to marketing and are not banned; each export is '
+                        'logged.'
+                    )
+                ).classes('text-xs text-gray-500')
                 with read_session() as session:
                     pushes = bool(segments.webhook_address(session=session))
                 if not pushes:  # the settings say an empty address turns the push off: no button that only says so

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 from nicegui import ui
+from nicegui.element_filter import ElementFilter
 from nicegui.testing import User
 
 from backoffice.config import reload_settings
@@ -55,6 +56,40 @@ async def test_a_manager_sets_an_objective_with_a_key_result_and_checks_in(user:
     await user.open('/')
     await user.should_see('Orders: 100 "this quarter"', retries=30)
     assert user.find(marker='goals-strip').elements
+
+
+async def test_deleting_an_objective_asks_first_and_a_typed_check_in_survives_a_tap_beside_it(user: User) -> None:
+    """One tap on the bin beside "Add a key result" deleted the objective with its key results and check-ins (no
+    screen brings them back), and a tap beside a check-in's dialog closed it with its comment."""
+    manager = make_user('manager')
+    objective, (result_id,) = make_objective(
+        manager,
+        HOSTILE,
+        today() - timedelta(days=5),
+        today() + timedelta(days=20),
+        {'title': 'Calls: "x"', 'target': 10},
+    )
+    await signed_in(user, manager.email, path='/goals')
+    await user.should_see(HOSTILE, retries=30)
+
+    user.find(marker=f'check-in-{result_id}').click()
+    with user:
+        dialog = list(ElementFilter(kind=ui.dialog))[-1]  # the one just opened
+    assert not dialog.props.get('persistent')
+    user.find(marker='check-in-comment').type(HOSTILE + ' 🎉 ' + 'long ' * 80)
+    assert dialog.props.get('persistent'), 'a tap beside it no longer closes it with the comment'
+    dialog.close()
+
+    user.find(marker=f'delete-objective-{objective.id}').click()
+    await user.should_see(f'Delete the objective "{HOSTILE}" and its 1 key result?')
+    user.find(marker='confirm-no').click()
+    with session_scope() as session:
+        assert [g.title for g in goals.board(session=session, actor=manager)] == [HOSTILE]
+    user.find(marker=f'delete-objective-{objective.id}').click()
+    user.find(marker='confirm-yes').click()
+    await user.should_see('Objective deleted.', retries=30)
+    with session_scope() as session:
+        assert goals.board(session=session, actor=manager) == []
 
 
 async def test_an_agent_reads_goals_and_alerts_without_changing_them(user: User) -> None:

@@ -12,7 +12,7 @@ from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.kpi import days, definitions, read, refresh
-from backoffice.kpi.registry import BY_KEY
+from backoffice.kpi.registry import BY_KEY, KPIS
 from backoffice.models import EventType, KpiDaily, Refund, UsageEvent, utcnow
 from backoffice.services import digest, digest_mail
 from backoffice.services.digest_mail import CardLine, Digest
@@ -122,7 +122,7 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
         )
     assert name == f'signup_abandonment-{today - timedelta(days=1):%Y%m%d}-{today:%Y%m%d}.csv'
     assert content.decode('utf-8-sig').splitlines() == [
-        'day,signup_abandonment,numerator,denominator',
+        'day,signup_abandonment,sign-ups not completed,sign-ups started',
         f'{today - timedelta(days=1)},43.2,432,1000',
         f'{today},,0,0',
     ]
@@ -134,7 +134,7 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
             separator=';',
         )
     assert content.decode('utf-8-sig').splitlines() == [  # and its decimals with a comma: 43.2 read as a date or text
-        'day;signup_abandonment;numerator;denominator',
+        'day;signup_abandonment;sign-ups not completed;sign-ups started',
         f'{today - timedelta(days=1)};43,2;432;1000',
         f'{today};;0;0',
     ]
@@ -154,6 +154,35 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
         unsubscribe='http://shop.example/u',
     )
     assert '+11.0 pts vs the previous period' in made.text
+
+
+def test_a_rate_s_file_names_its_two_columns_for_what_they_are_in_the_reader_s_language() -> None:
+    """The conversion and average basket files had columns 'numerator,denominator': jargon to a founder."""
+    today = date.today()
+    with session_scope() as session:
+        session.add(KpiDaily(kpi='conversion', day=today, value=2.5, numerator=5, denominator=200))
+        session.add(KpiDaily(kpi='average_basket', day=today, value=40.0, numerator=200, denominator=5))
+        session.commit()
+    period = read.Period(today, today)
+
+    def header(key: str, separator: str = ',') -> str:
+        with read_session() as session:
+            content, _name = read.series_csv(session=session, period=period, key=key, separator=separator)
+        return content.decode('utf-8-sig').splitlines()[0]
+
+    assert header('conversion') == 'day,conversion,orders,visits'
+    assert header('average_basket') == 'day,average_basket,turnover,paid orders'
+    assert header('csat') == 'day,csat,ratings of 4 or 5,ratings'
+    with i18n.use('fr'):  # as a French reader gets the semicolons, the words are theirs
+        assert header('conversion', ';') == 'day;conversion;commandes;visites'
+        assert header('average_basket', ';') == 'day;average_basket;chiffre d’affaires;commandes payées'
+    assert all(kpi.parts != ('numerator', 'denominator') for kpi in KPIS if kpi.period == 'ratio')
+
+
+def test_a_custom_period_s_calendar_opens_on_the_month_of_its_last_day() -> None:
+    """It opened on the first month of the 30 days shown (November), where the days to change are in December."""
+    assert read.calendar_month(read.Period(date(2026, 11, 8), date(2026, 12, 7))) == (2026, 12)
+    assert read.calendar_month(read.Period(date(2025, 12, 20), date(2026, 1, 3))) == (2026, 1)
 
 
 def test_the_turnover_says_it_includes_vat_and_shipping() -> None:

@@ -361,9 +361,30 @@ def test_a_segment_says_how_many_of_its_customers_an_export_reaches(people: dict
         reachable = segments.count(session=session, actor=manager, which=Filters(), consenting_only=True)
         inactive = segments.count(session=session, actor=manager, which='inactive', consenting_only=True)
     assert (everyone, reachable, inactive) == (11, 2, 1)  # ann and bo agreed; cy agreed but is banned
-    assert segments.reach(11, 2) == '2 of them agreed to marketing: an export holds only them.'
-    assert segments.reach(2, 2) == 'All of them agreed to marketing: an export holds them all.'
-    assert segments.reach(0, 0) == '0 of them agreed to marketing: an export holds only them.'
+    assert segments.reach(11, 2) == '2 of them are in an export (agreed to marketing, not banned).'
+    assert segments.reach(2, 2) == 'All of them are in an export (agreed to marketing, not banned).'
+    assert segments.reach(1, 0) == '0 of them are in an export (agreed to marketing, not banned).'
+
+
+def test_each_member_says_whether_the_export_holds_them_and_why_not(people: dict) -> None:
+    """A banned customer who agreed to marketing said 'Marketing: Yes' in the segment's dialog, and the CSV left them
+    out: each member now says whether the export holds them (or why not), and those said to be in it are the file's
+    rows, as many as the count the dialog shows."""
+    manager = make_user('manager')
+    seen(people['cy'], 20, status='banned')
+    with session_scope() as session:
+        rows = segments.members(session=session, actor=manager, which=Filters())
+        counted = segments.count(session=session, actor=manager, which=Filters(), consenting_only=True)
+        _name, data, sent = segments.export_csv(session=session, actor=manager, which=Filters(), name='All: "x" <b>')
+    standing = {row['email']: segments.export_standing(row) for row in rows}
+    assert standing['cy@example.com'] == 'Not exported: banned'
+    assert standing['dee@example.com'] == 'Not exported: no marketing consent'
+    assert standing['ann@example.com'] == 'In the export'
+    said_in = sorted(email for email, words in standing.items() if words == 'In the export')
+    assert said_in == sorted(row['email'] for row in rows if segments.exported(row))
+    in_file = sorted(line['email'] for line in csv.DictReader(io.StringIO(data.decode('utf-8-sig'))))
+    assert said_in == in_file == ['ann@example.com', 'bo@example.com']
+    assert counted == sent == len(in_file)
 
 
 def test_within_days_without_an_event_is_refused_at_its_field_instead_of_filtering_nothing() -> None:

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, BuiltInSegmentPush, Customer, Segment, utcnow
-from backoffice.services import app_settings, segments, users
+from backoffice.services import app_settings, customers, segments, users
 
 from .support.factories import make_customer, make_user
 from .support.signin import signed_in
@@ -43,15 +43,15 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     await eventually(lambda: inactive.text != '…', message='the built-in segment count')
     assert inactive.text == '2'  # the built-in count, filled in from a worker thread
     # and how many of them a campaign reaches, before opening it
-    assert user.find(marker='segment-reach-inactive').elements.pop().text == '1 agreed to marketing'
+    assert user.find(marker='segment-reach-inactive').elements.pop().text == '1 in an export'
     await user.should_see('3 customers match', retries=40)  # no filter yet: everyone (counted in a worker)
 
     user.find(marker='segment-inactive').click()
     await user.should_see('Inactive for 30 days: 2 customers')
     rows = user.find(ui.table).elements.pop().rows
-    assert sorted((row['email'], row['consent']) for row in rows) == [
-        ('gone@example.com', 'Yes'),
-        ('private@example.com', 'No'),
+    assert sorted((row['email'], row['export']) for row in rows) == [
+        ('gone@example.com', 'In the export'),
+        ('private@example.com', 'Not exported: no marketing consent'),
     ]
     user.find('Export CSV').click()
     response = await user.download.next(timeout=5)
@@ -60,6 +60,35 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     with read_session() as session:  # the log names who exported (the signed-in person, read afresh at the press)
         logged = session.exec(select(AuditEntry).where(AuditEntry.action == 'segments.exported')).one()
     assert (logged.actor_id, logged.actor_email) == (manager.id, manager.email)
+
+
+async def test_a_banned_customer_who_agreed_is_said_to_be_out_of_the_export_and_the_count_is_the_files(
+    user: User,
+) -> None:
+    """The dialog said 'Marketing: Yes' of a banned customer who had agreed, and the CSV left them out."""
+    make_customer('kept@example.com', name='Kept: "<script>x</script>" 🎉', consent=True)
+    banned = make_customer('banned@example.com', name='Banned', consent=True)
+    quiet_for('kept@example.com', 40)
+    quiet_for('banned@example.com', 40)
+    manager = make_user('manager')
+    with session_scope() as session:
+        customers.ban_customer(
+            session=session, actor=make_user('admin'), record_id=banned.id, version=banned.version, reason='Fraud: "x"'
+        )
+    await signed_in(user, manager.email, path='/segments')
+    await user.should_see(marker='segment-inactive', retries=40)
+    user.find(marker='segment-inactive').click()
+    await user.should_see('Inactive for 30 days: 2 customers')
+    rows = user.find(ui.table).elements.pop().rows
+    assert sorted((row['email'], row['export']) for row in rows) == [
+        ('banned@example.com', 'Not exported: banned'),
+        ('kept@example.com', 'In the export'),
+    ]
+    await user.should_see('1 of them is in an export (agreed to marketing, not banned).')
+    user.find('Export CSV').click()
+    response = await user.download.next(timeout=5)
+    lines = response.content.decode('utf-8-sig').splitlines()[1:]
+    assert [line.split(',')[0] for line in lines] == ['kept@example.com']  # as many as the dialog said: one
 
 
 async def test_a_french_reader_exports_for_excel_with_semicolons_or_chooses_commas(user: User) -> None:
@@ -241,7 +270,7 @@ async def test_the_builder_says_how_many_an_export_reaches_and_which_filter_is_w
     quiet_for('no@example.com', 40)
     await signed_in(user, make_user('manager').email, path='/segments')
     await user.should_see('2 customers match', retries=40)
-    await user.should_see('1 agreed to marketing (what an export holds)', retries=40)
+    await user.should_see('1 in an export (agreed to marketing, not banned)', retries=40)
 
     not_seen = next(iter(user.find(marker='segment-not_seen_for_days').elements))
     within = next(iter(user.find(marker='segment-event_within_days').elements))
@@ -275,19 +304,19 @@ async def test_a_saved_segment_shows_its_count_and_filters_and_its_members_say_w
     total = user.find(marker=f'segment-total-saved-{saved.id}').elements.pop()
     await eventually(lambda: total.text != '…', message='the saved segment count')
     assert total.text == '2'
-    assert user.find(marker=f'segment-reach-saved-{saved.id}').elements.pop().text == '1 agreed to marketing'
+    assert user.find(marker=f'segment-reach-saved-{saved.id}').elements.pop().text == '1 in an export'
     # a long name is cut on its card: the whole of it shows on hover
     assert user.find(marker=f'segment-name-{saved.id}').elements.pop().props['title'] == 'Lapsed: "VIP" <script>'
     await user.should_see('Not seen for 60 days')
 
     user.find(marker=f'segment-saved-{saved.id}').click()
     await user.should_see('Lapsed: "VIP" <script>: 2 customers')
-    await user.should_see('1 of them agreed to marketing: an export holds only them.')
+    await user.should_see('1 of them is in an export (agreed to marketing, not banned).')
     # on a phone, a list instead of the four columns: the name, the email whole, then consent and last visit
     with user:
         phone = ElementFilter(kind=ui.item_label).within(marker='segment-members-phone')
         texts = [label.text for label in phone]
-    assert texts[:3] == ['Zoé "Lapsed": <b>', 'lapsed@example.com', 'Marketing: Yes · last seen: 90 days ago']
+    assert texts[:3] == ['Zoé "Lapsed": <b>', 'lapsed@example.com', 'In the export · last seen: 90 days ago']
 
 
 async def test_without_a_webhook_address_no_push_button_is_offered(user: User) -> None:

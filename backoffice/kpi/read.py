@@ -110,6 +110,12 @@ def chosen_period(first: date, last: date, *, zone: str, now: datetime | None = 
     return Period(first, last)
 
 
+def calendar_month(period: Period) -> tuple[int, int]:
+    """The month (year, month) a custom period's calendar opens on: its last day's, usually this month, where a founder
+    changes the days; the calendar opened on the first month of the shown 30 days (last month, most days)."""
+    return period.last.year, period.last.month
+
+
 def picked_period(picked: Any, *, zone: str, now: datetime | None = None) -> Period:
     """The custom period a range calendar's value says: its first and last day (`{'from': …, 'to': …}`), or one day
     alone (the calendar gives the day itself when the same day is tapped twice, a founder asking for yesterday), then
@@ -325,16 +331,17 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 
 def series_csv(*, session: Session, period: Period, key: str, separator: str = ',') -> tuple[bytes, str]:
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
-    (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
-    spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
-    reads a comma-separated file as one column), whose decimal mark is then the comma too (43,2: French Excel reads
-    43.2 as text or a date)."""
+    (ISO days, plain numbers, empty where a day has none), a rate with the two numbers it divides (conversion:
+    orders, visits), so that a spreadsheet adds days up as the card does; `separator`: the reader's spreadsheet's
+    (';' in French Excel, which reads a comma-separated file as one column), whose decimal mark is then the comma too
+    (43,2: French Excel reads 43.2 as text or a date)."""
     from backoffice.transfer.csv_out import csv_bytes
 
     kpi = BY_KEY[key]
     data = frame(session=session, first=period.first, last=period.last, keys=[key]).set_index('day')
     ratio = kpi.period == 'ratio'
-    header = ['day', key, *(['numerator', 'denominator'] if ratio else [])]
+    # a rate's two parts named for what they are, in the reader's language as the separator is ('orders', 'visits')
+    header = ['day', key, *([_(part) for part in kpi.parts] if ratio else [])]
     rows = []
     for day in days.span(period.first, period.last):
         found = data.loc[day] if day in data.index else None

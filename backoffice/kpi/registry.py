@@ -90,6 +90,8 @@ class Kpi:
     # computes a span of days at once, faster than day by day: (session, first, last, zone, definitions) → by day
     compute_span: Callable[..., dict[date, DayValue]] | None = None
     listed: Listed | None = None  # where its records are listed ("See these orders in the list"), if they are
+    # a ratio's two parts, named for what they are (its CSV's columns: 'orders', 'visits', not 'numerator')
+    parts: tuple[str, str] = (N_('numerator'), N_('denominator'))
 
     def describe(self, definitions: Definitions) -> str:
         """The definition in the reader's language (the label too is marked: show it with `_(kpi.label)`)."""
@@ -450,6 +452,7 @@ KPIS: list[Kpi] = [
         average_basket,
         ('orders',),
         period='ratio',
+        parts=(N_('turnover'), N_('paid orders')),
         listed=Listed(
             '/orders',
             'orders',
@@ -467,6 +470,7 @@ KPIS: list[Kpi] = [
         conversion,
         ('orders', 'events'),
         period='ratio',
+        parts=(N_('orders'), N_('visits')),
     ),
     Kpi(
         'visits',
@@ -512,6 +516,7 @@ KPIS: list[Kpi] = [
         abandonment(EventType.signup_started, EventType.signup_completed),
         ('events',),
         period='ratio',
+        parts=(N_('sign-ups not completed'), N_('sign-ups started')),
         good='down',
         lookback_days=_window,
     ),
@@ -525,6 +530,7 @@ KPIS: list[Kpi] = [
         abandonment(EventType.checkout_started, EventType.order_placed),
         ('events',),
         period='ratio',
+        parts=(N_('checkouts without an order'), N_('checkouts started')),
         good='down',
         lookback_days=_window,
     ),
@@ -566,6 +572,7 @@ KPIS: list[Kpi] = [
         csat,
         ('tickets',),
         period='ratio',
+        parts=(N_('ratings of 4 or 5'), N_('ratings')),
         listed=Listed(
             '/requests',
             'tickets',

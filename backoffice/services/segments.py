@@ -171,14 +171,39 @@ def count(
 
 
 def reach(total: int, reachable: int) -> str:
-    """What a segment's count means for a campaign: how many of its customers an export reaches."""
+    """What a segment's count means for a campaign: how many of its customers an export reaches (those who agreed
+    to marketing and are not banned: a banned customer who agreed was counted as 'agreed', and left out of the file)."""
     if total and reachable == total:
-        return _('All of them agreed to marketing: an export holds them all.')
+        return _('All of them are in an export (agreed to marketing, not banned).')
     return ngettext(
-        '{n} of them agreed to marketing: an export holds only them.',
-        '{n} of them agreed to marketing: an export holds only them.',
+        '{n} of them is in an export (agreed to marketing, not banned).',
+        '{n} of them are in an export (agreed to marketing, not banned).',
         reachable,
     ).format(n=formatting.number(reachable))
+
+
+IN_EXPORT = N_('In the export')
+OUT_BANNED = N_('Not exported: banned')
+OUT_NO_CONSENT = N_('Not exported: no marketing consent')
+
+
+def export_standing(member: dict[str, Any]) -> str:
+    """Whether one of `members`' rows is in the segment's export and, if not, why (the rule of `_reachable`, in
+    words): a banned customer who agreed to marketing said 'Marketing: Yes' and was not in the file."""
+    if _banned(member):
+        return _(OUT_BANNED)
+    if not member['marketing_consent']:
+        return _(OUT_NO_CONSENT)
+    return _(IN_EXPORT)
+
+
+def exported(member: dict[str, Any]) -> bool:
+    """Whether one of `members`' rows is in the segment's export (as `_reachable` selects it)."""
+    return not _banned(member) and bool(member['marketing_consent'])
+
+
+def _banned(member: dict[str, Any]) -> bool:
+    return getattr(member['status'], 'value', member['status']) == CustomerStatus.banned.value
 
 
 def describe(filters: Filters | dict[str, Any]) -> str:

@@ -130,6 +130,14 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert cards_on_first_screen(driver) >= 8, 'a founder sees eight KPIs without scrolling'
     assert no_horizontal_overflow(driver)
     assert 'no earlier data' in driver.find_element(By.TAG_NAME, 'body').text  # requests: no history yet
+    # today's grey band ends at the plot's right edge: the orders' numbers keep a gap from it (it sat under them)
+    band, numbers = driver.execute_script(
+        'const chart = document.querySelector(".js-plotly-plot");'
+        'const band = chart.querySelector(".shapelayer path").getBoundingClientRect().right;'
+        'const lefts = [...chart.querySelectorAll(".y2tick text")].map(t => t.getBoundingClientRect().left);'
+        'return [band, Math.min(...lefts)];'
+    )
+    assert numbers - band >= 4, f"the right-hand axis's numbers start {numbers - band:.1f} px after today's band"
     height = driver.execute_script('return document.documentElement.scrollHeight')
     (ARTIFACTS / 'dashboard-390-height.txt').write_text(f'{height} px\n')
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390.png'))
@@ -201,6 +209,14 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
     button(driver, 'Custom').click()
     visible_text(driver, 'Choose the days')
+    # the calendar opens on the month of the period's last day (today's), not on the first of the 30 days shown
+    from datetime import date
+
+    month = date.fromisoformat(today_in_the_shop()).strftime('%B')  # the page is in English
+    navigation = '.q-dialog .q-date__navigation'
+    wait.until(lambda d: month in d.find_element(By.CSS_SELECTOR, navigation).text.split(), f'the calendar on {month}')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440-custom-period.png'))
     assert not driver.execute_script('return !!document.querySelector(".dashboard-content[data-switching]")'), (
         'choosing days reads nothing yet: the cards are not dimmed behind the dialog'
     )
