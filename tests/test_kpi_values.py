@@ -294,7 +294,7 @@ def test_two_admins_saving_the_definitions_at_once_one_is_refused_naming_the_oth
         thread.join(timeout=60)
     refused = outcomes[bo.email]
     assert outcomes[ann.email] == 'saved' and isinstance(refused, StaleRecord)
-    assert refused.changed_by == ann.email and ann.email in str(refused)
+    assert refused.changed_by == ann.name and ann.name in str(refused)
     with read_session() as session:
         records = session.exec(select(KpiDefinition)).all()
     assert [r.values['at_risk_days'] for r in records] == [30]

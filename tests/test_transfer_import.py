@@ -379,7 +379,7 @@ def test_a_record_edited_after_the_preview_stops_the_import(shop, manager) -> No
         )
     with pytest.raises(ValidationFailed) as refused:
         apply(manager, plan)
-    assert refused.value.errors[''].startswith(f'Row 1 (ada@example.com): {manager.email} changed this customer at ')
+    assert refused.value.errors[''].startswith(f'Row 1 (ada@example.com): {manager.name} changed this customer at ')
     assert refused.value.errors[''].endswith('after the preview. Nothing was imported; preview the file again.')
     assert isinstance(refused.value.__cause__, StaleRecord)
     assert customer('new@example.com') is None
