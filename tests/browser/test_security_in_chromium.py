@@ -24,6 +24,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     field,
+    next_load_at,
     no_horizontal_overflow,
     resize_and_settle,
     settle,
@@ -92,7 +93,12 @@ def test_ending_a_session_signs_that_browser_out_live(
     visible_text(driver, '2 active sessions')
     visible_text(driver, 'This browser')
     shoot(driver, 'sessions')
-    resize_and_settle(driver, *PHONE)
+    # the screen as a phone loads it: turned narrow with the menu drawer open, the drawer's invisible backdrop stayed
+    # over the page for 15 s once in four runs on PostgreSQL (a NiceGUI/Quasar race on the drawer's value, left: a
+    # phone does not turn from 1440 px), and took the click on "Sign out"
+    next_load_at(driver, *PHONE)
+    driver.get(f'{base_url}/account/security')
+    visible_text(driver, 'This browser')
     assert driver.execute_script(ONE_LINE, button(driver, 'Sign out')), "'Sign out' breaks over two lines on a phone"
     devices = driver.find_elements(By.XPATH, '//div[normalize-space(text())="Headless Chrome on Linux"]')
     assert len(devices) == 2
