@@ -38,6 +38,7 @@ from components.order_draft import DraftDialog
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
+from components.whole_number import WholeNumberInput, whole_number
 
 Done = str | Callable[[Any], tuple[str, str]]
 
@@ -949,19 +950,12 @@ class OrderScreen:
             if left:
                 ui.label(_('In this parcel')).classes('text-sm text-gray-600')
             for line, quantity in left:
+                # text read by the service, not ui.number: its min and max put 5 typed back to the 3 left when the
+                # field lost focus, without a word; more than is left is refused at the line ("Only 3 left to ship")
                 shown[f'lines.{line.id}'] = (
-                    ui.number(
-                        _item(line),
-                        value=quantity,
-                        min=0,
-                        max=quantity,
-                        step=1,
-                        precision=0,
-                        suffix=_('of {n} to ship').format(n=quantity),
-                    )
-                    .props('outlined dense')
-                    .mark(f'ship-line-{line.id}')
+                    WholeNumberInput(_item(line), value=quantity).props('outlined dense').mark(f'ship-line-{line.id}')
                 )
+                shown[f'lines.{line.id}'].props['suffix'] = _('of {n} to ship').format(n=quantity)
             if left:  # "no item chosen" is said at the first line
                 shown['lines'] = shown[f'lines.{left[0][0].id}']
             shown['carrier_id'] = (
@@ -974,11 +968,13 @@ class OrderScreen:
                 .props('outlined dense')
                 .mark('ship-carrier')
             )
-            shown['tracking_number'] = ui.input(_('Tracking number')).props('outlined dense').mark('ship-tracking')
+            shown['tracking_number'] = tracking_input().mark('ship-tracking')
             return shown
 
         def submit(values: dict[str, Any]) -> Callable:
-            lines = {key.split('.', 1)[1]: value for key, value in values.items() if key.startswith('lines.')}
+            lines = {
+                key.split('.', 1)[1]: whole_number(value) for key, value in values.items() if key.startswith('lines.')
+            }
             chosen = {'carrier_id': values['carrier_id'], 'tracking_number': values['tracking_number']}
             return lambda s, u: orders.whole_order_shipped(
                 s,
@@ -1014,9 +1010,7 @@ class OrderScreen:
                     clearable=True,
                     value=shipment.carrier_id if shipment.carrier_id in self.data.carriers else None,  # active ones
                 ).props('outlined dense'),
-                'tracking_number': ui.input(_('Tracking number'), value=shipment.tracking_number).props(
-                    'outlined dense'
-                ),
+                'tracking_number': tracking_input(shipment.tracking_number),
             },
             lambda v: (
                 lambda s, u: orders.correct_tracking(
@@ -1186,6 +1180,14 @@ ITEM_CELL = (
     '<q-td :props="props"><div>{{ props.value }}</div>'
     '<div class="xs text-xs text-gray-500">{{ props.row.sku }}</div></q-td>'
 )
+
+
+def tracking_input(value: str = '') -> ui.input:
+    """A tracking number's field, saying beneath it that its spaces are taken out (the service's rule: carriers'
+    tracking pages read the number in one piece), so '1Z 999 AA1' read back as '1Z999AA1' is no surprise."""
+    field = ui.input(_('Tracking number'), value=value).props('outlined dense')
+    field.props['hint'] = _(orders.TRACKING_SAID)
+    return field
 
 
 def _parcel_items(items) -> str:

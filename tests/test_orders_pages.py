@@ -519,13 +519,19 @@ async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
     user.find(marker='ship').click()
     await user.should_see(marker=f'ship-line-{mug_line}', retries=40)
 
-    def field(line_id: int) -> ui.number:
+    def field(line_id: int) -> ui.input:
         return user.find(marker=f'ship-line-{line_id}').elements.pop()
 
-    assert (field(mug_line).value, field(tee_line).value) == (3, 1)  # at first: everything not shipped yet
-    field(mug_line).set_value(4)
+    assert (field(mug_line).value, field(tee_line).value) == ('3', '1')  # at first: everything not shipped yet
+    # typed, then the field left: 4 stays 4 (a number field put it back to 3 without a word and shipped 3)
+    user.find(marker=f'ship-line-{mug_line}').clear().type('4').trigger('blur')
+    tracking = user.find(marker='ship-tracking').elements.pop()
+    assert tracking.props['hint'] == 'Saved without spaces, as carriers’ tracking links need it'  # said, not silent
     user.find(marker='dialog-submit').click()
     await eventually(lambda: field(mug_line).error == 'Only 3 left to ship', message=field(mug_line).error)
+    assert field(mug_line).value == '4'
+    with read_session() as session:
+        assert orders.shipments_of(session=session, actor=manager, order_id=order.id) == []  # nothing half-written
     field(mug_line).set_value(0)
     field(tee_line).set_value(0)
     user.find(marker='dialog-submit').click()
@@ -543,7 +549,7 @@ async def test_an_order_ships_in_two_parcels_from_its_page(user: User) -> None:
 
     user.find(marker='ship').click()
     await user.should_see(marker=f'ship-line-{tee_line}', retries=40)
-    assert (field(mug_line).value, field(tee_line).value) == (1, 1)
+    assert (field(mug_line).value, field(tee_line).value) == ('1', '1')
     user.find(marker='dialog-submit').click()
     await eventually(lambda: fresh(order.id).status == 'shipped')
     await user.should_see('Shipped: nothing left to ship', retries=40)

@@ -390,6 +390,8 @@ def ship(
 
 
 MAX_TRACKING = 80  # characters of a tracking number (Shipment.tracking_number)
+# said under the field where one is typed: a number typed in groups is stored and shown in one piece, and its link works
+TRACKING_SAID = N_('Saved without spaces, as carriers’ tracking links need it')
 
 
 def _tracking_number(typed: Any) -> str:
