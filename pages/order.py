@@ -60,6 +60,7 @@ class Loaded:
     returns: list
     return_lines: dict[int, list]
     exchanges: dict[int, str]  # the exchange order a return sent, its number by return id
+    settled_by: tuple[str, str] | None  # an exchange order's return and the order it came from, which settled it
     events: list
     authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
     company: tuple[int, str] | None  # the customer's company: id and name
@@ -90,6 +91,7 @@ def load(session, user: User, number: str) -> Loaded:
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         exchanges=returns.exchange_numbers(session, found),
+        settled_by=returns.exchange_origin(session, order.id) if orders.settled_by_exchange(order) else None,
         events=events,
         authors=orders.authors(session=session, actor=user, events=events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
@@ -427,7 +429,15 @@ class OrderScreen:
                     ui.button(_('Factur-X'), icon='download', on_click=lambda d=document: self._facturx(d)).props(
                         'flat dense'
                     ).tooltip(_('The e-invoice: a PDF/A-3 with its EN 16931 XML inside')).mark('facturx')
-            if not (data.payments or data.refunds or data.documents or data.gateway.intents or data.gateway.refunds):
+            if orders.settled_by_exchange(data.order):  # "Paid" above it: settled, not waiting for money
+                ui.label(
+                    _('Nothing to pay: an exchange settled by return {rma} of order {number}, not invoiced.').format(
+                        rma=data.settled_by[0], number=data.settled_by[1]
+                    )
+                    if data.settled_by
+                    else _('Nothing to pay: an exchange settled by its return, not invoiced.')
+                ).classes('text-gray-600 break-words').mark('settled-by-exchange')
+            elif not (data.payments or data.refunds or data.documents or data.gateway.intents or data.gateway.refunds):
                 ui.label(_('No payment yet.')).classes('text-gray-500')
 
     def _gateway(self) -> None:
@@ -841,12 +851,23 @@ class OrderScreen:
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat').mark('resolution-cancel')
 
+                def resolve(s, u) -> str | None:  # the exchange order's number, when one was made
+                    done = returns.resolve(session=s, actor=u, return_id=rma.id, resolution=resolution)
+                    return returns.exchange_numbers(s, [done]).get(done.id)
+
+                def said(exchange: str | None) -> tuple[str, str]:  # the new order named: the page links to it
+                    if exchange is None:
+                        return _('Return {number} closed').format(number=rma.number), 'positive'
+                    return (
+                        _('Return {number} closed: exchange order {exchange} made, to pack and ship').format(
+                            number=rma.number, exchange=exchange
+                        ),
+                        'positive',
+                    )
+
                 async def confirm() -> None:
                     dialog.close()
-                    await self._do(
-                        lambda s, u: returns.resolve(session=s, actor=u, return_id=rma.id, resolution=resolution),
-                        _('Return {number} closed').format(number=rma.number),
-                    )
+                    await self._do(resolve, said)
 
                 ui.button(_(label), on_click=confirm).mark('resolution-confirm')
         dialog.open()

@@ -148,4 +148,35 @@ async def test_an_exchange_is_made_only_once_confirmed(user: User) -> None:
     user.find(marker='resolution-confirm').click()
     await user.should_see(marker='exchange-order')
     with read_session() as session:
-        assert session.get(Return, rma_id).exchange_order_id is not None
+        rma = session.get(Return, rma_id)
+        assert rma.exchange_order_id is not None
+        exchange = session.get(Order, rma.exchange_order_id)
+    # the toast names the new order (it said only "Return R-1 closed"); the page links to it
+    await user.should_see(f'Return {rma.number} closed: exchange order {exchange.number} made, to pack and ship')
+    assert user.find(marker='exchange-order').elements.pop().props['href'] == f'/orders/{exchange.number}'
+
+
+async def test_an_exchange_order_is_settled_by_its_return_not_awaiting_payment_nor_invoiced(user: User) -> None:
+    """The exchange order read "Paid" above "No payment yet." and offered "Issue invoice" for €0.00: it now says
+    nothing is to pay, settled by which return of which order, and no invoice is offered nor issued (the original
+    order's invoice stands); its service says the same as its page."""
+    from backoffice.errors import ServiceError
+    from backoffice.services import invoices
+
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    with read_session() as session:
+        rma = session.exec(select(Return).where(Return.exchange_order_id == exchange.id)).one()
+        assert returns.exchange_origin(session, exchange.id) == (rma.number, order.number)
+    assert orders.settled_by_exchange(exchange) and not orders.settled_by_exchange(order)
+    assert 'issue_invoice' not in orders.allowed_actions(exchange)
+    assert {'pack', 'pick_list', 'cancel'} <= orders.allowed_actions(exchange)  # it still ships
+    with session_scope() as session, pytest.raises(ServiceError, match='is an exchange, settled by its return'):
+        invoices.issue_invoice(session=session, actor=manager, order_id=exchange.id)
+    await signed_in(user, manager.email, path=f'/orders/{exchange.number}')
+    await user.should_see(
+        f'Nothing to pay: an exchange settled by return {rma.number} of order {order.number}, not invoiced.'
+    )
+    await user.should_not_see('No payment yet.')
+    await user.should_not_see('Issue invoice')
+    await user.should_see('Mark packed')

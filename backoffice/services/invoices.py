@@ -54,6 +54,13 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
         raise ServiceError(_('Order {number} is a draft: it cannot be invoiced').format(number=order.number))
     if order.status == OrderStatus.cancelled:
         raise ServiceError(_('Order {number} is cancelled: it cannot be invoiced').format(number=order.number))
+    if orders.settled_by_exchange(order):
+        raise ServiceError(
+            _(
+                'Order {number} is an exchange, settled by its return: it is not invoiced (the invoice of the order '
+                'it replaces stands)'
+            ).format(number=order.number)
+        )
     existing = invoice_of(session, order.id)
     if existing is not None:
         raise ServiceError(

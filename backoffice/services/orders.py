@@ -104,11 +104,18 @@ def allowed_actions(
         allowed.add('start_return')
     if (
         not invoiced
+        and not settled_by_exchange(order)  # nothing sold: the invoice of the order it replaces stands
         and status not in (OrderStatus.draft, OrderStatus.cancelled)
         and (status != OrderStatus.pending or on_terms)
     ):
         allowed.add('issue_invoice')
     return frozenset(allowed)
+
+
+def settled_by_exchange(order: Order) -> bool:
+    """An exchange order (a return resolved by an exchange: the same items sent again at no charge) is settled by that
+    return: nothing is to pay, so no payment is awaited, and nothing is sold, so it has no invoice of its own."""
+    return order.source == OrderSource.exchange and order.total == 0
 
 
 class IllegalTransition(ServiceError):

@@ -627,6 +627,17 @@ def exchange_numbers(session: Session, found: list[Return]) -> dict[int, str]:
     return {ids[order_id]: number for order_id, number in rows}
 
 
+def exchange_origin(session: Session, order_id: int) -> tuple[str, str] | None:
+    """For an exchange order, the return that sent it and the order that return came from (their numbers), which
+    settled it: the exchange order's page says so where a payment would show."""
+    row = session.exec(
+        select(Return.number, Order.number)
+        .join(Order, col(Order.id) == Return.order_id)
+        .where(Return.exchange_order_id == order_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def lines_of(session: Session, return_id: int) -> list[ReturnLine]:
     return list(session.exec(select(ReturnLine).where(ReturnLine.return_id == return_id).order_by(col(ReturnLine.id))))
 
