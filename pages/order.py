@@ -63,6 +63,7 @@ class Loaded:
     settled_by: tuple[str, str] | None  # an exchange order's return and the order it came from, which settled it
     events: list
     authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
+    refunded_since: set[int]  # timeline entries whose "to refund" was refunded since
     company: tuple[int, str] | None  # the customer's company: id and name
     on_terms: bool  # the customer has payment terms: invoiced before paying
     returnable: bool  # some of its items can still come back
@@ -94,6 +95,7 @@ def load(session, user: User, number: str) -> Loaded:
         settled_by=returns.exchange_origin(session, order.id) if orders.settled_by_exchange(order) else None,
         events=events,
         authors=orders.authors(session=session, actor=user, events=events),
+        refunded_since=orders.refunded_since(session, order.id, events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
         returnable=returns.anything_returnable(session, order.id or 0, lines),
@@ -271,7 +273,9 @@ class OrderScreen:
         for event in reversed(data.events):
             # as wide as the column, not as its longest word: a pasted link wraps instead of overflowing
             with ui.column().classes('gap-0 w-full').mark('timeline-entry'):
-                ui.label(orders.timeline_text(event)).classes('text-sm break-words whitespace-pre-line w-full')
+                ui.label(orders.timeline_text(event, refunded=event.id in data.refunded_since)).classes(
+                    'text-sm break-words whitespace-pre-line w-full'
+                )
                 author = data.authors.get(event.actor_id) if event.actor_id is not None else None
                 ui.label(
                     _('{when} · {who}').format(when=when(event.created_at), who=author)

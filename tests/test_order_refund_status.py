@@ -177,3 +177,42 @@ async def test_a_credit_note_reads_negative_beside_its_invoice_on_the_order_the_
     await user.open('/portal/invoices')
     await user.should_see(f'Credit note {note.number}', retries=40)
     await user.should_see('-€5.00', retries=40)
+
+
+async def test_a_cancelled_orders_to_refund_reads_refunded_since_once_it_is(user: User) -> None:
+    """A paid order cancelled says "€30.00 paid, to refund" on its timeline; once refunds made after it gave that back
+    (not before: half of it still reads "to refund"), the entry says "refunded since", on its page and in French. The
+    entry as stored keeps its key (invoices and the sales report look for it)."""
+    from backoffice.services import orders
+
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    order = place(('MUG', 2), email='ann@example.com')
+    pay(manager, order)
+    reason = 'Customer: "changed mind" <script>alert(1)</script>'
+    with session_scope() as session:
+        current = session.get(Order, order.id)
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=current.version, reason=reason)
+
+    def cancellation() -> str:
+        with read_session() as session:
+            events = orders.timeline(session=session, actor=manager, order_id=order.id)
+            done = orders.refunded_since(session, order.id, events)
+            entry = next(event for event in events if event.kind == 'cancelled')
+            assert entry.text_key == 'Cancelled: {reason} — {owed} paid, to refund'
+            return orders.timeline_text(entry, refunded=entry.id in done)
+
+    paid = f'€{order.total}'
+    assert cancellation() == f'Cancelled: {reason} — {paid} paid, to refund'
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='5.00', reason='Part: "a" <b>')
+    assert cancellation() == f'Cancelled: {reason} — {paid} paid, to refund'  # some is still owed
+    with session_scope() as session:
+        rest = str(order.total - 5)
+        payments.refund(session=session, actor=manager, order_id=order.id, amount=rest, reason='Rest: "b" <b>')
+    assert cancellation() == f'Cancelled: {reason} — {paid} paid, refunded since'
+    with i18n.use('fr'):
+        assert 'remboursés depuis' in cancellation()
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(f'Cancelled: {reason} — {paid} paid, refunded since')
+    await user.should_not_see(f'Cancelled: {reason} — {paid} paid, to refund')

@@ -31,6 +31,7 @@ from backoffice.models import (
     OrderSource,
     OrderStatus,
     Product,
+    Refund,
     Shipment,
     ShipmentLine,
     User,
@@ -1207,12 +1208,45 @@ def log_event(session: Session, order: Order, kind: str, text: str | Sentence, a
     )
 
 
-def timeline_text(event: OrderEvent) -> str:
+# a cancellation's entry says what was paid is "to refund": once refunds made after it gave that back, it reads as
+# done, so the timeline does not show a refund still owed (the stored entry and its key stay, which invoices and the
+# sales report look for); (stored key, its amount's parameter, how it reads once refunded)
+TO_REFUND = {
+    'Cancelled: {reason} — {owed} paid, to refund': ('owed', N_('Cancelled: {reason} — {owed} paid, refunded since')),
+    'Cancelled — {owed} paid, to refund': ('owed', N_('Cancelled — {owed} paid, refunded since')),
+    REST_CANCELLED[0]: ('value', N_('Shipped; not shipped, cancelled: {items} ({reason}) — {value} refunded since')),
+    REST_CANCELLED[2]: ('value', N_('Shipped; not shipped, cancelled: {items} — {value} refunded since')),
+}
+
+
+def refunded_since(session: Session, order_id: int, events: list[OrderEvent]) -> set[int]:
+    """The ids of the entries among `events` that left money "to refund" which refunds made since have given back
+    in full (a reversed refund counts against them; a return's refund does not count): `timeline_text(entry,
+    refunded=True)` says so."""
+    waiting = [entry for entry in events if entry.text_key in TO_REFUND and entry.id is not None]
+    if not waiting:
+        return set()
+    refunds = session.exec(  # a return's refund is for the items that came back, not for what was cancelled
+        select(Refund.refunded_at, Refund.amount).where(Refund.order_id == order_id, col(Refund.return_id).is_(None))
+    ).all()
+    done: set[int] = set()
+    for entry in waiting:
+        amount = (entry.text_params or {}).get(TO_REFUND[entry.text_key or ''][0])
+        owed = Decimal(str(amount.get('money', '0'))) if isinstance(amount, dict) else None
+        given = sum((value for at, value in refunds if at >= entry.created_at), Decimal('0'))
+        if owed is not None and entry.id is not None and given >= owed:
+            done.add(entry.id)
+    return done
+
+
+def timeline_text(event: OrderEvent, *, refunded: bool = False) -> str:
     """A timeline entry in the reader's language, its amounts and dates in their format (an entry written before
     entries kept their msgid: its English text, translated when it is a known one such as 'Packed'). A gateway's
     failure inside it (`{message}`), stored in the words of whoever was acting before failures were stored in English,
-    reads in the reader's language too."""
+    reads in the reader's language too. `refunded`: what it left to refund was refunded since (`refunded_since`)."""
     params = event.text_params
+    if refunded and event.text_key in TO_REFUND:
+        return stored_text.show(event.text, TO_REFUND[event.text_key][1], params)
     if event.text_key and params and isinstance(params.get('message'), str):
         said = message_said(params['message'])
         if isinstance(said, Sentence):
