@@ -30,15 +30,21 @@ HIGHLIGHT_FIRST = (
 # chose among the suggestions shown. A highlight they did not move is the first suggestion's, perhaps that of fewer
 # letters (the list a moment behind the typing): the server's first for the text takes its place. The pointer is
 # followed by one listener for the page (an option's id is its field's id, '_' and its index), set at the first key in
-# a picker; a letter typed or an Enter forgets the move (the same text typed again later is a new list).
+# a picker; a letter typed or an Enter forgets the move (the same text typed again later is a new list). An arrow key in
+# the open list moves the highlight only: Quasar's own (fill-input) wrote the highlighted option's name into the field,
+# which the page read as typed and narrowed the list to that one option; the field keeps what was typed until Enter or
+# a click picks (the list closed: Quasar's ArrowDown opens it).
 ENTER_WITH_THE_TEXT = (
     '(e) => { const input = e.target; if (!input || input.value === undefined) return; '
     'if (!window.boPickerPointer) { window.boPickerPointer = true; document.addEventListener("mousemove", (m) => { '
     'const item = m.target.closest ? m.target.closest("[role=option]") : null; if (!item || !item.id) return; '
     'const field = document.getElementById(item.id.slice(0, item.id.lastIndexOf("_"))); '
     'if (field && field.value !== undefined) field.boMovedAt = field.value; }, true); } '
-    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown"].includes(e.key)) '
-    '{ input.boMovedAt = input.value; return; } '
+    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown"].includes(e.key)) { input.boMovedAt = input.value; '
+    'const picker = (e.key === "ArrowUp" || e.key === "ArrowDown") && input.getAttribute("aria-expanded") === "true" '
+    '&& typeof getElement === "function" ? getElement(input)?.$refs?.qRef : null; '
+    'if (picker && picker.moveOptionSelection) { e.qKeyEvent = true; e.preventDefault(); e.stopPropagation(); '
+    'picker.moveOptionSelection(e.key === "ArrowUp" ? -1 : 1, true); } return; } '
     'if (e.key.length === 1 || e.key === "Backspace" || e.key === "Delete") { input.boMovedAt = null; return; } '
     'if (e.key !== "Enter" || e.isComposing || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return; '
     'const moved = input.boMovedAt === input.value; input.boMovedAt = null; '

@@ -88,6 +88,17 @@ def call_now(
         return FAILED
 
 
+E = TypeVar('E', bound=ui.element)
+
+
+def counted(field: E, most: int) -> E:
+    """A text field that takes at most `most` characters (the service's limit) and counts them under it ("38 / 300"),
+    so typing that stops at the limit says why; a longer text sent another way is still refused at the field."""
+    field.props['maxlength'] = most  # a value, never parsed as props
+    field.props['counter'] = True
+    return field
+
+
 def error_line() -> ui.label:
     """The line of a dialog where a message about the whole form appears (hidden until there is one)."""
     line = ui.label().classes('text-negative text-sm').mark('form-error').props('role=alert')

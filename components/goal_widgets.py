@@ -56,11 +56,17 @@ def goals_strip(user: User, *, zone: str | None = None) -> None:
     results = [r for goal in current for r in goal.results]
     if not results:
         return
-    with ui.row().classes('w-full no-wrap overflow-x-auto gap-2 pb-1').mark('goals-strip'):
+    # cards of one height: a title over two lines made its card taller than the rest
+    with ui.row().classes('w-full no-wrap items-stretch overflow-x-auto gap-2 pb-1').mark('goals-strip'):
         for result in results:
             with ui.link(target='/goals').classes('no-underline text-inherit shrink-0'):
-                with ui.card().classes('w-44 gap-1 p-2').props('flat bordered'):
-                    ui.label(result.title).classes('text-xs font-medium truncate w-full')
+                with ui.card().classes('w-44 h-full gap-1 p-2').props('flat bordered'):
+                    # two lines, a long word broken, rather than one cut after some 25 letters ('Partners: "sig…'):
+                    # the whole title on hover, and a tap opens /goals, where it is whole
+                    title = ui.label(result.title).classes('text-xs font-medium leading-tight w-full')
+                    title.classes('line-clamp-2 wrap-anywhere')
+                    with title, ui.tooltip():
+                        ui.label(result.title)  # as text (a tooltip's own text is read as markup)
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
                         ui.label(formatting.percent(result.progress)).classes('text-base font-semibold')
                         status_badge(result)

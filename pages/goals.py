@@ -21,7 +21,7 @@ from backoffice.services import alerts, app_settings, goals
 from backoffice.services.goals import DIRECTIONS, Goal, Result
 from components import live
 from components.date_input import DateInput
-from components.forms import FAILED, call, confirm, error_line, hold_while_edited, page_dialog
+from components.forms import FAILED, call, confirm, counted, error_line, hold_while_edited, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
 from components.kept_cards import KeptCards, key_of
 from components.screens import screen
@@ -152,7 +152,8 @@ def goals_page(user: User) -> None:
             people = alerts.staff(session=session, actor=opener)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(_('New objective')).classes('text-lg font-medium')
-            title = ui.input(_('Title')).props('outlined').classes('w-full').mark('objective-title')
+            title = counted(ui.input(_('Title')).props('outlined'), goals.TITLE_LENGTH)
+            title.classes('w-full').mark('objective-title')
             owner = ui.select(people, value=opener.id, label=_('Owner')).props('outlined').classes('w-full')
             chosen = ui.select(quarters, value=f'{first}/{last}', label=_('Period')).props('outlined')
             chosen.classes('w-full').mark('objective-period')
@@ -192,8 +193,10 @@ def goals_page(user: User) -> None:
                 else _('Add a key result to "{title}"').format(title=goal.title)
             )
             ui.label(heading).classes('text-lg font-medium break-words')
-            title = ui.input(_('Title'), value=result.title if result else '').props('outlined').classes('w-full')
-            title.mark('key-result-title')
+            title = counted(
+                ui.input(_('Title'), value=result.title if result else '').props('outlined'), goals.TITLE_LENGTH
+            )
+            title.classes('w-full').mark('key-result-title')
             kpi = ui.select(measures, value=(result.kpi or '') if result else '', label=_('Measured by'))
             kpi.props('outlined').classes('w-full').mark('key-result-kpi')
             with ui.row().classes('w-full no-wrap gap-2'):
@@ -230,8 +233,8 @@ def goals_page(user: User) -> None:
                     done = await call(_add_key_result, actor, goal.id, data, fields=fields, message=message)
                 if done is not FAILED:
                     dialog.close()
-                    if result is not None:
-                        ui.notify(_('Key result saved.'), type='positive')
+                    # said either way, as an objective added and a check-in are (an added one said nothing)
+                    ui.notify(_('Key result saved.') if result is not None else _('Key result added.'), type='positive')
                     board()
 
             with ui.row().classes('w-full justify-end'):

@@ -25,6 +25,7 @@ from components.forms import (
     SCROLLING_BODY,
     call,
     confirm,
+    counted,
     error_line,
     hold_while_edited,
     page_dialog,
@@ -113,12 +114,12 @@ def roles_page(user: User) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-2xl').style(BOUNDED_CARD):
             ui.label(_('Change the role') if role else _('New role')).classes('text-lg font-medium')
             with ui.column().classes('w-full').style(SCROLLING_BODY).mark('role-body'):
-                name_input = ui.input(_('Name'), value=role.name if role else name).props('outlined maxlength=80')
-                name_input.classes('w-full').mark('role-name-input')
+                name_input = ui.input(_('Name'), value=role.name if role else name).props('outlined')
+                counted(name_input, roles.NAME_LENGTH).classes('w-full').mark('role-name-input')
                 description = ui.textarea(_('What it is for'), value=role.description if role else '').props(
-                    'outlined autogrow maxlength=300'
+                    'outlined autogrow'
                 )
-                description.classes('w-full').mark('role-description-input')
+                counted(description, roles.DESCRIPTION_LENGTH).classes('w-full').mark('role-description-input')
                 two_factor_box = ui.checkbox(
                     _('Require two-factor sign-in for this role'), value=role.two_factor if role else two_factor
                 ).mark('role-two-factor')

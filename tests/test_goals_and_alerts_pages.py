@@ -21,6 +21,7 @@ from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
 from .support.signin import signed_in
 from .support.stale_page import click_as_shown
+from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Grow "fast": <script>alert(1)</script>'
@@ -45,6 +46,7 @@ async def test_a_manager_sets_an_objective_with_a_key_result_and_checks_in(user:
     await user.should_see('Enter a number', retries=30)
     user.find(marker='key-result-target').clear().type('100')
     user.find(marker='save-key-result').click()
+    await user.should_see('Key result added.', retries=30)  # said, as the objective and a check-in are
     await user.should_see('Orders: 100 "this quarter"', retries=30)
     await user.should_see('Orders: 25 (from 0 to 100)')
     user.find(marker='check-in-1').click()
@@ -196,3 +198,36 @@ async def test_add_a_key_result_clicked_as_a_colleague_adds_an_objective_still_o
     await user.should_see('Ship: "faster" <b>now</b>', retries=30)  # the board was drawn again
     add()
     await user.should_see(marker='key-result-title', retries=30)
+
+
+async def test_a_title_too_long_is_refused_at_its_field_with_the_services_limit_and_counted(user: User) -> None:
+    """An objective's or a key result's title past the service's limit is refused at the title with the limit in
+    words (the dialog stays open with what was typed), and the field counts its characters up to that limit."""
+    manager = make_user('manager')
+    first, last = goals.quarter(today())
+    objective, _ids = make_objective(manager, HOSTILE, first, last)
+    await signed_in(user, manager.email, path='/goals')
+    await user.should_see(HOSTILE, retries=30)
+    too_long = (HOSTILE + ' ') * (goals.TITLE_LENGTH // len(HOSTILE) + 1)
+    limit = f'Use at most {goals.TITLE_LENGTH} characters'
+
+    user.find('New objective').click()
+    title = user.find(marker='objective-title')
+    (field,) = title.elements
+    assert field.props.get('counter') is True and field.props.get('maxlength') == goals.TITLE_LENGTH
+    title.type(too_long)
+    user.find(marker='save-objective').click()
+    await eventually(lambda: field.error == limit)
+    assert field.value == too_long
+
+    await user.open('/goals')
+    await user.should_see(HOSTILE, retries=30)
+    user.find(kind=ui.button, marker=f'add-key-result-{objective.id}').click()
+    title = user.find(marker='key-result-title')
+    (field,) = title.elements
+    assert field.props.get('counter') is True and field.props.get('maxlength') == goals.TITLE_LENGTH
+    title.type(too_long)
+    user.find(marker='key-result-target').type('10')
+    user.find(marker='save-key-result').click()
+    await eventually(lambda: field.error == limit)
+    assert field.value == too_long

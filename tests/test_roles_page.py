@@ -260,3 +260,19 @@ async def test_a_colleagues_new_role_leaves_the_other_cards_in_place_so_a_click_
     assert not card.is_deleted and not edit.is_deleted
     user.find(marker=f'edit-{mine.key}').click()  # the very button the admin was pressing still answers
     await user.should_see('Change the role')
+
+
+async def test_the_role_fields_count_their_characters_up_to_the_services_limits(user: User) -> None:
+    """The description takes at most 300 characters and the name 80 (the service's limits): each field counts what is
+    typed against its limit, so the typing that stops at the limit says why."""
+    admin = make_user('admin')
+    await signed_in(user, admin.email, path='/roles')
+    await user.should_see('Admin')
+    user.find(marker='copy-agent').click()
+    await user.should_see('Copy of Agent')
+    description = newest(user, 'role-description-input')
+    description.type(HOSTILE_TOO)
+    (field,) = description.elements
+    assert field.props.get('counter') is True and field.props.get('maxlength') == roles.DESCRIPTION_LENGTH
+    (name,) = newest(user, 'role-name-input').elements
+    assert name.props.get('counter') is True and name.props.get('maxlength') == roles.NAME_LENGTH

@@ -32,6 +32,7 @@ ON_TRACK_MARGIN = 0.10  # at most this far behind the expected progress: on trac
 AT_RISK_MARGIN = 0.25  # at most this far behind: at risk; further: off track
 STATUSES = {'on_track': N_('On track'), 'at_risk': N_('At risk'), 'off_track': N_('Off track')}
 DIRECTIONS = {'increase': N_('Increase to the target'), 'decrease': N_('Decrease to the target')}
+TITLE_LENGTH = 200  # an objective's or a key result's title, at most (the column's length; the forms count up to it)
 
 
 @dataclass(frozen=True)
@@ -399,8 +400,8 @@ def _text(value: Any, field: str, errors: dict[str, str]) -> str:
     text = ' '.join(str(value or '').split())
     if not text:
         errors[field] = _('This field is required')
-    elif len(text) > 200:
-        errors[field] = _('Use at most {count} characters').format(count=200)
+    elif len(text) > TITLE_LENGTH:
+        errors[field] = _('Use at most {count} characters').format(count=TITLE_LENGTH)
     return text
 
 

@@ -8,7 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
@@ -30,6 +33,8 @@ from ..support.goals import make_objective, make_rule, put_daily, today
 pytestmark = pytest.mark.browser
 SHOTS = Path('/tmp')
 HOSTILE = 'Grow "fast": <img src=x onerror="window.__x=1">'
+LONG_TITLE = 'Partners: "signed" <script>window.__x=3</script> in Lisbon, Porto and Faro before the quarter ends'
+STRIP_TITLE = '//a//div[contains(@class, "q-card")]/div[contains(text(), "Porto and Faro")]'
 
 
 def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
@@ -54,6 +59,7 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
             'direction': 'decrease',
         },
         {'title': 'Partners signed', 'baseline': 0, 'target': 4},
+        {'title': LONG_TITLE, 'baseline': 0, 'target': 3},
     )
     make_rule(
         manager, name='Turnover under 500 a day', kpi='turnover', kind='below', threshold=500, recipients=[manager.id]
@@ -91,6 +97,21 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
                 settle(driver)
                 driver.save_screenshot(str(SHOTS / f'alerts-log-{width}.png'))
                 visible_text(driver, 'last error: HTTP 500 Grow')  # the rest of the hostile text stays text
+            if path == '/':  # a long title in the strip wraps over its lines, readable, not cut to one line
+                title = driver.find_element(By.XPATH, STRIP_TITLE)
+                driver.execute_script('arguments[0].scrollIntoView({block: "nearest", inline: "center"})', title)
+                lines = driver.execute_script(
+                    'const s = getComputedStyle(arguments[0]); '
+                    'return arguments[0].clientHeight / parseFloat(s.lineHeight);',
+                    title,
+                )
+                assert lines >= 1.9, f'the strip cuts a long title to one line at {width} px ({lines:.1f} lines)'
+                if width == 1440:  # its whole title on hover (a tap opens /goals, where it is whole)
+                    ActionChains(driver).move_to_element(title).perform()
+                    WebDriverWait(driver, 10).until(
+                        lambda d: any(t.text == LONG_TITLE for t in d.find_elements(By.CSS_SELECTOR, '.q-tooltip')),
+                        'hovering a cut title does not show the whole of it',
+                    )
             settle(driver)
             name = {'/goals': 'goals', '/': 'dashboard-strip', '/alerts': 'alerts'}[path]
             driver.save_screenshot(str(SHOTS / f'{name}-{width}.png'))

@@ -205,6 +205,18 @@ def test_enter_in_a_picker_takes_the_first_suggestion_of_the_whole_text_typed_at
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / 'picker-highlight-moved-1440.png'))
         highlight_shows(driver, 'bo-canned-menu', [options[1]], f'the {move} moved the highlight')
+        if move == 'arrow':  # the arrow moved the highlight only: the field keeps what was typed, the list both
+            settle(driver)
+            assert picker.get_attribute('value') == 'reply race', 'the arrow key wrote the option into the field'
+            assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item')] == options, (
+                'the arrow key narrowed the list to the highlighted option'
+            )
+            picker.send_keys(Keys.ARROW_UP)
+            highlight_shows(driver, 'bo-canned-menu', [options[0]], 'the arrow up moved the highlight back')
+            picker.send_keys(Keys.ARROW_DOWN)
+            highlight_shows(driver, 'bo-canned-menu', [options[1]], 'the arrow down moved it again')
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / 'picker-arrow-keeps-typed-1440.png'))
         picker.send_keys(Keys.ENTER)
         inserted = WebDriverWait(driver, 10).until(
             lambda _d: reply_box.get_attribute('value'), f'Enter after the {move} inserted nothing'
