@@ -18,7 +18,7 @@ from backoffice.services import bank, bank_match, bank_rules
 from components import live
 from components.bank_dialogs import account_dialog, import_dialog, note_dialog, set_aside_dialog, split_dialog
 from components.bank_rules_dialog import offer_match_rule, rules_dialog
-from components.forms import FAILED, call
+from components.forms import FAILED, call, confirm
 from components.kept_cards import KeptCards, key_of
 from components.screens import screen
 from components.session import acting_user
@@ -319,12 +319,18 @@ class BankScreen:
                         )
                     ).classes('text-sm').style(ANYWHERE)
                     ui.label(why).classes('text-xs text-gray-500')
-                pays_it = suggestion['amount'] == str(left)
-                if bill and self.manage and self.pay_bills and pays_it:
+                # one click only on strong evidence (the service's rule); a weaker bill is chosen after a question,
+                # a weaker invoice through "Split or choose…"
+                sure = bank_match.one_click(suggestion, left)
+                if bill and self.manage and self.pay_bills and sure:
                     ui.button(
                         _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm_bill(ln, s)
                     ).props('dense unelevated').mark(f'match-{line.id}-{suggestion["number"]}')
-                elif not bill and self.manage and pays_it:
+                elif bill and self.manage and self.pay_bills:
+                    ui.button(
+                        _('Choose…'), on_click=lambda ln=line, s=suggestion, left=left: self.choose_bill(ln, s, left)
+                    ).props('flat dense').mark(f'choose-{line.id}-{suggestion["number"]}')
+                elif not bill and self.manage and sure:
                     ui.button(
                         _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm(ln, s)
                     ).props('dense unelevated').mark(f'match-{line.id}-{suggestion["number"]}')
@@ -377,6 +383,22 @@ class BankScreen:
         if offer:
             with self.lines:  # the button clicked was redrawn away: the dialog hangs from what stays
                 offer_match_rule(offer, self.show)
+
+    async def choose_bill(self, line: BankLine, suggestion: dict, left: Decimal) -> None:
+        """A bill the line does not name for sure (another amount, or one of the supplier's several bills): the person
+        reads what would be paid and says it is this one."""
+        question = _(
+            'Pay {amount} of bill {bill} · {supplier} · open {open} with this line? Nothing on the line shows for sure '
+            'that it pays this bill: check its number and amount.'
+        ).format(
+            amount=formatting.money(min(left, Decimal(suggestion['open'])), suggestion['currency']),
+            bill=suggestion['number'],
+            supplier=suggestion['customer'],
+            open=formatting.money(suggestion['open'], suggestion['currency']),
+        )
+        with self.lines:  # the card may be redrawn while the question is open
+            if await confirm(question, _('Match'), title=_('Match to this bill?')):
+                await self.confirm_bill(line, suggestion)
 
     async def confirm_bill(self, line: BankLine, suggestion: dict) -> None:
         user = acting_user()

@@ -339,3 +339,32 @@ async def test_a_search_shows_its_lines_even_when_a_refresh_started_before_it_an
     await user.should_see('1 of 1 lines · to reconcile 2')
     await user.should_not_see(HOSTILE)
     await user.should_see(marker=f'split-{line.id}')
+
+
+async def test_a_line_naming_only_a_supplier_is_matched_to_the_bill_a_person_chooses(user: User) -> None:
+    """ACME has two open bills; a payment to ACME that names neither is not one click away from the wrong one: each
+    is offered to choose, with the question of what would be paid, and only the one chosen is paid."""
+    from backoffice.models import BillStatus, SupplierBill
+
+    from .support.payables import approved_bill, due_in, make_supplier
+
+    admin, manager = make_user('admin'), make_user('manager')
+    acme = make_supplier(HOSTILE)
+    first = approved_bill(manager, admin, acme.id, 'A-1', **due_in(0))  # 120.00
+    second = approved_bill(manager, admin, acme.id, 'A-2', **due_in(0))  # 120.00 too
+    import_file(manager, make_account(manager), camt053([Line('-120.00', 'VIR =SUM(A1)', counterpart=HOSTILE)]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(f'Bill A-2 · {HOSTILE} · open €120.00', retries=40)
+    await user.should_not_see(marker=f'match-{line.id}-A-1')
+    await user.should_not_see(marker=f'match-{line.id}-A-2')
+    user.find(marker=f'choose-{line.id}-A-2').click()
+    await user.should_see(marker='confirm-dialog')
+    await user.should_see(f'Pay €120.00 of bill A-2 · {HOSTILE} · open €120.00 with this line?', retries=40)
+    user.find(marker='confirm-yes').click()
+    await user.should_see('Matched to bill A-2: its payment is recorded.', retries=40)
+    with read_session() as session:
+        assert session.get(SupplierBill, second.id).status == BillStatus.paid
+        assert session.get(SupplierBill, first.id).status == BillStatus.approved
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)

@@ -391,3 +391,65 @@ def test_a_line_does_not_pay_an_invoice_in_another_currency(shop) -> None:
         act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})
     assert refused.value.errors == {f'invoice_{invoice.id}': f'{invoice.number} is in EUR; the line is in USD'}
     assert open_on(invoice) == D('30.00') and lines()[0].status == LineStatus.unmatched
+
+
+ACME = '=ACME "Outils": <script>x</script>'  # hostile: a formula's sign, quotes, a colon, a tag
+TEN_MUGS = [{'description': 'Mugs', 'quantity': '10', 'unit_price': '10.00', 'vat_rate': '20'}]  # 120.00
+ONE_MUG = [{'description': 'Mug', 'quantity': '1', 'unit_price': '150.00', 'vat_rate': '20'}]  # 180.00
+
+
+def test_a_bill_is_offered_in_one_click_only_when_the_line_names_it_or_is_its_suppliers_only_open_bill(shop) -> None:
+    """A line from ACME of another amount, or of one of ACME's two bills' amounts without its number, is matched by a
+    person choosing among the candidates: one click would pay the wrong bill. Its number with the amount equal, or the
+    supplier's one open bill at the amount, is matched in one click."""
+    from .support.payables import approved_bill, due_in, make_supplier
+
+    manager, account = shop
+    admin = make_user('admin')
+    acme, solo = make_supplier(ACME), make_supplier('Solo: "Papeterie" <b>')
+    approved_bill(manager, admin, acme.id, 'A-180', lines=ONE_MUG, **due_in(0))
+    approved_bill(manager, admin, acme.id, 'A-120', lines=TEN_MUGS, **due_in(0))
+    approved_bill(manager, admin, solo.id, 'S-120', lines=TEN_MUGS, **due_in(0))
+    import_file(
+        manager,
+        account,
+        camt053(
+            [
+                Line('-50.00', 'VIR ACME', counterpart=ACME),  # the supplier's name alone
+                Line('-120.00', 'VIR ACME', counterpart=ACME),  # one of ACME's two bills' amounts
+                Line('-120.00', 'VIR A-120', counterpart=ACME),
+                Line('-50.00', 'VIR A-120', counterpart=ACME),
+                Line('-120.00', 'Papeterie', counterpart='SOLO: "PAPETERIE" <B>'),
+            ]
+        ),
+    )
+    by_name, amount_of_one, numbered, numbered_other_amount, only_bill = (
+        bank_match.suggestions_of(line) for line in lines()
+    )
+
+    def one_click(found: list[dict], amount: str) -> list[str]:
+        return [s['number'] for s in found if bank_match.one_click(s, D(amount))]
+
+    assert {s['number'] for s in by_name} == {'A-180', 'A-120'}
+    assert one_click(by_name, '50.00') == []
+    assert 'A-120' in {s['number'] for s in amount_of_one}
+    assert one_click(amount_of_one, '120.00') == []
+    assert one_click(numbered, '120.00') == ['A-120']
+    assert one_click(numbered_other_amount, '50.00') == []
+    assert one_click(only_bill, '120.00') == ['S-120']
+    assert one_click(only_bill, '100.00') == []  # what is left of the line (part recorded by hand) is the amount
+
+
+def test_an_invoice_is_offered_in_one_click_only_when_the_line_names_it_with_its_whole_amount(shop) -> None:
+    manager, account = shop
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3, name='Ann "=Acme": <b>')  # 30.00
+    import_file(
+        manager,
+        account,
+        camt053([Line('30.00', f'Facture {invoice.number}'), Line('30.00', 'VIR ANN'), Line('10.00', invoice.number)]),
+    )
+    named, amount_alone, part = (bank_match.suggestions_of(line) for line in lines())
+    assert [bank_match.one_click(s, D('30.00')) for s in named] == [True]
+    assert [s['number'] for s in amount_alone] == [invoice.number]
+    assert [bank_match.one_click(s, D('30.00')) for s in amount_alone] == [False]  # "Split or choose…" picks it
+    assert [bank_match.one_click(s, D('10.00')) for s in part] == [False]

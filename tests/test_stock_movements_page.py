@@ -8,12 +8,17 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
+from backoffice.listing import counts
 from backoffice.models import MovementKind, StockMovement
-from backoffice.services import purchases
+from backoffice.services import purchases, stock
 
 from .support.factories import advance, make_product, make_user, pay, place
 from .support.signin import signed_in
 from .support.waiting import eventually
+
+
+def out_of_time(session, seconds):
+    raise counts.OutOfTime  # as if every count ran out of its time budget (a busy machine)
 
 
 def ledger(user: User) -> ui.table:
@@ -67,3 +72,29 @@ async def test_a_receipt_movement_opens_its_purchase(user: User) -> None:
     table.elements = {ledger(user)}
     table.trigger('rowClick', [{}, receipt_row(), 0])
     await eventually(lambda: user.back_history[-1].endswith(f'/purchases?open={purchase.id}'))
+
+
+async def test_the_movements_count_is_said_exactly_when_the_sample_read_them_all(user: User, monkeypatch) -> None:
+    """A busy machine runs the count out of its time budget: the sample that stands in for it probes every id of a short
+    ledger, so the caption says the count itself, not "about"; only a sample of part of the ledger is an estimate."""
+    from components.resource_table import ListCaption
+
+    manager = make_user('manager')
+    mug = make_product('MUG', '10.00', name='Mug "=1+1": <script>x</script>', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        for n in range(30):
+            stock.adjust(
+                session=session, actor=manager, product_id=mug.id, quantity=1, reason=f'=SUM(A{n}) "found": <b>'
+            )
+    monkeypatch.setattr(counts, 'time_limit', out_of_time)
+
+    def caption() -> str:
+        return max(user.find(ListCaption).elements, key=lambda element: element.id).text
+
+    await signed_in(user, manager.email, path='/inventory')
+    user.find('Movements').click()
+    await eventually(lambda: caption() == '31 movements')  # the receipt and 30 adjustments, every one counted
+    monkeypatch.setattr(counts, 'ESTIMATE_SAMPLE', 10)  # a sample of part of them: an estimate, said so
+    await user.open('/inventory')
+    user.find('Movements').click()
+    await eventually(lambda: caption().startswith('about '))

@@ -453,7 +453,7 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     workbook = load_workbook(io.BytesIO(exported))
     sheet = workbook.active
     header = [cell.value for cell in sheet[1]]
-    assert header == ['ID', 'SKU', 'Name', 'Category', 'Price', 'Currency', 'Active', 'Stocked']
+    assert header == ['ID', 'SKU', 'Name', 'Category', 'Price', 'Currency', 'Active', 'Stocked', 'Description']
     assert sheet['E2'].value == 4.5 and sheet['E2'].number_format == '#,##0.00'
     sheet['E2'] = 5.25  # a new price
     sheet.append([None, 'tea-2', 'Black tea', 'tea', '3', 'GBP — Pound sterling', 'No', 'No'])  # a tasting, say
@@ -476,6 +476,60 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     with read_session() as session:
         prices = {p.sku: (p.price, p.currency, p.active, p.stocked) for p in session.exec(select(products.model))}
     assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True, True), 'TEA-2': (Decimal('3.00'), 'GBP', False, False)}
+
+
+@pytest.mark.parametrize('fmt', ['csv', 'xlsx'])
+def test_products_exported_then_imported_unchanged_change_nothing(manager, fmt: str) -> None:
+    """Every field the product form edits and an import reads is exported, the description included, so the file
+    just exported imports as "no change" — hostile text too: quotes, colons, a tag, a leading = (guarded against
+    formulas on the way out, read back without the guard), several lines."""
+    products, categories = resource('products'), resource('categories')
+    hostile = '=HYPERLINK("http://x"): <script>alert(1)</script> l\'Été'
+    with session_scope() as session:
+        tea = crud.create_record(session=session, actor=manager, resource=categories, data={'name': f'Tea {hostile}'})
+        for sku, description in (('TEA-1', hostile), ('TEA-2', f'+ Line one: "quoted"\n\n- {hostile}'), ('TEA-3', '')):
+            crud.create_record(
+                session=session,
+                actor=manager,
+                resource=products,
+                data={
+                    'sku': sku,
+                    'name': f'{sku} {hostile}',
+                    'price': '4.50',
+                    'currency': 'EUR',
+                    'category_id': tea.id,
+                    'active': sku != 'TEA-2',
+                    'stocked': sku != 'TEA-3',
+                    'description': description,
+                },
+            )
+    with read_session() as session:
+        exported = b''.join(
+            export_rows(session=session, actor=manager, resource=products, fmt=fmt, request=query.ListRequest()).chunks
+        )
+    rows = import_read.read_table(exported, f'products.{fmt}')
+    assert 'Description' in rows[0]
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    assert [(row.action, row.changes) for row in plan] == [('unchanged', {})] * 3, [row.reason for row in plan]
+    edited = [dict(row) for row in rows]
+    edited[2]['Description'] = f'Now described: {hostile}'  # an edit in the file is the one change the import makes
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=edited,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    assert [row.action for row in plan] == ['unchanged', 'unchanged', 'update']
+    assert plan[2].changes == {'description': ['', f'Now described: {hostile}']}
 
 
 # --- bounded reading: a file cannot exhaust the app -------------------------------------------------------------------

@@ -261,6 +261,8 @@ PRODUCTS = register(
             Column('currency', N_('Currency'), kind='choice', choices=CURRENCY_CODES, on_phone=False),
             Column('active', N_('Active'), kind='bool', on_phone=False),
             Column('stocked', N_('Stocked'), kind='bool', on_phone=False),
+            # not shown in the list, but exported: every field the form edits and an import reads makes the round trip
+            Column('description', N_('Description'), sortable=False, on_phone=False, shown=False, wrap=True),
         ),
         fields=(
             FormField('sku', N_('SKU'), required=True, help=N_('Letters, digits, - and _; saved in upper case')),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -279,9 +279,14 @@ def suggest(session: Session, line_ids: list[int]) -> int:
             ranked = [c.as_dict(line.amount) for c in matcher.candidates(line) if c.currency == line.currency]
             updates.append({'line_id': line.id, 'found': json.dumps(ranked) if ranked else ''})
     if debits:
-        bill_matcher = bill_match.BillMatcher(payables.open_bills(session, today=today), name_words, fold)
+        open_bills = payables.open_bills(session, today=today)
+        bill_matcher = bill_match.BillMatcher(open_bills, name_words, fold)
+        of_supplier = Counter(bill.supplier_id for bill in open_bills)
+        alone = {bill.bill_id for bill in open_bills if of_supplier[bill.supplier_id] == 1}
         for line in debits:
             found = bill_matcher.candidates(line)
+            for entry in found:  # the supplier's one open bill: with the amount equal, evidence enough (one_click)
+                entry['only_open'] = entry['bill_id'] in alone
             updates.append({'line_id': line.id, 'found': json.dumps(found) if found else ''})
     store(session, [u for u in updates if u['found'] != stored[u['line_id']]])
     return sum(1 for u in updates if u['found'])
@@ -366,6 +371,26 @@ def _awaiting(session: Session, *where: Any) -> list[AwaitingOrder]:
 def tokens_of(line: LineText | BankLine) -> set[str]:
     """The words and numbers of a line's label, reference and counterpart, folded: where invoice numbers are found."""
     return set(TOKEN.findall(fold(f'{line.label} {line.reference} {line.counterpart}')))
+
+
+NAMED = frozenset({'number', 'order', 'bill_number'})  # the line names the invoice, the order or the bill
+
+
+def one_click(suggestion: dict[str, Any], left: Decimal) -> bool:
+    """Whether a suggestion may be matched in one click: its amount open is exactly what is left of the line, and the
+    line names it (its number, its order's number) or — a bill — names its supplier (name or IBAN) and that supplier
+    has no other open bill. A supplier's name alone, or an amount alone, is not enough: an "ACME" line would pay any
+    ACME bill. Anything less is picked by a person among the candidates (Split or choose…, a bill's Choose…)."""
+    try:
+        amount_open = Decimal(str(suggestion['open']))
+    except (KeyError, ArithmeticError):
+        return False
+    if not left or amount_open != left:
+        return False
+    why = set(suggestion.get('why') or ())
+    if why & NAMED:
+        return True
+    return suggestion.get('kind') == 'bill' and suggestion.get('only_open') is True and bool(why & {'supplier', 'iban'})
 
 
 def suggestions_of(line: BankLine) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from backoffice.engine.declaration import RESOURCES, FormField, Resource, shown
 from backoffice.errors import ValidationFailed
@@ -198,11 +198,13 @@ class _Planner:
         header, model = self.columns[form_field.name], target.model
         values = {v for row in rows if (v := unguarded(row.get(header, '')))}
         ids = {i for v in values if (i := whole_number(v)) is not None}
-        titles = {v.lower() for v in values if whole_number(v) is None}
+        named = sorted(v for v in values if whole_number(v) is None)
         column = getattr(model, target.title)
         found: dict[str, list[int]] = {}
-        for chunk in chunks(titles):
-            statement = select(model).where(func.lower(column).in_(chunk))
+        for chunk in chunks(named):
+            # as written, or in other letter case: SQLite's lower() leaves non-ASCII capitals ('Été') as they are, so
+            # the name exactly as exported is looked for as well
+            statement = select(model).where(or_(column.in_(chunk), func.lower(column).in_({v.lower() for v in chunk})))
             if target.soft_delete:
                 statement = statement.where(col(model.deleted_at).is_(None))
             for record in self.session.exec(statement):
