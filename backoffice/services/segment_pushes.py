@@ -258,9 +258,10 @@ def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: 
     try:
         with session_scope() as session:
             person = session.get(User, claimed.person_id)
-            assert person is not None  # checked when claimed; an account is never deleted, only deactivated
-            problem: Sentence | int = segments.deliver(
-                session=session, actor=person, which=claimed.which, name=claimed.name, scheduled=True
+            problem: Sentence | int = (
+                segments.deliver(session=session, actor=person, which=claimed.which, name=claimed.name, scheduled=True)
+                if person is not None
+                else sentence(NO_LONGER_ALLOWED, person=stored_text.word(SCHEDULER_GONE))  # deleted since the claim
             )
     except Exception as error:  # the next segments are still pushed; this one is said failed
         if write_failures.lock_contention(error):
