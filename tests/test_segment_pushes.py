@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from backoffice import i18n, outbound
+from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, BuiltInSegmentPush, Customer, JobRun, Notification, Segment, User
@@ -21,7 +26,8 @@ from backoffice.runtime import job_titles, scheduler
 from backoffice.services import app_settings, job_runs, personal_data, segment_pushes, segments
 
 from .support.factories import make_customer, make_user
-from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
+from .support.webhook_receiver import webhook_receiver
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock, transactions_held_by_others
 
 HOSTILE = 'Lapsed "VIP": <script>alert(1)</script> l\'été'
 MONDAY = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # a Monday, noon (the same day in the shop's time zone)
@@ -400,3 +406,124 @@ def set_last_seen(customer_id: int, at: datetime) -> None:
         row.signed_up_at = at
         session.add(row)
         session.commit()
+
+
+# --- the campaign tool taking its time: no transaction waits with the push -------------------------------------------
+
+
+@contextmanager
+def slow_campaign_tool(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Receiver, threading.Event]]:
+    """The webhook set to a real local receiver that holds each push until the test sets the event it yields."""
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver listens on 127.0.0.1
+    reload_settings()
+    let_go = threading.Event()
+    with webhook_receiver(hold=let_go) as tool:
+        set_webhook(tool.url)
+        yield tool, let_go
+
+
+def test_other_writers_go_on_while_the_campaign_tool_takes_its_time_over_a_scheduled_push(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The push held SQLite's write lock while the campaign tool answered (up to 10 s): every agent saving, every API
+    call, waited, and past the busy timeout failed with "database is locked". Now a colleague's save goes through
+    while the tool still holds the push, which is then recorded as before."""
+    manager, colleague = make_user('manager'), make_user('manager')
+    make_customer('ann@example.com', name='Ann "A": <b>', consent=True)
+    segment = saved_segment(manager)
+    with slow_campaign_tool(monkeypatch) as (tool, let_go), ThreadPoolExecutor(1) as job:
+        schedule(manager, segment.id, 'daily', today=MONDAY.date())
+        run = job.submit(segment_pushes.push_due, now=MONDAY)
+        assert tool.arrived.wait(10), 'the push reached the campaign tool'
+        assert transactions_held_by_others() == 0, 'no transaction stays open while the tool answers'
+        saved = saved_segment(colleague, name='Saved meanwhile: "<i>"')  # the other writer
+        assert not tool.answered.is_set(), 'the save went through while the tool still held the push'
+        assert segment_pushes.push_due(now=MONDAY) == {'sent': 0, 'failed': 0}  # another run (or process) meanwhile
+        let_go.set()
+        assert run.result(timeout=30) == {'sent': 1, 'failed': 0}
+    [push] = tool.received  # once, though two runs found it due
+    assert json.loads(push.body)['segment'] == HOSTILE
+    after = stored(segment.id)
+    assert after.next_push_on == date(2026, 12, 8) and after.last_pushed_at is not None and after.push_error is None
+    assert stored(saved.id).name == 'Saved meanwhile: "<i>"'
+    with read_session() as session:
+        pushed = session.exec(select(AuditEntry).where(AuditEntry.action == 'segments.pushed')).all()
+    assert [(entry.actor_email, (entry.changes or {}).get('scheduled')) for entry in pushed] == [
+        (manager.email, [None, True])
+    ]
+
+
+def test_other_writers_go_on_while_the_campaign_tool_takes_its_time_over_a_push_pressed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manager, colleague = make_user('manager'), make_user('manager')
+    make_customer('ann@example.com', name='Ann', consent=True)
+    with slow_campaign_tool(monkeypatch) as (tool, let_go), ThreadPoolExecutor(1) as button:
+
+        def press_push() -> int:
+            with session_scope() as session:
+                return segments.push_to_webhook(
+                    session=session, actor=manager, which=segments.Filters.model_validate({}), name=HOSTILE
+                )
+
+        pressed = button.submit(press_push)
+        assert tool.arrived.wait(10), 'the push reached the campaign tool'
+        assert transactions_held_by_others() == 0, 'no transaction stays open while the tool answers'
+        saved_segment(colleague, name='Saved meanwhile: "<i>"')
+        assert not tool.answered.is_set(), 'the save went through while the tool still held the push'
+        let_go.set()
+        assert pressed.result(timeout=30) == 1
+    with read_session() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'segments.pushed')).one().actor_email == (
+            manager.email
+        )
+
+
+def test_a_schedule_changed_while_its_push_is_in_flight_stands_as_its_person_left_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The push no longer holds the segment while the tool answers: its person may reschedule, stop or delete it
+    meanwhile, and what they did stands (the push's outcome is not written over it)."""
+    manager = make_user('manager')
+
+    def every_friday(session, segment_id: int, version: int) -> None:
+        segment_pushes.schedule(
+            session=session,
+            actor=manager,
+            segment_id=segment_id,
+            version=version,
+            frequency='weekly',
+            weekday='4',
+            today=MONDAY.date(),
+        )
+
+    def never(session, segment_id: int, version: int) -> None:
+        segment_pushes.schedule(session=session, actor=manager, segment_id=segment_id, version=version, frequency=None)
+
+    def deleted(session, segment_id: int, version: int) -> None:
+        segments.delete_segment(session=session, actor=manager, segment_id=segment_id)
+
+    outcomes = []
+    with slow_campaign_tool(monkeypatch) as (tool, _let_go), ThreadPoolExecutor(1) as job:
+        tool.answers = [200, 503, 200]  # the push stopped meanwhile fails: its failure is not written on it
+        for number, change in enumerate((every_friday, never, deleted)):
+            segment = saved_segment(manager, name=f'{HOSTILE} {number}')
+            schedule(manager, segment.id, 'daily', today=MONDAY.date())
+            tool.arrived, tool.hold = threading.Event(), threading.Event()
+            run = job.submit(segment_pushes.push_due, now=MONDAY)
+            assert tool.arrived.wait(10), 'the push reached the campaign tool'
+            with session_scope() as session:
+                change(session, segment.id, session.get(Segment, segment.id).version)
+            tool.hold.set()
+            try:
+                outcomes.append((segment.id, run.result(timeout=30)))
+            except segment_pushes.PushesFailed as failed:
+                outcomes.append((segment.id, str(failed)))
+    [(friday_id, pushed), (stopped_id, failed_said), (deleted_id, gone)] = outcomes
+    assert pushed == {'sent': 1, 'failed': 0} and 'HTTP 503' in failed_said and gone == {'sent': 1, 'failed': 0}
+    friday = stored(friday_id)
+    assert (friday.push_frequency, friday.push_weekday, friday.next_push_on) == ('weekly', 4, date(2026, 12, 11))
+    assert friday.last_pushed_at is not None
+    stopped = stored(stopped_id)
+    assert stopped.push_frequency is None and stopped.next_push_on is None and stopped.push_error is None
+    assert stored(deleted_id) is None and notifications_of(manager) == []

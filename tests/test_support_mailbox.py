@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import col, select
 
-from backoffice import i18n, secret_box, stored_text
+from backoffice import i18n, imap_client, secret_box, stored_text
 from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
@@ -44,7 +44,7 @@ from backoffice.services import (
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
 from .support.smtp import FakeSmtp
-from .support.write_lock import busy_timeout_shortened, sqlite_write_lock
+from .support.write_lock import busy_timeout_shortened, sqlite_write_lock, transactions_held_by_others
 
 HOSTILE = 'Zoé "Z": <script>alert(1)</script>; ok?'
 
@@ -239,6 +239,25 @@ def test_a_folder_named_with_accents_or_an_ampersand_is_read_and_tested(dovecot:
         assert requests()[-1].subject == f'Filed in {typed}'
         with read_session() as session:
             assert session.get(Mailbox, mailbox_id).last_error is None
+
+
+def test_testing_a_mailbox_holds_no_transaction_while_the_mail_server_answers(
+    box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Test connection" signed in with its reading transaction still open: on SQLite the write lock, so everyone's
+    saves waited for a slow mail server. Now the transaction has ended before the server is reached."""
+    account, mailbox_id = box
+    admin = make_user('admin')
+    signing_in, held = imap_client.connect, []
+
+    def connect(*args, **kwargs):
+        held.append(transactions_held_by_others())
+        return signing_in(*args, **kwargs)
+
+    monkeypatch.setattr(imap_client, 'connect', connect)
+    with session_scope() as session:
+        said = mailboxes.test_connection(session=session, actor=admin, mailbox_id=mailbox_id)
+    assert said == 'Signed in; INBOX holds 0 messages' and held == [0]
 
 
 def test_the_mailbox_password_is_stored_encrypted_and_never_in_the_audit_log(box) -> None:

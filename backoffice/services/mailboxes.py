@@ -127,29 +127,32 @@ def update_mailbox(
 
 
 def test_connection(*, session: Session, actor: User, mailbox_id: int) -> str:
-    """Sign in to the mailbox and open its folder; the outcome in words (also kept as the mailbox's last error)."""
+    """Sign in to the mailbox and open its folder; the outcome in words. No transaction is open while the mail server
+    answers (on SQLite it would hold the write lock: everyone else's saves would wait for the sign-in)."""
     require(actor, PERMISSION)
     mailbox = session.get(Mailbox, mailbox_id)
     if mailbox is None or mailbox.deleted_at is not None:
         raise NotFound(_('This mailbox no longer exists.'))
+    folder = mailbox.folder
     try:
-        client = imap_client.connect(account(mailbox))
+        signing_in = account(mailbox)
+    except secret_box.SecretUnreadable:
+        raise ValidationFailed({'': _(secret_box.UNREADABLE)}) from None
+    session.commit()  # nothing written: the reading transaction ends before the network
+    try:
+        client = imap_client.connect(signing_in)
     except imap_client.MailboxUnreachable as error:
         reason = error.said.shown() if isinstance(error.said, Sentence) else error.said
         raise ValidationFailed({'': _('Could not sign in: {reason}').format(reason=reason)}) from None
-    except secret_box.SecretUnreadable:
-        raise ValidationFailed({'': _(secret_box.UNREADABLE)}) from None
     try:
-        status, data = client.select(quote_folder(mailbox.folder), readonly=True)
+        status, data = client.select(quote_folder(folder), readonly=True)
     finally:
         imap_client.close(client)
     if status != 'OK':
-        raise ValidationFailed(
-            {'': _('Signed in, but the folder {folder} cannot be opened').format(folder=mailbox.folder)}
-        )
+        raise ValidationFailed({'': _('Signed in, but the folder {folder} cannot be opened').format(folder=folder)})
     count = int(data[0] or 0) if data and data[0] and data[0].isdigit() else 0
     return ngettext('Signed in; {folder} holds {n} message', 'Signed in; {folder} holds {n} messages', count).format(
-        folder=mailbox.folder, n=count
+        folder=folder, n=count
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from backoffice import formatting, i18n, stored_text, write_failures
 from backoffice.db import session_scope
@@ -250,7 +250,42 @@ def push_due(*, now: datetime | None = None) -> dict[str, int]:
 
 def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: date) -> str:
     """One segment's scheduled push; '' when it went through (or there was nothing to do), else what failed. Other
-    writes keeping the database busy raise (the push still due)."""
+    writes keeping the database busy raise (the push still due). Three short transactions, none open while the
+    campaign tool answers: the push is claimed, sent (`segments.deliver`), then its outcome recorded."""
+    claimed = _claim(model, key, today)
+    if not isinstance(claimed, Claim):
+        return claimed
+    try:
+        with session_scope() as session:
+            person = session.get(User, claimed.person_id)
+            problem: Sentence | int = (
+                segments.deliver(session=session, actor=person, which=claimed.which, name=claimed.name, scheduled=True)
+                if person is not None
+                else sentence(NO_LONGER_ALLOWED, person=stored_text.word(SCHEDULER_GONE))  # deleted since the claim
+            )
+    except Exception as error:  # the next segments are still pushed; this one is said failed
+        if write_failures.lock_contention(error):
+            _release(model, key, claimed)
+            raise  # not the push's failure: still due (push_due)
+        log.exception('scheduled push of segment %s', key)
+        problem = sentence(FAILED_UNEXPECTEDLY, error=type(error).__name__)
+    return _record(model, key, claimed, problem, today)
+
+
+class Claim:
+    """A due push this process took (its next day moved to the lease day, so no other process takes it) and what it
+    sends; `was` is the day it was due, put back when the push fails."""
+
+    def __init__(self, row: Scheduled, lease: date, person_id: int, which: str | segments.Filters, name: str) -> None:
+        self.was, self.lease = row.next_push_on, lease
+        self.schedule = (row.push_frequency, row.push_weekday, row.push_by)
+        self.person_id, self.which, self.name = person_id, which, name
+
+
+def _claim(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: date) -> Claim | str:
+    """Take a due push: its next day becomes tomorrow (the lease), only if nobody changed or took it since it was
+    read — two processes never push the same segment, and one that dies mid-push leaves it to tomorrow's run.
+    A push that cannot be made (its scheduler may no longer export…) is recorded failed here: that string."""
     with session_scope() as session:
         roles.sync(session)  # a custom role changed in another process: its holders' permissions follow at once
         row = cast(Scheduled | None, session.get(model, key))
@@ -258,54 +293,109 @@ def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: 
             return ''  # deleted, unscheduled or pushed since the list was read
         person = session.get(User, row.push_by) if row.push_by else None
         built_in = segments.BUILT_IN_BY_KEY.get(row.key) if isinstance(row, BuiltInSegmentPush) else None
-        problem: Sentence | int
         if person is None or not person.is_active or not can(person, 'segments.export'):
             who = person.name if person is not None else stored_text.word(SCHEDULER_GONE)
-            problem = sentence(NO_LONGER_ALLOWED, person=who)
-        elif isinstance(row, BuiltInSegmentPush) and built_in is None:
-            problem = sentence(FAILED_UNEXPECTEDLY, error=row.key)  # a built-in segment a newer version dropped
+            return _failed(session, row, person, built_in, key, sentence(NO_LONGER_ALLOWED, person=who))
+        if isinstance(row, BuiltInSegmentPush) and built_in is None:  # a built-in segment a newer version dropped
+            return _failed(session, row, person, built_in, key, sentence(FAILED_UNEXPECTEDLY, error=row.key))
+        which: str | segments.Filters
+        if built_in is not None:  # named as its scheduler reads it, as their own Push would have
+            with i18n.use(person.language):
+                which, name = built_in.key, _(built_in.name)
         else:
-            which: str | segments.Filters
-            if built_in is not None:  # named as its scheduler reads it, as their own Push would have
-                with i18n.use(person.language):
-                    which, name = built_in.key, _(built_in.name)
-            else:
-                assert isinstance(row, Segment)
-                which, name = segments.Filters.model_validate(row.filters), row.name
-            try:
-                problem = segments.deliver(session=session, actor=person, which=which, name=name, scheduled=True)
-            except Exception as error:  # the next segments are still pushed; this one is said failed
-                if write_failures.lock_contention(error):
-                    raise  # not the push's failure: still due (push_due)
-                log.exception('scheduled push of segment %s', key)
-                problem = sentence(FAILED_UNEXPECTEDLY, error=type(error).__name__)
-                session.rollback()
-        row = cast(Scheduled | None, session.get(model, key))
+            assert isinstance(row, Segment)
+            which, name = segments.Filters.model_validate(row.filters), row.name
+        claim = Claim(row, today + timedelta(days=1), person.id or 0, which, name)
+        taken = session.exec(
+            update(model)
+            .where(
+                col(_key_of(model)) == key,
+                col(model.next_push_on) == claim.was,
+                col(model.push_frequency) == row.push_frequency,
+                col(model.push_by) == row.push_by,
+            )
+            .values(next_push_on=claim.lease)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        return claim if taken == 1 else ''
+
+
+def _record(
+    model: type[Segment] | type[BuiltInSegmentPush], key: Any, claim: Claim, problem: Sentence | int, today: date
+) -> str:
+    """The claimed push's outcome on its schedule. A schedule changed while the push was in flight (unscheduled,
+    another frequency or day, rescheduled) stands as its person left it: only that the push went through is kept.
+    A segment deleted meanwhile has nothing left to record."""
+    with session_scope() as session:
+        row = cast(Scheduled | None, session.get(model, key, with_for_update=_locks(session)))
         if row is None:
             return ''
+        ours = (row.push_frequency, row.push_weekday, row.push_by) == claim.schedule and row.next_push_on == claim.lease
         if not isinstance(problem, Sentence):
             row.last_pushed_at = utcnow()
-            row.next_push_on = next_day(row.push_frequency or 'daily', today, weekday=row.push_weekday)
-            row.push_error, row.push_error_key, row.push_error_params = None, None, None
+            if ours:
+                row.next_push_on = next_day(row.push_frequency or 'daily', today, weekday=row.push_weekday)
+                row.push_error, row.push_error_key, row.push_error_params = None, None, None
             session.add(row)
             session.commit()
             return ''
-        first = row.push_error is None  # a streak of failures is told once, as a failing job is
-        row.push_error, row.push_error_key, row.push_error_params = stored_text.stored(problem)
-        row.push_error = (row.push_error or '')[:500]
-        session.add(row)
-        named: Any = stored_text.word(built_in.name) if built_in is not None else getattr(row, 'name', str(key))
-        if first and person is not None:  # (an account deleted since: nobody to tell but the job's run)
-            notifications.notify(
-                session,
-                user_id=person.id or 0,
-                text=sentence(FAILED, name=named, error=problem),
-                link=LINK,
+        if not ours:
+            english = stored_text.stored(problem)[0] or ''
+            session.rollback()
+            return f'segment "{claim.name}": {english[:500]}'
+        row.next_push_on = claim.was  # still due: the next run tries again
+        person = session.get(User, claim.person_id)
+        built_in = segments.BUILT_IN_BY_KEY.get(row.key) if isinstance(row, BuiltInSegmentPush) else None
+        return _failed(session, row, person, built_in, key, problem)
+
+
+def _failed(session: Session, row: Scheduled, person: User | None, built_in: Any, key: Any, problem: Sentence) -> str:
+    """A push that failed, said on its segment and told to its scheduler once for a streak of failures; committed.
+    What failed in English, for the job's run."""
+    first = row.push_error is None  # a streak of failures is told once, as a failing job is
+    row.push_error, row.push_error_key, row.push_error_params = stored_text.stored(problem)
+    row.push_error = (row.push_error or '')[:500]
+    session.add(row)
+    named: Any = stored_text.word(built_in.name) if built_in is not None else getattr(row, 'name', str(key))
+    if first and person is not None:  # (an account deleted since: nobody to tell but the job's run)
+        notifications.notify(
+            session,
+            user_id=person.id or 0,
+            text=sentence(FAILED, name=named, error=problem),
+            link=LINK,
+        )
+    english = row.push_error
+    label = built_in.name if built_in is not None else getattr(row, 'name', str(key))
+    session.commit()
+    return f'segment "{label}": {english}'
+
+
+def _release(model: type[Segment] | type[BuiltInSegmentPush], key: Any, claim: Claim) -> None:
+    """A push the database's other writers kept from finishing is due again (when they let this write through: else
+    the lease has it tried tomorrow)."""
+    try:
+        with session_scope() as session:
+            session.exec(
+                update(model)
+                .where(col(_key_of(model)) == key, col(model.next_push_on) == claim.lease)
+                .values(next_push_on=claim.was)
+                .execution_options(synchronize_session=False)
             )
-        english = row.push_error
-        label = built_in.name if built_in is not None else getattr(row, 'name', str(key))
-        session.commit()
-        return f'segment "{label}": {english}'
+            session.commit()
+    except Exception as error:
+        if not write_failures.lock_contention(error):
+            raise
+        log.warning('scheduled push of segment %s: left to tomorrow (the database stayed busy)', key)
+
+
+def _key_of(model: type[Segment] | type[BuiltInSegmentPush]) -> Any:
+    return Segment.id if model is Segment else BuiltInSegmentPush.key
+
+
+def _locks(session: Session) -> bool:
+    """Row locks on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the whole database."""
+    return session.get_bind().dialect.name != 'sqlite'
 
 
 FAILED_UNEXPECTEDLY = N_('an unexpected error ({error}); the next run tries again')

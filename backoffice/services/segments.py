@@ -320,13 +320,17 @@ def deliver(
 ) -> int | Sentence:
     """The push itself: how many customers were sent (audited, committed), or why not as a sentence to store or show
     (no address, the receiver's refusal); the caller has checked the actor may export. `scheduled`: the audit entry
-    says it was the segment's schedule, not a press of the button."""
+    says it was the segment's schedule, not a press of the button. No transaction is open while the receiver answers
+    (up to `timeout`): what to send is read and that transaction ended first, the audit entry written after, in a
+    short one of its own (on SQLite, every other writer would wait for the push, and past the busy timeout fail)."""
     url = webhook_address(session=session)
     if not url:
         return sentence(NO_ADDRESS)
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     customers = [{'email': r['email'], 'name': r['name'], 'language': _language(r)} for r in rows]
     body = json.dumps({'segment': name, 'customers': customers})
+    target = shown_address(session=session)
+    session.commit()  # nothing written: this ends the reading transaction (and lets go of SQLite's write lock)
     answer = outbound.post(
         url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout, max_redirects=MAX_REDIRECTS
     )
@@ -334,7 +338,6 @@ def deliver(
         # the app's own words ('could not connect') in the reader's language; the receiver's ('HTTP 503 …') as they came
         error = stored_text.word(answer.error) if answer.error in outbound.REASONS else (answer.error or '')
         return sentence(NOT_ACCEPTED, error=error)
-    target = shown_address(session=session)
     _audit(session, actor, 'segments.pushed', name, which, len(rows), target, scheduled=scheduled)
     session.commit()
     return len(rows)

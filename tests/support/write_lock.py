@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backoffice import db
@@ -41,3 +42,24 @@ def sqlite_write_lock() -> Iterator[sqlite3.Connection]:
         if holder.in_transaction:
             holder.rollback()
         holder.close()
+
+
+def transactions_held_by_others() -> int:
+    """How many transactions other connections hold open right now: SQLite's write lock taken (0 or 1: tried with
+    no wait from a connection of its own), on PostgreSQL the sessions "idle in transaction" or at work on its
+    database. What a network call made inside a transaction leaves open while the other end takes its time."""
+    if get_settings().is_sqlite:
+        with sqlite_write_lock() as probe:
+            probe.execute('PRAGMA busy_timeout=0')
+            try:
+                probe.execute('BEGIN IMMEDIATE')
+            except sqlite3.OperationalError:
+                return 1
+            return 0
+    with db.get_engine().connect() as connection:
+        return connection.execute(
+            text(
+                'SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()'
+                " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+            )
+        ).scalar_one()
