@@ -52,7 +52,7 @@ EVERY_WEEKDAY = {
 LINK = '/segments'
 NO_LONGER_ALLOWED = N_('{person} may no longer export segments: schedule it again as someone who may')
 SCHEDULER_GONE = N_('The person who scheduled it')
-FAILED = N_('The scheduled push of segment "{name}" failed: {error}')
+FAILED = N_('The scheduled push of segment “{name}” failed: {error}')
 
 
 class PushesFailed(Exception):
@@ -121,9 +121,9 @@ def schedule(
         changes=changes,
         version=row.version,
         summary=sentence(
-            N_('Segment {name} pushed on a schedule: {how}')
+            N_('Segment “{name}” pushed on a schedule: {how}')
             if frequency
-            else N_('Segment {name}: no longer pushed on a schedule'),
+            else N_('Segment “{name}”: no longer pushed on a schedule'),
             name=name,
             how=stored_text.word(_how(frequency, day_of_week)) if frequency else '',
         ),
@@ -152,7 +152,7 @@ def _row(session: Session, segment_id: int | None, built_in: str | None) -> tupl
     segment = session.get(Segment, segment_id, with_for_update=locked) if segment_id is not None else None
     if segment is None:
         raise NotFound(_('This segment no longer exists (someone deleted it).'))
-    return segment, repr(segment.name)
+    return segment, segment.name
 
 
 def _weekday(value: Any) -> int:
@@ -305,7 +305,7 @@ def _push_one(model: type[Segment] | type[BuiltInSegmentPush], key: Any, today: 
         english = row.push_error
         label = built_in.name if built_in is not None else getattr(row, 'name', str(key))
         session.commit()
-        return f'segment "{label}": {english}'
+        return f'segment “{label}”: {english}'
 
 
 FAILED_UNEXPECTEDLY = N_('an unexpected error ({error}); the next run tries again')
