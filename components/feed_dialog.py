@@ -133,7 +133,7 @@ class FeedList:
         return card
 
     async def _revoke(self, row: feeds.FeedRow) -> None:
-        question = _('Revoke the feed of "{name}"? Its address stops working at once; sheets reading it get nothing.')
+        question = _('Revoke the feed of “{name}”? Its address stops working at once; sheets reading it get nothing.')
         if not await confirm(question.format(name=row.view_name), _('Revoke')):
             return
         user = acting_user()

@@ -82,7 +82,9 @@ def related_panel(
                             _('Merge into another request'),
                             _(
                                 'Its messages and files move to the other request, and this one closes, pointing '
-                                'there. The customer is sent nothing: their messages are answered in the other request.'
+                                'there: its SLA clock stops. The other request keeps its own clock; a new one becomes '
+                                'open, and one waiting or solved opens again if this one still awaits an answer. The '
+                                'customer is sent nothing: their messages are answered in the other request.'
                             ),
                             _('Merge'),
                             merge,

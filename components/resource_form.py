@@ -21,7 +21,7 @@ from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import PERMISSIONS, can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
-from backoffice.services import audit_story, crud
+from backoffice.services import audit, audit_story, crud
 
 from .date_input import DateInput
 from .flag_switch import FlagSwitch
@@ -392,6 +392,8 @@ class RecordDialog:
         user = acting_user()
         with read_session() as session:
             entries = crud.history(session=session, actor=user, resource=self.resource, record_id=self.record.id)
+            # people by name and a change through an API key by the key's name, as the stale-save warnings name them
+            who = {entry.actor_email: audit.named(session, entry.actor_email) for entry in entries}
         if not entries:
             ui.label(_('No recorded changes.')).classes('text-gray-500')
         declared = {f.name: f for f in self.resource.fields}
@@ -400,7 +402,7 @@ class RecordDialog:
                 with ui.column().classes('w-full gap-1 border-b pb-2'):
                     with ui.row().classes('w-full justify-between items-center no-wrap'):
                         ui.label(audit_story.summary_text(entry) or entry.action).classes('font-medium text-sm')
-                        ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
+                        ui.label(f'{when(entry.at)} · {who[entry.actor_email]}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
                         if name in declared or name == 'deleted_at':
                             field = declared.get(name)

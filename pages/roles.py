@@ -148,7 +148,7 @@ def roles_page(user: User) -> None:
                 done = await _save(actor)
                 if done is FAILED:
                     return
-                ui.notify(_('Role "{name}" saved').format(name=done.name), type='positive')
+                ui.notify(_('Role “{name}” saved').format(name=done.name), type='positive')
                 dialog.close()
                 cards()
 
@@ -215,11 +215,11 @@ def roles_page(user: User) -> None:
         actor = acting_user()
         if actor is None:
             return
-        if not await confirm(_('Delete the role "{name}"?').format(name=role.name), _('Delete role')):
+        if not await confirm(_('Delete the role “{name}”?').format(name=role.name), _('Delete role')):
             return
         if await call(_delete, actor, role) is FAILED:
             return
-        ui.notify(_('Role "{name}" deleted').format(name=role.name), type='positive')
+        ui.notify(_('Role “{name}” deleted').format(name=role.name), type='positive')
         cards()
 
     role_cards = KeptCards(

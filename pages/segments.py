@@ -226,7 +226,7 @@ def segments_page(user: User) -> None:
         for field, element in fields.items():
             value = filters.get(field)
             element.value = None if value is None else value if field in ('status', 'event_type') else str(value)
-        heading.text = _('Edit segment "{name}"').format(name=name)
+        heading.text = _('Edit segment “{name}”').format(name=name)
         save_button.text = _('Save changes')
         stop.set_visibility(True)
         scroll_into_view(builder, to_top=True)
@@ -365,7 +365,7 @@ def segments_page(user: User) -> None:
         with read_session() as session:
             address = segments.shown_address(session=session)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(_('Push "{name}" to the webhook').format(name=name)).classes('text-lg font-medium')
+            ui.label(_('Push “{name}” to the webhook').format(name=name)).classes('text-lg font-medium')
             if address:
                 ui.label(_('The consenting customers are sent to')).classes('text-sm text-gray-600')
                 ui.label(address).classes('text-sm font-mono break-all').mark('webhook-address')
@@ -401,7 +401,7 @@ def segments_page(user: User) -> None:
         with read_session() as session:
             address = segments.shown_address(session=session)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(_('Push "{name}" on a schedule').format(name=name)).classes('text-lg font-medium break-words')
+            ui.label(_('Push “{name}” on a schedule').format(name=name)).classes('text-lg font-medium break-words')
             if address:
                 ui.label(_('Its consenting customers are sent to')).classes('text-sm text-gray-600')
                 ui.label(address).classes('text-sm font-mono break-all')
@@ -459,7 +459,7 @@ def segments_page(user: User) -> None:
 
     def delete_dialog(segment_id: int, name: str) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(_('Delete the segment "{name}"?').format(name=name)).classes('text-lg font-medium')
+            ui.label(_('Delete the segment “{name}”?').format(name=name)).classes('text-lg font-medium')
             ui.label(_('Its filters are removed; no customer is changed.')).classes('text-sm text-gray-600')
 
             def delete() -> None:
@@ -469,7 +469,7 @@ def segments_page(user: User) -> None:
                 deleted = call_now(_delete, actor, segment_id)
                 dialog.close()
                 if deleted is not FAILED:
-                    ui.notify(_('Segment "{name}" deleted').format(name=name), type='positive')
+                    ui.notify(_('Segment “{name}” deleted').format(name=name), type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):

@@ -10,11 +10,13 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import CannedReply
+from backoffice.models import User as UserRow
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
-from backoffice.services import crud
+from backoffice.services import audit, crud
 from components.screens import SCREENS, menu_for
 
+from .support.api import key_for
 from .support.factories import make_user
 from .support.lists import open_row, rows_show
 from .support.signin import signed_in
@@ -79,3 +81,25 @@ async def test_an_agent_reads_canned_replies_but_cannot_change_them(user: User) 
 def test_the_canned_replies_screen_is_in_the_support_menu() -> None:
     declared = SCREENS['/canned-replies']
     assert (declared.section, declared.permission, declared.public) == ('Support', 'tickets.read', False)
+
+
+async def test_a_reply_written_through_an_api_key_names_the_key_and_its_person_in_its_history(user: User) -> None:
+    """The History tab said 'maria@example.com (API key ab12cd34)', as the log keeps it; it names the key as its list
+    does and people by name, as the warnings of a colleague's change do."""
+    key, _secret = key_for(
+        'manager', 'write:canned-replies', name='Sync: "nightly" <script>x</script>', person_name="Maria 'Mia' R: <b>"
+    )
+    with session_scope() as session, audit.through(f'API key {key.prefix}'):  # as /api/v1 writes it
+        crud.create_record(
+            session=session,
+            actor=session.get(UserRow, key.user_id),
+            resource=resource('canned-replies'),
+            data={'title': TITLE, 'body': 'Hello {customer_name}: "soon" <b>.'},
+        )
+    manager = make_user('manager', name='Lea "L" Schmidt: <i>')
+    await signed_in(user, manager.email, path='/canned-replies')
+    await rows_show(user, TITLE, column='title')
+    open_row(user, TITLE, column='title')
+    await user.should_see('Save changes')
+    await user.should_see(' · API key “Sync: "nightly" <script>x</script>” (Maria \'Mia\' R: <b>)')
+    await user.should_not_see('(API key ')

@@ -104,6 +104,8 @@ async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(
     await open_request(other, colleague.email, target.number)
     await open_request(user, agent.email, source.number, says='Second mail')
     user.find(marker='merge').click()
+    # what the merge does to both requests' statuses and clocks is said before it is done
+    await user.should_see('this one closes, pointing there: its SLA clock stops. The other request keeps its own clock')
     field = user.find(marker='request-search')
     field.type(str(closed.number)).trigger('keydown.enter')
     await eventually(lambda: search_error(user) == f'#{closed.number} is closed: choose a request that is still open')
@@ -117,6 +119,8 @@ async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(
     assert stored_request(source.number).merged_into_id == target.id
     await other.should_see('Second mail: "where" <script>alert(1)</script>')  # moved, live on the colleague's screen
     await other.should_see(f'#{source.number} was merged into this request (messages moved: 1).')
+    # handled by an agent, the new target is open, on the colleague's screen too
+    await eventually(lambda: other.find(marker='status').elements.pop().value == 'open')
     assert next(iter(user.find(marker='related-link').elements)).props['href'] == f'/requests/{target.number}'
 
 

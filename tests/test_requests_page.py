@@ -20,7 +20,7 @@ from backoffice.services import ticket_sla as sla
 from backoffice.services import tickets, views
 from components.resource_table import ResourceTable
 
-from .support.factories import make_user, stored_request, submit_request
+from .support.factories import make_product, make_user, place, stored_request, submit_request
 from .support.lists import ask_for, footer, listed, open_row, rows_show
 from .support.signin import signed_in
 from .support.stale_page import click_as_shown
@@ -50,7 +50,9 @@ def labels(user: User, marker: str) -> list[str]:
 
 async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: User) -> None:
     agent = make_user('agent', name='Alex Agent')
-    ticket = submit_request()
+    make_product('PARCEL-1', stock_on_hand=3, actor=make_user('manager'))
+    order = place(('PARCEL-1', 1), email='cora@example.com')  # {order_number} fills with the customer's own order
+    ticket = submit_request(order_number=order.number)
     canned('Parcel delay', 'Hello {customer_name}, your order {order_number} is on its way. {agent_name}')
     await signed_in(user, agent.email, path='/requests')
     await user.should_see('Requests')
@@ -70,7 +72,7 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
 
     user.find(marker='canned').elements.pop().set_value(_canned_id())
     body = user.find(marker='reply-body').elements.pop()
-    await eventually(lambda: 'Hello Cora Customer, your order A-1001 is on its way. Alex Agent' == body.value)
+    await eventually(lambda: f'Hello Cora Customer, your order {order.number} is on its way. Alex Agent' == body.value)
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued')
     await eventually(lambda: any(m.kind == MessageKind.reply for m in messages(ticket.id)))

@@ -14,12 +14,13 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.models import ApiKey, AuditEntry, Customer, StaffRole
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, tickets, users
+from backoffice.services import api_keys, audit_story, tickets, users
 
 from .support.api import api_client, bearer, key_for, make_key
 from .support.factories import make_company, make_customer, make_role, make_user, stored_request, submit_request
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
+KEY_NAME = 'Sync: "nightly" <script>x</script>'
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +81,9 @@ async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cu
 
 
 async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_as_its_staff_member() -> None:
-    key, secret = key_for('manager', 'write:customers', email='maria@example.com')
+    key, secret = key_for(
+        'manager', 'write:customers', email='maria@example.com', name=KEY_NAME, person_name='Maria "Mia": <b>R</b>'
+    )
     async with api_client(router) as client:
         created = await client.post(
             '/api/v1/customers', json={'email': 'new@example.com', 'name': HOSTILE}, headers=bearer(secret)
@@ -96,8 +99,10 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
         assert changed.json()['phone'] == '+33 1 23 45 67 89' and changed.json()['version'] == 2
         stale = await client.patch(url, json={'version': 1, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
         said = stale.json()['detail']  # not "Reload…; what you typed is kept", written for a screen
+        # named as the key's list names it and as its person is named elsewhere (it said "maria@example.com (API key
+        # ab12cd34)", the way the log keeps it)
         assert stale.status_code == 409 and said.startswith(
-            f'This customer was changed by maria@example.com (API key {key.prefix}) at '
+            f'This customer was changed by API key “{KEY_NAME}” (Maria "Mia": <b>R</b>) at '
         )
         assert said.endswith(': it is now at version 2. Read it again, then send your change with that version.')
         ahead = await client.patch(url, json={'version': 7, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
@@ -119,6 +124,12 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
     assert {e.action for e in entries} == {'customer.created', 'customer.updated', 'customer.deleted'}
     assert all(e.actor_email == f'maria@example.com (API key {key.prefix})' for e in entries)
     assert all(e.actor_id == key.user_id for e in entries)
+    (updated,) = [e for e in entries if e.action == 'customer.updated']
+    with read_session() as session:  # the audit entry's story names the key too, not the person alone
+        story = audit_story.tell(session=session, actor=make_user('admin'), entry_id=updated.id)
+    said_as = f'API key “{KEY_NAME}” (Maria "Mia": <b>R</b>)'
+    assert story.actor == said_as
+    assert story.sentence == f'{said_as} set the phone of customer new@example.com to +33 1 23 45 67 89'
 
 
 async def test_a_create_retried_with_its_idempotency_key_creates_once() -> None:

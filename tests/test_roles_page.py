@@ -56,6 +56,7 @@ async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays
     user.find(marker='save-role').click()
 
     await eventually(lambda: [r.name for r in stored_roles()] == [HOSTILE])
+    await user.should_see(f'Role “{HOSTILE}” saved')  # typographic quotes, around a name with quotes of its own
     (role,) = stored_roles()
     assert role.description == HOSTILE_TOO and role.two_factor_required
     assert set(role.permissions) == {

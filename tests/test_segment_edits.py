@@ -42,6 +42,8 @@ def test_a_saved_segment_is_edited_at_the_version_opened_and_audited() -> None:
         'filters': [{'not_seen_for_days': 30}, {'not_seen_for_days': 60, 'min_orders': 2}],
     }
     assert entry.actor_email == manager.email
+    # the name in typographic quotes, as written (it read 'Segment \'Lapsed "VIP"…\' changed' before)
+    assert entry.summary == f'Segment “{HOSTILE}” changed'
 
     # someone who opened it at version 1 does not overwrite that change: they are told who made it
     with pytest.raises(StaleRecord) as refused:

@@ -159,7 +159,7 @@ def test_a_failed_push_is_said_on_the_segment_told_once_and_fails_the_jobs_run_t
     assert len(told) == 1 and told[0].link == '/segments'
     assert (
         told[0].text
-        == f'The scheduled push of segment "{HOSTILE}" failed: The webhook did not accept it: could not connect'
+        == f'The scheduled push of segment “{HOSTILE}” failed: The webhook did not accept it: could not connect'
     )
 
     sent.answer = outbound.Answer(200, None)

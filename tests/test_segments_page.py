@@ -163,12 +163,12 @@ async def test_a_manager_deletes_a_saved_segment_after_confirming(user: User) ->
     await user.should_see('Lapsed')
 
     user.find(marker=f'delete-segment-{lapsed.id}').click()
-    await user.should_see('Delete the segment "Lapsed"?')  # asked first: nothing is deleted yet
+    await user.should_see('Delete the segment “Lapsed”?')  # asked first: nothing is deleted yet
     with read_session() as session:
         assert [s.name for s in segments.saved_segments(session=session)] == ['Lapsed']
     user.find(marker='confirm-delete').click()
 
-    await user.should_see('Segment "Lapsed" deleted')
+    await user.should_see('Segment “Lapsed” deleted')
     with read_session() as session:
         assert segments.saved_segments(session=session) == []
 
@@ -413,7 +413,7 @@ async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_i
     edit = next(iter(user.find(marker=f'edit-segment-{lapsed.id}').elements))
     assert edit.props['aria-label'] == f'Edit segment {name}'  # a value: the name made no prop
     user.find(marker=f'edit-segment-{lapsed.id}').click()
-    await user.should_see(f'Edit segment "{name}"')  # its filters in the builder, to change
+    await user.should_see(f'Edit segment “{name}”')  # its filters in the builder, to change
     days = next(iter(user.find(marker='segment-not_seen_for_days').elements))
     assert days.value == '30'
     days.value = '60'
@@ -434,7 +434,7 @@ async def test_a_manager_edits_a_saved_segment_in_the_builder_and_a_stale_edit_i
         message='the card renamed',
     )
     user.find(marker=f'edit-segment-{lapsed.id}').click()
-    await user.should_see('Edit segment "Quiet: \\"60\\""'.replace('\\', ''))
+    await user.should_see('Edit segment “Quiet: "60"”')
     with session_scope() as session:
         segments.update_segment(
             session=session, actor=other, segment_id=lapsed.id, version=2, name='Theirs', filters={'min_orders': 3}
@@ -462,7 +462,7 @@ async def test_a_manager_schedules_a_saved_segment_every_monday_and_sees_it_on_i
     await signed_in(user, manager.email, path='/segments')
     await user.should_see(marker=f'schedule-segment-{saved.id}', retries=40)
     user.find(marker=f'schedule-segment-{saved.id}').click()
-    await user.should_see('Push "Lapsed: "VIP" <script>l\'été" on a schedule')
+    await user.should_see('Push “Lapsed: "VIP" <script>l\'été” on a schedule')
     user.find(marker='push-frequency').elements.pop().value = 'weekly'
     user.find(marker='confirm-schedule').click()
     await user.should_see('Schedule saved')
@@ -499,7 +499,7 @@ async def test_a_marketer_schedules_inactive_for_30_days_every_thursday_straight
     await signed_in(user, manager.email, path='/segments')
     await user.should_see(marker='schedule-segment-inactive', retries=40)
     user.find(marker='schedule-segment-inactive').click()
-    await user.should_see('Push "Inactive for 30 days" on a schedule')
+    await user.should_see('Push “Inactive for 30 days” on a schedule')
     user.find(marker='push-frequency').elements.pop().value = 'weekly'
     user.find(marker='push-weekday').elements.pop().value = 3
     user.find(marker='confirm-schedule').click()

@@ -3,6 +3,8 @@ messages and files move, it closes pointing to the target), with its refusals.""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import col, select
 
@@ -10,7 +12,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Delivery, MessageKind, TicketAttachment, TicketMessage, TicketStatus
 from backoffice.permissions import PermissionDenied
-from backoffice.services import ticket_attachments, ticket_links, tickets
+from backoffice.services import reports, ticket_attachments, ticket_links, tickets
 
 from .support.factories import make_role, make_user, stored_request, submit_request
 
@@ -188,6 +190,33 @@ def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> Non
     with session_scope() as session:
         message = tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
     assert message.ticket_id == target.id
+
+
+def test_merging_into_a_new_request_opens_it_and_leaves_one_service_level_clock_running() -> None:
+    """The request merged into stayed "new" after an agent's merge, as if nobody had looked at it; the merged one
+    closed, and counted in the support report as a request solved at the merge (a resolution nobody gave). Now: the
+    target is open, its clock unchanged (the customer is not answered yet); the merged one's clock stops and the report
+    counts the conversation once, in the request that goes on."""
+    agent, manager = make_user('agent', name='Ann "A" Agent: <b>'), make_user('manager')
+    target = submit_request('Parcel lost: "box" <script>x</script>')
+    source = submit_request('Still nothing: "again" <script>', body='Any news? "soon": <b>')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=source.id, version=source.version, into_number=target.number
+        )
+    after, merged = stored_request(target.number), stored_request(source.number)
+    assert (target.status, after.status) == (TicketStatus.new, TicketStatus.open)
+    assert after.first_responded_at is None and after.sla_due_at == target.sla_due_at == target.first_response_due
+    assert (merged.status, merged.sla_due_at, merged.merged_into_id) == (TicketStatus.closed, None, target.id)
+    with read_session() as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'ticket.merged_in', AuditEntry.entity_id == str(target.id))
+        ).one()
+        table = reports.run(
+            session=session, actor=manager, key='support', params=reports.default_params('support', date.today())
+        )
+    assert entry.changes['status'] == ['new', 'open']
+    assert (table.totals['volume'], table.totals['solved']) == (1, 0)
 
 
 def test_merging_is_a_change_of_the_target_an_edit_begun_before_it_is_refused() -> None:

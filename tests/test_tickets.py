@@ -28,7 +28,7 @@ from backoffice.resources import resource
 from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets
 from backoffice.services.customers import ban_customer
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_product, make_user, place
 
 
 def submit(
@@ -568,13 +568,16 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
                 'Typo {custmer} and {braces} stay; {{ and } too. — {agent_name}',
             },
         )
-    with_order = submit(name='Cleo', order_number='A-7')
+    make_product('SKU-1', stock_on_hand=5, actor=manager)
+    order = place(('SKU-1', 1), email='cleo@example.com')
+    with_order = submit(name='Cleo', order_number=order.number)
     without = submit('anon@example.com', subject='No order')
     with session_scope() as session:
         text = tickets.render_canned(session=session, actor=agent, canned=canned, ticket=with_order)
         bare = tickets.render_canned(session=session, actor=agent, canned=canned.id, ticket=without.id)
     assert text == (
-        'Hi Cleo, order A-7 (request #1001) ships today. Typo {custmer} and {braces} stay; {{ and } too. — Sam Okafor'
+        f'Hi Cleo, order {order.number} (request #1001) ships today. Typo {{custmer}} and {{braces}} stay; {{{{ and }} '
+        'too. — Sam Okafor'
     )
     # what the request has no value for stays as written, for the agent to see (and the reply is refused while it does)
     assert bare.startswith('Hi {customer_name}, order {order_number} (request #1002)')
@@ -599,6 +602,46 @@ def test_a_canned_reply_greets_the_customer_by_their_first_name() -> None:
         assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=anonymous) == (
             'Hi {customer_first_name}, — {customer_name}'
         )
+
+
+def test_a_canned_reply_fills_the_order_number_only_with_an_order_of_the_requests_customer() -> None:
+    """{order_number} took whatever the request's order field said: another customer's order number named by mistake
+    (or on purpose) went out as "your order …". It is the customer's order the request names, else their latest;
+    a number naming no order of theirs, or a customer without orders, leaves the blank, refused on sending."""
+    agent, manager = make_user('agent', name='Sam Okafor'), make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Order: "shipped" <script>', 'body': 'Your order {order_number} left: "today" <b>.'},
+        )
+    make_product('SKU-1', stock_on_hand=20, actor=manager)
+    first = place(('SKU-1', 1), email='cleo@example.com')
+    latest = place(('SKU-1', 1), email='cleo@example.com')
+    someone_elses = place(('SKU-1', 1), email='hugo@example.com')  # the shop's last order, not Cleo's
+    named_own = submit(name='Cleo: "C" <script>', subject='About: "my first" <b>', order_number=f'#{first.number}')
+    named_others = submit(subject='Wrong: "number" <script>', order_number=someone_elses.number)
+    named_none = submit(subject='No number: "given" <script>')
+    no_orders = submit('newcomer@example.com', subject='Not a buyer: <script>')
+
+    def filled(request: Ticket) -> str:
+        with session_scope() as session:
+            return tickets.render_canned(session=session, actor=agent, canned=canned, ticket=request)
+
+    assert filled(named_own) == f'Your order {first.number} left: "today" <b>.'
+    assert filled(named_none) == f'Your order {latest.number} left: "today" <b>.'
+    assert filled(named_others) == 'Your order {order_number} left: "today" <b>.'
+    assert filled(no_orders) == 'Your order {order_number} left: "today" <b>.'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.reply(
+            session=session,
+            actor=agent,
+            ticket_id=named_others.id,
+            version=named_others.version,
+            body=filled(named_others),
+        )
+    assert refused.value.errors == {'body': 'Replace {order_number} before sending: this request has no value for it'}
 
 
 def test_a_canned_reply_without_an_order_keeps_its_placeholder_and_the_reply_is_refused_until_it_is_replaced() -> None:

@@ -1,5 +1,6 @@
 """Support performance per agent over the requests opened in a period: volume, how many were solved, the median and
-mean first response time and resolution time (in hours, from the request's creation), and the CSAT — the share of the
+mean first response time and resolution time (in hours, from the request's creation; a request merged into another
+counts in that one only), and the CSAT — the share of the
 customers' ratings that are 4 or 5 out of 5 — with the mean rating. Requests nobody was assigned show as such."""
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ def support(session: Session, params: Params, zone: str, currency: str) -> Table
         hours_between(session, col(Ticket.first_responded_at), col(Ticket.created_at)),
         hours_between(session, col(Ticket.solved_at), col(Ticket.created_at)),
         col(Ticket.rating),
-    ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+    ).where(
+        col(Ticket.created_at) >= start,
+        col(Ticket.created_at) < end,
+        # a request merged into another is that conversation, counted there: closed by the merge, it was counted
+        # again as one solved at that moment, a resolution nobody gave
+        col(Ticket.merged_into_id).is_(None),
+    )
     if params.agent_id:
         query = query.where(col(Ticket.assignee_id) == params.agent_id)
     found = frame(session.execute(query).all(), ['agent', 'first_response', 'resolution', 'rating'])

@@ -157,8 +157,8 @@ def create_key(
             'api_key',
             key.id,
             summary=sentence(
-                N_('API key {name} ({prefix}) created with {scopes}'),
-                name=repr(name),
+                N_('API key “{name}” ({prefix}) created with {scopes}'),
+                name=name,
                 prefix=prefix,
                 scopes=', '.join(key.scopes),
             ),
@@ -218,8 +218,8 @@ def change_scopes(
         'api_key',
         key.id,
         summary=sentence(
-            N_('API key {name} ({prefix}) now has {scopes}'),
-            name=repr(key.name),
+            N_('API key “{name}” ({prefix}) now has {scopes}'),
+            name=key.name,
             prefix=key.prefix,
             scopes=', '.join(after),
         ),
@@ -275,7 +275,7 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
             'api_key.revoked',
             'api_key',
             key.id,
-            summary=sentence(N_('API key {name} ({prefix}) revoked'), name=repr(key.name), prefix=key.prefix),
+            summary=sentence(N_('API key “{name}” ({prefix}) revoked'), name=key.name, prefix=key.prefix),
             changes={'revoked_at': [None, key.revoked_at.isoformat()]},
         )
         session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,7 +15,8 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel, col, select
 
 from backoffice import secret_hint, stored_text
-from backoffice.models import AuditEntry, User, utcnow
+from backoffice.i18n import _
+from backoffice.models import ApiKey, AuditEntry, User, utcnow
 from backoffice.stored_text import Sentence
 
 SECRET_FIELDS = {'password_hash', 'secret', 'totp_secret'}  # 'secret': a webhook's signing secret
@@ -27,7 +29,8 @@ _CHANNEL: ContextVar[str] = ContextVar('audit_channel', default='')
 
 @contextmanager
 def through(channel: str) -> Iterator[None]:
-    """Entries recorded inside name the way the actor came with their email: 'maria@shop.com (API key ab12cd34)'."""
+    """Entries recorded inside name the way the actor came with their email: 'maria@shop.com (API key ab12cd34)' (the
+    log keeps it so; `named` says it to people as 'API key “Shop sync” (Maria Rossi)')."""
     token = _CHANNEL.set(channel)
     try:
         yield
@@ -162,11 +165,28 @@ def last_change(session: Session, entity: str, entity_id: Any) -> AuditEntry | N
 
 def named(session: Session, email: str | None) -> str | None:
     """How a message names the colleague an audit entry or a record knows by email ('changed by Lea Schmidt'): their
-    name, or the email when they have none (or are no longer a user)."""
+    name, or the email when they have none (or are no longer a user). A change made through an API key names the key
+    as its list does and the person it acts as as people are named: 'API key “Shop sync” (Maria Rossi)'."""
     if not email:
         return email
+    through = _THROUGH_KEY.fullmatch(email)
+    if through is not None:
+        key = session.exec(select(ApiKey).where(ApiKey.prefix == through['prefix'])).first()
+        person = named(session, through['email']) or through['email']
+        if key is None:  # deleted since: its prefix is all that is left of it
+            return _('API key {prefix} ({person})').format(prefix=through['prefix'], person=person)
+        return _('API key “{name}” ({person})').format(name=key.name, person=person)
     user = session.exec(select(User).where(User.email == email)).first()
     return (user.name or '').strip() or email if user is not None else email
+
+
+def through_api_key(email: str | None) -> bool:
+    """Whether an entry's actor came through an API key (its label names the key after the person's email)."""
+    return bool(email) and _THROUGH_KEY.fullmatch(email or '') is not None
+
+
+# what actor_label wrote for a call through an API key (api/resources.py's `through`): 'maria@shop.com (API key ab12)'
+_THROUGH_KEY = re.compile(r'(?P<email>.+) \(API key (?P<prefix>[^ ()]+)\)')
 
 
 def entries_for(session: Session, entity: str, entity_id: Any, limit: int = 100) -> list[AuditEntry]:

@@ -168,6 +168,8 @@ def summary_text(entry: AuditEntry) -> str:
 
 
 def _actor_name(session: Session, entry: AuditEntry) -> str:
+    if audit.through_api_key(entry.actor_email):  # the key and the person it acts as, not the person alone
+        return audit.named(session, entry.actor_email) or entry.actor_email
     if entry.actor_id is not None:
         user = session.get(User, entry.actor_id)
         if user is not None:

@@ -122,7 +122,7 @@ def publish(*, session: Session, actor: User, view_id: int, fmt: str) -> Publish
         'feed.published',
         'sheet_feeds',
         feed.id,
-        summary=sentence(N_('Published view "{name}" as a {format} feed'), name=view.name, format=fmt.upper()),
+        summary=sentence(N_('Published view “{name}” as a {format} feed'), name=view.name, format=fmt.upper()),
         changes={'view': [None, view.name], 'format': [None, fmt]},
     )
     events.after_commit(session, Topic.feeds, {'id': feed.id, 'action': 'published'})
@@ -174,7 +174,7 @@ def revoke(*, session: Session, actor: User, feed_id: int) -> SheetFeed:
         'feed.revoked',
         'sheet_feeds',
         feed.id,
-        summary=sentence(N_('Revoked the feed of view "{name}"'), name=feed.view_name),
+        summary=sentence(N_('Revoked the feed of view “{name}”'), name=feed.view_name),
         changes={'revoked': [False, True]},
         version=feed.version,
     )

@@ -100,7 +100,7 @@ def create_role(
         role.id,
         changes=audit.diff({}, _audited(role)),
         version=role.version,
-        summary=sentence(N_('Created the role "{name}"'), name=role.name),
+        summary=sentence(N_('Created the role “{name}”'), name=role.name),
     )
     return _commit(session, role, 'created')
 
@@ -142,7 +142,7 @@ def update_role(
         role.id,
         changes=audit.diff(before, after),
         version=role.version,
-        summary=sentence(N_('Changed the role "{name}"'), name=role.name),
+        summary=sentence(N_('Changed the role “{name}”'), name=role.name),
     )
     return _commit(session, role, 'updated')
 
@@ -173,7 +173,7 @@ def delete_role(*, session: Session, actor: User, role_id: int, version: int) ->
         role.id,
         changes={field: [value, None] for field, value in _audited(role).items()},
         version=role.version,
-        summary=sentence(N_('Deleted the role "{name}"'), name=role.name),
+        summary=sentence(N_('Deleted the role “{name}”'), name=role.name),
     )
     session.delete(role)
     _commit(session, role, 'deleted')

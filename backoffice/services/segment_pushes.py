@@ -52,7 +52,7 @@ EVERY_WEEKDAY = {
 LINK = '/segments'
 NO_LONGER_ALLOWED = N_('{person} may no longer export segments: schedule it again as someone who may')
 SCHEDULER_GONE = N_('The person who scheduled it')
-FAILED = N_('The scheduled push of segment "{name}" failed: {error}')
+FAILED = N_('The scheduled push of segment “{name}” failed: {error}')
 
 
 class PushesFailed(Exception):
@@ -121,9 +121,9 @@ def schedule(
         changes=changes,
         version=row.version,
         summary=sentence(
-            N_('Segment {name} pushed on a schedule: {how}')
+            N_('Segment “{name}” pushed on a schedule: {how}')
             if frequency
-            else N_('Segment {name}: no longer pushed on a schedule'),
+            else N_('Segment “{name}”: no longer pushed on a schedule'),
             name=name,
             how=stored_text.word(_how(frequency, day_of_week)) if frequency else '',
         ),
@@ -152,7 +152,7 @@ def _row(session: Session, segment_id: int | None, built_in: str | None) -> tupl
     segment = session.get(Segment, segment_id, with_for_update=locked) if segment_id is not None else None
     if segment is None:
         raise NotFound(_('This segment no longer exists (someone deleted it).'))
-    return segment, repr(segment.name)
+    return segment, segment.name
 
 
 def _weekday(value: Any) -> int:
@@ -343,7 +343,7 @@ def _record(
         if not ours:
             english = stored_text.stored(problem)[0] or ''
             session.rollback()
-            return f'segment "{claim.name}": {english[:500]}'
+            return f'segment “{claim.name}”: {english[:500]}'
         row.next_push_on = claim.was  # still due: the next run tries again
         person = session.get(User, claim.person_id)
         built_in = segments.BUILT_IN_BY_KEY.get(row.key) if isinstance(row, BuiltInSegmentPush) else None
@@ -368,7 +368,7 @@ def _failed(session: Session, row: Scheduled, person: User | None, built_in: Any
     english = row.push_error
     label = built_in.name if built_in is not None else getattr(row, 'name', str(key))
     session.commit()
-    return f'segment "{label}": {english}'
+    return f'segment “{label}”: {english}'
 
 
 def _release(model: type[Segment] | type[BuiltInSegmentPush], key: Any, claim: Claim) -> None:

@@ -371,7 +371,7 @@ def save_segment(*, session: Session, actor: User, name: str, filters: dict[str,
             'segments',
             segment.id,
             changes={'filters': [None, segment.filters]},
-            summary=sentence(N_('Segment {name} created'), name=repr(name)),
+            summary=sentence(N_('Segment “{name}” created'), name=name),
         )
         session.commit()
     return segment
@@ -417,7 +417,7 @@ def update_segment(
             segment.id,
             changes=changes,
             version=segment.version,
-            summary=sentence(N_('Segment {name} changed'), name=repr(name)),
+            summary=sentence(N_('Segment “{name}” changed'), name=name),
         )
         session.commit()
     return segment
@@ -436,7 +436,7 @@ def delete_segment(*, session: Session, actor: User, segment_id: int) -> None:
         'segments',
         segment.id,
         changes={'name': [segment.name, None], 'filters': [segment.filters, None]},
-        summary=sentence(N_('Segment {name} deleted'), name=repr(segment.name)),
+        summary=sentence(N_('Segment “{name}” deleted'), name=segment.name),
     )
     session.delete(segment)
     session.commit()
@@ -539,8 +539,8 @@ def _audit(
         None,
         changes=changes,
         summary=sentence(
-            N_('Segment {name}: {rows} consenting customers sent to {target}'),
-            name=repr(name),
+            N_('Segment “{name}”: {rows} consenting customers sent to {target}'),
+            name=name,
             rows=stored_text.count(rows),
             target=target,
         ),

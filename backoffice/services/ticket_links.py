@@ -331,11 +331,13 @@ def _may_merge_across(actor: User, target: Ticket) -> None:
 def _took_in(session: Session, actor: User, target: Ticket, merged: Ticket, moved: int, now: datetime) -> None:
     """The target's side of a merge, a change of the target like any other: a new version (an agent's edit begun on
     the one before is refused as changed meanwhile, naming who merged), its updated time (the live list moves it up),
-    audited, published after the commit (its screen shows the messages that came in). A merged request still awaiting
-    an answer (new or open) brings its question along: a target waiting on the customer or solved opens again, or the
-    question would sit in no queue."""
+    audited, published after the commit (its screen shows the messages that came in). A new target is open from then
+    on: an agent has handled it (a helpdesk's "new" is a request no agent has touched), and its clock runs on as it was,
+    the customer not being answered yet. A merged request still awaiting an answer (new or open) brings its question
+    along: a target waiting on the customer or solved opens again, or the question would sit in no queue."""
     before = audit.snapshot(target)
-    if merged.status in AWAITING_ANSWER and target.status in (TicketStatus.waiting, TicketStatus.solved):
+    reopened = merged.status in AWAITING_ANSWER and target.status in (TicketStatus.waiting, TicketStatus.solved)
+    if target.status == TicketStatus.new or reopened:
         for name, value in _status_values(target, TicketStatus.open, now).items():
             setattr(target, name, value)
         ticket_sla.refresh_sla_due(target)

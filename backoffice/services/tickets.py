@@ -725,13 +725,29 @@ def render_canned(
             'customer_name': (customer.name or None) if customer else None,
             # "Hi Hugo," rather than "Hi Hugo Evans,": the first word of the name the customer gave
             'customer_first_name': ((customer.name or '').split() or [None])[0] if customer else None,
-            'order_number': ticket.order_number or None,
+            'order_number': _order_number_of(session, actor, ticket),
             'request_number': ticket.number,
             'ticket_number': ticket.number,
             'agent_name': actor.name,
         },
     )
     return fill_placeholders(filled, dict.fromkeys(PLACEHOLDERS, '')) if blanks else filled
+
+
+def _order_number_of(session: Session, actor: User, ticket: Ticket) -> str | None:
+    """The number {order_number} fills in: only ever an order of the request's customer. The one the request names,
+    if it is theirs; none when it names an order that is not theirs (a mistyped number, someone else's order: the agent
+    checks before writing one); their latest when it names none. A customer without orders leaves it blank."""
+    if (ticket.order_number or '').strip().lstrip('#'):
+        named = linked_order(session=session, actor=actor, ticket=ticket)
+        return named.number if named is not None else None
+    latest = session.exec(
+        select(Order.number)
+        .where(Order.customer_id == ticket.customer_id)
+        .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
+        .limit(1)
+    ).first()
+    return latest or None
 
 
 def tags_in_use(*, session: Session, recent: int = 2000, limit: int = 200) -> list[str]:

@@ -207,7 +207,7 @@ def segment_edit(driver: WebDriver) -> None:
     }
     assert f'Edit segment {name}' in labelled, f'no edit button labelled with the name among {list(labelled)}'
     labelled[f'Edit segment {name}'].click()
-    shows_literally(driver, f'Edit segment "{name}"', 'the builder editing a segment')
+    shows_literally(driver, f'Edit segment “{name}”', 'the builder editing a segment')
     assert not on_screen(driver, '.q-dialog'), 'the pencil opened the members too'
     assert_no_script_ran(driver, 'the builder editing a segment')
     for width, height in (DESKTOP, PHONE):
@@ -236,7 +236,7 @@ def segment_delete_dialog(driver: WebDriver) -> None:
     button = labelled[f'Delete segment {name}']
     assert not driver.execute_script('return arguments[0].hasAttribute("title")', button)  # `:title` stayed text
     button.click()  # the dialog that names it
-    shows_literally(driver, f'Delete the segment "{name}"?', 'the delete dialog')
+    shows_literally(driver, f'Delete the segment “{name}”?', 'the delete dialog')
     assert_no_script_ran(driver, 'the delete dialog')
 
 

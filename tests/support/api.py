@@ -51,13 +51,13 @@ def bearer(secret: str, **headers: str) -> dict[str, str]:
     return {'Authorization': f'Bearer {secret}', **headers}
 
 
-def key_for(role: str, *scopes: str, email: str | None = None) -> tuple[ApiKey, str]:
-    """A key an admin made, acting for a new staff member of `role`: the stored key and its secret."""
-    person = make_user(role, email=email)
+def key_for(
+    role: str, *scopes: str, email: str | None = None, name: str = 'Shop', person_name: str | None = None
+) -> tuple[ApiKey, str]:
+    """A key `name` an admin made, acting for a new staff member of `role`: the stored key and its secret."""
+    person = make_user(role, email=email, name=person_name)
     with session_scope() as session:
-        return api_keys.create_key(
-            session=session, actor=None, system=True, name='Shop', scopes=scopes, acting_as=person
-        )
+        return api_keys.create_key(session=session, actor=None, system=True, name=name, scopes=scopes, acting_as=person)
 
 
 def make_key(name: str = 'Web shop', scopes: tuple[str, ...] = ('requests:write',)) -> tuple[ApiKey, str]:
