@@ -175,8 +175,9 @@ def submit_request(
     return ticket
 
 
-# what the customer sends themselves (not an agent, nor a mail read by the mailbox): a return names one of their orders
-CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.portal, TicketSource.contact})
+# what the customer sends themselves (not an agent, nor a mail read by the mailbox): a return names one of their
+# orders. The portal checks the order named with its own scope before (a company buyer's: theirs or their company's)
+CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.contact})
 
 
 def return_order_problem(session: Session, *, email: str, order_number: str | None) -> str | None:
