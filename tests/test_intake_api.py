@@ -15,12 +15,21 @@ from sqlmodel import func, select
 from backoffice.api import requests as requests_api
 from backoffice.api.requests import MAX_BODY_BYTES, MAX_BODY_WITH_FILES, router
 from backoffice.db import held_commits, read_session, session_scope
-from backoffice.models import ApiKey, Customer, Ticket, TicketAttachment, TicketMessage, TicketSource, TicketStatus
+from backoffice.models import (
+    ApiKey,
+    Customer,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+    TicketSource,
+    TicketStatus,
+    utcnow,
+)
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, ticket_attachments, ticket_links, tickets
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import banned_customer, make_customer, make_user, tiny_png
+from .support.factories import banned_customer, make_customer, make_user, paid_order, tiny_png
 
 REQUEST = {
     'email': 'Jo@Example.com',
@@ -503,7 +512,7 @@ async def test_a_request_comes_with_its_attachments_and_a_refused_file_writes_no
         },
         headers=bearer(secret),
     )
-    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments', 1]
     not_base64 = await client.post(
         '/api/requests',
         json={**REQUEST, 'attachments': [{'file_name': 'x.png', 'content_base64': 'not base64 "<b>":'}]},
@@ -562,7 +571,7 @@ async def test_a_follow_up_comes_with_its_attachments_and_a_refused_file_adds_no
         },
         headers=bearer(secret),
     )
-    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert refused.status_code == 422 and refused.json()['detail'][0]['loc'] == ['body', 'attachments', 0]
     assert (count(TicketMessage), count(TicketAttachment)) == (before, 0)
     added = await client.post(
         f'/api/requests/{created["number"]}/messages',
@@ -591,3 +600,95 @@ async def test_a_bad_email_is_named_with_the_other_mistakes_of_the_body(client: 
     assert said.keys() == {('body', 'email'), ('body', 'type')}
     assert said['body', 'email'] == 'Enter a valid email address'
     assert count(Ticket) == 0
+
+
+async def test_every_mistake_of_a_request_is_said_in_one_answer(client: httpx.AsyncClient, secret: str) -> None:
+    """A blank subject was found only after the type was fixed: a second round trip for one form."""
+    payload = {**REQUEST, 'subject': '   ', 'body': ' \n ', 'type': 'rerturn', 'name': 'Jo "<script>": \'x\''}
+
+    response = await client.post('/api/requests', json=payload, headers=bearer(secret))
+
+    assert response.status_code == 422
+    said = {tuple(error['loc']): error['msg'] for error in response.json()['detail']}
+    assert said.keys() == {('body', 'subject'), ('body', 'body'), ('body', 'type')}
+    assert said['body', 'subject'] == said['body', 'body'] == 'This field is required'
+    assert count(Ticket) == 0
+
+
+async def test_a_return_names_one_of_the_customers_own_orders(client: httpx.AsyncClient, secret: str) -> None:
+    """A return or exchange naming an order that does not exist, or another customer's, is refused at the order number
+    (the same sentence for both: the answer tells nobody which numbers exist), with the body's other mistakes."""
+    jo, other = make_customer('jo@example.com'), make_customer('other@example.com')
+    paid_order(jo, utcnow(), number='100501')
+    paid_order(other, utcnow(), number='100502')
+    hostile = 'Return "<script>": \'please\''
+    ask = {**REQUEST, 'subject': hostile, 'body': hostile, 'type': 'return_exchange'}
+
+    unknown = await client.post(
+        '/api/requests', json={**ask, 'order_number': '"<b>":99', 'subject': ' '}, headers=bearer(secret)
+    )
+    someone_elses = await client.post('/api/requests', json={**ask, 'order_number': '100502'}, headers=bearer(secret))
+    in_french = await client.post(
+        '/api/requests',
+        json={**ask, 'order_number': '100502'},
+        headers=bearer(secret, **{'Accept-Language': 'fr'}),
+    )
+    theirs = await client.post('/api/requests', json={**ask, 'order_number': '100501'}, headers=bearer(secret))
+    a_question = await client.post(
+        '/api/requests', json={**ask, 'type': 'question', 'order_number': 'A-1042'}, headers=bearer(secret)
+    )
+
+    said = {tuple(error['loc']): error['msg'] for error in unknown.json()['detail']}
+    assert unknown.status_code == 422 and said.keys() == {('body', 'subject'), ('body', 'order_number')}
+    assert said['body', 'order_number'] == (
+        'This customer has no order "<b>":99: give the number of one of their orders'
+    )
+    assert someone_elses.status_code == 422
+    assert someone_elses.json()['detail'][0]['loc'] == ['body', 'order_number']
+    assert someone_elses.json()['detail'][0]['msg'].startswith('This customer has no order 100502:')
+    assert in_french.json()['detail'][0]['msg'].startswith('Ce client n’a pas de commande 100502\u00a0:')
+    assert (theirs.status_code, a_question.status_code) == (201, 201), theirs.text
+    with read_session() as session:
+        numbers = session.exec(select(Ticket.order_number).order_by(Ticket.id)).all()
+    assert numbers == ['100501', 'A-1042']
+
+
+async def test_a_refused_attachment_is_named_by_its_place_in_the_list_and_its_file_name(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """The refusal said only "attachments": with several files the developer could not tell which one."""
+    png = base64.b64encode(tiny_png()).decode()
+    exe = base64.b64encode(b'MZ\x90\x00').decode()
+    hostile = 'run "<script>": \'x\'.exe'
+    files = [
+        {'file_name': 'ok.png', 'content_base64': png},
+        {'file_name': 'also ok.png', 'content_base64': png},
+        {'file_name': hostile, 'content_base64': exe},
+    ]
+
+    refused = await client.post(
+        '/api/requests', json={**REQUEST, 'subject': ' ', 'attachments': files}, headers=bearer(secret)
+    )
+    follow_up = await client.post(
+        '/api/requests/1/messages',
+        json={'email': REQUEST['email'], 'body': 'Here', 'attachments': files[1:]},
+        headers=bearer(secret),
+    )
+    too_many = await client.post(
+        '/api/requests', json={**REQUEST, 'attachments': files[:1] * 6}, headers=bearer(secret)
+    )
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422 and said.keys() == {('body', 'subject'), ('body', 'attachments', 2)}
+    assert said['body', 'attachments', 2] == f'{hostile} is not an image (PNG, JPEG, WebP, GIF) or a PDF'
+    assert follow_up.status_code == 422 and follow_up.json()['detail'][0]['loc'] == ['body', 'attachments', 1]
+    assert too_many.status_code == 422 and too_many.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert (count(Ticket), count(TicketAttachment)) == (0, 0)
+
+
+async def test_the_openapi_schema_says_a_request_needs_text_and_at_most_five_files(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get('/openapi.json')).json()['components']['schemas']
+    new, follow_up = schemas['NewRequest']['properties'], schemas['FollowUp']['properties']
+    assert new['subject']['minLength'] == new['body']['minLength'] == follow_up['body']['minLength'] == 1
+    assert new['attachments']['maxItems'] == follow_up['attachments']['maxItems'] == ticket_attachments.MAX_FILES
+    assert 'one of this customer' in new['order_number']['description']

@@ -231,3 +231,24 @@ async def test_a_version_withdrawn_before_it_took_effect_can_never_be_accepted(
             'force.',
         )
     ]
+
+
+async def test_every_mistake_of_an_acceptance_is_said_in_one_answer(client: httpx.AsyncClient, secret: str) -> None:
+    """An unknown customer was said first; the unknown document only once the email was fixed, then the address."""
+    terms_with_versions('api-terms', 1)
+    body = {'email': 'nobody@example.com', 'document': HOSTILE[:100], 'version': 1, 'ip': HOSTILE[:40]}
+
+    refused = await client.post(PATH, json=body, headers=bearer(secret))
+    wrong_version = await client.post(
+        PATH, json={'document': 'api-terms', 'version': 7, 'accepted_at': '2026-12-01T10:00:00'}, headers=bearer(secret)
+    )
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422 and said.keys() == {('body', 'email'), ('body', 'document'), ('body', 'ip')}
+    assert said['body', 'email'] == 'There is no customer with this email or id.'
+    assert said['body', 'ip'] == 'This is not an IPv4 or IPv6 address.'
+    said = {tuple(error['loc']): error['msg'] for error in wrong_version.json()['detail']}
+    assert said.keys() == {('body', 'email'), ('body', 'version'), ('body', 'accepted_at')}
+    assert 'has no published version 7' in said['body', 'version']
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0

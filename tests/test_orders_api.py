@@ -231,3 +231,23 @@ async def test_a_bad_email_is_named_with_the_other_mistakes_of_the_order(
         ('body', 'lines', 0, 'quantity'): 'Input should be greater than or equal to 1',
     }
     assert orders_count() == 0
+
+
+async def test_a_line_without_a_product_is_refused_at_its_sku_with_the_other_mistakes(client, secret) -> None:
+    """A line whose SKU is only spaces was answered "There is no product   ", and only once the rest had passed."""
+    lines = [{'sku': 'MUG', 'quantity': 1}, {'sku': '   ', 'quantity': 1}, {'sku': '"<script>":', 'quantity': 1}]
+
+    refused = await client.post(
+        '/api/orders', json={**ORDER, 'email': '"<b>": not an email', 'lines': lines}, headers=bearer(secret)
+    )
+    in_french = await client.post(
+        '/api/orders', json={**ORDER, 'lines': lines[1:2]}, headers=bearer(secret, **{'Accept-Language': 'fr'})
+    )
+    unknown = await client.post('/api/orders', json={**ORDER, 'lines': lines[2:]}, headers=bearer(secret))
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422 and said.keys() == {('body', 'email'), ('body', 'lines', 1, 'sku')}
+    assert said['body', 'lines', 1, 'sku'] == "Give the product's SKU"
+    assert in_french.json()['detail'][0]['msg'] == 'Donnez la réf. (SKU) du produit'
+    assert unknown.json()['detail'][0]['msg'] == 'There is no product "<script>":'
+    assert orders_count() == 0

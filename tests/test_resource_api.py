@@ -132,6 +132,61 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
     assert story.sentence == f'{said_as} set the phone of customer new@example.com to +33 1 23 45 67 89'
 
 
+async def test_a_boolean_is_json_true_or_false_and_anything_else_is_refused_at_its_field() -> None:
+    """ "yes" was read as true: a customer's marketing consent was given by a word (and "on", 1, "1" alike)."""
+    _key, secret = key_for('manager', 'write:customers')
+    async with api_client(router) as client:
+        refusals = [
+            await client.post(
+                '/api/v1/customers',
+                json={'email': 'yes@example.com', 'name': HOSTILE, 'marketing_consent': sent, 'phone': 'call me'},
+                headers=bearer(secret),
+            )
+            for sent in ('yes', 'on', '1', 1, 'true')
+        ]
+        in_french = await client.post(
+            '/api/v1/customers',
+            json={'email': 'yes@example.com', 'marketing_consent': 'oui'},
+            headers=bearer(secret, **{'Accept-Language': 'fr'}),
+        )
+        consented = await client.post(
+            '/api/v1/customers', json={'email': 'yes@example.com', 'marketing_consent': True}, headers=bearer(secret)
+        )
+        url = f'/api/v1/customers/{consented.json()["id"]}'
+        withdrawn = await client.patch(url, json={'version': 1, 'marketing_consent': 'no'}, headers=bearer(secret))
+        listed = await client.get('/api/v1/customers', params={'descending': 'true'}, headers=bearer(secret))
+    for refused in refusals:  # said with the body's other mistake, nothing made
+        said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+        assert refused.status_code == 422 and said.keys() == {('body', 'marketing_consent'), ('body', 'phone')}
+        assert said['body', 'marketing_consent'] == (
+            'Send true or false (JSON booleans): text such as "yes", or a number, is not read as one'
+        )
+    assert in_french.json()['detail'][0]['msg'].startswith('Envoyez true ou false (booléens JSON)\u00a0:')
+    assert consented.status_code == 201 and consented.json()['marketing_consent'] is True
+    assert withdrawn.status_code == 422 and withdrawn.json()['detail'][0]['loc'] == ['body', 'marketing_consent']
+    assert listed.status_code == 200  # a query's true/false is text, as a URL has only text
+    with read_session() as session:
+        assert [c.marketing_consent for c in session.exec(select(Customer))] == [True]
+
+
+async def test_a_customers_name_is_stored_trimmed_and_only_spaces_is_no_name() -> None:
+    _key, secret = key_for('manager', 'write:customers')
+    async with api_client(router) as client:
+        spaced = await client.post(
+            '/api/v1/customers', json={'email': 'spaced@example.com', 'name': f'  {HOSTILE} \t'}, headers=bearer(secret)
+        )
+        blank = await client.post(
+            '/api/v1/customers', json={'email': 'blank@example.com', 'name': '   '}, headers=bearer(secret)
+        )
+        renamed = await client.patch(
+            f'/api/v1/customers/{spaced.json()["id"]}', json={'version': 1, 'name': '  Jo  '}, headers=bearer(secret)
+        )
+    assert (spaced.status_code, blank.status_code, renamed.status_code) == (201, 201, 200)
+    assert (spaced.json()['name'], blank.json()['name'], renamed.json()['name']) == (HOSTILE, '', 'Jo')
+    with read_session() as session:
+        assert sorted(c.name for c in session.exec(select(Customer))) == ['', 'Jo']
+
+
 async def test_a_create_retried_with_its_idempotency_key_creates_once() -> None:
     _key, secret = key_for('manager', 'write:companies')
     async with api_client(router) as client:

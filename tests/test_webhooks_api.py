@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 import pytest
 
 from backoffice.api.resources import router
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, webhooks
 
@@ -233,3 +234,34 @@ async def test_the_webhooks_search_finds_by_the_address_shown_never_by_its_passw
             listed = await client.get('/api/v1/webhooks', params={'q': term}, headers=bearer(key))
             assert listed.status_code == 200, listed.text
             assert len(listed.json()['items']) == found, (term, listed.json())
+
+
+async def test_resending_a_delivery_still_pending_says_it_is_being_tried_and_what_to_do() -> None:
+    """A developer resent a pending delivery and read only "This action does not apply to this record now"."""
+    delivery_id = _delivery_carrying_a_customer()
+    with session_scope() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery.attempts = 2
+        delivery.next_attempt_at = utcnow() + timedelta(minutes=30)
+        session.add(delivery)
+        session.commit()
+    _key, secret = key_for(make_role('webhooks.manage').key, 'write:webhook-deliveries')
+    async with api_client(router) as client:
+        refused = await client.post(
+            f'/api/v1/webhook-deliveries/{delivery_id}/actions/resend', json={}, headers=bearer(secret)
+        )
+        in_french = await client.post(
+            f'/api/v1/webhook-deliveries/{delivery_id}/actions/resend',
+            json={},
+            headers=bearer(secret, **{'Accept-Language': 'fr'}),
+        )
+    assert refused.status_code == 409
+    said = refused.json()['detail']
+    assert f'Delivery {delivery_id} is still pending' in said and 'attempt 3 of' in said and 'in 29 min' in said
+    assert 'delivered or failed for good' in said
+    assert (
+        in_french.status_code == 409
+        and f'La livraison {delivery_id} est encore en attente' in in_french.json()['detail']
+    )
+    with session_scope() as session:
+        assert session.get(WebhookDelivery, delivery_id).attempts == 2  # not started over

@@ -53,6 +53,25 @@ NOT_A_BOOLEAN = BeforeValidator(_not_true_or_false)
 Whole = Annotated[int, NOT_A_BOOLEAN]
 
 
+def _true_or_false_only(value: Any) -> Any:
+    """Text or a number where a boolean is expected: pydantic reads "yes", "on", "1" and 1 as true, so a typo or a
+    translated word ("oui" is refused, "yes" taken) decided a customer's consent. JSON's true and false only."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(_('Send true or false (JSON booleans): text such as "yes", or a number, is not read as one'))
+
+
+TRUE_OR_FALSE = BeforeValidator(_true_or_false_only)
+
+
+def strict_scalars(annotation: Any) -> Any:
+    """`annotation` taking only JSON's true and false when it is a boolean (bool, bool | None), and refusing true and
+    false when it takes an integer (whole_numbers_only)."""
+    if annotation is bool or (bool in get_args(annotation) and not _takes_int(annotation)):
+        return Annotated[annotation, TRUE_OR_FALSE]
+    return whole_numbers_only(annotation)
+
+
 def whole_numbers_only(annotation: Any) -> Any:
     """`annotation` refusing true and false when it takes an integer (int, int | None, a constrained int)."""
     return Annotated[annotation, NOT_A_BOOLEAN] if _takes_int(annotation) else annotation

@@ -34,7 +34,7 @@ class NewOrderLine(BaseModel):
     # a misspelt field ("discount", "qty") is refused at its name: dropped, the line would be placed at full price
     model_config = {'extra': 'forbid'}
 
-    sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
+    sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case); not blank')
     quantity: Whole = Field(ge=1, le=orders.MAX_QUANTITY)
     discount_percent: Decimal = Field(
         default=Decimal('0'),
@@ -44,6 +44,14 @@ class NewOrderLine(BaseModel):
         decimal_places=2,
         description='A discount the shop granted on this line, in percent',
     )
+
+    @field_validator('sku')
+    @classmethod
+    def _sku_given(cls, value: str) -> str:
+        # said with the body's other mistakes, not 'There is no product ' once the rest had passed
+        if not value.strip():
+            raise ValueError(_("Give the product's SKU"))
+        return value
 
 
 class NewOrder(BaseModel):

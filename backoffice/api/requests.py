@@ -13,13 +13,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from sqlmodel import Session
 
 from backoffice import i18n, validation
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
 from backoffice.api.input_rules import INT32_MAX, StrictRoute, Whole, language_of, refuse_unknown_query
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import _
 from backoffice.models import ApiKey, Ticket, TicketSource, TicketType
@@ -84,6 +92,16 @@ class NewAttachment(BaseModel):
             raise ValueError(_("This is not base64: send the file's bytes encoded in base64")) from None
         return value
 
+    @model_validator(mode='after')
+    def _a_file_kept(self) -> NewAttachment:
+        # checked here, each at its place in the list (['body', 'attachments', 2]) beside the body's other mistakes;
+        # the service, which checks them again, could only say "attachments"
+        try:
+            ticket_attachments.check([(self.file_name, self.content())])
+        except ValidationFailed as refused:
+            raise ValueError(' '.join(refused.errors.values())) from None
+        return self
+
     def content(self) -> bytes:
         return base64.b64decode(self.content_base64 + '=' * (-len(self.content_base64) % 4))
 
@@ -110,16 +128,49 @@ def an_email_address(value: str) -> str:
     return value
 
 
+TEXT: dict[str, Any] = {'minLength': 1}  # a text a_text_given checks: blank (or only spaces) is refused
+
+
+def a_text_given(value: str) -> str:
+    """The text as sent, unless it is only spaces: then refused with the body's other mistakes (the service, which
+    trims it, found it blank only once everything else had passed)."""
+    if not value.strip():
+        raise ValueError(_('This field is required'))
+    return value
+
+
 class NewRequest(BaseModel):
     email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
     name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
-    subject: str = Field(max_length=200, description='Shown as text, never as HTML')
-    body: str = Field(max_length=20_000, description='Shown as text, never as HTML')
+    # not blank: said by a_text_given, for '' as for spaces ('This field is required'), the schema's minLength beside
+    subject: str = Field(max_length=200, description='Shown as text, never as HTML; not blank', json_schema_extra=TEXT)
+    body: str = Field(max_length=20_000, description='Shown as text, never as HTML; not blank', json_schema_extra=TEXT)
     type: TicketType | None = Field(default=None, description='Default: question')
-    order_number: str | None = Field(default=None, max_length=40)
-    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+    order_number: str | None = Field(
+        default=None,
+        max_length=40,
+        description="For a return_exchange: one of this customer's orders (another number is refused at this field)",
+    )
+    attachments: list[NewAttachment] = Field(
+        default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS
+    )
 
     _email = field_validator('email')(an_email_address)
+    _texts = field_validator('subject', 'body')(a_text_given)
+
+    @field_validator('order_number')
+    @classmethod
+    def _the_customers_order(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # with the body's other mistakes, not after them: a wrong type or email is said at its own field already
+        if info.data.get('type') != TicketType.return_exchange or 'email' not in info.data:
+            return value
+        with read_session() as session:
+            problem = tickets.return_order_problem(
+                session, email=validation.normalize_email(info.data['email']), order_number=value
+            )
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -151,8 +202,12 @@ class FollowUp(BaseModel):
     model_config = {'extra': 'forbid'}
 
     email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
-    body: str = Field(max_length=20_000)
-    attachments: list[NewAttachment] = Field(default_factory=list, description=ATTACHMENTS)
+    body: str = Field(max_length=20_000, description='Not blank', json_schema_extra=TEXT)
+    attachments: list[NewAttachment] = Field(
+        default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS
+    )
+
+    _body = field_validator('body')(a_text_given)
 
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

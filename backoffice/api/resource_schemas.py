@@ -15,7 +15,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 from pydantic.fields import FieldInfo
 
-from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, whole_numbers_only
+from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, TRUE_OR_FALSE, strict_scalars
 from backoffice.engine.declaration import Action, FormField, Resource, shown, withheld
 from backoffice.i18n import _
 from backoffice.listing.filters import NONE
@@ -202,7 +202,8 @@ def _body_model(resource: Resource, schema: type[BaseModel], name: str, *, versi
             continue
         if not info.description and said.get(field_name):
             info = FieldInfo.merge_field_infos(info, description=said[field_name])
-        fields[field_name] = (whole_numbers_only(info.annotation), info)  # `"company_id": true` is not company 1
+        # `"company_id": true` is not company 1, nor `"marketing_consent": "yes"` a consent
+        fields[field_name] = (strict_scalars(info.annotation), info)
     if version:
         fields['version'] = (Version, ...)
     return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
@@ -214,7 +215,7 @@ def _said(form_field: FormField) -> str:
 
 
 _KIND_TYPES: dict[str, Any] = {
-    'bool': bool,
+    'bool': Annotated[bool, TRUE_OR_FALSE],
     'number': Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX), NOT_A_BOOLEAN],
     'money': Annotated[Decimal, Field(ge=-(10**9), le=10**9, max_digits=14, decimal_places=2)],
     'date': date,
@@ -237,7 +238,7 @@ def _action_model(resource: Resource, action: Action, name: str) -> type[BaseMod
     fields['version'] = (Version | None, None)
     if action.warn is not None:
         fields['confirmed'] = (
-            bool,
+            Annotated[bool, TRUE_OR_FALSE],
             Field(default=False, description='Go ahead despite the warning a first call answered (409)'),
         )
     return create_model(

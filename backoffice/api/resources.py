@@ -411,7 +411,10 @@ def _action_endpoint(
             actor = api_keys.acting_user(session, key)
             record = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
             if not action.visible(record):
-                raise HTTPException(409, _('This action does not apply to this record now.'))
+                raise HTTPException(
+                    409,
+                    action.not_now(record) if action.not_now else _('This action does not apply to this record now.'),
+                )
             if action.warn is not None and not confirmed:
                 warning = action.warn(session=session, actor=actor, record_id=record_id, **values)
                 if warning:

@@ -431,6 +431,9 @@ class Action:
     permission: str
     inputs: tuple[FormField, ...] = ()
     visible: Callable[[Any], bool] = lambda record: True
+    # why it does not apply to a record `visible` turns away, and what to do (`(record) → text`): the API's 409 says
+    # it; without it, that the action does not apply to this record now
+    not_now: Callable[[Any], str] | None = None
     # whether this actor is offered it on this record (`(record, actor) → bool`): what the service refuses for them
     # (deactivating or resetting one's own account) is not offered; the service still refuses it if called anyway
     for_actor: Callable[[Any, Any], bool] = lambda record, actor: True

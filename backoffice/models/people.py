@@ -198,6 +198,12 @@ class CustomerCreate(BaseModel):
     language: Language = None
     payment_terms_days: PaymentTerms = None
 
+    @field_validator('name')
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        # '  Jo  ' was stored as sent (searched, sorted and shown with its spaces); only spaces is no name at all
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator('status')
     @classmethod
     def _not_banned_here(cls, value: CustomerStatus) -> CustomerStatus:
@@ -218,6 +224,7 @@ class CustomerUpdate(BaseModel):
     language: Language = None
     payment_terms_days: PaymentTerms = None
 
+    _trimmed = field_validator('name')(CustomerCreate._trimmed.__func__)
     _not_banned_here = field_validator('status')(CustomerCreate._not_banned_here.__func__)
 
 

@@ -273,6 +273,7 @@ DELIVERIES = register(
                 webhooks.PERMISSION,
                 icon='replay',
                 visible=lambda d: d.status != DeliveryStatus.pending,
+                not_now=webhooks.still_pending_said,
             ),
         ),
     )

@@ -73,41 +73,44 @@ def record_acceptance(
     effect, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
     now = now or utcnow()
     accepted_at = accepted_at or now
-    customer = _customer(session, email, customer_id)
+    # every field at fault is said in one answer: a caller who fixed the email heard only then of the version
+    errors: dict[str, str] = {}
+    withdrawn_refusal = False
+    customer: Customer | None = None
     try:
-        versions = content.live_versions(session=session, slug=document, now=now)
-    except NotFound as error:
-        raise ValidationFailed({'document': _taken_off(session, document) or str(error)}) from None
-    chosen = next((v for v in versions if v.number == version), None)
-    never = _never_in_force(session, versions[0].document_id, version) if chosen is None else None
-    if never is not None:
-        raise VersionWithdrawn({'version': _withdrawn_said(session, never, document, never.effective_from)})
-    if chosen is None:
-        raise ValidationFailed(
-            {
-                'version': _("The legal document '{slug}' has no published version {number}.").format(
-                    slug=document, number=version
-                )
-            }
-        )
+        customer = _customer(session, email, customer_id)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    chosen: LegalVersion | None = None
+    try:
+        chosen = _version_asked(session, document, version, now)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+        withdrawn_refusal = isinstance(error, VersionWithdrawn)
     if accepted_at.tzinfo is None:
-        raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
-    # in UTC as every instant the app answers: kept in the caller's offset, the first answer said '…+05:00' and a
-    # repeat, read back from the database, '…Z'
-    accepted_at = accepted_at.astimezone(UTC)
-    if accepted_at > now + CLOCK_SKEW:
-        raise ValidationFailed({'accepted_at': _('This time is in the future.')})
-    # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
-    withdrawn = _withdrawn_at(session, chosen)
-    if withdrawn is not None and accepted_at >= withdrawn:
-        raise VersionWithdrawn({'version': _withdrawn_said(session, chosen, document, withdrawn)})
-    # a version scheduled for later was published before it took effect, but the front office could not read it (the
-    # API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
-    if accepted_at < chosen.effective_from:
-        raise ValidationFailed(
-            {'accepted_at': _('This time is before version {number} took effect.').format(number=version)}
-        )
-    address = _address(ip)
+        errors['accepted_at'] = _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')
+    else:
+        # in UTC as every instant the app answers: kept in the caller's offset, the first answer said '…+05:00' and
+        # a repeat, read back from the database, '…Z'
+        accepted_at = accepted_at.astimezone(UTC)
+        if accepted_at > now + CLOCK_SKEW:
+            errors['accepted_at'] = _('This time is in the future.')
+    if chosen is not None and 'accepted_at' not in errors:
+        # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
+        withdrawn = _withdrawn_at(session, chosen)
+        if withdrawn is not None and accepted_at >= withdrawn:
+            errors['version'] = _withdrawn_said(session, chosen, document, withdrawn)
+            withdrawn_refusal = True
+        # a version scheduled for later was published before it took effect, but the front office could not read it
+        # (the API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
+        elif accepted_at < chosen.effective_from:
+            errors['accepted_at'] = _('This time is before version {number} took effect.').format(number=version)
+    try:
+        address = _address(ip)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors or customer is None or chosen is None:
+        raise (VersionWithdrawn if withdrawn_refusal else ValidationFailed)(errors)
     earlier = _earlier(session, customer.id, chosen.id)
     if earlier is not None:
         return Recorded(earlier, created=False)
@@ -310,6 +313,28 @@ def of_customer(session: Session, customer_id: int | None) -> list[dict[str, obj
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _version_asked(session: Session, document: str, version: int, now: datetime) -> LegalVersion:
+    """The published version `version` of the document `document` (its slug), or ValidationFailed at `document` or
+    `version` (VersionWithdrawn: a version withdrawn before it ever took effect)."""
+    try:
+        versions = content.live_versions(session=session, slug=document, now=now)
+    except NotFound as error:
+        raise ValidationFailed({'document': _taken_off(session, document) or str(error)}) from None
+    chosen = next((v for v in versions if v.number == version), None)
+    never = _never_in_force(session, versions[0].document_id, version) if chosen is None else None
+    if never is not None:
+        raise VersionWithdrawn({'version': _withdrawn_said(session, never, document, never.effective_from)})
+    if chosen is None:
+        raise ValidationFailed(
+            {
+                'version': _("The legal document '{slug}' has no published version {number}.").format(
+                    slug=document, number=version
+                )
+            }
+        )
+    return chosen
 
 
 def _customer(session: Session, email: str | None, customer_id: int | None) -> Customer:

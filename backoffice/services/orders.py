@@ -1135,6 +1135,9 @@ def price_lines(
     currencies = set()
     for i, line in enumerate(lines):
         product = _product_of(session, line)
+        if product is None and not str(line.get('sku') or line.get('product_id') or '').strip():
+            errors[f'lines.{i}.sku'] = _("Give the product's SKU")  # not 'There is no product ' and spaces
+            continue
         if product is None:
             errors[f'lines.{i}.sku'] = _('There is no product {sku}').format(
                 sku=line.get('sku') or line.get('product_id')

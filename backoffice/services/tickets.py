@@ -105,6 +105,14 @@ def submit_request(
         )
     except ValidationFailed as error:
         errors.update(error.errors)
+    else:
+        if (
+            TicketSource(source) in CUSTOMERS_OWN_WORDS
+            and (data['type'] or TicketType.question) == TicketType.return_exchange
+        ):
+            problem = return_order_problem(session, email=data['email'], order_number=data['order_number'])
+            if problem:
+                errors['order_number'] = problem
     try:
         checked = ticket_attachments.check(files or [])
     except ValidationFailed as error:
@@ -165,6 +173,29 @@ def submit_request(
         ticket_attachments.remove(written)
         raise
     return ticket
+
+
+# what the customer sends themselves (not an agent, nor a mail read by the mailbox): a return names one of their
+# orders. The portal checks the order named with its own scope before (a company buyer's: theirs or their company's)
+CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.contact})
+
+
+def return_order_problem(session: Session, *, email: str, order_number: str | None) -> str | None:
+    """What is wrong with the order number a customer's return or exchange request names: None when it is one of the
+    orders of the customer with `email` (or none is named). An unknown number and another customer's say the same,
+    so the answer tells nobody which numbers exist."""
+    number = ' '.join((order_number or '').split())
+    if not number:
+        return None
+    customer = session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
+    order = (
+        session.exec(select(Order.id).where(Order.number == number, Order.customer_id == customer.id)).first()
+        if customer is not None
+        else None
+    )
+    if order is None:
+        return _('This customer has no order {number}: give the number of one of their orders').format(number=number)
+    return None
 
 
 def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:

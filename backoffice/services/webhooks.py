@@ -243,7 +243,7 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
     if delivery is None:
         raise NotFound(_('This delivery no longer exists.'))
     if delivery.status == DeliveryStatus.pending:
-        raise ValidationFailed({'': _('This delivery is still being tried: wait for its next attempt')})
+        raise ValidationFailed({'': still_pending_said(delivery)})
     _restart(delivery)
     audit.record(
         session,
@@ -258,6 +258,21 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
         attempt(delivery_id)
         session.expire_all()
     return session.get(WebhookDelivery, delivery_id)
+
+
+def still_pending_said(delivery: WebhookDelivery) -> str:
+    """Why a pending delivery is not resent, and what to do: it is still being tried on its own (a resend would start
+    its count over and could send it twice at once)."""
+    return _(
+        'Delivery {id} is still pending: it is being tried on its own, attempt {attempt} of {maximum} {when}. '
+        'Resend is for a delivery that was delivered or failed for good: wait until its status says so, then resend it '
+        'if it is still needed.'
+    ).format(
+        id=delivery.id,
+        attempt=min(delivery.attempts + 1, MAX_ATTEMPTS),
+        maximum=MAX_ATTEMPTS,
+        when=next_attempt_said(delivery) or _('due now'),
+    )
 
 
 def has_failed(session: Session, endpoint_id: int) -> bool:
