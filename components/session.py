@@ -152,7 +152,7 @@ def acting_user() -> User | None:
             return user
     user = current_user()
     if user is None:
-        ui.navigate.to(login_url(_current_path()))
+        ui.navigate.to(login_url(_current_address()))
     elif _current_path() != ENROL_PATH and two_factor.must_enrol(user):
         ui.navigate.to(ENROL_PATH)
         return None
@@ -182,7 +182,7 @@ async def checked_together() -> User | None:
         return None
     if found is None:
         forget(storage)
-        ui.navigate.to(login_url(_current_path()))
+        ui.navigate.to(login_url(_current_address()))
         return None
     user = found[0]
     if _current_path() != ENROL_PATH and two_factor.must_enrol(user):
@@ -341,10 +341,21 @@ def safe_redirect(target: str | None) -> str:
 
 
 def _current_path() -> str:
+    """The address path of the page the code runs for: '/finance/bills/42', not its route ('/finance/bills/{bill_id}',
+    which, as the sign-in page's way back, led to "This bill no longer exists")."""
     try:
-        return ui.context.client.page.path
+        return ui.context.client.request.url.path
+    except Exception:  # no page, or one without a request
+        return '/'
+
+
+def _current_address() -> str:
+    """The page's path with its query ('/orders?status=paid'): where signing in again brings the person back to."""
+    try:
+        url = ui.context.client.request.url
     except Exception:
         return '/'
+    return url.path + (f'?{url.query}' if url.query else '')
 
 
 def parse_instant(value: str | None) -> datetime | None:

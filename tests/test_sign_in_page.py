@@ -6,8 +6,9 @@ from nicegui.testing import User
 
 from backoffice import auth
 from backoffice.models import utcnow
+from components.session import client_storage
 
-from .support.factories import make_user
+from .support.factories import make_user, submit_request
 from .support.signin import sign_in
 
 
@@ -80,3 +81,21 @@ async def test_a_deactivated_user_cannot_sign_in(user: User) -> None:
     staff = make_user('agent', active=False)
     await sign_in(user, staff.email)
     await user.should_see('This account is deactivated')
+
+
+async def test_a_request_left_open_until_the_session_went_idle_is_back_after_signing_in_again(user: User) -> None:
+    """The agent's click on a request they left open too long asks them to sign in again, and then shows that very
+    request: its address, '/requests/1001', not its page's pattern ('There is no request #{number}.' before)."""
+    agent = make_user('agent')
+    ticket = submit_request('Parcel "late": <script>x</script> {number}')
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('Parcel "late": <script>x</script> {number}')
+    with user.client:  # last seen three hours ago: the session has gone idle meanwhile
+        client_storage()['last_seen'] = (utcnow() - timedelta(hours=3)).isoformat()
+    user.find(marker='dark-mode').click()  # the agent acts again
+    await user.should_see('Log in', retries=50)
+    user.find('Email').type(agent.email)
+    user.find('Password').type('Correct-horse-9')
+    user.find('Log in').click()
+    await user.should_see('Parcel "late": <script>x</script> {number}', retries=50)
+    assert user.client.request.url.path == f'/requests/{ticket.number}'
