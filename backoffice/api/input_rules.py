@@ -277,7 +277,8 @@ def parsed_fields(
             continue
         try:
             read: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
-            values[name] = TypeAdapter(read).validate_python(raw[key])
+            adapter = TypeAdapter(read)
+            values[name] = adapter.dump_python(adapter.validate_python(raw[key]))  # a model's items as dicts
         except ValidationError:
             continue
     return values
