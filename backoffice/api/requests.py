@@ -149,7 +149,8 @@ class NewRequest(BaseModel):
     order_number: str | None = Field(
         default=None,
         max_length=40,
-        description="For a return_exchange: one of this customer's orders (another number is refused at this field)",
+        description="For a return_exchange: one of this customer's orders, or of their company's while they are a member "
+        '(those the portal shows them); another number is refused at this field',
     )
     attachments: list[NewAttachment] = Field(
         default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS
