@@ -267,6 +267,7 @@ async def test_a_malformed_field_is_said_with_the_unknown_customer_and_document(
     refused = await client.post(PATH, json=body, headers=bearer(secret))
     refused_by_id = await client.post(PATH, json=by_id, headers=bearer(secret))
     only_malformed = await client.post(PATH, json=known, headers=bearer(secret))
+    in_french = await client.post(PATH, json=body, headers=bearer(secret, **{'Accept-Language': 'fr'}))
 
     said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
     assert refused.status_code == 422
@@ -278,5 +279,7 @@ async def test_a_malformed_field_is_said_with_the_unknown_customer_and_document(
     assert said.keys() == {('body', 'customer_id'), ('body', 'version'), ('body', 'accepted_at')}
     assert 'has no published version 3' in said['body', 'version']  # the time unread: the version checked alone
     assert [error['loc'] for error in only_malformed.json()['detail']] == [['body', 'version']]
+    said = {tuple(error['loc']): error['msg'] for error in in_french.json()['detail']}
+    assert said['body', 'email'] == 'Aucun client n’a cet e-mail ou cet identifiant.'  # the caller's language
     with read_session() as session:
         assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
