@@ -29,6 +29,7 @@ from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, ticket_attachments, ticket_links, tickets
 
 from .support.api import api_client, bearer, make_key
+from .support.companies import company_with
 from .support.factories import banned_customer, make_customer, make_user, paid_order, tiny_png
 
 REQUEST = {
@@ -692,3 +693,27 @@ async def test_the_openapi_schema_says_a_request_needs_text_and_at_most_five_fil
     assert new['subject']['minLength'] == new['body']['minLength'] == follow_up['body']['minLength'] == 1
     assert new['attachments']['maxItems'] == follow_up['attachments']['maxItems'] == ticket_attachments.MAX_FILES
     assert 'one of this customer' in new['order_number']['description']
+
+
+async def test_a_return_may_name_a_company_colleagues_order_as_in_the_portal(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """The API took only the customer's own orders, while the portal lets a company's member name a colleague's: the
+    shop sent a return the customer could have made in the portal, and it was refused."""
+    company_with('Acme "<script>": l\'été', {'ada@acme.example': 'admin', 'bob@acme.example': 'buyer'})
+    with read_session() as session:
+        ada = session.exec(select(Customer).where(Customer.email == 'ada@acme.example')).one()
+    outsider = make_customer('pat@private.example')
+    paid_order(ada, utcnow(), number='100601')
+    paid_order(outsider, utcnow(), number='100602')
+    hostile = 'Return "<script>alert(1)</script>": l\'été'
+    ask = {**REQUEST, 'email': 'bob@acme.example', 'subject': hostile, 'body': hostile, 'type': 'return_exchange'}
+
+    colleagues = await client.post('/api/requests', json={**ask, 'order_number': '100601'}, headers=bearer(secret))
+    outsiders = await client.post('/api/requests', json={**ask, 'order_number': '100602'}, headers=bearer(secret))
+
+    assert colleagues.status_code == 201, colleagues.text
+    assert outsiders.status_code == 422
+    assert outsiders.json()['detail'][0]['loc'] == ['body', 'order_number']
+    with read_session() as session:
+        assert session.exec(select(Ticket.order_number)).all() == ['100601']

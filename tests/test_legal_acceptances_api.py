@@ -252,3 +252,34 @@ async def test_every_mistake_of_an_acceptance_is_said_in_one_answer(client: http
     assert 'has no published version 7' in said['body', 'version']
     with read_session() as session:
         assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
+
+
+async def test_a_malformed_field_is_said_with_the_unknown_customer_and_document(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A version sent as "x" was refused alone: the unknown customer and document came only once it was fixed."""
+    terms_with_versions('api-terms', 1)
+    make_customer('known-accept@example.com')
+    body = {'email': HOSTILE[:60] + '@example.com', 'document': HOSTILE[:100], 'version': 'x', 'ip': HOSTILE[:40]}
+    by_id = {'customer_id': 999_999, 'document': 'api-terms', 'version': 3, 'accepted_at': 'yesterday'}
+    known = {'email': 'known-accept@example.com', 'document': 'api-terms', 'version': 'x'}
+
+    refused = await client.post(PATH, json=body, headers=bearer(secret))
+    refused_by_id = await client.post(PATH, json=by_id, headers=bearer(secret))
+    only_malformed = await client.post(PATH, json=known, headers=bearer(secret))
+    in_french = await client.post(PATH, json=body, headers=bearer(secret, **{'Accept-Language': 'fr'}))
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422
+    assert said.keys() == {('body', 'email'), ('body', 'document'), ('body', 'version'), ('body', 'ip')}
+    assert said['body', 'email'] == 'There is no customer with this email or id.'
+    assert said['body', 'version'].startswith('Input should be a valid integer')  # its own mistake, said once
+    assert said['body', 'ip'] == 'This is not an IPv4 or IPv6 address.'
+    said = {tuple(error['loc']): error['msg'] for error in refused_by_id.json()['detail']}
+    assert said.keys() == {('body', 'customer_id'), ('body', 'version'), ('body', 'accepted_at')}
+    assert 'has no published version 3' in said['body', 'version']  # the time unread: the version checked alone
+    assert [error['loc'] for error in only_malformed.json()['detail']] == [['body', 'version']]
+    said = {tuple(error['loc']): error['msg'] for error in in_french.json()['detail']}
+    assert said['body', 'email'] == 'Aucun client n’a cet e-mail ou cet identifiant.'  # the caller's language
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0

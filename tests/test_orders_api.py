@@ -246,8 +246,44 @@ async def test_a_line_without_a_product_is_refused_at_its_sku_with_the_other_mis
     unknown = await client.post('/api/orders', json={**ORDER, 'lines': lines[2:]}, headers=bearer(secret))
 
     said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
-    assert refused.status_code == 422 and said.keys() == {('body', 'email'), ('body', 'lines', 1, 'sku')}
+    assert refused.status_code == 422
+    assert said.keys() == {('body', 'email'), ('body', 'lines', 1, 'sku'), ('body', 'lines', 2, 'sku')}
     assert said['body', 'lines', 1, 'sku'] == "Give the product's SKU"
+    assert said['body', 'lines', 2, 'sku'] == 'There is no product "<script>":'  # with the email, not after it
     assert in_french.json()['detail'][0]['msg'] == 'Donnez la réf. (SKU) du produit'
     assert unknown.json()['detail'][0]['msg'] == 'There is no product "<script>":'
     assert orders_count() == 0
+
+
+async def test_a_malformed_field_is_said_with_the_unknown_sku_and_the_line_short_of_stock(client, secret) -> None:
+    """A malformed field was said alone: the unknown SKU came once it was fixed, then the short stock as a 409."""
+    lines = [
+        {'sku': 'mug', 'quantity': 2},
+        {'sku': '"<script>": l\'été', 'quantity': 1},
+        {'sku': 'MUG', 'quantity': 2},  # with the first line, 4 of the 3 on the shelf
+        {'sku': 'TEE', 'quantity': 'two'},
+    ]
+    malformed = {**ORDER, 'note': '"<script>alert(1)</script>": l\'été', 'shipping_name': 7, 'lines': lines}
+
+    refused = await client.post('/api/orders', json=malformed, headers=bearer(secret))
+    short_and_unknown = await client.post('/api/orders', json={**ORDER, 'lines': lines[:3]}, headers=bearer(secret))
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422
+    assert said == {
+        ('body', 'shipping_name'): 'Input should be a valid string',
+        ('body', 'lines', 3, 'quantity'): 'Input should be a valid integer, unable to parse string as an integer',
+        ('body', 'lines', 1, 'sku'): 'There is no product "<script>": l\'été',
+        ('body', 'lines', 0, 'quantity'): 'Not enough stock — MUG: 4 wanted, 3 available.',
+        ('body', 'lines', 2, 'quantity'): 'Not enough stock — MUG: 4 wanted, 3 available.',
+    }
+    said = {tuple(error['loc']): error['msg'] for error in short_and_unknown.json()['detail']}
+    assert short_and_unknown.status_code == 422
+    assert said.keys() == {
+        ('body', 'lines', 0, 'quantity'),
+        ('body', 'lines', 1, 'sku'),
+        ('body', 'lines', 2, 'quantity'),
+    }
+    assert orders_count() == 0
+    with read_session() as session:
+        assert {level.reserved for level in session.exec(select(StockLevel))} == {0}

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from fastapi import HTTPException, Request, params
 from fastapi.dependencies.models import Dependant
@@ -22,8 +22,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
 
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
@@ -189,6 +190,7 @@ class StrictRoute(APIRoute):
                 response = await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
                 errors = in_words(tidied(error.errors()))
+                errors += await run_in_threadpool(self._checked_too, request, errors)
                 response = JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
             except HTTPException as error:  # a refusal after the call was counted says what is left too
                 if counted := getattr(request.state, 'rate_limit_headers', None):
@@ -205,6 +207,89 @@ class StrictRoute(APIRoute):
             return response
 
         return strict
+
+    def _checked_too(self, request: Request, errors: list[Any]) -> list[dict[str, Any]]:
+        """The mistakes the endpoint's `checks` (set by `checked_with_the_body`) find in the body's fields that were
+        read, in the 422's shape, for an answer that says every mistake at once: the fields that parsed are checked
+        against the database too (an unknown customer beside a malformed version), not only after a second call."""
+        checks: BodyChecks | None = getattr(self.endpoint, 'body_checks', None)
+        model = self.dependant.body_params[0].field_info.annotation if len(self.dependant.body_params) == 1 else None
+        body = getattr(request, '_json', None)
+        if (
+            checks is None
+            or not (isinstance(model, type) and issubclass(model, BaseModel))
+            or not isinstance(body, dict)
+        ):
+            return []
+        failed = {tuple(item['loc']) for item in errors if isinstance(item, dict) and 'loc' in item}
+        more = []
+        for field, message in checks(parsed_fields(model, body, failed)).items():
+            location = body_location(field)
+            if tuple(location) not in failed:  # a field is said once, its own mistake first
+                more.append({'loc': location, 'msg': message, 'type': 'value_error'})
+        return more
+
+
+Endpoint = TypeVar('Endpoint', bound=Callable[..., Any])
+# What an endpoint checks in the database of the fields of its body that were read (each by its name: absent, it was
+# not read), as {'lines.0.sku': message}: run when the body is refused, so those mistakes come in the same answer.
+BodyChecks = Callable[[dict[str, Any]], dict[str, str]]
+
+
+def checked_with_the_body(checks: BodyChecks) -> Callable[[Endpoint], Endpoint]:
+    """Mark an endpoint (under its @router decorator) whose body's database checks run beside the body's own
+    validation: a refused body's answer also says the unknown customer, SKU… of the fields that were read."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.body_checks = checks  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def body_location(field: str) -> list[str | int]:
+    """A service's field name as a 422's location: 'lines.0.sku' → ['body', 'lines', 0, 'sku']."""
+    return ['body', *(int(part) if part.isdigit() else part for part in field.split('.') if part)]
+
+
+def parsed_fields(
+    model: type[BaseModel], raw: Any, failed: set[tuple[Any, ...]], at: tuple[Any, ...] = ('body',)
+) -> dict[str, Any]:
+    """The fields of `raw` (a body, or an item of one of its lists) that `model` reads without a mistake, as it reads
+    them (a default for one not sent); a field refused (a location in `failed` at or under it) is left out, except a
+    list of models whose items are read the same way, each as far as it goes."""
+    if not isinstance(raw, dict):
+        return {}
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        here = (*at, key)
+        if here in failed:
+            continue
+        if key not in raw:
+            if not field.is_required():
+                values[name] = field.get_default(call_default_factory=True)
+            continue
+        if any(location[: len(here)] == here for location in failed):
+            item = _list_item_model(field.annotation)
+            if item is not None and isinstance(raw[key], list):
+                values[name] = [parsed_fields(item, entry, failed, (*here, i)) for i, entry in enumerate(raw[key])]
+            continue
+        try:
+            read: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            adapter = TypeAdapter(read)
+            values[name] = adapter.dump_python(adapter.validate_python(raw[key]))  # a model's items as dicts
+        except ValidationError:
+            continue
+    return values
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
 
 
 def tidied(errors: Sequence[Any]) -> list[Any]:

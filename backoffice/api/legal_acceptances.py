@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, Whole
+from backoffice.api.input_rules import INT32_MAX, NOT_A_BOOLEAN, Whole, checked_with_the_body
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute, _http_error
+from backoffice.db import read_session
 from backoffice.i18n import _
 from backoffice.models import AcceptanceSource, ApiKey
 from backoffice.runtime import ratelimit
@@ -76,6 +77,12 @@ def acceptances_key(request: Request, _credentials: Annotated[object, Depends(be
     )
 
 
+def _mistakes(given: dict[str, Any]) -> dict[str, str]:
+    """The customer, document and version checked in the database, of the fields read, when the body is refused."""
+    with read_session() as session:
+        return legal_acceptances.mistakes(session=session, given=given)
+
+
 @router.post(
     '',
     status_code=201,
@@ -88,6 +95,7 @@ def acceptances_key(request: Request, _credentials: Annotated[object, Depends(be
         403: {'model': Problem, 'description': 'The key lacks the `acceptances:write` scope'},
     },
 )
+@checked_with_the_body(_mistakes)
 def record_acceptance(
     payload: NewAcceptance,
     request: Request,
@@ -97,7 +105,8 @@ def record_acceptance(
     """Record that a customer accepted a published version of a legal document. An unknown customer, document or
     version (or one not in effect yet) is refused with 422 at its field, as is a version withdrawn (its document
     unpublished) at the time of the acceptance (at `version`, saying when and which version is in force) and a document
-    off the front office now (at `document`); the same acceptance again answers 200."""
+    off the front office now (at `document`), in the same answer as a malformed field (each field checked that can
+    be); the same acceptance again answers 200."""
 
     def act(session: Session) -> tuple[dict[str, Any], int]:
         recorded = legal_acceptances.record_acceptance(

@@ -18,8 +18,9 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import Whole
+from backoffice.api.input_rules import Whole, checked_with_the_body
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute, an_email_address
+from backoffice.db import read_session
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, OrderSource
@@ -116,6 +117,15 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
     )
 
 
+def _mistakes(given: dict[str, Any]) -> dict[str, str]:
+    """The lines' SKUs and stock checked in the database, of the fields read, when the body is refused."""
+    lines = given.get('lines')
+    if not isinstance(lines, list):
+        return {}
+    with read_session() as session:
+        return orders.line_mistakes(session, [line for line in lines if isinstance(line, dict)])
+
+
 @router.post(
     '',
     status_code=201,
@@ -130,12 +140,17 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
         403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
         409: {
             'model': Problem,
-            'description': 'Not enough stock for a line (the message names each short SKU), this external_id was '
+            'description': 'Not enough stock for a line, the rest of the body being right (the message names each '
+            'short SKU), this external_id was '
             "used for another customer's order, or the first call with this Idempotency-Key is still running",
         },
-        422: {'description': 'Invalid input (each field and why), or this Idempotency-Key was used with another body'},
+        422: {
+            'description': 'Invalid input (each field and why: with a malformed field, an unknown SKU and a line short '
+            'of stock are said at their line too), or this Idempotency-Key was used with another body'
+        },
     },
 )
+@checked_with_the_body(_mistakes)
 def place_order(
     payload: NewOrder,
     request: Request,

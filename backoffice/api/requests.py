@@ -17,7 +17,6 @@ from pydantic import (
     BaseModel,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -26,7 +25,14 @@ from sqlmodel import Session
 
 from backoffice import i18n, validation
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from backoffice.api.input_rules import INT32_MAX, StrictRoute, Whole, language_of, refuse_unknown_query
+from backoffice.api.input_rules import (
+    INT32_MAX,
+    StrictRoute,
+    Whole,
+    checked_with_the_body,
+    language_of,
+    refuse_unknown_query,
+)
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import _
@@ -149,7 +155,8 @@ class NewRequest(BaseModel):
     order_number: str | None = Field(
         default=None,
         max_length=40,
-        description="For a return_exchange: one of this customer's orders (another number is refused at this field)",
+        description="For a return_exchange: one of this customer's orders, or of their company's while they are a "
+        'member (those the portal shows them); another number is refused at this field',
     )
     attachments: list[NewAttachment] = Field(
         default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS
@@ -157,20 +164,6 @@ class NewRequest(BaseModel):
 
     _email = field_validator('email')(an_email_address)
     _texts = field_validator('subject', 'body')(a_text_given)
-
-    @field_validator('order_number')
-    @classmethod
-    def _the_customers_order(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # with the body's other mistakes, not after them: a wrong type or email is said at its own field already
-        if info.data.get('type') != TicketType.return_exchange or 'email' not in info.data:
-            return value
-        with read_session() as session:
-            problem = tickets.return_order_problem(
-                session, email=validation.normalize_email(info.data['email']), order_number=value
-            )
-        if problem:
-            raise ValueError(problem)
-        return value
 
     @model_serializer(mode='wrap')
     def _without_no_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -262,6 +255,18 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
     )
 
 
+def _return_order_mistake(given: dict[str, Any]) -> dict[str, str]:
+    """A return's order number checked in the database when the body is refused (its type and email read), so it is
+    said with the body's other mistakes; a body otherwise right has it checked by the service."""
+    if given.get('type') != TicketType.return_exchange or 'email' not in given or 'order_number' not in given:
+        return {}
+    with read_session() as session:
+        problem = tickets.return_order_problem(
+            session, email=validation.normalize_email(given['email']), order_number=given['order_number']
+        )
+    return {'order_number': problem} if problem else {}
+
+
 @router.post(
     '',
     status_code=201,
@@ -273,6 +278,7 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
         403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
     },
 )
+@checked_with_the_body(_return_order_mistake)
 def submit_request(
     payload: NewRequest,
     request: Request,

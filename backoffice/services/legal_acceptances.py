@@ -5,8 +5,10 @@ portal, exported and erased with their personal data."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -71,46 +73,11 @@ def record_acceptance(
     """Record that the customer (by email or id) accepted version `version` of the published legal document `document`
     (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it took
     effect, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
-    now = now or utcnow()
-    accepted_at = accepted_at or now
-    # every field at fault is said in one answer: a caller who fixed the email heard only then of the version
-    errors: dict[str, str] = {}
-    withdrawn_refusal = False
-    customer: Customer | None = None
-    try:
-        customer = _customer(session, email, customer_id)
-    except ValidationFailed as error:
-        errors.update(error.errors)
-    chosen: LegalVersion | None = None
-    try:
-        chosen = _version_asked(session, document, version, now)
-    except ValidationFailed as error:
-        errors.update(error.errors)
-        withdrawn_refusal = isinstance(error, VersionWithdrawn)
-    if accepted_at.tzinfo is None:
-        errors['accepted_at'] = _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')
-    else:
-        # in UTC as every instant the app answers: kept in the caller's offset, the first answer said '…+05:00' and
-        # a repeat, read back from the database, '…Z'
-        accepted_at = accepted_at.astimezone(UTC)
-        if accepted_at > now + CLOCK_SKEW:
-            errors['accepted_at'] = _('This time is in the future.')
-    if chosen is not None and 'accepted_at' not in errors:
-        # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
-        withdrawn = _withdrawn_at(session, chosen)
-        if withdrawn is not None and accepted_at >= withdrawn:
-            errors['version'] = _withdrawn_said(session, chosen, document, withdrawn)
-            withdrawn_refusal = True
-        # a version scheduled for later was published before it took effect, but the front office could not read it
-        # (the API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
-        elif accepted_at < chosen.effective_from:
-            errors['accepted_at'] = _('This time is before version {number} took effect.').format(number=version)
-    try:
-        address = _address(ip)
-    except ValidationFailed as error:
-        errors.update(error.errors)
-    if errors or customer is None or chosen is None:
-        raise (VersionWithdrawn if withdrawn_refusal else ValidationFailed)(errors)
+    given = {'email': email, 'customer_id': customer_id, 'document': document, 'version': version}
+    checked = _checked(session, {**given, 'accepted_at': accepted_at, 'ip': ip}, now or utcnow())
+    customer, chosen, accepted_at, address = checked.customer, checked.version, checked.accepted_at, checked.address
+    if checked.errors or customer is None or chosen is None or accepted_at is None:
+        raise (VersionWithdrawn if checked.withdrawn else ValidationFailed)(checked.errors)
     earlier = _earlier(session, customer.id, chosen.id)
     if earlier is not None:
         return Recorded(earlier, created=False)
@@ -134,6 +101,72 @@ def record_acceptance(
         return Recorded(earlier, created=False)
     session.commit()
     return Recorded(acceptance, created=True)
+
+
+def mistakes(*, session: Session, given: Mapping[str, Any], now: datetime | None = None) -> dict[str, str]:
+    """What `record_acceptance` refuses, by field, among the fields `given` (its keyword arguments): a field absent
+    was not read (the API said its own mistake), so nothing that depends on it is checked. The API says these beside
+    a malformed field, in one answer (an unknown customer with a version sent as "x")."""
+    return _checked(session, given, now or utcnow()).errors
+
+
+@dataclass
+class _Checked:
+    errors: dict[str, str]
+    withdrawn: bool = False  # the version refused was withdrawn (VersionWithdrawn)
+    customer: Customer | None = None
+    version: LegalVersion | None = None
+    accepted_at: datetime | None = None
+    address: str | None = None
+
+
+def _checked(session: Session, given: Mapping[str, Any], now: datetime) -> _Checked:
+    """Every field at fault in one go (a caller who fixed the email heard only then of the version), of those given."""
+    checked = _Checked(errors={})
+    errors = checked.errors
+    if 'email' in given and 'customer_id' in given:
+        try:
+            checked.customer = _customer(session, given['email'], given['customer_id'])
+        except ValidationFailed as error:
+            errors.update(error.errors)
+    if 'document' in given and 'version' in given:
+        try:
+            checked.version = _version_asked(session, given['document'], given['version'], now)
+        except ValidationFailed as error:
+            errors.update(error.errors)
+            checked.withdrawn = isinstance(error, VersionWithdrawn)
+    elif 'document' in given:  # the version unread: the document is still known or not
+        try:
+            content.live_versions(session=session, slug=given['document'], now=now)
+        except NotFound as error:
+            errors['document'] = _taken_off(session, given['document']) or str(error)
+    if 'accepted_at' in given:
+        sent: datetime = given['accepted_at'] or now
+        if sent.tzinfo is None:
+            errors['accepted_at'] = _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')
+        else:
+            # in UTC as every instant the app answers: kept in the caller's offset, the first answer said '…+05:00'
+            # and a repeat, read back from the database, '…Z'
+            checked.accepted_at = sent.astimezone(UTC)
+            if checked.accepted_at > now + CLOCK_SKEW:
+                errors['accepted_at'] = _('This time is in the future.')
+    chosen, accepted_at = checked.version, checked.accepted_at
+    if chosen is not None and accepted_at is not None and 'accepted_at' not in errors:
+        # unpublishing withdrew it: from then on it was nowhere to be read, and no earlier version came back into force
+        withdrawn = _withdrawn_at(session, chosen)
+        if withdrawn is not None and accepted_at >= withdrawn:
+            errors['version'] = _withdrawn_said(session, chosen, given['document'], withdrawn)
+            checked.withdrawn = True
+        # a version scheduled for later was published before it took effect, but the front office could not read it
+        # (the API answers 404 for it) nor a customer accept it until then: an acceptance dated in between is refused
+        elif accepted_at < chosen.effective_from:
+            errors['accepted_at'] = _('This time is before version {number} took effect.').format(number=chosen.number)
+    if 'ip' in given:
+        try:
+            checked.address = _address(given['ip'])
+        except ValidationFailed as error:
+            errors.update(error.errors)
+    return checked
 
 
 @dataclass(frozen=True)

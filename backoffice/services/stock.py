@@ -86,6 +86,20 @@ def low_on_sale() -> ColumnElement[bool]:
 # --- inside an order's or a return's transaction ----------------------------------------------------------------------
 
 
+def levels_now(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
+    """The stock rows of these stocked products as they are now, not locked (what an order could reserve, read to say
+    so before it is placed); products not stock-tracked are left out, as locked_levels leaves them."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    statement = (
+        select(StockLevel)
+        .join(Product, col(Product.id) == StockLevel.product_id)
+        .where(col(StockLevel.product_id).in_(ids), col(Product.stocked).is_(True))
+    )
+    return {level.product_id: level for level in session.exec(statement)}
+
+
 def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
     """The stock rows of these products, locked until the transaction ends (PostgreSQL: FOR UPDATE, in product order
     so that two orders never wait on each other; SQLite: BEGIN IMMEDIATE already serialises writers). Products

@@ -39,7 +39,16 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import app_settings, audit, customers, notifications, roles, ticket_attachments, ticket_sla
+from backoffice.services import (
+    app_settings,
+    audit,
+    customers,
+    notifications,
+    portal_scope,
+    roles,
+    ticket_attachments,
+    ticket_sla,
+)
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 from backoffice.stored_text import Sentence, sentence
 
@@ -181,21 +190,22 @@ CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.contact})
 
 
 def return_order_problem(session: Session, *, email: str, order_number: str | None) -> str | None:
-    """What is wrong with the order number a customer's return or exchange request names: None when it is one of the
-    orders of the customer with `email` (or none is named). An unknown number and another customer's say the same,
-    so the answer tells nobody which numbers exist."""
+    """What is wrong with the order number a customer's return or exchange request names: None when it is an order the
+    customer with `email` sees in the portal (portal_scope.order: theirs, or their company's while they are a member,
+    never a draft), so the API takes what the portal takes (or none is named). An unknown number and another
+    customer's say the same, so the answer tells nobody which numbers exist."""
     number = ' '.join((order_number or '').split())
     if not number:
         return None
     customer = session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
-    order = (
-        session.exec(select(Order.id).where(Order.number == number, Order.customer_id == customer.id)).first()
-        if customer is not None
-        else None
-    )
-    if order is None:
-        return _('This customer has no order {number}: give the number of one of their orders').format(number=number)
-    return None
+    if customer is not None:
+        try:
+            portal_scope.order(session, portal_scope.actor_of(session, customer), number)
+        except NotFound:
+            pass
+        else:
+            return None
+    return _('This customer has no order {number}: give the number of one of their orders').format(number=number)
 
 
 def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:
