@@ -12,8 +12,9 @@ from backoffice.formatting import ago, when
 from backoffice.i18n import N_, NP_, _, pgettext
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
+from backoffice.validation import NAME_MAX
 
-from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, error_line, page_dialog, show_secret_once
+from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, counted, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
 HEADINGS = (N_('Name'), N_('Key'), N_('Scopes'), N_('Created'), N_('Last used'), N_('Status'), '')
@@ -84,7 +85,7 @@ def api_keys_panel(user: User) -> None:
             ui.label(_('New API key')).classes('text-lg font-medium')
             with ui.column().classes('w-full').style(SCROLLING_BODY):  # one scroll; its buttons stay in sight
                 name = (
-                    ui.input(_('Name'), placeholder=_('Who uses it, e.g. Web shop'))
+                    counted(ui.input(_('Name'), placeholder=_('Who uses it, e.g. Web shop')), NAME_MAX)
                     .props('outlined')
                     .classes('w-full')
                     .mark('api-key-name')

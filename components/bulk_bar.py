@@ -166,7 +166,9 @@ class BulkBar:
                 chooser.error = None
                 holder.clear()
                 with holder:
-                    box['input'] = field_input(editable[e.value], None)
+                    box['input'] = field_input(
+                        editable[e.value], None, self.resource.most_characters(editable[e.value])
+                    )
 
             def apply() -> None:
                 if not chooser.value or 'input' not in box:  # Apply closed the dialog and nothing happened, unsaid

@@ -14,7 +14,7 @@ from nicegui.elements.mixins.value_element import ValueElement
 
 from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.engine.declaration import LedgerRow, shown, shown_choices, withheld
+from backoffice.engine.declaration import LedgerRow, most_characters, shown, shown_choices, withheld
 from backoffice.formatting import display_value, when
 from backoffice.i18n import _
 from backoffice.listing import query
@@ -33,6 +33,7 @@ from .forms import (
     call_now,
     clear_errors,
     confirm,
+    counted,
     error_line,
     page_dialog,
     show_secret_once,
@@ -228,7 +229,11 @@ class RecordDialog:
             if declared.name in self.withheld:
                 withheld_note(declared, self.withheld[declared.name])
                 continue
-            element = field_input(declared, self._shown_value(declared.name, editable=declared.on_edit or self.is_new))
+            element = field_input(
+                declared,
+                self._shown_value(declared.name, editable=declared.on_edit or self.is_new),
+                self.resource.most_characters(declared),
+            )
             if self.record is not None and declared.note is not None and (note := declared.note(self.record)):
                 element.props['hint'] = note  # a value, never parsed as props
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
@@ -727,8 +732,9 @@ def withheld_note(declared: FormField, missing: list[str]) -> None:
     ).classes('w-full text-sm text-gray-600 italic break-words').mark(f'withheld-{declared.name}')
 
 
-def field_input(declared: FormField, value: Any) -> ui.element:
-    """The input for one declared field, showing `value`."""
+def field_input(declared: FormField, value: Any, most: int | None = None) -> ui.element:
+    """The input for one declared field, showing `value`; a text field takes at most `most` characters (the
+    resource's limit, Resource.most_characters; else its declaration's) and counts them under it."""
     label = shown(declared.label) + (' *' if declared.required else '')
     current = typed(declared, value)
     if declared.kind == 'bool':  # its help under it, and the reason a save was refused (QToggle shows neither)
@@ -758,6 +764,9 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     else:
         element = ui.input(label, value=current or '').props('type=email' if declared.kind == 'email' else '')
     element.classes('w-full')
+    most = most if most is not None else most_characters((), declared)
+    if most is not None and isinstance(element, ui.input):  # a textarea is one too
+        counted(element, most)
     if declared.help and hasattr(element, 'props'):
         element.props['hint'] = shown(declared.help)  # a value, never parsed as props
     if isinstance(element, ui.input | ui.select):
@@ -790,6 +799,7 @@ def show_read_only(element: ui.element) -> None:
         element.disable()
     else:
         element.props('readonly')
+        element.props['counter'] = False  # a count is for typing: on a value that cannot change, it is noise
     if isinstance(element, ui.select):
         element.props('hide-dropdown-icon')
         element.props['clearable'] = False

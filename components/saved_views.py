@@ -14,9 +14,10 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import Resource
 from backoffice.services import feeds, views
+from backoffice.validation import NAME_MAX
 
 from .feed_dialog import publish_dialog
-from .forms import FAILED, call_now, confirm, page_dialog
+from .forms import FAILED, call_now, confirm, counted, page_dialog
 from .session import acting_user, once_connected
 
 
@@ -106,7 +107,9 @@ class SavedViews:
         self.select.run_method('hidePopup')  # the menu the button is in: not left open behind the dialog
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
             ui.label(_('Rename view')).classes('text-lg font-medium')
-            fields = {'name': ui.input(_('Name'), value=self.names.get(view_id, '')).classes('w-full')}
+            fields = {
+                'name': counted(ui.input(_('Name'), value=self.names.get(view_id, '')), NAME_MAX).classes('w-full')
+            }
 
             def rename() -> None:
                 user = acting_user()
@@ -154,7 +157,7 @@ class SavedViews:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
             ui.label(_('Save this view')).classes('text-lg font-medium')
             ui.label(_('Keeps the search, filters, sort and columns.')).classes('text-sm text-gray-500')
-            fields = {'name': ui.input(_('Name')).classes('w-full')}
+            fields = {'name': counted(ui.input(_('Name')), NAME_MAX).classes('w-full')}
             shared = ui.switch(_('Share with the team'))
 
             def save() -> None:

@@ -13,9 +13,9 @@ from nicegui import ui
 from backoffice.i18n import _
 from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
-from backoffice.services import returns, tickets
+from backoffice.services import returns, ticket_input, tickets
 
-from .forms import page_dialog
+from .forms import counted, page_dialog
 
 Change = Callable[..., Awaitable[bool]]  # (fields to show errors at, **changes) → saved?
 
@@ -78,7 +78,7 @@ def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
 def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> ui.input:
     """The order the request is about (its number or the shop's own order id), saved on Enter or when leaving it."""
     field = (
-        ui.input(_('Order no.'), value=ticket.order_number or '')
+        counted(ui.input(_('Order no.'), value=ticket.order_number or ''), ticket_input.SHORT_LINE_MAX)
         .props('outlined dense')
         .classes('w-full')
         .mark('order-number')
@@ -120,8 +120,12 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> dict[str, A
             'bug_status': ui.select(
                 _choices(BUG_STATUSES), label=_('Bug status'), value=_value(ticket.bug_status)
             ).mark('bug-status'),
-            'fixed_in_version': ui.input(_('Fixed in version'), value=ticket.fixed_in_version or '').mark('fixed-in'),
-            'steps': ui.textarea(_('Steps to reproduce'), value=ticket.steps or '').props('autogrow').mark('steps'),
+            'fixed_in_version': counted(
+                ui.input(_('Fixed in version'), value=ticket.fixed_in_version or ''), ticket_input.SHORT_LINE_MAX
+            ).mark('fixed-in'),
+            'steps': counted(ui.textarea(_('Steps to reproduce'), value=ticket.steps or ''), ticket_input.BODY_MAX)
+            .props('autogrow')
+            .mark('steps'),
         }
         for field in fields.values():
             field.props('outlined dense').classes('w-full')

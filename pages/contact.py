@@ -7,8 +7,8 @@ from backoffice.db import session_scope
 from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import TicketSource, TicketType
 from backoffice.runtime import ratelimit
-from backoffice.services import tickets
-from components.forms import FAILED, call, clear_errors
+from backoffice.services import ticket_input, tickets
+from components.forms import FAILED, call, clear_errors, counted
 from components.screens import screen
 from components.shell import theme
 
@@ -70,7 +70,8 @@ def contact_page(request: Request) -> None:
         ui.label(_('Contact us')).classes('text-2xl font-semibold')
         with ui.card().classes('w-full p-6 gap-3') as form:
             email = ui.input(_('Your email')).props('type=email autocomplete=email outlined').classes('w-full')
-            name = ui.input(_('Your name (optional)')).props('autocomplete=name outlined').classes('w-full')
+            name = counted(ui.input(_('Your name (optional)')), ticket_input.NAME_MAX)
+            name.props('autocomplete=name outlined').classes('w-full')
             kind = (
                 ui.select(
                     {t.value: _type_label(t) for t in TYPES},
@@ -80,8 +81,10 @@ def contact_page(request: Request) -> None:
                 .props('outlined')
                 .classes('w-full')
             )
-            subject = ui.input(_('Subject')).props('outlined').classes('w-full')
-            body = ui.textarea(_('Message')).props('outlined autogrow').classes('w-full')
+            subject = counted(ui.input(_('Subject')), ticket_input.SUBJECT_MAX).props('outlined').classes('w-full')
+            body = (
+                counted(ui.textarea(_('Message')), ticket_input.BODY_MAX).props('outlined autogrow').classes('w-full')
+            )
             # the honeypot: off-screen rather than display:none, which some bots skip; people never reach it
             with ui.element('div').style(HIDDEN).props('aria-hidden=true'):
                 honeypot = ui.input(_('Leave this field empty')).props('autocomplete=off tabindex=-1')

@@ -9,11 +9,11 @@ from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.formatting import ago, label, when
 from backoffice.i18n import N_, _
-from backoffice.services import portal
+from backoffice.services import portal, ticket_input
 from backoffice.services.portal_scope import READ_ONLY, PortalActor
 from components import live
 from components.attachments import AttachmentPicker, attachment_buttons
-from components.forms import FAILED, call, call_now, error_line
+from components.forms import FAILED, call, call_now, counted, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
 
@@ -61,7 +61,8 @@ def portal_new_request_page(actor: PortalActor) -> None:
         numbers = [order.number for order in portal.my_orders(session=session, actor=actor)]
     chosen = ui.context.client.request.query_params.get('order', '') if ui.context.client.request else ''
     with ui.card().classes('w-full p-4 gap-3'):
-        subject = ui.input(_('Subject')).props('outlined maxlength=200').classes('w-full').mark('portal-subject')
+        subject = counted(ui.input(_('Subject')), ticket_input.SUBJECT_MAX).props('outlined').classes('w-full')
+        subject.mark('portal-subject')
         order = (
             ui.select(
                 {'': _('No order')} | {n: n for n in numbers},
@@ -72,7 +73,10 @@ def portal_new_request_page(actor: PortalActor) -> None:
             .classes('w-full')
             .mark('portal-order-choice')
         )
-        body = ui.textarea(_('Your message')).props('outlined autogrow').classes('w-full').mark('portal-body')
+        body = (
+            counted(ui.textarea(_('Your message')), ticket_input.BODY_MAX).props('outlined autogrow').classes('w-full')
+        )
+        body.mark('portal-body')
         files = AttachmentPicker()
         message = error_line()
 
@@ -183,7 +187,8 @@ class RequestThread:
 
     def _reply_box(self) -> None:
         with ui.card().classes('w-full p-3 gap-2'):
-            body = ui.textarea(_('Your reply')).props('outlined autogrow').classes('w-full').mark('portal-reply')
+            body = counted(ui.textarea(_('Your reply')), ticket_input.BODY_MAX).props('outlined autogrow')
+            body.classes('w-full').mark('portal-reply')
             files = AttachmentPicker()
             message = error_line()
 
@@ -210,9 +215,8 @@ class RequestThread:
         with ui.card().classes('w-full p-3 gap-2').mark('portal-rating'):
             ui.label(_('How did we do?')).classes('font-medium')
             score = ui.rating(value=0, max=5, size='lg').props('color=amber-8').mark('portal-score')
-            comment = (
-                ui.textarea(_('Anything you want to tell us? (optional)')).props('outlined autogrow').classes('w-full')
-            )
+            comment = counted(ui.textarea(_('Anything you want to tell us? (optional)')), ticket_input.COMMENT_MAX)
+            comment.props('outlined autogrow').classes('w-full')
             message = error_line()
 
             async def send() -> None:

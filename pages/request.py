@@ -23,6 +23,7 @@ from backoffice.services import (
     customer_picture,
     returns,
     ticket_attachments,
+    ticket_input,
     ticket_links,
     ticket_sla,
     ticket_snooze,
@@ -32,7 +33,7 @@ from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.date_input import DateInput
-from components.forms import FAILED, call, confirm, page_dialog
+from components.forms import FAILED, call, confirm, counted, page_dialog
 from components.in_page_type_ahead import narrowed_as_searched
 from components.kept_cards import KeptCards
 from components.links import record_link
@@ -605,10 +606,13 @@ class RequestScreen:
             lambda: self.canned,  # read again on a reload
         )
         self.body = (
-            ui.textarea(
-                _('Reply or note'),
-                value=reply_drafts.draft(self.number),  # typed here before and not sent
-                on_change=lambda e: self._typed(e.value or ''),
+            counted(
+                ui.textarea(
+                    _('Reply or note'),
+                    value=reply_drafts.draft(self.number),  # typed here before and not sent
+                    on_change=lambda e: self._typed(e.value or ''),
+                ),
+                ticket_input.BODY_MAX,
             )
             .props('outlined autogrow')
             .classes('w-full')

@@ -19,7 +19,8 @@ from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segment_pushes, segments
 from backoffice.services.segments import Filters
 from backoffice.transfer.accounting_files import XLSX as XLSX_TYPE
-from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog, scroll_into_view
+from backoffice.validation import NAME_MAX
+from components.forms import FAILED, call, call_now, clear_errors, counted, error_line, page_dialog, scroll_into_view
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
 from components.segment_members import SegmentMembers, members_dialog
@@ -481,7 +482,9 @@ def segments_page(user: User) -> None:
         edited = dict(editing)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
             ui.label(_('Save changes to the segment') if edited else _('Save segment')).classes('text-lg font-medium')
-            name = ui.input(_('Name'), value=edited.get('name', '')).props('outlined').classes('w-full')
+            name = (
+                counted(ui.input(_('Name'), value=edited.get('name', '')), NAME_MAX).props('outlined').classes('w-full')
+            )
             problem = error_line()  # someone else's edit meanwhile: said here, what was typed kept
 
             def save() -> None:

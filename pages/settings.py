@@ -13,7 +13,7 @@ from backoffice.models import User
 from backoffice.resources import FormField
 from backoffice.services import app_settings, gateway_payments
 from components.api_keys_panel import api_keys_panel
-from components.forms import FAILED, call, clear_errors
+from components.forms import FAILED, call, clear_errors, counted
 from components.image_field import image_input
 from components.in_page_type_ahead import narrowed_as_searched
 from components.kpi_settings_panel import kpi_settings_panel
@@ -153,6 +153,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     else:
         element = ui.input(label, value=value or '')
     element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
+    if (most := spec.most_characters()) is not None:
+        counted(element, most)
     ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
 

@@ -58,6 +58,23 @@ async def test_a_manager_writes_changes_and_deletes_a_canned_reply(user: User) -
     await eventually(lambda: stored_titles() == [])
 
 
+async def test_a_canned_replys_title_and_text_count_up_to_their_limits(user: User) -> None:
+    """Its title (120, the table's column) and its text (20,000, several lines) count their characters as typed."""
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/canned-replies')
+    await user.should_see('Canned replies')
+    user.find('New canned reply').click()
+    (title,) = user.find('Title *').elements
+    (text,) = user.find('Text *').elements
+    assert isinstance(text, ui.textarea)
+    assert (title.props.get('counter'), title.props.get('maxlength')) == (True, 120)
+    assert (text.props.get('counter'), text.props.get('maxlength')) == (True, 20_000)
+    user.find('Title *').type(TITLE)
+    user.find('Text *').type('Hello {customer_name}: "sorry" <script>x</script>')
+    user.find('Create canned reply').click()
+    await eventually(lambda: stored_titles() == [TITLE])
+
+
 async def test_an_agent_reads_canned_replies_but_cannot_change_them(user: User) -> None:
     agent, manager = make_user('agent'), make_user('manager')
     with session_scope() as session:

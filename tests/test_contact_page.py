@@ -72,6 +72,19 @@ async def test_bad_input_is_shown_at_the_field_and_nothing_is_created(user: User
     assert len(tickets()) == 1
 
 
+async def test_the_subject_name_and_message_count_up_to_what_a_request_takes(user: User) -> None:
+    await fill_in(user, subject='Zip: "broken" <script>x</script>', name='Jo "O\'Hara"')
+    counts = {
+        label: (field.props.get('counter'), field.props.get('maxlength'))
+        for label in ('Your name (optional)', 'Subject', 'Message')
+        for field in user.find(label).elements
+    }
+    assert counts == {'Your name (optional)': (True, 120), 'Subject': (True, 200), 'Message': (True, 20_000)}
+    user.find('Send').click()
+    await user.should_see('Thank you, we received your message.')
+    assert tickets()[0].subject == 'Zip: "broken" <script>x</script>'
+
+
 async def test_script_in_a_message_is_kept_as_text(user: User) -> None:
     await fill_in(user, subject='<b>Hi</b>', message='<script>alert(1)</script>')
     user.find('Send').click()

@@ -65,6 +65,53 @@ async def test_a_new_customer_with_bad_input_is_refused_at_the_field(user: User)
     assert stored('fresh@example.com').phone == '+49 30 1234567'
 
 
+def counts(field: ui.element) -> tuple[object, object]:
+    """What a field says of its length: whether it counts its characters, and the most it takes."""
+    return field.props.get('counter'), field.props.get('maxlength')
+
+
+async def test_a_customers_limited_fields_count_up_to_the_services_limit_and_a_longer_text_is_still_refused(
+    user: User,
+) -> None:
+    """The limits the service checks show on the form ("12 / 120") and stop typing there; a longer text that
+    arrives anyway (pasted past it, sent by the API) is refused at its field as before."""
+    await open_customers_as(user)
+    user.find('New customer').click()
+    (name,) = user.find('Name').elements
+    (email,) = user.find('Email *').elements
+    (phone,) = user.find('Phone').elements
+    assert (counts(name), counts(email), counts(phone)) == ((True, 120), (True, 254), (True, 40))
+    too_long = (HOSTILE + ' ') * 5  # 160 characters, past the 120 the service takes
+    user.find('Email *').type('long.name@example.com')
+    user.find('Name').type(too_long)
+    user.find('Create customer').click()
+    await eventually(lambda: bool(name.error) and '120' in name.error)
+    assert name.value == too_long and stored('long.name@example.com') is None
+    user.find('Name').clear().type(HOSTILE)
+    user.find('Create customer').click()
+    await user.should_see('Customer created')
+    assert stored('long.name@example.com').name == HOSTILE
+
+
+async def test_a_ban_reason_counts_up_to_its_limit_and_a_read_only_field_counts_nothing(user: User) -> None:
+    make_customer('counted@example.com', name=HOSTILE)
+    await open_customers_as(user, 'agent')
+    await rows_show(user, 'counted@example.com')
+    open_row(user, 'counted@example.com')
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    (reason,) = user.find('Reason *').elements
+    assert counts(reason) == (True, 500)  # the action's own limit (BAN_REASON_MAX), declared with its input
+
+    make_customer('shown@example.com', name=HOSTILE)
+    await open_customers_as(user, 'viewer')
+    await rows_show(user, 'shown@example.com')
+    open_row(user, 'shown@example.com')
+    await user.should_see('Close')
+    (name,) = [f for f in user.find(kind=ui.input, content='Name').elements if f.props.get('label') == 'Name']
+    assert name.props.get('readonly') and not name.props.get('counter')  # nothing to type: no count
+
+
 async def test_two_people_editing_one_customer_keep_both_changes(user: User) -> None:
     customer = make_customer('shared@example.com', name='Old Name')
     await open_customers_as(user)

@@ -62,6 +62,11 @@ async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None
     user.find('Price *').type('8.9')
     user.find(kind=ui.select, content='Currency *').elements.pop().set_value('EUR')
     newest(user, 'Category').set_value(coffee.id)  # the form's, not the filter's
+    # its name counts up to the 200 characters the service takes; its description, which has no limit, counts nothing
+    (name,) = user.find('Name *').elements
+    assert (name.props.get('counter'), name.props.get('maxlength')) == (True, 200)
+    (description,) = user.find('Description').elements
+    assert 'counter' not in description.props and 'maxlength' not in description.props
     user.find('Create product').click()
     await user.should_see('Use only letters, digits, - and _ (no spaces)')
     assert stored('BEAN ETH 250') is None

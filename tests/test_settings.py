@@ -152,6 +152,27 @@ async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
     await user.should_see(kind=ui.link, content='Nordwind Outfitters')
 
 
+async def test_a_typed_setting_counts_up_to_its_limit_and_a_longer_text_is_still_refused(user: User) -> None:
+    """The company name counts its characters up to the 200 the service takes (a number setting counts nothing); a
+    longer name arriving anyway (pasted past it) is refused at its field as before."""
+    admin = make_user('admin')
+    await signed_in(user, admin.email, path='/settings')
+    await user.should_see('Days in the trash')
+    (name,) = user.find(marker='company_name').elements
+    (days,) = user.find(marker='trash_days').elements
+    assert (name.props.get('counter'), name.props.get('maxlength')) == (True, 200)
+    assert 'counter' not in days.props and 'maxlength' not in days.props
+    hostile = 'Shop "<script>x</script>": O\'Hara '
+    user.find('Company name').clear().type(hostile * 8)  # 256 characters
+    user.find('Save settings').click()
+    await user.should_see('Use at most 200 characters')
+    assert values()['company_name'] != (hostile * 8).strip()
+    user.find('Company name').clear().type(hostile.strip())
+    user.find('Save settings').click()
+    await user.should_see('Settings saved')
+    assert values()['company_name'] == hostile.strip()
+
+
 async def test_the_header_shows_the_saved_company_name_at_once_on_this_page_and_the_admins_other_pages(
     user: User, create_user
 ) -> None:

@@ -10,7 +10,9 @@ from datetime import datetime
 from string import Formatter
 from typing import Any, Literal, Protocol
 
+from annotated_types import MaxLen
 from pydantic import BaseModel
+from sqlalchemy import String
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
@@ -168,6 +170,29 @@ class FormField:
     # the value the form shows in place of the stored one (a webhook's address with its user:password@ masked); an
     # edit that leaves it untouched sends nothing for it, and the resource's update function keeps what the mask hides
     shown: Callable[[Any], Any] | None = None
+    # the most characters its service takes, where no schema or column of the resource says it (an action's reason, a
+    # value its own service checks); a text field counts up to it and stops there (Resource.most_characters)
+    most: int | None = None
+
+
+TEXT_KINDS = frozenset({'text', 'long_text', 'markdown', 'email', 'password'})
+
+
+def most_characters(schemas: tuple[Any, ...], declared: FormField) -> int | None:
+    """The most characters a text field takes: its declaration's `most`, else the least of the limits the resource's
+    schemas and table column put on it (pydantic max_length, a String(n) column); None when nothing limits it."""
+    if declared.kind not in TEXT_KINDS:
+        return None
+    if declared.most is not None:
+        return declared.most
+    limits: list[int] = []
+    for schema in schemas:
+        info = getattr(schema, 'model_fields', {}).get(declared.name)
+        limits += [m.max_length for m in getattr(info, 'metadata', ()) if isinstance(m, MaxLen)]
+        column_type = getattr(getattr(getattr(schema, '__table__', None), 'c', {}).get(declared.name), 'type', None)
+        if isinstance(column_type, String) and column_type.length:
+            limits.append(column_type.length)
+    return min(limits, default=None)
 
 
 def withheld(resource: Resource, actor: Any, record: Any) -> dict[str, list[str]]:
@@ -595,6 +620,11 @@ class Resource:
     ledger: Ledger | None = None  # a tab of a record's dialog: each change of a quantity it holds (its stock)
     extra: dict[str, Any] = field(default_factory=dict)
     more_exports: tuple[MoreExport, ...] = ()  # other files its Export menu offers (an order list's lines)
+
+    def most_characters(self, declared: FormField) -> int | None:
+        """The most characters its form's text field `declared` takes (None: no limit), from its declaration, its
+        create and update schemas and its table's column, so every form counts up to the limit its save checks."""
+        return most_characters((self.create, self.update, self.model), declared)
 
     def changeable(self, record: Any, actor: Any) -> bool:
         """Whether the actor, who may write the resource, may change this record (a new one: yes)."""

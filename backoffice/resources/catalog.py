@@ -55,13 +55,15 @@ CURRENCY_CODES = {c.value: c.value for c in Currency}  # the list shows the code
 # what an adjustment asks, on a stock level (/inventory) and on a product (resources/sales.py uses these too)
 ADJUST_INPUTS = (
     FormField('quantity', N_('Change (negative takes out)'), kind='number', required=True),
-    FormField('reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…')),
+    FormField(
+        'reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…'), most=stock.MAX_REASON
+    ),
 )
 
 # what a stock count asks: the shelf's quantity (the service books the difference), a note if the person wants one
 COUNT_INPUTS = (
     FormField('counted', N_('Counted on the shelf'), kind='number', required=True),
-    FormField('reason', N_('Note'), help=N_('Optional: where, who counted…')),
+    FormField('reason', N_('Note'), help=N_('Optional: where, who counted…'), most=stock.MAX_REASON),
 )
 
 

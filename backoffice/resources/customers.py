@@ -41,6 +41,7 @@ from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import company_members, legal_acceptances, personal_data
 from backoffice.services import customer_picture as picture
 from backoffice.services.customers import (
+    BAN_REASON_MAX,
     ban_customer,
     companies_of_contacts,
     found_by_phone,
@@ -284,7 +285,7 @@ CUSTOMERS = register(
                 _ban,
                 'customers.write',
                 icon='block',
-                inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True),),
+                inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True, most=BAN_REASON_MAX),),
                 visible=lambda c: c.status != CustomerStatus.banned,
                 foresee=_ban_foreseen,  # a company's last admin: who takes over, said before
             ),

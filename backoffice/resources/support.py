@@ -6,7 +6,7 @@ from backoffice.engine.declaration import Action, Card, Column, Filter, FormFiel
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, Verbatim, _, ngettext
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
-from backoffice.services import ticket_sla, tickets
+from backoffice.services import ticket_input, ticket_sla, tickets
 
 STATUSES = {
     'new': N_('New'),
@@ -142,10 +142,12 @@ TICKETS = register(
                 on_edit=False,
                 help=N_('Type their name or email'),
             ),
-            FormField('email', N_('New customer: email'), kind='email', on_edit=False),
-            FormField('name', N_('New customer: name'), on_edit=False),
+            FormField('email', N_('New customer: email'), kind='email', on_edit=False, most=254),
+            FormField('name', N_('New customer: name'), on_edit=False, most=ticket_input.NAME_MAX),
             FormField('subject', N_('Subject'), required=True),
-            FormField('body', N_('Message'), kind='long_text', required=True, on_edit=False),
+            FormField(
+                'body', N_('Message'), kind='long_text', required=True, on_edit=False, most=ticket_input.BODY_MAX
+            ),
             FormField('type', N_('Type'), kind='choice', choices=TYPES),
             FormField('priority', N_('Priority'), kind='choice', choices=PRIORITIES),
             FormField('order_number', N_('Order number')),
@@ -153,7 +155,9 @@ TICKETS = register(
             FormField('assignee_id', N_('Assignee'), kind='related', related='staff', on_create=False),
             FormField('tags', N_('Tags'), on_create=False, help=N_('Comma-separated')),
             FormField('severity', N_('Severity (bugs)'), kind='choice', choices=SEVERITIES, on_create=False),
-            FormField('steps', N_('Steps to reproduce (bugs)'), kind='long_text', on_create=False),
+            FormField(
+                'steps', N_('Steps to reproduce (bugs)'), kind='long_text', on_create=False, most=ticket_input.BODY_MAX
+            ),
             FormField('bug_status', N_('Bug status'), kind='choice', choices=BUG_STATUSES, on_create=False),
             FormField('fixed_in_version', N_('Fixed in version'), on_create=False),
         ),

@@ -108,16 +108,20 @@ class SettingSpec:
         if self.kind in ('text', 'line', 'lines') and has_hidden_characters(_without_line_breaks(text)):
             # a right-to-left override in the company name turned the header, invoices and emails backwards
             raise ValueError(_('Use letters, digits, spaces and punctuation only (no control or invisible characters)'))
+        limit = self.most_characters() or 0
         if self.kind in ('line', 'lines'):
-            limit = 200 if self.kind == 'line' else 500
             if len(text) > limit:
                 raise ValueError(_('Use at most {count} characters').format(count=limit))
             return text if self.kind == 'lines' else ' '.join(text.split())
         if not text:
             raise ValueError(_('This field is required'))
-        if len(text) > 200:
-            raise ValueError(_('Use at most {count} characters').format(count=200))
+        if len(text) > limit:
+            raise ValueError(_('Use at most {count} characters').format(count=limit))
         return text
+
+    def most_characters(self) -> int | None:
+        """The most characters a typed text setting takes (its field counts up to it); None for the other kinds."""
+        return {'text': 200, 'line': 200, 'lines': 500}.get(self.kind)
 
     def decimal(self, value: Any) -> Decimal:
         """A decimal setting's value with two places, or ValueError."""

@@ -13,6 +13,7 @@ from backoffice.models import BugSeverity, BugStatus, TicketPriority, TicketStat
 from backoffice.validation import Email, OptionalId, name_problem
 
 SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
+SHORT_LINE_MAX = 40  # an order number, a version (Ticket.order_number, Ticket.fixed_in_version)
 
 
 def _without_nul(value: Any) -> Any:
@@ -61,7 +62,7 @@ def _tags(value: Any) -> list[str]:
 Subject = _text(SUBJECT_MAX, one_line=True)
 Body = _text(BODY_MAX)
 Name = _text(NAME_MAX, required=False, one_line=True)
-ShortLine = _text(40, required=False, one_line=True)  # an order number, a version
+ShortLine = _text(SHORT_LINE_MAX, required=False, one_line=True)  # an order number, a version
 LongText = _text(BODY_MAX, required=False)
 Comment = _text(COMMENT_MAX, required=False)
 Tags = Annotated[list[str], BeforeValidator(_tags)]
