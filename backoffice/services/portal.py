@@ -255,6 +255,17 @@ def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
     return list(session.exec(scope.requests(actor).limit(SHOWN)))
 
 
+def continued_in(*, session: Session, actor: PortalActor, requests: list[Ticket]) -> dict[int, int | None]:
+    """Where each of `requests` merged into another goes on (by id: that request's number), so a list says "Merged into
+    #12" rather than that the merge, which closed it, ended it; None when that request is not the actor's to see (they
+    are told nothing of another customer's request, as `request_view` does)."""
+    into = {t.merged_into_id for t in requests if t.merged_into_id}
+    if not into:
+        return {}
+    seen = {t.id: t.number for t in session.exec(scope.requests(actor).where(col(Ticket.id).in_(into)))}
+    return {t.id or 0: seen.get(t.merged_into_id) for t in requests if t.merged_into_id}
+
+
 def request_view(*, session: Session, actor: PortalActor, number: int | str) -> RequestView:
     ticket = scope.request(session, actor, number)
     messages = list(
