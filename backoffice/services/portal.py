@@ -160,9 +160,12 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
         for parcel in orders.parcels(session, order.id or 0, lines)
         for shipment in (parcel.shipment,)
     ]
-    events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
+    events = list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))))
+    given_back = orders.refunded_since(session, order.id or 0, events)  # a cancellation's "to be refunded" done since
     timeline = [
-        TimelineEntry(event.created_at, text) for event in events if (text := portal_timeline.customer_words(event))
+        TimelineEntry(event.created_at, text)
+        for event in events
+        if (text := portal_timeline.customer_words(event, refunded=event.id in given_back))
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = _returns_of(session, order)
