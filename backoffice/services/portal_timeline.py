@@ -46,8 +46,8 @@ def customer_words(event: OrderEvent, *, refunded: bool = False) -> str:
     left to refund was refunded since (`orders.refunded_since`)."""
     owed = (event.text_params or {}).get('owed')
     if event.kind == 'cancelled' and TO_REFUND.get(event.text_key or '', ('',))[0] == 'owed' and owed is not None:
-        said = show('', CANCELLED_REFUNDED if refunded else CANCELLED_TO_REFUND, {'owed': owed})
-        return said or sentence(CUSTOMER_WORDS['cancelled']).shown()  # a broken row: never the shop's own words
+        told = show('', CANCELLED_REFUNDED if refunded else CANCELLED_TO_REFUND, {'owed': owed})
+        return told or sentence(CUSTOMER_WORDS['cancelled']).shown()  # a broken row: never the shop's own words
     said = CUSTOMER_WORDS.get(event.kind)
     if event.kind == 'shipped' and (event.text_key or '').startswith(REST_CANCELLED):
         said = SHIPPED_REST_CANCELLED
