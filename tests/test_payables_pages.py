@@ -127,7 +127,8 @@ async def test_a_bills_timeline_names_people_by_name_and_an_api_key_by_its_name(
         bills.approve(session=session, actor=approver, bill_id=bill.id, version=bill.version)
     await signed_in(user, clerk.email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='timeline-entry', retries=40)
-    shown = [label.text for label in user.find(marker='timeline-entry').elements for label in label.descendants()]
+    entries = sorted(user.find(marker='timeline-entry').elements, key=lambda element: element.id)  # a set: as drawn
+    shown = [label.text for entry in entries for label in entry.descendants() if isinstance(label, ui.label)]
     who = [text.split(' · ', 1)[1] for text in shown if ' · ' in text]
     assert who[-1] == f'API key “{KEY}” ({APPROVER})' and set(who[:-1]) == {HOSTILE}
     assert not any(clerk.email in text or approver.email in text for text in shown)
