@@ -16,7 +16,7 @@ from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Purchase, PurchaseLine, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
-from backoffice.services import bills, crud, purchases
+from backoffice.services import audit, bills, crud, purchases
 
 from .bill_dialogs import bill_from_purchase
 from .forms import FAILED, call, error_line, page_dialog, show_error
@@ -153,6 +153,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             else None
         )
         history = purchases.timeline(session=session, actor=user, purchase_id=purchase_id) if purchase else []
+        history_by = audit.names_of(session, history)
     if purchase is None:
         ui.notify(_('This purchase no longer exists'), type='warning')
         return
@@ -211,9 +212,10 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 now = session.get(Purchase, purchase_id)
                 current = purchases.lines_of(session=session, actor=reader, purchase_id=purchase_id) if now else []
                 entries = purchases.timeline(session=session, actor=reader, purchase_id=purchase_id) if now else []
+                entries_by = audit.names_of(session, entries)
             if now is None:
                 return
-            _draw_timeline(timeline, entries)
+            _draw_timeline(timeline, entries, entries_by)
             state.set_text(' · '.join((now.supplier or _('No supplier'), _state(now, current))))
             for line, _sku, _name in current:
                 caption = captions.get(line.id or 0)
@@ -270,7 +272,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
 
         # who ordered, received, closed it short and why: read again with the rest after a refusal
         timeline = ui.column().classes('w-full gap-1').mark('purchase-timeline')
-        _draw_timeline(timeline, history)
+        _draw_timeline(timeline, history, history_by)
         for bill in billing.bills if billing else []:
             ui.link(
                 _('Bill {number} · {status} · {total}').format(
@@ -311,8 +313,9 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     dialog.open()
 
 
-def _draw_timeline(timeline: ui.column, entries: list[Any]) -> None:
-    """The purchase's timeline as read: each entry's summary, when and who; nothing at all while it has none."""
+def _draw_timeline(timeline: ui.column, entries: list[Any], who: dict[str, str]) -> None:
+    """The purchase's timeline as read: each entry's summary, when and who (by name, an API key by its name); nothing
+    at all while it has none."""
     timeline.clear()
     timeline.set_visibility(bool(entries))
     with timeline:
@@ -323,7 +326,9 @@ def _draw_timeline(timeline: ui.column, entries: list[Any]) -> None:
                 ui.label(stored_text.show(entry.summary, entry.summary_key, entry.summary_params)).classes(
                     'text-sm'
                 ).style('overflow-wrap: anywhere')
-                ui.label(f'{format_when(entry.at)} · {entry.actor_email or ""}').classes('text-xs text-gray-500')
+                ui.label(f'{format_when(entry.at)} · {who[entry.actor_email]}').classes('text-xs text-gray-500').style(
+                    'overflow-wrap: anywhere'
+                )
 
 
 def close_short_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:

@@ -398,7 +398,7 @@ class RecordDialog:
         with read_session() as session:
             entries = crud.history(session=session, actor=user, resource=self.resource, record_id=self.record.id)
             # people by name and a change through an API key by the key's name, as the stale-save warnings name them
-            who = {entry.actor_email: audit.named(session, entry.actor_email) for entry in entries}
+            who = audit.names_of(session, entries)
         if not entries:
             ui.label(_('No recorded changes.')).classes('text-gray-500')
         declared = {f.name: f for f in self.resource.fields}

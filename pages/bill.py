@@ -16,7 +16,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import AuditEntry, BillPayment, Supplier, SupplierBill, SupplierBillLine, User
 from backoffice.permissions import can
-from backoffice.services import bills
+from backoffice.services import audit, bills
 from components import live
 from components.bill_dialogs import cancel_dialog, edit_lines_dialog, payment_dialog, undo_payment_dialog
 from components.forms import FAILED, call, call_now
@@ -34,18 +34,21 @@ class Loaded:
     lines: list[SupplierBillLine]
     payments: list[BillPayment]
     events: list[AuditEntry]
+    who: dict[str, str]  # each event's actor by name, an API key by its name (`audit.names_of`)
     approval_refused: str | None  # why this person may not approve it (they entered it…), said beside no button
 
 
 def load(user: User, bill_id: int) -> Loaded:
     with read_session() as session:
         bill, supplier, lines = bills.get(session=session, actor=user, bill_id=bill_id)
+        events = bills.timeline(session=session, actor=user, bill_id=bill_id)
         return Loaded(
             bill,
             supplier,
             lines,
             bills.payments_of(session=session, actor=user, bill_id=bill_id),
-            bills.timeline(session=session, actor=user, bill_id=bill_id),
+            events,
+            audit.names_of(session, events),
             bills.approval_refused(session=session, actor=user, bill=bill),
         )
 
@@ -121,9 +124,9 @@ class BillScreen:
                             ui.label(stored_text.show(entry.summary, entry.summary_key, entry.summary_params)).classes(
                                 'text-sm'
                             ).style(ANYWHERE)
-                            ui.label(f'{formatting.when(entry.at)} · {entry.actor_email or ""}').classes(
+                            ui.label(f'{formatting.when(entry.at)} · {self.data.who[entry.actor_email]}').classes(
                                 'text-xs text-gray-500'
-                            )
+                            ).style(ANYWHERE)
 
     def _actions(self) -> None:
         bill, user = self.data.bill, self.user

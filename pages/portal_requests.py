@@ -35,6 +35,7 @@ def portal_requests_page(actor: PortalActor) -> None:
         ).mark('portal-new-request')
     with read_session() as session:
         requests = portal.my_requests(session=session, actor=actor)
+        merged = portal.continued_in(session=session, actor=actor, requests=requests)
     if not requests:
         ui.label(_('You have no requests yet.')).classes('text-gray-600').mark('portal-empty')
         return
@@ -48,7 +49,10 @@ def portal_requests_page(actor: PortalActor) -> None:
             ):
                 with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                     ui.label(ticket.subject).classes('font-medium break-words min-w-0')
-                    _status(ticket.status)
+                    if (ticket.id or 0) in merged:  # closed by the merge, not solved: it goes on in the other one
+                        _merged(merged[ticket.id or 0])
+                    else:
+                        _status(ticket.status)
                 ui.label(f'#{ticket.number} · {ago(ticket.updated_at)}').classes('text-sm text-gray-600')
 
 
@@ -258,6 +262,11 @@ def _attachment(actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str
 def _rate(actor: PortalActor, number: str, score: int, comment: str | None) -> None:
     with session_scope() as session:
         portal.rate(session=session, actor=actor, number=number, score=score, comment=comment or None)
+
+
+def _merged(into: int | None) -> None:
+    said = _('Merged into #{number}').format(number=into) if into else _('Merged into another request')
+    ui.badge(said, color='grey').props('outline').mark('portal-status')
 
 
 def _status(status: str) -> None:

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from nicegui.testing import User
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import Customer, CustomerReportSend, StaffMail
-from backoffice.services import customer_reports
+from backoffice.models import Customer, CustomerReportSend, StaffMail, Ticket
+from backoffice.services import customer_reports, ticket_links
 
 from .support.customer_reports import choose_report
 from .support.factories import make_company, make_customer, make_user, submit_request
@@ -63,6 +63,36 @@ def test_the_pdf_holds_only_that_customers_orders_invoices_open_amounts_and_requ
     assert shown.recipients == [dana.id]
     with read_session() as session, pytest.raises(PermissionDenied):
         customer_reports.preview_pdf(session=session, actor=make_user('agent'), customer_id=dana.id)
+
+
+def test_a_request_merged_into_another_says_so_and_is_not_resolved_at_the_merge() -> None:
+    """The merge closes a request: the report listed it as Closed, resolved in 0.0 h, and counted that in the median
+    resolution. It says where it goes on, naming the request only when it is the customer's own."""
+    manager, dana, _mine, _theirs = shop()
+    agent = make_user('agent')
+    first = submit_request(subject='Lid: "first" <script>x</script>', email='dana@buyer.example', name='Dana')
+    kept = submit_request(subject='Lid: "kept"', email='dana@buyer.example', name='Dana')
+    eves = submit_request(subject='Eve: lid', email='eve@other.example', name='Eve')
+    with read_session() as session:
+        chipped = session.exec(select(Ticket).where(col(Ticket.subject).startswith('Chipped mug'))).one()
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=first.id, version=first.version, into_number=kept.number
+        )
+        ticket_links.merge(
+            session=session,
+            actor=agent,
+            ticket_id=chipped.id,
+            version=chipped.version,
+            into_number=eves.number,
+            other_customer=True,
+        )
+    with read_session() as session:
+        pdf, _name = customer_reports.preview_pdf(session=session, actor=manager, customer_id=dana.id, today=NEXT_MONTH)
+    words = pdf_words(pdf)
+    assert f'Merged into #{kept.number}' in words and 'Merged into another request' in words
+    assert f'#{eves.number}' not in words and 'Closed' not in words
+    assert ' h ' not in f'{words} ' and ' d ' not in f'{words} '  # no resolution time: none was solved
 
 
 def test_the_job_sends_each_period_once_in_the_customers_language() -> None:

@@ -216,3 +216,46 @@ async def test_a_cancelled_orders_to_refund_reads_refunded_since_once_it_is(user
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(f'Cancelled: {reason} — {paid} paid, refunded since')
     await user.should_not_see(f'Cancelled: {reason} — {paid} paid, to refund')
+
+
+async def test_the_portal_tells_the_customer_their_cancelled_orders_money_is_to_be_refunded_then_refunded(
+    user: User,
+) -> None:
+    """The portal said only "Order cancelled" of a paid order: the customer reads what they paid is to be refunded and,
+    once refunds made since gave it back, that it was (as the shop's timeline says it), never the shop's reason."""
+    from backoffice.services import orders
+
+    from .support.portal import enter_portal
+
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    order = place(('MUG', 2), email='ann@example.com')
+    pay(manager, order)
+    reason = 'Fraud check: "odd" <script>alert(1)</script>'  # the shop's: not the customer's to read
+    with session_scope() as session:
+        current = session.get(Order, order.id)
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=current.version, reason=reason)
+    paid = f'€{order.total}'
+    ann = await enter_portal(user, 'ann@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'Order cancelled: {paid} paid, to be refunded', retries=40)
+    await user.should_not_see('Fraud check')
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='5.00', reason='Part: "a" <b>')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'Order cancelled: {paid} paid, to be refunded', retries=40)  # some is still owed
+    with session_scope() as session:
+        rest = str(order.total - 5)
+        payments.refund(session=session, actor=manager, order_id=order.id, amount=rest, reason='Rest: "b" <b>')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'Order cancelled: {paid} paid, refunded since', retries=40)
+    await user.should_not_see('to be refunded')
+    from backoffice.services import portal
+    from backoffice.services.portal_scope import PortalActor
+
+    with i18n.use('fr'), read_session() as session:
+        view = portal.order_view(session=session, actor=PortalActor.of(ann), number=order.number)
+        shown = [entry.text for entry in view.timeline]
+    assert any(
+        text.startswith('Commande annulée\u00a0: ') and text.endswith('payés, remboursés depuis') for text in shown
+    )

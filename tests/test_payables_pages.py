@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import BillStatus, Supplier, SupplierBill
-from backoffice.services import bills, purchases
+from backoffice.models import User as UserRow
+from backoffice.services import audit, bills, purchases
 
+from .support.api import key_for
 from .support.factories import make_product, make_user
 from .support.lists import rows_show
 from .support.payables import SUPPLIER_IBAN, approved_bill, due_in, enter_bill, make_supplier, real_pdf, shop_bank
@@ -22,6 +24,8 @@ from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
+KEY = 'Books: "nightly" <script>x</script>'
+APPROVER = "Maria 'Mia' R: <b>"
 
 
 def only(user: User, marker: str):
@@ -109,6 +113,25 @@ async def test_a_bill_is_entered_approved_by_another_person_and_paid_in_part(use
     await eventually(lambda: stored(bill.id).status == BillStatus.partly_paid)
     await user.should_see('Partly paid', retries=20)
     await user.should_see(marker='bill-payment')
+
+
+async def test_a_bills_timeline_names_people_by_name_and_an_api_key_by_its_name(user: User) -> None:
+    """The timeline showed each entry's actor as the log keeps it (an email; 'maria@… (API key ab12cd34)'): it names
+    people and keys as every other history does."""
+    clerk = make_user('manager', name=HOSTILE)
+    key, _secret = key_for('admin', 'write:canned-replies', name=KEY, person_name=APPROVER)
+    with read_session() as session:
+        approver = session.get(UserRow, key.user_id)
+    bill = enter_bill(clerk, make_supplier('Acme').id)
+    with session_scope() as session, audit.through(f'API key {key.prefix}'):  # as /api/v1 writes it
+        bills.approve(session=session, actor=approver, bill_id=bill.id, version=bill.version)
+    await signed_in(user, clerk.email, path=f'/finance/bills/{bill.id}')
+    await user.should_see(marker='timeline-entry', retries=40)
+    entries = sorted(user.find(marker='timeline-entry').elements, key=lambda element: element.id)  # a set: as drawn
+    shown = [label.text for entry in entries for label in entry.descendants() if isinstance(label, ui.label)]
+    who = [text.split(' · ', 1)[1] for text in shown if ' · ' in text]
+    assert who[-1] == f'API key “{KEY}” ({APPROVER})' and set(who[:-1]) == {HOSTILE}
+    assert not any(clerk.email in text or approver.email in text for text in shown)
 
 
 async def test_the_pdf_is_attached_checked_by_its_bytes_and_downloaded(user: User) -> None:

@@ -15,14 +15,17 @@ from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import PurchaseLine, StockLevel, StockMovement
-from backoffice.services import purchases
+from backoffice.models import User as UserRow
+from backoffice.services import audit, purchases
 
+from .support.api import key_for
 from .support.factories import make_product, make_user
 from .support.lists import open_row, rows_show
 from .support.signin import signed_in
 
 HOSTILE = 'PO "12": <script>alert(1)</script>'
 COLLEAGUE = 'Sam "O\'Neil": <b>x</b>'
+KEY = 'Dock: "scanner" <script>x</script>'
 
 
 @pytest.fixture
@@ -183,7 +186,7 @@ async def test_a_colleague_received_everything_while_the_dialog_was_open(user: U
     # its timeline read again too: the colleague's receipt is there, by them, after what was shown before
     after = timeline(user)
     assert after[: len(before)] == before and len(after) == len(before) + 1
-    assert after[-1].endswith(f' · {colleague.email}')
+    assert after[-1].endswith(f' · {COLLEAGUE}')  # by name, as everywhere, not by email
     state = newest(user, 'purchase-state').text
     assert state.startswith('Acme · received ') and 'on order' not in state
     assert newest(user, 'purchase-line-' + str(line)).text == '€2.50 each · all received'
@@ -191,6 +194,27 @@ async def test_a_colleague_received_everything_while_the_dialog_was_open(user: U
     for gone in ('receive-now', 'cancel-purchase', f'arrived-{line}'):
         await user.should_not_see(marker=gone)
     assert (received(line), on_hand(mug.id)) == (3, 3)
+
+
+async def test_a_receipt_through_an_api_key_is_told_and_shown_by_the_keys_name(user: User, manager) -> None:
+    """The warning named the person alone and the timeline showed 'sam@… (API key ab12cd34)' as the log keeps it: both
+    name the key as its list does and its person by name, as every other screen does."""
+    key, _secret = key_for('manager', 'write:canned-replies', name=KEY, person_name=COLLEAGUE)
+    purchase, _mug, line = ordered(manager, 10)
+    await signed_in(user, manager.email, path='/purchases')
+    await rows_show(user, HOSTILE, column='reference')
+    open_row(user, HOSTILE, column='reference')
+    await user.should_see('10 × MUG', retries=40)
+    newest(user, f'arrived-{line}').set_value('4')
+    with read_session() as session:
+        person = session.get(UserRow, key.user_id)
+    with audit.through(f'API key {key.prefix}'):  # as /api/v1 writes it
+        receive(person, purchase.id, line, 4, seen=0)
+    click_newest(user, 'receive-now')
+    said = f'API key “{KEY}” ({COLLEAGUE})'
+    await user.should_see(f'{said} received 4 items of purchase {HOSTILE} meanwhile (', retries=40)
+    assert timeline(user)[-1].endswith(f' · {said}')
+    assert not any(person.email in entry for entry in timeline(user))
 
 
 def timeline(user: User) -> list[str]:

@@ -194,6 +194,17 @@ async def test_the_customer_of_a_merged_request_is_shown_where_it_goes_on_and_no
     await user.open(f'/portal/requests/{third.number}')
     await user.should_see('This request is closed.')
     await user.should_not_see(marker='portal-continues-in')
+    # their list says where each goes on, never that the merge (which closed them) ended them
+    await user.open('/portal/requests')
+    await user.should_see(marker=f'portal-request-{source.number}')
+
+    def badge(number: int) -> str:
+        [card] = user.find(marker=f'portal-request-{number}').elements
+        return next(b.text for b in card.descendants() if isinstance(b, ui.badge))
+
+    assert badge(source.number) == f'Merged into #{target.number}'
+    assert badge(third.number) == 'Merged into another request'  # not another customer's number
+    assert badge(target.number) == 'In progress'  # the one that goes on
 
 
 async def test_a_merge_is_a_change_of_the_target_live_on_a_colleagues_screen_and_at_the_moved_up_in_the_list(

@@ -180,6 +180,11 @@ def named(session: Session, email: str | None) -> str | None:
     return (user.name or '').strip() or email if user is not None else email
 
 
+def names_of(session: Session, entries: list[AuditEntry]) -> dict[str, str]:
+    """Who did each of `entries`, by actor label, as `named` says it: for a timeline or a history that lists them."""
+    return {entry.actor_email: named(session, entry.actor_email) or '' for entry in entries}
+
+
 def through_api_key(email: str | None) -> bool:
     """Whether an entry's actor came through an API key (its label names the key after the person's email)."""
     return bool(email) and _THROUGH_KEY.fullmatch(email or '') is not None

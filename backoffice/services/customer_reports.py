@@ -5,6 +5,7 @@ what was sent, and the hourly `customer-reports` job that mails each complete pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -391,6 +392,7 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
         )
         .order_by(col(Ticket.created_at))
     ).all()
+    merged = _merged_into(session, subject, tickets)
     activity = Activity(
         subject.name,
         first,
@@ -424,14 +426,37 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
                 t.number,
                 t.subject,
                 t.created_at,
-                _(TICKET_STATUSES[t.status]),
-                (t.solved_at - t.created_at).total_seconds() / 3600 if t.solved_at else None,
+                merged.get(t.id or 0) or _(TICKET_STATUSES[t.status]),
+                (t.solved_at - t.created_at).total_seconds() / 3600 if t.solved_at and not t.merged_into_id else None,
             )
             for t in tickets
         ],
         app_settings.cached('currency') or 'EUR',
     )
     return draw(activity, seller_identity(session))
+
+
+def _merged_into(session: Session, subject: Subject, tickets: Sequence[Ticket]) -> dict[int, str]:
+    """What became of the requests merged into another (by id): carried on in that conversation, said so ('Merged into
+    #12') and never as resolved at the merge, which closed them; a request of someone the report is not about is not
+    named (as the portal tells a customer nothing of it)."""
+    into = {t.merged_into_id for t in tickets if t.merged_into_id}
+    if not into:
+        return {}
+    shown = dict(
+        session.exec(
+            select(Ticket.id, Ticket.number)
+            .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+            .where(col(Ticket.id).in_(into), _members(subject))
+        ).all()
+    )
+    return {
+        t.id or 0: _('Merged into #{number}').format(number=shown[t.merged_into_id])
+        if t.merged_into_id in shown
+        else _('Merged into another request')
+        for t in tickets
+        if t.merged_into_id
+    }
 
 
 def _subject(session: Session, company_id: int | None, customer_id: int | None) -> Subject:

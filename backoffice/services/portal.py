@@ -160,9 +160,12 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
         for parcel in orders.parcels(session, order.id or 0, lines)
         for shipment in (parcel.shipment,)
     ]
-    events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
+    events = list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))))
+    given_back = orders.refunded_since(session, order.id or 0, events)  # a cancellation's "to be refunded" done since
     timeline = [
-        TimelineEntry(event.created_at, text) for event in events if (text := portal_timeline.customer_words(event))
+        TimelineEntry(event.created_at, text)
+        for event in events
+        if (text := portal_timeline.customer_words(event, refunded=event.id in given_back))
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = _returns_of(session, order)
@@ -253,6 +256,17 @@ def first_name(name: str) -> str:
 
 def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
     return list(session.exec(scope.requests(actor).limit(SHOWN)))
+
+
+def continued_in(*, session: Session, actor: PortalActor, requests: list[Ticket]) -> dict[int, int | None]:
+    """Where each of `requests` merged into another goes on (by id: that request's number), so a list says "Merged into
+    #12" rather than that the merge, which closed it, ended it; None when that request is not the actor's to see (they
+    are told nothing of another customer's request, as `request_view` does)."""
+    into = {t.merged_into_id for t in requests if t.merged_into_id}
+    if not into:
+        return {}
+    seen = {t.id: t.number for t in session.exec(scope.requests(actor).where(col(Ticket.id).in_(into)))}
+    return {t.id or 0: seen.get(t.merged_into_id) for t in requests if t.merged_into_id}
 
 
 def request_view(*, session: Session, actor: PortalActor, number: int | str) -> RequestView:

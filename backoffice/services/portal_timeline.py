@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from backoffice.i18n import N_
 from backoffice.models import OrderEvent
-from backoffice.stored_text import sentence
+from backoffice.services.orders import TO_REFUND
+from backoffice.stored_text import sentence, show
 
 # a timeline entry's kind → what the customer reads; a kind not here is the shop's own business and not shown.
 # {number} is the return's or the invoice's number, as the entry stored it.
@@ -34,9 +35,19 @@ CUSTOMER_WORDS = {
 REST_CANCELLED = 'Shipped; not shipped, cancelled'
 SHIPPED_REST_CANCELLED = N_('Shipped; what was not shipped yet is cancelled and will not come')
 
+# a paid order's cancellation (the shop's: "Cancelled — €20.00 paid, to refund"): the customer reads what they paid is
+# to be refunded, and once refunds made since gave it back (`orders.refunded_since`), that it was, as the shop does
+CANCELLED_TO_REFUND = N_('Order cancelled: {owed} paid, to be refunded')
+CANCELLED_REFUNDED = N_('Order cancelled: {owed} paid, refunded since')
 
-def customer_words(event: OrderEvent) -> str:
-    """The entry as the customer reads it (in the current language), or '' when it is not for them."""
+
+def customer_words(event: OrderEvent, *, refunded: bool = False) -> str:
+    """The entry as the customer reads it (in the current language), or '' when it is not for them. `refunded`: what it
+    left to refund was refunded since (`orders.refunded_since`)."""
+    owed = (event.text_params or {}).get('owed')
+    if event.kind == 'cancelled' and TO_REFUND.get(event.text_key or '', ('',))[0] == 'owed' and owed is not None:
+        told = show('', CANCELLED_REFUNDED if refunded else CANCELLED_TO_REFUND, {'owed': owed})
+        return told or sentence(CUSTOMER_WORDS['cancelled']).shown()  # a broken row: never the shop's own words
     said = CUSTOMER_WORDS.get(event.kind)
     if event.kind == 'shipped' and (event.text_key or '').startswith(REST_CANCELLED):
         said = SHIPPED_REST_CANCELLED

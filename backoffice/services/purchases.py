@@ -505,10 +505,7 @@ def _refuse_if_received_meanwhile(
         .order_by(col(AuditEntry.id).desc())
         .limit(1)
     ).first()
-    by = None
-    if last is not None:
-        person = session.get(User, last.actor_id) if last.actor_id else None
-        by = (person.name or person.email) if person else last.actor_email
+    by = audit.named(session, last.actor_email) if last is not None else None  # an API key by its name
     received = {line.id: line.received_quantity for line in lines if line.id is not None}
     raise ReceivedMeanwhile(purchase, items, by, last.at if last else utcnow(), received)
 

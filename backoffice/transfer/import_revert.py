@@ -139,7 +139,7 @@ def _restore_updated(
 
 def _changed_after(session: Session, resource: Resource, record_id: int) -> str:
     last = audit.last_change(session, resource.entity, record_id)
-    who = last.actor_email if last else _('someone')
+    who = (audit.named(session, last.actor_email) if last else None) or _('someone')
     if last and last.at:
         message = _('Changed by {who} on {when} after the import; left as it is')
         return message.format(who=who, when=formatting.when(last.at))
