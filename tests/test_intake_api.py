@@ -370,6 +370,44 @@ async def test_a_follow_up_needs_a_key_and_the_right_customer(client: httpx.Asyn
     assert stranger.json() == unknown.json() == {'detail': 'No request of this customer has this number.'}
 
 
+async def test_a_follow_ups_malformed_field_is_said_with_the_wrong_customer_or_closed_request(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A blank message was said alone: that the request is not this customer's, or is closed, came only once the text
+    was fixed (a 404, or a second 422)."""
+    created = await created_request(client, secret)
+    url = f'/api/requests/{created["number"]}/messages'
+    blank = {'email': '"<script>":x@example.com', 'body': ' \n '}
+
+    stranger = await client.post(url, json=blank, headers=bearer(secret))
+    unknown = await client.post('/api/requests/999999/messages', json=blank, headers=bearer(secret))
+    theirs = await client.post(url, json={**blank, 'email': 'jo@example.com'}, headers=bearer(secret))
+    with session_scope() as session:
+        session.get(Ticket, created['id']).status = TicketStatus.closed
+        session.commit()
+    closed = await client.post(
+        url, json={**blank, 'email': 'jo@example.com'}, headers=bearer(secret, **{'Accept-Language': 'fr'})
+    )
+    closed_english = await client.post(url, json={**blank, 'email': 'Jo@Example.com'}, headers=bearer(secret))
+
+    for refused in (stranger, unknown):
+        said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+        assert refused.status_code == 422
+        assert said == {
+            ('body', 'body'): 'This field is required',
+            ('path', 'number'): 'No request of this customer has this number.',
+        }
+    assert [error['loc'] for error in theirs.json()['detail']] == [['body', 'body']]
+    said = {tuple(error['loc']): error['msg'] for error in closed.json()['detail']}
+    assert said['path', 'number'] == f'La demande #{created["number"]} est fermée\u00a0: envoyez une nouvelle demande'
+    assert closed_english.json()['detail'][1] == {
+        'loc': ['path', 'number'],
+        'msg': f'Request #{created["number"]} is closed: send a new request',
+        'type': 'value_error',
+    }
+    assert count(TicketMessage) == 1
+
+
 async def test_a_follow_up_to_a_merged_request_answers_the_request_it_joined(
     client: httpx.AsyncClient, secret: str
 ) -> None:

@@ -12,12 +12,20 @@ from backoffice.api.resources import router
 from backoffice.api.routes import ROUTERS
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
-from backoffice.models import ApiKey, AuditEntry, Customer, StaffRole
+from backoffice.models import ApiKey, AuditEntry, Customer, Order, StaffRole, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, audit_story, tickets, users
 
 from .support.api import api_client, bearer, key_for, make_key
-from .support.factories import make_company, make_customer, make_role, make_user, stored_request, submit_request
+from .support.factories import (
+    make_company,
+    make_customer,
+    make_role,
+    make_user,
+    paid_order,
+    stored_request,
+    submit_request,
+)
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
 KEY_NAME = 'Sync: "nightly" <script>x</script>'
@@ -511,3 +519,79 @@ async def test_a_key_lists_the_requests_tagged_with_any_of_the_tags_given() -> N
         assert answer.status_code == 200, answer.text
         ids = {item['id'] for item in answer.json()['items']}
     assert tagged.id in ids and plain.id not in ids
+
+
+async def test_a_malformed_field_is_said_with_the_taken_email_and_the_unknown_company_in_one_answer() -> None:
+    """A malformed phone was said alone: the email another customer has and the company that does not exist came
+    only once it was fixed, in a second 422."""
+    make_customer('taken@example.com', name=HOSTILE)
+    _key, secret = key_for('manager', 'write:customers')
+    body = {'email': 'Taken@Example.com', 'name': HOSTILE, 'phone': '"<script>": call me', 'company_id': 999_999}
+    async with api_client(router) as client:
+        refused = await client.post('/api/v1/customers', json=body, headers=bearer(secret))
+        in_french = await client.post(
+            '/api/v1/customers', json=body, headers=bearer(secret, **{'Accept-Language': 'fr'})
+        )
+        only_malformed = await client.post(
+            '/api/v1/customers', json={**body, 'email': 'free@example.com', 'company_id': None}, headers=bearer(secret)
+        )
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422
+    assert said.keys() == {('body', 'phone'), ('body', 'email'), ('body', 'company_id')}
+    assert said['body', 'email'] == 'Another customer already has this email'
+    assert said['body', 'company_id'] == 'Choose an existing company'
+    assert all(
+        error['type'] == 'value_error' for error in refused.json()['detail'] if error['loc'] != ['body', 'phone']
+    )
+    french = {tuple(error['loc']): error['msg'] for error in in_french.json()['detail']}
+    assert (
+        french['body', 'email']
+        == 'Cette valeur de «\u00a0e-mail\u00a0» est déjà utilisée par un autre élément (client)'
+    )
+    assert french['body', 'company_id'].startswith('Choisissez un élément existant (')
+    assert [error['loc'] for error in only_malformed.json()['detail']] == [['body', 'phone']]
+    with read_session() as session:
+        assert list(session.exec(select(Customer.email))) == ['taken@example.com']
+
+
+async def test_a_change_with_a_malformed_version_also_says_the_taken_email_but_not_the_records_own() -> None:
+    make_customer('first@example.com', name=HOSTILE)
+    second = make_customer('second@example.com', name=HOSTILE)
+    _key, secret = key_for('manager', 'write:customers')
+    url = f'/api/v1/customers/{second.id}'
+    async with api_client(router) as client:
+        clash = await client.patch(
+            url, json={'version': True, 'email': 'FIRST@example.com', 'company_id': 999_999}, headers=bearer(secret)
+        )
+        own = await client.patch(
+            url, json={'version': 'one', 'email': 'second@example.com', 'name': HOSTILE}, headers=bearer(secret)
+        )
+
+    said = {tuple(error['loc']): error['msg'] for error in clash.json()['detail']}
+    assert clash.status_code == 422
+    assert said.keys() == {('body', 'version'), ('body', 'email'), ('body', 'company_id')}
+    assert said['body', 'email'] == 'Another customer already has this email'
+    assert [error['loc'] for error in own.json()['detail']] == [['body', 'version']]
+    with read_session() as session:
+        assert session.get(Customer, second.id).email == 'second@example.com'
+
+
+async def test_an_actions_malformed_field_is_said_with_its_unknown_related_record() -> None:
+    """Ship with a malformed version and a carrier that does not exist: both in one 422, nothing shipped."""
+    customer = make_customer('ship@example.com', name=HOSTILE)
+    order = paid_order(customer, utcnow(), number='200901')
+    _key, secret = key_for('manager', 'write:orders')
+    async with api_client(router) as client:
+        refused = await client.post(
+            f'/api/v1/orders/{order.id}/actions/ship',
+            json={'version': True, 'carrier_id': 999_999, 'tracking_number': HOSTILE},
+            headers=bearer(secret),
+        )
+
+    said = {tuple(error['loc']): error['msg'] for error in refused.json()['detail']}
+    assert refused.status_code == 422
+    assert said.keys() == {('body', 'version'), ('body', 'carrier_id')}
+    assert said['body', 'carrier_id'] == 'Choose an existing carrier'
+    with read_session() as session:
+        assert session.get(Order, order.id).status == 'paid'

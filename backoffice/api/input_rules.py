@@ -14,7 +14,8 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from fastapi import HTTPException, Request, params
 from fastapi.dependencies.models import Dependant
@@ -213,7 +214,11 @@ class StrictRoute(APIRoute):
         read, in the 422's shape, for an answer that says every mistake at once: the fields that parsed are checked
         against the database too (an unknown customer beside a malformed version), not only after a second call."""
         checks: BodyChecks | None = getattr(self.endpoint, 'body_checks', None)
-        model = self.dependant.body_params[0].field_info.annotation if len(self.dependant.body_params) == 1 else None
+        model = (
+            _body_model(self.dependant.body_params[0].field_info.annotation)
+            if len(self.dependant.body_params) == 1
+            else None
+        )
         body = getattr(request, '_json', None)
         if (
             checks is None
@@ -222,18 +227,27 @@ class StrictRoute(APIRoute):
         ):
             return []
         failed = {tuple(item['loc']) for item in errors if isinstance(item, dict) and 'loc' in item}
+        path = {name: value for name, value in request.path_params.items() if ('path', name) not in failed}
         more = []
-        for field, message in checks(parsed_fields(model, body, failed)).items():
+        for field, message in checks(parsed_fields(model, body, failed), path).items():
             location = body_location(field)
             if tuple(location) not in failed:  # a field is said once, its own mistake first
                 more.append({'loc': location, 'msg': message, 'type': 'value_error'})
         return more
 
 
+def _body_model(annotation: Any) -> Any:
+    """The model of a body, also of one that may be left out (`Model | None`: an action with no required input)."""
+    members = [member for member in get_args(annotation) if member is not type(None)]
+    return members[0] if get_origin(annotation) in (Union, UnionType) and len(members) == 1 else annotation
+
+
 Endpoint = TypeVar('Endpoint', bound=Callable[..., Any])
 # What an endpoint checks in the database of the fields of its body that were read (each by its name: absent, it was
-# not read), as {'lines.0.sku': message}: run when the body is refused, so those mistakes come in the same answer.
-BodyChecks = Callable[[dict[str, Any]], dict[str, str]]
+# not read), as {'lines.0.sku': message}, a path parameter's as {'path.number': message}; it is given the body's fields
+# and the path's parameters that read (as sent, text): run when the body is refused, so those mistakes come in the same
+# answer.
+BodyChecks = Callable[[dict[str, Any], dict[str, str]], dict[str, str]]
 
 
 def checked_with_the_body(checks: BodyChecks) -> Callable[[Endpoint], Endpoint]:
@@ -248,7 +262,10 @@ def checked_with_the_body(checks: BodyChecks) -> Callable[[Endpoint], Endpoint]:
 
 
 def body_location(field: str) -> list[str | int]:
-    """A service's field name as a 422's location: 'lines.0.sku' → ['body', 'lines', 0, 'sku']."""
+    """A service's field name as a 422's location: 'lines.0.sku' → ['body', 'lines', 0, 'sku'], 'path.number' →
+    ['path', 'number']."""
+    if field.startswith('path.'):
+        return ['path', field.removeprefix('path.')]
     return ['body', *(int(part) if part.isdigit() else part for part in field.split('.') if part)]
 
 

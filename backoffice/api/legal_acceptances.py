@@ -77,7 +77,7 @@ def acceptances_key(request: Request, _credentials: Annotated[object, Depends(be
     )
 
 
-def _mistakes(given: dict[str, Any]) -> dict[str, str]:
+def _mistakes(given: dict[str, Any], _path: dict[str, str]) -> dict[str, str]:
     """The customer, document and version checked in the database, of the fields read, when the body is refused."""
     with read_session() as session:
         return legal_acceptances.mistakes(session=session, given=given)

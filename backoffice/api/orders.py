@@ -117,7 +117,7 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
     )
 
 
-def _mistakes(given: dict[str, Any]) -> dict[str, str]:
+def _mistakes(given: dict[str, Any], _path: dict[str, str]) -> dict[str, str]:
     """The lines' SKUs and stock checked in the database, of the fields read, when the body is refused."""
     lines = given.get('lines')
     if not isinstance(lines, list):

@@ -255,7 +255,7 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
     )
 
 
-def _return_order_mistake(given: dict[str, Any]) -> dict[str, str]:
+def _return_order_mistake(given: dict[str, Any], _path: dict[str, str]) -> dict[str, str]:
     """A return's order number checked in the database when the body is refused (its type and email read), so it is
     said with the body's other mistakes; a body otherwise right has it checked by the service."""
     if given.get('type') != TicketType.return_exchange or 'email' not in given or 'order_number' not in given:
@@ -303,6 +303,16 @@ def submit_request(
 submit_request.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 
 
+def _follow_up_mistake(given: dict[str, Any], path: dict[str, str]) -> dict[str, str]:
+    """The request and the customer's email checked in the database when the body is refused (its email read): no
+    such request of theirs, or a closed one, is said at the number with the body's other mistakes."""
+    if 'email' not in given or 'number' not in path:
+        return {}
+    with read_session() as session:
+        problem = tickets.follow_up_problem(session, number=int(path['number']), email=given['email'])
+    return {'path.number': problem} if problem else {}
+
+
 @router.post(
     '/{number}/messages',
     status_code=201,
@@ -315,6 +325,7 @@ submit_request.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined
         404: {'model': Problem, 'description': 'No request with this number for this email'},
     },
 )
+@checked_with_the_body(_follow_up_mistake)
 def add_follow_up(
     number: RequestNumber,
     payload: FollowUp,
@@ -322,7 +333,8 @@ def add_follow_up(
     key: Annotated[ApiKey, Depends(requests_key)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
+    """Add the customer's follow-up to a request's thread (it reopens a solved request). A body refused with 422
+    also says, at `number`, when no request of this customer has this number or it is closed."""
 
     files = _files(payload.attachments)
     if files is None:

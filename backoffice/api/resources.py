@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel
 import backoffice.resources  # noqa: F401  (registers every declared resource)
 from backoffice.api import resource_cursor
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX
+from backoffice.api.input_rules import INT32_MAX, BodyChecks, checked_with_the_body
 from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
 from backoffice.api.resource_schemas import (
     HIDDEN_FIELDS,
@@ -139,8 +139,9 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             tags=tags,
             operation_id=f'create_{snake}',
             summary=f'Create a {label}',
-            description='Validated by the same rules as the form. With an `Idempotency-Key`, a retry gets the first '
-            f'answer and creates nothing new. Needs `write:{resource.key}`.',
+            description='Validated by the same rules as the form; a 422 says every mistake at once, a value '
+            'another record holds or a related record that does not exist beside a malformed field. With an '
+            f'`Idempotency-Key`, a retry gets the first answer and creates nothing new. Needs `write:{resource.key}`.',
         )
     if schemas.update is not None:
         router.add_api_route(
@@ -153,7 +154,8 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             operation_id=f'update_{snake}',
             summary=f'Change a {label}',
             description='Only the fields sent change. `version` is the version read: if someone saved the record '
-            f'since, nothing changes and the answer is 409. Needs `write:{resource.key}`.',
+            'since, nothing changes and the answer is 409. A 422 says every mistake at once, a value another record '
+            f'holds or a related record that does not exist beside a malformed field. Needs `write:{resource.key}`.',
         )
     if resource.soft_delete:
 
@@ -361,6 +363,7 @@ def _create_endpoint(resource: Resource, schemas: Schemas, writer: Callable[...,
 
         return answer_once(request, key, idempotency_key, payload, act, http_error, unrepeated=('secret',))
 
+    checked_with_the_body(_declared_checks(resource))(create_record)
     create_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
@@ -385,6 +388,7 @@ def _update_endpoint(resource: Resource, schemas: Schemas, writer: Callable[...,
             )
             return record_for(schemas, resource, actor, changed)
 
+    checked_with_the_body(_declared_checks(resource))(update_record)
     update_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter('record_id', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RecordId),
@@ -430,6 +434,7 @@ def _action_endpoint(
                 **({'secret': made} if made else {}),
             )
 
+    checked_with_the_body(_related_inputs_checked(action))(run_action)
     run_action.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter('record_id', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RecordId),
@@ -438,6 +443,30 @@ def _action_endpoint(
         ]
     )
     return run_action
+
+
+def _declared_checks(resource: Resource) -> BodyChecks:
+    """A refused create or change body's fields that read, checked as the service checks them against the database
+    (crud.check_unique_and_related: a unique value already taken, a related record that does not exist), so one 422
+    says them beside the malformed field. An update's fields not sent read as None, which these checks pass over."""
+
+    def checks(given: dict[str, Any], path: dict[str, str]) -> dict[str, str]:
+        record_id = int(path['record_id']) if 'record_id' in path else None
+        with read_session() as session:
+            return crud.unique_and_related_mistakes(session, resource, given, record_id)
+
+    return checks
+
+
+def _related_inputs_checked(action: Action) -> BodyChecks:
+    """A refused action body's related inputs that read, each checked to name an existing record (as its form's
+    choice would), so one 422 says them beside the malformed field."""
+
+    def checks(given: dict[str, Any], _path: dict[str, str]) -> dict[str, str]:
+        with read_session() as session:
+            return crud.missing_related(session, action.inputs, given)
+
+    return checks
 
 
 def _action_body(inputs: type[BaseModel]) -> inspect.Parameter:

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 from backoffice import db, formatting
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
-from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
+from backoffice.engine.declaration import FormField, Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
 from backoffice.i18n import _, ngettext
 from backoffice.listing import search
@@ -342,14 +342,33 @@ def check_unique_and_related(
                 if in_trash
                 else _('Another {singular} already has this {field}').format(singular=singular, field=label)
             )
-    for form_field in resource.fields:
+    errors |= missing_related(session, resource.fields, values)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def missing_related(session: Session, fields: Iterable[FormField], values: dict[str, Any]) -> dict[str, str]:
+    """{field: sentence} for each related field of `fields` whose value names no record, or one in the trash."""
+    errors: dict[str, str] = {}
+    for form_field in fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
             target = declaration.resource(form_field.related)
             found = session.get(target.model, values[form_field.name])
             if found is None or getattr(found, 'deleted_at', None) is not None:
                 errors[form_field.name] = _('Choose an existing {singular}').format(singular=_(target.singular))
-    if errors:
-        raise ValidationFailed(errors)
+    return errors
+
+
+def unique_and_related_mistakes(
+    session: Session, resource: Resource, values: dict[str, Any], record_id: int | None = None
+) -> dict[str, str]:
+    """What check_unique_and_related refuses in `values`, as {field: sentence}, read without writing: the API says it
+    beside a malformed field of the same body."""
+    try:
+        check_unique_and_related(session, resource, values, record_id)
+    except ValidationFailed as refused:
+        return dict(refused.errors)
+    return {}
 
 
 def titles_for(

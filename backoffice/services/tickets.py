@@ -249,7 +249,7 @@ def add_customer_message(
         raise CustomerBanned
     text, checked = _written(body, files)
     if ticket.status == TicketStatus.closed:
-        raise ValidationFailed({'number': _('Request #{number} is closed: send a new request').format(number=number)})
+        raise ValidationFailed({'number': _closed(number)})
     ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
     message = TicketMessage(
         ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text, created_at=utcnow()
@@ -280,6 +280,21 @@ def add_customer_message(
         ticket_attachments.remove(written)
         raise
     return message
+
+
+def follow_up_problem(session: Session, *, number: int, email: str) -> str:
+    """Why the customer of `email` cannot follow up on request `number` ('' when they can): no such request of
+    theirs, or it is closed. What add_customer_message refuses, read without writing, for the API to say it beside a
+    malformed field of the same call."""
+    try:
+        ticket = continued(session, _ticket_of_customer(session, number, email=email))
+    except NotFound as missing:
+        return str(missing)
+    return _closed(number) if ticket.status == TicketStatus.closed else ''
+
+
+def _closed(number: int) -> str:
+    return _('Request #{number} is closed: send a new request').format(number=number)
 
 
 def continued(session: Session, ticket: Ticket) -> Ticket:
