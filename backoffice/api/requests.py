@@ -356,7 +356,8 @@ add_follow_up.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 )
 def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
-    A request not solved yet, or already rated, is refused with 422."""
+    A request not solved yet, already rated, or merged into another (its conversation goes on there, rated there) is
+    refused with 422."""
     address = request.client.host if request.client else 'unknown'
     within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'), request)
     refuse_unknown_query(request)  # no key here: the rate is the check that comes first
