@@ -156,7 +156,8 @@ class NewRequest(BaseModel):
         default=None,
         max_length=40,
         description="For a return_exchange: one of this customer's orders, or of their company's while they are a "
-        'member (those the portal shows them); another number is refused at this field',
+        "member who acts for it (a company admin or buyer, as the portal lets them return it; a viewer's own orders "
+        'only); another number is refused at this field',
     )
     attachments: list[NewAttachment] = Field(
         default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS

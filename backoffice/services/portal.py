@@ -210,8 +210,9 @@ def start_return(
 ) -> Return:
     """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
     the return service's own rules do the rest (never more than bought and not returned yet)."""
-    order = scope.order(session, actor, number)
+    scope.order(session, actor, number)  # another's is "not found"; one they see but may not change is read-only
     scope.require_write(actor)
+    order = scope.order_to_return(session, actor, number)  # the rule the API and the contact form share
     offer = _offer(session, order, orders.order_lines(session, order.id or 0))
     if offer is None:
         raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})

@@ -191,16 +191,17 @@ CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.contact})
 
 def return_order_problem(session: Session, *, email: str, order_number: str | None) -> str | None:
     """What is wrong with the order number a customer's return or exchange request names: None when it is an order the
-    customer with `email` sees in the portal (portal_scope.order: theirs, or their company's while they are a member,
-    never a draft), so the API takes what the portal takes (or none is named). An unknown number and another
-    customer's say the same, so the answer tells nobody which numbers exist."""
+    customer with `email` may return in the portal (portal_scope.order_to_return: theirs, or their company's while they
+    are a member who acts for it — admin or buyer, never a viewer —, never a draft), so the API and the contact form
+    take what the portal takes (or none is named). An unknown number, another customer's and a viewer's colleague's say
+    the same, so the answer tells nobody which numbers exist."""
     number = ' '.join((order_number or '').split())
     if not number:
         return None
     customer = session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
     if customer is not None:
         try:
-            portal_scope.order(session, portal_scope.actor_of(session, customer), number)
+            portal_scope.order_to_return(session, portal_scope.actor_of(session, customer), number)
         except NotFound:
             pass
         else:
