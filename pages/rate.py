@@ -39,8 +39,9 @@ def rate_page(request: Request) -> None:
         ui.label(_('Request #{number}: {subject}').format(number=found.number, subject=found.subject)).classes(
             'text-gray-700 break-words'
         ).mark('rate-subject')
-        if found.rated or not found.rateable:
-            ui.label(_(ALREADY) if found.rated else _(NOT_YET)).mark('rate-message')
+        if found.rated or not found.rateable:  # merged into another: where the conversation goes on, rated there
+            said = _(ALREADY) if found.rated else found.merged or _(NOT_YET)
+            ui.label(said).classes('break-words').mark('rate-message')
             return
         _form(found, token, address)
 

@@ -11,6 +11,7 @@ from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, CompanyMember, CompanyRole, Customer
 from backoffice.permissions import PermissionDenied
 from backoffice.services import company_members, portal
+from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import NOT_FOUND, READ_ONLY, ReadOnly
 
 from .support.at_once import first_saves_at_once
@@ -160,6 +161,23 @@ def test_a_viewer_reads_but_every_write_is_refused_in_words(acme: dict) -> None:
         assert str(refused.value) in (READ_ONLY, company_members.ONLY_ADMINS), what
     with read_session() as session:
         assert len(portal.request_view(session=session, actor=vic, number=request.number).thread) == 1
+
+
+def test_a_return_names_the_orders_a_role_acts_on_a_viewer_only_their_own(acme: dict) -> None:
+    """One rule for the portal, the intake API and the contact form (portal_scope.order_to_return): an admin and a
+    buyer return the company's orders, a viewer reads them but returns only their own, a colleague's being "not
+    found" as another company's is."""
+    vic_order = delivered_order('vic@acme.com', sku='SKU-vic')  # a SKU takes no hostile text
+    colleagues = acme['bob@acme.com'].number
+    with read_session() as session:
+        for who in ('ada@acme.com', 'bob@acme.com'):
+            assert scope.order_to_return(session, actor(who), acme['ada@acme.com'].number).id == acme['ada@acme.com'].id
+        assert scope.order_to_return(session, actor('vic@acme.com'), vic_order.number).id == vic_order.id
+        assert scope.order(session, actor('vic@acme.com'), colleagues).number == colleagues  # reads it
+        for who, number in (('vic@acme.com', colleagues), ('bob@acme.com', acme['pat@private.com'].number)):
+            with pytest.raises(NotFound) as refused:
+                scope.order_to_return(session, actor(who), number)
+            assert str(refused.value) == NOT_FOUND
 
 
 def test_the_last_company_admin_is_never_removed_nor_demoted(acme: dict) -> None:

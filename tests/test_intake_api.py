@@ -755,3 +755,41 @@ async def test_a_return_may_name_a_company_colleagues_order_as_in_the_portal(
     assert outsiders.json()['detail'][0]['loc'] == ['body', 'order_number']
     with read_session() as session:
         assert session.exec(select(Ticket.order_number)).all() == ['100601']
+
+
+async def test_a_company_viewers_return_names_only_their_own_order_as_the_portal_allows(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A viewer may change nothing of the company's in the portal, yet through the API their return named a
+    colleague's order (the portal's read scope was used): a return is acting on an order, so a viewer's names only
+    their own; the unknown number is said the same (nobody learns which numbers are the company's)."""
+    company_with('Acme "<script>": l\'été', {'ada@acme.example': 'admin', 'vic@acme.example': 'viewer'})
+    with read_session() as session:
+        ada, vic = (
+            session.exec(select(Customer).where(Customer.email == email)).one()
+            for email in ('ada@acme.example', 'vic@acme.example')
+        )
+    paid_order(ada, utcnow(), number='100701')
+    paid_order(vic, utcnow(), number='100702')
+    hostile = 'Return "<script>alert(1)</script>": l\'été'
+    ask = {**REQUEST, 'email': 'vic@acme.example', 'subject': hostile, 'body': hostile, 'type': 'return_exchange'}
+
+    colleagues = await client.post('/api/requests', json={**ask, 'order_number': '100701'}, headers=bearer(secret))
+    unknown = await client.post('/api/requests', json={**ask, 'order_number': '999999'}, headers=bearer(secret))
+    own = await client.post('/api/requests', json={**ask, 'order_number': '100702'}, headers=bearer(secret))
+    # the same checked beside a malformed field (the route's body checks), and a question may still name it
+    malformed = await client.post(
+        '/api/requests', json={**ask, 'order_number': '100701', 'priority': 'soon'}, headers=bearer(secret)
+    )
+    question = {**ask, 'type': 'question', 'order_number': '100701'}
+    asked = await client.post('/api/requests', json=question, headers=bearer(secret))
+
+    assert colleagues.status_code == 422, colleagues.text
+    [mistake] = colleagues.json()['detail']
+    assert mistake['loc'] == ['body', 'order_number']
+    assert mistake['msg'] == unknown.json()['detail'][0]['msg'].replace('999999', '100701')
+    assert own.status_code == 201, own.text
+    assert {tuple(m['loc']) for m in malformed.json()['detail']} == {('body', 'priority'), ('body', 'order_number')}
+    assert asked.status_code == 201, asked.text
+    with read_session() as session:
+        assert sorted(session.exec(select(Ticket.order_number)).all()) == ['100701', '100702']

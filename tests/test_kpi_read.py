@@ -338,3 +338,38 @@ def test_the_digest_says_the_change_the_cards_of_its_days_say() -> None:
     assert said == {card.key: card.change for card in shown}
     assert (said['turnover'], said['conversion']) == (10.0, 1.0)  # €770 against €700; 6 % against 5 %: 1 point
     assert all(card.previous_until is None for card in shown)
+
+
+def test_a_rating_of_a_request_merged_into_another_counts_neither_in_csat_nor_behind_it() -> None:
+    """A merged request is that conversation, rated in the request that goes on: its rating (given before the merge,
+    or through a link before merged requests were refused one) made today's CSAT 50 % instead of 100 %."""
+    from backoffice.models import Ticket, TicketStatus
+
+    cora = make_customer('cora@example.com')
+    now = utcnow()
+    with session_scope() as session:
+        kept = Ticket(number=1001, subject='Parcel "late" <script>', customer_id=cora.id, token='k' * 20)
+        session.add(kept)
+        session.flush()
+        for number, into, score in ((1002, None, 5), (1003, kept.id, 1)):
+            session.add(
+                Ticket(
+                    number=number,
+                    subject=f'Request {number}: "x" <script>alert(1)</script>',
+                    customer_id=cora.id,
+                    token=f'{number}' * 5,
+                    status=TicketStatus.closed,
+                    solved_at=now - timedelta(seconds=2),
+                    merged_into_id=into,
+                    rating=score,
+                    rating_comment='Bad: "merged" <script>',
+                    rated_at=now - timedelta(seconds=1),
+                )
+            )
+        session.commit()
+    refresh.refresh_incremental()
+    with read_session() as session:
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+        _columns, rows = read.rows_behind_today(session=session, key='csat')
+    assert next(c.value for c in cards if c.key == 'csat') == 100
+    assert [row['Request'] for row in rows] == ['#1002']

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from email import message_from_bytes
 from urllib.parse import urlsplit
 
+import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.models import MessageKind, TicketMessage
 from backoffice.services import app_settings, mail, tickets
 
@@ -28,13 +30,7 @@ COMMENT = 'Quick: "great" <script>window.__x=1</script>'
 def solved_email(smtp_server: FakeSmtp, agent) -> tuple[int, str]:
     """Solve a request as an agent, send the outbox; returns the request number and the text of the email sent."""
     ticket = submit_request('Parcel "late" <b>x</b>')
-    with session_scope() as session:
-        app_settings.save(
-            session=session,
-            actor=make_user('admin'),
-            changes={'support_email': 'help@shop.example', 'company_name': 'Shop & Co'},
-            loaded={},
-        )
+    shop_mails()
     with session_scope() as session:
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
     settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
@@ -44,6 +40,16 @@ def solved_email(smtp_server: FakeSmtp, agent) -> tuple[int, str]:
     assert recipients == ['cora@example.com']
     assert email['Subject'] == f'Solved: Parcel "late" <b>x</b> [#{ticket.number}]'
     return ticket.number, email.get_payload(decode=True).decode()
+
+
+def shop_mails() -> None:
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            changes={'support_email': 'help@shop.example', 'company_name': 'Shop & Co'},
+            loaded={},
+        )
 
 
 def link_in(text: str) -> str:
@@ -115,3 +121,69 @@ def thread(number: int) -> list[TicketMessage]:
     ticket = stored_request(number)
     with read_session() as session:
         return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)))
+
+
+MERGED = 'Merged: "late" <script>window.__x=1</script>: l\'été'
+
+
+async def test_a_request_merged_away_after_its_rating_link_was_sent_is_rated_nowhere(
+    user: User, create_user: Callable[[], User], smtp_server: FakeSmtp
+) -> None:
+    """A solved request merged into another (the customer wrote again on the same matter) is closed by the merge: its
+    link, the API and the portal offered to rate it, and the rating counted in CSAT for help nobody gave there."""
+    from backoffice.api.requests import router
+    from backoffice.services import ticket_links
+
+    from .support.api import api_client
+    from .support.portal import enter_portal
+
+    agent = make_user('agent')
+    number, text = solved_email(smtp_server, agent)
+    link = urlsplit(link_in(text))
+    token = re.search(r'token=([\w-]+)', text).group(1)
+    target = submit_request(MERGED)  # the same customer: cora
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=stored_request(number).id, version=None, into_number=target.number
+        )
+    said = (
+        f'This request was merged into request #{target.number}: the conversation goes on there, and you can rate '
+        'our help there once it is solved.'
+    )
+
+    await user.open(f'{link.path}?{link.query}')  # the link in the email they already have
+    await user.should_see(said)
+    await user.should_not_see(marker='rate-send')
+
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.rate(session=session, number=number, token=token, score=1, comment=MERGED)
+    assert refused.value.errors == {'': said}
+    async with api_client(router) as client:
+        answer = await client.post(f'/api/requests/{number}/rating', json={'token': token, 'score': 1})
+    assert answer.status_code == 422, answer.text
+    assert said in answer.text
+
+    customer = create_user()  # in the portal: no rating form, but where to rate and write now
+    await enter_portal(customer, 'cora@example.com')
+    await customer.open(f'/portal/requests/{number}')
+    await customer.should_see(marker='portal-continues-in')
+    await customer.should_see(f'request #{target.number}')
+    await customer.should_not_see(marker='portal-rating')
+    assert stored_request(number).rating is None
+
+
+def test_a_solved_notice_still_queued_when_its_request_is_merged_carries_no_rating_link(smtp_server: FakeSmtp) -> None:
+    """The merge moves the queued notice into the request that goes on, which is open: its link asked to rate a
+    request nobody had solved."""
+    from backoffice.services import ticket_links
+
+    agent = make_user('agent')
+    solved, target = submit_request(MERGED), submit_request('Parcel "late"')
+    shop_mails()
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=solved.id, version=None, into_number=target.number)
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
+    assert mail.send_outbox(settings)['sent'] == 1
+    assert '/rate?' not in message_from_bytes(smtp_server.received[-1][2]).get_payload(decode=True).decode()

@@ -156,7 +156,8 @@ class NewRequest(BaseModel):
         default=None,
         max_length=40,
         description="For a return_exchange: one of this customer's orders, or of their company's while they are a "
-        'member (those the portal shows them); another number is refused at this field',
+        "member who acts for it (a company admin or buyer, as the portal lets them return it; a viewer's own orders "
+        'only); another number is refused at this field',
     )
     attachments: list[NewAttachment] = Field(
         default_factory=list, max_length=ticket_attachments.MAX_FILES, description=ATTACHMENTS
@@ -368,7 +369,8 @@ add_follow_up.max_body_bytes = MAX_BODY_WITH_FILES  # type: ignore[attr-defined]
 )
 def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
-    A request not solved yet, or already rated, is refused with 422."""
+    A request not solved yet, already rated, or merged into another (its conversation goes on there, rated there) is
+    refused with 422."""
     address = request.client.host if request.client else 'unknown'
     within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'), request)
     refuse_unknown_query(request)  # no key here: the rate is the check that comes first

@@ -25,7 +25,7 @@ from backoffice.errors import NotFound
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketAttachment, TicketMessage, utcnow
-from backoffice.services import app_settings, ticket_attachments
+from backoffice.services import app_settings, ticket_attachments, tickets
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def _written(
     if message.kind == MessageKind.notice:
         email['Auto-Submitted'] = 'auto-generated'  # RFC 3834: no auto-reply should answer it
     body = message.body
-    if message.kind == MessageKind.notice and ticket.rated_at is None:
+    if message.kind == MessageKind.notice and tickets.may_rate(ticket):  # rated, reopened or merged since: no link
         body += '\n\n' + _(RATE_INVITATION).format(link=rating_url(base_url, ticket))
     if message.kind == MessageKind.reply:
         body += '\n\n' + _(PORTAL_INVITATION).format(link=portal_url(base_url, ticket))

@@ -133,7 +133,7 @@ class Entry:
 class RequestView:
     ticket: Ticket
     thread: list[Entry]
-    rateable: bool  # solved or closed, not rated yet
+    rateable: bool  # tickets.may_rate: solved or closed, not rated yet, not merged into another
     closed: bool
     continues_in: int | None = None  # merged: the number of the request the conversation goes on in, if theirs to see
 
@@ -210,8 +210,9 @@ def start_return(
 ) -> Return:
     """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
     the return service's own rules do the rest (never more than bought and not returned yet)."""
-    order = scope.order(session, actor, number)
+    scope.order(session, actor, number)  # another's is "not found"; one they see but may not change is read-only
     scope.require_write(actor)
+    order = scope.order_to_return(session, actor, number)  # the rule the API and the contact form share
     offer = _offer(session, order, orders.order_lines(session, order.id or 0))
     if offer is None:
         raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})
@@ -304,14 +305,13 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
         )
         for m in messages
     ]
-    done = ticket.status in tickets.DONE
     continues_in = None
     if ticket.merged_into_id is not None:
         try:
             continues_in = scope.request_by_id(session, actor, ticket.merged_into_id).number
         except NotFound:  # another customer's request: the customer is told nothing of it
             continues_in = None
-    return RequestView(ticket, thread, done and ticket.rated_at is None, ticket.status == 'closed', continues_in)
+    return RequestView(ticket, thread, tickets.may_rate(ticket), ticket.status == 'closed', continues_in)
 
 
 def open_request(

@@ -154,18 +154,37 @@ def customer(session: Session, actor: PortalActor) -> Customer:
     return _or_not_found(found if found is not None and found.deleted_at is None else None)
 
 
-def orders(actor: PortalActor) -> Any:
-    """The actor's orders (never a draft staff are still putting together), newest first."""
+def orders(actor: PortalActor, company_roles: tuple[CompanyRole, ...] = EVERY_ROLE) -> Any:
+    """The actor's orders (never a draft staff are still putting together), newest first; the company's too for a
+    member whose role is one of `company_roles` (every role reads them)."""
     return (
         select(Order)
-        .where(_whose(actor, Order.customer_id, _placed(), EVERY_ROLE), Order.status != OrderStatus.draft)
+        .where(_whose(actor, Order.customer_id, _placed(), company_roles), Order.status != OrderStatus.draft)
         .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
     )
 
 
 def order(session: Session, actor: PortalActor, number: str) -> Order:
-    found = session.exec(orders(actor).where(Order.number == str(number).strip().lstrip('#')[:40])).first()
+    found = session.exec(orders(actor).where(Order.number == _order_number(number))).first()
     return _or_not_found(found)
+
+
+# the roles that act for the company: a viewer reads the company's orders and acts on their own only
+ACTING_FOR_COMPANY = (CompanyRole.admin, CompanyRole.buyer)
+
+
+def order_to_return(session: Session, actor: PortalActor, number: str) -> Order:
+    """An order the actor may send goods back from, or name in a return request: their own, and — for a member who
+    acts for the company (admin, buyer) — the company's. A viewer reads the company's orders but a return of a
+    colleague's order is not theirs to start: "not found", as for an order they do not see (the contact form is
+    public: nobody learns there which numbers are the company's). The portal, the intake API and the contact form all
+    ask this one function (`portal.start_return`, `tickets.return_order_problem`)."""
+    statement = orders(actor, ACTING_FOR_COMPANY).where(Order.number == _order_number(number))
+    return _or_not_found(session.exec(statement).first())
+
+
+def _order_number(number: str) -> str:
+    return str(number).strip().lstrip('#')[:40]
 
 
 def order_by_id(session: Session, actor: PortalActor, order_id: int) -> Order:

@@ -191,16 +191,17 @@ CUSTOMERS_OWN_WORDS = frozenset({TicketSource.api, TicketSource.contact})
 
 def return_order_problem(session: Session, *, email: str, order_number: str | None) -> str | None:
     """What is wrong with the order number a customer's return or exchange request names: None when it is an order the
-    customer with `email` sees in the portal (portal_scope.order: theirs, or their company's while they are a member,
-    never a draft), so the API takes what the portal takes (or none is named). An unknown number and another
-    customer's say the same, so the answer tells nobody which numbers exist."""
+    customer with `email` may return in the portal (portal_scope.order_to_return: theirs, or their company's while they
+    are a member who acts for it — admin or buyer, never a viewer —, never a draft), so the API and the contact form
+    take what the portal takes (or none is named). An unknown number, another customer's and a viewer's colleague's say
+    the same, so the answer tells nobody which numbers exist."""
     number = ' '.join((order_number or '').split())
     if not number:
         return None
     customer = session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
     if customer is not None:
         try:
-            portal_scope.order(session, portal_scope.actor_of(session, customer), number)
+            portal_scope.order_to_return(session, portal_scope.actor_of(session, customer), number)
         except NotFound:
             pass
         else:
@@ -687,6 +688,8 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
     ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
     if ticket.rated_at is not None:
         raise ValidationFailed({'': _('This request has already been rated. Thank you!')})
+    if ticket.merged_into_id is not None:
+        raise ValidationFailed({'': merged_words(session, ticket)})
     if ticket.status not in DONE:
         raise ValidationFailed({'': _('A request can be rated once it is solved')})
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
@@ -699,6 +702,29 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
         {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()},
         'rated',
         summary=sentence(N_('Rated {score}/5 by the customer'), score=score),
+    )
+
+
+def may_rate(ticket: Ticket) -> bool:
+    """Whether the customer may rate this request now: solved or closed, not rated yet, and not merged into another.
+    A merge closes the request without anybody's help having ended it: its conversation goes on in the other one,
+    which is rated once solved (a merged request's rating would count in CSAT for help nobody gave). The portal, the
+    rating link's page, the API and the solved email's link all ask this."""
+    return ticket.status in DONE and ticket.rated_at is None and ticket.merged_into_id is None
+
+
+def merged_words(session: Session, ticket: Ticket) -> str:
+    """What the customer is told of their request merged into another, where to rate and write: the other's number
+    when it is theirs too (another customer's request is never named to them)."""
+    into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id is not None else None
+    if into is not None and into.customer_id == ticket.customer_id:
+        return _(
+            'This request was merged into request #{number}: the conversation goes on there, and you can rate our '
+            'help there once it is solved.'
+        ).format(number=into.number)
+    return _(
+        'This request was merged into another one: the conversation goes on there, and you can rate our help there '
+        'once it is solved.'
     )
 
 
@@ -749,15 +775,16 @@ class RatingLink:
 
     number: int
     subject: str
-    rateable: bool  # solved or closed, and not rated yet
+    rateable: bool  # may_rate: solved or closed, not rated yet, not merged into another
     rated: bool
+    merged: str = ''  # merged into another request: where the conversation goes on, in the customer's words
 
 
 def rating_link(*, session: Session, number: int | str, token: str) -> RatingLink:
     """The request a rating link names, if its token matches (NotFound otherwise, telling nothing more)."""
     ticket = _ticket_of_customer(session, number, token=token)
-    rated = ticket.rated_at is not None
-    return RatingLink(ticket.number, ticket.subject, ticket.status in DONE and not rated, rated)
+    merged = merged_words(session, ticket) if ticket.merged_into_id is not None else ''
+    return RatingLink(ticket.number, ticket.subject, may_rate(ticket), ticket.rated_at is not None, merged)
 
 
 # --- canned replies ---------------------------------------------------------------------------------------------------
