@@ -960,6 +960,7 @@ def shelf_shortages(session: Session, order: Order, lines: list[OrderLine]) -> l
 
 
 MAX_NOTE = 500  # a timeline entry's text holds 500 characters, the note's words and 'Note: ' included
+NOTE_TEXT_MAX = MAX_NOTE - len('Note: ')  # of the note's own words
 
 
 def add_note(*, session: Session, actor: User, order_id: int, text: str) -> OrderEvent:
@@ -969,8 +970,8 @@ def add_note(*, session: Session, actor: User, order_id: int, text: str) -> Orde
     words = '\n'.join(' '.join(line.split()) for line in str(text or '').replace('\x00', '').strip().splitlines())
     if not words:
         raise ValidationFailed({'text': _('Write the note')})
-    if len(words) > MAX_NOTE - len('Note: '):
-        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=MAX_NOTE - len('Note: '))})
+    if len(words) > NOTE_TEXT_MAX:
+        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=NOTE_TEXT_MAX)})
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(_('This order no longer exists.'))
