@@ -164,6 +164,12 @@ class LineIn(BaseModel):
         return typed or Decimal('0')
 
 
+NAME_MAX = 120  # characters of an order's customer and shipping names, on one line
+SHIPPING_ADDRESS_MAX = 1000
+CUSTOMER_NOTE_MAX = 2000  # of the customer's note on an order
+FREE_SHIPPING_REASON_MAX = 200  # of why a draft ships free (said in its timeline)
+
+
 class OrderIn(BaseModel):
     """An order as the front office sends it: who, what (products by SKU or id, quantities, a discount in percent),
     where to. Prices, taxes, shipping and totals are the back office's."""
@@ -176,10 +182,10 @@ class OrderIn(BaseModel):
     external_id: str | None = Field(default=None, max_length=100)
     lines: list[LineIn] = Field(default_factory=list, max_length=MAX_LINES)
     shipping_name: str = ''
-    shipping_address: str = Field(default='', max_length=1000)
-    note: str = Field(default='', max_length=2000)
+    shipping_address: str = Field(default='', max_length=SHIPPING_ADDRESS_MAX)
+    note: str = Field(default='', max_length=CUSTOMER_NOTE_MAX)
 
-    _names = field_validator('name', 'shipping_name', mode='before')(_one_line(120))
+    _names = field_validator('name', 'shipping_name', mode='before')(_one_line(NAME_MAX))
     _external = field_validator('external_id', mode='before')(
         lambda v: (_one_line(100)(v) or None) if v is not None else None
     )
@@ -191,7 +197,7 @@ class DraftIn(OrderIn):
     free_shipping: bool = False
     free_shipping_reason: str = ''
 
-    _reason = field_validator('free_shipping_reason', mode='before')(_one_line(200))
+    _reason = field_validator('free_shipping_reason', mode='before')(_one_line(FREE_SHIPPING_REASON_MAX))
 
 
 # --- placing and drafting ---------------------------------------------------------------------------------------------
