@@ -10,20 +10,16 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import FormField, most_characters
 from backoffice.i18n import _
-from backoffice.models import CustomerAddress
+from backoffice.models import CustomerAddress, CustomerAddressIn
 from backoffice.services import customer_addresses
 
-from .forms import FAILED, call, confirm, error_line, page_dialog
+from .forms import FAILED, call, confirm, counted, error_line, page_dialog
 
-FORM = (  # field, maximum length
-    ('label', 60),
-    ('name', 120),
-    ('line1', 200),
-    ('line2', 200),
-    ('postcode', 20),
-    ('city', 100),
-    ('country', 60),
+COUNTED = ('label', 'name', 'line1', 'line2', 'postcode', 'city', 'country')  # the phone is read as a number first
+FORM = (  # field, the most characters the service takes (CustomerAddressIn's own limits)
+    *((name, most_characters((CustomerAddressIn,), FormField(name, '')) or 0) for name in COUNTED),
     ('phone', 40),
 )
 
@@ -100,7 +96,10 @@ def address_book(acting: Callable[[], Any], *, customer_id: int, may_write: bool
                     .classes('w-full')
                     .mark(f'address-{name}')
                 )
-                fields[name].props['maxlength'] = most
+                if name in COUNTED:
+                    counted(fields[name], most)
+                else:
+                    fields[name].props['maxlength'] = most
             shipping = ui.checkbox(_('Default shipping address'), value=bool(row and row.default_shipping))
             billing = ui.checkbox(_('Default billing address'), value=bool(row and row.default_billing))
             shipping.mark('address-default-shipping')

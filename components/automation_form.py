@@ -14,8 +14,8 @@ from backoffice.models import AutomationRule, User
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES
 from backoffice.services import automations
-from backoffice.services.automation_fields import EVENTS, FIELDS, NO_VALUE, OPERATORS, operator_word
-from components.forms import FAILED, call, error_line, page_dialog
+from backoffice.services.automation_fields import EVENTS, FIELDS, NO_VALUE, OPERATORS, VALUE_MAX, operator_word
+from components.forms import FAILED, call, counted, error_line, page_dialog
 from components.session import acting_user
 
 
@@ -33,7 +33,10 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
     fields: dict[str, ui.element] = {}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-2xl').mark('automation-dialog'):
         ui.label(_('New rule') if rule is None else _('Change the rule')).classes('text-lg font-medium')
-        name = ui.input(_('Name'), value=state['name']).props('outlined').classes('w-full').mark('automation-name')
+        name = (
+            counted(ui.input(_('Name'), value=state['name']), automations.NAME_MAX).props('outlined').classes('w-full')
+        )
+        name.mark('automation-name')
         event = (
             ui.select({key: _(e.label) for key, e in EVENTS.items()}, value=state['event'], label=_('When'))
             .props('outlined')
@@ -127,7 +130,7 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
                             label=_('Value'),
                         )
                     else:
-                        value = ui.input(_('Value'), value=str(condition.get('value') or ''))
+                        value = counted(ui.input(_('Value'), value=str(condition.get('value') or '')), VALUE_MAX)
                         if spec.kind == 'number':
                             value.props('inputmode=decimal')
                     value.props('outlined dense').classes('grow min-w-32').mark(f'condition-value-{index}')
@@ -223,9 +226,13 @@ def _action_inputs(action: dict[str, Any], record_type: str, offered: dict[str, 
         words = STATUSES if record_type == 'request' else ORDER_STATUSES
         return {'value': ui.select({k: _(v) for k, v in words.items()}, value=action.get('value'), label=_('Status'))}
     if kind == 'add_tag':
-        return {'value': ui.input(_('Tag'), value=action.get('value') or '')}
+        return {'value': counted(ui.input(_('Tag'), value=action.get('value') or ''), automations.TAG_MAX)}
     if kind == 'add_note':
-        return {'text': ui.textarea(_('Note'), value=action.get('text') or '').props('autogrow')}
+        return {
+            'text': counted(ui.textarea(_('Note'), value=action.get('text') or ''), automations.TEXT_MAX).props(
+                'autogrow'
+            )
+        }
     if kind == 'send_email':
         templates = {str(key): title for key, title in offered['templates'].items()}
         to = ({'customer': _('The customer')} if record_type == 'request' else {}) | staff
@@ -236,7 +243,7 @@ def _action_inputs(action: dict[str, Any], record_type: str, offered: dict[str, 
     if kind == 'post_chat':
         return {
             'target': ui.select(offered['channels'], value=action.get('target'), label=_('Channel')),
-            'text': ui.input(_('Message'), value=action.get('text') or ''),
+            'text': counted(ui.input(_('Message'), value=action.get('text') or ''), automations.TEXT_MAX),
         }
     if kind == 'call_webhook':
         endpoints = {str(key): name for key, name in offered['endpoints'].items()}

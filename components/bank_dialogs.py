@@ -18,7 +18,7 @@ from backoffice.models import BankAccount, BankLine
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.services import bank, bank_match, bank_rules
 from components.bank_rules_dialog import offer_match_rule, offer_rule
-from components.forms import FAILED, call, error_line, page_dialog
+from components.forms import FAILED, call, counted, error_line, page_dialog
 from components.session import acting_user
 
 Refresh = Callable[[], Awaitable[None]]
@@ -37,7 +37,10 @@ def account_dialog(refresh: Refresh) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('account-dialog'):
         ui.label(_('New bank account')).classes('text-lg font-medium')
         fields = {
-            'name': ui.input(_('Name')).props('outlined dense').classes('w-full').mark('account-name'),
+            'name': counted(ui.input(_('Name')), bank.ACCOUNT_NAME_MAX)
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('account-name'),
             'iban': ui.input(_('IBAN')).props('outlined dense').classes('w-full').mark('account-iban'),
             'currency': ui.input(_('Currency'), value='EUR').props('outlined dense').classes('w-full'),
         }
@@ -346,7 +349,12 @@ def set_aside_dialog(line: BankLine, refresh: Refresh) -> None:
             .classes('w-full')
             .mark('aside-category')
         )
-        note = ui.input(_('Note')).props('outlined dense').classes('w-full').mark('aside-note')
+        note = (
+            counted(ui.input(_('Note')), bank_match.NOTE_MAX)
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('aside-note')
+        )
         message = error_line()
 
         async def save() -> None:
@@ -380,7 +388,10 @@ def note_dialog(line: BankLine, refresh: Refresh) -> None:
     """A line left to reconcile with a note of what to check (who paid it, which invoice)."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('note-dialog'):
         ui.label(_('To check')).classes('text-lg font-medium')
-        note = ui.input(_('Note'), value=line.note).props('outlined dense').classes('w-full').mark('line-note')
+        note = (
+            counted(ui.input(_('Note'), value=line.note), bank_match.NOTE_MAX).props('outlined dense').classes('w-full')
+        )
+        note.mark('line-note')
         message = error_line()
 
         async def save() -> None:

@@ -17,7 +17,7 @@ from backoffice.models import BankRule, RuleOutcome, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.services import bank_match, bank_rules
-from components.forms import FAILED, call, error_line, page_dialog
+from components.forms import FAILED, call, counted, error_line, page_dialog
 from components.related_select import related_select
 from components.session import acting_user
 
@@ -227,15 +227,19 @@ def rule_form(rule: BankRule | None, refresh: Refresh, prefill: dict[str, Any] |
             outcomes['bill'] = OUTCOMES['bill']
         chosen = rule.outcome.value if rule else start.get('outcome', 'set_aside')
         fields: dict[str, Any] = {
-            'name': ui.input(_('Name'), value=value('name'))
+            'name': counted(ui.input(_('Name'), value=value('name')), bank_rules.NAME_MAX)
             .props('outlined dense')
             .classes('w-full')
             .mark('rule-name'),
-            'reference_contains': ui.input(_('Reference or label contains'), value=value('reference_contains'))
+            'reference_contains': counted(
+                ui.input(_('Reference or label contains'), value=value('reference_contains')), bank_rules.REFERENCE_MAX
+            )
             .props('outlined dense')
             .classes('w-full')
             .mark('rule-reference'),
-            'counterparty': ui.input(_('Counterparty'), value=value('counterparty'))
+            'counterparty': counted(
+                ui.input(_('Counterparty'), value=value('counterparty')), bank_rules.COUNTERPARTY_MAX
+            )
             .props('outlined dense')
             .classes('w-full')
             .mark('rule-counterparty'),
@@ -281,7 +285,8 @@ def rule_form(rule: BankRule | None, refresh: Refresh, prefill: dict[str, Any] |
                 .classes('w-full')
                 .mark('rule-supplier')
             )
-        fields['note'] = ui.input(_('Note on the lines'), value=value('note')).props('outlined dense').classes('w-full')
+        fields['note'] = counted(ui.input(_('Note on the lines'), value=value('note')), bank_rules.NOTE_MAX)
+        fields['note'].props('outlined dense').classes('w-full')
         hint = ui.label(
             _(
                 "The one open invoice or bill whose number is in the line's reference or label, else whose amount "

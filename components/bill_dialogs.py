@@ -16,10 +16,10 @@ from backoffice.errors import StaleRecord
 from backoffice.i18n import _
 from backoffice.models import BillPayment, SupplierBill, SupplierBillLine, User
 from backoffice.resources import RESOURCES
-from backoffice.services import app_settings, bills, crud
+from backoffice.services import app_settings, bills, crud, payments
 
 from .date_input import DateInput
-from .forms import FAILED, call, error_line, page_dialog
+from .forms import FAILED, call, counted, error_line, page_dialog
 from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 
@@ -44,7 +44,8 @@ def new_bill(user: User) -> None:
             suppliers,
         )
         with ui.row().classes('w-full gap-2 flex-wrap sm:flex-nowrap'):
-            number = ui.input(_("Supplier's bill number")).props('outlined dense').classes('w-full sm:grow')
+            number = counted(ui.input(_("Supplier's bill number")), bills.NUMBER_MAX).props('outlined dense')
+            number.classes('w-full sm:grow')
             number.mark('bill-number')
             issued = DateInput(_('Date of the bill'), value=str(date.today())).props('outlined dense stack-label')
             issued.classes('w-full sm:w-44 shrink-0').mark('bill-issued')  # never narrower than its day
@@ -56,7 +57,7 @@ def new_bill(user: User) -> None:
         def add_line() -> None:
             line_row(box, lines, {'quantity': '1', 'vat_rate': str(rate)})
 
-        note = ui.input(_('Note')).props('outlined dense').classes('w-full').mark('bill-note')
+        note = counted(ui.input(_('Note')), bills.NOTE_MAX).props('outlined dense').classes('w-full').mark('bill-note')
         message = error_line()
 
         async def save(submit: bool) -> None:
@@ -113,7 +114,9 @@ def line_row(box: ui.element, lines: list[Row], values: dict[str, str], *, remov
     i = len(lines)
     with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap') as row:
         fields: Row = {
-            'description': ui.input(_('Description'), value=values.get('description', ''))
+            'description': counted(
+                ui.input(_('Description'), value=values.get('description', '')), bills.DESCRIPTION_MAX
+            )
             .props('outlined dense')
             .classes('w-full sm:grow min-w-0'),
             'quantity': ui.input(_('Qty'), value=values.get('quantity', ''))
@@ -241,7 +244,10 @@ def bill_from_purchase(purchase_id: int) -> None:
             _('The lines come from the order at their unit cost, for what was received and is not billed yet; check '
               'them against the bill.')
         ).classes('text-sm text-gray-600')  # fmt: skip
-        number = ui.input(_("Supplier's bill number")).props('outlined dense').classes('w-full').mark('po-bill-number')
+        number = (
+            counted(ui.input(_("Supplier's bill number")), bills.NUMBER_MAX).props('outlined dense').classes('w-full')
+        )
+        number.mark('po-bill-number')
         issued = DateInput(_('Date of the bill'), value=str(date.today())).props('outlined dense stack-label')
         issued.classes('w-full')
         due = DateInput(_('Due (empty: by the terms)')).props('outlined dense stack-label').classes('w-full')
@@ -306,7 +312,8 @@ def payment_dialog(bill: SupplierBill, refresh: Refresh) -> None:
         )
         amount.mark('bill-pay-amount')
         paid_on = DateInput(_('Paid on'), value=str(date.today())).props('outlined dense stack-label').classes('w-full')
-        reference = ui.input(_('Reference')).props('outlined dense').classes('w-full').mark('bill-pay-reference')
+        reference = counted(ui.input(_('Reference')), payments.REFERENCE_MAX).props('outlined dense').classes('w-full')
+        reference.mark('bill-pay-reference')
         message = error_line()
 
         async def save() -> None:
@@ -346,7 +353,12 @@ def undo_payment_dialog(bill: SupplierBill, payment: BillPayment, refresh: Refre
         ui.label(_('Bill {number} will be open again by this amount.').format(number=bill.number)).classes(
             'text-sm text-gray-600'
         ).style('overflow-wrap: anywhere')
-        reason = ui.input(_('Why (for the history)')).props('outlined dense').classes('w-full').mark('bill-undo-reason')
+        reason = (
+            counted(ui.input(_('Why (for the history)')), bills.UNDO_REASON_MAX)
+            .props('outlined dense')
+            .classes('w-full')
+        )
+        reason.mark('bill-undo-reason')
         message = error_line()
 
         async def save() -> None:
@@ -380,7 +392,10 @@ def cancel_dialog(bill: SupplierBill, refresh: Refresh) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('bill-cancel-dialog'):
         ui.label(_('Cancel bill {number}').format(number=bill.number)).classes('text-lg font-medium')
         reason = (
-            ui.input(_('Why (for the history)')).props('outlined dense').classes('w-full').mark('bill-cancel-reason')
+            counted(ui.input(_('Why (for the history)')), bills.CANCEL_REASON_MAX)
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('bill-cancel-reason')
         )
         message = error_line()
 

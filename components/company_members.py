@@ -17,7 +17,7 @@ from backoffice.models import CompanyRole
 from backoffice.services import company_members
 from backoffice.services.company_members import Member
 
-from .forms import FAILED, call, confirm, error_line
+from .forms import FAILED, call, confirm, counted, error_line
 
 
 def role_choices() -> dict[str, str]:
@@ -157,7 +157,8 @@ def members_panel(
                         .classes('grow min-w-[12rem]')
                         .mark('invite-email')
                     )
-                    name = ui.input(_('Name')).props('outlined dense maxlength=120').classes('grow min-w-[10rem]')
+                    name = counted(ui.input(_('Name')), company_members.INVITED_NAME_MAX).props('outlined dense')
+                    name.classes('grow min-w-[10rem]')
                     name.mark('invite-name')
                     role = (
                         ui.select(role_choices(), value=CompanyRole.buyer.value, label=_('Role'))

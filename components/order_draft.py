@@ -16,7 +16,7 @@ from backoffice.models import Order, User
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, orders
 
-from .forms import FAILED, call, page_dialog
+from .forms import FAILED, call, counted, page_dialog
 from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
@@ -44,13 +44,16 @@ class DraftDialog:
             if draft:  # the customer of a draft may still change; the service checks the new one
                 self.email.tooltip(_('Change it to move the draft to another customer'))
             self.name = (
-                ui.input(_('Customer name'), value=draft.shipping_name if draft else '')
+                counted(ui.input(_('Customer name'), value=draft.shipping_name if draft else ''), orders.NAME_MAX)
                 .props('outlined dense')
                 .classes('w-full')
                 .mark('draft-name')
             )
             self.address = (
-                ui.textarea(_('Shipping address'), value=draft.shipping_address if draft else '')
+                counted(
+                    ui.textarea(_('Shipping address'), value=draft.shipping_address if draft else ''),
+                    orders.SHIPPING_ADDRESS_MAX,
+                )
                 .props('outlined dense autogrow')
                 .classes('w-full')
                 .mark('draft-address')
@@ -61,14 +64,14 @@ class DraftDialog:
             # a phone order may ship free: the service asks for the reason and keeps it in the order's timeline
             self.free_shipping = ui.checkbox(_('Free shipping'), value=bool(waived)).mark('draft-free-shipping')
             self.free_reason = (
-                ui.input(_('Why shipping is free'), value=waived)
+                counted(ui.input(_('Why shipping is free'), value=waived), orders.FREE_SHIPPING_REASON_MAX)
                 .props('outlined dense')
                 .classes('w-full')
                 .mark('draft-free-shipping-reason')
                 .bind_visibility_from(self.free_shipping, 'value')
             )
             self.note = (
-                ui.textarea(_("Customer's note"), value=draft.note if draft else '')
+                counted(ui.textarea(_("Customer's note"), value=draft.note if draft else ''), orders.CUSTOMER_NOTE_MAX)
                 .props('outlined dense autogrow')
                 .classes('w-full')
                 .mark('draft-note')

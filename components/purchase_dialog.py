@@ -19,7 +19,7 @@ from backoffice.resources import RESOURCES
 from backoffice.services import audit, bills, crud, purchases
 
 from .bill_dialogs import bill_from_purchase
-from .forms import FAILED, call, error_line, page_dialog, show_error
+from .forms import FAILED, call, counted, error_line, page_dialog, show_error
 from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
@@ -61,7 +61,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             suppliers,
         )
         reference = (
-            ui.input(_('Reference (order or delivery note)'))
+            counted(ui.input(_('Reference (order or delivery note)')), purchases.MAX_REFERENCE)
             .props('outlined dense')
             .classes('w-full')
             .mark('reference')
@@ -387,7 +387,8 @@ def _ending_dialog(
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(title.format(number=number)).classes('text-lg font-medium break-words')
         ui.label(said).classes('text-sm')
-        reason = ui.input(_('Reason'), placeholder=example).props('outlined dense').classes('w-full').mark(marks[0])
+        reason = counted(ui.input(_('Reason'), placeholder=example), purchases.CLOSE_REASON_MAX).props('outlined dense')
+        reason.classes('w-full').mark(marks[0])
         message = error_line()
 
         async def confirm() -> None:

@@ -14,7 +14,7 @@ from backoffice.i18n import _
 from backoffice.models import Order, OrderLine, Return, Ticket, User
 from backoffice.services import orders, returns
 
-from .forms import FAILED, call, call_now, error_line, page_dialog
+from .forms import FAILED, call, call_now, counted, error_line, page_dialog
 from .session import acting_user
 from .whole_number import WholeNumberInput
 
@@ -38,7 +38,7 @@ def start_return(
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(_('Return from order {number}').format(number=order.number)).classes('text-lg font-medium')
         reason = (
-            ui.input(_('Reason'), value=ticket.subject if ticket else '')
+            counted(ui.input(_('Reason'), value=ticket.subject if ticket else ''), returns.REASON_MAX)
             .props('outlined dense')
             .classes('w-full')
             .mark('return-reason')

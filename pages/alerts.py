@@ -20,7 +20,7 @@ from backoffice.services import alert_checks, alert_delivery, alerts
 from backoffice.services.alerts import CHANNELS, KINDS
 from components import live
 from components.delivery_log import DeliveryLog
-from components.forms import FAILED, call, error_line, page_dialog
+from components.forms import FAILED, call, counted, error_line, page_dialog
 from components.kept_cards import KeptCards, key_of
 from components.kpi_widgets import points
 from components.screens import screen
@@ -152,7 +152,8 @@ def alerts_page(user: User) -> None:
             people = alerts.staff(session=session, actor=opener)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(_('Edit rule') if rule else _('New rule')).classes('text-lg font-medium')
-            name = ui.input(_('Name'), value=rule.name if rule else '').props('outlined').classes('w-full')
+            name = counted(ui.input(_('Name'), value=rule.name if rule else ''), alerts.NAME_MAX).props('outlined')
+            name.classes('w-full')
             name.mark('rule-name')
             kpi = ui.select(
                 {k.key: _(k.label) for k in KPIS}, value=rule.kpi if rule else 'turnover', label=_('KPI')

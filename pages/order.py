@@ -31,7 +31,7 @@ from backoffice.services import (
 )
 from backoffice.validation import is_web_address
 from components import live
-from components.forms import FAILED, call, confirm, page_dialog
+from components.forms import FAILED, call, confirm, counted, page_dialog
 from components.kept_cards import key_of
 from components.links import record_link
 from components.order_draft import DraftDialog
@@ -288,7 +288,7 @@ class OrderScreen:
         Drawn once: a colleague's change meanwhile leaves the field, its text, focus and message as they are."""
         order = self.data.order
         note = (
-            ui.textarea(placeholder=_('Add a note for the team'))
+            counted(ui.textarea(placeholder=_('Add a note for the team')), orders.NOTE_TEXT_MAX)
             .props('outlined dense autogrow')
             .classes('w-full')
             .mark('order-note-text')
@@ -770,7 +770,9 @@ class OrderScreen:
                     label=_('Method'),
                     value='bank_transfer',
                 ).props('outlined dense'),
-                'reference': ui.input(_('Reference (bank statement line)')).props('outlined dense').mark('reference'),
+                'reference': counted(ui.input(_('Reference (bank statement line)')), payments.REFERENCE_MAX)
+                .props('outlined dense')
+                .mark('reference'),
             },
             lambda v: lambda s, u: payments.record_payment(session=s, actor=u, order_id=order.id, **v),
             _('Payment recorded'),
@@ -819,7 +821,9 @@ class OrderScreen:
                 'amount': ui.input(_('Amount'), value=formatting.typed_amount(room.amount))
                 .props('outlined dense')
                 .mark('amount'),
-                'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
+                'reason': counted(ui.input(_('Reason')), payments.REFUND_REASON_MAX)
+                .props('outlined dense')
+                .mark('reason'),
             }
 
         self._form(
@@ -1052,7 +1056,9 @@ class OrderScreen:
 
         def fields() -> dict[str, Any]:
             shown: dict[str, Any] = {
-                'reason': ui.input(_('Reason (optional)')).props('outlined dense').mark('cancel-reason')
+                'reason': counted(ui.input(_('Reason (optional)')), orders.CANCEL_REASON_MAX)
+                .props('outlined dense')
+                .mark('cancel-reason')
             }
             if owed > 0:  # what the customer paid: given back with it, or said to be still owed
                 shown['refund'] = ui.checkbox(
@@ -1089,7 +1095,9 @@ class OrderScreen:
                 ).format(items=orders.items_said(bought, rest), amount=money(value, order.currency))
             ).classes('text-sm break-words').mark('cancel-rest-items')
             shown: dict[str, Any] = {
-                'reason': ui.input(_('Reason (optional)')).props('outlined dense').mark('cancel-rest-reason')
+                'reason': counted(ui.input(_('Reason (optional)')), orders.CANCEL_REASON_MAX)
+                .props('outlined dense')
+                .mark('cancel-rest-reason')
             }
             if refundable > 0:  # what those items cost, given back with it or said to be still owed
                 shown['refund'] = ui.checkbox(

@@ -11,11 +11,11 @@ from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Invoice, Return
 from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import SHOWN_ORDER_STATUSES
-from backoffice.services import invoices, portal
+from backoffice.services import invoices, portal, returns
 from backoffice.services import orders as order_service
 from backoffice.services.portal_scope import PortalActor
 from components.company_invitation import invitation_cards
-from components.forms import FAILED, call, call_now, error_line
+from components.forms import FAILED, call, call_now, counted, error_line
 from components.legal_notice import new_versions_notice
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
@@ -206,8 +206,8 @@ def _return_form(number: str, offer: portal.ReturnOffer, returned: ui.column) ->
                 )
                 quantities[line.order_line_id].props['aria-label'] = line.name
         reason = (
-            ui.textarea(_('Why do you send it back?'))
-            .props('outlined autogrow maxlength=500')
+            counted(ui.textarea(_('Why do you send it back?')), returns.REASON_MAX)
+            .props('outlined autogrow')
             .classes('w-full')
             .mark('portal-return-reason')
         )

@@ -10,8 +10,8 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound
 from backoffice.i18n import N_, _
 from backoffice.runtime import ratelimit
-from backoffice.services import tickets
-from components.forms import FAILED, call, call_now, error_line
+from backoffice.services import ticket_input, tickets
+from components.forms import FAILED, call, call_now, counted, error_line
 from components.screens import screen
 from components.shell import theme
 
@@ -52,8 +52,8 @@ def _form(found: tickets.RatingLink, token: str, address: str) -> None:
         score = ui.rating(value=0, max=5, size='lg').props('color=amber-8').mark('rate-score')
         ui.label(_('1 is bad, 5 is very good.')).classes('text-sm text-gray-600')
         comment = (
-            ui.textarea(_('Anything you want to tell us? (optional)'))
-            .props('outlined autogrow maxlength=2000')
+            counted(ui.textarea(_('Anything you want to tell us? (optional)')), ticket_input.COMMENT_MAX)
+            .props('outlined autogrow')
             .classes('w-full')
             .mark('rate-comment')
         )

@@ -15,7 +15,7 @@ from backoffice.models import ReminderStatus, User
 from backoffice.permissions import can
 from backoffice.services import dunning, payments, receivables
 from components import live
-from components.forms import FAILED, call, confirm, error_line, page_dialog
+from components.forms import FAILED, call, confirm, counted, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 from components.statement_button import download_statement
@@ -199,7 +199,10 @@ class ReceivablesScreen:
                 label=_('Method'),
                 value='bank_transfer',
             ).props('outlined dense')
-            reference = ui.input(_('Reference (bank statement line)')).props('outlined dense').mark('reference')
+            reference = counted(ui.input(_('Reference (bank statement line)')), payments.REFERENCE_MAX).props(
+                'outlined dense'
+            )
+            reference.mark('reference')
             fields.update(method=method, reference=reference)
             message = error_line()
             with ui.row().classes('w-full justify-end gap-2'):

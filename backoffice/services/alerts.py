@@ -32,6 +32,7 @@ KINDS = {
 }
 CHANNELS = {'slack': 'Slack', 'teams': 'Microsoft Teams', 'mattermost': 'Mattermost', 'discord': 'Discord'}
 SETTING_OF_CHANNEL = {channel: f'{channel}_webhook_url' for channel in CHANNELS}
+NAME_MAX = 120  # characters of an alert's name
 MAX_SNOOZE = timedelta(days=30)
 
 
@@ -202,8 +203,8 @@ def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     name = ' '.join(str(data.get('name') or '').split())
     if not name:
         errors['name'] = _('This field is required')
-    elif len(name) > 120:
-        errors['name'] = _('Use at most {count} characters').format(count=120)
+    elif len(name) > NAME_MAX:
+        errors['name'] = _('Use at most {count} characters').format(count=NAME_MAX)
     kpi = data.get('kpi')
     if kpi not in BY_KEY:
         errors['kpi'] = _('Choose a KPI from the list')

@@ -87,6 +87,7 @@ OPERATORS: dict[str, dict[str, str]] = {
     'bool': {'true': N_('is yes'), 'false': N_('is no')},
     'tags': {'has': N_('has the tag'), 'has_not': N_('does not have the tag')},
 }
+VALUE_MAX = 200  # characters of the value a condition compares with
 NO_VALUE = {'empty', 'not_empty', 'true', 'false'}
 
 
@@ -156,8 +157,8 @@ def check_condition(condition: dict[str, Any], record_type: str) -> dict[str, st
     text = '' if value is None else str(value).strip()
     if not text:
         return {'value': _('This field is required')}
-    if len(text) > 200:
-        return {'value': _('Keep it under 200 characters')}
+    if len(text) > VALUE_MAX:
+        return {'value': _('Keep it under {n} characters').format(n=VALUE_MAX)}
     if spec.kind == 'number' and _number(text) is None:
         return {'value': _('Enter a number')}
     if spec.kind == 'choice' and text not in spec.choices:

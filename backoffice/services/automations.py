@@ -35,6 +35,9 @@ from backoffice.stored_text import sentence
 MANAGE = 'automations.manage'
 MAX_CONDITIONS = 20
 MAX_ACTIONS = 10
+NAME_MAX = 120  # characters of a rule's name
+TAG_MAX = 40  # of the tag an action adds
+TEXT_MAX = 1000  # of a note or chat message an action writes
 ROUND_ROBIN = 'round_robin'
 
 # each action: its label and the kinds of record it applies to
@@ -294,8 +297,8 @@ def _valid(session: Session, data: dict[str, Any], actor: User) -> dict[str, Any
     name = str(data.get('name') or '').strip()
     if not name:
         errors['name'] = _('This field is required')
-    elif len(name) > 120:
-        errors['name'] = _('Keep it under 120 characters')
+    elif len(name) > NAME_MAX:
+        errors['name'] = _('Keep it under {n} characters').format(n=NAME_MAX)
     event = data.get('event')
     if event not in EVENTS:
         errors['event'] = _('Choose an event from the list')
@@ -351,13 +354,13 @@ def _action_errors(session: Session, action: dict[str, Any], record_type: str) -
         tag = str(value or '').strip()
         if not tag:
             return {'value': _('This field is required')}
-        if len(tag) > 40:
-            return {'value': _('Keep it under 40 characters')}
+        if len(tag) > TAG_MAX:
+            return {'value': _('Keep it under {n} characters').format(n=TAG_MAX)}
     if kind in ('add_note', 'post_chat'):
         if not text:
             return {'text': _('This field is required')}
-        if len(text) > 1000:
-            return {'text': _('Keep it under 1000 characters')}
+        if len(text) > TEXT_MAX:
+            return {'text': _('Keep it under {n} characters').format(n=TEXT_MAX)}
     if kind == 'send_email':
         template = session.get(CannedReply, _int(value))
         if template is None or template.deleted_at is not None:

@@ -26,6 +26,7 @@ from backoffice.services import audit, bank_match, bank_rules
 from backoffice.stored_text import counted, sentence
 from backoffice.validation import typed_line
 
+ACCOUNT_NAME_MAX = 120  # characters of a bank account's name (BankAccount.name)
 MAX_LINES = 50_000  # one file; a bank exports a year of a busy account in far fewer
 KNOWN_CHUNK = 500  # identities looked up per query (SQLite's variable limit is far above)
 
@@ -55,7 +56,7 @@ def save_account(
     currency = str(values.get('currency') or '').strip().upper()
     errors: dict[str, str] = {}
     try:
-        name = typed_line(values.get('name'), maximum=120)  # BankAccount.name: refused beyond, never cut unseen
+        name = typed_line(values.get('name'), maximum=ACCOUNT_NAME_MAX)  # refused beyond, never cut unseen
     except ValueError as error:
         name, errors['name'] = '', str(error)
     if not name and 'name' not in errors:

@@ -96,6 +96,12 @@ def rules(*, session: Session, actor: User) -> list[BankRule]:
     return list(session.exec(select(BankRule).order_by(col(BankRule.position), col(BankRule.id))))
 
 
+NAME_MAX = 120  # characters of a rule's name
+REFERENCE_MAX = 120  # of the text a line's reference or label contains
+COUNTERPARTY_MAX = 200
+NOTE_MAX = 500  # of the note it puts on the lines
+
+
 def one_line(text: Any, limit: int) -> str:
     return ' '.join(str(text or '').split())[:limit]
 
@@ -108,16 +114,16 @@ def save_rule(
     matches."""
     require(actor, 'finance.manage')
     clean: dict[str, Any] = {
-        'name': one_line(values.get('name'), 120),
-        'reference_contains': one_line(values.get('reference_contains'), 120),
-        'counterparty': one_line(values.get('counterparty'), 200),
+        'name': one_line(values.get('name'), NAME_MAX),
+        'reference_contains': one_line(values.get('reference_contains'), REFERENCE_MAX),
+        'counterparty': one_line(values.get('counterparty'), COUNTERPARTY_MAX),
         'counterparty_exact': bool(values.get('counterparty_exact')),
         'direction': str(values.get('direction') or RuleDirection.any.value),
         'outcome': str(values.get('outcome') or RuleOutcome.set_aside.value),
         'category': str(values.get('category') or ''),
         'customer_id': record_id(values.get('customer_id')),
         'supplier_id': record_id(values.get('supplier_id')),
-        'note': one_line(values.get('note'), 500),
+        'note': one_line(values.get('note'), NOTE_MAX),
     }
     errors: dict[str, str] = {}
     if not clean['name']:

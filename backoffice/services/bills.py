@@ -67,6 +67,7 @@ class VatPart:
 
 NOTE_MAX = 500  # characters of a bill's note (SupplierBill.note)
 CANCEL_REASON_MAX = 300  # of why a bill is cancelled (its history)
+UNDO_REASON_MAX = 200  # of why a payment recorded by hand is undone (its history)
 
 
 def create_bill(
@@ -579,8 +580,8 @@ def undo_recorded_payment(
     reason = ' '.join((reason or '').split())
     if not reason:
         raise ValidationFailed({'reason': _('Say why this payment is undone (it is kept in the history)')})
-    if len(reason) > 200:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=200)})
+    if len(reason) > UNDO_REASON_MAX:
+        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=UNDO_REASON_MAX)})
     assert payment.id is not None
     undo_payment(session=session, actor=actor, payment_id=payment.id, reason=reason)
     return bill

@@ -164,6 +164,12 @@ class LineIn(BaseModel):
         return typed or Decimal('0')
 
 
+NAME_MAX = 120  # characters of an order's customer and shipping names, on one line
+SHIPPING_ADDRESS_MAX = 1000
+CUSTOMER_NOTE_MAX = 2000  # of the customer's note on an order
+FREE_SHIPPING_REASON_MAX = 200  # of why a draft ships free (said in its timeline)
+
+
 class OrderIn(BaseModel):
     """An order as the front office sends it: who, what (products by SKU or id, quantities, a discount in percent),
     where to. Prices, taxes, shipping and totals are the back office's."""
@@ -176,10 +182,10 @@ class OrderIn(BaseModel):
     external_id: str | None = Field(default=None, max_length=100)
     lines: list[LineIn] = Field(default_factory=list, max_length=MAX_LINES)
     shipping_name: str = ''
-    shipping_address: str = Field(default='', max_length=1000)
-    note: str = Field(default='', max_length=2000)
+    shipping_address: str = Field(default='', max_length=SHIPPING_ADDRESS_MAX)
+    note: str = Field(default='', max_length=CUSTOMER_NOTE_MAX)
 
-    _names = field_validator('name', 'shipping_name', mode='before')(_one_line(120))
+    _names = field_validator('name', 'shipping_name', mode='before')(_one_line(NAME_MAX))
     _external = field_validator('external_id', mode='before')(
         lambda v: (_one_line(100)(v) or None) if v is not None else None
     )
@@ -191,7 +197,7 @@ class DraftIn(OrderIn):
     free_shipping: bool = False
     free_shipping_reason: str = ''
 
-    _reason = field_validator('free_shipping_reason', mode='before')(_one_line(200))
+    _reason = field_validator('free_shipping_reason', mode='before')(_one_line(FREE_SHIPPING_REASON_MAX))
 
 
 # --- placing and drafting ---------------------------------------------------------------------------------------------
@@ -960,6 +966,7 @@ def shelf_shortages(session: Session, order: Order, lines: list[OrderLine]) -> l
 
 
 MAX_NOTE = 500  # a timeline entry's text holds 500 characters, the note's words and 'Note: ' included
+NOTE_TEXT_MAX = MAX_NOTE - len('Note: ')  # of the note's own words
 
 
 def add_note(*, session: Session, actor: User, order_id: int, text: str) -> OrderEvent:
@@ -969,8 +976,8 @@ def add_note(*, session: Session, actor: User, order_id: int, text: str) -> Orde
     words = '\n'.join(' '.join(line.split()) for line in str(text or '').replace('\x00', '').strip().splitlines())
     if not words:
         raise ValidationFailed({'text': _('Write the note')})
-    if len(words) > MAX_NOTE - len('Note: '):
-        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=MAX_NOTE - len('Note: '))})
+    if len(words) > NOTE_TEXT_MAX:
+        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=NOTE_TEXT_MAX)})
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(_('This order no longer exists.'))

@@ -65,6 +65,7 @@ def receive_purchase(
 
 
 MAX_REFERENCE = 80  # characters of a purchase's reference (Purchase.reference)
+CLOSE_REASON_MAX = 300  # of why a purchase is closed short or cancelled (Purchase.close_reason)
 SUPPLIER_MAX = 200  # of its supplier's name as it was when ordered (Purchase.supplier): as long as Supplier.name
 
 
@@ -289,8 +290,8 @@ def close_short(*, session: Session, actor: User, purchase_id: int, reason: str)
     why = ' '.join((reason or '').split())
     if not why:
         raise ValidationFailed({'reason': _('Say why the rest will not come (e.g. "discontinued by the supplier")')})
-    if len(why) > 300:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=300)})
+    if len(why) > CLOSE_REASON_MAX:
+        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=CLOSE_REASON_MAX)})
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
@@ -360,8 +361,8 @@ def cancel(*, session: Session, actor: User, purchase_id: int, reason: str) -> P
     why = ' '.join((reason or '').split())
     if not why:
         raise ValidationFailed({'reason': _('Say why it is cancelled (e.g. "ordered twice by mistake")')})
-    if len(why) > 300:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=300)})
+    if len(why) > CLOSE_REASON_MAX:
+        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=CLOSE_REASON_MAX)})
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
