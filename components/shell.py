@@ -69,7 +69,8 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str, headi
         .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer
     ):
         Navigation(menu, current)  # one element: every entry a link (<a href>), the current page highlighted
-    menu_button.on_click(drawer.toggle)
+    _open_and_close_in_the_browser(drawer)
+    menu_button.on('click', js_handler=f'() => getElement({drawer.id}).toggle()')
 
     ui.add_body_html(KEYBOARD_JS)
     ui.add_body_html(WIDTH_JS)
@@ -78,6 +79,19 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str, headi
         if heading:  # else the page heads itself (`Screen.heading`)
             ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
         yield
+
+
+def _open_and_close_in_the_browser(drawer: ui.left_drawer) -> None:
+    """The drawer opens and closes in the browser alone (the menu button, a tap beside it, the window's width), the
+    server never told. NiceGUI held its open/closed value on the server, each change a round trip: a page loaded at
+    1440 px and narrowed at once sent Quasar's "open" then "close"; a loaded server answered "closed", which the
+    browser held already (or got them the other way round: before the connection is up each waits on its own timer),
+    so Quasar kept the drawer open over the page, its transparent backdrop taking every tap (3 in 40 such loads on
+    PostgreSQL; a tablet turned to portrait right after a load met it). Without a listener for its value, Quasar opens
+    and closes it by itself (tests/browser/test_sign_in_in_chromium.py)."""
+    for key, listener in list(drawer._event_listeners.items()):  # noqa: SLF001 (NiceGUI has no public `off`)
+        if listener.type == 'update:modelValue':
+            del drawer._event_listeners[key]  # noqa: SLF001
 
 
 def theme() -> None:

@@ -94,8 +94,8 @@ def test_ending_a_session_signs_that_browser_out_live(
     visible_text(driver, 'This browser')
     shoot(driver, 'sessions')
     # the screen as a phone loads it: turned narrow with the menu drawer open, the drawer's invisible backdrop stayed
-    # over the page for 15 s once in four runs on PostgreSQL (a NiceGUI/Quasar race on the drawer's value, left: a
-    # phone does not turn from 1440 px), and took the click on "Sign out"
+    # over the page for 15 s once in four runs on PostgreSQL (a NiceGUI/Quasar race on the drawer's value, since
+    # gone: components/shell.py, test_sign_in_in_chromium.py), and took the click on "Sign out"
     next_load_at(driver, *PHONE)
     driver.get(f'{base_url}/account/security')
     visible_text(driver, 'This browser')
