@@ -18,7 +18,16 @@ from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import from_accept_language
-from backoffice.models import AuditEntry, Customer, CustomerCreate, Invoice, MessageKind, Ticket, TicketMessage
+from backoffice.models import (
+    AuditEntry,
+    Customer,
+    CustomerCreate,
+    Invoice,
+    MessageKind,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 from backoffice.models import User as Staff
 from backoffice.services import app_settings, crud, documents, mail, users
 from components.session_language import quasar_pack
@@ -181,7 +190,7 @@ async def test_the_sign_in_page_speaks_the_browsers_language_then_the_default(us
 
 def test_an_email_to_a_customer_is_in_their_language() -> None:
     customer = Customer(email='zoe@example.com', name='Zoé', language='fr')
-    ticket = Ticket(id=1, number=42, subject='Colis abîmé', token='t0ken', customer_id=1)
+    ticket = Ticket(id=1, number=42, subject='Colis abîmé', token='t0ken', customer_id=1, status=TicketStatus.solved)
     notice = TicketMessage(id=7, ticket_id=1, kind=MessageKind.notice, body='Votre demande est résolue.')
     email = mail._email(notice, ticket, customer, 'support@shop.example', 'Ma Boutique', 'https://shop.example')
     assert email['Subject'] == f'Résolue{NBSP}: Colis abîmé [#42]'
