@@ -595,3 +595,21 @@ async def test_an_actions_malformed_field_is_said_with_its_unknown_related_recor
     assert said['body', 'carrier_id'] == 'Choose an existing carrier'
     with read_session() as session:
         assert session.get(Order, order.id).status == 'paid'
+
+
+async def test_an_id_past_what_a_column_holds_beside_a_malformed_field_is_an_unknown_record() -> None:
+    # the one-422 checks look related ids up: one past PostgreSQL's INTEGER names no record (it was a 500 there)
+    _key, secret = key_for('admin', 'write:products', 'write:mailboxes')
+    async with api_client(router) as client:
+        changed = await client.patch(
+            '/api/v1/products/2147483648', json={'version': 1, 'category_id': 2147483648}, headers=bearer(secret)
+        )
+        assert changed.status_code == 422, changed.text
+        assert ['body', 'category_id'] in [error['loc'] for error in changed.json()['detail']]
+        made = await client.post(
+            '/api/v1/mailboxes',
+            json={'name': [], 'host': '', 'username': '', 'password': '', 'default_assignee_id': 2147483648},
+            headers=bearer(secret),
+        )
+        assert made.status_code == 422, made.text
+        assert ['body', 'default_assignee_id'] in [error['loc'] for error in made.json()['detail']]

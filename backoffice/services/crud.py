@@ -347,13 +347,19 @@ def check_unique_and_related(
         raise ValidationFailed(errors)
 
 
+ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL)
+
+
 def missing_related(session: Session, fields: Iterable[FormField], values: dict[str, Any]) -> dict[str, str]:
     """{field: sentence} for each related field of `fields` whose value names no record, or one in the trash."""
     errors: dict[str, str] = {}
     for form_field in fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
             target = declaration.resource(form_field.related)
-            found = session.get(target.model, values[form_field.name])
+            wanted = values[form_field.name]
+            # an id no INTEGER column holds names no record (PostgreSQL would refuse the look-up with an error)
+            fits = not isinstance(wanted, int) or 1 <= wanted <= ID_MAX
+            found = session.get(target.model, wanted) if fits else None
             if found is None or getattr(found, 'deleted_at', None) is not None:
                 errors[form_field.name] = _('Choose an existing {singular}').format(singular=_(target.singular))
     return errors
