@@ -92,12 +92,16 @@ def levels_now(session: Session, product_ids: Iterable[int]) -> dict[int, StockL
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    statement = (
+    return {level.product_id: level for level in session.exec(_stocked_levels(ids))}
+
+
+def _stocked_levels(ids: list[int]) -> Any:
+    """The select of the stock rows of these products that are stocked (levels_now, locked_levels)."""
+    return (
         select(StockLevel)
         .join(Product, col(Product.id) == StockLevel.product_id)
         .where(col(StockLevel.product_id).in_(ids), col(Product.stocked).is_(True))
     )
-    return {level.product_id: level for level in session.exec(statement)}
 
 
 def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
@@ -108,13 +112,7 @@ def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, Sto
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    statement = (
-        select(StockLevel)
-        .join(Product, col(Product.id) == StockLevel.product_id)
-        .where(col(StockLevel.product_id).in_(ids), col(Product.stocked).is_(True))
-        .order_by(col(StockLevel.product_id))
-        .execution_options(populate_existing=True)
-    )
+    statement = _stocked_levels(ids).order_by(col(StockLevel.product_id)).execution_options(populate_existing=True)
     if session.get_bind().dialect.name != 'sqlite':
         statement = statement.with_for_update(of=StockLevel)
     return {level.product_id: level for level in session.exec(statement)}
