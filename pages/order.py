@@ -529,7 +529,7 @@ class OrderScreen:
                 shipment = parcel.shipment
                 with ui.column().classes('gap-0 w-full pb-1').mark('shipment'):
                     with ui.row().classes('items-center gap-2'):
-                        carrier = data.carriers.get(shipment.carrier_id) or _('no carrier')
+                        carrier = orders.carrier_name(shipment) or _('no carrier')
                         if several:
                             ui.label(_('Parcel {n}').format(n=number)).classes('font-medium')
                         ui.label(f'{when(shipment.shipped_at)} · {carrier}')
@@ -1034,10 +1034,10 @@ class OrderScreen:
             _('Change tracking'),
             lambda: {
                 'carrier_id': ui.select(
-                    self.data.carriers,
+                    orders.carriers_for(shipment, self.data.carriers),
                     label=_('Carrier'),
                     clearable=True,
-                    value=shipment.carrier_id if shipment.carrier_id in self.data.carriers else None,  # active ones
+                    value=shipment.carrier_id,
                 ).props('outlined dense'),
                 'tracking_number': tracking_input(shipment.tracking_number),
             },

@@ -475,3 +475,79 @@ def test_a_product_not_tracked_yet_is_counted_from_its_own_form() -> None:
         )
     assert said.message == 'Stock of NEW-TEE is now 4 (+4 counted)'
     assert level(new.id).on_hand == 4
+
+
+def _shipped_with_a_carrier_no_longer_used(manager):
+    """A parcel that left with GLS, a carrier no longer used since (its template and name kept)."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        gls = Carrier(code='gls', name=f'GLS {HOSTILE}', tracking_url_template='https://gls.example/{tracking}')
+        session.add(gls)
+        session.commit()
+        session.refresh(gls)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    order = advance(manager, order, 'pack')
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=manager, number=order.number)
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=current.id,
+            version=current.version,
+            carrier_id=gls.id,
+            tracking_number='GLS 1O0',  # typed wrong: a letter O for a zero
+            lines={orders.order_lines(session, current.id)[0].id: 1},
+        )
+    with session_scope() as session:
+        stored = session.get(Carrier, gls.id)
+        stored.active = False
+        session.add(stored)
+        session.commit()
+    return order, gls
+
+
+def test_a_carrier_no_longer_used_takes_no_new_parcel_but_keeps_those_it_carried() -> None:
+    manager = make_user('manager')
+    order, gls = _shipped_with_a_carrier_no_longer_used(manager)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        current = orders.get_order(session=session, actor=manager, number=order.number)
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=current.id,
+            version=current.version,
+            carrier_id=gls.id,
+            tracking_number='GLS200',
+        )
+    assert refused.value.errors == {'carrier_id': f'GLS {HOSTILE} is no longer used: choose another carrier'}
+    with read_session() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+    with session_scope() as session:  # its own parcel's number is put right with it
+        orders.correct_tracking(
+            session=session, actor=manager, shipment_id=shipment.id, carrier_id=gls.id, tracking_number='GLS 100'
+        )
+    with read_session() as session:
+        shipment = session.get(Shipment, shipment.id)
+        assert (shipment.carrier_id, shipment.tracking_url) == (gls.id, 'https://gls.example/GLS100')
+
+
+async def test_the_order_page_names_a_carrier_no_longer_used_and_correcting_the_number_keeps_it(user: User) -> None:
+    """The parcel read "no carrier" once its carrier stopped being used, and putting its number right cleared the
+    carrier without a word (the dialog offered only carriers in use, so it showed none)."""
+    manager = make_user('manager')
+    order, gls = _shipped_with_a_carrier_no_longer_used(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='correct-tracking', retries=40)
+    await user.should_see(f'GLS {HOSTILE}')
+    user.find(marker='correct-tracking').click()
+    await user.should_see('Tracking number', retries=40)
+    carrier = next(s for s in user.find(ui.select).elements if s.props.get('label') == 'Carrier')
+    assert carrier.value == gls.id
+    assert carrier.options[gls.id] == f'GLS {HOSTILE} (no longer used)'
+    user.find('Tracking number').clear().type('GLS 100')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Tracking changed', retries=40)
+    with read_session() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+    assert (shipment.carrier_id, shipment.tracking_number) == (gls.id, 'GLS100')

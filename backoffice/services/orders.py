@@ -324,9 +324,7 @@ def ship(
     check_transition(order, OrderStatus.shipped)
     check_goods_may_leave(order)
     tracking_number = _tracking_number(tracking_number)
-    carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
-    if carrier_id not in (None, '') and carrier is None:
-        raise ValidationFailed({'carrier_id': _('Choose a carrier')})
+    carrier = _carrier_chosen(session, carrier_id)
     if carrier is not None and not tracking_number:
         raise ValidationFailed(
             {'tracking_number': _('Enter the tracking number {carrier} gave').format(carrier=carrier.name)}
@@ -789,9 +787,7 @@ def correct_tracking(
     if not may_correct_tracking(shipment):
         raise IllegalTransition(_('This parcel was delivered: its tracking stays as it was'))
     tracking_number = _tracking_number(tracking_number)
-    carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
-    if carrier_id not in (None, '') and carrier is None:
-        raise ValidationFailed({'carrier_id': _('Choose a carrier')})
+    carrier = _carrier_chosen(session, carrier_id, kept=shipment.carrier_id)
     if not tracking_number:
         raise ValidationFailed(
             {
@@ -1019,6 +1015,35 @@ def timeline(*, session: Session, actor: User, order_id: int) -> list[OrderEvent
 def shipments_of(*, session: Session, actor: User, order_id: int) -> list[Shipment]:
     require(actor, 'orders.read')
     return list(session.exec(select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.id))))
+
+
+def _carrier_chosen(session: Session, carrier_id: Any, *, kept: int | None = None) -> Carrier | None:
+    """The carrier a parcel leaves with (None: none said): one still in use, or the one the parcel has (`kept`, when
+    its tracking is put right after the carrier stopped being used). Refused at `carrier_id` otherwise."""
+    if carrier_id in (None, ''):
+        return None
+    carrier = session.get(Carrier, int(carrier_id))
+    if carrier is None:
+        raise ValidationFailed({'carrier_id': _('Choose a carrier')})
+    if not carrier.active and carrier.id != kept:
+        raise ValidationFailed(
+            {'carrier_id': _('{carrier} is no longer used: choose another carrier').format(carrier=carrier.name)}
+        )
+    return carrier
+
+
+def carriers_for(shipment: Shipment, active: dict[int, str]) -> dict[int, str]:
+    """The carriers a parcel's tracking may be put right with: those in use, and the one it left with even if it is
+    no longer used (so that correcting a number keeps it)."""
+    own = shipment.carrier
+    if own is None or own.id is None or own.id in active:
+        return active
+    return {**active, own.id: _('{carrier} (no longer used)').format(carrier=own.name)}
+
+
+def carrier_name(shipment: Shipment) -> str | None:
+    """Who carries a parcel, by name, whether or not the carrier is still in use (None: no carrier said)."""
+    return shipment.carrier.name if shipment.carrier is not None else None
 
 
 def carriers(*, session: Session, actor: User) -> dict[int, str]:
