@@ -138,6 +138,9 @@ def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> 
             )
             if on_retry is not None:
                 ui.button(_('Retry'), icon='refresh', on_click=lambda: on_retry(message.id)).props('flat dense')
+        elif message.delivery == Delivery.cancelled:  # a merge made it untrue before it went out
+            ui.icon('cancel_schedule_send').classes('text-gray-600')
+            ui.label(_('Not sent: cancelled by a merge, the conversation goes on')).classes('text-gray-600')
         else:
             ui.icon('schedule').classes('text-gray-600')
             ui.label(_('Not sent (queued)')).classes('text-gray-600')

@@ -18,7 +18,7 @@ from backoffice.kpi.registry import KPIS
 from backoffice.listing import query
 from backoffice.models import KpiDaily, OrderSource, StockLevel, utcnow
 from backoffice.resources import RESOURCES
-from backoffice.services import app_settings, stock, ticket_snooze
+from backoffice.services import app_settings, stock, ticket_links, ticket_snooze, tickets
 
 from .support import lists
 from .support.factories import make_customer, make_product, make_user, paid_order, place, submit_request
@@ -114,6 +114,34 @@ def test_a_card_whose_number_is_no_count_says_what_its_list_holds() -> None:
     assert todays('average_basket').denominator == 2  # in euros only
     for key in NOT_COUNTS:
         assert read.list_note(key), key
+
+
+def test_a_rating_merged_away_is_in_neither_the_csat_card_nor_the_list_it_opens() -> None:
+    """A request rated, then merged into another (the customer wrote again on the same matter): CSAT leaves its rating
+    out (rated where the conversation goes on, tickets.may_rate), and so do the rows behind the card and the requests
+    list the card opens, one definition for the three (the card said 1 rating, its list showed 2)."""
+    agent, manager = make_user('agent'), make_user('manager')
+    kept = submit_request('Kept: "rated" <script>alert(1)</script>')
+    merged = submit_request('Merged: "rated" <script>alert(1)</script>')
+    goes_on = submit_request('Goes on: <b>x</b>')  # the same customer's, still open
+    for ticket, score in ((kept, 5), (merged, 1)):
+        with session_scope() as session:
+            tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+        with session_scope() as session:
+            tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score, comment='"x" <b>')
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=merged.id, version=None, into_number=goes_on.number)
+    refresh.refresh_incremental()
+    assert (todays('csat').value, todays('csat').denominator) == (100, 1)
+    with read_session() as session:
+        _columns, behind = read.rows_behind_today(session=session, key='csat')
+        filters = read.filters_behind_today(session=session, key='csat')
+        page = query.list_page(
+            session=session, actor=manager, resource=RESOURCES['tickets'], request=query.ListRequest(filters=filters)
+        )
+    assert [row['Request'] for row in behind] == [f'#{kept.number}']
+    assert [f'#{row.number}' for row in page.rows] == [f'#{kept.number}']
+    assert listed_count('csat', manager) == page.total == 1
 
 
 def test_the_sources_an_order_card_counts_are_every_one_but_an_exchange() -> None:

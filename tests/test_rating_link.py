@@ -15,7 +15,7 @@ from sqlmodel import select
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import MessageKind, TicketMessage
+from backoffice.models import Customer, Delivery, MessageKind, TicketMessage
 from backoffice.services import app_settings, mail, tickets
 
 from .support.factories import make_user, stored_request, submit_request
@@ -172,18 +172,84 @@ async def test_a_request_merged_away_after_its_rating_link_was_sent_is_rated_now
     assert stored_request(number).rating is None
 
 
-def test_a_solved_notice_still_queued_when_its_request_is_merged_carries_no_rating_link(smtp_server: FakeSmtp) -> None:
-    """The merge moves the queued notice into the request that goes on, which is open: its link asked to rate a
-    request nobody had solved."""
+def test_a_request_merged_before_its_solved_email_went_out_sends_the_customer_solved_once_for_the_one_going_on(
+    smtp_server: FakeSmtp,
+) -> None:
+    """The merge moved the queued "solved" email into the request that goes on, which is open: the customer was told
+    "solved" (of the merged request's number, under the other's subject) of a conversation going on. Now nothing goes
+    out at the merge, the portal does not show it, and the customer hears "solved" once: when the request that goes on
+    is, with its own rating link."""
+    from backoffice.services import portal, ticket_links
+    from backoffice.services.portal_scope import actor_of
+
+    agent = make_user('agent')
+    early, goes_on = submit_request(MERGED), submit_request('Parcel "late"')
+    shop_mails()
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=early.id, version=early.version, status='solved')
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=early.id, version=None, into_number=goes_on.number)
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
+    assert mail.send_outbox(settings)['sent'] == 0
+    assert smtp_server.received == []
+    with read_session() as session:
+        cora = actor_of(session, session.get(Customer, early.customer_id))
+        for number in (early.number, goes_on.number):
+            shown = portal.request_view(session=session, actor=cora, number=number).thread
+            assert MessageKind.notice not in [entry.kind for entry in shown], number
+
+    ticket = stored_request(goes_on.number)
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+    assert mail.send_outbox(settings)['sent'] == 1
+    (_, recipients, data), *_ = smtp_server.received
+    email = message_from_bytes(data)
+    assert email['Subject'] == f'Solved: Parcel "late" [#{goes_on.number}]'
+    text = email.get_payload(decode=True).decode()
+    assert f'request #{goes_on.number}' in text and f'#{early.number}' not in text
+    assert f'request={goes_on.number}&token={goes_on.token}' in link_in(text)
+
+
+def test_a_solved_email_sent_before_the_merge_is_the_only_one_the_customer_gets(smtp_server: FakeSmtp) -> None:
     from backoffice.services import ticket_links
 
     agent = make_user('agent')
-    solved, target = submit_request(MERGED), submit_request('Parcel "late"')
+    number, _text = solved_email(smtp_server, agent)  # the outbox ran first
+    goes_on = submit_request('Parcel "late"')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=stored_request(number).id, version=None, into_number=goes_on.number
+        )
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
+    assert mail.send_outbox(settings)['sent'] == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_a_solved_email_the_server_took_while_a_merge_cancelled_it_is_recorded_as_sent(
+    smtp_server: FakeSmtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox had read its batch when the merge committed: the email went out, and the thread says so rather than
+    "cancelled" (the merge's audit entry says it was meant to be)."""
+    from backoffice.services import ticket_links
+
+    agent = make_user('agent')
+    early, goes_on = submit_request(MERGED), submit_request('Parcel "late"')
     shop_mails()
     with session_scope() as session:
-        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
-    with session_scope() as session:
-        ticket_links.merge(session=session, actor=agent, ticket_id=solved.id, version=None, into_number=target.number)
+        tickets.change(session=session, actor=agent, ticket_id=early.id, version=early.version, status='solved')
+    sending = mail.send_one
+
+    def merged_meanwhile(server, email):
+        with session_scope() as session:
+            ticket_links.merge(
+                session=session, actor=agent, ticket_id=early.id, version=None, into_number=goes_on.number
+            )
+        return sending(server, email)
+
+    monkeypatch.setattr(mail, 'send_one', merged_meanwhile)
     settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
     assert mail.send_outbox(settings)['sent'] == 1
-    assert '/rate?' not in message_from_bytes(smtp_server.received[-1][2]).get_payload(decode=True).decode()
+    assert len(smtp_server.received) == 1
+    assert [(m.kind, m.delivery) for m in thread(early.number) if m.kind == MessageKind.notice] == [
+        (MessageKind.notice, Delivery.sent)
+    ]

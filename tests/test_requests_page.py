@@ -116,6 +116,21 @@ async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> 
     assert messages(ticket.id)[-1].delivery == Delivery.queued
 
 
+async def test_a_solved_notice_a_merge_cancelled_says_so_and_offers_no_retry(user: User) -> None:
+    from backoffice.services import ticket_links
+
+    agent = make_user('agent')
+    early, goes_on = submit_request('Parcel "late": <script>alert(1)</script>'), submit_request('Goes on: <b>x</b>')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=early.id, version=early.version, status='solved')
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=early.id, version=None, into_number=goes_on.number)
+    await signed_in(user, agent.email, path=f'/requests/{early.number}')
+    await user.should_see('Not sent: cancelled by a merge, the conversation goes on')
+    await user.should_not_see('Retry')
+    await user.should_not_see('Not sent (queued)')
+
+
 async def test_a_script_in_the_subject_and_body_is_shown_as_text(user: User) -> None:
     agent = make_user('agent')
     ticket = submit_request('<script>alert(1)</script>', body='<img src=x onerror="window.__x=1">')

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import col, select
 
+from backoffice import stored_text
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Delivery, MessageKind, TicketAttachment, TicketMessage, TicketStatus
@@ -190,6 +191,93 @@ def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> Non
     with session_scope() as session:
         message = tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
     assert message.ticket_id == target.id
+
+
+def solved(ticket, agent) -> None:
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+
+
+def notices_of(ticket) -> list[tuple[int, Delivery | None]]:
+    """The solved notices now on this request: (their request, delivery), oldest first."""
+    with read_session() as session:
+        rows = session.exec(
+            select(TicketMessage.ticket_id, TicketMessage.delivery)
+            .where(TicketMessage.kind == MessageKind.notice, TicketMessage.ticket_id == ticket.id)
+            .order_by(col(TicketMessage.id))
+        ).all()
+    return [(ticket_id, delivery) for ticket_id, delivery in rows]
+
+
+def cancellations(ticket) -> list[str]:
+    with read_session() as session:
+        rows = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == 'ticket.notice_cancelled', AuditEntry.entity_id == str(ticket.id)
+            )
+        ).all()
+    return [stored_text.show(row.summary, row.summary_key, row.summary_params) for row in rows]
+
+
+def test_a_solved_notice_not_sent_yet_is_cancelled_by_the_merge_one_sent_moves_with_the_conversation() -> None:
+    """A solved request merged into another before the outbox sent its "solved" email: the email moved with the
+    conversation and went out, telling the customer "solved" of a conversation going on in an open request. Now it
+    stays on the merged request, cancelled (never sent, never retried), audited; one already sent is history, and
+    moves with the rest."""
+    agent = make_user('agent')
+    early, goes_on = submit_request(HOSTILE), submit_request('Parcel "late": <b>x</b>')
+    solved(early, agent)
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=early.id, version=None, into_number=goes_on.number)
+    assert notices_of(early) == [(early.id, Delivery.cancelled)]
+    assert notices_of(goes_on) == []
+    assert cancellations(early) == [
+        f'Solved notice of #{early.number} not sent: merged into #{goes_on.number} before it went out'
+    ]
+    assert stored_request(goes_on.number).status == TicketStatus.open  # nothing solved there yet
+    with read_session() as session:
+        note = session.exec(
+            select(TicketMessage).where(TicketMessage.ticket_id == goes_on.id, TicketMessage.kind == MessageKind.note)
+        ).one()
+        notice_id = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == early.id)).first()
+    assert tickets.note_text(note) == f'#{early.number} was merged into this request (messages moved: 1).'
+    with session_scope() as session, pytest.raises(ValidationFailed):  # never queued again
+        tickets.retry_delivery(session=session, actor=agent, message_id=notice_id)
+
+    # the other order: the outbox sent it before the merge; what the customer got stays in the conversation
+    sent_first, later = submit_request('Sent "first" <script>'), submit_request('Later: <b>')
+    solved(sent_first, agent)
+    with session_scope() as session:
+        notice = session.exec(
+            select(TicketMessage).where(
+                TicketMessage.ticket_id == sent_first.id, TicketMessage.kind == MessageKind.notice
+            )
+        ).one()
+        notice.delivery = Delivery.sent
+        session.add(notice)
+        session.commit()
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=sent_first.id, version=None, into_number=later.number
+        )
+    assert notices_of(later) == [(later.id, Delivery.sent)] and notices_of(sent_first) == []
+    assert cancellations(sent_first) == []
+
+
+def test_a_solved_request_a_merge_opens_again_has_its_unsent_solved_notice_cancelled() -> None:
+    """The target was solved, its "solved" email still queued, when an unanswered question was merged into it: the
+    merge opens it again (the question awaits an answer), and the email would have said "solved" of it."""
+    agent = make_user('agent')
+    target, question = submit_request('Parcel "late": <b>x</b>'), submit_request(HOSTILE)
+    solved(target, agent)
+    with session_scope() as session:
+        ticket_links.merge(session=session, actor=agent, ticket_id=question.id, version=None, into_number=target.number)
+    assert stored_request(target.number).status == TicketStatus.open
+    assert notices_of(target) == [(target.id, Delivery.cancelled)]
+    assert cancellations(target) == [
+        f'Solved notice of #{target.number} not sent: open again with #{question.number} merged in before it went out'
+    ]
+    assert cancellations(question) == []  # it had none
 
 
 def test_merging_into_a_new_request_opens_it_and_leaves_one_service_level_clock_running() -> None:

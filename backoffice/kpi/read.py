@@ -439,7 +439,7 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
         t = src.tickets.c
         condition = {
             'sla_breaches': (t.sla_breached_at >= start) & (t.sla_breached_at < end),
-            'csat': (t.rated_at >= start) & (t.rated_at < end) & t.merged_into_id.is_(None),  # as the card counts
+            'csat': src.ratings_given(start, end),  # as the card counts them, and its list lists them
         }.get(key, t.solved_at.is_(None) & t.status.in_(['new', 'open', 'waiting']))
         rows = session.execute(
             select(t.number, t.subject, t.status, t.rating).where(condition).order_by(t.number.desc()).limit(limit)

@@ -398,9 +398,7 @@ def sla_breaches(day: Day) -> DayValue:
 def csat(day: Day) -> DayValue:
     t = src.tickets.c
     rated, happy = day.session.execute(
-        select(func.count(), func.count().filter(t.rating >= 4)).where(
-            t.rating.is_not(None), t.rated_at >= day.start, t.rated_at < day.end, t.merged_into_id.is_(None)
-        )  # a request merged into another is that conversation: rated there (tickets.may_rate), never here
+        select(func.count(), func.count().filter(t.rating >= 4)).where(src.ratings_given(day.start, day.end))
     ).one()
     return _ratio(happy, rated)
 

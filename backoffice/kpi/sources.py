@@ -6,7 +6,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Numeric, Select, String, column, exists, inspect, select, table, type_coerce
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    and_,
+    column,
+    exists,
+    inspect,
+    select,
+    table,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -84,6 +97,20 @@ def first_buyers(start: datetime | None, end: datetime | None) -> Select:
         earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < start, earlier.c.status.in_(PLACED)
     )
     return statement.where(~before)
+
+
+def ratings_given(start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+    """The ratings CSAT counts, given in [start, end) (None: unbounded): as the card counts them, the rows behind it
+    show them and the requests list's Rated filter lists them (the card's list). A request merged into another is that
+    conversation, rated there (`tickets.may_rate`), never here: its rating, given before the merge, counts nowhere (the
+    list showed it under a card that left it out)."""
+    t = tickets.c
+    given = [t.rating.is_not(None), t.rated_at.is_not(None), t.merged_into_id.is_(None)]
+    if start is not None:
+        given.append(t.rated_at >= start)
+    if end is not None:
+        given.append(t.rated_at < end)
+    return and_(*given)
 
 
 def low_in_stock() -> tuple[Any, list[ColumnElement[bool]]]:

@@ -69,6 +69,9 @@ class Delivery(StrEnum):
     queued = 'queued'  # in the outbox ("not sent" while no SMTP server is configured)
     sent = 'sent'
     failed = 'failed'  # with delivery_error
+    # never to be sent: a solved notice a merge made untrue before it went out (services/ticket_links.py); shown to
+    # agents as not sent, never to the customer. A new value needs no migration (string_enum)
+    cancelled = 'cancelled'
 
 
 OPEN_STATUSES = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, Verbatim, _, ngettext
+from backoffice.kpi import sources as kpi_sources
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import ticket_input, ticket_sla, tickets
 
@@ -180,7 +181,9 @@ TICKETS = register(
             Filter('sla_breached_on', N_('SLA breach'), 'date_range', column='sla_breached_at'),
             Filter('sla_due_at', N_('SLA due'), 'date_range'),
             Filter('updated_at', N_('Updated'), 'date_range'),
-            Filter('rated_at', N_('Rated'), 'date_range'),  # the ratings given these days (the CSAT card's list)
+            # the ratings given these days, as CSAT counts them (the CSAT card's list): a request merged into
+            # another is rated there, never here (tickets.may_rate), so its earlier rating is listed nowhere
+            Filter('rated_at', N_('Rated'), 'date_range', condition=kpi_sources.ratings_given),
             Filter('tags', N_('Tags'), 'tags', choices=TAGS_IN_USE),  # "all requests tagged 'refund'"
         ),
         default_sort='updated_at',

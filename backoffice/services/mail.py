@@ -269,7 +269,10 @@ def _record(item: Outgoing, error: BaseException | None) -> str:
     ) or (isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500)
     with session_scope() as session:
         message = session.get(TicketMessage, item.message_id)
-        if message is None or message.delivery != Delivery.queued:
+        # a notice a merge cancelled while the server was taking it went out all the same: the thread says what the
+        # customer got (the merge's audit entry says it was cancelled)
+        taken_meanwhile = message is not None and message.delivery == Delivery.cancelled and error is None
+        if message is None or (message.delivery != Delivery.queued and not taken_meanwhile):
             return 'retry'
         message.attempts += 1
         if error is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from backoffice import changes, db
 from backoffice.changes import get_for_update, stamp
@@ -22,6 +22,7 @@ from backoffice.models import (
     CUSTOMER_SIDE,
     Customer,
     CustomerUpdate,
+    Delivery,
     Invoice,
     MessageKind,
     Order,
@@ -275,7 +276,12 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
     messages = list(
         session.exec(
             select(TicketMessage)
-            .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
+            .where(
+                TicketMessage.ticket_id == ticket.id,
+                col(TicketMessage.kind).in_(CUSTOMER_SIDE),
+                # a solved notice a merge cancelled before it went out: the customer was never told it
+                or_(col(TicketMessage.delivery).is_(None), TicketMessage.delivery != Delivery.cancelled),
+            )
             .order_by(col(TicketMessage.id))
         )
     )

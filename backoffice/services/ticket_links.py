@@ -7,7 +7,10 @@ The customer is sent nothing on a merge: what they wrote is all still answered, 
 email of either request finds its thread (a moved message keeps its Message-ID), and a message on the merged request
 (its link, the front office, a mail naming its number) joins the target when that is the same customer's
 (`tickets.continued`); the portal shows the merged request pointing there. An email saying "your request was merged"
-tells them nothing they can act on, and across two customers would tell one about the other's request."""
+tells them nothing they can act on, and across two customers would tell one about the other's request. Nor are they
+told "solved" of a conversation that goes on: a solved notice not sent yet of the merged request (or of the target the
+merge opens again) is cancelled, audited, and stays where it was, shown to agents as not sent; the target's own
+solved notice, once it is solved, is the one they get, with its rating link."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.services import audit, ticket_sla
 from backoffice.services.tickets import _locked, _save, _status_values, _who, system_note, takes_replies
-from backoffice.stored_text import sentence
+from backoffice.stored_text import Sentence, sentence
 
 SEARCH_LIMIT = 10  # requests a search shows
 MORE_COUNTED = 1000  # beyond those shown, matches counted up to this many
@@ -271,8 +274,23 @@ def merge(
         raise ValidationFailed(
             {'into_number': _('A reply on this request is still waiting to be sent: merge it once the reply is sent')}
         )
-    moved = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)).all()
-    session.exec(update(TicketMessage).where(col(TicketMessage.ticket_id) == ticket.id).values(ticket_id=target.id))
+    # its solved notice not sent yet would tell the customer "solved" of a conversation that goes on (in the target,
+    # open or still to be solved): it stays here, cancelled, and the customer is told "solved" once, by the target
+    kept = _cancel_solved_notice(
+        session,
+        actor,
+        ticket,
+        sentence(
+            N_('Solved notice of #{number} not sent: merged into #{target} before it went out'),
+            number=ticket.number,
+            target=target.number,
+        ),
+    )
+    staying = col(TicketMessage.id).not_in(kept)
+    moved = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id, staying)).all()
+    session.exec(
+        update(TicketMessage).where(col(TicketMessage.ticket_id) == ticket.id, staying).values(ticket_id=target.id)
+    )
     session.exec(
         update(TicketAttachment).where(col(TicketAttachment.ticket_id) == ticket.id).values(ticket_id=target.id)
     )
@@ -341,6 +359,17 @@ def _took_in(session: Session, actor: User, target: Ticket, merged: Ticket, move
         for name, value in _status_values(target, TicketStatus.open, now).items():
             setattr(target, name, value)
         ticket_sla.refresh_sla_due(target)
+    if reopened:  # its own "solved" not sent yet is no longer true: the question that came in awaits an answer
+        _cancel_solved_notice(
+            session,
+            actor,
+            target,
+            sentence(
+                N_('Solved notice of #{number} not sent: open again with #{merged} merged in before it went out'),
+                number=target.number,
+                merged=merged.number,
+            ),
+        )
     diff = audit.diff(before, audit.snapshot(target))
     changes.stamp(target)
     session.add(target)
@@ -358,9 +387,38 @@ def _took_in(session: Session, actor: User, target: Ticket, merged: Ticket, move
     events.after_commit(session, Topic.tickets, {'id': target.id, 'action': 'merged_in'})
 
 
+def _cancel_solved_notice(session: Session, actor: User, ticket: Ticket, why: Sentence) -> list[int]:
+    """Cancel the request's solved notices the outbox has not sent (queued, or failed and waiting for a retry), which a
+    merge made untrue; audited on the request when there was one. Their ids (an empty list: none)."""
+    unsent = session.exec(
+        select(TicketMessage).where(
+            TicketMessage.ticket_id == ticket.id,
+            TicketMessage.kind == MessageKind.notice,
+            col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]),
+        )
+    ).all()
+    for notice in unsent:
+        notice.delivery, notice.delivery_error = Delivery.cancelled, None
+        session.add(notice)
+    if unsent:
+        audit.record(
+            session,
+            actor,
+            'ticket.notice_cancelled',
+            'tickets',
+            ticket.id,
+            changes={'solved_notice': ['queued', 'cancelled']},
+            summary=why,
+        )
+    return [_id(notice.id) for notice in unsent]
+
+
 def _unsent(session: Session, ticket_id: int) -> bool:
+    """A reply still to be sent (a solved notice is cancelled by the merge, and stays: see `_cancel_solved_notice`)."""
     statement = select(TicketMessage.id).where(
-        TicketMessage.ticket_id == ticket_id, col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed])
+        TicketMessage.ticket_id == ticket_id,
+        TicketMessage.kind == MessageKind.reply,
+        col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]),
     )
     return session.exec(statement.limit(1)).first() is not None
 
