@@ -11,7 +11,7 @@ from backoffice.i18n import N_, _, pgettext
 from backoffice.services import portal, portal_access
 from backoffice.services.portal_scope import PortalActor
 from components.address_book import address_book
-from components.forms import FAILED, call, error_line
+from components.forms import FAILED, call, counted, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor, current_actor, session_id, session_key
 from components.session_renewal import portal_renewal_url
@@ -28,8 +28,8 @@ def portal_account_page(actor: PortalActor) -> None:
         ui.label(_('Profile')).classes('text-lg font-medium')
         ui.label(profile.email).classes('text-sm text-gray-600 break-all')
         name = (
-            ui.input(_('Name'), value=profile.name)
-            .props('outlined maxlength=120')
+            counted(ui.input(_('Name'), value=profile.name), portal.PROFILE_NAME_MAX)
+            .props('outlined')
             .classes('w-full')
             .mark('portal-profile-name')
         )

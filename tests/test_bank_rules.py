@@ -17,6 +17,7 @@ from backoffice.services import bank_match, bank_rules
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
 from .support.signin import signed_in
+from .support.too_long import one_past, refused_at
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -125,6 +126,24 @@ def test_a_rule_keeps_hostile_text_and_refuses_an_empty_condition(shop) -> None:
     assert lines()[0].rule_id == rule.id
 
 
+def test_a_rule_with_text_past_its_limits_is_refused_at_each_field_never_cut(shop) -> None:
+    manager, _account = shop
+    limits = {
+        'name': bank_rules.NAME_MAX,
+        'reference_contains': bank_rules.REFERENCE_MAX,
+        'counterparty': bank_rules.COUNTERPARTY_MAX,
+        'note': bank_rules.NOTE_MAX,
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        add_rule(manager, category='other', **{field: one_past(most) for field, most in limits.items()})
+    assert refused.value.errors == {field: refused_at(most) for field, most in limits.items()}
+    assert rule_rows() == []
+    # spaces and line breaks are still folded before counting: at the limit once folded, it is taken whole
+    name = one_past(bank_rules.NAME_MAX)[:-1]
+    rule = add_rule(manager, name=name.replace(' ', '  \n', 1), reference_contains='FRAIS', category='other')
+    assert rule.name == name
+
+
 def test_a_stale_edit_is_refused_and_delete_keeps_lines_set_aside(shop) -> None:
     manager, account = shop
     rule = add_rule(manager, name='Frais', reference_contains='FRAIS', category='bank_fees')
@@ -202,6 +221,27 @@ async def test_a_manager_adds_a_rule_on_the_bank_screen(user: User) -> None:
     await user.should_see(marker=f'rule-{rule.id}', retries=40)
     await user.should_see(HOSTILE)
     await user.should_see('Fired 0 times')
+
+
+async def test_a_rule_name_pasted_past_its_limit_is_refused_at_the_field_in_the_dialog(user: User) -> None:
+    manager = make_user('manager')
+    make_account(manager)
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker='rules', retries=40)
+    user.find(marker='rules').click()
+    await user.should_see(marker='no-rules', retries=40)
+    user.find(marker='rule-new').click()
+    await user.should_see(marker='rule-dialog')
+    name = user.find(marker='rule-name').elements.pop()
+    assert (name.props['maxlength'], name.props['counter']) == (bank_rules.NAME_MAX, True)
+    user.find(marker='rule-name').type(one_past(bank_rules.NAME_MAX))  # a paste or a script past maxlength
+    user.find(marker='rule-reference').type('FRAIS')
+    user.find(marker='rule-category').elements.pop().set_value('bank_fees')
+    user.find(marker='rule-save').click()
+    await eventually(lambda: name.error == refused_at(bank_rules.NAME_MAX))
+    await user.should_see(marker='rule-dialog')  # still open, with what was typed
+    assert name.value == one_past(bank_rules.NAME_MAX)
+    assert rule_rows() == []
 
 
 async def test_setting_aside_the_same_counterparty_twice_offers_a_prefilled_rule(user: User) -> None:

@@ -17,6 +17,7 @@ from backoffice.services import bank_match, bills
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
 from .support.payables import SUPPLIER_IBAN, approved_bill, due_in, enter_bill, make_supplier
+from .support.too_long import one_past, refused_at
 
 D = Decimal
 HOSTILE = 'Ramette "A4": <script>alert(1)</script>'
@@ -100,6 +101,23 @@ def test_bad_lines_are_refused_at_their_field(people) -> None:
     assert stored(bill.id).total == D('120.00')
 
 
+def test_a_line_description_past_its_limit_is_refused_with_its_length_never_cut(people) -> None:
+    _admin, manager, _viewer = people
+    supplier = make_supplier('Papeterie')
+    long_line = {**NEW_LINES[0], 'description': one_past(bills.DESCRIPTION_MAX)}
+    bill = enter_bill(manager, supplier.id)
+    before = lines_of(bill.id)
+    with pytest.raises(ValidationFailed) as refused:
+        edit(manager, bill, [NEW_LINES[1], long_line])
+    assert refused.value.errors == {'lines.1.description': refused_at(bills.DESCRIPTION_MAX)}
+    assert lines_of(bill.id) == before
+    with pytest.raises(ValidationFailed) as refused:
+        enter_bill(manager, supplier.id, 'F-2026-002', lines=[long_line])
+    assert refused.value.errors == {'lines.0.description': refused_at(bills.DESCRIPTION_MAX)}
+    with read_session() as session:
+        assert [b.id for b in session.exec(select(SupplierBill))] == [bill.id]
+
+
 def test_an_approved_bill_keeps_its_lines_and_a_viewer_may_not_edit(people) -> None:
     admin, manager, viewer = people
     bill = approved_bill(manager, admin, make_supplier('Papeterie').id)
@@ -156,6 +174,29 @@ def test_a_payment_recorded_by_hand_is_undone_with_its_reason_and_audited(people
     assert entry.changes['reason'] == 'Montant "faux": <b>x</b>' and entry.actor_id == manager.id
     with pytest.raises(StaleRecord):  # opened before the undo above: refused, not applied on a bill that moved
         undo(manager, first.id, bill.version - 1)
+
+
+def test_a_method_or_an_undo_reason_past_its_limit_is_refused_at_its_field_never_cut(people) -> None:
+    admin, manager, _viewer = people
+    bill = approved_bill(manager, admin, make_supplier('Papeterie').id)
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:
+        bills.pay(session=session, actor=manager, bill_id=bill.id, amount='20.00', method=one_past(bills.METHOD_MAX))
+    assert refused.value.errors == {'method': refused_at(bills.METHOD_MAX)}
+    with read_session() as session:
+        assert session.exec(select(BillPayment)).all() == []
+    payment = pay(manager, bill, '20.00')
+    with pytest.raises(ValidationFailed) as refused:
+        undo(manager, payment.id, stored(bill.id).version, reason=one_past(bills.UNDO_REASON_MAX))
+    assert refused.value.errors == {'reason': refused_at(bills.UNDO_REASON_MAX)}
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:  # the bank screen's path, too
+        bills.undo_payment(
+            session=session, actor=manager, payment_id=payment.id, reason=one_past(bills.UNDO_REASON_MAX)
+        )
+    assert refused.value.errors == {'reason': refused_at(bills.UNDO_REASON_MAX)}
+    with read_session() as session:
+        assert [p.id for p in session.exec(select(BillPayment))] == [payment.id]
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'bill.payment_undone')).all() == []
+    assert stored(bill.id).paid == D('20.00')
 
 
 def test_undoing_is_refused_for_a_bank_lines_match_and_for_a_viewer(people) -> None:

@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import timedelta
 
+import pytest
 from nicegui import ui
 from nicegui.element_filter import ElementFilter
 from nicegui.elements.upload_files import SmallFileUpload
@@ -14,15 +15,17 @@ from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.formatting import money
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.resources import resource
-from backoffice.services import app_settings, crud, customers, orders, payments, tickets
+from backoffice.services import app_settings, crud, customers, orders, payments, portal, portal_scope, tickets
 from components.portal_pages import logo_source
 
 from .support.factories import PASSWORD, advance, fresh, make_customer, make_product, make_user, pay, place, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import signed_in
+from .support.too_long import one_past, refused_at
 from .support.uploads import attach
 from .support.waiting import default_timeout, eventually
 
@@ -305,6 +308,40 @@ async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_
     with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
         names = archive.namelist()
         assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)
+
+
+def test_the_profile_service_refuses_a_name_past_its_limit_and_counts_it_without_the_outer_spaces() -> None:
+    customer = make_customer(email='ida@example.com', name='Ida')
+    with session_scope() as session:
+        actor = portal_scope.actor_of(session, session.get(Customer, customer.id))
+
+    def save(name: str) -> portal.Profile:
+        with session_scope() as session:
+            return portal.update_profile(
+                session=session, actor=actor, name=name, phone=None, language=None, marketing_consent=False
+            )
+
+    with pytest.raises(ValidationFailed) as refused:
+        save(one_past(portal.PROFILE_NAME_MAX))
+    assert refused.value.errors == {'name': refused_at(portal.PROFILE_NAME_MAX)}
+    with read_session() as session:
+        assert session.get(Customer, customer.id).name == 'Ida'
+    at_limit = one_past(portal.PROFILE_NAME_MAX)[:-1]
+    assert save(f'  {at_limit}  ').name == at_limit
+
+
+async def test_a_profile_name_past_its_limit_is_refused_at_the_field_and_counted(user: User) -> None:
+    customer = await enter_portal(user, 'noa@example.com', name='Noa')
+    await user.open('/portal/account')
+    name = user.find(marker='portal-profile-name').elements.pop()
+    assert (name.props['maxlength'], name.props['counter']) == (portal.PROFILE_NAME_MAX, True)
+    user.find(marker='portal-profile-name').clear()
+    user.find(marker='portal-profile-name').type(one_past(portal.PROFILE_NAME_MAX))  # pasted past maxlength
+    user.find(marker='portal-save-profile').click()
+    await eventually(lambda: name.error == refused_at(portal.PROFILE_NAME_MAX))
+    assert name.value == one_past(portal.PROFILE_NAME_MAX)  # what was typed stays to be shortened
+    with read_session() as session:
+        assert session.get(Customer, customer.id).name == 'Noa'
 
 
 async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_them(user: User) -> None:

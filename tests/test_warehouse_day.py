@@ -19,6 +19,7 @@ from backoffice.stored_text import show
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive
 from .support.signin import signed_in
+from .support.too_long import one_past, refused_at
 from .support.waiting import eventually
 
 HOSTILE = 'Quai "des Brumes": <script>alert(1)</script> <img src=x onerror="window.__x=1">'
@@ -175,6 +176,12 @@ def test_a_stock_count_books_the_difference_from_what_is_on_the_shelf() -> None:
         moves = stock.ledger(session=session, actor=manager, product_id=mug.id)
     assert [(m.quantity, m.balance) for m in moves] == [(-3, 7), (10, 10)]  # the matching count booked nothing
     assert stock_movement_text(moves[0]) == f'Counted 7 on the shelf: {HOSTILE}'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # a note past what the form counts
+        stock.record_count(
+            session=session, actor=manager, product_id=mug.id, counted=5, reason=one_past(stock.MAX_REASON)
+        )
+    assert refused.value.errors == {'reason': refused_at(stock.MAX_REASON)}
+    assert level(mug.id).on_hand == 7
 
 
 async def test_a_stock_count_is_entered_as_what_is_on_the_shelf(user: User) -> None:

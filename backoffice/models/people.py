@@ -27,6 +27,7 @@ class Role(StrEnum):
 
 
 ROLE_KEY_LENGTH = 20  # users.role was VARCHAR(20) as an enum: custom keys ('custom-12') fit the same column
+CUSTOMER_NAME_MAX = 120  # characters of a customer's name: the column, the staff's form, the API and the portal
 
 
 class StaffRole(EditableTable, table=True):
@@ -123,7 +124,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
     )
 
     email: str = Field(max_length=254, unique=True, index=True)
-    name: str = Field(default='', max_length=120, index=True)
+    name: str = Field(default='', max_length=CUSTOMER_NAME_MAX, index=True)
     phone: str | None = Field(default=None, max_length=40)
     status: CustomerStatus = Field(default=CustomerStatus.active, sa_type=string_enum(CustomerStatus))
     ban_reason: str | None = Field(default=None, max_length=500)
@@ -190,7 +191,7 @@ class CompanyUpdate(BaseModel):
 
 class CustomerCreate(BaseModel):
     email: Email
-    name: str = PydanticField(default='', max_length=120)
+    name: str = PydanticField(default='', max_length=CUSTOMER_NAME_MAX)
     phone: Phone = None
     status: CustomerStatus = CustomerStatus.active
     company_id: OptionalId = None
@@ -216,7 +217,7 @@ class CustomerCreate(BaseModel):
 
 class CustomerUpdate(BaseModel):
     email: Email | None = None
-    name: str | None = PydanticField(default=None, max_length=120)
+    name: str | None = PydanticField(default=None, max_length=CUSTOMER_NAME_MAX)
     phone: Phone = None
     status: CustomerStatus | None = None
     company_id: OptionalId = None

@@ -42,6 +42,7 @@ from backoffice.permissions import PermissionDenied, require
 from backoffice.services import app_settings, audit, bank_match, payables, receivables
 from backoffice.services.bank_match import CATEGORIES, fold
 from backoffice.stored_text import sentence
+from backoffice.validation import typed_line
 
 log = logging.getLogger(__name__)
 # what the audit log says of a rule that fired (set lines aside, or matched them) or found nothing to match, on an
@@ -102,8 +103,15 @@ COUNTERPARTY_MAX = 200
 NOTE_MAX = 500  # of the note it puts on the lines
 
 
-def one_line(text: Any, limit: int) -> str:
-    return ' '.join(str(text or '').split())[:limit]
+def typed(values: dict[str, Any], field: str, limit: int, errors: dict[str, str]) -> str:
+    """What a person (or an API caller) typed for `field`, on one line (spaces and line breaks folded): longer than
+    `limit` it is refused at that field with its length, never cut (the part cut off would be lost unseen)."""
+    text = ' '.join(str(values.get(field) or '').split())
+    try:
+        return typed_line(text, maximum=limit)
+    except ValueError as error:
+        errors[field] = str(error)
+        return text
 
 
 def save_rule(
@@ -113,19 +121,19 @@ def save_rule(
     category to set aside with, or the customer (money in) or supplier (money out) whose open invoice or bill it
     matches."""
     require(actor, 'finance.manage')
+    errors: dict[str, str] = {}
     clean: dict[str, Any] = {
-        'name': one_line(values.get('name'), NAME_MAX),
-        'reference_contains': one_line(values.get('reference_contains'), REFERENCE_MAX),
-        'counterparty': one_line(values.get('counterparty'), COUNTERPARTY_MAX),
+        'name': typed(values, 'name', NAME_MAX, errors),
+        'reference_contains': typed(values, 'reference_contains', REFERENCE_MAX, errors),
+        'counterparty': typed(values, 'counterparty', COUNTERPARTY_MAX, errors),
         'counterparty_exact': bool(values.get('counterparty_exact')),
         'direction': str(values.get('direction') or RuleDirection.any.value),
         'outcome': str(values.get('outcome') or RuleOutcome.set_aside.value),
         'category': str(values.get('category') or ''),
         'customer_id': record_id(values.get('customer_id')),
         'supplier_id': record_id(values.get('supplier_id')),
-        'note': one_line(values.get('note'), NOTE_MAX),
+        'note': typed(values, 'note', NOTE_MAX, errors),
     }
-    errors: dict[str, str] = {}
     if not clean['name']:
         errors['name'] = _('Give the rule a name')
     if not clean['reference_contains'] and not clean['counterparty']:
@@ -484,7 +492,7 @@ def repeated_match(session: Session, line: BankLine) -> dict[str, Any] | None:
             return None
     invoice = outcome == RuleOutcome.invoice
     return {
-        'name': line.counterpart[:120],
+        'name': line.counterpart[:NAME_MAX],  # the app's suggestion, shown in the dialog before it is saved
         'counterparty': line.counterpart,
         'counterparty_exact': True,
         'outcome': outcome.value,

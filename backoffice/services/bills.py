@@ -68,6 +68,7 @@ class VatPart:
 NOTE_MAX = 500  # characters of a bill's note (SupplierBill.note)
 CANCEL_REASON_MAX = 300  # of why a bill is cancelled (its history)
 UNDO_REASON_MAX = 200  # of why a payment recorded by hand is undone (its history)
+METHOD_MAX = 20  # of a bill payment's method (BillPayment.method), a code such as 'bank_transfer'
 
 
 def create_bill(
@@ -477,6 +478,7 @@ def pay(
     require(actor, 'payables.manage')
     value = payments.money(amount, 'amount')
     reference = payments.typed_reference(reference)  # a bank line's is fitted by its caller (payments.reference_from)
+    method = typed_at('method', method, maximum=METHOD_MAX)  # a code the caller chose: a cut one would be another
     bill = _locked(session, bill_id, None)
     session.refresh(bill)  # what another payment committed meanwhile counts
     if bill.status not in PAYABLE:
@@ -499,7 +501,7 @@ def pay(
         bill_id=bill.id,
         amount=value,
         paid_on=paid_on or shop_today(app_settings.time_zone()),
-        method=method[:20],
+        method=method,
         reference=reference,
         bank_line_id=bank_line_id,
         created_by=actor.id,
@@ -528,6 +530,7 @@ def pay(
 def undo_payment(*, session: Session, actor: User, payment_id: int, reason: str = '', commit: bool = True) -> None:
     """A payment recorded by mistake (or a bank line's match undone): the bill is open again by that much."""
     require(actor, 'payables.manage')
+    reason = typed_at('reason', reason, maximum=UNDO_REASON_MAX)  # kept whole in the history, or refused
     payment = session.get(BillPayment, payment_id)
     if payment is None:
         raise NotFound(_('This payment no longer exists.'))
@@ -545,7 +548,7 @@ def undo_payment(*, session: Session, actor: User, payment_id: int, reason: str 
         ENTITY,
         bill.id,
         version=bill.version,
-        changes={'amount': str(payment.amount), 'paid': str(bill.paid), 'reason': reason[:200]},
+        changes={'amount': str(payment.amount), 'paid': str(bill.paid), 'reason': reason},
         summary=sentence(
             N_('Undid a payment of {amount} on bill {number}'),
             amount=money(payment.amount, bill.currency),
@@ -577,11 +580,9 @@ def undo_recorded_payment(
                 )
             }
         )
-    reason = ' '.join((reason or '').split())
+    reason = typed_at('reason', reason, maximum=UNDO_REASON_MAX)
     if not reason:
         raise ValidationFailed({'reason': _('Say why this payment is undone (it is kept in the history)')})
-    if len(reason) > UNDO_REASON_MAX:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=UNDO_REASON_MAX)})
     assert payment.id is not None
     undo_payment(session=session, actor=actor, payment_id=payment.id, reason=reason)
     return bill
@@ -784,8 +785,10 @@ def _lines(lines: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str
         description = ' '.join(str(line.get('description') or '').split())
         if not description:
             errors[f'lines.{i}.description'] = _('Describe what this line is for')
-        elif len(description) > DESCRIPTION_MAX:
-            errors[f'lines.{i}.description'] = _('Use at most {n} characters').format(n=DESCRIPTION_MAX)
+        elif len(description) > DESCRIPTION_MAX:  # refused at its field with its length, never cut unseen
+            errors[f'lines.{i}.description'] = _('Use at most {maximum} characters (this has {length})').format(
+                maximum=DESCRIPTION_MAX, length=len(description)
+            )
         quantity = _decimal(line.get('quantity'), Decimal('0.001'))
         if quantity is None or quantity <= 0 or quantity >= Decimal('1e9'):
             errors[f'lines.{i}.quantity'] = _('Enter a quantity above 0')
@@ -798,7 +801,7 @@ def _lines(lines: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str
         if quantity is not None and price is not None and rate is not None:
             checked.append(
                 {
-                    'description': description[:DESCRIPTION_MAX],
+                    'description': description,
                     'quantity': quantity,
                     'unit_price': price,
                     'vat_rate': rate,

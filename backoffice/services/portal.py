@@ -38,6 +38,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
+from backoffice.models.people import CUSTOMER_NAME_MAX
 from backoffice.services import (
     app_settings,
     audit,
@@ -404,6 +405,11 @@ def rate(*, session: Session, actor: PortalActor, number: int | str, score: int,
 # --- profile and personal data ----------------------------------------------------------------------------------------
 
 
+PROFILE_NAME_MAX = (
+    CUSTOMER_NAME_MAX  # characters of the name a customer gives in their profile (CustomerUpdate checks it)
+)
+
+
 @dataclass(frozen=True)
 class Profile:
     email: str
@@ -432,6 +438,15 @@ def update_profile(
     in); validated by the customers' own rules, audited as theirs, published like any change of a customer.
     `loaded`: the profile as their page showed it; only what they changed from it is written, so that what staff
     changed meanwhile (a phone number taken on a call) is not silently put back by the fields they left alone."""
+    name = (name or '').strip()
+    if len(name) > PROFILE_NAME_MAX:  # said with its length, as the form counts it (the model would say the limit only)
+        raise ValidationFailed(
+            {
+                'name': _('Use at most {maximum} characters (this has {length})').format(
+                    maximum=PROFILE_NAME_MAX, length=len(name)
+                )
+            }
+        )
     try:
         values = CustomerUpdate.model_validate(
             {'name': name, 'phone': phone, 'language': language, 'marketing_consent': marketing_consent}

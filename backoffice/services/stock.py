@@ -40,6 +40,7 @@ from backoffice.permissions import can, require
 from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import Sentence, count, sentence, stored
 from backoffice.transfer.csv_out import csv_bytes
+from backoffice.validation import typed_line
 
 MAX_QUANTITY = 1_000_000
 
@@ -482,6 +483,10 @@ def record_count(
     require(actor, 'catalog.write')
     errors: dict[str, str] = {}
     shelf = quantity_of(counted, errors, field='counted')
+    try:  # the form counts up to MAX_REASON; a longer note (the API, a paste) is refused at its field, never cut
+        note = typed_line(reason, maximum=MAX_REASON)
+    except ValueError as error:
+        errors['reason'] = str(error)
     if errors or shelf is None:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
@@ -492,7 +497,6 @@ def record_count(
         return None
     # fewer on the shelf than open orders reserved (breakage, theft): the count is the truth and is booked; the
     # reservations stay, and the shortage shows (available below 0 is low stock; the orders and the count say so)
-    note = ' '.join((reason or '').split())
     text = (
         sentence(N_('Counted {counted} on the shelf: {note}'), counted=count(shelf), note=note)
         if note
