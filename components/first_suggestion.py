@@ -30,21 +30,33 @@ HIGHLIGHT_FIRST = (
 # chose among the suggestions shown. A highlight they did not move is the first suggestion's, perhaps that of fewer
 # letters (the list a moment behind the typing): the server's first for the text takes its place. The pointer is
 # followed by one listener for the page (an option's id is its field's id, '_' and its index), set at the first key in
-# a picker; a letter typed or an Enter forgets the move (the same text typed again later is a new list). An arrow key in
-# the open list moves the highlight only: Quasar's own (fill-input) wrote the highlighted option's name into the field,
-# which the page read as typed and narrowed the list to that one option; the field keeps what was typed until Enter or
-# a click picks (the list closed: Quasar's ArrowDown opens it).
+# a picker; a letter typed or an Enter forgets the move (the same text typed again later is a new list). An arrow or
+# page key in the open list moves the highlight only (a page: as many options as the list shows): Quasar's own
+# (fill-input) wrote the highlighted option's name into the field, which the page read as typed and narrowed the list to
+# that one option; the field keeps what was typed until Enter or a click picks (the list closed: Quasar's ArrowDown
+# opens it, a page key does nothing). Home and End move the caret in the text, as in any text field: Quasar's took the
+# first or last option, its name written into the field, when the field was blank (QSelect leaves them to the caret
+# only while it holds text).
 ENTER_WITH_THE_TEXT = (
     '(e) => { const input = e.target; if (!input || input.value === undefined) return; '
     'if (!window.boPickerPointer) { window.boPickerPointer = true; document.addEventListener("mousemove", (m) => { '
     'const item = m.target.closest ? m.target.closest("[role=option]") : null; if (!item || !item.id) return; '
     'const field = document.getElementById(item.id.slice(0, item.id.lastIndexOf("_"))); '
     'if (field && field.value !== undefined) field.boMovedAt = field.value; }, true); } '
-    'if (["ArrowUp", "ArrowDown", "PageUp", "PageDown"].includes(e.key)) { input.boMovedAt = input.value; '
-    'const picker = (e.key === "ArrowUp" || e.key === "ArrowDown") && input.getAttribute("aria-expanded") === "true" '
+    'if (e.key === "Home" || e.key === "End") { e.qKeyEvent = true; return; } '
+    'const paging = e.key === "PageUp" || e.key === "PageDown"; '
+    'if (paging || e.key === "ArrowUp" || e.key === "ArrowDown") { if (paging) e.qKeyEvent = true; '
+    'const picker = input.getAttribute("aria-expanded") === "true" '
     '&& typeof getElement === "function" ? getElement(input)?.$refs?.qRef : null; '
-    'if (picker && picker.moveOptionSelection) { e.qKeyEvent = true; e.preventDefault(); e.stopPropagation(); '
-    'picker.moveOptionSelection(e.key === "ArrowUp" ? -1 : 1, true); } return; } '
+    'if (!picker || !picker.moveOptionSelection) { if (!paging) input.boMovedAt = input.value; return; } '
+    'input.boMovedAt = input.value; e.qKeyEvent = true; e.preventDefault(); e.stopPropagation(); '
+    'if (!paging) { picker.moveOptionSelection(e.key === "ArrowUp" ? -1 : 1, true); return; } '
+    'const shown = [...document.querySelectorAll("[role=option]")].filter((o) => o.id.startsWith(input.id + "_")); '
+    'const box = shown.length ? shown[0].closest(".q-menu") : null; const tall = box ? shown[0].offsetHeight : 0; '
+    'const page = tall ? Math.max(1, Math.floor(box.clientHeight / tall)) : 1; '
+    'const last = (picker.options || []).length - 1; if (last < 0) return; const down = e.key === "PageDown"; '
+    'const to = down ? Math.min(last, picker.getOptionIndex() + page) : Math.max(0, picker.getOptionIndex() - page); '
+    'picker.setOptionIndex(down ? to - 1 : to + 1); picker.moveOptionSelection(down ? 1 : -1, true); return; } '
     'if (e.key.length === 1 || e.key === "Backspace" || e.key === "Delete") { input.boMovedAt = null; return; } '
     'if (e.key !== "Enter" || e.isComposing || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return; '
     'const moved = input.boMovedAt === input.value; input.boMovedAt = null; '

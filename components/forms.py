@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from nicegui import core, run, ui
+from nicegui.elements.mixins.value_element import ValueElement
 
-from backoffice import i18n, write_failures
+from backoffice import formatting, i18n, write_failures
 from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import _
 
@@ -92,11 +93,37 @@ E = TypeVar('E', bound=ui.element)
 
 
 def counted(field: E, most: int) -> E:
-    """A text field that takes at most `most` characters (the service's limit) and counts them under it ("38 / 300"),
-    so typing that stops at the limit says why; a longer text sent another way is still refused at the field."""
+    """A text field that takes at most `most` characters (the service's limit) and counts them under it in the
+    reader's figures ("1,200 / 2,000"; French "1 200 / 2 000"), so typing that stops at the limit says why; a longer
+    text sent another way is still refused at the field. The count follows each letter typed (the browser sends the
+    field's text as it is typed): Quasar's own counter wrote the raw numbers ("1200 / 2000") and takes no format, so
+    its slot shows the count instead, worked out as every number a person reads is (`formatting.number`)."""
     field.props['maxlength'] = most  # a value, never parsed as props
-    field.props['counter'] = True
+    field.props['counter'] = True  # keeps the field's bottom line, where the count shows, in its slot below
+    with field.add_slot('counter'):
+        count = ui.label().mark('character-count')
+
+    language = i18n.current()  # the page's, also for a value set where no page is known (a worker thread)
+
+    def show(*_event: Any) -> None:
+        with i18n.use(language):
+            typed = formatting.number(len(getattr(field, 'value', None) or ''))
+            count.text = COUNT.format(count=typed, most=formatting.number(most))
+
+    show()
+    if isinstance(field, ValueElement):
+        field.on_value_change(show)
     return field
+
+
+COUNT = '{count} / {most}'  # no words: the same in every language, its figures the reader's
+
+
+def not_counted(field: ui.element) -> None:
+    """A field no longer typed into (shown read-only) counts nothing: on a value that cannot change, it is noise."""
+    field.props['counter'] = False
+    for count in field.slots['counter'].children if 'counter' in field.slots else []:
+        count.set_visibility(False)
 
 
 def error_line() -> ui.label:

@@ -35,6 +35,7 @@ from .forms import (
     confirm,
     counted,
     error_line,
+    not_counted,
     page_dialog,
     show_secret_once,
 )
@@ -799,7 +800,7 @@ def show_read_only(element: ui.element) -> None:
         element.disable()
     else:
         element.props('readonly')
-        element.props['counter'] = False  # a count is for typing: on a value that cannot change, it is noise
+        not_counted(element)  # a count is for typing: on a value that cannot change, it is noise
     if isinstance(element, ui.select):
         element.props('hide-dropdown-icon')
         element.props['clearable'] = False

@@ -5,18 +5,22 @@ service's words, what was typed kept; a text of exactly the limit goes through, 
 
 from __future__ import annotations
 
+import pytest
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import BankLine, LineStatus, OrderEvent, Purchase, Return
 from backoffice.services import bank_match, orders, purchases, returns
 
 from .support.bank import Line, camt053, import_file, make_account
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.factories import PASSWORD, advance, fresh, level, make_product, make_user, pay, place
+from .support.french_staff import french_manager
 from .support.signin import signed_in
 from .support.waiting import eventually
 
+NNBSP = '\u202f'  # French writes a narrow no-break space between a number's thousands
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'  # single spaces: its length is the length the service reads
 
 
@@ -29,6 +33,47 @@ def counted_field(user: User, marker: str, most: int):
     (field,) = user.find(marker=marker).elements
     assert field.props.get('counter') is True and field.props.get('maxlength') == most
     return field
+
+
+def count_under(field: ui.element) -> str:
+    """The count the field shows under it (its counter slot)."""
+    (count,) = field.slots['counter'].children
+    assert isinstance(count, ui.label) and count.visible
+    return count.text
+
+
+@pytest.mark.parametrize(
+    ('language', 'empty', 'typed', 'full'),
+    [
+        ('en', '0 / 2,000', '1,200 / 2,000', '2,000 / 2,000'),
+        ('fr', f'0 / 2{NNBSP}000', f'1{NNBSP}200 / 2{NNBSP}000', f'2{NNBSP}000 / 2{NNBSP}000'),
+    ],
+)
+async def test_a_long_notes_count_reads_in_the_readers_figures_as_it_is_typed(
+    user: User, language: str, empty: str, typed: str, full: str
+) -> None:
+    """Quasar's own counter wrote "1200 / 2000" whatever the reader's language; the count reads as every number on
+    the screen does, and follows the typing."""
+    if language == 'fr':
+        manager = french_manager('compte@example.com', PASSWORD)
+    else:
+        manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        draft = orders.create_draft(
+            session=session, actor=manager, data={'email': 'ann@example.com', 'lines': [{'sku': 'MUG', 'quantity': 1}]}
+        )
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    field = counted_field(user, 'draft-note', orders.CUSTOMER_NOTE_MAX)
+    assert count_under(field) == empty
+    user.find(marker='draft-note').type(of_length(1000))
+    user.find(marker='draft-note').type(of_length(200))  # letters added to those typed: the count follows them
+    assert count_under(field) == typed
+    await user.should_see(typed)
+    field.set_value(of_length(orders.CUSTOMER_NOTE_MAX))
+    assert count_under(field) == full
 
 
 async def test_an_order_cancellation_reason_counts_up_to_the_services_limit(user: User) -> None:

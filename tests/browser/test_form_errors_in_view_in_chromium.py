@@ -72,8 +72,16 @@ def refused_in_view(driver: WebDriver, width: int) -> None:
     title = field(driver, 'Title *')
     title.send_keys(HOSTILE + ' and a title far too long' * 10)
     assert len(title.get_attribute('value')) == 200  # typing stopped at the service's limit, counted under the field
+    counter = title.find_element(
+        By.XPATH, './ancestor::label[contains(@class, "q-field")]//div[contains(@class, "q-field__counter")]'
+    )
+    WebDriverWait(driver, TIMEOUT).until(lambda _d: counter.text == '200 / 200', 'the title is not counted full')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'form-counted-{width}.png'))
     title.send_keys(Keys.CONTROL, 'a')
     title.send_keys('   ')
+    # the count follows the typing (its slot's, in the reader's figures: Quasar's own takes no format)
+    WebDriverWait(driver, TIMEOUT).until(lambda _d: counter.text == '3 / 200', 'the count did not follow the typing')
     field(driver, 'Slug *').send_keys(f'refused-title-{width}')
     body = next(e for e in driver.find_elements(By.CSS_SELECTOR, '.q-dialog textarea') if e.is_displayed())
     # pasted, as a person brings a long text written elsewhere (typed key by key, 3,300 characters took ChromeDriver 8 s

@@ -13,6 +13,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
@@ -138,6 +139,7 @@ def test_the_request_page_with_related_requests_and_files_at_phone_and_desktop_w
 REPEATS = 10  # typed fast, then Enter at once, this many times in each picker: a stale pick came about 1 time in 3
 # before the fix, so ten miss it 1 time in 60 (25 cost a CI worker 81 s)
 CANNED_TYPED = 'race: "reply" <i> two'  # its last letters leave only the second; 'race: "reply" <i> ' lists the first
+PAGED_TYPED = 'race: "reply" <i>'  # both canned replies say it (Quasar's own filter keeps both too)
 KETTLE_TYPED = 'desk kettle: "a" solo'  # 'desk kettle: "a" ' finds the newer kettle first
 
 
@@ -184,11 +186,13 @@ def test_enter_in_a_picker_takes_the_first_suggestion_of_the_whole_text_typed_at
         WebDriverWait(driver, 10).until(lambda _d: reply_box.get_attribute('value') == '', 'the reply box stays')
 
     # the list shows what Enter takes: its first highlighted, or the one the person moved the highlight to, by an
-    # arrow key or the pointer, which Enter then takes (Quasar's own Enter), not the first
-    for move in ('pointer', 'arrow'):
+    # arrow or page key or the pointer, which Enter then takes (Quasar's own Enter), not the first
+    for move in ('pointer', 'arrow', 'page'):
+        # (words out of order: only the page's narrowing, not Quasar's, lists them; hostile for the page keys)
+        typed = PAGED_TYPED if move == 'page' else 'reply race'
         picker.click()
         picker.send_keys(Keys.CONTROL, 'a')
-        picker.send_keys('reply race')  # (words out of order: only the page's narrowing, not Quasar's, lists them)
+        picker.send_keys(typed)
         options = WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
             lambda d: (
                 len(found := [e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item')]) == 2
@@ -198,16 +202,37 @@ def test_enter_in_a_picker_takes_the_first_suggestion_of_the_whole_text_typed_at
             'typing leaves two canned replies',
         )
         highlight_shows(driver, 'bo-canned-menu', [options[0]], 'the first suggestion is highlighted')
-        if move == 'arrow':
+        if move == 'page':  # Home and End move the caret in the text typed, as in any text field: no option written
+            picker.send_keys(Keys.HOME)
+            settle(driver)
+            assert caret(picker) == (typed, 0, 0), 'Home did not take the caret to the start of the text typed'
+            picker.send_keys(Keys.END)
+            settle(driver)
+            assert caret(picker) == (typed, len(typed), len(typed)), 'End did not take the caret to the end of it'
+            highlight_shows(driver, 'bo-canned-menu', [options[0]], 'Home and End left the highlight')
+            picker.send_keys(Keys.PAGE_DOWN)
+        elif move == 'arrow':
             picker.send_keys(Keys.ARROW_DOWN)
         else:
             point_at(driver, 'bo-canned-menu', 1)
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / 'picker-highlight-moved-1440.png'))
         highlight_shows(driver, 'bo-canned-menu', [options[1]], f'the {move} moved the highlight')
+        if move == 'page':  # the page key moved the highlight only: the field keeps what was typed, the list both
+            settle(driver)
+            assert picker.get_attribute('value') == typed, 'the page key wrote the option into the field'
+            assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item')] == options, (
+                'the page key narrowed the list to the highlighted option'
+            )
+            picker.send_keys(Keys.PAGE_UP)
+            highlight_shows(driver, 'bo-canned-menu', [options[0]], 'the page up moved the highlight back')
+            picker.send_keys(Keys.PAGE_DOWN)
+            highlight_shows(driver, 'bo-canned-menu', [options[1]], 'the page down moved it again')
+            settle(driver)
+            assert caret(picker)[0] == typed, 'a page key wrote the option into the field'
         if move == 'arrow':  # the arrow moved the highlight only: the field keeps what was typed, the list both
             settle(driver)
-            assert picker.get_attribute('value') == 'reply race', 'the arrow key wrote the option into the field'
+            assert picker.get_attribute('value') == typed, 'the arrow key wrote the option into the field'
             assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item')] == options, (
                 'the arrow key narrowed the list to the highlighted option'
             )
@@ -225,6 +250,20 @@ def test_enter_in_a_picker_takes_the_first_suggestion_of_the_whole_text_typed_at
         reply_box.send_keys(Keys.CONTROL, 'a')
         reply_box.send_keys(Keys.DELETE)
         WebDriverWait(driver, 10).until(lambda _d: reply_box.get_attribute('value') == '', 'the reply box stays')
+
+    picker.click()  # a blank field, its whole list open: Quasar's Home and End wrote its first or last option in it
+    picker.send_keys(Keys.CONTROL, 'a')
+    picker.send_keys(Keys.DELETE)
+    WebDriverWait(driver, 10).until(
+        lambda d: len([e for e in d.find_elements(By.CSS_SELECTOR, '.bo-canned-menu .q-item') if e.is_displayed()]) > 1,
+        'the blank canned reply picker lists every reply',
+    )
+    for key in (Keys.END, Keys.HOME, Keys.PAGE_DOWN):
+        picker.send_keys(key)
+        settle(driver)
+        assert caret(picker) == ('', 0, 0), f'{key!r} in the blank picker wrote an option into it'
+    assert reply_box.get_attribute('value') == '', 'a key in the blank picker inserted a reply'
+    picker.send_keys(Keys.ESCAPE)
 
     for _ in range(REPEATS // 5):  # each links the request, then takes the link off again
         button(driver, 'Link a request').click()
@@ -303,6 +342,14 @@ def highlight_shows(driver: WebDriver, menu: str, expected: list[str], why: str)
         ),
         why,
     )
+
+
+def caret(field: WebElement) -> tuple[str, int, int]:
+    """A text field's text and where its caret (or selection) starts and ends."""
+    text, start, end = field.parent.execute_script(
+        'return [arguments[0].value, arguments[0].selectionStart, arguments[0].selectionEnd]', field
+    )
+    return text, start, end
 
 
 def point_at(driver: WebDriver, menu: str, index: int) -> None:
