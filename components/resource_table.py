@@ -218,6 +218,7 @@ class ResourceTable:
         self.arrived = 0  # records created since this view was shown, counted while they may be out of sight
         self.cursor: query.Cursor | None = None
         self.page = 1
+        self._asked_page = 1  # the page of the latest load started: shown once it has come (see `load`)
         self.total, self.exact = 0, True
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._date_inputs: dict[str, tuple[DateInput, DateInput]] = {}  # a date filter's fields: from, to
@@ -253,12 +254,15 @@ class ResourceTable:
         """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
         lists showing the same page then share one read (20 agents on /requests cost one query, not 20), and their
         readers' sign-ins are checked together, off the event loop."""
-        request, cursor = self.request(page), self.cursor
+        # a refresh reads the page last asked for, not the one still shown: a next page clicked while a change's reload
+        # was starting had its answer taken over by a read of page one, and the arrow seemed to do nothing
+        request, cursor = self.request(page or self._asked_page), self.cursor
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
         # the load's number is taken before any await: a queue clicked while a change's readers are being checked
         # starts a later load, whose rows (asked for with the newer filters) are the ones to show
         self._loads += 1
         this_load = self._loads
+        self._asked_page = request.page
         if shared:
             if self._reader is not None and can(self._reader, self.resource.read_permission):
                 # the page's read starts beside the check of its readers; its rows show only to those still signed in
@@ -280,6 +284,7 @@ class ResourceTable:
         self._reader = user
         _drop_unreadable_links(rows, self._linked_columns, user)
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
+        self._asked_page = result.page  # a page past the end is shown as the last one
         pagination = {
             'page': result.page,
             'rowsPerPage': result.page_size,

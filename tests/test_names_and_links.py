@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from backoffice.db import session_scope
@@ -157,3 +158,35 @@ async def test_a_links_record_opens_even_when_a_colleagues_change_arrives_as_the
     go_on.set()
     await user.should_see('Save changes', retries=40)  # the record's dialog is open
     await user.should_see('link.open@example.com')
+
+
+async def test_a_next_page_asked_for_as_a_colleagues_change_arrives_is_the_page_shown(user: User, monkeypatch) -> None:
+    """The next-page arrow clicked while the list reads, and a colleague's change heard before that page came back: the
+    change's reload reads the page the reader asked for, not the one still shown, and the footer moves on (it read page
+    one again, which took over the click's later answer: the arrow seemed to do nothing, a CI run on PostgreSQL, whose
+    changes arrive from the other process as they come)."""
+    manager = make_user('manager')
+    for number in range(27):
+        make_customer(f'next.page{number:02}@example.com', name=f'Next "page": <script>x</script> {number}')
+    fetch, asked, go_on = ResourceTable._fetch, [], threading.Event()  # noqa: SLF001
+
+    def page_two_waits(table: ResourceTable, account, request, *args):
+        asked.append(request.page)
+        if request.page == 2 and asked.count(2) == 1:  # the click's read: held until the change's reload has started
+            go_on.wait(timeout=20)
+        return fetch(table, account, request, *args)
+
+    monkeypatch.setattr(ResourceTable, '_fetch', page_two_waits)
+    await signed_in(user, manager.email, path='/customers')
+    table = user.find(ui.table).elements.pop()
+    await eventually(lambda: len(table.rows) == 25, message='the first page shows')
+    pagination = {**table.pagination, 'page': 2}
+    pagination.pop('label', None)
+    user.find(ui.table).trigger('request', {'pagination': pagination, 'filter': None})
+    await eventually(lambda: 2 in asked, message="the click's read started")
+    reads = len(asked)
+    make_customer('colleague.meanwhile@example.com', name='Added "meanwhile": <b>x</b>')
+    await eventually(lambda: len(asked) > reads, message="the change's reload started")
+    go_on.set()
+    await eventually(lambda: table.pagination['page'] == 2 and len(table.rows) == 3, message='page two shows')
+    assert table.pagination['label'] == '26–28 of 28'
