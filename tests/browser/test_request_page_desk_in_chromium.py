@@ -13,7 +13,6 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
@@ -24,6 +23,7 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     button,
     field,
     next_load_at,
