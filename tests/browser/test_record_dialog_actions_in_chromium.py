@@ -15,6 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
 from backoffice.models import Product
+from components.notices import POSITION
 
 from ..support.browser import (
     ARTIFACTS,
@@ -119,9 +120,7 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         save.click()
         visible_text(driver, 'Nothing to save')
         uncovered(driver, f'record-dialog-notice-{width}')
-        WebDriverWait(driver, TIMEOUT).until(  # gone by itself, as it does (the next one is looked at alone)
-            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
-        )
+        notifications_dismissed(driver)  # the next one is looked at alone
 
         # several at once (a save, a live update, a refusal), as the page's own `ui.notify` sends them: the strip
         # above the dialog holds one, so the newest takes its place with a badge counting them (stacked, the third
@@ -133,9 +132,12 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         shown = driver.execute_script(SHOWN)
         assert shown == {'toasts': 1, 'badge': '3', 'text': NOTICES[-1][0]}, shown
         assert driver.execute_script('return window.__x') is None
-        WebDriverWait(driver, TIMEOUT).until(
-            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
-        )
+        if width == SIZES[0][0]:  # gone by itself, as it does, once (Quasar's 5 s and its 1 s to show: not twice)
+            WebDriverWait(driver, TIMEOUT).until(
+                lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
+            )
+        else:
+            notifications_dismissed(driver)
 
         # an action pressed with unsaved edits offers, by the buttons, to save them and go on (a notice said "Save
         # your changes first" over the Save button it asked for, and left the person to press the action again)
@@ -289,6 +291,20 @@ def tab(driver: WebDriver, label: str) -> WebElement:
     return WebDriverWait(driver, TIMEOUT).until(
         lambda d: next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None), f'no tab {label}'
     )
+
+
+def notifications_dismissed(driver: WebDriver) -> None:
+    """The notifications showing taken away at once, instead of waiting the ~6 s each takes to go by itself (issue 12):
+    one more sent to their group takes the showing one's place (components/notices.py), and Quasar's own dismiss of it
+    removes the group's notification. No person can do this (the app's notifications have no close button): the test
+    waits for one to go by itself once."""
+    driver.execute_script(DISMISS)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays when dismissed'
+    )
+
+
+DISMISS = f"Quasar.Notify.create({{message: 'dismissed', position: '{POSITION}'}})()"
 
 
 def uncovered(driver: WebDriver, shot: str) -> None:

@@ -14,7 +14,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
@@ -25,6 +24,7 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     button,
     field,
     next_load_at,

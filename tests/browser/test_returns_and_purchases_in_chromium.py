@@ -15,8 +15,10 @@ from backoffice.services import orders, purchases, returns
 
 from ..support.browser import (
     ARTIFACTS,
+    LIST_SCREENS,
     RunningServer,
     button,
+    next_load_at,
     no_horizontal_overflow,
     phone_again,
     resize_and_settle,
@@ -86,20 +88,25 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
 
     set_viewport(driver, *PHONE)
     signed_in(driver, server.url, '/returns')
-    # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
+    # each page loads once and is then turned into the other width's window (one load a page, not two): a list on a
+    # phone first (its phone's build, components/viewport.py), any other page (built alike at any width) at the width
+    # the list before it was left at, so that no load goes to about:blank to change the width (issue 12)
+    shown_at = PHONE[0]
     for path, shown, name in (
         ('/returns', 'R-', 'returns'),
-        ('/purchases', 'PO-RP-1', 'purchases'),
         # the return's own view, on its order: its refund failed, in red, with the retry beside it
         (f'/orders/{card_order.number}', 'Refund €30.00 · Failed: the money has not gone back', 'order-with-return'),
+        ('/purchases', 'PO-RP-1', 'purchases'),
         ('/settings', 'Free shipping from', 'settings-orders'),
     ):
+        sizes = (PHONE, DESKTOP) if path in LIST_SCREENS else (DESKTOP, PHONE)
         if path != '/returns':  # signing in landed on the returns
-            phone_again(driver)
+            if shown_at != sizes[0][0]:
+                next_load_at(driver, *sizes[0])
             driver.get(f'{server.url}{path}')
         visible_text(driver, shown)
-        for width, height in (PHONE, DESKTOP):
-            if width != PHONE[0]:
+        for width, height in sizes:
+            if (width, height) != sizes[0]:
                 resize_and_settle(driver, width, height)
             if name == 'returns':  # the failed refund reads in red, in the row's cell or on the phone's card
                 failure = visible_text(driver, 'Failed: pay back again on the order')
@@ -128,8 +135,10 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
                 assert no_horizontal_overflow(driver), f'the purchase dialog overflows sideways at {width} px'
                 button(driver, 'Cancel').click()
                 settle(driver)  # the dialog's fade-out: the page alone is turned wide
+        shown_at = sizes[-1][0]
 
-    phone_again(driver)
+    if shown_at != PHONE[0]:  # the settings were left on a phone
+        phone_again(driver)
     driver.get(f'{server.url}/orders/{draft.number}')
     visible_text(driver, 'Edit draft').click()
     visible_text(driver, 'Customer email')

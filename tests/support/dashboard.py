@@ -20,7 +20,8 @@ def hover_text(driver: WebDriver, index: int) -> str:
     none)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .browser import WebDriverWait  # looks again every 0.1 s, not Selenium's 0.5 s
 
     plot = driver.find_elements(By.CSS_SELECTOR, '.js-plotly-plot')[index]
     driver.execute_script('arguments[0].scrollIntoView({block: "center"})', plot)
