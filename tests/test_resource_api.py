@@ -12,7 +12,7 @@ from backoffice.api.resources import router
 from backoffice.api.routes import ROUTERS
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
-from backoffice.models import ApiKey, AuditEntry, Customer, Order, StaffRole, utcnow
+from backoffice.models import ApiKey, AuditEntry, Customer, Order, Product, StaffRole, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, audit_story, tickets, users
 
@@ -20,6 +20,7 @@ from .support.api import api_client, bearer, key_for, make_key
 from .support.factories import (
     make_company,
     make_customer,
+    make_product,
     make_role,
     make_user,
     paid_order,
@@ -597,19 +598,119 @@ async def test_an_actions_malformed_field_is_said_with_its_unknown_related_recor
         assert session.get(Order, order.id).status == 'paid'
 
 
-async def test_an_id_past_what_a_column_holds_beside_a_malformed_field_is_an_unknown_record() -> None:
-    # the one-422 checks look related ids up: one past PostgreSQL's INTEGER names no record (it was a 500 there)
-    _key, secret = key_for('admin', 'write:products', 'write:mailboxes')
+OUT_OF_RANGE_IDS = (0, -1, 2**31)  # a path's id is 1 to 2**31 - 1 (an INTEGER column): a related id in a body too
+
+
+def _said(answer) -> dict[tuple, dict]:
+    return {tuple(error['loc']): error for error in answer.json()['detail']}
+
+
+def _out_of_range(error: dict, sent: int) -> bool:
+    """A related id's refusal as a path id's: pydantic's own type and sentence, with the bound it broke."""
+    if sent < 1:
+        return error['type'] == 'greater_than_equal' and error['ctx'] == {'ge': 1}
+    return error['type'] == 'less_than_equal' and error['ctx'] == {'le': 2**31 - 1}
+
+
+async def test_a_related_id_out_of_range_is_refused_at_its_field_beside_a_malformed_field_as_a_path_id_is() -> None:
+    """0, -1 and 2**31 as a product's category and a customer's company, on a create and on a change: 422 naming the
+    id as a path id's bounds would (not "choose an existing …" after a look-up), in the same answer as a malformed
+    field; nothing written."""
+    customer = make_customer('bounds@example.com', name=HOSTILE)
+    product = make_product('BOUNDS-1', name=HOSTILE)
+    _key, secret = key_for('admin', 'write:products', 'write:customers')
     async with api_client(router) as client:
-        changed = await client.patch(
-            '/api/v1/products/2147483648', json={'version': 1, 'category_id': 2147483648}, headers=bearer(secret)
-        )
-        assert changed.status_code == 422, changed.text
-        assert ['body', 'category_id'] in [error['loc'] for error in changed.json()['detail']]
+        path_id = _said(await client.get('/api/v1/customers/0', headers=bearer(secret)))['path', 'record_id']
+        for sent in OUT_OF_RANGE_IDS:
+            answers = {
+                'product made': await client.post(
+                    '/api/v1/products',
+                    json={'sku': HOSTILE, 'name': HOSTILE, 'price': 'ten', 'category_id': sent},
+                    headers=bearer(secret),
+                ),
+                'product changed': await client.patch(
+                    f'/api/v1/products/{product.id}',
+                    json={'version': 1, 'price': [], 'category_id': sent},
+                    headers=bearer(secret),
+                ),
+                'customer made': await client.post(
+                    '/api/v1/customers',
+                    json={'email': 'new@example.com', 'name': HOSTILE, 'marketing_consent': 'yes', 'company_id': sent},
+                    headers=bearer(secret),
+                ),
+                'customer changed': await client.patch(
+                    f'/api/v1/customers/{customer.id}',
+                    json={'version': 'one', 'name': HOSTILE, 'company_id': sent},
+                    headers=bearer(secret),
+                ),
+            }
+            for what, answer in answers.items():
+                assert answer.status_code == 422, (what, sent, answer.text)
+                said = _said(answer)
+                related = ('body', 'category_id') if what.startswith('product') else ('body', 'company_id')
+                malformed = {
+                    'product made': ('body', 'price'),
+                    'product changed': ('body', 'price'),
+                    'customer made': ('body', 'marketing_consent'),
+                    'customer changed': ('body', 'version'),
+                }[what]
+                assert {related, malformed} <= said.keys(), (what, sent, said)
+                assert _out_of_range(said[related], sent), (what, sent, said[related])
+                if sent == 0:  # word for word what a path's 0 gets
+                    assert (said[related]['type'], said[related]['msg']) == (path_id['type'], path_id['msg'])
+    with read_session() as session:
+        assert list(session.exec(select(Customer.email))) == ['bounds@example.com']
+        assert session.get(Customer, customer.id).version == 1
+        assert session.get(Product, product.id).version == 1
+        assert list(session.exec(select(Product.sku))) == ['BOUNDS-1']
+
+
+async def test_an_out_of_range_id_is_refused_in_the_callers_language() -> None:
+    _key, secret = key_for('admin', 'write:mailboxes')
+    async with api_client(router) as client:
         made = await client.post(
             '/api/v1/mailboxes',
-            json={'name': [], 'host': '', 'username': '', 'password': '', 'default_assignee_id': 2147483648},
-            headers=bearer(secret),
+            json={'name': [], 'host': '', 'username': '', 'password': '', 'default_assignee_id': 2**31},
+            headers=bearer(secret, **{'Accept-Language': 'fr'}),
         )
-        assert made.status_code == 422, made.text
-        assert ['body', 'default_assignee_id'] in [error['loc'] for error in made.json()['detail']]
+    said = _said(made)
+    assert made.status_code == 422 and ('body', 'name') in said, made.text
+    assert said['body', 'default_assignee_id']['type'] == 'less_than_equal'
+    assert '2147483647' in said['body', 'default_assignee_id']['msg']
+    assert 'less than' not in said['body', 'default_assignee_id']['msg']
+
+
+async def test_the_openapi_bounds_every_id_a_body_takes_as_a_paths_id() -> None:
+    """Every integer named id or *_id in any request body (a related record's: a product's category_id, a ticket's
+    assignee_id, a ship's carrier_id) says minimum 1 and maximum 2**31 - 1, as the path's record_id does."""
+    async with api_client(*ROUTERS) as client:
+        schema = (await client.get('/openapi.json')).json()
+    models = schema['components']['schemas']
+    bodies = {
+        content['schema'].get('$ref') or member['$ref']
+        for operations in schema['paths'].values()
+        for operation in operations.values()
+        for content in operation.get('requestBody', {}).get('content', {}).values()
+        for member in content['schema'].get('anyOf', [content['schema']])
+        if '$ref' in member or '$ref' in content['schema']
+    }
+    ids = {}
+    for ref in bodies:
+        name = ref.rsplit('/', 1)[1]
+        for field, described in models[name].get('properties', {}).items():
+            for member in described.get('anyOf', [described]):
+                if member.get('type') == 'integer' and (field == 'id' or field.endswith('_id')):
+                    ids[f'{name}.{field}'] = (member.get('minimum'), member.get('maximum'))
+    path_id = next(p for p in schema['paths']['/api/v1/products/{record_id}']['get']['parameters'])['schema']
+    assert (path_id['minimum'], path_id['maximum']) == (1, 2**31 - 1)
+    expected = {
+        'ProductsCreate.category_id',
+        'ProductsUpdate.category_id',
+        'CategoriesCreate.parent_id',
+        'CustomersUpdate.company_id',
+        'MailboxesCreate.default_assignee_id',
+        'TicketsUpdate.assignee_id',
+        'OrdersShipInput.carrier_id',
+    }
+    assert expected <= ids.keys()
+    assert {field: bounds for field, bounds in ids.items() if bounds != (1, 2**31 - 1)} == {}

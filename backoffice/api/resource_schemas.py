@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional
+from types import UnionType
+from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
@@ -196,17 +197,34 @@ def _body_model(resource: Resource, schema: type[BaseModel], name: str, *, versi
     names the version it changes. A field says what its form field says (label and help: a webhook's `events` is
     comma-separated, or *), unless its schema describes it already."""
     said = {form_field.name: _said(form_field) for form_field in resource.fields}
+    related = {form_field.name for form_field in resource.fields if form_field.kind == 'related'}
     fields: dict[str, Any] = {}
     for field_name, info in schema.model_fields.items():
         if field_name == 'version':
             continue
         if not info.description and said.get(field_name):
             info = FieldInfo.merge_field_infos(info, description=said[field_name])
+        if field_name in related:
+            fields[field_name] = (_bounded_id(info.annotation), info)
+            continue
         # `"company_id": true` is not company 1, nor `"marketing_consent": "yes"` a consent
         fields[field_name] = (strict_scalars(info.annotation), info)
     if version:
         fields['version'] = (Version, ...)
     return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
+
+
+def _bounded_id(annotation: Any) -> Any:
+    """A related record's id in a body, bounded as a path's id is (`Id`: 1 to what an INTEGER column holds), so 0, -1
+    or 2147483648 is refused at the field with the body's other mistakes, and the OpenAPI says minimum and maximum (the
+    resource's own schema says `int | None`: its id was looked up, and PostgreSQL refused one past INTEGER with 500).
+    Only what takes an int: a schema that reads the related record otherwise keeps its own type."""
+    if annotation is int:
+        return Id
+    members = get_args(annotation)
+    if get_origin(annotation) in (Union, UnionType) and set(members) == {int, type(None)}:
+        return Optional[Id]  # noqa: UP045  (a type made at run time)
+    return strict_scalars(annotation)
 
 
 def _said(form_field: FormField) -> str:
