@@ -1,5 +1,6 @@
 """B2B companies in the portal: staff and company admins invite, change roles and remove members; each role sees and
-does what it should (an admin everything of the company, a buyer its orders and requests, a viewer reads only)."""
+does what it should (an admin everything of the company, a buyer its orders and requests, a viewer reads only, and
+returns their own orders)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, CompanyMember, CompanyRole, Customer
 from backoffice.permissions import PermissionDenied
-from backoffice.services import company_members, portal
+from backoffice.services import company_members, portal, tickets
 from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import NOT_FOUND, READ_ONLY, ReadOnly
 
@@ -129,7 +130,8 @@ def test_a_viewer_reads_but_every_write_is_refused_in_words(acme: dict) -> None:
     vic = actor('vic@acme.com')
     order, request = acme['bob@acme.com'], acme['bob@acme.com request']
     with read_session() as session:
-        offer = portal.order_view(session=session, actor=vic, number=order.number).offer
+        assert portal.order_view(session=session, actor=vic, number=order.number).offer is None  # a colleague's
+        offer = portal.order_view(session=session, actor=actor('bob@acme.com'), number=order.number).offer
         portal.request_view(session=session, actor=vic, number=request.number)
     writes = {
         'open a request': lambda s: portal.open_request(session=s, actor=vic, subject='Hi', body='Hi'),
@@ -178,6 +180,20 @@ def test_a_return_names_the_orders_a_role_acts_on_a_viewer_only_their_own(acme: 
             with pytest.raises(NotFound) as refused:
                 scope.order_to_return(session, actor(who), number)
             assert str(refused.value) == NOT_FOUND
+
+
+def test_the_portal_offers_a_return_exactly_where_the_api_and_the_contact_form_take_one(acme: dict) -> None:
+    """The portal's offer and the intake's check (tickets.return_order_problem, the API's and the contact form's) both
+    follow portal_scope.order_to_return: an admin and a buyer return the company's orders, a viewer their own only."""
+    orders_of = {who: acme[who] for who in ('ada@acme.com', 'bob@acme.com')}
+    orders_of['vic@acme.com'] = delivered_order('vic@acme.com', sku='SKU-vi2')
+    may = {'ada@acme.com': set(orders_of), 'bob@acme.com': set(orders_of), 'vic@acme.com': {'vic@acme.com'}}
+    for who, owners in may.items():
+        for owner, order in orders_of.items():
+            with read_session() as session:
+                offered = portal.order_view(session=session, actor=actor(who), number=order.number).offer is not None
+                taken = tickets.return_order_problem(session, email=who, order_number=order.number) is None
+            assert offered == taken == (owner in owners), (who, owner)
 
 
 def test_the_last_company_admin_is_never_removed_nor_demoted(acme: dict) -> None:

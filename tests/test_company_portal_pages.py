@@ -1,7 +1,7 @@
 """B2B in the customer portal and on the company page, as people use them: a company admin invites, re-roles and
-removes colleagues in the Company tab; staff do the same from the company page; a viewer is offered no write; a
-customer keeps an address book (staff edit it too); the current tab is marked; the timeline speaks the customer's
-words; the personal-data ZIP carries the request's attachments."""
+removes colleagues in the Company tab; staff do the same from the company page; a viewer is offered no write but the
+return of their own order; a customer keeps an address book (staff edit it too); the current tab is marked; the
+timeline speaks the customer's words; the personal-data ZIP carries the request's attachments."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import csv
 import io
 import zipfile
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import CompanyRole, Customer, CustomerAddress
-from backoffice.services import company_members, customer_addresses, portal
-from backoffice.services.portal_scope import READ_ONLY
+from backoffice.models import CompanyRole, Customer, CustomerAddress, Return
+from backoffice.services import company_members, customer_addresses, orders, portal
+from backoffice.services.portal_scope import READ_ONLY, ReadOnly
 
 from .support.companies import actor, ban_replaced_as_before_the_fix, company_with, member_id
 from .support.factories import make_customer, make_user, submit_request, tiny_png
@@ -97,6 +98,35 @@ async def test_a_viewer_is_offered_no_write(user: User) -> None:
     await user.should_see('Where is it?')
     await user.should_see(marker='portal-read-only')
     await user.should_not_see(marker='portal-reply')
+
+
+async def test_a_viewer_returns_their_own_order_in_the_portal_not_a_colleagues(user: User) -> None:
+    """The portal asks portal_scope.order_to_return, as the API and the contact form do: a viewer's own delivered order
+    is theirs to return; a colleague's they read is offered no return, and a forged call is refused on the server."""
+    company_with('Acme', {'ada@acme.com': 'admin', 'vic@acme.com': 'viewer'})
+    own = delivered_order('vic@acme.com', sku='VR-OWN')
+    colleagues = delivered_order('ada@acme.com', sku='VR-ADA')
+    await enter_portal(user, 'vic@acme.com')
+    await user.open(f'/portal/orders/{colleagues.number}')
+    await user.should_see(marker='portal-order')
+    await user.should_not_see(marker='portal-request-return')
+    await user.open(f'/portal/orders/{own.number}')
+    user.find('Return items').click()
+    next(iter(user.find(marker='portal-return-quantity').elements)).set_value(1)
+    user.find(marker='portal-return-reason').type(f'Trop petit {HOSTILE}')
+    user.find(marker='portal-request-return').click()
+    await user.should_see(marker='portal-return-requested', retries=200)
+    with read_session() as session:
+        stored = session.exec(select(Return).where(Return.order_id == own.id)).one()
+        line = orders.order_lines(session, colleagues.id)[0]
+    assert stored.reason == f'Trop petit {HOSTILE}' and stored.created_by is None
+    forged = {'order_line_id': line.id, 'quantity': 1}
+    with session_scope() as session, pytest.raises(ReadOnly) as refused:
+        portal.start_return(session=session, actor=actor('vic@acme.com'), number=colleagues.number, lines=[forged],
+                            reason='x')  # fmt: skip
+    assert str(refused.value) == READ_ONLY
+    with read_session() as session:
+        assert session.exec(select(Return).where(Return.order_id == colleagues.id)).first() is None
 
 
 async def test_staff_manage_members_from_the_company_page(user: User) -> None:

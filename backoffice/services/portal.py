@@ -171,7 +171,7 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
     ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = _returns_of(session, order)
-    offer = _offer(session, order, lines)
+    offer = _offer(session, order, lines) if _to_return(session, actor, order.number) is not None else None
     return OrderView(order, lines, tracking, timeline, papers, sent_back, offer, _cancelled(session, order, lines))
 
 
@@ -211,16 +211,26 @@ def start_return(
     *, session: Session, actor: PortalActor, number: str, lines: list[dict[str, Any]], reason: str
 ) -> Return:
     """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
-    the return service's own rules do the rest (never more than bought and not returned yet)."""
-    scope.order(session, actor, number)  # another's is "not found"; one they see but may not change is read-only
-    scope.require_write(actor)
-    order = scope.order_to_return(session, actor, number)  # the rule the API and the contact form share
+    the return service's own rules do the rest (never more than bought and not returned yet). Who may: the rule the API
+    and the contact form share, `portal_scope.order_to_return` — a company's viewer too, for their own orders."""
+    scope.order(session, actor, number)  # another's is "not found"
+    order = _to_return(session, actor, number)
+    if order is None:  # one they read but may not return: a viewer's colleague's
+        raise scope.ReadOnly(_(scope.READ_ONLY))
     offer = _offer(session, order, orders.order_lines(session, order.id or 0))
     if offer is None:
         raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})
     if not ' '.join((reason or '').split()):
         raise ValidationFailed({'reason': _('Tell us why you send it back')})
     return returns.start_return(session=session, actor=None, order_id=order.id or 0, lines=lines, reason=reason)
+
+
+def _to_return(session: Session, actor: PortalActor, number: str) -> Order | None:
+    """The order, if the actor may send its goods back (`portal_scope.order_to_return`); None if not."""
+    try:
+        return scope.order_to_return(session, actor, number)
+    except NotFound:
+        return None
 
 
 def _offer(session: Session, order: Order, lines: list[OrderLine]) -> ReturnOffer | None:

@@ -5,7 +5,7 @@ A company's member (B2B) sees more, by their role: a company admin all the compa
 buyer and a viewer the company's orders and requests, and their own invoices. "The company's" records are those of
 its contacts (customers whose `company_id` is the company), as on the staff's company page — a portal member's only
 within their membership (from accepting a company admin's invitation until removed: `_whose`). A viewer reads only:
-`require_write` refuses every change in the services."""
+`require_write` refuses every change in the services, but a return of their own order (`order_to_return`)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ def member_of(session: Session, customer: Customer) -> CompanyMember | None:
 
 
 def require_write(actor: PortalActor) -> None:
-    """Refuse a change (a request, a reply, a rating, a return) to a company's viewer, in words."""
+    """Refuse a change (a request, a reply, a rating) to a company's viewer, in words (a return of their own order is
+    theirs to start: `order_to_return`)."""
     if actor.read_only:
         raise ReadOnly(_(READ_ONLY))
 
