@@ -190,7 +190,9 @@ def readable(item: Any, *, ours_in_english: bool = False, choices: Mapping[Any, 
         if kind in ('string_too_long', 'too_long'):
             n = int(context['max_length'])
             if kind == 'string_too_long':
-                return ngettext('Use at most {n} character', 'Use at most {n} characters', n).format(n=n)
+                return ngettext('Use at most {n} character', 'Use at most {n} characters', n).format(
+                    n=formatting.number(n)
+                )
             return ngettext('Give at most {n} item', 'Give at most {n} items', n).format(n=n)
         if kind in ('enum', 'literal_error') and ours_in_english:
             return _(PYDANTIC_MESSAGES[kind]).format(expected=_labels(str(context['expected']), choices))

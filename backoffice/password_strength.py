@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from backoffice import formatting
 from backoffice.i18n import N_, _
 
 MIN_LENGTH = 10
@@ -74,7 +75,7 @@ def password_problem(password: str, *, email: str = '', name: str = '') -> str |
     if len(password) < MIN_LENGTH:
         return _('Use at least {n} characters').format(n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return _('Use at most {n} characters').format(n=MAX_LENGTH)
+        return _('Use at most {n} characters').format(n=formatting.number(MAX_LENGTH))
     if _is_common(password):
         return _(TOO_COMMON)
     lowered = password.lower()

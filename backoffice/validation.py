@@ -11,7 +11,7 @@ from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator
 
-from backoffice import i18n
+from backoffice import formatting, i18n
 from backoffice.i18n import N_, _
 
 _PHONE = re.compile(r'^\+?[0-9 ()./-]{6,30}$')
@@ -70,9 +70,7 @@ def clean_name(value: str | None, *, maximum: int = NAME_MAX) -> str:
     if _HIDDEN.search(value):
         raise ValueError(_('Use letters, digits, spaces and punctuation only (no control or invisible characters)'))
     if len(value) > maximum:
-        raise ValueError(
-            _('Use at most {maximum} characters (this has {length})').format(maximum=maximum, length=len(value))
-        )
+        raise ValueError(too_long(maximum, len(value)))
     return value
 
 
@@ -90,10 +88,17 @@ def typed_line(value: Any, *, maximum: int) -> str:
     never cut (the part cut off would be lost unseen)."""
     text = ' '.join(str(value or '').split())
     if len(text) > maximum:
-        raise ValueError(
-            _('Use at most {maximum} characters (this has {length})').format(maximum=maximum, length=len(text))
-        )
+        raise ValueError(too_long(maximum, len(text)))
     return text
+
+
+def too_long(maximum: int, length: int) -> str:
+    """Why a text is refused, said the same way by every form, service and API: the limit and the text's own length,
+    both with the reader's separators ("Use at most 2,000 characters (this has 2,001)", French "2 000"), as the
+    fields' counters show them."""
+    return _('Use at most {maximum} characters (this has {length})').format(
+        maximum=formatting.number(maximum), length=formatting.number(length)
+    )
 
 
 def has_hidden_characters(value: str) -> bool:

@@ -336,7 +336,7 @@ async def test_a_name_too_long_on_a_phone_order_is_said_once_at_its_field(user: 
     newest(user, 'draft-address').set_value('1 Main St: "back door" ' + 'BERLIN-10115-' * 80)
     UserInteraction(user, {newest(user, 'create-draft')}, None).click()
     await eventually(lambda: newest(user, 'draft-name').error == 'Use at most 120 characters')
-    assert newest(user, 'draft-address').error == 'Use at most 1000 characters'
+    assert newest(user, 'draft-address').error == 'Use at most 1,000 characters'
     await user.should_not_see('Use at most 120 characters Use at most 120 characters')
     assert fresh(draft.id).shipping_name == ''  # nothing saved
 

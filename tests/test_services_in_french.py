@@ -25,7 +25,7 @@ from backoffice.models import AuditEntry, MessageKind, TicketMessage
 from backoffice.password_strength import password_problem
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
-from backoffice.services import audit_story, crud, orders, payments, stock, tickets
+from backoffice.services import audit_story, bills, crud, orders, payments, purchases, stock, tickets
 from backoffice.validation import clean_name, normalize_email
 
 from .support.factories import (
@@ -43,6 +43,7 @@ from .support.factories import (
 from .support.payables import make_supplier
 
 NBSP = '\u00a0'
+NNBSP = '\u202f'  # what French puts between thousands (Babel's CLDR data: 2 000)
 
 
 @pytest.fixture
@@ -116,6 +117,39 @@ def test_permissions_stale_records_and_field_rules_in_french(manager) -> None:
         with pytest.raises(ValueError) as too_long:
             clean_name('x' * 90)
         assert str(too_long.value) == '80 caractères au maximum (il y en a 90)'
+
+
+def test_a_text_too_long_is_refused_with_both_figures_written_the_readers_way(manager) -> None:
+    """Every service says a refused length the same way, with the limit and the length as the fields' counters show
+    them (2,000; French 2 000), and the text's own length even where it once said only the limit."""
+    agent = make_user('agent')
+    ticket = submit_request('Où est mon colis ? "x": <script>')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, status='solved')
+    comment = 'Merci "x": <script>' + 'y' * (2_001 - 19)
+    for language, said in (
+        ('en', 'Use at most 2,000 characters (this has 2,001)'),
+        ('fr', f'2{NNBSP}000 caractères au maximum (il y en a 2{NNBSP}001)'),
+    ):
+        with i18n.use(language), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4, comment=comment)
+        assert refused.value.errors == {'comment': said}
+    supplier = make_supplier('Acme "x": <script>')
+    with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        bills.create_bill(
+            session=session,
+            actor=manager,
+            supplier_id=supplier.id,
+            number='N°"x": <b>' + '9' * 60,
+            issued_on=None,
+            lines=[],
+        )
+    assert refused.value.errors['number'] == f'{bills.NUMBER_MAX} caractères au maximum (il y en a 70)'
+    why = 'Plus "x": <script>' + 'z' * purchases.CLOSE_REASON_MAX
+    for close in (purchases.close_short, purchases.cancel):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            close(session=session, actor=manager, purchase_id=1, reason=why)
+        assert refused.value.errors == {'reason': f'Use at most 300 characters (this has {len(why)})'}
 
 
 def test_password_advice_is_french_including_what_zxcvbn_says() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice import events, stored_text
+from backoffice import events, formatting, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -204,7 +204,7 @@ def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     if not name:
         errors['name'] = _('This field is required')
     elif len(name) > NAME_MAX:
-        errors['name'] = _('Use at most {count} characters').format(count=NAME_MAX)
+        errors['name'] = _('Use at most {count} characters').format(count=formatting.number(NAME_MAX))
     kpi = data.get('kpi')
     if kpi not in BY_KEY:
         errors['kpi'] = _('Choose a KPI from the list')

@@ -111,12 +111,12 @@ class SettingSpec:
         limit = self.most_characters() or 0
         if self.kind in ('line', 'lines'):
             if len(text) > limit:
-                raise ValueError(_('Use at most {count} characters').format(count=limit))
+                raise ValueError(_('Use at most {count} characters').format(count=formatting.number(limit)))
             return text if self.kind == 'lines' else ' '.join(text.split())
         if not text:
             raise ValueError(_('This field is required'))
         if len(text) > limit:
-            raise ValueError(_('Use at most {count} characters').format(count=limit))
+            raise ValueError(_('Use at most {count} characters').format(count=formatting.number(limit)))
         return text
 
     def most_characters(self) -> int | None:

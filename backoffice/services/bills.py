@@ -38,7 +38,7 @@ from backoffice.permissions import require
 from backoffice.private_files import private_folder
 from backoffice.services import app_settings, audit, payments
 from backoffice.stored_text import money, sentence
-from backoffice.validation import decimal_text
+from backoffice.validation import decimal_text, too_long
 
 ENTITY = 'supplier-bills'
 ZERO = Decimal('0.00')
@@ -93,12 +93,10 @@ def create_bill(
     if not number:
         errors['number'] = _("Enter the supplier's bill number")
     elif len(number) > NUMBER_MAX:
-        errors['number'] = _('Use at most {n} characters').format(n=NUMBER_MAX)
+        errors['number'] = too_long(NUMBER_MAX, len(number))
     note = ' '.join((note or '').split())
     if len(note) > NOTE_MAX:  # SupplierBill.note: refused at its field, never cut unseen
-        errors['note'] = _('Use at most {maximum} characters (this has {length})').format(
-            maximum=NOTE_MAX, length=len(note)
-        )
+        errors['note'] = too_long(NOTE_MAX, len(note))
     if issued_on is None:
         errors['issued_on'] = _('Enter the date on the bill')
     checked = _lines(lines, errors)
@@ -786,9 +784,7 @@ def _lines(lines: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str
         if not description:
             errors[f'lines.{i}.description'] = _('Describe what this line is for')
         elif len(description) > DESCRIPTION_MAX:  # refused at its field with its length, never cut unseen
-            errors[f'lines.{i}.description'] = _('Use at most {maximum} characters (this has {length})').format(
-                maximum=DESCRIPTION_MAX, length=len(description)
-            )
+            errors[f'lines.{i}.description'] = too_long(DESCRIPTION_MAX, len(description))
         quantity = _decimal(line.get('quantity'), Decimal('0.001'))
         if quantity is None or quantity <= 0 or quantity >= Decimal('1e9'):
             errors[f'lines.{i}.quantity'] = _('Enter a quantity above 0')

@@ -21,6 +21,7 @@ from backoffice.permissions import require
 from backoffice.services import audit
 from backoffice.services.erased import is_erased
 from backoffice.stored_text import sentence
+from backoffice.validation import too_long
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
@@ -147,13 +148,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     if not reason:
         raise ValidationFailed({'reason': _('Say why: the reason is kept with the ban')})
     if len(reason) > BAN_REASON_MAX:  # Customer.ban_reason: refused at its field (and over the API), never cut unseen
-        raise ValidationFailed(
-            {
-                'reason': _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=BAN_REASON_MAX, length=len(reason)
-                )
-            }
-        )
+        raise ValidationFailed({'reason': too_long(BAN_REASON_MAX, len(reason))})
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label=N_('customer'))
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': _('This customer is already banned')})

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -285,7 +285,7 @@ def check_in(
     errors: dict[str, str] = {}
     comment = (comment or '').strip()
     if len(comment) > 1000:
-        errors['comment'] = _('Use at most {count} characters').format(count=1000)
+        errors['comment'] = _('Use at most {count} characters').format(count=formatting.number(1000))
     try:
         confidence = int(confidence)
     except (TypeError, ValueError):
@@ -401,7 +401,7 @@ def _text(value: Any, field: str, errors: dict[str, str]) -> str:
     if not text:
         errors[field] = _('This field is required')
     elif len(text) > TITLE_LENGTH:
-        errors[field] = _('Use at most {count} characters').format(count=TITLE_LENGTH)
+        errors[field] = _('Use at most {count} characters').format(count=formatting.number(TITLE_LENGTH))
     return text
 
 

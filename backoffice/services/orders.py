@@ -140,7 +140,7 @@ def _one_line(limit: int):
     def clean(value: Any) -> str:
         value = ' '.join(str(value or '').replace('\x00', '').split())
         if len(value) > limit:
-            raise ValueError(_('Use at most {n} characters').format(n=limit))
+            raise ValueError(_('Use at most {n} characters').format(n=formatting.number(limit)))
         return value
 
     return clean
@@ -411,7 +411,9 @@ def _tracking_number(typed: Any) -> str:
     field: cut to fit, it was another parcel's number and its link led nowhere."""
     number = ''.join(str(typed or '').split())
     if len(number) > MAX_TRACKING:
-        raise ValidationFailed({'tracking_number': _('Use at most {n} characters').format(n=MAX_TRACKING)})
+        raise ValidationFailed(
+            {'tracking_number': _('Use at most {n} characters').format(n=formatting.number(MAX_TRACKING))}
+        )
     return number
 
 
@@ -973,7 +975,7 @@ def add_note(*, session: Session, actor: User, order_id: int, text: str) -> Orde
     if not words:
         raise ValidationFailed({'text': _('Write the note')})
     if len(words) > NOTE_TEXT_MAX:
-        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=NOTE_TEXT_MAX)})
+        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=formatting.number(NOTE_TEXT_MAX))})
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound(_('This order no longer exists.'))

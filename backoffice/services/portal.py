@@ -55,7 +55,7 @@ from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import PortalActor
 from backoffice.stored_text import sentence
 from backoffice.transfer import export_files
-from backoffice.validation import is_web_address
+from backoffice.validation import is_web_address, too_long
 
 SHOWN = 100  # the newest records a list shows
 
@@ -450,13 +450,7 @@ def update_profile(
     changed meanwhile (a phone number taken on a call) is not silently put back by the fields they left alone."""
     name = (name or '').strip()
     if len(name) > PROFILE_NAME_MAX:  # said with its length, as the form counts it (the model would say the limit only)
-        raise ValidationFailed(
-            {
-                'name': _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=PROFILE_NAME_MAX, length=len(name)
-                )
-            }
-        )
+        raise ValidationFailed({'name': too_long(PROFILE_NAME_MAX, len(name))})
     try:
         values = CustomerUpdate.model_validate(
             {'name': name, 'phone': phone, 'language': language, 'marketing_consent': marketing_consent}

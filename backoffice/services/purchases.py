@@ -28,7 +28,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.services import audit, stock
 from backoffice.stored_text import counted, sentence
-from backoffice.validation import typed_money
+from backoffice.validation import too_long, typed_money
 
 # audit summaries; their counts in the reader's plural form ('1 line', '2 lines'; plurals in declared-plurals.po)
 ORDERED_LINES = N_('Ordered purchase {purchase} from {supplier}: {lines}')
@@ -85,13 +85,7 @@ def create_purchase(
     require(actor, 'catalog.write')
     reference = (reference or '').strip()
     if len(reference) > MAX_REFERENCE:  # cut to fit, it was another delivery note's, found by nobody searching for it
-        raise ValidationFailed(
-            {
-                'reference': _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=MAX_REFERENCE, length=len(reference)
-                )
-            }
-        )
+        raise ValidationFailed({'reference': too_long(MAX_REFERENCE, len(reference))})
     chosen = _supplier_of(session, supplier_id, supplier)
     wanted = _valid_lines(session, lines, received=received)
     now = utcnow()
@@ -291,7 +285,7 @@ def close_short(*, session: Session, actor: User, purchase_id: int, reason: str)
     if not why:
         raise ValidationFailed({'reason': _('Say why the rest will not come (e.g. "discontinued by the supplier")')})
     if len(why) > CLOSE_REASON_MAX:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=CLOSE_REASON_MAX)})
+        raise ValidationFailed({'reason': too_long(CLOSE_REASON_MAX, len(why))})
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
@@ -362,7 +356,7 @@ def cancel(*, session: Session, actor: User, purchase_id: int, reason: str) -> P
     if not why:
         raise ValidationFailed({'reason': _('Say why it is cancelled (e.g. "ordered twice by mistake")')})
     if len(why) > CLOSE_REASON_MAX:
-        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=CLOSE_REASON_MAX)})
+        raise ValidationFailed({'reason': too_long(CLOSE_REASON_MAX, len(why))})
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))

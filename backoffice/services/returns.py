@@ -38,7 +38,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.services import audit, gateway_payments, invoices, numbering, orders, payments, stock, tickets
 from backoffice.stored_text import Sentence, count, joined, money, sentence, stored, word
-from backoffice.validation import whole
+from backoffice.validation import too_long, whole
 
 RETURNABLE = orders.RETURNABLE
 
@@ -148,15 +148,11 @@ def start_return(
             claimed[order_line.id] = claimed.get(order_line.id, 0) + quantity
             said = ' '.join(str(line.get('reason') or '').split())
             if len(said) > LINE_REASON_MAX:  # ReturnLine.reason: refused at the line, never cut unseen
-                errors[f'lines.{i}.reason'] = _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=LINE_REASON_MAX, length=len(said)
-                )
+                errors[f'lines.{i}.reason'] = too_long(LINE_REASON_MAX, len(said))
             wanted.append((order_line, quantity, said))
     reason = ' '.join((reason or '').split())
     if len(reason) > REASON_MAX:  # Return.reason: refused at its field, never cut unseen
-        errors['reason'] = _('Use at most {maximum} characters (this has {length})').format(
-            maximum=REASON_MAX, length=len(reason)
-        )
+        errors['reason'] = too_long(REASON_MAX, len(reason))
     if not errors and not wanted:
         errors['lines'] = _('Return at least one item')
     if errors:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, events, permissions
+from backoffice import changes, events, formatting, permissions
 from backoffice.changes import get_for_update, stamp
 from backoffice.db import read_session
 from backoffice.errors import NotFound, ValidationFailed
@@ -301,7 +301,7 @@ def _validated(
     elif _name_taken(session, name, role_id):
         errors['name'] = _('A role with this name already exists')
     if len(description) > DESCRIPTION_LENGTH:
-        errors['description'] = _('Use at most {n} characters').format(n=DESCRIPTION_LENGTH)
+        errors['description'] = _('Use at most {n} characters').format(n=formatting.number(DESCRIPTION_LENGTH))
     unknown = sorted(set(granted) - set(PERMISSIONS))
     if unknown:  # a role may grant nothing (someone on leave signs in and sees nothing), never an unknown permission
         errors['permissions'] = _('Unknown permission: {names}').format(names=', '.join(unknown))

@@ -40,7 +40,7 @@ from backoffice.permissions import can, require
 from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import Sentence, count, sentence, stored
 from backoffice.transfer.csv_out import csv_bytes
-from backoffice.validation import typed_line
+from backoffice.validation import too_long, typed_line
 
 MAX_QUANTITY = 1_000_000
 
@@ -437,9 +437,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if not reason:
         errors['reason'] = _('Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")')
     elif len(reason) > MAX_REASON:  # the ledger keeps 300: cut, the reason read as something else
-        errors['reason'] = _('Use at most {maximum} characters (this has {length})').format(
-            maximum=MAX_REASON, length=len(reason)
-        )
+        errors['reason'] = too_long(MAX_REASON, len(reason))
     quantity = quantity_of(quantity, errors, allow_negative=True)
     if errors:
         raise ValidationFailed(errors)

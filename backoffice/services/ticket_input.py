@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.i18n import _
 from backoffice.models import BugSeverity, BugStatus, TicketPriority, TicketStatus, TicketType
-from backoffice.validation import Email, OptionalId, name_problem
+from backoffice.validation import Email, OptionalId, name_problem, too_long
 
 SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
 SHORT_LINE_MAX = 40  # an order number, a version (Ticket.order_number, Ticket.fixed_in_version)
@@ -28,11 +28,7 @@ def _text(limit: int, *, required: bool = True, one_line: bool = False):
                 raise ValueError(_('This field is required'))
             return None
         if len(value) > limit:
-            raise ValueError(
-                _('Use at most {maximum} characters (this has {length})').format(
-                    maximum=f'{limit:,}', length=f'{len(value):,}'
-                )
-            )
+            raise ValueError(too_long(limit, len(value)))
         return value
 
     return Annotated[str | None if not required else str, BeforeValidator(_without_nul), AfterValidator(check)]

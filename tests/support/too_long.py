@@ -13,4 +13,4 @@ def one_past(limit: int) -> str:
 
 def refused_at(limit: int) -> str:
     """What the field says of `one_past(limit)`."""
-    return f'Use at most {limit} characters (this has {limit + 1})'
+    return f'Use at most {limit:,} characters (this has {limit + 1:,})'
