@@ -150,6 +150,9 @@ def test_a_text_too_long_is_refused_with_both_figures_written_the_readers_way(ma
         with session_scope() as session, pytest.raises(ValidationFailed) as refused:
             close(session=session, actor=manager, purchase_id=1, reason=why)
         assert refused.value.errors == {'reason': f'Use at most 300 characters (this has {len(why)})'}
+    with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=1, quantity=2_000_000, reason='Compté "x": <b>')
+    assert refused.value.errors == {'quantity': f'1{NNBSP}000{NNBSP}000 au maximum'}  # not an English 1,000,000
 
 
 def test_password_advice_is_french_including_what_zxcvbn_says() -> None:

@@ -902,7 +902,7 @@ def quantity_of(value, errors: dict[str, str], *, field: str = 'quantity', allow
         errors[field] = _('Enter a whole number')
         return None
     if abs(number) > MAX_QUANTITY:
-        errors[field] = _('Use at most {n}').format(n=f'{MAX_QUANTITY:,}')
+        errors[field] = _('Use at most {n}').format(n=formatting.number(MAX_QUANTITY))
     elif not allow_negative and number < 0:
         errors[field] = _('Use 0 or more')
     elif allow_negative and number == 0:
