@@ -52,7 +52,11 @@ def test_bank_rules_at_390_and_1440(driver: WebDriver, server: RunningServer) ->
         bank_rules.save_rule(
             session=session,
             actor=manager,
-            values={'name': HOSTILE + ' ' + 'X' * 80, 'counterparty': HOSTILE, 'category': 'supplier'},
+            values={
+                'name': HOSTILE + ' ' + 'X' * (bank_rules.NAME_MAX - len(HOSTILE) - 1),
+                'counterparty': HOSTILE,
+                'category': 'supplier',
+            },
         )
     round_prices(make_user('admin'))
     mugs(manager)
