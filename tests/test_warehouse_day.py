@@ -17,7 +17,7 @@ from backoffice.permissions import PermissionDenied
 from backoffice.services import orders, stock
 from backoffice.stored_text import show
 
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive, ship_with
 from .support.signin import signed_in
 from .support.too_long import one_past, refused_at
 from .support.waiting import eventually
@@ -454,16 +454,7 @@ async def test_the_ship_dialog_offers_the_carrier_of_the_last_parcel(user: User)
     for order in (first, second):
         pay(manager, order)
         advance(manager, order, 'pack')
-    with session_scope() as session:
-        current = orders.get_order(session=session, actor=manager, number=first.number)
-        orders.ship(
-            session=session,
-            actor=manager,
-            order_id=current.id,
-            version=current.version,
-            carrier_id=gls.id,
-            tracking_number='GLS123',
-        )
+    ship_with(manager, first, carrier_id=gls.id, tracking_number='GLS123')
     await signed_in(user, manager.email, path=f'/orders/{second.number}')
     await user.should_see(marker='ship', retries=40)
     user.find(marker='ship').click()
@@ -495,17 +486,10 @@ def _shipped_with_a_carrier_no_longer_used(manager):
     order = place(('MUG', 2))
     pay(manager, order)
     order = advance(manager, order, 'pack')
-    with session_scope() as session:
-        current = orders.get_order(session=session, actor=manager, number=order.number)
-        orders.ship(
-            session=session,
-            actor=manager,
-            order_id=current.id,
-            version=current.version,
-            carrier_id=gls.id,
-            tracking_number='GLS 1O0',  # typed wrong: a letter O for a zero
-            lines={orders.order_lines(session, current.id)[0].id: 1},
-        )
+    with read_session() as session:
+        first_line = orders.order_lines(session, order.id)[0]
+    # typed wrong: a letter O for a zero
+    ship_with(manager, order, carrier_id=gls.id, tracking_number='GLS 1O0', lines={first_line.id: 1})
     with session_scope() as session:
         stored = session.get(Carrier, gls.id)
         stored.active = False
@@ -517,16 +501,8 @@ def _shipped_with_a_carrier_no_longer_used(manager):
 def test_a_carrier_no_longer_used_takes_no_new_parcel_but_keeps_those_it_carried() -> None:
     manager = make_user('manager')
     order, gls = _shipped_with_a_carrier_no_longer_used(manager)
-    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        current = orders.get_order(session=session, actor=manager, number=order.number)
-        orders.ship(
-            session=session,
-            actor=manager,
-            order_id=current.id,
-            version=current.version,
-            carrier_id=gls.id,
-            tracking_number='GLS200',
-        )
+    with pytest.raises(ValidationFailed) as refused:
+        ship_with(manager, order, carrier_id=gls.id, tracking_number='GLS200')
     assert refused.value.errors == {'carrier_id': f'GLS {HOSTILE} is no longer used: choose another carrier'}
     with read_session() as session:
         shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()

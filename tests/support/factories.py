@@ -22,6 +22,7 @@ from backoffice.models import (
     Product,
     Return,
     Role,
+    Shipment,
     StaffRole,
     StockLevel,
     Ticket,
@@ -277,6 +278,13 @@ def advance(actor: User, order: Order, *steps: str) -> Order:
         with session_scope() as session:
             getattr(orders, step)(session=session, actor=actor, order_id=order.id, version=order.version)
     return fresh(order.id)
+
+
+def ship_with(actor: User, order: Order, **fields: Any) -> Shipment:
+    """Ship the order as it is now (its current version) with these fields: a carrier, a tracking number, lines."""
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=actor, number=order.number)
+        return orders.ship(session=session, actor=actor, order_id=current.id, version=current.version, **fields)
 
 
 def start_return(
