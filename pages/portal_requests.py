@@ -10,7 +10,7 @@ from backoffice.events import Topic
 from backoffice.formatting import ago, label, when
 from backoffice.i18n import N_, _
 from backoffice.services import portal, ticket_input
-from backoffice.services.portal_scope import READ_ONLY, PortalActor
+from backoffice.services.portal_scope import NOT_FOUND, READ_ONLY, PortalActor
 from components import live
 from components.attachments import AttachmentPicker, attachment_buttons
 from components.forms import FAILED, call, call_now, counted, error_line
@@ -131,10 +131,27 @@ class RequestThread:
     def _on_change(self, payload: dict) -> None:
         if payload.get('id') != self.ticket_id:
             return
+        # read as the customer is now, not as the page was built: one removed from their company, demoted, banned or
+        # signed out meanwhile no longer follows a colleague's (or any) thread live
+        actor = acting_actor()
+        if actor is None:
+            self._withdraw(_(NOT_FOUND))
+            return
+        self.actor = actor
         with read_session() as session:
-            view = call_now(portal.request_view, session=session, actor=self.actor, number=self.number)
-        if view is not FAILED:
-            self._draw(view)
+            view = call_now(portal.request_view, session=session, actor=actor, number=self.number)
+        if view is FAILED:
+            self._withdraw(_(NOT_FOUND))
+            return
+        self._draw(view)
+
+    def _withdraw(self, said: str) -> None:
+        """The thread is no longer this customer's to see: what it showed goes, and the page says so."""
+        for part in (self.header, self.thread, self.after):
+            part.clear()
+        with self.thread:
+            ui.label(said).mark('not-found')
+            ui.link(_('Back to your requests'), '/portal/requests')
 
     def _draw(self, view: portal.RequestView) -> None:
         ticket = view.ticket

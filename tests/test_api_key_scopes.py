@@ -138,6 +138,32 @@ def test_a_settings_manager_who_may_not_read_customers_cannot_give_a_key_that_re
         assert not session.exec(select(ApiKey).where(ApiKey.name == 'Account page')).first()
 
 
+@pytest.mark.parametrize(
+    ('scope', 'permission'), [('orders:write', 'orders.write'), ('customers:seen', 'customers.write')]
+)
+def test_a_settings_manager_who_may_not_change_orders_or_customers_cannot_give_a_key_that_does(
+    scope: str, permission: str
+) -> None:
+    """orders:write places orders (at any discount, reserving stock, making customers) and customers:seen moves
+    customers' last-seen time: a custom role holding settings.manage without orders.write or customers.write made
+    itself such a key at Settings and did, through it, what its role may not. Refused, at creation and when widening
+    a key; a role that holds the right still gives it."""
+    keeper = make_user(make_role('settings.manage').key)
+    said = f"You may not give the scope '{scope}': it changes what your role may not."
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        api_keys.create_key(session=session, actor=keeper, name=HOSTILE, scopes=[scope])
+    assert refused.value.errors == {'scopes': said}
+    with session_scope() as session:
+        key, _secret = api_keys.create_key(session=session, actor=keeper, name=HOSTILE, scopes=['requests:write'])
+    with pytest.raises(ValidationFailed) as refused:
+        change(keeper, key.id, ['requests:write', scope], ['requests:write'])
+    assert refused.value.errors == {'scopes': said}
+    with read_session() as session:
+        assert session.get(ApiKey, key.id).scopes == ['requests:write']
+    holder = make_user(make_role('settings.manage', permission).key)
+    assert change(holder, key.id, ['requests:write', scope], ['requests:write']).scopes == ['requests:write', scope]
+
+
 def test_a_settings_manager_cannot_widen_a_key_that_acts_as_an_admin() -> None:
     """An admin's key acts as the admin: a custom role with settings.manage giving it write:users would let whoever
     holds the key make staff as an admin; it is refused (revoking it stays theirs to do)."""

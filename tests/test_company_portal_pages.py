@@ -15,8 +15,8 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import CompanyRole, Customer, CustomerAddress, Return
-from backoffice.services import company_members, customer_addresses, orders, portal
+from backoffice.models import CompanyRole, Customer, CustomerAddress, Return, Ticket
+from backoffice.services import company_members, customer_addresses, orders, portal, tickets
 from backoffice.services.portal_scope import READ_ONLY, ReadOnly
 
 from .support.companies import actor, ban_replaced_as_before_the_fix, company_with, member_id
@@ -98,6 +98,27 @@ async def test_a_viewer_is_offered_no_write(user: User) -> None:
     await user.should_see('Where is it?')
     await user.should_see(marker='portal-read-only')
     await user.should_not_see(marker='portal-reply')
+
+
+async def test_a_member_removed_from_the_company_no_longer_follows_a_colleagues_request_live(user: User) -> None:
+    """A buyer reads a colleague's request in the portal; staff remove them from the company. The agent's next reply
+    reached their open page all the same (its live refresh read as the page was built, a member): now the page reads
+    as they are now, and says the request is not theirs to see, showing none of it."""
+    company_with('Acme', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer'})
+    request = submit_request(f'Colleague {HOSTILE}', email='ada@acme.com', order_number=None)
+    await enter_portal(user, 'bob@acme.com')
+    await user.open(f'/portal/requests/{request.number}')
+    await user.should_see(f'Colleague {HOSTILE}')
+    manager, agent, bob = make_user('manager'), make_user('agent'), member_id('bob@acme.com')
+    with session_scope() as session:
+        company_members.remove(session=session, by=manager, member_id=bob, version=None)
+    with session_scope() as session:
+        stored = session.get(Ticket, request.id)
+        tickets.reply(session=session, actor=agent, ticket_id=stored.id, version=stored.version,
+                      body=f'Refund sent {HOSTILE}')  # fmt: skip
+    await user.should_see(marker='not-found', retries=200)
+    await user.should_not_see(f'Refund sent {HOSTILE}')
+    await user.should_not_see(f'Colleague {HOSTILE}')
 
 
 async def test_a_viewer_returns_their_own_order_in_the_portal_not_a_colleagues(user: User) -> None:
