@@ -219,10 +219,32 @@ def _customer_ids(session: Session, emails: set[str]) -> dict[str, int]:
     connection = session.connection()
     mark = '?' if connection.dialect.paramstyle == 'qmark' else '%s'
     sql = (
-        f'SELECT lower(email), id FROM {Customer.__tablename__} '
-        f'WHERE lower(email) IN ({", ".join([mark] * len(emails))}) AND deleted_at IS NULL'
+        f'SELECT lower(email), id, deleted_at IS NULL, merged_into_id FROM {Customer.__tablename__} '
+        f'WHERE lower(email) IN ({", ".join([mark] * len(emails))}) '
+        'AND (deleted_at IS NULL OR merged_into_id IS NOT NULL)'
     )
-    return dict(connection.exec_driver_sql(sql, tuple(sorted(emails))).all())
+    found: dict[str, int] = {}
+    for email, customer_id, live, merged_into in connection.exec_driver_sql(sql, tuple(sorted(emails))).all():
+        kept = customer_id if live else _kept(session, merged_into)
+        if kept is not None:
+            found[email] = kept
+    return found
+
+
+def _kept(session: Session, customer_id: int | None) -> int | None:
+    """The live customer a merged duplicate was merged into (following a chain of merges), as /api/orders and
+    /api/requests file what a merged duplicate's email sends: the shop still signs them in with it. Rare: read one by
+    one."""
+    seen: set[int] = set()
+    while customer_id is not None and customer_id not in seen:
+        seen.add(customer_id)
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            return None
+        if customer.merged_into_id is None:
+            return customer.id if customer.deleted_at is None else None
+        customer_id = customer.merged_into_id
+    return None
 
 
 def _refusal(error: ValidationError) -> dict[str, Any]:
