@@ -537,3 +537,15 @@ async def test_an_event_of_a_merged_duplicates_email_counts_for_the_customer_kep
     answer = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
     assert answer.status_code == 202 and answer.json()['accepted'] == 2
     assert [row.customer_id for row in stored()] == [kept.id, kept.id]
+
+
+async def test_a_day_without_its_time_is_refused_not_stored_at_midnight(client: httpx.AsyncClient, secret: str) -> None:
+    """`ts` is a date and time: '2026-12-07' alone was read as midnight UTC and counted on that hour (the evening
+    before in the Americas), a time nobody sent."""
+    today = utcnow().date().isoformat()
+    batch = [event('day', ts=today, props={'q': '"<script>": \'x\''}), event('moment')]
+    answer = (await client.post('/api/events', json={'events': batch}, headers=bearer(secret))).json()
+    [refused] = answer['errors']
+    assert (answer['accepted'], refused['id'], refused['field']) == (1, 'day', 'ts')
+    assert refused['reason'] == 'ts: give an ISO 8601 date and time with its time zone, e.g. 2026-11-23T18:04:05Z'
+    assert [row.client_id for row in stored()] == ['moment']
