@@ -12,8 +12,8 @@ import pytest
 from backoffice.api.customer_view import router
 from backoffice.db import session_scope
 from backoffice.models import Ticket
-from backoffice.runtime import ratelimit
 from backoffice.resources import resource
+from backoffice.runtime import ratelimit
 from backoffice.services import crud, customer_merge, tickets
 
 from .support.api import api_client, bearer, make_key
