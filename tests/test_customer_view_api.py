@@ -12,11 +12,12 @@ import pytest
 from backoffice.api.customer_view import router
 from backoffice.db import session_scope
 from backoffice.models import Ticket
+from backoffice.resources import resource
 from backoffice.runtime import ratelimit
-from backoffice.services import tickets
+from backoffice.services import crud, customer_merge, tickets
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_user, submit_request
+from .support.factories import make_customer, make_user, submit_request
 from .support.portal import delivered_order
 
 
@@ -107,3 +108,40 @@ async def test_a_plus_address_sent_unencoded_is_told_how_to_send_it(client: http
     assert refusal['loc'] == ['query', 'email'] and '%2B' in refusal['msg']
     encoded = await client.get('/api/customer/orders?email=jo%2Bshop@example.com', headers=bearer(secret))
     assert encoded.status_code == 200 and len(encoded.json()['orders']) == 1
+
+
+async def test_a_merged_duplicates_email_still_reads_the_customers_orders_and_requests(
+    client: httpx.AsyncClient,
+) -> None:
+    """The shop signs the customer in with the email it knows; staff merged that duplicate into another customer. The
+    intake files what the shop sends with that email under the customer kept, so the read API finds them there: it
+    answered 404 "no customer" for the very order just placed with it."""
+    _key, secret = make_key('Account page', ('customers:read',))
+    hostile = 'Zoë "O\'Brien" <script>: ü'
+    kept, twin = make_customer('kept@example.com', name=hostile), make_customer('twin@example.com', name=hostile)
+    with session_scope() as session:
+        customer_merge.merge_customers(
+            session=session,
+            actor=make_user('admin'),
+            keep_id=kept.id,
+            keep_version=kept.version,
+            other_id=twin.id,
+            other_version=twin.version,
+        )
+    placed = delivered_order('twin@example.com', sku='API-MRG')  # the shop still sends the duplicate's email
+    request = submit_request('Where is it: "<b>"', email='twin@example.com', order_number=None)
+    as_twin = {'email': 'Twin@example.com'}
+    orders = await client.get('/api/customer/orders', params=as_twin, headers=bearer(secret))
+    assert orders.status_code == 200, orders.text
+    assert [o['number'] for o in orders.json()['orders']] == [placed.number]
+    one = await client.get(f'/api/customer/orders/{placed.number}', params=as_twin, headers=bearer(secret))
+    assert one.status_code == 200 and one.json()['lines'][0]['sku'] == 'API-MRG'
+    thread = await client.get(f'/api/customer/requests/{request.number}', params=as_twin, headers=bearer(secret))
+    assert thread.status_code == 200 and thread.json()['subject'] == 'Where is it: "<b>"'
+    # a customer in the trash who was not merged is still nobody to the front office
+    gone = make_customer('gone@example.com')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=make_user('admin'), resource=resource('customers'), record_id=gone.id)
+    assert (
+        await client.get('/api/customer/orders', params={'email': 'gone@example.com'}, headers=bearer(secret))
+    ).status_code == 404

@@ -20,6 +20,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.kpi import capture
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
+from backoffice.services import customer_merge
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
@@ -514,3 +515,37 @@ async def test_the_documented_example_batch_is_accepted_as_pasted(
     [example] = described['components']['schemas']['EventBatch']['examples']
     answer = await client.post('/api/events', json=example, headers=bearer(secret))
     assert answer.status_code == 202 and answer.json()['accepted'] == len(example['events']) == 2, answer.text
+
+
+async def test_an_event_of_a_merged_duplicates_email_counts_for_the_customer_kept(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """Staff merged a duplicate; the shop still signs the customer in with the duplicate's email. Orders and requests
+    sent with it go to the customer kept: their events do too, not to nobody."""
+    kept = make_customer('kept@example.com', name='Zoë "O\'Brien" <script>')
+    twin = make_customer('twin@example.com', name='Twin: <b>')
+    with session_scope() as session:
+        customer_merge.merge_customers(
+            session=session,
+            actor=make_user('admin'),
+            keep_id=kept.id,
+            keep_version=kept.version,
+            other_id=twin.id,
+            other_version=twin.version,
+        )
+    batch = [event('m1', 'login', customer_email='TWIN@example.com'), event('m2', customer_email='kept@example.com')]
+    answer = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+    assert answer.status_code == 202 and answer.json()['accepted'] == 2
+    assert [row.customer_id for row in stored()] == [kept.id, kept.id]
+
+
+async def test_a_day_without_its_time_is_refused_not_stored_at_midnight(client: httpx.AsyncClient, secret: str) -> None:
+    """`ts` is a date and time: '2026-12-07' alone was read as midnight UTC and counted on that hour (the evening
+    before in the Americas), a time nobody sent."""
+    today = utcnow().date().isoformat()
+    batch = [event('day', ts=today, props={'q': '"<script>": \'x\''}), event('moment')]
+    answer = (await client.post('/api/events', json={'events': batch}, headers=bearer(secret))).json()
+    [refused] = answer['errors']
+    assert (answer['accepted'], refused['id'], refused['field']) == (1, 'day', 'ts')
+    assert refused['reason'] == 'ts: give an ISO 8601 date and time with its time zone, e.g. 2026-11-23T18:04:05Z'
+    assert [row.client_id for row in stored()] == ['moment']

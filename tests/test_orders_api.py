@@ -14,6 +14,7 @@ from backoffice.api.requests import MAX_BODY_BYTES
 from backoffice.db import read_session
 from backoffice.models import Order, StockLevel
 from backoffice.runtime import ratelimit
+from backoffice.seed.catalog import ACCESSORIES, BREWERS
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_product, make_user, orders_count
@@ -287,3 +288,19 @@ async def test_a_malformed_field_is_said_with_the_unknown_sku_and_the_line_short
     assert orders_count() == 0
     with read_session() as session:
         assert {level.reserved for level in session.exec(select(StockLevel))} == {0}
+
+
+async def test_the_documented_example_order_is_placed_as_pasted_on_the_demo_shop(client, secret) -> None:
+    """A front-office developer tries the order /docs offers on the demo shop: its SKUs (MUG-BLUE, TEE-M) were none
+    of the demo's products, so the example answered 422 "There is no product MUG-BLUE"."""
+    schema = (await client.get('/openapi.json')).json()
+    example = schema['components']['schemas']['NewOrder']['examples'][0]
+    demo_products = {sku for sku, _name, _price in (*BREWERS, *ACCESSORIES)}  # seed_demo's catalogue
+    manager = make_user('manager')
+    for line in example['lines']:
+        assert line['sku'] in demo_products
+        make_product(line['sku'], '9.90', stock_on_hand=5, actor=manager)
+    placed = await client.post('/api/orders', json=example, headers=bearer(secret))
+    assert placed.status_code == 201, placed.text
+    again = await client.post('/api/orders', json=example, headers=bearer(secret))
+    assert again.status_code == 200 and again.json()['number'] == placed.json()['number']  # its external_id again

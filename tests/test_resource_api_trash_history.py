@@ -126,3 +126,31 @@ async def test_a_record_in_the_trash_is_not_changed_until_restored() -> None:
     assert trashed.status_code == 200 and refused.status_code == 409
     assert refused.json()['detail'] == 'This customer is in the trash: restore it before changing it.'
     assert changed.status_code == 200 and changed.json()['name'] == 'Changed'
+
+
+async def test_a_delete_retried_with_its_version_answers_the_trashed_record_not_a_stale_409() -> None:
+    """The front office's DELETE timed out after the server trashed the record; it sends it again as it was. The
+    version the delete moved on is its own, not a colleague's change: the answer is the record in the trash, once."""
+    _key, secret = key_for('manager', 'write:customers', email='maria@example.com')
+    async with api_client(router) as client:
+        created = await client.post(
+            '/api/v1/customers', json={'email': 'retry@example.com', 'name': HOSTILE}, headers=bearer(secret)
+        )
+        url = f'/api/v1/customers/{created.json()["id"]}'
+        first = await client.delete(url, params={'version': 1}, headers=bearer(secret))
+        again = await client.delete(url, params={'version': 1}, headers=bearer(secret))
+        assert first.status_code == again.status_code == 200, again.text
+        assert again.json()['deleted_at'] == first.json()['deleted_at'] and again.json()['version'] == 2
+        with read_session() as session:
+            deletes = session.exec(select(AuditEntry.id).where(AuditEntry.action == 'customer.deleted')).all()
+        assert len(deletes) == 1
+
+        # a delete sent from a version someone changed before it went to the trash is still refused as stale
+        other = await client.post(
+            '/api/v1/customers', json={'email': 'changed@example.com', 'name': HOSTILE}, headers=bearer(secret)
+        )
+        other_url = f'/api/v1/customers/{other.json()["id"]}'
+        await client.patch(other_url, json={'version': 1, 'name': 'Renamed: "x"'}, headers=bearer(secret))
+        await client.delete(other_url, params={'version': 2}, headers=bearer(secret))
+        stale = await client.delete(other_url, params={'version': 1}, headers=bearer(secret))
+        assert stale.status_code == 409 and 'version 3' in stale.json()['detail']

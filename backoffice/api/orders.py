@@ -87,9 +87,10 @@ class NewOrder(BaseModel):
                     'external_id': 'shop-10042',
                     'email': 'jo@example.com',
                     'name': 'Jo Miller',
+                    # products of the demo shop (BACKOFFICE_DEMO=1), so the example is placed as pasted in /docs
                     'lines': [
-                        {'sku': 'MUG-BLUE', 'quantity': 2},
-                        {'sku': 'TEE-M', 'quantity': 1, 'discount_percent': '10'},
+                        {'sku': 'BREW-V60-02', 'quantity': 2},
+                        {'sku': 'ACC-FILT-02', 'quantity': 1, 'discount_percent': '10'},
                     ],
                     'shipping_name': 'Jo Miller',
                     'shipping_address': '1 Main St\n10115 Berlin',

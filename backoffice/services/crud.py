@@ -125,14 +125,26 @@ def save_then_run(
 def delete_record(
     *, session: Session, actor: User, resource: Resource, record_id: int, version: int | None = None
 ) -> SQLModel:
-    """Move to the trash (Undo restores it); resources without a trash are not deleted this way."""
+    """Move to the trash (Undo restores it); resources without a trash are not deleted this way. Sent again with the
+    same version once it went to the trash from that version (a retry whose first answer was lost), it answers the
+    record as it is, as a repeat without a version does: the version the delete moved on is not someone's change."""
     require(actor, resource.write_permission)
     if not resource.soft_delete:
         raise ValidationFailed({'': _('A {label} cannot be deleted.').format(label=_(resource.singular))})
+    record = _locked(session, resource, record_id, None)
+    if record.deleted_at is not None and version in (None, _trashed_from(session, resource, record)):
+        return record
     record = _locked(session, resource, record_id, version)
     if record.deleted_at is not None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted')
+
+
+def _trashed_from(session: Session, resource: Resource, record: SQLModel) -> int | None:
+    """The version a record in the trash was deleted from, when the delete is its last change."""
+    last = audit.last_change(session, resource.entity, record.id)
+    deleted = last is not None and last.action == f'{resource.singular}.deleted' and last.version == record.version
+    return record.version - 1 if deleted else None
 
 
 def trash_consequences(*, session: Session, actor: User, resource: Resource, ids: Iterable[int]) -> list[str]:
