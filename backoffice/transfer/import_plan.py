@@ -192,13 +192,13 @@ class _Planner:
         return found
 
     def _related_titles(self, form_field: FormField, rows: list[dict[str, str]]) -> dict[str, list[int]]:
-        """lower(title) → ids of live related records, for the values given as names rather than ids. The records
+        """lower(title) → ids of live related records, for the values given as names (or numbers: ids). The records
         named or numbered in the file stay loaded, so the related check finds them in the session, not the database."""
         target = RESOURCES[form_field.related]
         header, model = self.columns[form_field.name], target.model
         values = {v for row in rows if (v := unguarded(row.get(header, '')))}
         ids = {i for v in values if (i := whole_number(v)) is not None}
-        named = sorted(v for v in values if whole_number(v) is None)
+        named = sorted(values)  # a number too may be a name ('2024'), looked for as one first
         column = getattr(model, target.title)
         found: dict[str, list[int]] = {}
         for chunk in chunks(named):
@@ -246,17 +246,17 @@ class _Planner:
             raise ValueError(_('Choose one of: {choices}').format(choices=among))
         if form_field.kind == 'related':
             target = RESOURCES[form_field.related]
-            if (record_id := whole_number(text)) is not None:
-                return record_id
+            # a name first, as an export writes it: a category named '2024' is that category, never the one whose id
+            # is 2024 (the products of one were moved to the other, unsaid); a number nothing is named is an id
             ids = self.related[form_field.name].get(text.lower(), [])
-            if not ids:
-                raise ValueError(
-                    _('No {singular} is named "{name}"').format(singular=shown(target.singular), name=text)
-                )
             if len(ids) > 1:
                 message = _('{n} {list} are named "{name}"; give the id instead')
                 raise ValueError(message.format(n=len(ids), list=shown(target.label).lower(), name=text))
-            return ids[0]
+            if ids:
+                return ids[0]
+            if (record_id := whole_number(text)) is not None:
+                return record_id
+            raise ValueError(_('No {singular} is named "{name}"').format(singular=shown(target.singular), name=text))
         return text
 
     def _choices(self, form_field: FormField) -> dict[str, str]:
