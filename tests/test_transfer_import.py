@@ -773,3 +773,43 @@ def test_a_category_named_by_a_number_stays_the_products_category_through_a_spre
         )
     assert [(row.action, row.changes) for row in plan][0] == ('unchanged', {}), [row.reason for row in plan]
     assert plan[1].action == 'create' and plan[1].values['category_id'] == numbered.id
+
+
+def test_products_of_a_category_in_the_trash_come_back_unchanged_and_a_new_one_is_told_why(manager) -> None:
+    """A category moved to the trash still names its products in an export: the file imported back leaves them as
+    they are (every row was an error: 'No category is named …'); a row giving that category anew says it is in the
+    trash."""
+    products, categories = resource('products'), resource('categories')
+    with session_scope() as session:
+        shelf = crud.create_record(
+            session=session, actor=manager, resource=categories, data={'name': 'Old shelf "x": <b>'}
+        )
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            data={'sku': 'OLD-1', 'name': 'Tin: "old" <script>', 'price': '4.50', 'category_id': shelf.id},
+        )
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=categories, record_id=shelf.id)
+    with read_session() as session:
+        exported = b''.join(
+            export_rows(
+                session=session, actor=manager, resource=products, fmt='csv', request=query.ListRequest()
+            ).chunks
+        )
+    rows = import_read.read_table(exported, 'products.csv')
+    rows.append({**rows[0], 'ID': '', 'SKU': 'OLD-2'})
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    assert (plan[0].action, plan[0].changes) == ('unchanged', {}), plan[0].reason
+    assert (plan[1].action, plan[1].reason) == (
+        'error',
+        'Category: The category "Old shelf "x": <b>" is in the trash; restore it first.',
+    )
