@@ -84,8 +84,13 @@ def _write(
     def report(done: int, total: int | None) -> None:
         progress.update(done=done, total=total or done)
 
+    # a CSV as the reader's spreadsheet opens it: semicolons where the decimal mark is a comma (Excel in French read a
+    # comma-separated file as one column); the import reads either
+    separated = {'separator': formatting.spreadsheet_separator()} if write is exports.export_rows else {}
     with read_session() as session:
-        exported = write(session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report)
+        exported = write(
+            session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report, **separated
+        )
         path = export_files.export_path(exported.file_name)
         try:
             exported.save(path)

@@ -15,20 +15,47 @@ from backoffice.formatting import when as format_when
 from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Purchase, PurchaseLine, User
 from backoffice.permissions import can
-from backoffice.resources import RESOURCES
-from backoffice.services import audit, bills, crud, purchases
+from backoffice.services import audit, bills, purchases
 
 from .bill_dialogs import bill_from_purchase
+from .first_suggestion import enter_takes_the_first
 from .forms import FAILED, call, counted, error_line, page_dialog, show_error
 from .in_page_type_ahead import narrowed_as_searched
 from .session import acting_user
 from .whole_number import WholeNumberInput
 
 
+def product_picker() -> ui.select:
+    """A purchase line's product, suggested by the server for what is typed (`purchases.product_choices`: by SKU or
+    name, in the whole catalogue), named 'SKU · name'; Enter takes the first suggestion."""
+
+    def options(text: str = '') -> dict[int, str]:
+        user = acting_user()
+        if user is None:
+            return {}
+        with read_session() as session:
+            return purchases.product_choices(session=session, actor=user, text=text)
+
+    select = ui.select(options(), label=_('Product'), with_input=True)
+
+    def shown(text: str) -> None:
+        current = select.value
+        named = select.options.get(current) if isinstance(select.options, dict) else None
+        if current is not None and text == named:  # the field filled with the pick's name, not typed
+            text = ''
+        found = options(text)
+        if current is not None and current not in found:
+            found[current] = named or str(current)
+        select.set_options(found, value=current)
+
+    select.on('input-value', lambda e: shown(e.args or ''))
+    select.on('popup-hide', lambda: shown(''))  # opened again: the first suggestions again, not the last narrowing
+    return enter_takes_the_first(select, options)
+
+
 def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable[Any]]) -> None:
     """`received`: the goods are here (stock moves now); otherwise a purchase order that is received later."""
     with read_session() as session:
-        products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
         suppliers = purchases.supplier_choices(session=session, actor=user)
         due = purchases.still_due_orders(session=session, actor=user) if received else []
     lines: list[tuple[ui.select, WholeNumberInput, ui.input]] = []
@@ -72,12 +99,11 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             # on a phone the product takes the line and its quantity and cost go under it; an error (a cost of 12.345)
             # is in the flow and pushes the next line down (hide-bottom-space), not over "Add a product"
             with box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
-                product = narrowed_as_searched(
-                    ui.select(products, label=_('Product'), with_input=True)
+                product = (
+                    product_picker()
                     .props('outlined dense hide-bottom-space')
                     .classes('w-full sm:w-auto sm:grow min-w-0')
-                    .mark(f'receive-product-{len(lines)}'),
-                    products,
+                    .mark(f'receive-product-{len(lines)}')
                 )
                 quantity = (
                     WholeNumberInput(_('Qty'), value=1)

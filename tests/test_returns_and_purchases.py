@@ -12,7 +12,7 @@ from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
+from backoffice.models import AuditEntry, OrderEvent, Product, Purchase, Return
 from backoffice.services import orders, purchases, returns
 from components.return_dialog import start_return as return_dialog
 
@@ -217,6 +217,32 @@ async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user:
     await user.should_see('Purchase PO-77 received: its goods are in stock', retries=40)
     await rows_show(user, 'Received', column='status')
     assert level(mug.id).on_hand == 12
+
+
+async def test_a_purchase_line_finds_any_product_of_a_large_catalogue_by_its_sku(user: User, manager) -> None:
+    """A catalogue of more than 500 products: the one last by name is found by the SKU on the delivery note, named by
+    its SKU and name (two sizes share a name), and received (the dialog listed the first 500 names: no SKU found it)."""
+    with session_scope() as session:
+        session.add_all(
+            Product(sku=f'PL-{i:03d}', name=f'Aa tin {i:03d} "x": <script>', price=Decimal('1.00')) for i in range(501)
+        )
+        session.commit()
+    last = make_product('ZW-LAST-1', actor=manager, name='Zinc tin "l\'Été": <script>')
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    user.find(marker='receive-purchase').click()
+    picker = user.find(marker='receive-product-0').elements.pop()
+    assert isinstance(picker, ui.select)
+    user.find(marker='receive-product-0').trigger('inputValue', 'zw-last')
+    assert picker.options == {last.id: 'ZW-LAST-1 · Zinc tin "l\'Été": <script>'}
+    user.find(marker='receive-product-0').trigger('inputValue', 'pl-007')
+    assert list(picker.options.values()) == ['PL-007 · Aa tin 007 "x": <script>']
+    user.find(marker='receive-product-0').trigger('inputValue', 'zinc tin')
+    picker.set_value(last.id)
+    user.find(marker='receive-quantity-0').elements.pop().set_value(3)
+    user.find(marker='receive').click()
+    await user.should_see('Received 3 items', retries=40)
+    assert level(last.id).on_hand == 3
 
 
 async def test_a_unit_cost_with_three_decimals_is_refused_at_its_field(user: User, manager) -> None:

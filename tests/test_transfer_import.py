@@ -738,3 +738,78 @@ def test_reverting_an_import_does_not_stop_stocking_a_product_whose_shelf_or_ord
         assert stock.ledger_mismatches(session=session) == []
         assert stock.reservation_mismatches(session=session) == []
     assert (level(gift.id).on_hand, level(gift.id).reserved) == (5, 2)
+
+
+def test_a_category_named_by_a_number_stays_the_products_category_through_a_spreadsheet(manager) -> None:
+    """An export names a product's category; a category named '2024' (a collection) is that category when the file
+    comes back, never the category whose id is 2024 (the product was moved to another category, unsaid). A number that
+    names nothing is still an id."""
+    products, categories = resource('products'), resource('categories')
+    with session_scope() as session:
+        other = crud.create_record(session=session, actor=manager, resource=categories, data={'name': 'Tea "x": <b>'})
+        numbered = crud.create_record(session=session, actor=manager, resource=categories, data={'name': str(other.id)})
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            data={'sku': 'NUM-1', 'name': 'Tin "2024": <script>', 'price': '4.50', 'category_id': numbered.id},
+        )
+    with read_session() as session:
+        exported = b''.join(
+            export_rows(
+                session=session, actor=manager, resource=products, fmt='csv', request=query.ListRequest()
+            ).chunks
+        )
+    rows = import_read.read_table(exported, 'products.csv')
+    assert rows[0]['Category'] == str(other.id)
+    rows.append({**rows[0], 'ID': '', 'SKU': 'NUM-2', 'Category': str(numbered.id)})  # by its id: nothing has that name
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    assert [(row.action, row.changes) for row in plan][0] == ('unchanged', {}), [row.reason for row in plan]
+    assert plan[1].action == 'create' and plan[1].values['category_id'] == numbered.id
+
+
+def test_products_of_a_category_in_the_trash_come_back_unchanged_and_a_new_one_is_told_why(manager) -> None:
+    """A category moved to the trash still names its products in an export: the file imported back leaves them as
+    they are (every row was an error: 'No category is named …'); a row giving that category anew says it is in the
+    trash."""
+    products, categories = resource('products'), resource('categories')
+    with session_scope() as session:
+        shelf = crud.create_record(
+            session=session, actor=manager, resource=categories, data={'name': 'Old shelf "x": <b>'}
+        )
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            data={'sku': 'OLD-1', 'name': 'Tin: "old" <script>', 'price': '4.50', 'category_id': shelf.id},
+        )
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=categories, record_id=shelf.id)
+    with read_session() as session:
+        exported = b''.join(
+            export_rows(
+                session=session, actor=manager, resource=products, fmt='csv', request=query.ListRequest()
+            ).chunks
+        )
+    rows = import_read.read_table(exported, 'products.csv')
+    rows.append({**rows[0], 'ID': '', 'SKU': 'OLD-2'})
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, rows[0].keys()),
+        )
+    assert (plan[0].action, plan[0].changes) == ('unchanged', {}), plan[0].reason
+    assert (plan[1].action, plan[1].reason) == (
+        'error',
+        'Category: The category "Old shelf "x": <b>" is in the trash; restore it first.',
+    )

@@ -71,6 +71,7 @@ def export_rows(
     batch_size: int = 1000,
     columns: Sequence[str] | None = None,
     audited: bool = True,
+    separator: str = ',',
 ) -> ExportFile:
     """The rows of the list as the user sees it (search, filters, sort), every page, as CSV or XLSX.
 
@@ -78,7 +79,9 @@ def export_rows(
     are read as the chunks are consumed, one batch in memory at a time. Open the session with `read_session()`: on
     SQLite a write session would hold the write lock for the whole export. When the last row is out (or the download
     stops), one `<singular>.exported` audit entry records the row count and the filters. `columns`: only these (a saved
-    view's), in the list's order; `audited=False` for a spreadsheet feed, whose fetches its own record counts."""
+    view's), in the list's order; `audited=False` for a spreadsheet feed, whose fetches its own record counts.
+    `separator`: a CSV's, ',' or ';' (Excel where the decimal mark is a comma, which then separates decimals too: a
+    person's download in the reader's way, `formatting.spreadsheet_separator`; a feed keeps commas)."""
     require(actor, resource.read_permission)
     if fmt not in MEDIA_TYPES:
         raise ValueError(f'unknown export format {fmt!r}')
@@ -95,7 +98,9 @@ def export_rows(
         progress=progress,
         batch_size=batch_size,
     )
-    chunks = csv_chunks(shown, rows) if fmt == 'csv' else xlsx_chunks(shown, rows, title=resource.label)
+    chunks = (
+        csv_chunks(shown, rows, separator=separator) if fmt == 'csv' else xlsx_chunks(shown, rows, title=resource.label)
+    )
     if audited:
         chunks = audited_chunks(
             chunks,
@@ -197,9 +202,12 @@ def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
 # --- writing ---------------------------------------------------------------------------------------------------------
 
 
-def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list[list[Any]]]) -> Iterator[bytes]:
-    """The header, then each batch of rows, as CSV bytes (the order lines' export writes with it too)."""
-    writer = CsvWriter()  # guards every text cell against formulas
+def csv_chunks(
+    columns: tuple[Column, ...], rows: Iterable[list[list[Any]]], *, separator: str = ','
+) -> Iterator[bytes]:
+    """The header, then each batch of rows, as CSV bytes (the order lines' export writes with it too); with ';' as
+    the separator, a comma separates decimals (4,50), as the spreadsheet reading it expects."""
+    writer = CsvWriter(separator=separator, decimal=',' if separator == ';' else '.')  # guards text against formulas
     writer.write([column.label for column in columns])
     yield '\ufeff'.encode() + writer.take().encode()  # the BOM: Excel reads the file as UTF-8, accents intact
     for batch in rows:

@@ -113,6 +113,8 @@ class _Planner:
         self.by_id = self._records_by_id(rows) if self.key else {}
         self.by_unique = self._records_by_unique(rows) if self.unique_key else {}
         self.loaded: list[SQLModel] = []  # the session holds records weakly: keep the related ones while planning
+        self.in_trash: dict[str, dict[str, list[int]]] = {}  # field → lower(title) → ids of related records trashed
+        self.trashed_named: dict[tuple[str, int], str] = {}  # (field, id) → the name a cell gave a trashed record by
         self.related = {
             name: self._related_titles(f, rows)
             for name, f in fields.items()
@@ -192,24 +194,26 @@ class _Planner:
         return found
 
     def _related_titles(self, form_field: FormField, rows: list[dict[str, str]]) -> dict[str, list[int]]:
-        """lower(title) → ids of live related records, for the values given as names rather than ids. The records
+        """lower(title) → ids of live related records, for the values given as names (or numbers: ids). The records
         named or numbered in the file stay loaded, so the related check finds them in the session, not the database."""
         target = RESOURCES[form_field.related]
         header, model = self.columns[form_field.name], target.model
         values = {v for row in rows if (v := unguarded(row.get(header, '')))}
         ids = {i for v in values if (i := whole_number(v)) is not None}
-        named = sorted(v for v in values if whole_number(v) is None)
+        named = sorted(values)  # a number too may be a name ('2024'), looked for as one first
         column = getattr(model, target.title)
         found: dict[str, list[int]] = {}
         for chunk in chunks(named):
             # as written, or in other letter case: SQLite's lower() leaves non-ASCII capitals ('Été') as they are, so
             # the name exactly as exported is looked for as well
             statement = select(model).where(or_(column.in_(chunk), func.lower(column).in_({v.lower() for v in chunk})))
-            if target.soft_delete:
-                statement = statement.where(col(model.deleted_at).is_(None))
             for record in self.session.exec(statement):
                 self.loaded.append(record)
-                found.setdefault(str(getattr(record, target.title)).lower(), []).append(record.id)
+                # one in the trash apart: a row keeping it (its category, exported by name) is unchanged, one giving it
+                # is told it is in the trash
+                trashed = target.soft_delete and getattr(record, 'deleted_at', None) is not None
+                into = self.in_trash.setdefault(form_field.name, {}) if trashed else found
+                into.setdefault(str(getattr(record, target.title)).lower(), []).append(record.id)
         for chunk in chunks(ids):
             self.loaded += self.session.exec(select(model).where(col(model.id).in_(chunk))).all()
         return found
@@ -246,17 +250,20 @@ class _Planner:
             raise ValueError(_('Choose one of: {choices}').format(choices=among))
         if form_field.kind == 'related':
             target = RESOURCES[form_field.related]
-            if (record_id := whole_number(text)) is not None:
-                return record_id
+            # a name first, as an export writes it: a category named '2024' is that category, never the one whose id
+            # is 2024 (the products of one were moved to the other, unsaid); a number nothing is named is an id
             ids = self.related[form_field.name].get(text.lower(), [])
-            if not ids:
-                raise ValueError(
-                    _('No {singular} is named "{name}"').format(singular=shown(target.singular), name=text)
-                )
             if len(ids) > 1:
                 message = _('{n} {list} are named "{name}"; give the id instead')
                 raise ValueError(message.format(n=len(ids), list=shown(target.label).lower(), name=text))
-            return ids[0]
+            if ids:
+                return ids[0]
+            if len(trashed := self.in_trash.get(form_field.name, {}).get(text.lower(), [])) == 1:
+                self.trashed_named[form_field.name, trashed[0]] = text  # kept as it is, or refused where it is given
+                return trashed[0]
+            if (record_id := whole_number(text)) is not None:
+                return record_id
+            raise ValueError(_('No {singular} is named "{name}"').format(singular=shown(target.singular), name=text))
         return text
 
     def _choices(self, form_field: FormField) -> dict[str, str]:
@@ -266,6 +273,7 @@ class _Planner:
 
     def _plan_create(self, plan: RowPlan, data: dict[str, Any]) -> None:
         given = {name: value for name, value in data.items() if value is not None}  # blanks: the defaults
+        self._refuse_trashed(given)
         values = crud.validated(self.resource.create, given, choices=crud.choice_labels(self.resource))
         crud.check_unique_and_related(self.session, self.resource, values, known=self.unique)
         plan.action, plan.values = 'create', values
@@ -290,6 +298,7 @@ class _Planner:
                 candidate[name] = value
         if locked := {name: _('Cannot be changed') for name in candidate if not self.fields[name].on_edit}:
             raise ValidationFailed(locked)
+        self._refuse_trashed(candidate)
         values = (
             crud.validated(self.resource.update, candidate, partial=True, choices=crud.choice_labels(self.resource))
             if candidate
@@ -305,6 +314,18 @@ class _Planner:
         plan.action, plan.values = 'update', values
         plan.changes = {name: [_plain(getattr(record, name)), _plain(value)] for name, value in values.items()}
         plan.cleared = [name for name in values if name in self.clear and data.get(name) is None]
+
+    def _refuse_trashed(self, values: dict[str, Any]) -> None:
+        """A related record named in the file that is in the trash may stay where it is, never be given anew."""
+        problems = {
+            name: _('The {singular} "{name}" is in the trash; restore it first').format(
+                singular=shown(RESOURCES[self.fields[name].related].singular), name=named
+            )
+            for name, value in values.items()
+            if (named := self.trashed_named.get((name, value))) is not None
+        }
+        if problems:
+            raise ValidationFailed(problems)
 
     def _blank(self, name: str) -> Any:
         """What an empty cell in a column asked to clear its field writes: None where the column allows it, '' or No
