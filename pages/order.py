@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
@@ -70,6 +71,7 @@ class Loaded:
     gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
     short: list[str]  # its products the shelf holds fewer of than open orders reserved ('MUG: 3 reserved, …')
     refund_room: payments.RefundRoom  # what can still be paid back, and what went as store credit already
+    due: Decimal  # what is still to pay (payments.amount_due): the payment dialog's amount
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -102,6 +104,7 @@ def load(session, user: User, number: str) -> Loaded:
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
         short=orders.shelf_shortages(session, order, lines),
         refund_room=gateway_payments.refund_room(session, order),
+        due=payments.amount_due(session, order),
     )
 
 
@@ -378,11 +381,10 @@ class OrderScreen:
             ):
                 ui.label(label).classes('text-gray-600')
                 ui.label(formatting.money(value, order.currency)).classes('text-right')
-            if 0 < order.paid_total < order.total:  # paid in part (on this page or by a bank line): what is left
+            # paid in part (on this page or by a bank line) or given store credit: what is left, as a payment takes it
+            if 0 < self.data.due < order.total:
                 ui.label(pgettext('order totals', 'Left to pay')).classes('text-gray-600')
-                ui.label(formatting.money(order.total - order.paid_total, order.currency)).classes('text-right').mark(
-                    'left-to-pay'
-                )
+                ui.label(formatting.money(self.data.due, order.currency)).classes('text-right').mark('left-to-pay')
 
     def _money(self) -> None:
         data = self.data
@@ -758,7 +760,7 @@ class OrderScreen:
 
     def _payment_dialog(self) -> None:
         order = self.data.order
-        due = order.total - order.paid_total
+        due = self.data.due
         self._form(
             _('Record payment'),
             lambda: {

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order, utcnow
-from backoffice.services import orders, payments
+from backoffice.services import orders, payments, receivables, returns
 
 from .support.factories import (
     advance,
@@ -30,6 +30,7 @@ from .support.factories import (
     receive_return,
     start_return,
 )
+from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.lists import caption, open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
@@ -479,6 +480,33 @@ async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_i
         retries=40,
     )
     assert (fresh(kept.id).status, fresh(kept.id).refunded_total, level(mug.id).reserved) == ('cancelled', 0, 0)
+
+
+async def test_what_is_left_to_pay_leaves_out_store_credit_and_a_cancelled_order(user: User) -> None:
+    manager = make_user('manager')
+    round_prices(make_user('admin'))
+    mugs(manager)
+    called_off = place(('MUG', 3), email='ann@example.com')  # 30.00: 10.00 paid, then cancelled
+    pay(manager, called_off, '10.00')
+    with session_scope() as session:
+        orders.cancel(
+            session=session, actor=manager, order_id=called_off.id, version=None, reason='Adresse «fausse»: <b>'
+        )
+    credited, invoice = invoiced_on_terms(manager, 'bob@example.com', 3)  # 30.00 on terms
+    with session_scope() as session:
+        paid = receivables.settle(session=session, actor=manager, amounts={invoice.id: '30.00'}, reference='VIR "1"')
+    advance(manager, credited, 'pack', 'ship', 'deliver')
+    rma = receive_return(manager, start_return(manager, credited, 1, reason='Ébréché: "<script>x</script>"'))
+    with session_scope() as session:  # 10.00 as store credit
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')
+    with session_scope() as session:  # the transfer bounced: 20.00 owed again, not 30.00
+        receivables.undo_receipt(session=session, actor=manager, receipt_id=paid.id, reason='Rejeté: <b>')
+    await signed_in(user, manager.email, path=f'/orders/{credited.number}')
+    await user.should_see(marker='left-to-pay', retries=40)
+    assert [label.text for label in user.find(marker='left-to-pay').elements] == ['€20.00']
+    await user.open(f'/orders/{called_off.number}')
+    await user.should_see('€10.00 paid, to refund', retries=40)
+    await user.should_not_see(marker='left-to-pay')  # a cancelled order is owed nothing
 
 
 async def test_cancelling_offers_to_refund_only_what_is_not_already_on_its_way_back(user: User) -> None:

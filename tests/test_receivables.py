@@ -10,14 +10,25 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import undefer
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
+from backoffice.models import AuditEntry, Invoice, OrderStatus, Payment, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import app_settings, customer_addresses, invoices, orders, receivables, returns, statement
+from backoffice.services import (
+    app_settings,
+    customer_addresses,
+    documents,
+    invoices,
+    orders,
+    payments,
+    receivables,
+    returns,
+    statement,
+)
 
 from .support.factories import (
     advance,
@@ -264,6 +275,45 @@ def test_two_people_settling_an_invoice_reduced_by_store_credit_at_once_never_ov
     assert sorted(outcomes) == sorted(['paid', f'Only €5.00 is open on invoice {invoice.number}'])
     assert fresh(order.id).paid_total == D('15.00')
     assert [i.open for i in report(manager).items] == [D('5.00')]
+
+
+def test_a_part_refunded_before_the_invoice_was_issued_is_not_owed_again(shop) -> None:
+    _admin, manager = shop
+    order = place(('MUG', 3), email='ann@example.com')  # 30.00, paid before it is invoiced
+    pay(manager, order, '20.00')
+    with session_scope() as session:  # part of the deposit given back: its credit note cites no invoice yet
+        payments.refund(
+            session=session, actor=manager, order_id=order.id, amount='5.00', reason='Geste «commercial»: <b>'
+        )
+    pay(manager, fresh(order.id), '10.00')  # the rest due: 30.00 - 5.00 credited - 15.00 kept
+    assert fresh(order.id).status == OrderStatus.paid  # invoiced 30.00; paid 30.00, 5.00 back, 5.00 credited
+    with read_session() as session:
+        invoice = invoices.invoice_of(session, order.id)
+        assert receivables.amount_open(session, invoice) == D('0.00')
+        listed = session.exec(
+            select(Invoice).where(Invoice.id == invoice.id).options(undefer(Invoice.payment_status))
+        ).one()
+        assert listed.payment_status == 'paid'  # /invoices
+    assert report(manager, 30).items == []  # no reminder, no statement line, nothing for the bank to match
+
+
+def test_an_invoice_paid_in_part_or_credited_asks_only_what_is_open(shop) -> None:
+    _admin, manager = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 3, 30, name='Ann «L’Hôte»: <script>x</script>')
+    pay(manager, order, '12.50')  # 30.00 invoiced, 12.50 received: a reminder asks 17.50 and attaches this PDF
+
+    def words(language: str | None = None) -> str:
+        with read_session() as session:
+            return pdf_words(documents.invoice_pdf(session.get(Invoice, invoice.id), language))
+
+    text = words()
+    assert 'Total incl. VAT €30.00' in text and 'Paid -€12.50' in text and 'Amount due €17.50' in text
+    assert 'Please pay €17.50 by' in text and 'Please pay €30.00' not in text
+    assert 'Net à payer 17,50 €' in words('fr')
+    with session_scope() as session:  # cancelled: the rest credited, nothing is asked any more
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=None, reason='Annulée: "<b>"')
+    text = words()
+    assert 'Credit notes -€17.50' in text and 'Amount due €0.00' in text and 'Please pay' not in text
 
 
 def test_totals_and_ageing_are_per_currency_never_added_across_currencies(shop) -> None:

@@ -48,11 +48,10 @@ _credit = aliased(Invoice)
 _credited = (
     select(func.coalesce(func.sum(col(_credit.total)), literal(ZERO)))
     .where(
-        # among the order's own documents (ix_invoices_order): corrects_id has no index, and a scan of every
-        # invoice for each row listed took a page of 25 from 2 ms to 2.3 s at 94,000 invoices
+        # the order's credit notes (ix_invoices_order; an order has one invoice), as the receivables count them: a
+        # refund made before the invoice was issued cites none and still lowers what is open
         col(_credit.order_id) == col(Invoice.order_id),
         col(_credit.kind) == InvoiceKind.credit_note,
-        col(_credit.corrects_id) == col(Invoice.id),
     )
     .correlate(Invoice)
     .scalar_subquery()

@@ -13,7 +13,7 @@ from backoffice.db import read_session
 from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Invoice, InvoiceKind
 from backoffice.runtime.uploads import is_stored_image, stored_path
-from backoffice.services import invoices, pdf_base
+from backoffice.services import invoices, pdf_base, receivables
 
 if TYPE_CHECKING:  # fpdf2 is imported when a document is drawn (pdf_base.document), not with the resources
     from fpdf import FPDF
@@ -30,12 +30,20 @@ def render(invoice: Invoice, language: str | None = None, *, archival: bool = Fa
         paid = invoices.paid_on(session, invoice)
         corrected = invoices.corrected_invoice(session, invoice)
         free_shipping = invoices.shipping_waived(session, invoice)
+        # not paid in full: what was paid in part or credited since is deducted from what it asks (a reminder
+        # attaches this PDF: it asks what the reminder says is open, and a cancelled invoice asks nothing)
+        owed = receivables.owed_on(session, invoice) if paid is None and invoice.kind == InvoiceKind.invoice else None
     with i18n.use(language):
-        return _draw(invoice, paid, corrected, archival, free_shipping)
+        return _draw(invoice, paid, corrected, archival, free_shipping, owed)
 
 
 def _draw(
-    invoice: Invoice, paid: datetime | None, corrected: Invoice | None, archival: bool, free_shipping: bool = False
+    invoice: Invoice,
+    paid: datetime | None,
+    corrected: Invoice | None,
+    archival: bool,
+    free_shipping: bool = False,
+    owed: receivables.Owed | None = None,
 ) -> bytes:
     pdf = pdf_base.document(archival=archival)
     pdf.set_title(invoice.number)
@@ -45,8 +53,8 @@ def _draw(
     pdf.set_xy(10, max(left_end, right_end) + 6)
     _buyer(pdf, invoice, paid)
     _lines(pdf, invoice)
-    _vat_and_totals(pdf, invoice, paid, free_shipping)
-    _payment(pdf, invoice, corrected, paid)
+    _vat_and_totals(pdf, invoice, paid, free_shipping, owed)
+    _payment(pdf, invoice, corrected, paid, owed)
     _footer(pdf, invoice)
     return bytes(pdf.output())
 
@@ -183,7 +191,9 @@ def _lines(pdf: FPDF, invoice: Invoice) -> None:
     pdf.ln(4)
 
 
-def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None, free_shipping: bool) -> None:
+def _vat_and_totals(
+    pdf: FPDF, invoice: Invoice, paid: datetime | None, free_shipping: bool, owed: receivables.Owed | None
+) -> None:
     """The VAT per rate on the left, the totals on the right ("Shipping: free" when it was waived)."""
     font = pdf_base.font(pdf)
     top = pdf.get_y()
@@ -216,7 +226,11 @@ def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None, free_shi
         rows.append((_('Total incl. VAT'), invoice.total, True))
         if paid is not None:
             rows.append((pgettext('order totals', 'Paid'), -invoice.total, False))
-        rows.append((_('Amount due'), Decimal('0.00') if paid is not None else invoice.total, True))
+        if owed is not None and owed.received > 0:
+            rows.append((pgettext('order totals', 'Paid'), -owed.received, False))
+        if owed is not None and owed.credited > 0:
+            rows.append((_('Credit notes'), -owed.credited, False))
+        rows.append((_('Amount due'), _due(invoice, paid, owed), True))
     pdf.set_y(top)
     for label, value, strong in rows:
         pdf.set_x(RIGHT_X)
@@ -228,7 +242,16 @@ def _vat_and_totals(pdf: FPDF, invoice: Invoice, paid: datetime | None, free_shi
     pdf.set_xy(10, max(left_end, pdf.get_y()) + 6)
 
 
-def _payment(pdf: FPDF, invoice: Invoice, corrected: Invoice | None, paid: datetime | None) -> None:
+def _due(invoice: Invoice, paid: datetime | None, owed: receivables.Owed | None) -> Decimal:
+    """What the invoice asks now: nothing once paid, else its total less what was paid in part or credited."""
+    if paid is not None:
+        return Decimal('0.00')
+    return owed.open if owed is not None else invoice.total
+
+
+def _payment(
+    pdf: FPDF, invoice: Invoice, corrected: Invoice | None, paid: datetime | None, owed: receivables.Owed | None
+) -> None:
     seller = invoice.seller or {}
     pdf.set_font(pdf_base.font(pdf), size=9)
     sentences = []
@@ -245,11 +268,11 @@ def _payment(pdf: FPDF, invoice: Invoice, corrected: Invoice | None, paid: datet
                 terms=terms_in_words(invoice.payment_terms_days or 0), day=formatting.day(paid)
             )
         )
-    elif invoice.due_on is not None:
+    elif invoice.due_on is not None and _due(invoice, paid, owed) > 0:
         sentences.append(
             _('Payment terms: {terms}. Please pay {amount} by {day}.').format(
                 terms=terms_in_words(invoice.payment_terms_days or 0),
-                amount=formatting.money(invoice.total, invoice.currency),
+                amount=formatting.money(_due(invoice, paid, owed), invoice.currency),
                 day=formatting.day(invoice.due_on),
             )
         )

@@ -191,6 +191,16 @@ def same_reference_warning(*, session: Session, actor: User, order_ids: list[int
     return None
 
 
+def amount_due(session: Session, order: Order) -> Decimal:
+    """What is still to pay on an order, as `check_due` allows it: its total less what was paid and less the store
+    credit given on it; nothing on an order that takes no payment (a draft, a cancelled one: what its credit note did
+    not cover is not owed). The order page's "Left to pay" and its payment dialog's amount."""
+    if order.status not in PAYABLE:
+        return Decimal('0.00')
+    due = order.total - order.paid_total - store_credit(session, order.id or 0)
+    return max(due, Decimal('0.00')).quantize(orders.CENT)
+
+
 def check_due(session: Session, order: Order, amount: Decimal, field: str) -> Decimal:
     """A payment of an order is at most what is still due on it: the order page's part payment, a bank line's part
     of an order not invoiced yet and each invoice a receipt settles follow this one rule (refused in words at `field`).

@@ -283,12 +283,14 @@ def open_amounts(session: Session, *, keep: Callable[[str, str, Decimal], bool] 
 
 
 def open_invoices_query(*columns: Any) -> Any:
-    """Invoices (not credit notes) with an amount open: these columns, then the amount open labelled `open`."""
+    """Invoices (not credit notes) with an amount open: these columns, then the amount open labelled `open`. The
+    credit notes counted are the order's (an order has one invoice), not only those citing it: a refund of part of a
+    payment made before the invoice was issued has a credit note that cites none, and its money is counted back."""
     credit = aliased(Invoice)
     credited = (
-        select(credit.corrects_id, func.sum(credit.total).label('credited'))
-        .where(credit.kind == InvoiceKind.credit_note, col(credit.corrects_id).is_not(None))
-        .group_by(col(credit.corrects_id))
+        select(credit.order_id, func.sum(credit.total).label('credited'))
+        .where(credit.kind == InvoiceKind.credit_note)
+        .group_by(col(credit.order_id))
         .subquery()
     )
     amount_open = (
@@ -302,7 +304,7 @@ def open_invoices_query(*columns: Any) -> Any:
         .join(Order, col(Order.id) == Invoice.order_id)
         .join(Customer, col(Customer.id) == Order.customer_id)
         .outerjoin(Company, col(Company.id) == Customer.company_id)
-        .outerjoin(credited, credited.c.corrects_id == Invoice.id)
+        .outerjoin(credited, credited.c.order_id == Invoice.order_id)
         .where(col(Invoice.kind) == InvoiceKind.invoice, amount_open > 0)
     )
 
@@ -321,19 +323,32 @@ def invoiced_since(session: Session, first_day: date, currency: str) -> Decimal:
 
 
 def amount_open(session: Session, invoice: Invoice) -> Decimal:
-    """What is still owed on one invoice (0 for a credit note or an invoice paid in full)."""
-    if invoice.kind != InvoiceKind.invoice:
-        return ZERO
-    order = session.get(Order, invoice.order_id)
+    """What is still owed on one invoice (0 for a credit note or an invoice paid in full): as open_invoices_query, the
+    order's credit notes counted, whether issued before the invoice or after."""
+    return owed_on(session, invoice).open
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What settled an invoice so far and what is left: the invoice's PDF says it under its total."""
+
+    received: Decimal  # paid on its order, less what was refunded
+    credited: Decimal  # the order's credit notes
+    open: Decimal  # what is still owed (never below 0)
+
+
+def owed_on(session: Session, invoice: Invoice) -> Owed:
+    """What was received and credited on an invoice and what is still owed (nothing for a credit note)."""
+    order = session.get(Order, invoice.order_id) if invoice.kind == InvoiceKind.invoice else None
     if order is None:
-        return ZERO
+        return Owed(ZERO, ZERO, ZERO)
     credited = session.exec(
         select(func.coalesce(func.sum(Invoice.total), 0)).where(
-            col(Invoice.kind) == InvoiceKind.credit_note, col(Invoice.corrects_id) == invoice.id
+            col(Invoice.kind) == InvoiceKind.credit_note, col(Invoice.order_id) == invoice.order_id
         )
     ).one()
-    left = invoice.total - order.paid_total + order.refunded_total - Decimal(credited)
-    return max(left, ZERO).quantize(Decimal('0.01'))
+    received, credited = order.paid_total - order.refunded_total, Decimal(credited).quantize(CENT)
+    return Owed(received, credited, max(invoice.total - received - credited, ZERO).quantize(CENT))
 
 
 def settle(
