@@ -5,15 +5,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from backoffice import events
+from backoffice import events, i18n
 from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Customer, CustomerStatus, utcnow
 from backoffice.resources import resource
 from backoffice.services import crud, trash
 from backoffice.services.customers import ban_customer, unban_customer
+from backoffice.validation import EMAIL_MAX, PHONE_MAX
 
 from .support.factories import make_company, make_customer, make_user
+from .support.too_long import one_past, refused_at
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
 
@@ -36,6 +38,31 @@ def test_creating_validates_every_field_and_saves_nothing_on_error() -> None:
     assert refused.value.errors['phone'].startswith('Enter a phone number')
     with session_scope() as session:
         assert session.exec(select(Customer)).all() == []
+
+
+def test_an_email_or_a_phone_longer_than_its_field_is_refused_with_both_figures() -> None:
+    """A customer's email field counts up to the 254 characters an address may have and the phone up to 40: a longer
+    one (pasted past the field, sent by the API) is refused with the limit and its length in the reader's language,
+    not only called invalid; a phone of all 40 characters its field takes is one."""
+    manager = make_user('manager')
+    too_long = {'email': one_past(EMAIL_MAX), 'phone': one_past(PHONE_MAX)}
+    for language, said in (
+        ('en', {'email': refused_at(EMAIL_MAX), 'phone': refused_at(PHONE_MAX)}),
+        (
+            'fr',
+            {'email': '254 caractères au maximum (il y en a 255)', 'phone': '40 caractères au maximum (il y en a 41)'},
+        ),
+    ):
+        with i18n.use(language), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            crud.create_record(session=session, actor=manager, resource=CUSTOMERS, data=too_long)
+        assert refused.value.errors == said
+    phone = '+49 (0) 30 1234 5678 / 9012 3456 7890 12'
+    assert len(phone) == PHONE_MAX
+    with session_scope() as session:
+        made = crud.create_record(
+            session=session, actor=manager, resource=CUSTOMERS, data={'email': 'long.phone@example.com', 'phone': phone}
+        )
+    assert fresh(made.id).phone == phone
 
 
 def test_a_duplicate_or_a_missing_company_is_a_field_error() -> None:
