@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from babel import Locale
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +19,7 @@ _PHONE = re.compile(r'^\+?[0-9 ()./-]{6,}$')
 # C0/C1 controls, zero-width characters and bidirectional overrides: invisible, or they reorder what is shown
 _HIDDEN = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
 NAME_MAX = 80
+INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a number looked up there is bounded by it, not by 64 bits
 PHONE_MAX = 40  # a phone number's column and its fields' count
 EMAIL_MAX = 254  # the most an address may have (RFC 5321's path less its brackets), and every email column's length
 MAX_AMOUNT = Decimal('1e10')  # no typed amount reaches ten billion (a price, a payment, a refund)
@@ -291,7 +293,8 @@ LongName = Annotated[
     str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(lambda v: clean_name(v, maximum=120))
 ]  # a canned reply's title, a carrier
 WebAddress = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(web_address)]
-OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]
+# a record's id, or none: bounded as /api/v1's `Id` is (an id past INTEGER was looked up, and PostgreSQL failed)
+OptionalId = Annotated[Annotated[int, Ge(1), Le(INT32_MAX)] | None, BeforeValidator(_blank_is_none)]
 WholeNumber = Annotated[int, BeforeValidator(whole)]  # bounds (ge, le) as Field(...) beside it
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole)]
 TypedDecimal = Annotated[Decimal | None, BeforeValidator(typed_decimal)]  # 12,50 or 12.50; empty is None
