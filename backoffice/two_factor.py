@@ -13,6 +13,11 @@ import segno
 ISSUER = 'Backoffice'
 DRIFT_STEPS = 1  # a code of the previous or the next 30-second step is accepted too (a phone's clock drifts)
 RECOVERY_CODES = 10
+# the most characters a code's field takes, counted under it (components.forms.counted) and refused past it by the
+# service in the same words, never cut: the app's 6 digits as an app or a person groups them ('123 456'), and at
+# sign-in a recovery code too ('k7dm2-qx9tp'), however spaced
+APP_CODE_MAX = 8
+SIGN_IN_CODE_MAX = 20
 _RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'  # no 0/o, 1/l/i: read from paper without doubt
 
 

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from babel import Locale
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from email_validator import EmailNotValidError, validate_email
@@ -14,16 +15,24 @@ from pydantic import AfterValidator, BeforeValidator
 from backoffice import formatting, i18n
 from backoffice.i18n import N_, _
 
-_PHONE = re.compile(r'^\+?[0-9 ()./-]{6,30}$')
+_PHONE = re.compile(r'^\+?[0-9 ()./-]{6,}$')
 # C0/C1 controls, zero-width characters and bidirectional overrides: invisible, or they reorder what is shown
 _HIDDEN = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
 NAME_MAX = 80
+INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a number looked up there is bounded by it, not by 64 bits
+PHONE_MAX = 40  # a phone number's column and its fields' count
+EMAIL_MAX = 254  # the most an address may have (RFC 5321's path less its brackets), and every email column's length
 MAX_AMOUNT = Decimal('1e10')  # no typed amount reaches ten billion (a price, a payment, a refund)
 
 
 def normalize_email(value: str) -> str:
+    """An email address as stored (normalized, lower case), or ValueError in words: one longer than any address may
+    be is refused with both figures, as its field counts them, not only called invalid."""
+    text = (value or '').strip()
+    if len(text) > EMAIL_MAX:
+        raise ValueError(too_long(EMAIL_MAX, len(text)))
     try:
-        return validate_email((value or '').strip(), check_deliverability=False).normalized.lower()
+        return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise ValueError(_('Enter a valid email address')) from error
 
@@ -39,6 +48,8 @@ def normalize_staff_email(value: str) -> str:
     try:
         return normalize_email(text)
     except ValueError:
+        if len(text) > EMAIL_MAX:  # too long for any domain: said with its length
+            raise
         local, _at, domain = text.rpartition('@')
         labels = domain.lower().rstrip('.').split('.')
         if not local or not domain or (len(labels) > 1 and labels[-1] not in INTRANET_SUFFIXES):
@@ -56,6 +67,8 @@ def _phone(value: str | None) -> str | None:
     value = (value or '').strip()
     if not value:
         return None
+    if len(value) > PHONE_MAX:  # said with both figures, as its field counts them
+        raise ValueError(too_long(PHONE_MAX, len(value)))
     if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 6:
         raise ValueError(_('Enter a phone number: digits, spaces and an optional leading +'))
     return value
@@ -280,7 +293,8 @@ LongName = Annotated[
     str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(lambda v: clean_name(v, maximum=120))
 ]  # a canned reply's title, a carrier
 WebAddress = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(web_address)]
-OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]
+# a record's id, or none: bounded as /api/v1's `Id` is (an id past INTEGER was looked up, and PostgreSQL failed)
+OptionalId = Annotated[Annotated[int, Ge(1), Le(INT32_MAX)] | None, BeforeValidator(_blank_is_none)]
 WholeNumber = Annotated[int, BeforeValidator(whole)]  # bounds (ge, le) as Field(...) beside it
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole)]
 TypedDecimal = Annotated[Decimal | None, BeforeValidator(typed_decimal)]  # 12,50 or 12.50; empty is None

@@ -14,13 +14,14 @@ from backoffice.engine.declaration import FormField, most_characters
 from backoffice.i18n import _
 from backoffice.models import CustomerAddress, CustomerAddressIn
 from backoffice.services import customer_addresses
+from backoffice.validation import PHONE_MAX
 
 from .forms import FAILED, call, confirm, counted, error_line, page_dialog
 
-COUNTED = ('label', 'name', 'line1', 'line2', 'postcode', 'city', 'country')  # the phone is read as a number first
-FORM = (  # field, the most characters the service takes (CustomerAddressIn's own limits)
-    *((name, most_characters((CustomerAddressIn,), FormField(name, '')) or 0) for name in COUNTED),
-    ('phone', 40),
+LIMITED = ('label', 'name', 'line1', 'line2', 'postcode', 'city', 'country')
+FORM = (  # field, the most characters the service takes (CustomerAddressIn's own limits; a phone's, validation's)
+    *((name, most_characters((CustomerAddressIn,), FormField(name, '')) or 0) for name in LIMITED),
+    ('phone', PHONE_MAX),
 )
 
 
@@ -96,10 +97,7 @@ def address_book(acting: Callable[[], Any], *, customer_id: int, may_write: bool
                     .classes('w-full')
                     .mark(f'address-{name}')
                 )
-                if name in COUNTED:
-                    counted(fields[name], most)
-                else:
-                    fields[name].props['maxlength'] = most
+                counted(fields[name], most)
             shipping = ui.checkbox(_('Default shipping address'), value=bool(row and row.default_shipping))
             billing = ui.checkbox(_('Default billing address'), value=bool(row and row.default_billing))
             shipping.mark('address-default-shipping')

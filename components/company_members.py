@@ -16,6 +16,7 @@ from backoffice.i18n import _
 from backoffice.models import CompanyRole
 from backoffice.services import company_members
 from backoffice.services.company_members import Member
+from backoffice.validation import EMAIL_MAX
 
 from .forms import FAILED, call, confirm, counted, error_line
 
@@ -151,12 +152,8 @@ def members_panel(
             with ui.column().classes('w-full gap-2 border-t border-gray-200 pt-3').mark('member-invite'):
                 ui.label(_('Invite a colleague')).classes('font-medium')
                 with ui.row().classes('w-full gap-2 items-start'):
-                    email = (
-                        ui.input(_('Email'))
-                        .props('outlined dense type=email maxlength=254')
-                        .classes('grow min-w-[12rem]')
-                        .mark('invite-email')
-                    )
+                    email = counted(ui.input(_('Email')), EMAIL_MAX).props('outlined dense type=email')
+                    email.classes('grow min-w-[12rem]').mark('invite-email')
                     name = counted(ui.input(_('Name')), company_members.INVITED_NAME_MAX).props('outlined dense')
                     name.classes('grow min-w-[10rem]')
                     name.mark('invite-name')

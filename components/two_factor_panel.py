@@ -14,7 +14,7 @@ from backoffice.i18n import _, ngettext
 from backoffice.models import User
 from backoffice.services import two_factor
 
-from .forms import FAILED, call, copy_to_clipboard, page_dialog
+from .forms import FAILED, call, copy_to_clipboard, counted, page_dialog
 from .session import acting_user
 
 
@@ -84,12 +84,9 @@ class TwoFactorPanel:
                     copy = ui.button(icon='content_copy', on_click=lambda: copy_to_clipboard(enrolment.secret))
                     copy.props('flat round dense')
                     copy.props['aria-label'] = _('Copy')
-                code = (
-                    ui.input(_('Code from the app'))
-                    .props('autocomplete=one-time-code inputmode=numeric outlined maxlength=8')
-                    .classes('w-full')
-                    .mark('enrol-code')
-                )
+                code = counted(ui.input(_('Code from the app')), two_factor.APP_CODE_MAX)
+                code.props('autocomplete=one-time-code inputmode=numeric outlined').classes('w-full')
+                code.mark('enrol-code')
 
                 async def confirm_code() -> None:
                     actor = acting_user()
@@ -120,12 +117,9 @@ class TwoFactorPanel:
             ui.label(title).classes('text-lg font-medium')
             box = ui.column().classes('w-full gap-3')
             with box:
-                code = (
-                    ui.input(_('Code from the app'))
-                    .props('autocomplete=one-time-code inputmode=numeric outlined maxlength=8')
-                    .classes('w-full')
-                    .mark('confirm-code')
-                )
+                code = counted(ui.input(_('Code from the app')), two_factor.APP_CODE_MAX)
+                code.props('autocomplete=one-time-code inputmode=numeric outlined').classes('w-full')
+                code.mark('confirm-code')
 
                 async def go() -> None:
                     actor = acting_user()

@@ -11,7 +11,7 @@ from backoffice import auth, i18n, known_browser
 from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.services import two_factor
-from components.forms import in_language
+from components.forms import counted, in_language
 from components.known_browser_route import PATH as REMEMBER_BROWSER
 from components.screens import screen
 from components.session import current_user, safe_redirect
@@ -68,7 +68,8 @@ def login_page(request: Request):
         if not outcome.ok:
             code_message.text = outcome.message
             code_message.set_visibility(True)
-            code.value = ''
+            if outcome.retype:
+                code.value = ''
             return
         finish(result)
 
@@ -107,12 +108,8 @@ def login_page(request: Request):
             ui.label(_('Enter the 6-digit code your authenticator app shows, or one of your recovery codes.')).classes(
                 'text-gray-500 text-sm'
             )
-            code = (
-                ui.input(_('Code'))
-                .props('autocomplete=one-time-code inputmode=numeric outlined maxlength=20')
-                .classes('w-full')
-                .mark('code')
-            )
+            code = counted(ui.input(_('Code')), two_factor.SIGN_IN_CODE_MAX)
+            code.props('autocomplete=one-time-code inputmode=numeric outlined').classes('w-full').mark('code')
             code.on('keydown.enter', check_code)
             code_message = ui.label().classes('text-negative text-sm').props('role=alert').mark('code-message')
             code_message.set_visibility(False)

@@ -18,11 +18,13 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import CompanyRole, Customer, CustomerAddress, Return, Ticket
 from backoffice.services import company_members, customer_addresses, orders, portal, tickets
 from backoffice.services.portal_scope import READ_ONLY, ReadOnly
+from backoffice.validation import EMAIL_MAX, PHONE_MAX
 
 from .support.companies import actor, ban_replaced_as_before_the_fix, company_with, member_id
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, last_link
 from .support.signin import signed_in
+from .support.too_long import one_past, refused_at
 from .support.waiting import eventually
 
 HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: ünïcode'
@@ -228,6 +230,13 @@ async def test_a_customer_keeps_an_address_book_in_the_portal(user: User) -> Non
         'country': 'France',
     }.items():
         user.find(marker=f'address-{name}').type(value)
+    (phone,) = user.find(marker='address-phone').elements  # counted as the others: pasted past it, refused, not cut
+    assert (phone.props.get('counter'), phone.props.get('maxlength')) == (True, PHONE_MAX)
+    user.find(marker='address-phone').type(one_past(PHONE_MAX))
+    user.find(marker='address-save').click()
+    await eventually(lambda: phone.error == refused_at(PHONE_MAX))
+    assert phone.value == one_past(PHONE_MAX)
+    user.find(marker='address-phone').clear()
     user.find(marker='address-default-shipping').click()
     user.find(marker='address-save').click()
     await user.should_see('The address is saved.', retries=200)
@@ -373,6 +382,23 @@ async def test_the_company_page_says_which_admin_took_over_automatically_and_who
     select_value(user, f'member-role-{boss.id}', 'buyer')
     await user.should_see('Boss: "<b>x</b>" is now Buyer.')
     await user.should_not_see(marker='member-replaced')
+
+
+async def test_an_invitations_email_counts_up_to_its_limit_and_a_longer_one_is_refused_at_it(user: User) -> None:
+    """The invitation's email field counts up to the 254 characters an address may have; a longer one (pasted past
+    it) is refused at the field with both figures and kept as typed, nobody invited."""
+    company = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path=f'/companies/{company.id}')
+    await user.should_see(marker='company-members')
+    (email,) = user.find(marker='invite-email').elements
+    assert (email.props.get('counter'), email.props.get('maxlength')) == (True, EMAIL_MAX)
+    user.find(marker='invite-email').type(one_past(EMAIL_MAX))
+    user.find(marker='invite-name').type(HOSTILE)
+    user.find(marker='invite-send').click()
+    await eventually(lambda: email.error == refused_at(EMAIL_MAX))
+    assert (email.value, email.slots['counter'].children[0].text) == (one_past(EMAIL_MAX), '255 / 254')
+    assert [e.text for e in user.find(marker='count-contacts').elements] == ['1']
 
 
 async def test_a_person_staff_invite_shows_among_the_company_contacts_at_once(user: User) -> None:

@@ -5,15 +5,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from backoffice import events
+from backoffice import events, i18n
 from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Customer, CustomerStatus, utcnow
 from backoffice.resources import resource
 from backoffice.services import crud, trash
 from backoffice.services.customers import ban_customer, unban_customer
+from backoffice.validation import EMAIL_MAX, PHONE_MAX
 
 from .support.factories import make_company, make_customer, make_user
+from .support.too_long import one_past, refused_at
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
 
@@ -38,6 +40,31 @@ def test_creating_validates_every_field_and_saves_nothing_on_error() -> None:
         assert session.exec(select(Customer)).all() == []
 
 
+def test_an_email_or_a_phone_longer_than_its_field_is_refused_with_both_figures() -> None:
+    """A customer's email field counts up to the 254 characters an address may have and the phone up to 40: a longer
+    one (pasted past the field, sent by the API) is refused with the limit and its length in the reader's language,
+    not only called invalid; a phone of all 40 characters its field takes is one."""
+    manager = make_user('manager')
+    too_long = {'email': one_past(EMAIL_MAX), 'phone': one_past(PHONE_MAX)}
+    for language, said in (
+        ('en', {'email': refused_at(EMAIL_MAX), 'phone': refused_at(PHONE_MAX)}),
+        (
+            'fr',
+            {'email': '254 caractères au maximum (il y en a 255)', 'phone': '40 caractères au maximum (il y en a 41)'},
+        ),
+    ):
+        with i18n.use(language), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            crud.create_record(session=session, actor=manager, resource=CUSTOMERS, data=too_long)
+        assert refused.value.errors == said
+    phone = '+49 (0) 30 1234 5678 / 9012 3456 7890 12'
+    assert len(phone) == PHONE_MAX
+    with session_scope() as session:
+        made = crud.create_record(
+            session=session, actor=manager, resource=CUSTOMERS, data={'email': 'long.phone@example.com', 'phone': phone}
+        )
+    assert fresh(made.id).phone == phone
+
+
 def test_a_duplicate_or_a_missing_company_is_a_field_error() -> None:
     manager = make_user('manager')
     make_customer('dup@example.com')
@@ -52,10 +79,11 @@ def test_a_duplicate_or_a_missing_company_is_a_field_error() -> None:
 
 
 def test_a_company_id_no_integer_column_holds_is_a_missing_company_not_a_database_error() -> None:
-    # the API bounds ids before this; an import or a direct call still reaches the look-up (PostgreSQL refused
-    # 2**31 with "integer out of range")
+    # an import or a direct call is held to an id's bounds as the API is (validation.OptionalId), so the look-up
+    # never sees it (PostgreSQL refused 2**31 with "integer out of range"); an id in bounds that no company has is
+    # the missing company it is
     manager = make_user('manager')
-    for company_id in (2**31, -1):
+    for company_id, said in ((2**31, 'Enter 2147483647 or less'), (-1, 'Enter 1 or more'), (999, None)):
         with session_scope() as session, pytest.raises(ValidationFailed) as refused:
             crud.create_record(
                 session=session,
@@ -63,7 +91,7 @@ def test_a_company_id_no_integer_column_holds_is_a_missing_company_not_a_databas
                 resource=CUSTOMERS,
                 data={'email': 'far@example.com', 'name': 'Jo "<script>": \'x\'', 'company_id': company_id},
             )
-        assert refused.value.errors == {'company_id': 'Choose an existing company'}
+        assert refused.value.errors == {'company_id': said or 'Choose an existing company'}
     with session_scope() as session:
         assert session.exec(select(Customer)).all() == []
 

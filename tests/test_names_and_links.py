@@ -13,10 +13,10 @@ from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Carrier
 from backoffice.resources import resource
-from backoffice.services import api_keys, crud, orders, segments, tickets, users, views, webhooks
+from backoffice.services import api_keys, crud, segments, tickets, users, views, webhooks
 from components.resource_table import ResourceTable
 
-from .support.factories import advance, make_customer, make_product, make_user, pay, place
+from .support.factories import advance, make_customer, make_product, make_user, pay, place, ship_with
 from .support.markup import PROP_BREAKOUT
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -117,15 +117,7 @@ def test_a_tracking_template_stored_before_the_check_never_becomes_a_link() -> N
         session.add(carrier)
         session.commit()
     order = advance(manager, pay_for(manager, place(('MUG', 1))), 'pack')
-    with session_scope() as session:
-        shipment = orders.ship(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            version=order.version,
-            carrier_id=carrier.id,
-            tracking_number='JD0146',
-        )
+    shipment = ship_with(manager, order, carrier_id=carrier.id, tracking_number='JD0146')
     assert shipment.tracking_url == ''
 
 

@@ -16,7 +16,7 @@ from backoffice.resources.sales import CARRIERS
 from backoffice.services import crud, orders, stock
 
 from .support.at_once import first_saves_at_once
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, ship_with
 
 
 @pytest.fixture
@@ -152,15 +152,7 @@ def test_the_flow_pays_packs_ships_with_a_tracking_link_and_delivers(manager) ->
     pay(manager, order)
     assert (fresh(order.id).status, fresh(order.id).paid_total) == ('paid', order.total)
     order = advance(manager, order, 'pack')
-    with session_scope() as session:
-        shipment = orders.ship(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            version=order.version,
-            carrier_id=carrier.id,
-            tracking_number='JD 0146',
-        )
+    shipment = ship_with(manager, order, carrier_id=carrier.id, tracking_number='JD 0146')
     assert shipment.tracking_url == 'https://track.example/JD0146?x=1'
     assert fresh(order.id).status == 'shipped' and fresh(order.id).shipped_at is not None
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 0)
@@ -187,16 +179,7 @@ def test_a_parcel_keeps_its_tracking_link_when_the_carrier_changes_its_template(
         order = place(('MUG', 1))
         pay(manager, order)
         order = advance(manager, order, 'pack')
-        with session_scope() as session:
-            made = orders.ship(
-                session=session,
-                actor=manager,
-                order_id=order.id,
-                version=order.version,
-                carrier_id=carrier.id,
-                tracking_number=number,
-            )
-            return made.id
+        return ship_with(manager, order, carrier_id=carrier.id, tracking_number=number).id
 
     first, escaped = shipped('JD0146'), shipped('JD/0147')
     with read_session() as session:  # the first one's link is made from the template: only the other is stored

@@ -5,6 +5,7 @@ scopes and permissions, the audit entries naming the key, the rate limit, and th
 from __future__ import annotations
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import col, select, update
 
 from backoffice import extension_hooks
@@ -15,6 +16,7 @@ from backoffice.engine.declaration import RESOURCES
 from backoffice.models import ApiKey, AuditEntry, Customer, Order, Product, StaffRole, utcnow
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, audit_story, tickets, users
+from backoffice.validation import OptionalId
 
 from .support.api import api_client, bearer, key_for, make_key
 from .support.factories import (
@@ -714,3 +716,100 @@ async def test_the_openapi_bounds_every_id_a_body_takes_as_a_paths_id() -> None:
     }
     assert expected <= ids.keys()
     assert {field: bounds for field, bounds in ids.items() if bounds != (1, 2**31 - 1)} == {}
+
+
+async def test_every_whole_number_a_body_takes_says_its_bounds_and_one_past_them_is_refused_at_its_field() -> None:
+    """Every integer of every request body says its bounds in the OpenAPI, as ids do, so a generated client knows them:
+    a supplier's terms (0 to 365 days), a customer's or a company's (net 15, 30 or 60) and a mailbox's port (1 to
+    65535) said none. A value past them is refused with 422 at its field, with the body's other mistakes, and nothing
+    is stored."""
+    async with api_client(*ROUTERS) as client:
+        schema = (await client.get('/openapi.json')).json()
+    models = schema['components']['schemas']
+
+    def integer(model: str, field: str) -> dict:
+        described = models[model]['properties'][field]
+        return next(m for m in described.get('anyOf', [described]) if m.get('type') == 'integer')
+
+    unbounded = [
+        f'{model}.{field}'
+        for model in _body_models(schema)
+        for field, described in models[model].get('properties', {}).items()
+        for member in described.get('anyOf', [described])
+        if member.get('type') == 'integer' and 'enum' not in member and not {'minimum', 'maximum'} <= member.keys()
+    ]
+    assert unbounded == [], 'every whole number a body takes says its bounds (or its values)'
+
+    for model in ('SuppliersCreate', 'SuppliersUpdate'):
+        assert (integer(model, 'payment_terms_days')['minimum'], integer(model, 'payment_terms_days')['maximum']) == (
+            0,
+            365,
+        ), model
+    for model in ('CustomersCreate', 'CustomersUpdate', 'CompaniesCreate', 'CompaniesUpdate'):
+        assert integer(model, 'payment_terms_days')['enum'] == [15, 30, 60], model
+    for model in ('MailboxesCreate', 'MailboxesUpdate'):
+        assert (integer(model, 'port')['minimum'], integer(model, 'port')['maximum']) == (1, 65535), model
+
+    _key, secret = key_for('admin', 'write:suppliers', 'write:customers', 'write:companies', 'write:mailboxes')
+    async with api_client(router) as client:
+        for sent in (-1, 366, 10**12):
+            answer = await client.post(
+                '/api/v1/suppliers', json={'name': HOSTILE, 'payment_terms_days': sent}, headers=bearer(secret)
+            )
+            assert answer.status_code == 422 and ('body', 'payment_terms_days') in _said(answer), (sent, answer.text)
+        for sent in (0, 45, 2**31):
+            for path, body in (
+                ('/api/v1/customers', {'email': 'terms@example.com', 'name': HOSTILE}),
+                ('/api/v1/companies', {'name': HOSTILE}),
+            ):
+                answer = await client.post(path, json={**body, 'payment_terms_days': sent}, headers=bearer(secret))
+                assert answer.status_code == 422 and ('body', 'payment_terms_days') in _said(answer), (path, sent)
+        for sent in (0, 65536, 2**40):
+            answer = await client.post(
+                '/api/v1/mailboxes',
+                json={'name': [], 'host': 'imap.example.com', 'username': HOSTILE, 'password': 'x', 'port': sent},
+                headers=bearer(secret),
+            )
+            said = _said(answer)
+            assert answer.status_code == 422 and {('body', 'port'), ('body', 'name')} <= said.keys(), (
+                sent,
+                answer.text,
+            )
+            assert said['body', 'port']['type'] in ('greater_than_equal', 'less_than_equal'), said['body', 'port']
+    with read_session() as session:
+        assert session.exec(select(Customer)).all() == []
+
+
+def _body_models(schema: dict) -> set[str]:
+    """The names of every model a request body is made of, the ones it nests (an order's lines) included."""
+    models = schema['components']['schemas']
+    waiting = [
+        member['$ref']
+        for operations in schema['paths'].values()
+        for operation in operations.values()
+        for content in operation.get('requestBody', {}).get('content', {}).values()
+        for member in content['schema'].get('anyOf', [content['schema']])
+        if '$ref' in member
+    ]
+    found: set[str] = set()
+    while waiting:
+        name = waiting.pop().rsplit('/', 1)[1]
+        if name in found:
+            continue
+        found.add(name)
+        for described in models[name].get('properties', {}).values():
+            for member in described.get('anyOf', [described]):
+                waiting += [ref for ref in (member.get('$ref'), member.get('items', {}).get('$ref')) if ref]
+    return found
+
+
+def test_an_optional_id_is_bounded_as_an_id_is() -> None:
+    """`validation.OptionalId` (a customer's company, a product's category, a request's assignee in the services'
+    schemas): 1 to what an INTEGER column holds, as /api/v1's `Id`; empty is none."""
+    optional = TypeAdapter(OptionalId)
+    assert [optional.validate_python(value) for value in ('', None, 1, 2**31 - 1)] == [None, None, 1, 2**31 - 1]
+    for value in (0, -1, 2**31):
+        with pytest.raises(ValidationError):
+            optional.validate_python(value)
+    number = next(m for m in optional.json_schema()['anyOf'] if m.get('type') == 'integer')
+    assert (number['minimum'], number['maximum']) == (1, 2**31 - 1)

@@ -9,7 +9,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import secret_box
+from backoffice import i18n, secret_box
 from backoffice import two_factor as totp
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
@@ -18,7 +18,11 @@ from backoffice.services import app_settings, two_factor
 
 from .support.factories import make_user
 from .support.signin import enter_code, sign_in, staff_named
+from .support.too_long import one_past, refused_at
 from .support.two_factor import code_now, enrol, require_for
+from .support.waiting import eventually
+
+APP_CODE_PAST = '<b>"1:234'  # one character past the 8 an app's code field takes, hostile
 
 
 def test_enrolment_stores_the_secret_encrypted_and_ten_hashed_recovery_codes() -> None:
@@ -90,6 +94,36 @@ def test_wrong_codes_are_throttled_like_passwords() -> None:
     assert not locked.ok and 'Too many wrong codes' in locked.message
 
 
+def test_a_code_longer_than_its_field_is_refused_with_both_figures_never_cut_nor_counted_as_a_guess() -> None:
+    """The code fields take 8 characters (the app's 6 digits, grouped as typed) and 20 at sign-in (a recovery code
+    too): a longer code that arrives anyway (pasted past the field, a script) is refused at the field with the limit
+    and its length in the reader's language, not cut to fit, and not counted against the account as a wrong code."""
+    agent = make_user('agent')
+    assert len(APP_CODE_PAST) == two_factor.APP_CODE_MAX + 1
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        two_factor.confirm_enrolment(session=session, actor=agent, secret=totp.new_secret(), code=APP_CODE_PAST)
+    assert refused.value.errors == {'code': refused_at(two_factor.APP_CODE_MAX)}
+    with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as in_french:
+        two_factor.confirm_enrolment(session=session, actor=agent, secret=totp.new_secret(), code=APP_CODE_PAST)
+    assert in_french.value.errors == {'code': '8 caractères au maximum (il y en a 9)'}
+
+    secret, _codes = enrol(agent)
+    long_code = one_past(two_factor.SIGN_IN_CODE_MAX)
+    for _ in range(6):  # past the five wrong codes that lock the second step
+        step = two_factor.check_second_step(user_id=agent.id, code=long_code)
+        assert (step.ok, step.message, step.retype) == (False, refused_at(two_factor.SIGN_IN_CODE_MAX), False)
+    with i18n.use('fr'):
+        step = two_factor.check_second_step(user_id=agent.id, code=long_code)
+    assert step.message == '20 caractères au maximum (il y en a 21)'
+    for change in (two_factor.new_recovery_codes, two_factor.turn_off):
+        for _ in range(6):
+            with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+                change(session=session, actor=agent, code=APP_CODE_PAST)
+            assert refused.value.errors == {'code': refused_at(two_factor.APP_CODE_MAX)}
+    assert two_factor.check_second_step(user_id=agent.id, code=code_now(secret)).ok  # no wrong code was counted
+    assert two_factor.unused_recovery_codes(agent.id) == 10 and staff_named(agent.email).totp_secret is not None
+
+
 def test_an_admin_cannot_reset_their_own_two_factor_without_a_code() -> None:
     """Turning one's own two-factor off asks a code from the app; 'Reset two-factor sign-in' on one's own user page did
     not, so an admin's session left open (or stolen) could remove the second step without the phone."""
@@ -135,6 +169,23 @@ async def test_sign_in_asks_the_code_after_the_password(user: User) -> None:
     await user.should_not_see('Welcome')
     await enter_code(user, '999999')
     await user.should_see('This code does not match.')
+    await enter_code(user, code_now(secret))
+    await user.should_see('Welcome')
+
+
+async def test_the_sign_in_code_counts_up_to_its_limit_and_a_longer_code_is_refused_and_kept(user: User) -> None:
+    """The code field counts its characters up to the 20 the second step takes; a longer code (pasted past it) is
+    refused under the field with both figures and stays as typed, the count in sight; the right code then signs in."""
+    agent = make_user('agent')
+    secret, _codes = enrol(agent)
+    await sign_in(user, agent.email)
+    (code,) = user.find(marker='code').elements
+    assert (code.props.get('counter'), code.props.get('maxlength')) == (True, two_factor.SIGN_IN_CODE_MAX)
+    long_code = one_past(two_factor.SIGN_IN_CODE_MAX)
+    await enter_code(user, long_code)
+    await user.should_see(refused_at(two_factor.SIGN_IN_CODE_MAX))
+    assert (code.value, code.slots['counter'].children[0].text) == (long_code, '21 / 20')
+    user.find(marker='code').clear()
     await enter_code(user, code_now(secret))
     await user.should_see('Welcome')
 
@@ -186,6 +237,13 @@ async def test_enrol_from_the_user_menu_page_and_turn_it_off(user: User) -> None
     user.find(marker='enrol-two-factor').click()
     await user.should_see(marker='qr-code')
     key = next(iter(user.find(marker='manual-key').elements)).text.replace(' ', '')
+    (field,) = user.find(marker='enrol-code').elements
+    assert (field.props.get('counter'), field.props.get('maxlength')) == (True, two_factor.APP_CODE_MAX)
+    user.find(marker='enrol-code').type(APP_CODE_PAST)  # pasted past the field: refused at it, kept, never cut
+    user.find(marker='confirm-enrolment').click()
+    await eventually(lambda: field.error == refused_at(two_factor.APP_CODE_MAX))
+    assert (field.value, field.slots['counter'].children[0].text) == (APP_CODE_PAST, '9 / 8')
+    user.find(marker='enrol-code').clear()
     user.find(marker='enrol-code').type('12')
     user.find(marker='confirm-enrolment').click()
     await user.should_see('This code does not match.')
@@ -196,6 +254,8 @@ async def test_enrol_from_the_user_menu_page_and_turn_it_off(user: User) -> None
     user.find(marker='codes-saved').click()
     await user.should_see('10 unused recovery codes')
     user.find(marker='turn-off-two-factor').click()
+    (field,) = user.find(marker='confirm-code').elements
+    assert (field.props.get('counter'), field.props.get('maxlength')) == (True, two_factor.APP_CODE_MAX)
     user.find(marker='confirm-code').type(totp.code_at(key, time.time() + 30))
     user.find(marker='confirm-code-action').click()
     await user.should_see('Two-factor sign-in is off.')

@@ -30,9 +30,9 @@ from starlette.concurrency import run_in_threadpool
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
 from backoffice.i18n import _
+from backoffice.validation import INT32_MAX as INT32_MAX  # the routes bound ids by it, as the services do
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a number looked up there is bounded by it, not by 64 bits
 _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 # Strict JSON refuses a raw control character in a string, and valid UTF-8 holds no surrogate: a NUL or a lone
 # surrogate can only come in escaped. No such escape in the text (a look that may also find an escaped backslash

@@ -5,6 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
+from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic import Field as PydanticField
 from sqlalchemy import Index, Numeric, Text, UniqueConstraint
@@ -16,6 +17,7 @@ from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, s
 from backoffice.validation import OptionalText, Phone, RequiredText, normalize_email
 
 MONEY = Numeric(12, 2)
+TERMS_MAX = 365  # days a supplier's bill may be due after it was issued
 
 
 class Supplier(EditableTable, SoftDeletable, table=True):
@@ -58,7 +60,7 @@ def _terms(value: object) -> int:
     if isinstance(value, bool) or not exact.is_finite() or exact != exact.to_integral_value():
         raise ValueError(_('Enter a number of days from 0 to 365'))
     days = int(exact)
-    if not 0 <= days <= 365:
+    if not 0 <= days <= TERMS_MAX:
         raise ValueError(_('Enter a number of days from 0 to 365'))
     return days
 
@@ -67,7 +69,8 @@ VatNumber = Annotated[str | None, BeforeValidator(_checked(business_ids.vat_numb
 Iban = Annotated[str | None, BeforeValidator(_checked(business_ids.iban))]
 Bic = Annotated[str | None, BeforeValidator(_checked(business_ids.bic))]
 ContactEmail = Annotated[str | None, AfterValidator(_email)]
-Terms = Annotated[int, BeforeValidator(_terms)]
+# the bounds before the validator: the OpenAPI says minimum and maximum (a validator first, it said nothing)
+Terms = Annotated[int, Ge(0), Le(TERMS_MAX), BeforeValidator(_terms)]
 
 
 class SupplierCreate(BaseModel):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
@@ -154,7 +154,8 @@ def _language(value: object) -> str | None:
 
 Language = Annotated[str | None, BeforeValidator(_language)]
 
-PAYMENT_TERMS = (15, 30, 60)  # the net terms a business customer may be given, in days
+NetTerms = Literal[15, 30, 60]  # the net terms a business customer may be given, in days
+PAYMENT_TERMS = get_args(NetTerms)
 
 
 def _payment_terms(value: object) -> int | None:
@@ -170,7 +171,7 @@ def _payment_terms(value: object) -> int | None:
     return days
 
 
-PaymentTerms = Annotated[int | None, BeforeValidator(_payment_terms)]
+PaymentTerms = Annotated[NetTerms | None, BeforeValidator(_payment_terms)]  # the OpenAPI lists the three
 
 
 class CompanyCreate(BaseModel):

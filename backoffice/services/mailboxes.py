@@ -4,8 +4,9 @@ encrypted, never shown again), the folder, the type and assignee of the requests
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -35,12 +36,14 @@ FIELD_WORDS = {
     'is_active': N_('Active'),
 }
 DEFAULT_PORTS = {MailboxSecurity.tls: 993, MailboxSecurity.starttls: 143}
+# an API body's port: out of range it is refused at the field before the service, and the OpenAPI says the bounds
+Port = Annotated[int, Ge(1), Le(65535)]
 
 
 class MailboxIn(BaseModel):
     name: str
     host: str
-    port: int | None = None
+    port: Port | None = None
     security: MailboxSecurity = MailboxSecurity.tls
     username: str
     password: str
@@ -53,7 +56,7 @@ class MailboxIn(BaseModel):
 class MailboxChange(BaseModel):
     name: str | None = None
     host: str | None = None
-    port: int | None = None
+    port: Port | None = None
     security: MailboxSecurity | None = None
     username: str | None = None
     password: str | None = None  # empty: keep the stored one

@@ -18,6 +18,10 @@ from backoffice.models import RecoveryCode, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, notifications, staff_mail
 from backoffice.stored_text import Sentence, sentence
+from backoffice.validation import too_long
+
+APP_CODE_MAX = totp.APP_CODE_MAX  # the fields that ask the app's code (enrolment, new recovery codes, turning off)
+SIGN_IN_CODE_MAX = totp.SIGN_IN_CODE_MAX  # the sign-in's code field: the app's code or a recovery code
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class SecondStep:
     ok: bool
     message: str = ''
     used_recovery_code: bool = False
+    retype: bool = True  # the code field is emptied for the next try; a code too long stays, its count in sight
 
 
 def setting_key(user: User) -> str:
@@ -73,6 +78,7 @@ def confirm_enrolment(*, session: Session, actor: User, secret: str, code: str) 
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise ValidationFailed({'': _('Your account is no longer active')})
+    _within(code, APP_CODE_MAX)
     step = totp.matching_step(secret, code)
     if step is None:
         raise ValidationFailed({'code': _('This code does not match. Enter the 6 digits your app shows now.')})
@@ -173,6 +179,8 @@ def check_second_step(*, user_id: int, code: str) -> SecondStep:
     throttle = f'totp:{user_id}'
     if wait := auth.seconds_locked(throttle):
         return SecondStep(False, auth.too_many_codes(wait))
+    if len(code or '') > SIGN_IN_CODE_MAX:  # no code is that long: refused with its length, not counted as a guess
+        return SecondStep(False, too_long(SIGN_IN_CODE_MAX, len(code)), retype=False)
     with session_scope() as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active or not enrolled(user):
@@ -245,10 +253,18 @@ def _check_code_or_fail(session: Session, user: User, code: str) -> None:
     throttle = f'totp:{user.id}'
     if wait := auth.seconds_locked(throttle):
         raise ValidationFailed({'code': auth.too_many_codes(wait)})
+    _within(code, APP_CODE_MAX)
     if not _accept_code(user, code):
         session.rollback()
         auth.count_failure(throttle)
         raise ValidationFailed({'code': _('This code does not match. Enter the 6 digits your app shows now.')})
+
+
+def _within(code: str, maximum: int) -> None:
+    """A code longer than its field takes is refused at the field with both figures, as the field counts them (the
+    raw length: spaces too), never cut to fit nor counted as a wrong guess."""
+    if len(code or '') > maximum:
+        raise ValidationFailed({'code': too_long(maximum, len(code))})
 
 
 def _enrolled_self(session: Session, actor: User) -> User:

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier
 from backoffice.services import orders, payments
 
@@ -26,7 +26,7 @@ from ..support.browser import (
     signed_in,
     visible_text,
 )
-from ..support.factories import make_product, make_user, pay, place
+from ..support.factories import advance, make_product, make_user, pay, place, ship_with
 
 pytestmark = pytest.mark.browser
 
@@ -55,21 +55,10 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
     pay(manager, order, reference='SEPA: "Zoë" <b>x</b> ' + 'RF18' * 24)  # 117 of the 120 a payment keeps
     with session_scope() as session:  # a gesture, its reason a pasted link: one long word
         payments.refund(session=session, actor=manager, order_id=order.id, amount='0.50', reason='Late: ' + 'QX' * 60)
-    with session_scope() as session:
-        current = orders.get_order(session=session, actor=manager, number=order.number)
-        orders.pack(session=session, actor=manager, order_id=current.id, version=current.version)
-    with session_scope() as session:  # what was on the shelf first: one bag of beans of two
-        current = orders.get_order(session=session, actor=manager, number=order.number)
-        beans = orders.order_lines(session, current.id)[0]
-        orders.ship(
-            session=session,
-            actor=manager,
-            order_id=current.id,
-            version=current.version,
-            carrier_id=carrier.id,
-            tracking_number='JJD000390007',
-            lines={beans.id: 1},
-        )
+    order = advance(manager, order, 'pack')
+    with read_session() as session:  # what was on the shelf first: one bag of beans of two
+        beans = orders.order_lines(session, order.id)[0]
+    ship_with(manager, order, carrier_id=carrier.id, tracking_number='JJD000390007', lines={beans.id: 1})
 
     set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, f'/orders/{order.number}')

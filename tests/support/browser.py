@@ -320,6 +320,13 @@ def visible_text(driver: WebDriver, text: str) -> WebElement:
     return WebDriverWait(driver, TIMEOUT).until(find, f'"{text}" is not visible')
 
 
+def search_list(driver: WebDriver, text: str) -> None:
+    """Type `text` into the open list's search: on a list other tests' rows share (one database per worker for the
+    run), searching for what only one's own record holds (its email, its SKU) makes it certain to be on page one,
+    whatever the other files added before."""
+    replace_text(visible(driver, '.bo-list-search input'), text)
+
+
 def heading(driver: WebDriver) -> WebElement:
     return visible(driver, '[role=heading][aria-level="1"]')
 

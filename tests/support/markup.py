@@ -55,9 +55,14 @@ class Stored:
     order_number: str = ''
     ticket_number: int = 0
     screens: dict[str, list[str]] = field(default_factory=dict)
+    # a name-sorted list whose page one other tests' rows may fill (a browser worker's database is shared for the
+    # run): the search that only the stored record answers, typed before its texts are looked for
+    searches: dict[str, str] = field(default_factory=dict)
 
-    def shows(self, path: str, *texts: str) -> None:
+    def shows(self, path: str, *texts: str, searched: str = '') -> None:
         self.screens.setdefault(path, []).extend(texts)
+        if searched:
+            self.searches[path] = searched
 
 
 def store_everywhere(admin: User) -> Stored:
@@ -124,7 +129,7 @@ def store_everywhere(admin: User) -> Stored:
                 'category_id': category.id,
             },
         )
-        stored.shows('/products', hostile('Product', 200))
+        stored.shows('/products', hostile('Product', 200), searched='PWN-1')  # the SKU: one product
         purchases.create_purchase(
             session=session,
             actor=admin,
@@ -190,7 +195,7 @@ def store_everywhere(admin: User) -> Stored:
                 'password': 'Correct-horse-9x',
             },
         )
-    stored.shows('/users', hostile('Eve', 120))
+    stored.shows('/users', hostile('Eve', 120), searched='eve@example.com')  # the email: one account
 
     with session_scope() as session:
         placed = orders.place_order(
