@@ -253,6 +253,43 @@ def test_the_rows_behind_todays_active_users_are_them() -> None:
     ]
 
 
+def test_the_rows_behind_todays_checkout_abandonment_say_which_were_abandoned() -> None:
+    """The card said 66.7 % and its rows were today's checkouts, the abandoned ones not told from the others: each row
+    says whether an order followed, as the percentage counts it."""
+    ann = make_customer('ann@example.com', name='Ann "A": <script>')
+    now = utcnow()
+    with session_scope() as session:
+        for number, (kind, visitor, customer_id, ago) in enumerate(
+            [
+                (EventType.checkout_started, 'anon-1', None, timedelta(seconds=50)),
+                (EventType.order_placed, 'anon-1', None, timedelta(seconds=40)),  # anon-1 ordered
+                (EventType.checkout_started, 'anon-2', None, timedelta(seconds=30)),  # abandoned so far
+                (EventType.checkout_started, 'anon-3', ann.id, timedelta(seconds=20)),
+                (EventType.order_placed, 'anon-4', None, timedelta(seconds=10)),  # another visitor's order
+            ]
+        ):
+            session.add(
+                UsageEvent(
+                    client_id=f'c{number}', type=int(kind), ts=now - ago, customer_id=customer_id, anonymous_id=visitor
+                )
+            )
+        session.commit()
+    refresh.refresh_incremental()
+    with read_session() as session:
+        behind = read.behind_today(session=session, key='checkout_abandonment')
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+    assert next(c.value for c in cards if c.key == 'checkout_abandonment') == 66.67
+    assert behind.columns == ['Event', 'Time', 'Visitor', 'Outcome']
+    assert [(row['Visitor'], row['Outcome']) for row in behind.rows] == [
+        (f'customer {ann.id}', 'Not yet'),
+        ('anon-2', 'Not yet'),
+        ('anon-1', 'Order placed'),
+    ]
+    with i18n.use('fr'), read_session() as session:
+        french = read.behind_today(session=session, key='checkout_abandonment')
+    assert [row['Résultat'] for row in french.rows] == ['Pas encore', 'Pas encore', 'Commande passée']
+
+
 def test_a_period_ending_today_is_compared_with_the_days_before_up_to_the_same_time_of_day() -> None:
     """At 08:00 the 7 days' turnover said "▼ 13.3 %" and active users "▼ 50.0 %" every morning: today so far was
     compared with whole days. The 7 days before are now counted up to 08:00 on their last day, from its rows: an order

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlmodel import Session
 
 from backoffice import formatting, i18n
@@ -491,21 +491,57 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
     condition = [e.ts >= start, e.ts < end]
     if key in kinds:
         condition.append(e.type == int(kinds[key]))
+    finished = ABANDONED_UNLESS.get(key)
+    followed = _followed_by(session, finished) if finished is not None else literal(False)
     rows = session.execute(
-        select(e.type, e.ts, e.customer_id, e.anonymous_id).where(*condition).order_by(e.ts.desc()).limit(limit)
+        select(e.type, e.ts, e.customer_id, e.anonymous_id, followed.label('followed'))
+        .where(*condition)
+        .order_by(e.ts.desc())
+        .limit(limit)
     ).all()
-    event, at, visitor = _('Event'), pgettext('of day', 'Time'), _('Visitor')
+    event, at, visitor, outcome = _('Event'), pgettext('of day', 'Time'), _('Visitor'), _('Outcome')
     return Behind(
-        [event, at, visitor],
+        [event, at, visitor, *([outcome] if finished is not None else [])],
         [
             {
                 event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
                 at: formatting.clock(r.ts, zone),
                 visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
+                # which of today's started sign-ups or checkouts the percentage counts as abandoned so far
+                **(
+                    {outcome: _(definitions.EVENT_LABELS[finished.name]) if r.followed else _(NOT_YET)}
+                    if finished is not None
+                    else {}
+                ),
             }
             for r in rows
         ],
         _count(session, select(e.ts).where(*condition)),
+        (visitor,) if finished is not None else (),
+    )
+
+
+# the abandonment KPIs: what a started sign-up or checkout must be followed by (registry.abandonment) not to count
+ABANDONED_UNLESS = {
+    'signup_abandonment': EventType.signup_completed,
+    'checkout_abandonment': EventType.order_placed,
+}
+NOT_YET = N_('Not yet')
+
+
+def _followed_by(session: Session, finished: EventType) -> Any:
+    """Whether a started event (of src.events) was followed by `finished` as the abandonment KPIs count it: from the
+    same visitor (or customer) within the owner's abandonment window."""
+    e, done = src.events.c, src.events.alias('done')
+    hours = definitions.current(session=session).abandonment_hours
+    return exists().where(
+        done.c.type == int(finished),
+        done.c.ts >= e.ts,
+        done.c.ts < src.plus_hours(session, e.ts, hours),
+        or_(
+            done.c.anonymous_id == e.anonymous_id,
+            and_(e.customer_id.is_not(None), done.c.customer_id == e.customer_id),
+        ),
     )
 
 
