@@ -96,3 +96,35 @@ def test_two_transactions_committing_out_of_order_on_postgresql() -> None:
     slow.close()
     refresh.refresh_incremental()
     assert visits_today() == 2
+
+
+def test_an_event_dated_weeks_back_reaches_its_day_at_the_next_refresh() -> None:
+    """The front office may send an event up to 90 days late (a phone back online, a replayed queue): it was accepted
+    and counted nowhere, its day past the 35 the refresh and the nightly recompute reach."""
+    today = days.today('UTC')
+    late_day = today - timedelta(days=50)
+    with session_scope() as session:
+        session.add(visit('first-ever'))
+        session.add(visit('long ago'))
+        session.commit()
+        session.get(UsageEvent, top_event_id()).ts = utcnow() - timedelta(days=60)
+        session.commit()
+    refresh.recompute(first=today - timedelta(days=60))
+    refresh.refresh_incremental()
+    assert visits_on(late_day) == 0
+
+    with session_scope() as session:
+        late = visit('back online: "late" <script>')
+        late.ts = utcnow() - timedelta(days=50)
+        session.add(late)
+        session.commit()
+    refresh.refresh_incremental()
+
+    assert visits_on(late_day) == 1
+
+
+def visits_on(day) -> float | None:
+    with read_session() as session:
+        return session.execute(
+            select(KpiDaily.value).where(KpiDaily.kpi == 'visits', KpiDaily.day == day)
+        ).scalar_one_or_none()

@@ -183,3 +183,36 @@ def test_money_kpis_add_up_the_shops_currency_only(shop: dict[str, int]) -> None
     assert values('orders')[D] == 4  # o1, o2, o3 and the dollars
     assert values('turnover')[D] == 125
     assert values('average_basket')[D] == 70
+
+
+def test_an_order_paid_long_after_it_was_placed_reaches_its_day_in_the_next_incremental_refresh(
+    shop: dict[str, int],
+) -> None:
+    """A company on net-60 terms pays today an order placed 50 days ago: the turnover counts it on the day it was
+    placed, past the days the incremental refresh and the nightly recompute reach; it was never counted anywhere."""
+    placed = days.today(ZONE) - timedelta(days=50)
+    with session_scope() as session:
+        order = Order(
+            number='NET-60 "t": <b>',  # the number's 20 characters at most
+            customer_id=session.get(Order, shop['o1']).customer_id,
+            email='jo@example.com',
+            status='pending',
+            total=Decimal('1200.00'),
+            placed_at=at(placed, 23, 30),  # late in the evening, Berlin: 22:30 UTC, the same day
+        )
+        session.add(order)
+        session.commit()
+        order_id = order.id
+    refresh.recompute(first=placed - timedelta(days=1), last=days.today(ZONE))
+    refresh.refresh_incremental()  # the watermarks past every row so far
+    assert (values('orders')[placed], values('turnover')[placed]) == (1, 0)
+
+    with session_scope() as session:  # the payment, as services/payments.py records it: the status and its timeline
+        order = session.get(Order, order_id)
+        order.status, order.paid_at = 'paid', datetime.now(ZoneInfo(ZONE))
+        session.add(order)
+        session.add(OrderEvent(order_id=order_id, kind='paid', text='Paid: BANK-1'))
+        session.commit()
+    refresh.refresh_incremental()
+
+    assert (values('orders')[placed], values('turnover')[placed], values('average_basket')[placed]) == (1, 1200, 1200)

@@ -215,6 +215,81 @@ def test_the_rows_behind_todays_new_customers_are_them() -> None:
     assert [(row['Customer'], row['Orders']) for row in rows] == [(f'customer {ann.id}', 2)]
 
 
+def test_the_rows_behind_todays_active_users_are_them() -> None:
+    """The card said 2 active users and its rows listed every event of the day ("7" visits and page views, anonymous
+    ones too): they are the customers the definition counts, with their events in its days."""
+    jo, ann, old = (make_customer(f'{name}@example.com', name=f'{name} "x": <script>') for name in ('jo', 'ann', 'old'))
+    now = utcnow()
+    with session_scope() as session:
+        for number, (customer_id, kind, ago) in enumerate(
+            [
+                (jo.id, EventType.visit, timedelta(days=10)),  # active: within the 30 days
+                (jo.id, EventType.page_view, timedelta(days=9)),
+                (ann.id, EventType.login, timedelta(seconds=5)),
+                (ann.id, EventType.signup_started, timedelta(seconds=4)),  # not an activity by default
+                (old.id, EventType.visit, timedelta(days=45)),  # too long ago
+                *((None, EventType.page_view, timedelta(seconds=n + 1)) for n in range(4)),  # anonymous visitors
+            ]
+        ):
+            session.add(
+                UsageEvent(
+                    client_id=f'e{number}',
+                    type=int(kind),
+                    ts=now - ago,
+                    customer_id=customer_id,
+                    anonymous_id=f'anon-{number}',
+                )
+            )
+        session.commit()
+    refresh.recompute(first=days.today('UTC', now) - timedelta(days=1))
+    with read_session() as session:
+        behind = read.behind_today(session=session, key='active_users')
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+    assert next(c.value for c in cards if c.key == 'active_users') == behind.total == len(behind.rows) == 2
+    assert behind.columns == ['Customer', 'Events', 'Last seen']
+    assert [(row['Customer'], row['Events']) for row in behind.rows] == [
+        (f'customer {ann.id}', '1'),
+        (f'customer {jo.id}', '2'),
+    ]
+
+
+def test_the_rows_behind_todays_checkout_abandonment_say_which_were_abandoned() -> None:
+    """The card said 66.7 % and its rows were today's checkouts, the abandoned ones not told from the others: each row
+    says whether an order followed, as the percentage counts it."""
+    ann = make_customer('ann@example.com', name='Ann "A": <script>')
+    now = utcnow()
+    with session_scope() as session:
+        for number, (kind, visitor, customer_id, ago) in enumerate(
+            [
+                (EventType.checkout_started, 'anon-1', None, timedelta(seconds=50)),
+                (EventType.order_placed, 'anon-1', None, timedelta(seconds=40)),  # anon-1 ordered
+                (EventType.checkout_started, 'anon-2', None, timedelta(seconds=30)),  # abandoned so far
+                (EventType.checkout_started, 'anon-3', ann.id, timedelta(seconds=20)),
+                (EventType.order_placed, 'anon-4', None, timedelta(seconds=10)),  # another visitor's order
+            ]
+        ):
+            session.add(
+                UsageEvent(
+                    client_id=f'c{number}', type=int(kind), ts=now - ago, customer_id=customer_id, anonymous_id=visitor
+                )
+            )
+        session.commit()
+    refresh.refresh_incremental()
+    with read_session() as session:
+        behind = read.behind_today(session=session, key='checkout_abandonment')
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+    assert next(c.value for c in cards if c.key == 'checkout_abandonment') == 66.67
+    assert behind.columns == ['Event', 'Time', 'Visitor', 'Outcome']
+    assert [(row['Visitor'], row['Outcome']) for row in behind.rows] == [
+        (f'customer {ann.id}', 'Not yet'),
+        ('anon-2', 'Not yet'),
+        ('anon-1', 'Order placed'),
+    ]
+    with i18n.use('fr'), read_session() as session:
+        french = read.behind_today(session=session, key='checkout_abandonment')
+    assert [row['Résultat'] for row in french.rows] == ['Pas encore', 'Pas encore', 'Commande passée']
+
+
 def test_a_period_ending_today_is_compared_with_the_days_before_up_to_the_same_time_of_day() -> None:
     """At 08:00 the 7 days' turnover said "▼ 13.3 %" and active users "▼ 50.0 %" every morning: today so far was
     compared with whole days. The 7 days before are now counted up to 08:00 on their last day, from its rows: an order

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlmodel import Session
 
 from backoffice import formatting, i18n
@@ -406,6 +406,8 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
         return _money_behind(session, key, start, end, zone, limit)
     if key == 'new_customers' and src.has_tables(session, 'orders'):
         return _first_orders(session, start, end, zone, limit)
+    if key == 'active_users':
+        return _active_customers(session, start, end, zone, limit)
     if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
         o = src.orders.c
         placed_today = (
@@ -489,21 +491,57 @@ def behind_today(*, session: Session, key: str, limit: int = BEHIND_PAGE) -> Beh
     condition = [e.ts >= start, e.ts < end]
     if key in kinds:
         condition.append(e.type == int(kinds[key]))
+    finished = ABANDONED_UNLESS.get(key)
+    followed = _followed_by(session, finished) if finished is not None else literal(False)
     rows = session.execute(
-        select(e.type, e.ts, e.customer_id, e.anonymous_id).where(*condition).order_by(e.ts.desc()).limit(limit)
+        select(e.type, e.ts, e.customer_id, e.anonymous_id, followed.label('followed'))
+        .where(*condition)
+        .order_by(e.ts.desc())
+        .limit(limit)
     ).all()
-    event, at, visitor = _('Event'), pgettext('of day', 'Time'), _('Visitor')
+    event, at, visitor, outcome = _('Event'), pgettext('of day', 'Time'), _('Visitor'), _('Outcome')
     return Behind(
-        [event, at, visitor],
+        [event, at, visitor, *([outcome] if finished is not None else [])],
         [
             {
                 event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
                 at: formatting.clock(r.ts, zone),
                 visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
+                # which of today's started sign-ups or checkouts the percentage counts as abandoned so far
+                **(
+                    {outcome: _(definitions.EVENT_LABELS[finished.name]) if r.followed else _(NOT_YET)}
+                    if finished is not None
+                    else {}
+                ),
             }
             for r in rows
         ],
         _count(session, select(e.ts).where(*condition)),
+        (visitor,) if finished is not None else (),
+    )
+
+
+# the abandonment KPIs: what a started sign-up or checkout must be followed by (registry.abandonment) not to count
+ABANDONED_UNLESS = {
+    'signup_abandonment': EventType.signup_completed,
+    'checkout_abandonment': EventType.order_placed,
+}
+NOT_YET = N_('Not yet')
+
+
+def _followed_by(session: Session, finished: EventType) -> Any:
+    """Whether a started event (of src.events) was followed by `finished` as the abandonment KPIs count it: from the
+    same visitor (or customer) within the owner's abandonment window."""
+    e, done = src.events.c, src.events.alias('done')
+    hours = definitions.current(session=session).abandonment_hours
+    return exists().where(
+        done.c.type == int(finished),
+        done.c.ts >= e.ts,
+        done.c.ts < src.plus_hours(session, e.ts, hours),
+        or_(
+            done.c.anonymous_id == e.anonymous_id,
+            and_(e.customer_id.is_not(None), done.c.customer_id == e.customer_id),
+        ),
     )
 
 
@@ -640,6 +678,41 @@ def _first_orders(session: Session, start: datetime, end: datetime, zone: str, l
             for row in rows
         ],
         _count(session, firsts),
+    )
+
+
+def _active_customers(session: Session, start: datetime, end: datetime, zone: str, limit: int) -> Behind:
+    """Today's active users, as the KPI counts them (the owner's definition: at least N events of the chosen kinds in
+    the D days up to today): each customer, their events in those days and their latest (the rows were every event
+    of the day, "25 of 312" visits and page views under a card saying 48)."""
+    defs = definitions.current(session=session)
+    e = src.events.c
+    first = days.bounds(days.local_day(start, zone) - timedelta(days=defs.active_days - 1), zone)[0]
+    customer = (e.customer_id + 0).label('customer_id')  # as the KPI groups them (registry._unindexed)
+    active = (
+        select(customer, func.count().label('events'), func.max(e.ts).label('latest'))
+        .where(
+            customer.is_not(None),
+            e.type.in_([int(EventType[name]) for name in defs.active_types]),
+            e.ts >= first,
+            e.ts < end,
+        )
+        .group_by(customer)
+        .having(func.count() >= defs.active_min_events)
+    )
+    rows = session.execute(active.order_by(func.max(e.ts).desc(), customer).limit(limit)).all()
+    who, events, latest = _('Customer'), _('Events'), _('Last seen')
+    return Behind(
+        [who, events, latest],
+        [  # by number, as the events' visitors: the dashboard shows no one's email
+            {
+                who: _('customer {id}').format(id=row.customer_id),
+                events: formatting.number(row.events),
+                latest: formatting.when(row.latest),
+            }
+            for row in rows
+        ],
+        _count(session, active),
     )
 
 

@@ -29,7 +29,11 @@ from backoffice.services import app_settings
 log = logging.getLogger(__name__)
 
 NIGHTLY_DAYS = 35  # the nightly job recomputes this many days up to today
-INCREMENTAL_MAX_DAYS = 35  # new rows dated earlier than this wait for a full recompute
+INCREMENTAL_MAX_DAYS = 35  # the days back the incremental refresh recomputes from the earliest day a change touches
+# beyond them, the days a change touches are recomputed one by one (a net-60 invoice paid today counts on the day it
+# was placed, 60 days ago, which no nightly recompute reaches any more; an event may arrive 90 days late): the
+# instants of at most this many changed rows read
+OLD_ROWS = 10_000
 SOURCES = ('events', 'orders', 'tickets', 'stock')
 GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
 MAX_GAPS = 500
@@ -46,7 +50,8 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         defs = definitions.current(session=session)
         today = days.today(zone, now)
         marks = _marks(session)
-        earliest, new_marks = _changes(session, marks, zone, today, now)
+        window = today - timedelta(days=INCREMENTAL_MAX_DAYS - 1)
+        earliest, new_marks, old_days = _changes(session, marks, zone, today, now, days.bounds(window, zone)[0])
         events_mark = (marks['events'].last_id, marks['events'].refreshed_at) if 'events' in marks else None
         if events_mark != _remembered['events']:
             registry.forget_event_days()  # another process refreshed meanwhile (or this one's first run)
@@ -59,9 +64,15 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
             if not touched and kpi.key in have_today:
                 continue
             first = min(touched, default=today) - timedelta(days=kpi.lookback_days(defs))
-            first = today if kpi.snapshot else max(first, today - timedelta(days=INCREMENTAL_MAX_DAYS - 1))
+            first = today if kpi.snapshot else max(first, window)
             for day in days.span(min(first, today), today):
                 plan.setdefault(day, []).append(kpi)
+            if not kpi.snapshot:  # a KPI computed by spans (active users) is computed from the old day to today
+                back = kpi.lookback_days(defs)
+                changed = {day for s in kpi.sources for day in old_days.get(s, ())}
+                reached = {d for day in changed for d in days.span(day - timedelta(days=back), day) if d < window}
+                for day in sorted(reached):
+                    plan.setdefault(day, []).append(kpi)
         values = _within_history(_compute_plan(session, plan, zone, defs), history.source_starts(session, zone), today)
     with session_scope() as session:
         _write(session, values)
@@ -327,12 +338,14 @@ def _marks(session: Session) -> dict[str, KpiWatermark]:
 
 
 def _changes(
-    session: Session, marks: dict[str, KpiWatermark], zone: str, today: date, now: datetime
-) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
-    """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
-    watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
+    session: Session, marks: dict[str, KpiWatermark], zone: str, today: date, now: datetime, window: datetime
+) -> tuple[dict[str, date | None], dict[str, KpiWatermark], dict[str, set[date]]]:
+    """Per source, the earliest local day its new or changed rows fall on (None: nothing new), the new watermarks,
+    and the local days before `window` (the incremental refresh's first instant) that the orders' changes fall on.
+    Only rows past the watermark are read (by primary key or by an indexed change time)."""
     earliest: dict[str, date | None] = {}
     new: dict[str, KpiWatermark] = {}
+    old: dict[str, set[date]] = {}
 
     def mark(source: str) -> KpiWatermark:
         return marks.get(source) or KpiWatermark(source=source, last_id=0)
@@ -344,14 +357,18 @@ def _changes(
     if news is not None:
         oldest = session.execute(select(_earliest(e.ts)).where(news)).scalar_one()
         earliest['events'] = days.local_day(oldest, zone)
+        if oldest < window:
+            late = select(e.ts).where(news, e.ts < window).distinct().limit(OLD_ROWS)
+            old['events'] = {days.local_day(instant, zone) for instant in session.execute(late).scalars()}
 
     if src.has_tables(session, 'orders'):
-        found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now)
-        for source, (news, day_at, watermark) in found.items():
+        found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now, window)
+        for source, (news, day_at, watermark, before) in found.items():
             new[source] = watermark
             if news:
                 day = days.local_day(day_at, zone) if day_at else today
                 earliest['orders'] = min(day, earliest.get('orders') or day)
+                old.setdefault('orders', set()).update(days.local_day(instant, zone) for instant in before)
 
     t = src.tickets.c
     tickets = mark('tickets')
@@ -364,28 +381,41 @@ def _changes(
         new['tickets'] = KpiWatermark(source='tickets', last_change=changed, refreshed_at=now)
 
     earliest['stock'] = today  # a level, not a history: today is always recomputed
-    return earliest, new
+    return earliest, new, old
 
 
 def _order_changes(
-    session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark, now: datetime
-) -> dict[str, tuple[bool, datetime | None, KpiWatermark]]:
+    session: Session,
+    orders: KpiWatermark,
+    timeline: KpiWatermark,
+    refunds: KpiWatermark,
+    now: datetime,
+    window: datetime,
+) -> dict[str, tuple[bool, datetime | None, KpiWatermark, list[datetime]]]:
     """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
-    for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
+    for each source with news, the earliest placed_at / refunded_at they touch, the new watermark, and the instants
+    they touch before `window` (the days the incremental window does not reach)."""
     o, ev = src.orders.c, src.order_events.c
     found = {}
+
+    def before(column, *where) -> list[datetime]:
+        return list(session.execute(select(column).where(*where, column < window).distinct().limit(OLD_ROWS)).scalars())
+
     news, watermark = _news(session, src.orders, orders, now)
     if watermark is not None:
         oldest = session.execute(select(_earliest(o.placed_at)).where(news)).scalar_one() if news is not None else None
-        found['orders'] = (news is not None, oldest, watermark)
+        old = before(o.placed_at, news) if oldest is not None and oldest < window else []
+        found['orders'] = (news is not None, oldest, watermark, old)
     if src.has_tables(session, 'order_events'):
         news, watermark = _news(session, src.order_events, timeline, now)
         if watermark is not None:
-            oldest = None
+            oldest, old = None, []
             if news is not None:
                 changed = select(ev.order_id).where(news).scalar_subquery()
                 oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
-            found['order_events'] = (news is not None, oldest, watermark)
+                if oldest is not None and oldest < window:
+                    old = before(o.placed_at, o.id.in_(changed))
+            found['order_events'] = (news is not None, oldest, watermark, old)
     if src.has_tables(session, 'refunds'):
         r = src.refunds.c
         news, watermark = _news(session, src.refunds, refunds, now)
@@ -393,7 +423,8 @@ def _order_changes(
             oldest = (
                 session.execute(select(_earliest(r.refunded_at)).where(news)).scalar_one() if news is not None else None
             )
-            found['refunds'] = (news is not None, oldest, watermark)
+            old = before(r.refunded_at, news) if oldest is not None and oldest < window else []
+            found['refunds'] = (news is not None, oldest, watermark, old)
     return found
 
 
