@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -56,16 +57,21 @@ def wire() -> None:
 
 
 def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:
-    """Services may publish from a worker thread (run.io_bound); NiceGUI events must fire on the event loop."""
+    """Services may publish from a worker thread (run.io_bound); NiceGUI events must fire on the event loop.
+
+    Each fires in a context of its own, not the publisher's: a service runs in its caller's language (`forms.call`'s
+    `i18n.use`, the API's), which the loop's hand-over and every task a subscriber starts would otherwise carry into
+    each page the change reaches. A French agent's list and request then redrew in English at an English colleague's
+    change or a request from the API, and an English agent's in French at a French colleague's."""
 
     def emit(payload: dict[str, Any]) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # a worker thread: hand over to NiceGUI's loop
             if core.loop is not None and not core.loop.is_closed():
-                core.loop.call_soon_threadsafe(event.emit, payload)
+                core.loop.call_soon_threadsafe(event.emit, payload, context=contextvars.Context())
             return
-        event.emit(payload)
+        contextvars.Context().run(event.emit, payload)
 
     return emit
 

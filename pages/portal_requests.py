@@ -124,7 +124,12 @@ class RequestThread:
         self.ticket_id = view.ticket.id
         self.header = ui.column().classes('w-full gap-1')
         self.thread = ui.column().classes('w-full gap-2').mark('portal-thread')
-        self.after = ui.column().classes('w-full gap-3')
+        # the rating and the reply box, each rebuilt only when what it shows changed: an agent solving the request (the
+        # rating appears) or the customer's own rating left the reply they were typing gone
+        self.rating_part = ui.column().classes('w-full gap-3')
+        self.reply_part = ui.column().classes('w-full gap-3')
+        self._drawn_rating: tuple | None = None
+        self._drawn_reply: tuple | None = None
         self._draw(view)
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
 
@@ -180,18 +185,24 @@ class RequestThread:
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
                     attachment_buttons(entry.attached, _attachment, acting_actor)
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
-        drawn = (view.closed, view.rateable, view.continues_in, view.ticket.rating)
-        if getattr(self, '_drawn_after', None) == drawn:
+        rating = (view.rateable and not self.actor.read_only, view.ticket.rating)
+        if rating != self._drawn_rating:
+            self._drawn_rating = rating
+            self.rating_part.clear()
+            with self.rating_part:
+                if view.rateable and not self.actor.read_only:
+                    self._rating()
+                elif view.ticket.rating:  # once rated, the form went and nothing said what they had given
+                    ui.label(
+                        _('You rated our help {score} out of 5. Thank you!').format(score=view.ticket.rating)
+                    ).classes('text-sm text-gray-600').mark('portal-rated')
+            self.rating_part.set_visibility(bool(self.rating_part.default_slot.children))  # empty: no gap of its own
+        reply = (view.continues_in, view.closed)
+        if reply == self._drawn_reply:
             return
-        self._drawn_after = drawn
-        self.after.clear()
-        with self.after:
-            if view.rateable and not self.actor.read_only:
-                self._rating()
-            elif view.ticket.rating:  # once rated, the form went and nothing said what they had given
-                ui.label(_('You rated our help {score} out of 5. Thank you!').format(score=view.ticket.rating)).classes(
-                    'text-sm text-gray-600'
-                ).mark('portal-rated')
+        self._drawn_reply = reply
+        self.reply_part.clear()
+        with self.reply_part:
             if view.continues_in is not None:  # merged into another of their requests: where to write now
                 with ui.row().classes('items-center gap-1 text-gray-700').mark('portal-continues-in'):
                     ui.label(_('This conversation continues in'))

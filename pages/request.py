@@ -314,6 +314,7 @@ class RequestScreen:
         # the browser tab names the request: an agent with several open tells them apart ("Request" in each before)
         ui.page_title(f'#{ticket.number} {ticket.subject} · {PRODUCT}')
         self.header.clear()
+        self._header_fields: dict[str, ui.select] = {}  # the header's fields by the name a change gives them
         with self.header:
             # the page's one heading (the shell's 'Request' above it said nothing more)
             with ui.row().classes('w-full items-baseline gap-3').props('role=heading aria-level=1').mark('heading'):
@@ -351,6 +352,7 @@ class RequestScreen:
                         on_change=lambda e: self._change(assignee_id=e.value) if e.value != current else None,
                     )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
+                    self._header_fields['assignee_id'] = assignee
                     narrowed_as_searched(assignee, options)  # 'okafor sam' finds 'Sam Okafor'
                     if ASSIGN_TO_ME.offered(ticket, self.user):  # as the list offers it: not theirs, not closed
                         ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat').mark(
@@ -574,6 +576,7 @@ class RequestScreen:
             on_change=lambda e: self._change(**{name: e.value}) if e.value != value else None,
         )
         select.props('outlined dense').classes('min-w-36').mark(name)
+        self._header_fields[name] = select
         if not self.may_write:
             select.disable()
 
@@ -675,13 +678,27 @@ class RequestScreen:
         ui.notify(str(error), type='warning', multi_line=True)
 
     async def _change(self, **fields: Any) -> None:
-        version = self.ticket.version
-        await self._write(
+        """A header field's change (status, priority, type, assignee), its refusal said at the field. Refused (a
+        colleague's change first, a colleague deactivated since the list of assignees was drawn), the field shows the
+        stored value again: it went on showing the choice that was not saved, even after the warning's Reload."""
+        version, ticket = self.ticket.version, self.ticket
+        shown = {name: self._header_fields[name] for name in fields if name in self._header_fields}
+        saved = await self._write(
             lambda session, user: tickets.change(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields
+                session=session, actor=user, ticket_id=ticket.id, version=version, **fields
             ),
             _('Saved'),
+            fields=shown,
         )
+        if saved:
+            return
+        for name, field in shown.items():
+            stored = getattr(ticket, name)
+            stored = getattr(stored, 'value', stored)
+            if not field.is_deleted and field.value != stored:
+                said = field.error  # the refusal stays said at the field (a new value clears a field's error)
+                field.value = stored  # the value it was built with: no change to save
+                field.error = said
 
     async def _change_at(self, fields: dict[str, ui.element], *, version: int | None = None, **changes: Any) -> bool:
         """A change whose errors show at these fields (tags, the bug report), over `version` (default the newest)."""

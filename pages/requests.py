@@ -13,7 +13,7 @@ from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.resources.support import know_tags
-from backoffice.services import ticket_sla, ticket_snooze
+from backoffice.services import ticket_sla, ticket_snooze, tickets
 from components import live
 from components.bulk_bar import BulkTool
 from components.forms import FAILED, call
@@ -136,14 +136,8 @@ class RequestsList:
         # triage: the requests ticked in a queue taken at once (one by one it was open, assign, back, for each)
         tools = (
             (
-                BulkTool(
-                    _('Assign to me'),
-                    'person_add',
-                    lambda _chosen: self.table.bulk.run_action(
-                        ASSIGN_TO_ME, done=lambda n: ngettext('{n} assigned to you', '{n} assigned to you', n)
-                    ),
-                    'bulk-assign-to-me',
-                ),
+                # a colleague's is skipped, saying so (taken meanwhile, its row gone from the queue but still ticked)
+                BulkTool(_('Assign to me'), 'person_add', lambda _chosen: self._assign_chosen(), 'bulk-assign-to-me'),
                 # put aside until tomorrow morning in one go ("waiting for the warehouse"); a date per request is on
                 # its page
                 BulkTool(_('Snooze until tomorrow'), 'snooze', lambda _chosen: self._snooze_chosen(), 'bulk-snooze'),
@@ -168,6 +162,12 @@ class RequestsList:
             self._highlight(named)
         else:  # the address gave a queue's very filters (the Open requests card's link): that queue is lit, as clicked
             self._light_matching_queue()
+
+    async def _assign_chosen(self) -> None:
+        await self.table.bulk.run_each(
+            lambda user, ids: tickets.bulk_assign_to_me(actor=user, ids=ids),
+            done=lambda n: ngettext('{n} assigned to you', '{n} assigned to you', n),
+        )
 
     async def _snooze_chosen(self) -> None:
         until = ticket_snooze.quick_choices()['tomorrow']

@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from nicegui import ui
+from nicegui import run, ui
 from nicegui.testing import User
 
 from backoffice import i18n
+from backoffice.db import session_scope
+from backoffice.models import Ticket
+from backoffice.models import User as Staff
+from backoffice.services import tickets
 
+from .support.colleagues import colleague_changes
 from .support.factories import make_product, make_user, place, submit_request
+from .support.lists import caption, the_list
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -91,6 +97,50 @@ async def test_a_request_in_french(user: User, in_french: Callable[[], None]) ->
     await user.should_see('Non attribuées')
     await user.should_see('Les miennes')
     await user.should_see('Résolues')
+
+
+async def test_a_french_agents_list_and_request_stay_french_when_an_english_colleague_changes_it(user: User) -> None:
+    """A change is published in its maker's language (an English colleague's save runs in a worker thread in English,
+    as a request from the API does): the live update of a French agent's list and open request is still in French.
+    They redrew in English ("Customer", "1 request", "Normal") while the rest of the page stayed French."""
+    agent = make_user('agent')
+    with session_scope() as session:  # the agent chose French for themselves (their account, not the shop's default)
+        stored = session.get(Staff, agent.id)
+        stored.language = 'fr'
+        session.add(stored)
+        session.commit()
+    colleague = make_user('agent', name='Eve "E" <b>English</b>')
+    ticket = submit_request('Colis : « perdu » <script>alert(1)</script>')
+    await signed_in(user, agent.email, path='/requests')
+    await user.should_see('Toutes les ouvertes')
+
+    def in_english(work: Callable[[], object]) -> Callable[[], None]:
+        def run_it() -> None:
+            with i18n.use('en'):
+                work()
+
+        return run_it
+
+    await run.io_bound(in_english(lambda: colleague_changes(ticket.number, colleague, priority='high')))
+    await eventually(lambda: ticket_row(user, ticket.number)['priority'] == 'Haute', message='the row in French')
+    assert caption(user) == '1 demande'
+
+    await user.open(f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    await run.io_bound(in_english(lambda: customer_writes(ticket, 'Any news? "x"')))
+    await eventually(lambda: len(user.find(marker='thread-customer').elements) == 2, message='the message arrived')
+    await user.should_see('Any news? "x"')
+    headings = [label.text for label in user.find(ui.label).elements if label.text in ('Customer', 'Client')]
+    assert headings == ['Client', 'Client']  # each message's card, the one that came live too
+
+
+def ticket_row(user: User, number: int) -> dict:
+    return next(row for row in the_list(user, 'subject').rows if str(row['number']) == str(number))
+
+
+def customer_writes(ticket: Ticket, body: str) -> None:
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body=body, token=ticket.token)
 
 
 async def test_counts_take_the_french_plural(user: User, in_french: Callable[[], None]) -> None:

@@ -261,6 +261,36 @@ async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(
     await user.should_not_see(marker='portal-rating')
 
 
+async def test_a_reply_the_customer_is_typing_stays_when_the_agent_solves_and_when_they_rate(user: User) -> None:
+    """The rating appears live when an agent solves the request, and the customer may rate it: neither empties the
+    reply box they were writing in (the whole part under the thread was rebuilt, their text gone without a word)."""
+    customer = await enter_portal(user, 'typing.portal@example.com', name='Tess')
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = tickets.submit_request(
+            session=session, email=customer.email, subject=f'Mug {HOSTILE}', body='Chipped', source='portal'
+        )
+    await user.open(f'/portal/requests/{ticket.number}')
+    typed = f'Still chipped: {HOSTILE}'
+    user.find(marker='portal-reply').type(typed)
+    with session_scope() as session:
+        stored = session.get(Ticket, ticket.id)
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=stored.version, status='solved')
+    await user.should_see(marker='portal-score', retries=200)  # live
+    [box] = user.find(marker='portal-reply').elements
+    assert box.value == typed and not box.is_deleted
+    user.find(marker='portal-score').elements.pop().set_value(4)
+    user.find(marker='portal-send-rating').click()
+    await user.should_see('You rated our help 4 out of 5. Thank you!', retries=200)
+    [box] = user.find(marker='portal-reply').elements
+    assert box.value == typed and not box.is_deleted
+    user.find(marker='portal-send-reply').click()  # and it is sent as typed, opening the request again
+    await user.should_see('In progress', retries=200)
+    with read_session() as session:
+        assert session.get(Ticket, ticket.id).status == 'open'
+        assert typed in [m.body for m in tickets.thread(session=session, actor=agent, ticket_id=ticket.id)]
+
+
 async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> None:
     customer = make_customer('jo@example.com', name='Jo')
     agent = make_user('agent')

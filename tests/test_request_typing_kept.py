@@ -6,7 +6,7 @@ from __future__ import annotations
 from nicegui.testing import User
 
 from backoffice.db import session_scope
-from backoffice.services import tickets
+from backoffice.services import tickets, users
 
 from .support.colleagues import colleague_changes
 from .support.factories import make_user, stored_request, submit_request
@@ -121,3 +121,30 @@ async def test_an_assignee_being_searched_stays_when_the_customer_writes_or_a_ta
 
     colleague_changes(ticket.number, colleague, priority='high')  # what the header shows: built anew, up to date
     await eventually(lambda: shown(user, 'priority').value == 'high')
+
+
+async def test_a_header_change_refused_shows_the_stored_value_again_not_the_choice_that_was_not_saved(
+    user: User,
+) -> None:
+    """A priority picked over a colleague's unseen change is refused (the warning names them): the field goes back to
+    the priority the request has, through the live update and the warning's Reload, instead of showing "High" as if
+    saved. An assignee deactivated since the list was drawn is refused at the field, which shows nobody again."""
+    admin, agent = make_user('admin'), make_user('agent')
+    colleague = make_user('agent', name='Cole "C" <b>League</b>')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    colleague_changes(ticket.number, colleague, tags=['vip: "x"'])  # not shown in the header
+    shown(user, 'priority').set_value('high')  # before the live update arrived
+    await user.should_see(f'changed by {colleague.name}')
+    await eventually(lambda: shown(user, 'tags').value == ['vip: "x"'])  # the page heard of it
+    assert stored_request(ticket.number).priority == 'normal'
+    await eventually(lambda: shown(user, 'priority').value == 'normal')
+    user.find(marker='reload').click()
+    await user.should_not_see(marker='stale')
+    assert shown(user, 'priority').value == 'normal'
+
+    with session_scope() as session:
+        users.set_active(session=session, actor=admin, user_id=colleague.id, version=colleague.version, active=False)
+    shown(user, 'assignee').set_value(colleague.id)  # still offered: the list was drawn before they left
+    await eventually(lambda: shown(user, 'assignee').error == 'Choose an active member of staff who answers requests')
+    assert shown(user, 'assignee').value is None and stored_request(ticket.number).assignee_id is None

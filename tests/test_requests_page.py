@@ -915,6 +915,27 @@ async def test_an_agent_takes_the_ticked_unassigned_requests_in_one_go(user: Use
     assert [stored_request(t.number).assignee_id for t in (first, second, left)] == [agent.id, agent.id, None]
 
 
+async def test_a_ticked_request_a_colleague_took_meanwhile_stays_theirs_and_is_said_skipped(user: User) -> None:
+    """Two agents triage Unassigned at once: the colleague takes a request this agent has ticked (its row leaves the
+    queue, still ticked). Assign to me takes the others and skips theirs, saying why; it went to this agent without
+    a word to either of them."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole "C" <b>League</b>')
+    hostile = 'Taken: "first" <script>window.__x=1</script>'
+    taken, free = submit_request(hostile), submit_request('Still free', email='dan@example.com')
+    await signed_in(user, agent.email, path='/requests?queue=unassigned')
+    await rows_show(user, hostile, 'Still free', column='subject')
+    table = user.find(ui.table)
+    rows = list(next(iter(table.elements)).rows)
+    table.trigger('selection', {'added': True, 'rows': rows, 'keys': [row['id'] for row in rows]})
+    await user.should_see('2 selected')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=colleague, ticket_id=taken.id, version=taken.version)
+    await rows_show(user, 'Still free', absent=(hostile,), column='subject')  # gone from the queue, still ticked
+    user.find(marker='bulk-assign-to-me').click()
+    await user.should_see('1 assigned to you; 1 skipped: a colleague has it: open the request to take it over')
+    assert [stored_request(t.number).assignee_id for t in (taken, free)] == [colleague.id, agent.id]
+
+
 async def test_a_viewer_ticks_no_request_and_gets_no_assign_to_me(user: User) -> None:
     viewer = make_user('viewer')
     submit_request('Parcel one')

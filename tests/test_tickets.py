@@ -25,7 +25,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.resources import resource
-from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets
+from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets, users
 from backoffice.services.customers import ban_customer
 
 from .support.factories import make_customer, make_product, make_user, place
@@ -425,6 +425,23 @@ def test_assign_to_me_opens_a_new_request_and_an_assignee_must_answer_requests()
     with session_scope() as session:
         mine = tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=1)
     assert (mine.assignee_id, mine.status) == (agent.id, 'open')
+
+
+def test_a_deactivated_colleague_is_never_given_a_request() -> None:
+    """A page drawn before the colleague left still offers them, and a mailbox keeps the default assignee it was given:
+    neither hands a request to someone who can no longer sign in (out of every queue, its SLA running out)."""
+    admin, agent, leaver = make_user('admin'), make_user('agent'), make_user('agent', email='leaver@example.com')
+    with session_scope() as session:
+        users.set_active(session=session, actor=admin, user_id=leaver.id, version=leaver.version, active=False)
+    ticket = submit(subject='Lost "parcel": <script>alert(1)</script>')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, assignee_id=leaver.id)
+    assert refused.value.errors == {'assignee_id': 'Choose an active member of staff who answers requests'}
+    # the mail of a mailbox whose default assignee left goes to the queue, as any other (auto-assignment's pick)
+    assert submit(subject='By mail: <b>"help"</b>', assignee_id=leaver.id).assignee_id is None
+    set_setting('auto_assign', 'round_robin')
+    assert submit(subject='By mail again', assignee_id=leaver.id).assignee_id == agent.id
+    assert submit(subject='To the agent', assignee_id=agent.id).assignee_id == agent.id
 
 
 def test_tags_are_normalised_and_unknown_fields_refused() -> None:

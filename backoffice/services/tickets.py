@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from backoffice import changes, i18n, stored_text
 from backoffice.changes import get_for_update, stamp
+from backoffice.db import session_scope
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext, pgettext
@@ -42,6 +43,7 @@ from backoffice.permissions import can, require
 from backoffice.services import (
     app_settings,
     audit,
+    bulk,
     customers,
     notifications,
     portal_scope,
@@ -151,7 +153,10 @@ def submit_request(
     if ticket.type == TicketType.bug:
         ticket.bug_status = BugStatus.reported
     ticket_sla.set_due_times(session, ticket)
-    ticket.assignee_id = assignee_id or _auto_assignee(session)
+    # a mailbox's default assignee deactivated (or no longer answering requests) since it was chosen: the request goes
+    # to the queue as any other, not to someone who will never see it
+    given = session.get(User, assignee_id) if assignee_id is not None else None
+    ticket.assignee_id = given.id if answers_requests(given) else _auto_assignee(session)
     session.add(ticket)
     session.flush()
     if ticket.assignee_id is not None and (actor is None or ticket.assignee_id != actor.id):
@@ -227,7 +232,7 @@ def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticke
     # theirs: the agent on the phone is the one who follows it up, unless they gave it to a colleague
     assignee_id = data.get('assignee_id') or actor.id
     assignee = session.get(User, assignee_id) if isinstance(assignee_id, int) else None
-    if assignee is None or not assignee.is_active or not can(assignee, 'tickets.write'):
+    if not answers_requests(assignee):
         raise ValidationFailed({'assignee_id': _('Choose an active member of staff who answers requests')})
     return submit_request(session=session, actor=actor, source=TicketSource.staff, assignee_id=assignee.id, **values)
 
@@ -458,6 +463,37 @@ def update_ticket(*, session: Session, actor: User, record_id: int, version: int
 
 def assign_to_me(*, session: Session, actor: User, ticket_id: int, version: int) -> Ticket:
     return change(session=session, actor=actor, ticket_id=ticket_id, version=version, assignee_id=actor.id)
+
+
+TAKEN_MEANWHILE = N_('a colleague has it: open the request to take it over')
+
+
+def bulk_assign_to_me(*, actor: User, ids: list[int]) -> bulk.Summary:
+    """Assign to me on the requests ticked in a list (its bulk bar), one transaction each: those nobody has, or the
+    actor's already. One a colleague has is skipped, saying so: ticked in Unassigned, it was taken by a colleague before
+    the press (their row gone from the list, still ticked), and went to this agent without a word to either of them.
+    A request is taken over from a colleague on its page, where its assignee shows. A closed one is skipped too."""
+    require(actor, 'tickets.write')
+    summary = bulk.Summary()
+    for ticket_id in ids:
+        try:
+            with session_scope() as session:
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is None:
+                    raise NotFound(_('This request no longer exists.'))
+                if ticket.status == TicketStatus.closed:
+                    raise ValidationFailed(
+                        {'': _('{action} does not apply to it now').format(action=_('Assign to me'))}
+                    )
+                if ticket.assignee_id not in (None, actor.id):
+                    raise ValidationFailed({'': _(TAKEN_MEANWHILE)})
+                if ticket.assignee_id is None:
+                    assign_to_me(session=session, actor=actor, ticket_id=ticket_id, version=ticket.version)
+            summary.done += 1
+        except ServiceError as error:
+            errors = getattr(error, 'errors', None)
+            summary.skipped.append((ticket_id, '; '.join(errors.values()) if errors else str(error)))
+    return summary
 
 
 def next_statuses(ticket: Ticket) -> list[TicketStatus]:
@@ -998,7 +1034,7 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
             errors.update(error.errors)
     if values.get('assignee_id') is not None:
         assignee = session.get(User, values['assignee_id'])
-        if assignee is None or not can(assignee, 'tickets.write'):
+        if not answers_requests(assignee):  # a colleague deactivated since the page was drawn too
             errors['assignee_id'] = _('Choose an active member of staff who answers requests')
         elif ticket.status == TicketStatus.new and 'status' not in values:
             values['status'] = TicketStatus.open  # a person took it on
@@ -1027,6 +1063,11 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
         name = actor.name or actor.email
         _tell_assignee(session, ticket, N_('{name} assigned request #{number} to you: {subject}'), to=handed, name=name)
     return _save(session, actor, ticket, values, action)
+
+
+def answers_requests(user: User | None) -> bool:
+    """Whether a request may be assigned to this member of staff: active, in a role that answers requests."""
+    return user is not None and user.is_active and can(user, 'tickets.write')
 
 
 def _tell_assignee(session: Session, ticket: Ticket, text: str, *, to: int | None = None, **values: Any) -> None:
