@@ -45,17 +45,22 @@ class ImportDialog:
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
                 self.apply_slot = ui.element('div')  # the preview's Apply, once there is something to apply
         with body:
-            fields = ', '.join(_(f.label) for f in import_map.importable_fields(resource))
-            ui.label(
+            importable = import_map.importable_fields(resource)
+            fields, records = ', '.join(_(f.label) for f in importable), _(resource.label).lower()
+            # the match key by its label in the reader's language ('Réf.'), not its field's name ('sku')
+            key = next((_(f.label) for f in importable if resource.unique and f.name == resource.unique[0]), None)
+            said = (
                 _(
                     'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
                     '{records} by ID or {key}.'
-                ).format(
-                    fields=fields,
-                    records=_(resource.label).lower(),
-                    key=resource.unique[0] if resource.unique else 'ID',
-                )
-            ).classes('text-sm text-gray-600')
+                ).format(fields=fields, records=records, key=key)
+                if key
+                else _(
+                    'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
+                    '{records} by ID.'
+                ).format(fields=fields, records=records)
+            )
+            ui.label(said).classes('text-sm text-gray-600')
             self.upload = (
                 ui.upload(
                     label=_('Choose a file'),

@@ -13,11 +13,10 @@ from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.i18n import _
 from backoffice.models import Order, User
-from backoffice.resources import RESOURCES
-from backoffice.services import crud, orders
+from backoffice.services import orders
 
 from .forms import FAILED, call, counted, page_dialog
-from .in_page_type_ahead import narrowed_as_searched
+from .product_picker import product_picker
 from .session import acting_user
 from .whole_number import WholeNumberInput
 
@@ -28,7 +27,6 @@ class DraftDialog:
     ) -> None:
         self.user, self.draft, self.on_saved = user, draft, on_saved
         with read_session() as session:
-            self.products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
             lines = orders.order_lines(session, draft.id) if draft else []
         self.lines: list[tuple[ui.select, WholeNumberInput, ui.input]] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
@@ -90,7 +88,8 @@ class DraftDialog:
         self.lines_box.clear()
         self.lines = []
         for line in lines:  # the percent each discount was given as: saved unchanged, the draft keeps its prices
-            self.add_line(line.product_id, line.quantity, formatting.typed_percent(orders.discount_percent(line)))
+            percent = formatting.typed_percent(orders.discount_percent(line))
+            self.add_line(line.product_id, line.quantity, percent, named=f'{line.sku} · {line.name}')
         if not lines:
             self.add_line()
 
@@ -104,17 +103,16 @@ class DraftDialog:
             'lines': [(product.value, quantity.value, discount.value) for product, quantity, discount in self.lines],
         }
 
-    def add_line(self, product_id: int | None = None, quantity: int = 1, discount: str = '') -> None:
-        if product_id is not None and product_id not in self.products:
-            self.products[product_id] = _('Product {id}').format(id=product_id)
-        # a phone puts the product on its own row, its quantity and discount below (three in a row squeezed them)
+    def add_line(self, product_id: int | None = None, quantity: int = 1, discount: str = '', named: str = '') -> None:
+        # the product is suggested by the server for what is typed, by SKU or name, in the whole catalogue (it listed
+        # the first 500 by name: a later one could not be picked, a SKU found nothing); a phone puts the product on its
+        # own row, its quantity and discount below (three in a row squeezed them)
         with self.lines_box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
-            product = narrowed_as_searched(
-                ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
+            product = (
+                product_picker(product_id, named)
                 .props('outlined dense')
                 .classes('w-full sm:w-auto sm:grow')
-                .mark(f'draft-product-{len(self.lines)}'),
-                self.products,
+                .mark(f'draft-product-{len(self.lines)}')
             )
             amount = (
                 WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15

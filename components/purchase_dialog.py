@@ -18,39 +18,11 @@ from backoffice.permissions import can
 from backoffice.services import audit, bills, purchases
 
 from .bill_dialogs import bill_from_purchase
-from .first_suggestion import enter_takes_the_first
 from .forms import FAILED, call, counted, error_line, page_dialog, show_error
 from .in_page_type_ahead import narrowed_as_searched
+from .product_picker import product_picker
 from .session import acting_user
 from .whole_number import WholeNumberInput
-
-
-def product_picker() -> ui.select:
-    """A purchase line's product, suggested by the server for what is typed (`purchases.product_choices`: by SKU or
-    name, in the whole catalogue), named 'SKU · name'; Enter takes the first suggestion."""
-
-    def options(text: str = '') -> dict[int, str]:
-        user = acting_user()
-        if user is None:
-            return {}
-        with read_session() as session:
-            return purchases.product_choices(session=session, actor=user, text=text)
-
-    select = ui.select(options(), label=_('Product'), with_input=True)
-
-    def shown(text: str) -> None:
-        current = select.value
-        named = select.options.get(current) if isinstance(select.options, dict) else None
-        if current is not None and text == named:  # the field filled with the pick's name, not typed
-            text = ''
-        found = options(text)
-        if current is not None and current not in found:
-            found[current] = named or str(current)
-        select.set_options(found, value=current)
-
-    select.on('input-value', lambda e: shown(e.args or ''))
-    select.on('popup-hide', lambda: shown(''))  # opened again: the first suggestions again, not the last narrowing
-    return enter_takes_the_first(select, options)
 
 
 def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable[Any]]) -> None:

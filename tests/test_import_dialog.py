@@ -135,3 +135,19 @@ async def test_a_long_apply_shows_progress_and_apply_cannot_be_clicked_twice(
     await user.should_see('Imported: 1 created, 0 updated')
     assert calls == ['customers.csv']
     assert stored('new@example.com').name == 'New: <script>x</script>'
+
+
+async def test_the_import_dialog_names_the_match_key_by_its_label_in_the_readers_language(user: User) -> None:
+    """Products are matched by their SKU: a French reader reads 'Réf.', as the list's column says (it said 'sku', the
+    field's name in the code)."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    await signed_in(user, manager.email, path='/products')
+    user.find('Importer').click()
+    await user.should_see('Les lignes sont rapprochées')
+    (said,) = [element.text for element in user.find(kind=ui.label, content='Les lignes sont rapprochées').elements]
+    assert said.endswith(
+        'Les lignes sont rapprochées des enregistrements existants (produits) par ID ou par «\u00a0Réf.\u00a0».'
+    ), said
+    assert 'sku' not in said

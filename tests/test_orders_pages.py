@@ -14,7 +14,7 @@ from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Carrier, Order, utcnow
+from backoffice.models import Carrier, Order, Product, utcnow
 from backoffice.services import orders, payments, receivables, returns
 
 from .support.factories import (
@@ -184,6 +184,41 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     user.find('Confirm').click()
     await eventually(lambda: fresh(draft.id).status == 'pending')
     assert level(mug.id).reserved == 3
+
+
+async def test_a_draft_line_finds_any_product_of_a_large_catalogue_by_its_sku(user: User) -> None:
+    """A catalogue of more than 500 products: the one last by name is found by the SKU a customer reads out on the
+    phone, named by its SKU and name, ordered, and named so again when the draft is edited (the dialog listed the first
+    500 names: the last could not be picked, no SKU found it)."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        session.add_all(
+            Product(sku=f'DL-{i:03d}', name=f'Aa cup {i:03d} "x": <script>', price=Decimal('1.00')) for i in range(501)
+        )
+        session.commit()
+    last = make_product('ZW-DRAFT-1', '4.00', stock_on_hand=5, actor=manager, name='Zinc cup "l\'Été": <script>')
+    await signed_in(user, manager.email, path='/orders')
+    await user.should_see(marker='new-draft', retries=40)
+    user.find(marker='new-draft').click()
+    user.find(marker='draft-email').type('sku.caller@example.com')
+    picker = user.find(marker='draft-product-0').elements.pop()
+    assert isinstance(picker, ui.select)
+    user.find(marker='draft-product-0').trigger('inputValue', 'zw-draft')
+    assert picker.options == {last.id: 'ZW-DRAFT-1 · Zinc cup "l\'Été": <script>'}
+    user.find(marker='draft-product-0').trigger('inputValue', 'dl-007')
+    assert list(picker.options.values()) == ['DL-007 · Aa cup 007 "x": <script>']
+    user.find(marker='draft-product-0').trigger('inputValue', 'zinc cup')
+    picker.set_value(last.id)
+    user.find(marker='draft-quantity-0').elements.pop().set_value(2)
+    user.find(marker='create-draft').click()
+    await user.should_see('Draft order 100001 created', retries=40)
+    with read_session() as session:
+        draft = session.exec(select(Order)).one()
+        assert [(line.product_id, line.quantity) for line in orders.order_lines(session, draft.id)] == [(last.id, 2)]
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    picker = user.find(marker='draft-product-0').elements.pop()
+    assert (picker.value, picker.options[last.id]) == (last.id, 'ZW-DRAFT-1 · Zinc cup "l\'Été": <script>')
 
 
 async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:

@@ -182,6 +182,22 @@ def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
     assert plan[3].reason.startswith('Phone: Enter a phone number')
 
 
+def test_yes_no_columns_read_the_true_and_false_excel_writes_in_english_or_french(manager) -> None:
+    """A French Excel saves a TRUE cell as VRAI and FALSE as FAUX (they were refused: 'Write Yes or No')."""
+    plan = plan_for(
+        manager,
+        'Email;Name;Agrees to marketing email\n'
+        'vrai@example.com;"Véra ""V"": <script>";VRAI\n'
+        'faux@example.com;"Fanny \'F\': <script>";FAUX\n'
+        'true@example.com;Tom;TRUE\n'
+        'false@example.com;Fay;False\n'
+        'maybe@example.com;May;Peut-être\n',
+    )
+    assert [row.action for row in plan] == ['create'] * 4 + ['error'], [row.errors for row in plan]
+    assert [row.values['marketing_consent'] for row in plan[:4]] == [True, False, True, False]
+    assert plan[4].errors == {'marketing_consent': 'Write Yes or No'}
+
+
 def test_rows_can_be_matched_by_id_and_an_empty_cell_keeps_the_field(shop, manager) -> None:
     plan = plan_for(
         manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n,zed@example.com,Acme\n'

@@ -11,7 +11,6 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting, stored_text
-from backoffice.engine import declaration
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed, typed_at
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -27,7 +26,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, crud, stock
+from backoffice.services import audit, stock
 from backoffice.stored_text import counted, sentence
 from backoffice.validation import too_long, typed_money
 
@@ -445,21 +444,6 @@ def supplier_choices(*, session: Session, actor: User) -> dict[int, str]:
         select(Supplier.id, Supplier.name).where(col(Supplier.deleted_at).is_(None)).order_by(col(Supplier.name))
     )
     return {supplier_id: name for supplier_id, name in rows if supplier_id is not None}
-
-
-PRODUCT_CHOICES = 50  # suggestions a purchase line lists for what was typed (or the first ones, by name)
-
-
-def product_choices(*, session: Session, actor: User, text: str = '', limit: int = PRODUCT_CHOICES) -> dict[int, str]:
-    """The products a purchase line suggests for what was typed, each named 'SKU · name' (two sizes may share a name):
-    found as the products list's search finds them, by the SKU on the supplier's delivery note or words of the name,
-    among the whole catalogue. (The dialog listed the first 500 products by name: the 501st could not be ordered or
-    received, and a SKU typed found nothing.)"""
-    require(actor, 'catalog.read')
-    products = declaration.resource('products')
-    names = crud.lookup(session=session, actor=actor, resource=products, text=text, limit=limit)
-    skus = dict(session.exec(select(Product.id, Product.sku).where(col(Product.id).in_(list(names)))).all())
-    return {product_id: f'{skus[product_id]} · {name}' for product_id, name in names.items() if product_id in skus}
 
 
 def label(purchase: Purchase) -> str:

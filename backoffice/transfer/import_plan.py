@@ -27,8 +27,11 @@ from backoffice.transfer.import_rules import (
     whole_number,
 )
 
-TRUE_WORDS = {'yes', 'y', 'true', 't', '1', 'x', 'on'}
-FALSE_WORDS = {'no', 'n', 'false', 'f', '0', 'off'}
+# with the words Excel writes a TRUE or FALSE cell as, in its own language, when it saves a CSV or a boolean is typed
+# in as text: a French Excel's VRAI / FAUX were refused ('Write Yes or No'), as were a German, Spanish, Italian, Dutch
+# or Portuguese one's
+TRUE_WORDS = {'yes', 'y', 'true', 't', '1', 'x', 'on', 'vrai', 'wahr', 'verdadero', 'verdadeiro', 'vero', 'waar'}
+FALSE_WORDS = {'no', 'n', 'false', 'f', '0', 'off', 'faux', 'falsch', 'falso', 'onwaar'}
 
 Action = Literal['create', 'update', 'unchanged', 'error']
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
