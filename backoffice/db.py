@@ -7,15 +7,17 @@ import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, create_engine, event, text, update
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from backoffice import writer_queue
 from backoffice.listing.folding import register_sqlite_fold
@@ -166,6 +168,16 @@ def one_at_a_time(session: Session, name: str) -> None:
     if connection.dialect.name == 'postgresql':
         key = zlib.crc32(name.encode()) & 0x7FFFFFFF
         connection.execute(text('SELECT pg_advisory_xact_lock(:space, :key)'), {'space': SERIALIZED, 'key': key})
+
+
+def use_up(session: Session, model: type[SQLModel], row_id: int | None, now: datetime) -> bool:
+    """Mark a one-time row (a link) used, if nobody used it meanwhile: True for the one use that did. A conditional
+    UPDATE, so of two uses at once exactly one wins on both databases (PostgreSQL: the second waits on the row's lock
+    and then finds `used_at` set; SQLite: BEGIN IMMEDIATE already serialises the two), where a read then a write let
+    both through on PostgreSQL."""
+    table: Any = model
+    claimed = session.execute(update(table).where(table.id == row_id, table.used_at.is_(None)).values(used_at=now))
+    return cast(CursorResult[Any], claimed).rowcount == 1
 
 
 @contextmanager

@@ -240,15 +240,19 @@ def _row(key: ApiKey, owner: tuple[str, bool] | None) -> dict:
     created = _('{when} by {who}').format(when=when(key.created_at), who=key.created_by)
     if owner is not None and owner[0] != key.created_by:  # made at the command line --as someone, or by a colleague
         created = _('{created}; acts as {email}').format(created=created, email=owner[0])
-    stranded = not key.revoked_at and api_keys.uses_the_resource_api(key) and not (owner and owner[1])
+    made_for_nobody = key.user_id is None and key.created_by == 'system'  # the command line's, for the front office
+    stranded = not key.revoked_at and (
+        (owner is not None and not owner[1])
+        or (owner is None and (not made_for_nobody or api_keys.uses_the_resource_api(key)))
+    )
     if key.revoked_at:
         status = _('revoked {when}').format(when=when(key.revoked_at))
-    elif stranded:  # its /api/v1 calls are refused (403), which 'active' hid
-        status = (
-            _('acts for no active staff member: /api/v1 refuses it')
-            if owner is None
-            else _('{email} is deactivated: /api/v1 refuses it').format(email=owner[0])
-        )
+    elif owner is not None and not owner[1]:  # every call is refused (403: api_keys.check_maker), which 'active' hid
+        status = _('{email} is deactivated: its calls are refused').format(email=owner[0])
+    elif owner is None and not made_for_nobody:  # its maker was deleted
+        status = _('acts for no active staff member: its calls are refused')
+    elif owner is None and api_keys.uses_the_resource_api(key):
+        status = _('acts for no active staff member: /api/v1 refuses it')
     else:
         status = pgettext('API key', 'active')
     return {

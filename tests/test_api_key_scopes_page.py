@@ -49,12 +49,12 @@ async def test_a_key_with_no_scope_at_all_is_refused_in_the_dialog(user, as_role
 
 
 async def test_a_key_acting_for_a_deactivated_colleague_says_so_instead_of_active(user, as_role) -> None:
-    """A key made at the command line --as someone, who was then deactivated: every /api/v1 call is refused (403)
-    while the list said 'active' and named only who made it."""
+    """A key made at the command line --as someone, who was then deactivated: every call is refused (403), an intake
+    one's too (api_keys.check_maker), while the list said 'active' and named only who made it."""
     leaver = make_user('manager', email='leaver@example.com')
     with session_scope() as session:
         api_keys.create_key(
-            session=session, actor=None, system=True, name=HOSTILE, scopes=['read:orders'], acting_as=leaver
+            session=session, actor=None, system=True, name=HOSTILE, scopes=['requests:write'], acting_as=leaver
         )
     await as_role('admin')
     await user.open('/settings')
@@ -64,4 +64,4 @@ async def test_a_key_acting_for_a_deactivated_colleague_says_so_instead_of_activ
     with session_scope() as session:
         users.set_active(session=session, actor=admin, user_id=leaver.id, version=leaver.version, active=False)
     await user.open('/settings')
-    await user.should_see('leaver@example.com is deactivated: /api/v1 refuses it')
+    await user.should_see('leaver@example.com is deactivated: its calls are refused')

@@ -23,6 +23,7 @@ from backoffice.models import (
     TicketMessage,
     TicketSource,
     TicketStatus,
+    User,
     utcnow,
 )
 from backoffice.runtime import ratelimit
@@ -163,6 +164,39 @@ async def test_a_key_without_the_requests_scope_is_403(client: httpx.AsyncClient
 
     assert response.status_code == 403
     assert response.json() == {'detail': "The API key does not have the 'requests:write' scope."}
+
+
+async def test_a_key_made_at_settings_works_while_its_maker_is_active_and_stops_once_deactivated(
+    client: httpx.AsyncClient,
+) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        _key, made = api_keys.create_key(
+            session=session, actor=admin, name='Shop "<script>" : 1', scopes=['requests:write']
+        )
+
+    accepted = await client.post('/api/requests', json=REQUEST, headers=bearer(made))
+    with session_scope() as session:
+        session.get(User, admin.id).is_active = False
+        session.commit()
+    refused = await client.post('/api/requests', json={**REQUEST, 'subject': 'Again'}, headers=bearer(made))
+
+    assert accepted.status_code == 201
+    assert (refused.status_code, refused.json()['detail']) == (403, str(api_keys.KeyActsForNobody()))
+    assert count(Ticket) == 1
+
+
+async def test_a_key_whose_maker_was_deleted_is_refused(client: httpx.AsyncClient) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        key, made = api_keys.create_key(session=session, actor=admin, name='Shop', scopes=['requests:write'])
+        session.get(ApiKey, key.id).user_id = None  # what the foreign key's ON DELETE SET NULL leaves
+        session.commit()
+
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(made))
+
+    assert response.status_code == 403
+    assert count(Ticket) == 0
 
 
 async def test_a_banned_customer_is_refused_with_403(client: httpx.AsyncClient, secret: str) -> None:

@@ -11,10 +11,11 @@ from sqlmodel import select
 
 from backoffice.api.orders import router
 from backoffice.api.requests import MAX_BODY_BYTES
-from backoffice.db import read_session
-from backoffice.models import Order, StockLevel
+from backoffice.db import read_session, session_scope
+from backoffice.models import Order, StockLevel, User
 from backoffice.runtime import ratelimit
 from backoffice.seed.catalog import ACCESSORIES, BREWERS
+from backoffice.services import api_keys
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_product, make_user, orders_count
@@ -304,3 +305,22 @@ async def test_the_documented_example_order_is_placed_as_pasted_on_the_demo_shop
     assert placed.status_code == 201, placed.text
     again = await client.post('/api/orders', json=example, headers=bearer(secret))
     assert again.status_code == 200 and again.json()['number'] == placed.json()['number']  # its external_id again
+
+
+async def test_a_key_stops_placing_orders_once_its_makers_role_loses_the_right(client) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        _key, made = api_keys.create_key(session=session, actor=admin, name="Shop '<b>' : x", scopes=['orders:write'])
+
+    placed = await client.post('/api/orders', json=ORDER, headers=bearer(made))
+    with session_scope() as session:
+        session.get(User, admin.id).role = 'viewer'
+        session.commit()
+    refused = await client.post('/api/orders', json={**ORDER, 'external_id': 'shop-10043'}, headers=bearer(made))
+
+    assert placed.status_code == 201
+    assert (refused.status_code, refused.json()['detail']) == (
+        403,
+        'You are not allowed to do this (orders.write).',
+    )
+    assert orders_count() == 1

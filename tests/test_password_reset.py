@@ -2,6 +2,7 @@
 sets a new password and ends every session. And staff emails on intranet domains."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -13,9 +14,10 @@ from backoffice import auth, events
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
-from backoffice.models import CustomerCreate, PasswordReset, StaffMail, StaffSession, utcnow
+from backoffice.models import AuditEntry, CustomerCreate, PasswordReset, StaffMail, StaffSession, utcnow
 from backoffice.services import password_reset, staff_sessions
 
+from .support.at_once import first_saves_at_once
 from .support.factories import PASSWORD, make_user
 from .support.signin import sign_in, staff_named
 
@@ -65,6 +67,27 @@ def test_the_link_works_once_and_ends_every_session() -> None:
     assert password_reset.user_of_link(token) is None
     with pytest.raises(ValidationFailed, match='expired or was already used'):
         password_reset.reset_with_link(token=token, new='Another-Long-Phrase-88', confirm='Another-Long-Phrase-88')
+
+
+def test_of_two_uses_of_a_reset_link_at_once_exactly_one_sets_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = make_user('agent')
+    ask(agent.email)
+    token = link_in(mails_to(agent.email)[0])
+
+    def use(new: str) -> Callable[[], object]:
+        return lambda: password_reset.reset_with_link(token=token, new=new, confirm=new)
+
+    first, second = first_saves_at_once(monkeypatch, password_reset, use(NEW_PASSWORD), use('Another-Long-Phrase-88'))
+
+    refused = [outcome for outcome in (first, second) if isinstance(outcome, ValidationFailed)]
+    assert len(refused) == 1 and 'already used' in refused[0].errors[''], (first, second)
+    with session_scope() as session:
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == 'user.password_reset_by_link', AuditEntry.entity_id == str(agent.id)
+            )
+        ).all()
+    assert len(entries) == 1
 
 
 def test_the_link_expires_after_an_hour() -> None:

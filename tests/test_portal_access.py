@@ -11,7 +11,7 @@ from sqlmodel import select
 from backoffice import auth
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Customer, PortalAccount, PortalLink, PortalSession, StaffMail, utcnow
+from backoffice.models import AuditEntry, Customer, PortalAccount, PortalLink, PortalSession, StaffMail, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.services import portal_access
 
@@ -98,6 +98,24 @@ def test_a_link_opens_once_and_not_after_it_expired() -> None:
         session.commit()
     assert not portal_access.open_link(token=late).ok
     assert not portal_access.open_link(token='made-up').ok
+
+
+def test_of_two_uses_of_a_link_at_once_exactly_one_signs_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = make_customer('twice@example.com', name='Twice "<script>" : O\'Neil')
+    invite(customer.id)
+    token = token_of(last_link('twice@example.com'))
+
+    def use() -> bool:
+        return portal_access.open_link(token=token).ok
+
+    first, second = first_saves_at_once(monkeypatch, portal_access, use, use)
+
+    assert sorted([first, second]) == [False, True], (first, second)
+    with read_session() as session:
+        entries = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'portal.signed_in', AuditEntry.entity_id == str(customer.id))
+        ).all()
+    assert len(entries) == 1
 
 
 def test_asking_for_a_link_answers_alike_for_anyone_and_emails_only_customers_in_good_standing() -> None:

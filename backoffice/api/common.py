@@ -17,6 +17,7 @@ from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.i18n import _
 from backoffice.models import ApiKey
+from backoffice.permissions import PermissionDenied
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys
 
@@ -98,7 +99,8 @@ def answer_once(
 
 def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
     """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
-    scope is missing) or 429 (with Retry-After); then a query parameter the route does not read is a 422 at its name
+    scope is missing, or the person it acts for is deactivated or lost the scope's right: api_keys.check_maker, as on
+    /api/v1) or 429 (with Retry-After); then a query parameter the route does not read is a 422 at its name
     (input_rules.refuse_unknown_query), on every keyed route alike."""
     with read_session() as session:  # most calls only read their key: no write turn
         try:
@@ -107,8 +109,8 @@ def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, ra
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
         except api_keys.KeyNotAccepted as error:
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
-        except api_keys.MissingScope as error:
-            raise HTTPException(403, str(error)) from None
+        except (api_keys.MissingScope, api_keys.KeyActsForNobody, PermissionDenied) as error:
+            raise HTTPException(403, str(error)) from None  # the scope, or the person the key acts for (as /api/v1)
     if api_keys.is_stale(key):  # "last used", once a minute at most
         with session_scope() as session:
             api_keys.touch_if_stale(session, key)

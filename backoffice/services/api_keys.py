@@ -91,7 +91,7 @@ class KeyActsForNobody(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            _('This API key acts for no active staff member, so it cannot use /api/v1; create a key at /settings.')
+            _('This API key acts for no active staff member, so its calls are refused; create a key at /settings.')
         )
 
 
@@ -323,7 +323,8 @@ def _unknown_scope(scope: str, known: dict[str, str]) -> str:
 
 def authenticate(session: Session, header_value: str | None, scope: str, *, touch: bool = True) -> ApiKey:
     """The key an `Authorization: Bearer <key>` header names, if it is valid, not revoked and holds the scope.
-    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403). `touch=False`: only read (the caller
+    Raises MissingKey / InvalidKey / RevokedKey (401), MissingScope, KeyActsForNobody or PermissionDenied (403: its
+    person, `check_maker`). `touch=False`: only read (the caller
     uses a read session and calls `touch_if_stale` itself, so most calls take no write turn)."""
     if scope not in SCOPES and scope not in known_scopes():
         raise KeyError(f'unknown scope {scope!r}')
@@ -343,6 +344,7 @@ def authenticate(session: Session, header_value: str | None, scope: str, *, touc
         raise RevokedKey()
     if not holds(key, scope):
         raise MissingScope(scope)
+    check_maker(session, key, scope)
     if touch:
         touch_if_stale(session, key)
     return key
@@ -398,6 +400,17 @@ def acting_user(session: Session, key: ApiKey) -> User:
         raise KeyActsForNobody()
     roles.sync(session)  # a custom role changed by another process counts from this call on, as on a page
     return user
+
+
+def check_maker(session: Session, key: ApiKey, scope: str) -> None:
+    """At every call of a key, the staff member it acts for (who made it at /settings, or `--as`), read afresh as
+    /api/v1 reads them: KeyActsForNobody once they are deactivated or deleted, PermissionDenied once their role lost
+    the right an intake scope needs (SCOPE_PERMISSIONS; a resource scope's rights are the services' to check). A key
+    the command line made for nobody (the front office's, `created_by='system'`) acts for nobody on the intake routes,
+    and /api/v1 refuses it (`acting_user`)."""
+    if key.user_id is None and key.created_by == 'system':
+        return
+    require(acting_user(session, key), SCOPE_PERMISSIONS.get(scope))
 
 
 def is_stale(key: ApiKey) -> bool:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from backoffice import auth, changes, events, i18n, permissions
 from backoffice.changes import stamp
 from backoffice.config import get_settings
-from backoffice.db import session_scope
+from backoffice.db import session_scope, use_up
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -217,8 +217,8 @@ def reset_with_link(*, token: str, new: str, confirm: str) -> User:
             errors['confirm'] = _('The two passwords differ')
         if errors:
             raise ValidationFailed(errors)
-        row.used_at = utcnow()
-        session.add(row)
+        if not use_up(session, PasswordReset, row.id, utcnow()):  # another use of the link came first
+            raise ValidationFailed({'': _('This link has expired or was already used. Ask for a new one.')})
         user.password_hash = auth.hash_password(new)
         user.password_changed_at = utcnow()
         user.invited_until = None  # a password of their own: no invitation pending any more

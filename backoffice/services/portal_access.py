@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from backoffice import auth, i18n
-from backoffice.db import one_at_a_time, read_session, session_scope
+from backoffice.db import one_at_a_time, read_session, session_scope, use_up
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerStatus, PortalAccount, PortalLink, PortalSession, User, utcnow
@@ -198,8 +198,8 @@ def open_link(*, token: str) -> Answer:
         link = session.exec(select(PortalLink).where(PortalLink.token_hash == _hash(token))).first()
         if link is None or link.used_at is not None or _aware(link.expires_at) < utcnow():
             return refused
-        link.used_at = utcnow()
-        session.add(link)
+        if not use_up(session, PortalLink, link.id, utcnow()):  # another use of it came first
+            return refused
         customer = session.get(Customer, link.customer_id)
         if customer is None or not _may_enter(customer):
             session.commit()
