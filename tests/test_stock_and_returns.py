@@ -396,6 +396,56 @@ def test_a_product_in_the_trash_is_not_reordered_nor_alerted_low_until_restored(
         assert [line.sku for line in stock.reorder_list(session=session, actor=manager)] == ['OLD-MUG']
 
 
+def test_a_product_in_the_trash_takes_no_stock_change_nor_purchase_until_restored(manager) -> None:
+    """Its stock was still adjusted and counted from /inventory, and a purchase took it on a line: each is refused in
+    words (restore it first), the inventory's actions are not offered on its row, nor is it in the purchase picker."""
+    from backoffice import i18n
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    name = 'Jug "old": <script>x</script>'
+    old = make_product('OLD-JUG', stock_on_hand=4, actor=manager, name=name)
+    new = make_product('NEW-JUG', actor=manager)
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    said = f'The product "{name}" is in the trash; restore it first'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    assert refused.value.errors == {'': said}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.record_count(session=session, actor=manager, product_id=old.id, counted=0)
+    assert refused.value.errors == {'': said}
+    for received in (False, True):
+        lines = [{'product_id': new.id, 'quantity': 2}, {'product_id': old.id, 'quantity': 3}]
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            purchases.create_purchase(session=session, actor=manager, lines=lines, received=received)
+        assert refused.value.errors == {'lines.1.product_id': said}
+    with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    assert refused.value.errors == {
+        '': f'La fiche produit «\u00a0{name}\u00a0» est dans la corbeille\u00a0; restaurez-la d’abord'
+    }
+    assert level(old.id).on_hand == 4
+    with read_session() as session:
+        assert len(session.exec(select(PurchaseLine).where(PurchaseLine.product_id == old.id)).all()) == 1  # stocked
+        assert purchases.product_choices(session=session, actor=manager, text='jug') == {
+            new.id: 'NEW-JUG · Product NEW-JUG'
+        }
+    actions = {action.key: action for action in resource('stock').actions}
+    for key in ('adjust', 'count'):
+        assert not actions[key].visible(level(old.id))
+        assert actions[key].not_now(level(old.id)) == said
+    with session_scope() as session:
+        crud.restore_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    assert all(actions[key].visible(level(old.id)) for key in ('adjust', 'count'))
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    with session_scope() as session:
+        purchases.create_purchase(session=session, actor=manager, lines=[{'product_id': old.id, 'quantity': 3}])
+    assert level(old.id).on_hand == 9
+    assert ledger_is_consistent()
+
+
 def test_orders_placed_before_a_new_products_first_stock_reserve_it_when_the_stock_arrives(manager) -> None:
     """A stocked product created with nothing on the shelf yet has no stock row: orders for it (pre-orders) reserved
     nothing. When its first goods arrived, all of them read as available and were sold again to the next customer,

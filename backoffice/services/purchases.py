@@ -453,8 +453,8 @@ PRODUCT_CHOICES = 50  # suggestions a purchase line lists for what was typed (or
 def product_choices(*, session: Session, actor: User, text: str = '', limit: int = PRODUCT_CHOICES) -> dict[int, str]:
     """The products a purchase line suggests for what was typed, each named 'SKU · name' (two sizes may share a name):
     found as the products list's search finds them, by the SKU on the supplier's delivery note or words of the name,
-    among the whole catalogue. (The dialog listed the first 500 products by name: the 501st could not be ordered or
-    received, and a SKU typed found nothing.)"""
+    among the whole catalogue but its trash (a product there is not bought again: `_valid_lines`). (The dialog listed
+    the first 500 products by name: the 501st could not be ordered or received, and a SKU typed found nothing.)"""
     require(actor, 'catalog.read')
     products = declaration.resource('products')
     names = crud.lookup(session=session, actor=actor, resource=products, text=text, limit=limit)
@@ -593,6 +593,9 @@ def _valid_lines(
             product = stock.product_of(session, line.get('product_id'))
         except (NotFound, ValidationFailed):
             errors[f'lines.{i}.product_id'] = _('Choose a product')
+            continue
+        if product.deleted_at is not None:  # not bought again while in the trash (the picker offers none)
+            errors[f'lines.{i}.product_id'] = stock.in_the_trash(product)
             continue
         if quantity is not None and quantity <= 0:
             errors[f'lines.{i}.quantity'] = _('Receive at least 1') if received else _('Order at least 1')

@@ -442,6 +442,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if errors:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
+    refuse_trashed(product)
     level = level_for(session, product)
     if quantity < 0 and level.on_hand + quantity < level.reserved:  # units found are welcome, short or not
         raise ValidationFailed(
@@ -488,6 +489,7 @@ def record_count(
     if errors or shelf is None:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
+    refuse_trashed(product)
     level = _left_unstocked_level(session, product, shelf) if not product.stocked else level_for(session, product)
     difference = shelf - level.on_hand
     if difference == 0:
@@ -891,6 +893,19 @@ def product_of(session: Session, product_id) -> Product:
     if product is None:
         raise NotFound(_('This product no longer exists.'))
     return product
+
+
+def refuse_trashed(product: Product, *, field: str = '') -> None:
+    """A product in the trash takes no stock change and no new purchase line: restored first. (Its units on the shelf,
+    reserved or still due were said before it went there: `before_trash`.) `field`: where the form says it."""
+    if product.deleted_at is not None:
+        raise ValidationFailed({field: in_the_trash(product)})
+
+
+def in_the_trash(product: Product) -> str:
+    return _('The {singular} "{name}" is in the trash; restore it first').format(
+        singular=_('product'), name=product.name or product.sku
+    )
 
 
 def quantity_of(value, errors: dict[str, str], *, field: str = 'quantity', allow_negative: bool = False) -> int | None:
