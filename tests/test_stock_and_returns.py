@@ -435,9 +435,11 @@ def test_a_product_in_the_trash_takes_no_stock_change_nor_purchase_until_restore
     for key in ('adjust', 'count'):
         assert not actions[key].visible(level(old.id))
         assert actions[key].not_now(level(old.id)) == said
+    assert resource('stock').note(level(old.id)) == said  # its row says why, above its fields
     with session_scope() as session:
         crud.restore_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
     assert all(actions[key].visible(level(old.id)) for key in ('adjust', 'count'))
+    assert resource('stock').note(level(old.id)) == ''
     with session_scope() as session:
         stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
     with session_scope() as session:

@@ -243,6 +243,7 @@ STOCK = register(
         plural=N_('products in stock'),
         model=StockLevel,
         row_filter=lambda actor: stock.stocked_rows(),  # a service or a plan has no stock level
+        note=_in_the_trash,  # why its product's row offers no adjustment or count
         create=None,
         update=StockLimits,
         update_with=_update_limits,
