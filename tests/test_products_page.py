@@ -12,11 +12,12 @@ from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.models import Category, Product, StockLevel
 from backoffice.resources import FormField
+from backoffice.services import purchases
 from components import resource_form
 from components.image_field import image_input
 
 from .support import lists
-from .support.factories import make_category, make_product, make_user, tiny_png
+from .support.factories import make_category, make_product, make_user, place, tiny_png
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -204,6 +205,33 @@ async def test_a_bulk_delete_of_two_categories_counts_their_products_together(us
     await user.should_see('2 moved to the trash')
     await lists.rows_show(user, 'Spare', absent=('Coffee', 'Tea'), column='name')
     assert category_named('Coffee').deleted_at is not None and category_named('Tea').deleted_at is not None
+
+
+async def test_deleting_a_product_says_first_its_units_on_the_shelf_reserved_and_due(user: User) -> None:
+    """The trash's question for a product tells what stays behind: units on its shelf, reserved by open orders,
+    still due on open purchases (it said nothing of them); confirmed, the product goes to the trash."""
+    manager = make_user('manager')
+    jar = make_product('JAR-TRASH', name=HOSTILE, stock_on_hand=12, actor=manager)
+    place(('JAR-TRASH', 3))
+    with session_scope() as session:
+        purchases.create_purchase(
+            session=session, actor=manager, lines=[{'product_id': jar.id, 'quantity': 40}], received=False
+        )
+    await signed_in(user, manager.email, path='/products')
+    await rows_show(user, 'JAR-TRASH')
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r['sku'] == 'JAR-TRASH')
+    user.find(ui.table).trigger('rowClick', [{}, row, 0])
+    await user.should_see('Save changes')
+    user.find(kind=ui.button, content='Delete').click()
+    await user.should_see(f'Move “{HOSTILE}” to the trash?')
+    await user.should_see(
+        '12 units of it are still on the shelf. 1 open order reserves 3 units of it, still to be shipped. '
+        '1 open purchase still brings 40 units of it. While it is in the trash, its stock cannot be adjusted or '
+        'counted and it cannot be put on a new purchase.'
+    )
+    user.find(marker='confirm-yes').click()
+    await user.should_see('Product moved to the trash')
+    assert stored('JAR-TRASH').deleted_at is not None
 
 
 async def test_the_image_field_keeps_a_real_image_refuses_anything_else_and_can_remove_it(user: User) -> None:

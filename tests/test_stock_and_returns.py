@@ -396,6 +396,109 @@ def test_a_product_in_the_trash_is_not_reordered_nor_alerted_low_until_restored(
         assert [line.sku for line in stock.reorder_list(session=session, actor=manager)] == ['OLD-MUG']
 
 
+def test_a_product_in_the_trash_takes_no_stock_change_nor_purchase_until_restored(manager) -> None:
+    """Its stock was still adjusted and counted from /inventory, and a purchase took it on a line: each is refused in
+    words (restore it first), the inventory's actions are not offered on its row, nor is it in the purchase picker."""
+    from backoffice import i18n
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    name = 'Jug "old": <script>x</script>'
+    old = make_product('OLD-JUG', stock_on_hand=4, actor=manager, name=name)
+    new = make_product('NEW-JUG', actor=manager)
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    said = f'The product "{name}" is in the trash; restore it first'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    assert refused.value.errors == {'': said}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.record_count(session=session, actor=manager, product_id=old.id, counted=0)
+    assert refused.value.errors == {'': said}
+    for received in (False, True):
+        lines = [{'product_id': new.id, 'quantity': 2}, {'product_id': old.id, 'quantity': 3}]
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            purchases.create_purchase(session=session, actor=manager, lines=lines, received=received)
+        assert refused.value.errors == {'lines.1.product_id': said}
+    with i18n.use('fr'), session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    assert refused.value.errors == {
+        '': f'La fiche produit «\u00a0{name}\u00a0» est dans la corbeille\u00a0; restaurez-la d’abord'
+    }
+    assert level(old.id).on_hand == 4
+    with read_session() as session:
+        assert len(session.exec(select(PurchaseLine).where(PurchaseLine.product_id == old.id)).all()) == 1  # stocked
+        assert purchases.product_choices(session=session, actor=manager, text='jug') == {
+            new.id: 'NEW-JUG · Product NEW-JUG'
+        }
+    actions = {action.key: action for action in resource('stock').actions}
+    for key in ('adjust', 'count'):
+        assert not actions[key].visible(level(old.id))
+        assert actions[key].not_now(level(old.id)) == said
+    assert resource('stock').note(level(old.id)) == said  # its row says why, above its fields
+    with session_scope() as session:
+        crud.restore_record(session=session, actor=manager, resource=resource('products'), record_id=old.id)
+    assert all(actions[key].visible(level(old.id)) for key in ('adjust', 'count'))
+    assert resource('stock').note(level(old.id)) == ''
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=old.id, quantity=2, reason='Found 2')
+    with session_scope() as session:
+        purchases.create_purchase(session=session, actor=manager, lines=[{'product_id': old.id, 'quantity': 3}])
+    assert level(old.id).on_hand == 9
+    assert ledger_is_consistent()
+
+
+def test_trashing_a_product_says_first_what_is_on_its_shelf_reserved_and_still_due(manager) -> None:
+    """Trashing a product said nothing of its units on the shelf, reserved by open orders or still due on open
+    purchases: the trash's question says each, counted in the reader's figures, for one product or several."""
+    from backoffice import i18n
+    from backoffice.resources import resource
+    from backoffice.services import crud
+
+    products = resource('products')
+    jar = make_product('JAR-1', stock_on_hand=1200, actor=manager, name='Jar "1": <script>x</script>')
+    lid = make_product('LID-1', stock_on_hand=5, actor=manager)
+    bare = make_product('BARE-1', actor=manager)
+    place(('JAR-1', 3), ('LID-1', 1))
+    place(('JAR-1', 2), email='dora@example.com')
+    with session_scope() as session:
+        purchases.create_purchase(
+            session=session, actor=manager, lines=[{'product_id': jar.id, 'quantity': 40}], received=False
+        )
+
+    def said(*ids: int) -> list[str]:
+        with session_scope() as session:
+            return crud.trash_consequences(session=session, actor=manager, resource=products, ids=ids)
+
+    # first, before the links the engine counts (its stock level, its movements)
+    assert said(jar.id)[:4] == [
+        '1,200 units of it are still on the shelf.',
+        '2 open orders reserve 5 units of it, still to be shipped.',
+        '1 open purchase still brings 40 units of it.',
+        'While it is in the trash, its stock cannot be adjusted or counted and it cannot be put on a new purchase.',
+    ]
+    assert said(jar.id, lid.id, bare.id)[:4] == [
+        '1,205 units of them are still on the shelf.',
+        '2 open orders reserve 6 units of them, still to be shipped.',
+        '1 open purchase still brings 40 units of them.',
+        'While they are in the trash, their stock cannot be adjusted or counted and they cannot be put on a new '
+        'purchase.',
+    ]
+    assert said(bare.id) == []  # nothing on a shelf, reserved or due: nothing asked
+    with i18n.use('fr'):
+        assert said(jar.id)[:4] == [
+            '1\u202f200 unités en sont encore en rayon.',
+            '2 commandes ouvertes en réservent 5 unités, encore à expédier.',
+            '1 achat ouvert en apporte encore 40 unités.',
+            'Tant qu’il est dans la corbeille, son stock ne peut être ni ajusté ni compté, et il ne peut figurer sur '
+            'aucun nouvel achat.',
+        ]
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=products, record_id=jar.id)
+    with read_session() as session:  # already in the trash: nothing more to say of its stock
+        assert stock.before_trash(session, [jar.id]) == []
+
+
 def test_orders_placed_before_a_new_products_first_stock_reserve_it_when_the_stock_arrives(manager) -> None:
     """A stocked product created with nothing on the shelf yet has no stock row: orders for it (pre-orders) reserved
     nothing. When its first goods arrived, all of them read as available and were sold again to the next customer,

@@ -250,6 +250,7 @@ PRODUCTS = register(
         after_change=stocked_again,  # reserves for orders placed while not stocked; a new SKU onto its stock row
         note=product_note,  # units left on the shelf of a product not stocked
         saved_note=product_saved_note,
+        trash_said=stock.before_trash,  # its units on the shelf, reserved or still due are said before the trash
         permission='catalog',
         title='name',
         icon='inventory_2',

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import and_, not_
-from sqlmodel import col
+from sqlmodel import col, select
 
+from backoffice.db import read_session
 from backoffice.engine.declaration import (
     Action,
     Card,
@@ -21,7 +22,7 @@ from backoffice.engine.declaration import (
 )
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
-from backoffice.models import Carrier, Order, OrderStatus, StockLevel, StockMovement
+from backoffice.models import Carrier, Order, OrderStatus, Product, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import orders, stock
 from backoffice.services.app_settings import CURRENCIES
@@ -195,6 +196,13 @@ def _count(*, session, actor, record_id, version, counted, reason='') -> Outcome
     return Outcome(level, counted_said(level.sku, movement, level))
 
 
+def _in_the_trash(level: StockLevel) -> str:
+    """Why a stock level's product takes no adjustment or count now: it is in the trash ('' when it is not)."""
+    with read_session() as session:
+        product = session.exec(select(Product).where(Product.id == level.product_id)).first()
+        return stock.in_the_trash(product) if product is not None and product.deleted_at is not None else ''
+
+
 class StockLimits(BaseModel):
     """What staff edit on a stock level; the quantities change only through movements (actions and services)."""
 
@@ -235,6 +243,7 @@ STOCK = register(
         plural=N_('products in stock'),
         model=StockLevel,
         row_filter=lambda actor: stock.stocked_rows(),  # a service or a plan has no stock level
+        note=_in_the_trash,  # why its product's row offers no adjustment or count
         create=None,
         update=StockLimits,
         update_with=_update_limits,
@@ -280,6 +289,8 @@ STOCK = register(
                 'catalog.write',
                 icon='tune',
                 inputs=ADJUST_INPUTS,
+                visible=lambda level: not _in_the_trash(level),  # (the service refuses it too)
+                not_now=_in_the_trash,
             ),
             Action(
                 'count',
@@ -288,6 +299,8 @@ STOCK = register(
                 'catalog.write',
                 icon='fact_check',
                 inputs=COUNT_INPUTS,
+                visible=lambda level: not _in_the_trash(level),
+                not_now=_in_the_trash,
             ),
         ),
     )

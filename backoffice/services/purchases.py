@@ -578,6 +578,9 @@ def _valid_lines(
         except (NotFound, ValidationFailed):
             errors[f'lines.{i}.product_id'] = _('Choose a product')
             continue
+        if product.deleted_at is not None:  # not bought again while in the trash (the picker offers none)
+            errors[f'lines.{i}.product_id'] = stock.in_the_trash(product)
+            continue
         if quantity is not None and quantity <= 0:
             errors[f'lines.{i}.quantity'] = _('Receive at least 1') if received else _('Order at least 1')
         unit_cost = None

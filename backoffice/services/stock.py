@@ -442,6 +442,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if errors:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
+    refuse_trashed(product)
     level = level_for(session, product)
     if quantity < 0 and level.on_hand + quantity < level.reserved:  # units found are welcome, short or not
         raise ValidationFailed(
@@ -488,6 +489,7 @@ def record_count(
     if errors or shelf is None:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
+    refuse_trashed(product)
     level = _left_unstocked_level(session, product, shelf) if not product.stocked else level_for(session, product)
     difference = shelf - level.on_hand
     if difference == 0:
@@ -891,6 +893,117 @@ def product_of(session: Session, product_id) -> Product:
     if product is None:
         raise NotFound(_('This product no longer exists.'))
     return product
+
+
+def before_trash(session: Session, product_ids: list[int]) -> list[str]:
+    """What moving these products to the trash leaves behind, said before (products' `trash_said`): units still on
+    their shelf, units open orders reserve (still to be shipped), units open purchases still bring; then that in the
+    trash their stock takes no adjustment or count and they go on no purchase. [] when there is none of it."""
+    live = list(
+        session.exec(select(Product.id).where(col(Product.id).in_(product_ids), col(Product.deleted_at).is_(None)))
+    )
+    if not live:
+        return []
+    many = len(live) > 1
+    said = []
+    shelf = session.exec(
+        select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
+            col(StockLevel.product_id).in_(live), col(StockLevel.on_hand) > 0
+        )
+    ).one()
+    shelf = int(shelf)
+    if shelf:
+        said.append(
+            (
+                ngettext('{n} unit of them is still on the shelf.', '{n} units of them are still on the shelf.', shelf)
+                if many
+                else ngettext('{n} unit of it is still on the shelf.', '{n} units of it are still on the shelf.', shelf)
+            ).format(n=formatting.number(shelf))
+        )
+    waiting = unshipped()
+    orders, reserved = session.exec(
+        select(func.count(func.distinct(OrderLine.order_id)), func.coalesce(func.sum(waiting), 0))
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .join(Product, col(Product.id) == OrderLine.product_id)
+        .where(
+            col(OrderLine.product_id).in_(live),
+            col(Order.status).in_(RESERVING),
+            col(Product.stocked).is_(True),
+            waiting > 0,
+        )
+    ).one()
+    if orders:
+        said.append(
+            (
+                ngettext(
+                    '{n} open order reserves {units} of them, still to be shipped.',
+                    '{n} open orders reserve {units} of them, still to be shipped.',
+                    orders,
+                )
+                if many
+                else ngettext(
+                    '{n} open order reserves {units} of it, still to be shipped.',
+                    '{n} open orders reserve {units} of it, still to be shipped.',
+                    orders,
+                )
+            ).format(n=formatting.number(orders), units=_units(int(reserved)))
+        )
+    due_lines = col(PurchaseLine.quantity) - col(PurchaseLine.received_quantity)
+    purchases, due = session.exec(
+        select(func.count(func.distinct(PurchaseLine.purchase_id)), func.coalesce(func.sum(due_lines), 0))
+        .join(Purchase, col(Purchase.id) == PurchaseLine.purchase_id)
+        .where(
+            col(PurchaseLine.product_id).in_(live),
+            col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)),
+            due_lines > 0,
+        )
+    ).one()
+    if purchases:
+        said.append(
+            (
+                ngettext(
+                    '{n} open purchase still brings {units} of them.',
+                    '{n} open purchases still bring {units} of them.',
+                    purchases,
+                )
+                if many
+                else ngettext(
+                    '{n} open purchase still brings {units} of it.',
+                    '{n} open purchases still bring {units} of it.',
+                    purchases,
+                )
+            ).format(n=formatting.number(purchases), units=_units(int(due)))
+        )
+    if said:
+        said.append(
+            _(
+                'While they are in the trash, their stock cannot be adjusted or counted and they cannot be put on a '
+                'new purchase.'
+            )
+            if many
+            else _(
+                'While it is in the trash, its stock cannot be adjusted or counted and it cannot be put on a new '
+                'purchase.'
+            )
+        )
+    return said
+
+
+def _units(n: int) -> str:
+    return ngettext('{n} unit', '{n} units', n).format(n=formatting.number(n))
+
+
+def refuse_trashed(product: Product, *, field: str = '') -> None:
+    """A product in the trash takes no stock change and no new purchase line: restored first. (Its units on the shelf,
+    reserved or still due were said before it went there: `before_trash`.) `field`: where the form says it."""
+    if product.deleted_at is not None:
+        raise ValidationFailed({field: in_the_trash(product)})
+
+
+def in_the_trash(product: Product) -> str:
+    return _('The {singular} "{name}" is in the trash; restore it first').format(
+        singular=_('product'), name=product.name or product.sku
+    )
 
 
 def quantity_of(value, errors: dict[str, str], *, field: str = 'quantity', allow_negative: bool = False) -> int | None:
