@@ -24,7 +24,7 @@ from backoffice.models import (
     StockMovement,
     TicketMessage,
 )
-from backoffice.services import orders, payments, purchases, returns, stock, tickets
+from backoffice.services import catalog, orders, payments, purchases, returns, stock, tickets
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 
@@ -428,7 +428,7 @@ def test_a_product_in_the_trash_takes_no_stock_change_nor_purchase_until_restore
     assert level(old.id).on_hand == 4
     with read_session() as session:
         assert len(session.exec(select(PurchaseLine).where(PurchaseLine.product_id == old.id)).all()) == 1  # stocked
-        assert purchases.product_choices(session=session, actor=manager, text='jug') == {
+        assert catalog.product_choices(session=session, actor=manager, text='jug') == {
             new.id: 'NEW-JUG · Product NEW-JUG'
         }
     actions = {action.key: action for action in resource('stock').actions}
