@@ -152,7 +152,7 @@ class RequestThread:
 
     def _withdraw(self, said: str) -> None:
         """The thread is no longer this customer's to see: what it showed goes, and the page says so."""
-        for part in (self.header, self.thread, self.after):
+        for part in (self.header, self.thread, self.rating_part, self.reply_part):
             part.clear()
         with self.thread:
             ui.label(said).mark('not-found')
