@@ -14,7 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.listing.query import ListRequest, list_page
 from backoffice.models import AuditEntry, Customer
 from backoffice.resources import resource
-from backoffice.services import company_members, crud, customer_merge
+from backoffice.services import company_members, crud
 from backoffice.services.customers import ban_customer, unban_customer
 
 from .support.companies import (
@@ -26,7 +26,7 @@ from .support.companies import (
     member_id,
     roles_in,
 )
-from .support.factories import make_company, make_user
+from .support.factories import make_company, make_user, merge_customers
 
 NAME = 'Acmé "<script>x</script>": O\'Brien'
 
@@ -126,15 +126,7 @@ def test_merging_the_last_admin_into_a_customer_of_another_company_makes_a_membe
     acme = company_with(NAME, {'twin@acme.example': 'admin', 'early@acme.example': 'buyer'})
     globex = company_with('Globex', {'kept@globex.example': 'buyer'})
     keep, twin = _customer('kept@globex.example'), _customer('twin@acme.example')
-    with session_scope() as session:
-        customer_merge.merge_customers(
-            session=session,
-            actor=make_user('manager'),
-            keep_id=keep.id,
-            keep_version=keep.version,
-            other_id=twin.id,
-            other_version=twin.version,
-        )
+    merge_customers(keep, twin, make_user('manager'))
     assert roles_in(acme.id)['early@acme.example'] == 'admin'
     [(action, said)] = admin_changes(acme.id)
     assert action == 'company.admin_promoted' and 'merged' in said and 'twin@acme.example' in said

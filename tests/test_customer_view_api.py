@@ -14,10 +14,10 @@ from backoffice.db import session_scope
 from backoffice.models import Ticket
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
-from backoffice.services import crud, customer_merge, tickets
+from backoffice.services import crud, tickets
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_customer, make_user, submit_request
+from .support.factories import make_customer, make_user, merge_customers, submit_request
 from .support.portal import delivered_order
 
 
@@ -119,15 +119,7 @@ async def test_a_merged_duplicates_email_still_reads_the_customers_orders_and_re
     _key, secret = make_key('Account page', ('customers:read',))
     hostile = 'Zoë "O\'Brien" <script>: ü'
     kept, twin = make_customer('kept@example.com', name=hostile), make_customer('twin@example.com', name=hostile)
-    with session_scope() as session:
-        customer_merge.merge_customers(
-            session=session,
-            actor=make_user('admin'),
-            keep_id=kept.id,
-            keep_version=kept.version,
-            other_id=twin.id,
-            other_version=twin.version,
-        )
+    merge_customers(kept, twin)
     placed = delivered_order('twin@example.com', sku='API-MRG')  # the shop still sends the duplicate's email
     request = submit_request('Where is it: "<b>"', email='twin@example.com', order_number=None)
     as_twin = {'email': 'Twin@example.com'}

@@ -20,11 +20,10 @@ from backoffice.db import read_session, session_scope
 from backoffice.kpi import capture
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
-from backoffice.services import customer_merge
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, merge_customers
 
 
 @pytest.fixture(autouse=True)
@@ -524,15 +523,7 @@ async def test_an_event_of_a_merged_duplicates_email_counts_for_the_customer_kep
     sent with it go to the customer kept: their events do too, not to nobody."""
     kept = make_customer('kept@example.com', name='Zoë "O\'Brien" <script>')
     twin = make_customer('twin@example.com', name='Twin: <b>')
-    with session_scope() as session:
-        customer_merge.merge_customers(
-            session=session,
-            actor=make_user('admin'),
-            keep_id=kept.id,
-            keep_version=kept.version,
-            other_id=twin.id,
-            other_version=twin.version,
-        )
+    merge_customers(kept, twin)
     batch = [event('m1', 'login', customer_email='TWIN@example.com'), event('m2', customer_email='kept@example.com')]
     answer = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
     assert answer.status_code == 202 and answer.json()['accepted'] == 2

@@ -131,6 +131,21 @@ def make_customer(
         )
 
 
+def merge_customers(kept: Customer, twin: Customer, actor: User | None = None) -> None:
+    """Staff merge `twin` into `kept` (as the customer page's Merge does), each at the version given."""
+    from backoffice.services import customer_merge
+
+    with session_scope() as session:
+        customer_merge.merge_customers(
+            session=session,
+            actor=actor or make_user('admin'),
+            keep_id=kept.id,
+            keep_version=kept.version,
+            other_id=twin.id,
+            other_version=twin.version,
+        )
+
+
 def make_company(name: str, **fields: Any):
     """A company; `fields`: vat_number, payment_terms_days (15, 30 or 60)…"""
     with session_scope() as session:
